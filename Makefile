@@ -1,0 +1,28 @@
+# The two quick-start commands are "make demo" and "make test" (README.md).
+# Both install what is missing first (scripts/setup.sh) and fall back to the
+# pure-Go build when OpenBLAS cannot be linked (scripts/cgo-env.sh).
+
+GO ?= go
+CGO = $(shell scripts/cgo-env.sh)
+
+.PHONY: demo test build setup setup-test vet bench clean
+
+demo: build
+	bin/dlnmf demo
+
+build: setup
+	$(CGO) $(GO) build -o bin/dlnmf ./cmd/dlnmf
+
+test: setup-test
+	$(GO) vet ./...
+	$(CGO) $(GO) test -count=1 ./...
+	CGO_ENABLED=0 $(GO) test -count=1 ./...
+
+setup:
+	@scripts/setup.sh build
+
+setup-test:
+	@scripts/setup.sh test
+
+clean:
+	rm -rf bin

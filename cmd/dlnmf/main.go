@@ -1,0 +1,175 @@
+// Command dlnmf separates the voices of known speakers in a single-channel
+// recording with NMF, layered NMF (L-NMF) and discriminative layered NMF
+// (DL-NMF), and scores separations with BSS Eval.
+//
+// main only dispatches: each subcommand lives in its own file, registers
+// itself in init, parses its own flag.FlagSet and returns an error. Errors
+// become exit codes in one place, exitCode.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// command is one subcommand of dlnmf.
+type command struct {
+	name    string
+	summary string // one line, shown by "dlnmf help"
+	usage   string // synopsis and examples, shown by "dlnmf NAME -h"
+	run     func(ctx context.Context, env *environment, args []string) error
+}
+
+// environment carries the process-wide streams, so commands never touch
+// os.Stdout or os.Stderr directly and can be tested.
+type environment struct {
+	stdout, stderr io.Writer
+	stderrIsTerminal bool
+}
+
+var commands = map[string]*command{}
+
+func register(c *command) {
+	if _, dup := commands[c.name]; dup {
+		panic("dlnmf: command registered twice: " + c.name)
+	}
+	commands[c.name] = c
+}
+
+// Exit codes, documented in "dlnmf help".
+const (
+	exitOK       = 0
+	exitFailure  = 1 // the work failed: bad input data, I/O errors, some files failed
+	exitUsage    = 2 // the command line was wrong
+	exitCanceled = 130
+)
+
+// usageError marks a wrong command line (exit code 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+func main() {
+	reexecForBLAS()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	env := &environment{stdout: os.Stdout, stderr: os.Stderr, stderrIsTerminal: isTerminal(os.Stderr)}
+	code := runMain(ctx, env, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// runMain runs one command line and returns the exit code. Every error is
+// printed as one line prefixed with "dlnmf:".
+func runMain(ctx context.Context, env *environment, args []string) (code int) {
+	defer func() {
+		// A panic is a bug in dlnmf; the user still gets one line, not a trace.
+		if r := recover(); r != nil {
+			fmt.Fprintf(env.stderr, "dlnmf: internal error: %v (please report this)\n", r)
+			code = exitFailure
+		}
+	}()
+	if len(args) == 0 {
+		printHelp(env.stderr)
+		return exitUsage
+	}
+	name := args[0]
+	if name == "help" || name == "-h" || name == "--help" || name == "-help" {
+		if len(args) > 1 {
+			if c, ok := commands[args[1]]; ok {
+				fmt.Fprintln(env.stdout, c.usage)
+				return exitOK
+			}
+		}
+		printHelp(env.stdout)
+		return exitOK
+	}
+	c, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(env.stderr, "dlnmf: unknown command %q (run \"dlnmf help\")\n", name)
+		return exitUsage
+	}
+	err := c.run(ctx, env, args[1:])
+	return exitCode(env, c, err)
+}
+
+// exitCode maps an error to the process exit code and prints it once.
+func exitCode(env *environment, c *command, err error) int {
+	var ue usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(env.stderr, "dlnmf %s: %s (run \"dlnmf %s -h\")\n", c.name, oneLine(err), c.name)
+		return exitUsage
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintf(env.stderr, "dlnmf %s: interrupted\n", c.name)
+		return exitCanceled
+	default:
+		fmt.Fprintf(env.stderr, "dlnmf %s: %s\n", c.name, oneLine(err))
+		return exitFailure
+	}
+}
+
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// newFlagSet returns a FlagSet for c whose -h prints c's usage and flags to
+// stdout, and whose parse errors come back as usage errors.
+func newFlagSet(env *environment, c *command) *flag.FlagSet {
+	fs := flag.NewFlagSet("dlnmf "+c.name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		fmt.Fprintln(env.stdout, c.usage)
+		fmt.Fprintln(env.stdout, "\nFlags:")
+		fs.SetOutput(env.stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	return fs
+}
+
+// parseFlags parses args with fs. A bad flag becomes a usage error; -h
+// prints the usage and returns flag.ErrHelp.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.Usage()
+		}
+		return err
+	}
+	return usageError{err.Error()}
+}
+
+func printHelp(w io.Writer) {
+	fmt.Fprintln(w, "dlnmf: supervised single-channel speech separation with NMF, L-NMF and DL-NMF.")
+	fmt.Fprintln(w, "\nUsage: dlnmf COMMAND [flags] [args]\n\nCommands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintln(w, "\nRun \"dlnmf COMMAND -h\" for a command's flags and examples.")
+	fmt.Fprintln(w, "\nExit codes: 0 success; 1 the work failed (bad input, I/O error, some files failed);\n2 wrong command line; 130 interrupted.")
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

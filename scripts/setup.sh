@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the system packages dlnmf needs to build and test, when they are
+# missing and this user can install them (root with apt-get). Idempotent and
+# quick when everything is there. Prints nothing but what it installs.
+#
+#   libopenblas-dev  fast BLAS for the default cgo build (without it the
+#                    Makefile falls back to the pure-Go build, CGO_ENABLED=0)
+#   chromium         the report's browser test (skipped when absent)
+#
+# Usage: scripts/setup.sh [build|test]   ("test" also wants chromium)
+set -u
+want=(libopenblas-dev)
+[ "${1:-build}" = test ] && want+=(chromium)
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "setup: cannot install ${missing[*]} (needs root and apt-get); continuing without" >&2
+  exit 0
+fi
+echo "setup: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# Refresh the package lists only when they are missing or a day old.
+if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null | head -1)" ]; then
+  apt-get update -qq >/dev/null 2>&1 || true
+fi
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
+  apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 ||
+  echo "setup: could not install ${missing[*]}; continuing without" >&2
+exit 0
