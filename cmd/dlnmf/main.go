@@ -31,7 +31,7 @@ type command struct {
 // environment carries the process-wide streams, so commands never touch
 // os.Stdout or os.Stderr directly and can be tested.
 type environment struct {
-	stdout, stderr io.Writer
+	stdout, stderr   io.Writer
 	stderrIsTerminal bool
 }
 
