@@ -1,0 +1,84 @@
+package npz
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRoundTrip(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	if err := w.Float32("w", []int{2, 3}, []float32{1, 2, 3, 4, 5, 6.5}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Float64("v", []int{2}, []float64{-1, 1e300}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Text("meta", `{"name":"Zoë"}`); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	arrays, err := Read(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := arrays["w"]; a.Descr != "<f4" || len(a.Shape) != 2 || a.Shape[1] != 3 || a.Float32[5] != 6.5 {
+		t.Fatalf("w: %+v", a)
+	}
+	if a := arrays["v"]; a.Float64[1] != 1e300 || a.Shape[0] != 2 {
+		t.Fatalf("v: %+v", a)
+	}
+	if a := arrays["meta"]; a.Text != `{"name":"Zoë"}` {
+		t.Fatalf("meta: %q", a.Text)
+	}
+}
+
+func TestCorruptArchivesAreErrors(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	w.Float32("w", []int{4, 4}, make([]float32, 16))
+	w.Close()
+	good := buf.Bytes()
+	for _, n := range []int{0, 1, 10, len(good) / 2, len(good) - 1} {
+		if _, err := Read(bytes.NewReader(good[:n]), int64(n)); err == nil {
+			t.Errorf("truncated to %d bytes: no error", n)
+		}
+	}
+	if _, err := parseNPY([]byte("\x93NUMPY\x01\x00\x30\x00{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999, 99999999), }")); err == nil {
+		t.Error("absurd shape: no error")
+	}
+	if _, err := parseNPY([]byte("hello world, not numpy")); err == nil {
+		t.Error("text: no error")
+	}
+}
+
+// numpy.load must open what Writer writes (skipped without Debian's numpy).
+func TestNumpyLoadsArchive(t *testing.T) {
+	py := "/usr/bin/python3"
+	if err := exec.Command(py, "-c", "import numpy").Run(); err != nil {
+		t.Skip("skipping: /usr/bin/python3 with numpy is not installed (scripts/install-anchors.sh installs it)")
+	}
+	path := filepath.Join(t.TempDir(), "m.npz")
+	f, _ := os.Create(path)
+	w := NewWriter(f)
+	w.Float32("layer", []int{3, 2}, []float32{1, 2, 3, 4, 5, 6})
+	w.Float64("scalar", []int{}, []float64{2.5})
+	w.Text("meta", "héllo")
+	w.Close()
+	f.Close()
+	out, err := exec.Command(py, "-c", `import numpy as np, sys
+z = np.load(sys.argv[1], allow_pickle=False)
+print(z["layer"].dtype, z["layer"].shape, z["layer"][2,1], float(z["scalar"]), str(z["meta"]))`, path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("numpy.load failed: %v\n%s", err, out)
+	}
+	if got := strings.TrimSpace(string(out)); got != "float32 (3, 2) 6.0 2.5 héllo" {
+		t.Fatalf("numpy saw %q", got)
+	}
+}
