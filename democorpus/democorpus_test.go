@@ -1,0 +1,56 @@
+package democorpus
+
+import (
+	"encoding/binary"
+	"fmt"
+	"testing"
+)
+
+func TestSpeakers(t *testing.T) {
+	sp := Speakers()
+	if len(sp) != 2 || sp[0].Name != "male" || sp[1].Name != "female" {
+		t.Fatalf("speakers = %v, want male and female", names(sp))
+	}
+	total := 0
+	for _, s := range sp {
+		if len(s.Files) != 24 {
+			t.Errorf("%s: %d files, want 24", s.Name, len(s.Files))
+		}
+		for i, f := range s.Files {
+			if want := fmt.Sprintf("%02d.wav", i+1); f.Name != want {
+				t.Errorf("%s: file %d is %q, want %q", s.Name, i, f.Name, want)
+			}
+			checkHeader(t, s.Name+"/"+f.Name, f.Data)
+			total += len(f.Data)
+		}
+	}
+	if total > 8<<20 {
+		t.Errorf("corpus is %d bytes; it should stay a few MB", total)
+	}
+}
+
+// checkHeader checks the canonical 44-byte header that sox writes: PCM,
+// mono, 16 kHz, 16 bits, and at least a second of audio.
+func checkHeader(t *testing.T, name string, b []byte) {
+	t.Helper()
+	if len(b) < 44 || string(b[0:4]) != "RIFF" || string(b[8:12]) != "WAVE" || string(b[12:16]) != "fmt " {
+		t.Errorf("%s: not a canonical RIFF/WAVE file", name)
+		return
+	}
+	le := binary.LittleEndian
+	format, channels, rate, bits := le.Uint16(b[20:]), le.Uint16(b[22:]), le.Uint32(b[24:]), le.Uint16(b[34:])
+	if format != 1 || channels != 1 || rate != Rate || bits != 16 {
+		t.Errorf("%s: format %d, %d channels, %d Hz, %d bits; want PCM mono 16 kHz 16-bit", name, format, channels, rate, bits)
+	}
+	if len(b) < 44+2*Rate {
+		t.Errorf("%s: only %d bytes, less than a second", name, len(b))
+	}
+}
+
+func names(sp []Speaker) []string {
+	var n []string
+	for _, s := range sp {
+		n = append(n, s.Name)
+	}
+	return n
+}
