@@ -1,0 +1,37 @@
+// Package nmf factorizes a nonnegative matrix X (frequency x time, row-major)
+// as X ≈ W1 W2 ... WL H by multiplicative updates (MU) of the
+// beta-divergence: plain NMF is the layered model with one layer (paper,
+// eqs. 1-8), and fixed-basis inference learns H alone (eq. 11).
+//
+// Conventions, stated once:
+//
+//   - Matrices are Dense[T], row-major with a stride, the layout of gonum's
+//     blas32.General and blas64.General. float32 is the fast path (OpenBLAS
+//     SGEMM in cgo builds, see internal/openblas); float64 is available.
+//     Costs are always accumulated in float64.
+//   - Functions taking a dst allocate it when dst is nil and panic with an
+//     "nmf: ..." message on a size mismatch. Bad data (negative, NaN or Inf
+//     entries, empty matrices, k < 1) is reported as an error, not a panic.
+//   - The zero Settings value means the documented defaults: Kullback-Leibler,
+//     200 iterations, tolerance 1e-4 checked every 10 iterations, epsilon
+//     1.1920929e-7 (float32 machine epsilon, as scikit-learn), seed 0, all
+//     cores.
+//   - Update order within one iteration follows the paper: the layers W1..WL
+//     (eq. 7), then H (eq. 8), each with a freshly formed reconstruction; the
+//     reconstruction (W1...WL) H always forms the small product first.
+//   - Multiplicative updates use the exponent gamma(beta) of Fevotte and Idier
+//     (2011): 1/(2-beta) for beta < 1, 1 for 1 <= beta <= 2, 1/(beta-1) for
+//     beta > 2, which keeps the cost non-increasing for every beta.
+//   - Epsilon floors the reconstruction (for beta < 2, where it is raised to
+//     a negative power) and every denominator, so finite non-negative input
+//     never produces NaN or Inf; silent frames and silent frequency rows
+//     simply drive their activations or basis entries to zero.
+//   - Normalisation: after every iteration in which the layers are updated,
+//     the columns of each layer are scaled to unit sum (L1) and the scale is
+//     carried into the rows of the next factor (W(l+1), or H for the last
+//     layer), so the model is unchanged. Then the columns of the basis
+//     W1...WL also sum to one, which makes the L1 penalty on H meaningful.
+//     MU is invariant under this rescaling (without an L1 penalty), so the
+//     trajectory of the cost is the same as without normalisation.
+//   - The engine never prints: progress goes to Settings.Recorder.
+package nmf

@@ -1,0 +1,72 @@
+package nmf
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// randDense returns an r x c matrix with entries uniform in [lo, lo+1).
+func randDense[T Float](r, c int, lo float64, seed uint64) *Dense[T] {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	m := NewDense[T](r, c, nil)
+	for i := range m.Data {
+		m.Data[i] = T(lo + rng.Float64())
+	}
+	return m
+}
+
+func planted[T Float](m, k, n int, seed uint64) *Dense[T] {
+	W := randDense[T](m, k, 0, seed)
+	H := randDense[T](k, n, 0, seed+1)
+	return Mul(nil, W, H)
+}
+
+func TestPlantedKL(t *testing.T) {
+	X := planted[float64](40, 4, 60, 1)
+	f, res, err := Train(X, []int{4}, Settings{MaxIter: 3000, Tol: -1, CostEvery: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sx float64
+	for _, v := range X.Data {
+		sx += v
+	}
+	rel := Cost(X, f.Reconstruct(nil), Settings{}) / sx
+	if rel > 1e-4 {
+		t.Errorf("relative KL after %d iterations = %g, want < 1e-4", res.Iterations, rel)
+	}
+}
+
+type monoCase struct {
+	beta  float64
+	sizes []int
+}
+
+func TestCostNeverRises(t *testing.T) {
+	for _, beta := range []float64{0, 0.5, 1, 1.5, 2, 3} {
+		for L := 1; L <= 3; L++ {
+			sizes := []int{6, 4, 3}[:L]
+			X := randDense[float64](20, 30, 0.1, 7)
+			s := Settings{Divergence: BetaDivergence, Beta: beta, MaxIter: 10, Tol: -1, Seed: 3}
+			f, _, err := Train(X, sizes, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.MaxIter, s.CostEvery = 200, 1
+			res, err := FineTune(X, f, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 1; i < len(res.Cost); i++ {
+				if res.Cost[i] > res.Cost[i-1]*(1+1e-12)+1e-12 {
+					t.Errorf("beta %g L %d: cost rose at iteration %d: %g -> %g", beta, L, res.CostIter[i], res.Cost[i-1], res.Cost[i])
+					break
+				}
+			}
+			if math.IsNaN(res.Cost[len(res.Cost)-1]) {
+				t.Errorf("beta %g L %d: NaN cost", beta, L)
+			}
+		}
+	}
+}

@@ -1,0 +1,156 @@
+package nmf
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+)
+
+// Divergence selects the cost D(X | Xhat) of the factorization (eq. 2).
+type Divergence int
+
+const (
+	// KullbackLeibler is the generalized KL divergence, beta = 1 (the default).
+	KullbackLeibler Divergence = iota
+	// Euclidean is half the squared Frobenius distance, beta = 2.
+	Euclidean
+	// ItakuraSaito is the Itakura-Saito divergence, beta = 0.
+	ItakuraSaito
+	// BetaDivergence is the beta-divergence with Settings.Beta, any real beta.
+	BetaDivergence
+)
+
+func (d Divergence) String() string {
+	switch d {
+	case KullbackLeibler:
+		return "kullback-leibler"
+	case Euclidean:
+		return "euclidean"
+	case ItakuraSaito:
+		return "itakura-saito"
+	case BetaDivergence:
+		return "beta"
+	}
+	return fmt.Sprintf("Divergence(%d)", int(d))
+}
+
+// DefaultEpsilon is the floor used in every division when Settings.Epsilon
+// is zero: the machine epsilon of float32, as scikit-learn's NMF. Inputs
+// much smaller than it in magnitude (spectrogram magnitudes of quiet signals)
+// should be scaled up, or use a smaller Epsilon with float64.
+const DefaultEpsilon = 1.1920929e-07
+
+// Settings control the solver. The zero value means the documented defaults.
+type Settings struct {
+	Divergence Divergence
+	Beta       float64 // used when Divergence == BetaDivergence (any real beta)
+	MaxIter    int     // iterations; 0: 200
+	// Tol stops the solver when the relative decrease of the cost between two
+	// evaluations, (previous - current) / previous, falls below Tol.
+	// 0: 1e-4; negative: never stop early.
+	Tol       float64
+	CostEvery int     // evaluate the cost every CostEvery iterations (a log per element); 0: 10
+	L1        float64 // L1 penalty on H (sparsity), added to the cost as L1 * sum(H); 0: none
+	Epsilon   float64 // floor in every division; 0: DefaultEpsilon
+	Seed      uint64  // random initialisation (same seed, same result)
+	Workers   int     // goroutines for elementwise passes; 0: GOMAXPROCS
+	Recorder  Recorder
+}
+
+// Recorder receives progress events. The engine never prints.
+type Recorder interface{ Record(Event) }
+
+// Event reports the cost at one evaluation.
+type Event struct {
+	Stage string // "pretrain", "finetune", "update", "infer"
+	Layer int    // layer being pretrained (0-based); 0 otherwise
+	Iter  int    // iterations done
+	Cost  float64
+}
+
+// Result is the cost history of one solver run: Cost[i] was evaluated after
+// CostIter[i] iterations (CostIter[0] is 0, the initial model). Iterations is
+// the number of iterations done; Converged reports an early stop on Tol.
+type Result struct {
+	Cost       []float64
+	CostIter   []int
+	Iterations int
+	Converged  bool
+}
+
+// resolved holds validated settings with defaults applied.
+type resolved struct {
+	Settings
+	beta, gamma float64
+}
+
+func (s Settings) resolve() (resolved, error) {
+	r := resolved{Settings: s}
+	switch s.Divergence {
+	case KullbackLeibler:
+		r.beta = 1
+	case Euclidean:
+		r.beta = 2
+	case ItakuraSaito:
+		r.beta = 0
+	case BetaDivergence:
+		if math.IsNaN(s.Beta) || math.IsInf(s.Beta, 0) {
+			return r, fmt.Errorf("nmf: beta %v is not finite", s.Beta)
+		}
+		r.beta = s.Beta
+	default:
+		return r, fmt.Errorf("nmf: unknown divergence %d", int(s.Divergence))
+	}
+	r.gamma = gammaOf(r.beta)
+	if s.MaxIter < 0 || s.CostEvery < 0 || s.Workers < 0 {
+		return r, errors.New("nmf: negative MaxIter, CostEvery or Workers")
+	}
+	if !(s.L1 >= 0) || math.IsInf(s.L1, 0) || !(s.Epsilon >= 0) || math.IsInf(s.Epsilon, 0) || math.IsNaN(s.Tol) {
+		return r, errors.New("nmf: L1 and Epsilon must be finite and non-negative, Tol a number")
+	}
+	if r.MaxIter == 0 {
+		r.MaxIter = 200
+	}
+	if r.Tol == 0 {
+		r.Tol = 1e-4
+	}
+	if r.CostEvery == 0 {
+		r.CostEvery = 10
+	}
+	if r.Epsilon == 0 {
+		r.Epsilon = DefaultEpsilon
+	}
+	if r.Workers == 0 {
+		r.Workers = runtime.GOMAXPROCS(0)
+	}
+	return r, nil
+}
+
+// gammaOf is the MU exponent of Fevotte and Idier (2011) that makes the
+// beta-divergence non-increasing for every beta.
+func gammaOf(beta float64) float64 {
+	switch {
+	case beta < 1:
+		return 1 / (2 - beta)
+	case beta > 2:
+		return 1 / (beta - 1)
+	}
+	return 1
+}
+
+// checkData rejects empty matrices and negative, NaN or Inf entries.
+func checkData[T Float](what string, X *Dense[T]) error {
+	if X == nil || X.Rows == 0 || X.Cols == 0 {
+		return fmt.Errorf("nmf: %s is empty", what)
+	}
+	for i := 0; i < X.Rows; i++ {
+		for j, v := range X.row(i) {
+			f := float64(v)
+			if !(f >= 0) || math.IsInf(f, 1) {
+				return fmt.Errorf("nmf: %s(%d, %d) = %v: entries must be finite and non-negative", what, i, j, f)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,368 @@
+package nmf
+
+import (
+	"fmt"
+	"math"
+)
+
+// solver runs multiplicative updates on the model X ≈ F[0] F[1] ... F[L],
+// where F[0..L-1] are the layers W1..WL and F[L] is H. It owns every
+// workspace, so an iteration allocates nothing.
+type solver[T Float] struct {
+	X      *Dense[T]
+	F      []*Dense[T]
+	L      int
+	freeze Freeze
+	r      resolved
+	eps    T
+	kl     bool
+
+	// S[l] = F[l+1] ... F[L] (K_{l+1} x N) for l < L; S[L-1] aliases H.
+	S []*Dense[T]
+	// P[l] = F[0] ... F[l-1] (M x K_l) for 1 <= l <= L; P[1] aliases W1.
+	P []*Dense[T]
+	// V holds the reconstruction, then X V^(beta-2) (the ratio X/V for KL);
+	// Q holds V^(beta-1) (unused for KL, whose denominators are sums).
+	V, Q *Dense[T]
+	// PF[l] = P[l] F[l] (M x K_{l+1}) for 0 < l < L: the reconstruction
+	// before the update of F[l] is PF[l] S[l], the small product first.
+	PF []*Dense[T]
+	// mid[l] is the intermediate of the numerator of a middle layer.
+	mid, midQ  []*Dense[T]
+	midLeft    []bool // mid[l] is A^T G (K_l x N) rather than G B^T
+	num, den   []*Dense[T]
+	lsum, rsum []T // KL denominators: column sums of P[l], row sums of S[l]
+
+	stage string
+	layer int
+}
+
+func newSolver[T Float](X *Dense[T], f *Factorization[T], freeze Freeze, r resolved) (*solver[T], error) {
+	if f == nil || f.H == nil || len(f.Layers) == 0 {
+		return nil, fmt.Errorf("nmf: factorization has no layers or no H")
+	}
+	L := len(f.Layers)
+	F := append(append(make([]*Dense[T], 0, L+1), f.Layers...), f.H)
+	rows := X.Rows
+	for i, m := range F {
+		if m == nil || m.Rows != rows || m.Rows == 0 || m.Cols == 0 {
+			return nil, fmt.Errorf("nmf: factor %d does not chain: want %d rows", i, rows)
+		}
+		rows = m.Cols
+	}
+	if f.H.Cols != X.Cols {
+		return nil, fmt.Errorf("nmf: H has %d columns, X has %d", f.H.Cols, X.Cols)
+	}
+	s := &solver[T]{X: X, F: F, L: L, freeze: freeze, r: r, eps: T(r.Epsilon), kl: r.beta == 1}
+	M, N := X.Rows, X.Cols
+	K := func(l int) int { // K(0) = M, K(l) = rows of F[l]
+		return F[l].Rows
+	}
+	s.S = make([]*Dense[T], L)
+	s.S[L-1] = f.H
+	for l := L - 2; l >= 0; l-- {
+		s.S[l] = NewDense[T](K(l+1), N, nil)
+	}
+	s.P = make([]*Dense[T], L+1)
+	s.P[1] = F[0]
+	for l := 2; l <= L; l++ {
+		s.P[l] = NewDense[T](M, K(l), nil)
+	}
+	s.V = NewDense[T](M, N, nil)
+	if !s.kl {
+		s.Q = NewDense[T](M, N, nil)
+	}
+	s.PF = make([]*Dense[T], L)
+	s.mid = make([]*Dense[T], L+1)
+	s.midQ = make([]*Dense[T], L+1)
+	s.midLeft = make([]bool, L+1)
+	for l := 1; l < L; l++ {
+		s.PF[l] = NewDense[T](M, F[l].Cols, nil)
+		if K(l) <= F[l].Cols {
+			s.midLeft[l] = true
+			s.mid[l] = NewDense[T](K(l), N, nil)
+		} else {
+			s.mid[l] = NewDense[T](M, F[l].Cols, nil)
+		}
+		if !s.kl {
+			s.midQ[l] = NewDense[T](s.mid[l].Rows, s.mid[l].Cols, nil)
+		}
+	}
+	s.num = make([]*Dense[T], L+1)
+	s.den = make([]*Dense[T], L+1)
+	maxK := M
+	for l := 0; l <= L; l++ {
+		s.num[l] = NewDense[T](F[l].Rows, F[l].Cols, nil)
+		s.den[l] = NewDense[T](F[l].Rows, F[l].Cols, nil)
+		maxK = max(maxK, F[l].Cols)
+	}
+	s.lsum = make([]T, maxK)
+	s.rsum = make([]T, maxK)
+	s.prefix(2)
+	return s, nil
+}
+
+// prefix recomputes P[l] = P[l-1] F[l-1] for l >= from.
+func (s *solver[T]) prefix(from int) {
+	for l := max(from, 2); l <= s.L; l++ {
+		gemm(false, false, 1, s.P[l-1], s.F[l-1], 0, s.P[l])
+	}
+}
+
+// iterate runs one iteration: the layers (eq. 7) then H (eq. 8), then the
+// normalisation.
+func (s *solver[T]) iterate() {
+	if !s.freeze.Layers {
+		for l := s.L - 2; l >= 0; l-- {
+			gemm(false, false, 1, s.F[l+1], s.S[l+1], 0, s.S[l])
+		}
+		for l := 0; l < s.L; l++ {
+			s.updateFactor(l)
+			if l+1 >= 2 {
+				gemm(false, false, 1, s.P[l], s.F[l], 0, s.P[l+1])
+			}
+		}
+	}
+	if !s.freeze.H {
+		s.updateFactor(s.L)
+	}
+	if !s.freeze.Layers {
+		s.normalise()
+	}
+}
+
+// updateFactor applies the MU of factor l with A = P[l] and B = S[l]:
+// F <- F * ([A^T (X V^(beta-2)) B^T] / [A^T V^(beta-1) B^T])^gamma, whose
+// KL denominator is the outer product of the column sums of A and the row
+// sums of B.
+func (s *solver[T]) updateFactor(l int) {
+	L := s.L
+	// Reconstruction, small product first.
+	switch {
+	case l == L:
+		gemm(false, false, 1, s.P[L], s.F[L], 0, s.V)
+	case l == 0:
+		gemm(false, false, 1, s.F[0], s.S[0], 0, s.V)
+	default:
+		gemm(false, false, 1, s.P[l], s.F[l], 0, s.PF[l])
+		gemm(false, false, 1, s.PF[l], s.S[l], 0, s.V)
+	}
+	s.elementwise()
+	s.sandwich(l, s.V, s.num[l], s.mid[l])
+	den := s.den[l]
+	if s.kl {
+		s.klDenominator(l)
+	} else {
+		s.sandwich(l, s.Q, den, s.midQ[l])
+	}
+	var l1 T
+	if l == L {
+		l1 = T(s.r.L1)
+	}
+	s.multiply(s.F[l], s.num[l], den, l1)
+}
+
+// sandwich sets dst = A^T G B^T for factor l, the cheaper order first.
+func (s *solver[T]) sandwich(l int, G, dst, mid *Dense[T]) {
+	L := s.L
+	switch {
+	case l == L:
+		gemm(true, false, 1, s.P[L], G, 0, dst)
+	case l == 0:
+		gemm(false, true, 1, G, s.S[0], 0, dst)
+	case s.midLeft[l]: // mid = A^T G (K_l x N)
+		gemm(true, false, 1, s.P[l], G, 0, mid)
+		gemm(false, true, 1, mid, s.S[l], 0, dst)
+	default: // mid = G B^T (M x K_{l+1})
+		gemm(false, true, 1, G, s.S[l], 0, mid)
+		gemm(true, false, 1, s.P[l], mid, 0, dst)
+	}
+}
+
+// klDenominator sets den[l] = A^T 1 B^T: colsum(A)_i rowsum(B)_j.
+func (s *solver[T]) klDenominator(l int) {
+	den := s.den[l]
+	ls, rs := s.lsum[:den.Rows], s.rsum[:den.Cols]
+	if l == 0 {
+		for i := range ls {
+			ls[i] = 1
+		}
+	} else {
+		colSums(ls, s.P[l])
+	}
+	if l == s.L {
+		for j := range rs {
+			rs[j] = 1
+		}
+	} else {
+		rowSums(rs, s.S[l])
+	}
+	for i := 0; i < den.Rows; i++ {
+		d := den.row(i)
+		for j := range d {
+			d[j] = ls[i] * rs[j]
+		}
+	}
+}
+
+func colSums[T Float](dst []T, m *Dense[T]) {
+	acc := make([]float64, len(dst)) // small: K entries
+	for i := 0; i < m.Rows; i++ {
+		for j, v := range m.row(i) {
+			acc[j] += float64(v)
+		}
+	}
+	for j := range dst {
+		dst[j] = T(acc[j])
+	}
+}
+
+func rowSums[T Float](dst []T, m *Dense[T]) {
+	for i := 0; i < m.Rows; i++ {
+		var a float64
+		for _, v := range m.row(i) {
+			a += float64(v)
+		}
+		dst[i] = T(a)
+	}
+}
+
+// elementwise replaces V by X V^(beta-2) and sets Q = V^(beta-1), with V
+// floored at epsilon for beta < 2 (negative powers of zero).
+func (s *solver[T]) elementwise() {
+	X, V, eps, beta := s.X, s.V, s.eps, s.r.beta
+	for i := 0; i < X.Rows; i++ {
+		x, v := X.row(i), V.row(i)
+		v = v[:len(x)]
+		if s.kl {
+			for j, xj := range x {
+				v[j] = xj / max(v[j], eps)
+			}
+			continue
+		}
+		q := s.Q.row(i)[:len(x)]
+		switch beta {
+		case 2:
+			for j, xj := range x {
+				q[j] = v[j]
+				v[j] = xj
+			}
+		case 0:
+			for j, xj := range x {
+				inv := 1 / max(v[j], eps)
+				q[j] = inv
+				v[j] = xj * inv * inv
+			}
+		default:
+			for j, xj := range x {
+				vj := float64(v[j])
+				if beta < 2 {
+					vj = max(vj, float64(eps))
+				}
+				p := math.Pow(vj, beta-2)
+				q[j] = T(p * vj)
+				v[j] = xj * T(p)
+			}
+		}
+	}
+}
+
+// multiply sets F *= (num / max(den + l1, eps))^gamma.
+func (s *solver[T]) multiply(F, num, den *Dense[T], l1 T) {
+	eps, gamma := s.eps, s.r.gamma
+	for i := 0; i < F.Rows; i++ {
+		f, n, d := F.row(i), num.row(i), den.row(i)
+		for j := range f {
+			ratio := n[j] / max(d[j]+l1, eps)
+			if gamma != 1 {
+				ratio = T(math.Pow(float64(ratio), gamma))
+			}
+			f[j] *= ratio
+		}
+	}
+}
+
+// normalise scales the columns of every layer to unit sum and carries the
+// scale into the rows of the next factor; the last layer keeps its scale
+// when H is frozen. The prefix products are refreshed.
+func (s *solver[T]) normalise() {
+	for l := 0; l < s.L; l++ {
+		if l == s.L-1 && s.freeze.H {
+			break
+		}
+		W, next := s.F[l], s.F[l+1]
+		sums := s.lsum[:W.Cols]
+		colSums(sums, W)
+		for i := 0; i < W.Rows; i++ {
+			w := W.row(i)
+			for j := range w {
+				if sums[j] > 0 {
+					w[j] /= sums[j]
+				}
+			}
+		}
+		for j := 0; j < next.Rows; j++ {
+			if c := sums[j]; c > 0 {
+				r := next.row(j)
+				for n := range r {
+					r[n] *= c
+				}
+			}
+		}
+	}
+	s.prefix(2)
+}
+
+// objective returns D(X | P[L] H) + L1 sum(H), using V as workspace.
+func (s *solver[T]) objective() float64 {
+	gemm(false, false, 1, s.P[s.L], s.F[s.L], 0, s.V)
+	var sum float64
+	for i := 0; i < s.X.Rows; i++ {
+		sum += costRow(s.X.row(i), s.V.row(i), s.r.beta, s.r.Epsilon)
+	}
+	if s.r.L1 > 0 {
+		H := s.F[s.L]
+		var h float64
+		for i := 0; i < H.Rows; i++ {
+			for _, v := range H.row(i) {
+				h += float64(v)
+			}
+		}
+		sum += s.r.L1 * h
+	}
+	return sum
+}
+
+// run iterates until MaxIter or convergence, recording the cost.
+func (s *solver[T]) run() Result {
+	var res Result
+	record := func(it int) float64 {
+		c := s.objective()
+		res.Cost = append(res.Cost, c)
+		res.CostIter = append(res.CostIter, it)
+		if s.r.Recorder != nil {
+			s.r.Recorder.Record(Event{Stage: s.stage, Layer: s.layer, Iter: it, Cost: c})
+		}
+		return c
+	}
+	prev := record(0)
+	for it := 1; it <= s.r.MaxIter; it++ {
+		s.iterate()
+		res.Iterations = it
+		if it%s.r.CostEvery == 0 || it == s.r.MaxIter {
+			c := record(it)
+			if s.r.Tol > 0 && it%s.r.CostEvery == 0 && prev > 0 && (prev-c)/prev < s.r.Tol {
+				res.Converged = true
+				break
+			}
+			if prev == 0 && c == 0 {
+				res.Converged = s.r.Tol > 0
+				if res.Converged {
+					break
+				}
+			}
+			prev = c
+		}
+	}
+	return res
+}
