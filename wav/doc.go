@@ -1,0 +1,23 @@
+// Package wav reads and writes RIFF/WAVE audio files as float64 samples.
+//
+// Conventions:
+//   - Samples are float64 with full scale 1.0, one slice per channel:
+//     Audio.Channels[c][i] is sample i of channel c. Integer PCM is scaled by
+//     2^(bits-1) (8-bit PCM is unsigned and offset by 128 first), so the most
+//     negative code maps to exactly -1.
+//   - Decode reads PCM 8, 16, 24 and 32-bit integers, IEEE float 32 and 64-bit,
+//     and the same inside WAVE_FORMAT_EXTENSIBLE. Chunks it does not use (LIST,
+//     fact, cue, the TSP corpus's extra chunks, ...) are skipped, honouring the
+//     pad byte after odd-sized chunks.
+//   - Every malformed input gives an error saying what is wrong; the decoder
+//     never panics (FuzzDecode checks this) and never allocates more than a
+//     small multiple of the input size, whatever the header claims.
+//     ReadFile and WriteFile prefix errors with the file name.
+//   - Encode writes PCM (reporting how many samples clipped, that is lay
+//     outside [-1, 1] or were NaN) and IEEE float, which never clips.
+//
+// Why not a library: the Go WAV readers we looked at (go-audio/wav being the
+// most used) decode into integer buffers rather than float64 and do not give
+// the precise errors for truncated or malformed files that this project
+// requires, so this package is a focused decoder of about 300 lines.
+package wav
