@@ -1,0 +1,278 @@
+package stft
+
+import (
+	"fmt"
+	"math"
+	"math/cmplx"
+	"runtime"
+	"sync"
+
+	"gonum.org/v1/gonum/dsp/fourier"
+)
+
+// Settings are the STFT sizes in samples. The zero value of a field means
+// its default: FFTSize 1024, WindowSize = FFTSize, Hop = WindowSize/4.
+type Settings struct {
+	FFTSize    int // DFT length; Bins = FFTSize/2 + 1
+	WindowSize int // periodic Hann window length, at most FFTSize
+	Hop        int // frame advance, at most WindowSize
+}
+
+// withDefaults fills the zero fields.
+func (s Settings) withDefaults() Settings {
+	if s.FFTSize == 0 {
+		s.FFTSize = 1024
+	}
+	if s.WindowSize == 0 {
+		s.WindowSize = s.FFTSize
+	}
+	if s.Hop == 0 {
+		s.Hop = s.WindowSize / 4
+	}
+	return s
+}
+
+// Spectrogram is a complex STFT, frequency x time, row-major: bin b of
+// frame t is Data[b*Frames+t].
+type Spectrogram struct {
+	Bins, Frames int
+	Data         []complex128
+}
+
+// At returns bin b of frame t.
+func (s *Spectrogram) At(b, t int) complex128 { return s.Data[b*s.Frames+t] }
+
+// Magnitude returns |X| in the same layout as s.Data. It allocates dst when
+// dst is nil and panics when its length differs from len(s.Data).
+func (s *Spectrogram) Magnitude(dst []float64) []float64 {
+	if dst == nil {
+		dst = make([]float64, len(s.Data))
+	} else if len(dst) != len(s.Data) {
+		panic(fmt.Sprintf("stft: Magnitude dst has length %d, want %d", len(dst), len(s.Data)))
+	}
+	for i, v := range s.Data {
+		dst[i] = cmplx.Abs(v)
+	}
+	return dst
+}
+
+// minDenominator is how small, relative to its peak, the overlap-add of the
+// squared window may get before NewPlan refuses the window/hop pair: below
+// it the inverse would amplify rounding errors (or divide by zero).
+const minDenominator = 1e-3
+
+// block is how many frames a worker transforms before it moves them between
+// the frame-major work space and the row-major Spectrogram, so that those
+// strided copies touch whole cache lines.
+const block = 16
+
+// Plan is a reusable STFT set-up: the window, FFT plans and work space for
+// one Settings. A Plan is not safe for concurrent use.
+type Plan struct {
+	s       Settings
+	bins    int
+	window  []float64
+	steady  []float64 // overlap-add of the squared window, by position mod Hop
+	workers [2]*worker
+}
+
+// worker is one goroutine's FFT plan and buffers.
+type worker struct {
+	fft   *fourier.FFT
+	frame []float64    // FFTSize real samples
+	coef  []complex128 // block frames of Bins coefficients, frame-major
+}
+
+// NewPlan returns a Plan for s (zero fields take their defaults). It returns
+// an error when a size is invalid or the window/hop pair cannot reconstruct
+// a signal: the overlap-add of the squared window nearly vanishes somewhere.
+func NewPlan(s Settings) (*Plan, error) {
+	s = s.withDefaults()
+	switch {
+	case s.FFTSize < 2:
+		return nil, fmt.Errorf("stft: FFT size %d, want at least 2", s.FFTSize)
+	case s.WindowSize < 2 || s.WindowSize > s.FFTSize:
+		return nil, fmt.Errorf("stft: window size %d, want 2 to the FFT size %d", s.WindowSize, s.FFTSize)
+	case s.Hop < 1 || s.Hop > s.WindowSize:
+		return nil, fmt.Errorf("stft: hop %d, want 1 to the window size %d", s.Hop, s.WindowSize)
+	}
+	p := &Plan{s: s, bins: s.FFTSize/2 + 1}
+	W := s.WindowSize
+	p.window = make([]float64, W)
+	for k := range p.window {
+		// Periodic Hann: the DFT-even window of scipy's get_window('hann', W).
+		p.window[k] = 0.5 - 0.5*math.Cos(2*math.Pi*float64(k)/float64(W))
+	}
+	p.steady = make([]float64, s.Hop)
+	for k, w := range p.window {
+		p.steady[k%s.Hop] += w * w
+	}
+	lo, hi := math.Inf(1), 0.0
+	for _, v := range p.steady {
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	if lo < minDenominator*hi {
+		return nil, fmt.Errorf("stft: a %d-sample Hann window with hop %d cannot reconstruct: the overlap-add of the squared window falls to %.3g of its peak (use a hop of at most 3/4 of the window)", W, s.Hop, lo/hi)
+	}
+	for i := range p.workers {
+		p.workers[i] = &worker{
+			fft:   fourier.NewFFT(s.FFTSize),
+			frame: make([]float64, s.FFTSize),
+			coef:  make([]complex128, block*p.bins),
+		}
+	}
+	return p, nil
+}
+
+// Settings returns the plan's settings, defaults filled in.
+func (p *Plan) Settings() Settings { return p.s }
+
+// Bins returns the number of frequency bins, FFTSize/2 + 1.
+func (p *Plan) Bins() int { return p.bins }
+
+// Window returns the analysis window (do not modify it).
+func (p *Plan) Window() []float64 { return p.window }
+
+// Frames returns the number of frames of a signal of n samples.
+func (p *Plan) Frames(n int) int {
+	if n < 0 {
+		panic("stft: negative signal length")
+	}
+	ext := n + 2*(p.s.WindowSize/2) - p.s.WindowSize // extended length minus one window
+	if ext <= 0 {
+		return 1
+	}
+	return 1 + (ext+p.s.Hop-1)/p.s.Hop
+}
+
+// Forward computes the STFT of x into dst and returns dst. When dst is nil or
+// empty (no bins and no frames) it is allocated (an empty dst reuses its
+// Data's capacity); otherwise its sizes must be Bins() x Frames(len(x)) or
+// Forward panics.
+func (p *Plan) Forward(dst *Spectrogram, x []float64) *Spectrogram {
+	T := p.Frames(len(x))
+	size := p.bins * T
+	switch {
+	case dst == nil:
+		dst = &Spectrogram{Bins: p.bins, Frames: T, Data: make([]complex128, size)}
+	case dst.Bins == 0 && dst.Frames == 0:
+		if cap(dst.Data) >= size {
+			dst.Data = dst.Data[:size]
+		} else {
+			dst.Data = make([]complex128, size)
+		}
+		dst.Bins, dst.Frames = p.bins, T
+	case dst.Bins != p.bins || dst.Frames != T || len(dst.Data) != size:
+		panic(fmt.Sprintf("stft: Forward dst is %d x %d (%d values), want %d x %d", dst.Bins, dst.Frames, len(dst.Data), p.bins, T))
+	}
+	// Two goroutines when there is enough work and a second CPU.
+	if runtime.GOMAXPROCS(0) > 1 && T >= 8*block {
+		mid := (T / 2) / block * block
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.forwardFrames(p.workers[1], dst, x, mid, T)
+		}()
+		p.forwardFrames(p.workers[0], dst, x, 0, mid)
+		wg.Wait()
+	} else {
+		p.forwardFrames(p.workers[0], dst, x, 0, T)
+	}
+	return dst
+}
+
+// forwardFrames transforms frames [t0, t1) of x into dst.
+func (p *Plan) forwardFrames(w *worker, dst *Spectrogram, x []float64, t0, t1 int) {
+	W, hop, half := p.s.WindowSize, p.s.Hop, p.s.WindowSize/2
+	bins, T := p.bins, dst.Frames
+	for tb := t0; tb < t1; tb += block {
+		nb := min(block, t1-tb)
+		for j := 0; j < nb; j++ {
+			start := (tb+j)*hop - half // first input sample of the frame
+			fr := w.frame
+			if start >= 0 && start+W <= len(x) {
+				seg := x[start : start+W]
+				for k, wk := range p.window {
+					fr[k] = wk * seg[k]
+				}
+			} else {
+				for k, wk := range p.window {
+					if i := start + k; i >= 0 && i < len(x) {
+						fr[k] = wk * x[i]
+					} else {
+						fr[k] = 0
+					}
+				}
+			}
+			clear(fr[W:])
+			w.fft.Coefficients(w.coef[j*bins:(j+1)*bins], fr)
+		}
+		for b := 0; b < bins; b++ {
+			row := dst.Data[b*T+tb : b*T+tb+nb]
+			for j := range row {
+				row[j] = w.coef[j*bins+b]
+			}
+		}
+	}
+}
+
+// Inverse returns the signal of n samples whose STFT is s, by weighted
+// overlap-add: the inverse DFT of each frame, windowed, added at its place
+// and divided by the overlap-add of the squared window. s must be Bins() x
+// Frames(n), or Inverse panics. dst must have length n; Inverse allocates it
+// when dst is nil and panics on a length mismatch. The imaginary parts of
+// the DC and Nyquist bins are ignored (a real signal has none).
+func (p *Plan) Inverse(dst []float64, s *Spectrogram, n int) []float64 {
+	T := p.Frames(n)
+	if s.Bins != p.bins || s.Frames != T || len(s.Data) != p.bins*T {
+		panic(fmt.Sprintf("stft: Inverse of a %d x %d spectrogram, want %d x %d for %d samples", s.Bins, s.Frames, p.bins, T, n))
+	}
+	if dst == nil {
+		dst = make([]float64, n)
+	} else if len(dst) != n {
+		panic(fmt.Sprintf("stft: Inverse dst has length %d, want %d", len(dst), n))
+	}
+	clear(dst)
+	W, hop, half := p.s.WindowSize, p.s.Hop, p.s.WindowSize/2
+	bins := p.bins
+	w := p.workers[0]
+	scale := 1 / float64(p.s.FFTSize) // gonum's inverse is unnormalised
+	for tb := 0; tb < T; tb += block {
+		nb := min(block, T-tb)
+		for b := 0; b < bins; b++ {
+			row := s.Data[b*T+tb : b*T+tb+nb]
+			for j, v := range row {
+				w.coef[j*bins+b] = v
+			}
+		}
+		for j := 0; j < nb; j++ {
+			fr := w.fft.Sequence(w.frame, w.coef[j*bins:(j+1)*bins])
+			start := (tb+j)*hop - half
+			k0, k1 := max(0, -start), min(W, n-start)
+			for k := k0; k < k1; k++ {
+				dst[start+k] += p.window[k] * scale * fr[k]
+			}
+		}
+	}
+	// Divide by the overlap-add of the squared window: the periodic steady
+	// value in the middle, summed frame by frame near the ends where frames
+	// are missing.
+	for i := range dst {
+		pos := i + half // position in the zero-extended signal
+		var d float64
+		if pos >= W-1 && pos/hop <= T-1 {
+			d = p.steady[pos%hop]
+		} else {
+			for t := max(0, (pos-W+hop)/hop); t <= min(T-1, pos/hop); t++ {
+				if k := pos - t*hop; k >= 0 && k < W {
+					d += p.window[k] * p.window[k]
+				}
+			}
+		}
+		if d > 1e-10 {
+			dst[i] /= d
+		}
+	}
+	return dst
+}
