@@ -160,7 +160,9 @@ func TestNoAllocationsPerFrame(t *testing.T) {
 func TestSizePanics(t *testing.T) {
 	p, _ := NewPlan(Settings{})
 	for name, f := range map[string]func(){
-		"forward dst":    func() { p.Forward(&Spectrogram{Bins: 513, Frames: 3, Data: make([]complex128, 513*3)}, make([]float64, 5000)) },
+		"forward dst": func() {
+			p.Forward(&Spectrogram{Bins: 513, Frames: 3, Data: make([]complex128, 513*3)}, make([]float64, 5000))
+		},
 		"inverse frames": func() { p.Inverse(nil, p.Forward(nil, make([]float64, 100)), 5000) },
 		"inverse dst":    func() { p.Inverse(make([]float64, 3), p.Forward(nil, make([]float64, 100)), 100) },
 	} {
