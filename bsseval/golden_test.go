@@ -180,4 +180,3 @@ func TestGoldenFramewise(t *testing.T) {
 		t.Fatal("no framewise cases in the golden file")
 	}
 }
-
