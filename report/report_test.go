@@ -1,0 +1,256 @@
+package report
+
+import (
+	"bytes"
+	"image/png"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// testReport is a small report of synthetic tones: two "speakers" (a low
+// and a high harmonic tone), two methods, one example, two cost curves.
+func testReport() *Report {
+	const rate, n = 16000, 24000
+	rng := rand.New(rand.NewPCG(1, 2))
+	tone := func(f0, am float64) []float64 {
+		x := make([]float64, n)
+		for i := range x {
+			t := float64(i) / rate
+			env := 0.5 + 0.5*math.Sin(2*math.Pi*am*t)
+			for h := 1; h <= 6; h++ {
+				x[i] += 0.3 / float64(h) * env * math.Sin(2*math.Pi*f0*float64(h)*t*(1+0.05*t))
+			}
+		}
+		return x
+	}
+	low, high := tone(140, 2.5), tone(420, 3.5)
+	mix := make([]float64, n)
+	for i := range mix {
+		mix[i] = low[i] + high[i]
+	}
+	leak := func(a, b []float64, g float64) []float64 {
+		y := make([]float64, n)
+		for i := range y {
+			y[i] = a[i] + g*b[i] + 0.001*rng.NormFloat64()
+		}
+		return y
+	}
+	r := &Report{
+		Title:  "Synthetic tones <test> & \"quotes\"",
+		Intro:  "Two harmonic tones mixed at 0 dB, separated by two pretend methods.",
+		Config: [][2]string{{"Sample rate", "16000 Hz"}, {"STFT", "1024 / 256"}},
+		Notes:  []string{"Wall time 1.2 s.", "Iterations: 200 <b>not bold</b>."},
+	}
+	for mi, name := range []string{"NMF K=20", "DL-NMF 180,20"} {
+		m := Method{Name: name}
+		for k := 0; k < 6; k++ {
+			for _, sp := range []string{"low", "high"} {
+				base := 5 + 2*float64(mi)
+				m.Scores = append(m.Scores, Score{
+					Mixture: "mix" + string(rune('A'+k)), Speaker: sp,
+					SDR: base + rng.NormFloat64(), SIR: base + 4 + rng.NormFloat64(), SAR: base + 3 + rng.NormFloat64(),
+				})
+			}
+		}
+		r.Methods = append(r.Methods, m)
+	}
+	r.Examples = []Example{{
+		Name: "mixA", Rate: rate, Mixture: mix,
+		Sources: []Track{{"low", low}, {"high", high}},
+		Estimates: []Estimate{
+			{"NMF K=20", []Track{{"low", leak(low, high, 0.3)}, {"high", leak(high, low, 0.3)}}},
+			{"DL-NMF 180,20", []Track{{"low", leak(low, high, 0.1)}, {"high", leak(high, low, 0.1)}}},
+		},
+	}}
+	var it, c1, c2 []float64
+	for i := 1; i <= 50; i++ {
+		it = append(it, float64(i))
+		c1 = append(c1, 1000/float64(i)+10)
+		c2 = append(c2, 800/float64(i)+12)
+	}
+	r.Curves = []Curve{
+		{Title: "Training cost", XLabel: "iteration", YLabel: "KL divergence", Series: []Series{{"low", it, c1}, {"high", it, c2}}},
+		{Title: "Discriminative cost", XLabel: "round", YLabel: "cost", Series: []Series{{"DL-NMF 180,20", []float64{1, 2, 3}, []float64{5, 4.5, 4.4}}}},
+	}
+	return r
+}
+
+func TestWrite(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out", "report")
+	if err := Write(dir, testReport()); err != nil {
+		t.Fatal(err)
+	}
+	html, err := os.ReadFile(filepath.Join(dir, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(html)
+	for _, want := range []string{
+		"Synthetic tones &lt;test&gt; &amp; &#34;quotes&#34;", // escaped
+		"200 &lt;b&gt;not bold&lt;/b&gt;.",
+		"<audio controls", "NMF K=20", "DL-NMF 180,20", "Clean sources", "Sample rate",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("index.html lacks %q", want)
+		}
+	}
+	// Every local link resolves, nothing points off the folder.
+	links := localLinks(t, page)
+	var imgs, wavs int
+	for _, l := range links {
+		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(l))); err != nil {
+			t.Errorf("broken link %q: %v", l, err)
+		}
+		switch {
+		case strings.HasSuffix(l, ".png"):
+			imgs++
+		case strings.HasSuffix(l, ".wav"):
+			wavs++
+		}
+	}
+	// 3 box plots, 7 spectrograms, 2 curves; 7 audio files (player + download link each).
+	if imgs != 12 || wavs != 14 {
+		t.Errorf("%d image and %d audio links, want 12 and 14", imgs, wavs)
+	}
+	// Pictures decode; no temporary files are left behind.
+	err = filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		if strings.HasPrefix(info.Name(), ".") {
+			t.Errorf("temporary file left: %s", path)
+		}
+		if strings.HasSuffix(path, ".png") {
+			b, _ := os.ReadFile(path)
+			if _, err := png.Decode(bytes.NewReader(b)); err != nil {
+				t.Errorf("%s: %v", path, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Writing again into the same folder works and gives the same page.
+	if err := Write(dir, testReport()); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := os.ReadFile(filepath.Join(dir, "index.html"))
+	if !bytes.Equal(again, html) {
+		t.Error("a second Write of the same report gives a different index.html")
+	}
+}
+
+var linkRE = regexp.MustCompile(`(?:src|href)="([^"]*)"`)
+
+// localLinks returns every src and href of page, failing on any that would
+// leave the folder or need a network.
+func localLinks(t *testing.T, page string) []string {
+	t.Helper()
+	var out []string
+	for _, m := range linkRE.FindAllStringSubmatch(page, -1) {
+		l := m[1]
+		if strings.HasPrefix(l, "#") {
+			continue
+		}
+		if strings.Contains(l, ":") || strings.HasPrefix(l, "/") || strings.Contains(l, "..") {
+			t.Errorf("link %q is not relative to the report folder", l)
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+func TestWriteErrors(t *testing.T) {
+	for name, mutate := range map[string]func(r *Report){
+		"rate":   func(r *Report) { r.Examples[0].Rate = 0 },
+		"empty":  func(r *Report) { r.Examples[0].Sources[1].Samples = nil },
+		"series": func(r *Report) { r.Curves[0].Series[0].Y = r.Curves[0].Series[0].Y[1:] },
+	} {
+		r := testReport()
+		mutate(r)
+		err := Write(t.TempDir(), r)
+		if err == nil || !strings.HasPrefix(err.Error(), "report: ") {
+			t.Errorf("%s: err = %v, want a report: error", name, err)
+		}
+	}
+	if err := Write(t.TempDir(), nil); err == nil {
+		t.Error("nil report: no error")
+	}
+}
+
+func TestWriteMinimal(t *testing.T) {
+	// A report with nothing but a title is valid: sections are left out.
+	dir := t.TempDir()
+	if err := Write(dir, &Report{Title: "empty"}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "index.html"))
+	if strings.Contains(string(b), `id="scores"`) || strings.Contains(string(b), "<img") {
+		t.Error("empty report shows a score table or figures")
+	}
+}
+
+func TestSpectrogramPNG(t *testing.T) {
+	x := make([]float64, 16000)
+	for i := range x {
+		x[i] = 0.5 * math.Sin(2*math.Pi*1000*float64(i)/16000)
+	}
+	var buf bytes.Buffer
+	if err := SpectrogramPNG(&buf, x, 16000, "1 kHz"); err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() < 600 || b.Dy() < 200 {
+		t.Errorf("picture is %v, too small", b)
+	}
+	if err := SpectrogramPNG(&buf, nil, 16000, ""); err == nil {
+		t.Error("empty signal: no error")
+	}
+	if err := SpectrogramPNG(&buf, x, 0, ""); err == nil {
+		t.Error("zero rate: no error")
+	}
+}
+
+func TestSpectrogramLevel(t *testing.T) {
+	// A full-scale sine peaks at 0 dBFS, a -20 dB one at -20 dBFS,
+	// whatever scaling package stft uses.
+	for _, amp := range []float64{1, 0.1} {
+		x := make([]float64, 16000)
+		for i := range x {
+			x[i] = amp * math.Sin(2*math.Pi*500*float64(i)/16000)
+		}
+		s, err := newSpectrogram(x, 16000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		peak := math.Inf(-1)
+		for _, v := range s.db {
+			peak = math.Max(peak, v)
+		}
+		// 500 Hz is bin 32 exactly; interior frames see the full window.
+		if want := 20 * math.Log10(amp); math.Abs(peak-want) > 0.1 {
+			t.Errorf("amplitude %v: peak %.2f dBFS, want %.2f", amp, peak, want)
+		}
+	}
+}
+
+func TestSlug(t *testing.T) {
+	for in, want := range map[string]string{
+		"DL-NMF 180,20": "dl-nmf-180-20", "ex01-mixture": "ex01-mixture", "": "x", "/../é": "x",
+		"Ünïcode name": "n-code-name",
+	} {
+		if got := slug(in); got != want {
+			t.Errorf("slug(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

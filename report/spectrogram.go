@@ -1,0 +1,245 @@
+package report
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"io"
+	"math"
+	"strconv"
+	"sync"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/palette"
+	"gonum.org/v1/plot/palette/moreland"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/dlnmf/dlnmf/stft"
+)
+
+// Spectrogram pictures show this many dB below their top level; quieter
+// cells are drawn in the darkest colour.
+const dynamicRange = 80
+
+// Size of a spectrogram picture.
+var (
+	specWidth  = 6.4 * vg.Inch
+	specHeight = 2.5 * vg.Inch
+	barWidth   = 0.95 * vg.Inch
+)
+
+// SpectrogramPNG writes a PNG picture of the log-magnitude spectrogram of x
+// (sampled at rate Hz): time in seconds across, frequency in kHz up, level
+// in dBFS (0 dB is the peak of a full-scale sine) as colour, with a colour
+// scale. The colours span 80 dB below the loudest cell, rounded up to a
+// multiple of 10 dB. The STFT is package stft's default (1024-point
+// periodic Hann window, hop 256).
+func SpectrogramPNG(w io.Writer, x []float64, rate int, title string) error {
+	sp, err := newSpectrogram(x, rate)
+	if err != nil {
+		return err
+	}
+	return sp.png(w, title, sp.top())
+}
+
+// spectrogram is the dBFS level of an STFT, bins x frames row-major.
+type spectrogram struct {
+	db             []float64
+	bins, frames   int
+	rate, hop, fft int
+	seconds        float64
+}
+
+var (
+	planOnce sync.Once
+	planMu   sync.Mutex // a stft.Plan is not safe for concurrent use
+	plan     *stft.Plan
+	planErr  error
+	fullDB   float64 // level of a full-scale sine in 20*log10(|X|) units
+)
+
+// defaultPlan returns the shared default STFT plan and the magnitude of a
+// full-scale sine's peak bin under it, measured once: this makes the dB
+// scale independent of how package stft scales its transform.
+func defaultPlan() (*stft.Plan, float64, error) {
+	planOnce.Do(func() {
+		plan, planErr = stft.NewPlan(stft.Settings{})
+		if planErr != nil {
+			return
+		}
+		// A sine exactly on bin 32, several windows long.
+		const n, bin = 8192, 32
+		nfft := plan.Settings().FFTSize
+		x := make([]float64, n)
+		for i := range x {
+			x[i] = math.Sin(2 * math.Pi * bin * float64(i) / float64(nfft))
+		}
+		mag := plan.Forward(nil, x).Magnitude(nil)
+		var peak float64
+		for _, v := range mag {
+			peak = math.Max(peak, v)
+		}
+		fullDB = 20 * math.Log10(peak)
+	})
+	return plan, fullDB, planErr
+}
+
+func newSpectrogram(x []float64, rate int) (*spectrogram, error) {
+	if rate <= 0 {
+		return nil, fmt.Errorf("report: spectrogram: sample rate %d is not positive", rate)
+	}
+	if len(x) == 0 {
+		return nil, errors.New("report: spectrogram: empty signal")
+	}
+	p, ref, err := defaultPlan()
+	if err != nil {
+		return nil, fmt.Errorf("report: spectrogram: %w", err)
+	}
+	planMu.Lock()
+	s := p.Forward(nil, x)
+	planMu.Unlock()
+	mag := s.Magnitude(nil)
+	// A floor far below 16-bit quantisation keeps log10 finite in silence.
+	const floor = 1e-12
+	for i, v := range mag {
+		if math.IsNaN(v) {
+			v = 0
+		}
+		mag[i] = 20*math.Log10(v+floor) - ref
+	}
+	return &spectrogram{
+		db: mag, bins: s.Bins, frames: s.Frames,
+		rate: rate, hop: p.Settings().Hop, fft: p.Settings().FFTSize,
+		seconds: float64(len(x)) / float64(rate),
+	}, nil
+}
+
+// top is the colour scale's top: the loudest cell rounded up to 10 dB.
+func (s *spectrogram) top() float64 {
+	m := math.Inf(-1)
+	for _, v := range s.db {
+		m = math.Max(m, v)
+	}
+	if math.IsInf(m, 0) {
+		return 0
+	}
+	return 10 * math.Ceil(m/10)
+}
+
+func (s *spectrogram) png(w io.Writer, title string, top float64) error {
+	cmap := moreland.ExtendedBlackBody()
+	cmap.SetMin(top - dynamicRange)
+	cmap.SetMax(top)
+
+	// One pixel per STFT cell, low frequencies at the bottom; plotter.Image
+	// scales it to the data area.
+	lut := colorTable(cmap)
+	img := image.NewRGBA(image.Rect(0, 0, s.frames, s.bins))
+	scale := float64(len(lut)-1) / dynamicRange
+	for b := 0; b < s.bins; b++ {
+		row := s.bins - 1 - b
+		for f := 0; f < s.frames; f++ {
+			k := (s.db[b*s.frames+f] - (top - dynamicRange)) * scale
+			img.SetRGBA(f, row, lut[int(math.Max(0, math.Min(float64(len(lut)-1), math.Round(k))))])
+		}
+	}
+	khz := float64(s.rate) / 2000
+	// Frame f is centred on sample f*hop; each column covers one hop.
+	dt := float64(s.hop) / float64(s.rate)
+	tmin, tmax := -dt/2, (float64(s.frames)-0.5)*dt
+	main := newPlot(title, "Time (s)", "Frequency (kHz)")
+	main.Add(plotter.NewImage(img, tmin, 0, tmax, khz))
+	main.X.Min, main.X.Max = 0, math.Min(tmax, math.Max(s.seconds, dt))
+	main.Y.Min, main.Y.Max = 0, khz
+	main.Y.Tick.Marker = niceTicks{}
+	main.X.Tick.Marker = niceTicks{}
+
+	bar := plot.New()
+	bar.Title.Text = " " // the same height as main's title keeps both aligned
+	bar.Title.TextStyle.Font.Size = main.Title.TextStyle.Font.Size
+	bar.Title.Padding = main.Title.Padding
+	bar.Add(&plotter.ColorBar{ColorMap: cmap, Vertical: true})
+	bar.X.Label.Text = "dBFS"
+	bar.X.Tick.Marker = plot.ConstantTicks{{Value: 0.5, Label: " "}}
+	bar.X.LineStyle.Width = 0
+	bar.X.Tick.LineStyle.Width = 0
+	bar.Y.Label.Text = ""
+	bar.Y.Min, bar.Y.Max = top-dynamicRange, top
+	sans(bar)
+	// The bar's scale goes on its right, drawn by drawBarTicks.
+	bar.HideY()
+
+	c := vgimg.NewWith(vgimg.UseWH(specWidth+barWidth, specHeight), vgimg.UseDPI(dpi))
+	dc := draw.New(c)
+	dc.FillPolygon(color.White, []vg.Point{dc.Min, {X: dc.Max.X, Y: dc.Min.Y}, dc.Max, {X: dc.Min.X, Y: dc.Max.Y}})
+	main.Draw(draw.Crop(dc, 0, -barWidth, 0, 0))
+	barCanvas := draw.Crop(dc, specWidth+vg.Points(4), -vg.Points(34), 0, 0)
+	bar.Draw(barCanvas)
+	drawBarTicks(barCanvas, bar, top)
+	_, err := vgimg.PngCanvas{Canvas: c}.WriteTo(w)
+	return err
+}
+
+// drawBarTicks labels the colour bar every 20 dB on its right side.
+func drawBarTicks(c draw.Canvas, bar *plot.Plot, top float64) {
+	da := bar.DataCanvas(c)
+	_, trY := bar.Transforms(&da)
+	sty := bar.X.Label.TextStyle
+	sty.Font.Size = vg.Points(9)
+	sty.XAlign = draw.XLeft
+	sty.YAlign = draw.YCenter
+	for v := top; v >= top-dynamicRange; v -= 20 {
+		y := trY(v)
+		c.StrokeLine2(draw.LineStyle{Color: color.Black, Width: vg.Points(0.5)}, da.Max.X, y, da.Max.X+vg.Points(3), y)
+		c.FillText(sty, vg.Point{X: da.Max.X + vg.Points(5), Y: y}, fmt.Sprintf("%.0f", v+0))
+	}
+}
+
+// colorTable samples cmap at 256 levels from its Min to its Max: the colour
+// map interpolates in CIE L*a*b*, too slow to call for every cell.
+func colorTable(cmap palette.ColorMap) []color.RGBA {
+	lut := make([]color.RGBA, 256)
+	for i := range lut {
+		v := cmap.Min() + (cmap.Max()-cmap.Min())*float64(i)/float64(len(lut)-1)
+		col, err := cmap.At(math.Max(cmap.Min(), math.Min(cmap.Max(), v)))
+		if err != nil {
+			lut[i] = color.RGBA{A: 255}
+			continue
+		}
+		r, g, b, _ := col.RGBA()
+		lut[i] = color.RGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), 255}
+	}
+	return lut
+}
+
+// niceTicks marks every 1, 2 or 5 times a power of ten, whichever gives 4
+// to 10 labelled marks; gonum's default ticker often labels only two or
+// three.
+type niceTicks struct{}
+
+func (niceTicks) Ticks(min, max float64) []plot.Tick {
+	span := max - min
+	if !(span > 0) || math.IsInf(span, 0) {
+		return plot.DefaultTicks{}.Ticks(min, max)
+	}
+	step := math.Pow(10, math.Floor(math.Log10(span)))
+	for _, m := range []float64{0.1, 0.2, 0.5, 1, 2, 5, 10} {
+		if span/(step*m) <= 10 {
+			step *= m
+			break
+		}
+	}
+	var ticks []plot.Tick
+	for k := math.Ceil(min / step); k*step <= max+1e-9*span; k++ {
+		v := k * step
+		if math.Abs(v) < 1e-12*span {
+			v = 0 // no "-0"
+		}
+		ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'g', 6, 64)})
+	}
+	return ticks
+}
