@@ -176,6 +176,7 @@ func update[T Float](X *Dense[T], f *Factorization[T], freeze Freeze, r resolved
 	if err != nil {
 		return Result{}, err
 	}
+	defer sv.pool.stop()
 	sv.stage, sv.layer = stage, layer
 	return sv.run(), nil
 }
@@ -197,6 +198,9 @@ func Infer[T Float](dst *Dense[T], X, basis *Dense[T], s Settings) (*Dense[T], R
 	}
 	if basis == nil || basis.Rows != X.Rows || basis.Cols < 1 {
 		return dst, Result{}, fmt.Errorf("nmf: basis does not match X (%d rows)", X.Rows)
+	}
+	if err := checkData("basis", basis); err != nil {
+		return dst, Result{}, err
 	}
 	K := basis.Cols
 	dst = reuse(dst, K, X.Cols, "Infer")

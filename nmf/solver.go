@@ -33,6 +33,14 @@ type solver[T Float] struct {
 	num, den   []*Dense[T]
 	lsum, rsum []T // KL denominators: column sums of P[l], row sums of S[l]
 
+	acc     []float64 // column-sum accumulator
+	partial []float64 // per-worker cost sums
+	pool    *pool
+	cur     int // factor of the current pass
+	l1      T   // L1 penalty of the current pass
+	// Passes over row ranges, bound once so that a pass allocates nothing.
+	elementwiseFn, multiplyFn, costFn func(lo, hi, part int)
+
 	stage string
 	layer int
 }
@@ -96,8 +104,12 @@ func newSolver[T Float](X *Dense[T], f *Factorization[T], freeze Freeze, r resol
 		s.den[l] = NewDense[T](F[l].Rows, F[l].Cols, nil)
 		maxK = max(maxK, F[l].Cols)
 	}
-	s.lsum = make([]T, maxK)
-	s.rsum = make([]T, maxK)
+	s.lsum = make([]T, max(maxK, M))
+	s.rsum = make([]T, max(maxK, N))
+	s.acc = make([]float64, maxK)
+	s.partial = make([]float64, r.Workers)
+	s.pool = newPool(r.Workers)
+	s.elementwiseFn, s.multiplyFn, s.costFn = s.elementwiseRows, s.multiplyRows, s.costRows
 	s.prefix(2)
 	return s, nil
 }
@@ -147,19 +159,18 @@ func (s *solver[T]) updateFactor(l int) {
 		gemm(false, false, 1, s.P[l], s.F[l], 0, s.PF[l])
 		gemm(false, false, 1, s.PF[l], s.S[l], 0, s.V)
 	}
-	s.elementwise()
+	s.pool.parallel(s.X.Rows, 16, s.elementwiseFn)
 	s.sandwich(l, s.V, s.num[l], s.mid[l])
-	den := s.den[l]
 	if s.kl {
-		s.klDenominator(l)
+		s.klSums(l)
 	} else {
-		s.sandwich(l, s.Q, den, s.midQ[l])
+		s.sandwich(l, s.Q, s.den[l], s.midQ[l])
 	}
-	var l1 T
+	s.cur, s.l1 = l, 0
 	if l == L {
-		l1 = T(s.r.L1)
+		s.l1 = T(s.r.L1)
 	}
-	s.multiply(s.F[l], s.num[l], den, l1)
+	s.pool.parallel(s.F[l].Rows, 4, s.multiplyFn)
 }
 
 // sandwich sets dst = A^T G B^T for factor l, the cheaper order first.
@@ -179,16 +190,17 @@ func (s *solver[T]) sandwich(l int, G, dst, mid *Dense[T]) {
 	}
 }
 
-// klDenominator sets den[l] = A^T 1 B^T: colsum(A)_i rowsum(B)_j.
-func (s *solver[T]) klDenominator(l int) {
-	den := s.den[l]
-	ls, rs := s.lsum[:den.Rows], s.rsum[:den.Cols]
+// klSums sets lsum and rsum so that the KL denominator A^T 1 B^T of factor
+// l is lsum_i rsum_j: the column sums of A and the row sums of B.
+func (s *solver[T]) klSums(l int) {
+	F := s.F[l]
+	ls, rs := s.lsum[:F.Rows], s.rsum[:F.Cols]
 	if l == 0 {
 		for i := range ls {
 			ls[i] = 1
 		}
 	} else {
-		colSums(ls, s.P[l])
+		colSums(ls, s.P[l], s.acc)
 	}
 	if l == s.L {
 		for j := range rs {
@@ -197,16 +209,12 @@ func (s *solver[T]) klDenominator(l int) {
 	} else {
 		rowSums(rs, s.S[l])
 	}
-	for i := 0; i < den.Rows; i++ {
-		d := den.row(i)
-		for j := range d {
-			d[j] = ls[i] * rs[j]
-		}
-	}
 }
 
-func colSums[T Float](dst []T, m *Dense[T]) {
-	acc := make([]float64, len(dst)) // small: K entries
+// colSums sets dst to the column sums of m, accumulated in acc.
+func colSums[T Float](dst []T, m *Dense[T], acc []float64) {
+	acc = acc[:len(dst)]
+	clear(acc)
 	for i := 0; i < m.Rows; i++ {
 		for j, v := range m.row(i) {
 			acc[j] += float64(v)
@@ -227,19 +235,18 @@ func rowSums[T Float](dst []T, m *Dense[T]) {
 	}
 }
 
-// elementwise replaces V by X V^(beta-2) and sets Q = V^(beta-1), with V
-// floored at epsilon for beta < 2 (negative powers of zero).
-func (s *solver[T]) elementwise() {
+// elementwiseRows replaces rows [lo, hi) of V by X V^(beta-2) and sets Q =
+// V^(beta-1), with V floored at epsilon for beta < 2 (negative powers of
+// zero).
+func (s *solver[T]) elementwiseRows(lo, hi, _ int) {
 	X, V, eps, beta := s.X, s.V, s.eps, s.r.beta
-	for i := 0; i < X.Rows; i++ {
+	if s.kl {
+		klRatio(X, V, lo, hi, eps)
+		return
+	}
+	for i := lo; i < hi; i++ {
 		x, v := X.row(i), V.row(i)
 		v = v[:len(x)]
-		if s.kl {
-			for j, xj := range x {
-				v[j] = xj / max(v[j], eps)
-			}
-			continue
-		}
 		q := s.Q.row(i)[:len(x)]
 		switch beta {
 		case 2:
@@ -267,10 +274,16 @@ func (s *solver[T]) elementwise() {
 	}
 }
 
-// multiply sets F *= (num / max(den + l1, eps))^gamma.
-func (s *solver[T]) multiply(F, num, den *Dense[T], l1 T) {
+// multiplyRows sets rows [lo, hi) of the current factor F to
+// F (num / max(den + l1, eps))^gamma.
+func (s *solver[T]) multiplyRows(lo, hi, _ int) {
+	F, num, den, l1 := s.F[s.cur], s.num[s.cur], s.den[s.cur], s.l1
 	eps, gamma := s.eps, s.r.gamma
-	for i := 0; i < F.Rows; i++ {
+	if s.kl {
+		klMultiply(F, num, s.lsum, s.rsum[:F.Cols], lo, hi, l1, eps)
+		return
+	}
+	for i := lo; i < hi; i++ {
 		f, n, d := F.row(i), num.row(i), den.row(i)
 		for j := range f {
 			ratio := n[j] / max(d[j]+l1, eps)
@@ -292,7 +305,7 @@ func (s *solver[T]) normalise() {
 		}
 		W, next := s.F[l], s.F[l+1]
 		sums := s.lsum[:W.Cols]
-		colSums(sums, W)
+		colSums(sums, W, s.acc)
 		for i := 0; i < W.Rows; i++ {
 			w := W.row(i)
 			for j := range w {
@@ -316,9 +329,11 @@ func (s *solver[T]) normalise() {
 // objective returns D(X | P[L] H) + L1 sum(H), using V as workspace.
 func (s *solver[T]) objective() float64 {
 	gemm(false, false, 1, s.P[s.L], s.F[s.L], 0, s.V)
+	clear(s.partial)
+	s.pool.parallel(s.X.Rows, 16, s.costFn)
 	var sum float64
-	for i := 0; i < s.X.Rows; i++ {
-		sum += costRow(s.X.row(i), s.V.row(i), s.r.beta, s.r.Epsilon)
+	for _, p := range s.partial {
+		sum += p
 	}
 	if s.r.L1 > 0 {
 		H := s.F[s.L]
@@ -331,6 +346,14 @@ func (s *solver[T]) objective() float64 {
 		sum += s.r.L1 * h
 	}
 	return sum
+}
+
+func (s *solver[T]) costRows(lo, hi, part int) {
+	var sum float64
+	for i := lo; i < hi; i++ {
+		sum += costRow(s.X.row(i), s.V.row(i), s.r.beta, s.r.Epsilon)
+	}
+	s.partial[part] = sum
 }
 
 // run iterates until MaxIter or convergence, recording the cost.

@@ -1,0 +1,186 @@
+package nmf
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestInferColumnBlock(t *testing.T) {
+	basis := randDense[float32](30, 6, 0.05, 4)
+	X := Mul(nil, basis, randDense[float32](6, 50, 0, 5))
+	s := Settings{MaxIter: 60, Tol: -1, Seed: 9}
+	whole, _, err := Infer(nil, X, basis, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j0, j1 := 17, 41
+	block := NewDense[float32](X.Rows, j1-j0, nil)
+	for i := 0; i < X.Rows; i++ {
+		copy(block.row(i), X.row(i)[j0:j1])
+	}
+	part, _, err := Infer(nil, block, basis, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := 0; k < part.Rows; k++ {
+		for j := 0; j < part.Cols; j++ {
+			a, b := float64(part.At(k, j)), float64(whole.At(k, j0+j))
+			if math.Abs(a-b) > 1e-5*max(math.Abs(b), 1e-3) {
+				t.Fatalf("H(%d, %d): block %g, whole %g", k, j0+j, a, b)
+			}
+		}
+	}
+	// The fit improved on the start.
+	_, res, _ := Infer(nil, X, basis, s)
+	if res.Cost[len(res.Cost)-1] >= res.Cost[0] {
+		t.Errorf("Infer did not lower the cost: %v", res.Cost)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	good := randDense[float64](4, 5, 0, 1)
+	for name, v := range map[string]float64{"negative": -1, "NaN": math.NaN(), "Inf": math.Inf(1)} {
+		X := good.Clone()
+		X.Set(1, 2, v)
+		if _, _, err := Factorize(X, 2, Settings{}); err == nil || !strings.Contains(err.Error(), "X(1, 2)") {
+			t.Errorf("%s entry: error %v", name, err)
+		}
+		if _, _, err := Infer(nil, X, randDense[float64](4, 2, 0, 2), Settings{}); err == nil {
+			t.Errorf("%s entry: Infer accepted it", name)
+		}
+	}
+	if _, _, err := Factorize(good, 0, Settings{}); err == nil {
+		t.Error("k = 0 accepted")
+	}
+	if _, _, err := Factorize(NewDense[float64](0, 3, nil), 1, Settings{}); err == nil {
+		t.Error("empty X accepted")
+	}
+	if _, _, err := Factorize(good, 2, Settings{Divergence: 9}); err == nil {
+		t.Error("unknown divergence accepted")
+	}
+	if _, _, err := Train(good, nil, Settings{}); err == nil {
+		t.Error("no sizes accepted")
+	}
+}
+
+func TestSilentRowsAndColumns(t *testing.T) {
+	for _, beta := range []float64{0, 0.5, 1, 2, 3} {
+		X := randDense[float32](12, 20, 0, 3)
+		for i := 0; i < X.Rows; i++ {
+			X.Set(i, 4, 0) // a silent frame
+			X.Set(i, 5, 0)
+		}
+		for j := 0; j < X.Cols; j++ {
+			X.Set(7, j, 0) // a silent frequency
+		}
+		s := Settings{Divergence: BetaDivergence, Beta: beta, MaxIter: 100, Seed: 1}
+		f, res, err := Train(X, []int{4, 2}, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range append(f.Layers, f.H, f.Reconstruct(nil)) {
+			for _, v := range m.Data {
+				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) || v < 0 {
+					t.Fatalf("beta %g: entry %v", beta, v)
+				}
+			}
+		}
+		for _, c := range res.Cost {
+			if math.IsNaN(c) || math.IsInf(c, 0) {
+				t.Fatalf("beta %g: cost %v", beta, c)
+			}
+		}
+		H, _, err := Infer(nil, X, f.Basis(nil), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := 0; k < H.Rows; k++ {
+			if H.At(k, 4) != 0 {
+				t.Errorf("beta %g: H of a silent frame = %g", beta, H.At(k, 4))
+			}
+		}
+		if all := NewDense[float32](3, 4, nil); true {
+			g, _, err := Factorize(all, 2, s)
+			if err != nil || g.Reconstruct(nil).Data[0] != 0 {
+				t.Errorf("beta %g: all-zero X: %v", beta, err)
+			}
+		}
+	}
+}
+
+func TestSameSeedSameResult(t *testing.T) {
+	X := randDense[float32](20, 30, 0, 1)
+	s := Settings{MaxIter: 30, Seed: 42}
+	a, _, _ := Train(X, []int{5, 3}, s)
+	b, _, _ := Train(X, []int{5, 3}, s)
+	for i := range a.H.Data {
+		if a.H.Data[i] != b.H.Data[i] {
+			t.Fatal("same seed, different H")
+		}
+	}
+	s.Seed = 43
+	c, _, _ := Train(X, []int{5, 3}, s)
+	if c.H.Data[0] == a.H.Data[0] {
+		t.Error("different seeds, same H")
+	}
+}
+
+func TestL1ReducesSumH(t *testing.T) {
+	X := randDense[float64](20, 30, 0, 1)
+	sum := func(l1 float64) float64 {
+		f, _, err := Factorize(X, 6, Settings{MaxIter: 200, Tol: -1, L1: l1, Seed: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s float64
+		for _, v := range f.H.Data {
+			s += v
+		}
+		return s
+	}
+	if a, b := sum(0), sum(2); b >= a {
+		t.Errorf("sum(H) with L1 = 2: %g, without: %g", b, a)
+	}
+}
+
+func TestLayersAndBasis(t *testing.T) {
+	X := randDense[float64](15, 25, 0, 1)
+	var events []Event
+	f, res, err := Train(X, []int{6, 3}, Settings{MaxIter: 20, Recorder: recorderFunc(func(e Event) { events = append(events, e) })})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Layers) != 2 || f.Layers[1].Rows != 6 || f.Layers[1].Cols != 3 || f.H.Rows != 3 {
+		t.Fatalf("shapes: %dx%d, %dx%d", f.Layers[1].Rows, f.Layers[1].Cols, f.H.Rows, f.H.Cols)
+	}
+	// Columns of the basis sum to one (normalisation).
+	B := f.Basis(nil)
+	for j := 0; j < B.Cols; j++ {
+		var s float64
+		for i := 0; i < B.Rows; i++ {
+			s += B.At(i, j)
+		}
+		if math.Abs(s-1) > 1e-9 {
+			t.Errorf("basis column %d sums to %g", j, s)
+		}
+	}
+	if len(res.Cost) == 0 || res.CostIter[0] != 0 {
+		t.Errorf("cost history %v at %v", res.Cost, res.CostIter)
+	}
+	stages := map[string]bool{}
+	for _, e := range events {
+		stages[e.Stage] = true
+	}
+	if !stages["pretrain"] || !stages["finetune"] {
+		t.Errorf("stages recorded: %v", stages)
+	}
+	H := HConcat(nil, f.Layers[0], f.Layers[0])
+	if H.Cols != 12 || H.At(3, 7) != f.Layers[0].At(3, 1) {
+		t.Error("HConcat")
+	}
+}
+
+type recorderFunc func(Event)
+
+func (r recorderFunc) Record(e Event) { r(e) }

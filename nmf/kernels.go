@@ -1,0 +1,63 @@
+package nmf
+
+// klRatioGo sets v = x / max(v, eps) on rows x cols with strides xs, vs.
+func klRatioGo[T Float](x []T, xs int, v []T, vs, rows, cols int, eps T) {
+	for i := 0; i < rows; i++ {
+		xr := x[i*xs : i*xs+cols]
+		vr := v[i*vs : i*vs+cols]
+		for j, xj := range xr {
+			d := vr[j]
+			if !(d > eps) {
+				d = eps
+			}
+			vr[j] = xj / d
+		}
+	}
+}
+
+// klMultiplyGo sets f[i,j] *= num[i,j] / max(ls[i] rs[j] + add, eps).
+func klMultiplyGo[T Float](f []T, fs int, num []T, ns int, ls, rs []T, rows, cols int, add, eps T) {
+	rs = rs[:cols]
+	for i := 0; i < rows; i++ {
+		fr := f[i*fs : i*fs+cols]
+		nr := num[i*ns : i*ns+cols]
+		a := ls[i]
+		for j, r := range rs {
+			d := a*r + add
+			if !(d > eps) {
+				d = eps
+			}
+			fr[j] *= nr[j] / d
+		}
+	}
+}
+
+// klRatio sets rows [i0, i1) of V to X / max(V, eps).
+func klRatio[T Float](X, V *Dense[T], i0, i1 int, eps T) {
+	if i1 <= i0 || X.Cols == 0 {
+		return
+	}
+	switch x := any(X.Data).(type) {
+	case []float32:
+		v := any(V.Data).([]float32)
+		klRatio32(x[i0*X.Stride:], X.Stride, v[i0*V.Stride:], V.Stride, i1-i0, X.Cols, float32(eps))
+	case []float64:
+		v := any(V.Data).([]float64)
+		klRatio64(x[i0*X.Stride:], X.Stride, v[i0*V.Stride:], V.Stride, i1-i0, X.Cols, float64(eps))
+	}
+}
+
+// klMultiply applies the KL update to rows [i0, i1) of F.
+func klMultiply[T Float](F, num *Dense[T], ls, rs []T, i0, i1 int, add, eps T) {
+	if i1 <= i0 || F.Cols == 0 {
+		return
+	}
+	switch f := any(F.Data).(type) {
+	case []float32:
+		n := any(num.Data).([]float32)
+		klMultiply32(f[i0*F.Stride:], F.Stride, n[i0*num.Stride:], num.Stride, any(ls[i0:]).([]float32), any(rs).([]float32), i1-i0, F.Cols, float32(add), float32(eps))
+	case []float64:
+		n := any(num.Data).([]float64)
+		klMultiply64(f[i0*F.Stride:], F.Stride, n[i0*num.Stride:], num.Stride, any(ls[i0:]).([]float64), any(rs).([]float64), i1-i0, F.Cols, float64(add), float64(eps))
+	}
+}

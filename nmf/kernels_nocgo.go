@@ -1,0 +1,21 @@
+//go:build !cgo || noopenblas
+
+package nmf
+
+const cKernels = false
+
+func klRatio32(x []float32, xs int, v []float32, vs, rows, cols int, eps float32) {
+	klRatioGo(x, xs, v, vs, rows, cols, eps)
+}
+
+func klRatio64(x []float64, xs int, v []float64, vs, rows, cols int, eps float64) {
+	klRatioGo(x, xs, v, vs, rows, cols, eps)
+}
+
+func klMultiply32(f []float32, fs int, num []float32, ns int, ls, rs []float32, rows, cols int, add, eps float32) {
+	klMultiplyGo(f, fs, num, ns, ls, rs, rows, cols, add, eps)
+}
+
+func klMultiply64(f []float64, fs int, num []float64, ns int, ls, rs []float64, rows, cols int, add, eps float64) {
+	klMultiplyGo(f, fs, num, ns, ls, rs, rows, cols, add, eps)
+}

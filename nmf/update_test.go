@@ -1,0 +1,201 @@
+package nmf
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"testing"
+)
+
+// naiveIterate is one MU iteration of X ≈ F[0] ... F[L] written from the
+// formulas with plain float64 loops: for each factor in turn (layers, then
+// H), Xhat = product of all factors, G = X Xhat^(beta-2), Q = Xhat^(beta-1),
+// F_l *= ((A^T G B^T) / (A^T Q B^T + l1))^gamma, with A the product of the
+// factors before l and B the product after it.
+func naiveIterate(X [][]float64, F [][][]float64, beta, l1, eps float64, freezeLayers, freezeH bool) {
+	L := len(F) - 1
+	gamma := gammaOf(beta)
+	for l := 0; l <= L; l++ {
+		if (l < L && freezeLayers) || (l == L && freezeH) {
+			continue
+		}
+		V := naiveChain(F)
+		M, N := len(X), len(X[0])
+		G := make([][]float64, M)
+		Q := make([][]float64, M)
+		for i := range M {
+			G[i], Q[i] = make([]float64, N), make([]float64, N)
+			for j := range N {
+				v := V[i][j]
+				if beta < 2 {
+					v = math.Max(v, eps)
+				}
+				G[i][j] = X[i][j] * math.Pow(v, beta-2)
+				Q[i][j] = math.Pow(v, beta-1)
+			}
+		}
+		var A, B [][]float64
+		if l > 0 {
+			A = naiveChain(F[:l])
+		} else {
+			A = naiveIdentity(M)
+		}
+		if l < L {
+			B = naiveChain(F[l+1:])
+		} else {
+			B = naiveIdentity(N)
+		}
+		num := naiveMul(naiveMul(naiveT(A), G), naiveT(B))
+		den := naiveMul(naiveMul(naiveT(A), Q), naiveT(B))
+		add := 0.0
+		if l == L {
+			add = l1
+		}
+		for i := range F[l] {
+			for j := range F[l][i] {
+				F[l][i][j] *= math.Pow(num[i][j]/math.Max(den[i][j]+add, eps), gamma)
+			}
+		}
+	}
+}
+
+func naiveChain(F [][][]float64) [][]float64 {
+	p := F[0]
+	for _, f := range F[1:] {
+		p = naiveMul(p, f)
+	}
+	return p
+}
+
+func naiveMul(a, b [][]float64) [][]float64 {
+	c := make([][]float64, len(a))
+	for i := range a {
+		c[i] = make([]float64, len(b[0]))
+		for k := range b {
+			for j := range b[0] {
+				c[i][j] += a[i][k] * b[k][j]
+			}
+		}
+	}
+	return c
+}
+
+func naiveT(a [][]float64) [][]float64 {
+	t := make([][]float64, len(a[0]))
+	for j := range t {
+		t[j] = make([]float64, len(a))
+		for i := range a {
+			t[j][i] = a[i][j]
+		}
+	}
+	return t
+}
+
+func naiveIdentity(n int) [][]float64 {
+	m := make([][]float64, n)
+	for i := range m {
+		m[i] = make([]float64, n)
+		m[i][i] = 1
+	}
+	return m
+}
+
+func toRows(m *Dense[float64]) [][]float64 {
+	r := make([][]float64, m.Rows)
+	for i := range r {
+		r[i] = append([]float64(nil), m.row(i)...)
+	}
+	return r
+}
+
+func maxRelDiff(a [][]float64, b *Dense[float64]) float64 {
+	var d float64
+	for i := range a {
+		for j := range a[i] {
+			x, y := a[i][j], b.At(i, j)
+			d = max(d, math.Abs(x-y)/max(math.Abs(x), 1e-12))
+		}
+	}
+	return d
+}
+
+// TestUpdateMatchesNaive checks every update rule (each beta, L = 1..3,
+// each freeze) against naiveIterate. Normalisation rescales the factors
+// without changing the model, so the comparison is on H when only H moves,
+// on the basis when only the layers move, and on the reconstruction when
+// both do.
+func TestUpdateMatchesNaive(t *testing.T) {
+	for _, beta := range []float64{0, 0.5, 1, 1.5, 2, 3} {
+		for L := 1; L <= 3; L++ {
+			for _, fr := range []Freeze{{}, {Layers: true}, {H: true}} {
+				X := randDense[float64](9, 11, 0.05, 5)
+				X.Set(2, 3, 0) // an exact zero
+				f := &Factorization[float64]{}
+				rows := 9
+				for l, k := range []int{5, 4, 3}[:L] {
+					f.Layers = append(f.Layers, randDense[float64](rows, k, 0.1, uint64(20+l)))
+					rows = k
+				}
+				f.H = randDense[float64](rows, 11, 0.1, 30)
+				F := [][][]float64{}
+				for _, w := range f.Layers {
+					F = append(F, toRows(w))
+				}
+				F = append(F, toRows(f.H))
+				s := Settings{Divergence: BetaDivergence, Beta: beta, MaxIter: 1, Tol: -1, L1: 0.01}
+				if _, err := Update(X, f, fr, s); err != nil {
+					t.Fatal(err)
+				}
+				naiveIterate(toRows(X), F, beta, 0.01, DefaultEpsilon, fr.Layers, fr.H)
+				var d float64
+				switch {
+				case fr.Layers:
+					d = maxRelDiff(F[L], f.H)
+				case fr.H:
+					d = maxRelDiff(naiveChain(F[:L]), f.Basis(nil))
+				default:
+					d = maxRelDiff(naiveChain(F), f.Reconstruct(nil))
+				}
+				if d > 1e-10 {
+					t.Errorf("beta %g L %d freeze %+v: max relative difference %g from the naive update", beta, L, fr, d)
+				}
+			}
+		}
+	}
+}
+
+func TestAgainstScikitLearn(t *testing.T) {
+	raw, err := os.ReadFile("testdata/sklearn_kl.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g struct {
+		M, N, K, Iterations int
+		X, W0, H0           []float64
+		Cost                float64
+	}
+	if err := json.Unmarshal(raw, &g); err != nil {
+		t.Fatal(err)
+	}
+	X := NewDense(g.M, g.N, g.X)
+	f := &Factorization[float64]{Layers: []*Dense[float64]{NewDense(g.M, g.K, g.W0).Clone()}, H: NewDense(g.K, g.N, g.H0).Clone()}
+	res, err := Update(X, f, Freeze{}, Settings{MaxIter: g.Iterations, Tol: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := res.Cost[len(res.Cost)-1]
+	if rel := math.Abs(got-g.Cost) / g.Cost; rel > 1e-4 {
+		t.Errorf("KL cost after %d iterations: %.10g, scikit-learn %.10g (relative %g)", g.Iterations, got, g.Cost, rel)
+	}
+	// float32 follows within float tolerance.
+	X32 := Convert[float64, float32](nil, X)
+	f32 := &Factorization[float32]{Layers: []*Dense[float32]{Convert[float64, float32](nil, NewDense(g.M, g.K, g.W0))},
+		H: Convert[float64, float32](nil, NewDense(g.K, g.N, g.H0))}
+	res32, err := Update(X32, f32, Freeze{}, Settings{MaxIter: g.Iterations, Tol: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got32 := res32.Cost[len(res32.Cost)-1]; math.Abs(got32-g.Cost)/g.Cost > 1e-4 {
+		t.Errorf("float32 KL cost %.10g, scikit-learn %.10g", got32, g.Cost)
+	}
+}
