@@ -80,7 +80,9 @@ func (w *Writer) Text(name, s string) error {
 func (w *Writer) Close() error { return w.zw.Close() }
 
 func (w *Writer) add(name, descr string, shape []int, payload []byte) error {
-	f, err := w.zw.Create(name + ".npy")
+	// Stored, not deflated, as numpy.savez does: float data barely
+	// compresses, and readers can map arrays straight from the file.
+	f, err := w.zw.CreateHeader(&zip.FileHeader{Name: name + ".npy", Method: zip.Store})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/dlnmf/dlnmf/corpus"
+	"github.com/dlnmf/dlnmf/nmf"
+	"github.com/dlnmf/dlnmf/separation"
+)
+
+func init() {
+	register(&command{
+		name:    "train",
+		summary: "train speaker models (NMF, L-NMF or DL-NMF) into a model file",
+		usage: `Usage: dlnmf train --method nmf|lnmf|dlnmf --speaker NAME=DIR --speaker NAME=DIR [...] -o model.npz
+
+Trains one model per speaker on the WAV files of its folder (any sample rate;
+resampled to 16 kHz) and writes every speaker's layers, with the settings
+needed to use them, to one .npz model file (numpy.load opens it).
+
+For dlnmf, a held-back share of each speaker's files (--disc-share, default
+20%) is not used for the L-NMF training: after a seeded shuffle per speaker,
+the i-th held-back file of every speaker is mixed with the others' i-th at
+--snr dB (0: equal energy; the longer cut to the shortest), and these mixtures
+with their clean sources drive the discriminative rounds.
+
+Examples:
+  dlnmf train --method nmf --k 20 --speaker FA=tsp/FA --speaker MC=tsp/MC -o nmf.npz
+  dlnmf train --method lnmf --layers 180,20 --speaker FA=tsp/FA --speaker MC=tsp/MC -o lnmf.npz
+  dlnmf train --method dlnmf --layers 180,20 --rounds 5 --seed 1 \
+      --speaker FA=tsp/FA --speaker MC=tsp/MC -o dlnmf.npz`,
+		run: runTrain,
+	})
+}
+
+func runTrain(ctx context.Context, env *environment, args []string) error {
+	c := commands["train"]
+	fs := newFlagSet(env, c)
+	var speakers speakerFlags
+	fs.Var(&speakers, "speaker", "a speaker as NAME=DIR (a folder of WAV files); repeat for each speaker, at least 2")
+	method := fs.String("method", "dlnmf", "nmf, lnmf or dlnmf")
+	k := fs.Int("k", 20, "bases per speaker for nmf")
+	layers := fs.String("layers", "180,20", "layer sizes K1,K2,... for lnmf and dlnmf")
+	iters := fs.Int("iters", separation.DefaultIterations, "training iterations (pretraining of each layer and fine-tuning)")
+	inferIters := fs.Int("infer-iters", separation.DefaultIterations, "dlnmf: inference iterations of each round's H step")
+	rounds := fs.Int("rounds", separation.DefaultRounds, "dlnmf: discriminative rounds")
+	discIters := fs.Int("disc-iters", separation.DefaultDiscIter, "dlnmf: basis iterations per round")
+	discShare := fs.Float64("disc-share", 0.2, "dlnmf: share of each speaker's files held back for the discriminative mixtures")
+	snr := fs.Float64("snr", 0, "dlnmf: level of the first speaker over each other one in the discriminative mixtures, dB")
+	beta := fs.Float64("beta", 1, "beta-divergence: 1 Kullback-Leibler, 2 Euclidean, 0 Itakura-Saito, or any other value")
+	tol := fs.Float64("tol", 1e-4, "stop training a layer early when the cost falls by less than this fraction (negative: never)")
+	seed := fs.Uint64("seed", 1, "seed of every random choice (shuffles and initialisations)")
+	out := fs.String("o", "", "model file to write (.npz)")
+	quiet := fs.Bool("quiet", false, "print nothing but errors")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	if *out == "" {
+		return usagef("-o model.npz is required")
+	}
+	if len(speakers) < 2 {
+		return usagef("give at least 2 speakers with --speaker NAME=DIR")
+	}
+	m, err := separation.ParseMethod(*method)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	sizes := []int{*k}
+	if m != separation.NMF {
+		if sizes, err = parseInts(*layers); err != nil {
+			return usagef("--layers: %v", err)
+		}
+	}
+	if *discShare <= 0 || *discShare >= 1 {
+		return usagef("--disc-share must lie between 0 and 1")
+	}
+	settings := separation.TrainSettings{
+		Method: m, Sizes: sizes,
+		NMF:       nmf.Settings{MaxIter: *iters, Tol: *tol, Seed: *seed},
+		InferIter: *inferIters, Rounds: *rounds, DiscIter: *discIters,
+	}
+	settings.NMF.Divergence, settings.NMF.Beta = divergenceFor(*beta)
+
+	start := time.Now()
+	data := make([]separation.SpeakerData, len(speakers))
+	held := make([][][]float64, len(speakers))
+	for i, sd := range speakers {
+		sp, err := corpus.LoadDir(sd.name, sd.dir, separation.DefaultSampleRate)
+		if err != nil {
+			return err
+		}
+		data[i] = separation.SpeakerData{Name: sd.name}
+		order := corpus.Shuffle(len(sp.Utterances), *seed, 0, i)
+		nDisc := 0
+		if m == separation.DLNMF {
+			nDisc = int(*discShare*float64(len(order)) + 0.5)
+			if nDisc < 1 || nDisc >= len(order) {
+				return fmt.Errorf("speaker %s has %d files: too few to hold back %.0f%% for DL-NMF", sd.name, len(order), 100**discShare)
+			}
+		}
+		for j, idx := range order {
+			if j < nDisc {
+				held[i] = append(held[i], sp.Utterances[idx].Samples)
+			} else {
+				data[i].Utterances = append(data[i].Utterances, sp.Utterances[idx].Samples)
+			}
+		}
+		logf(env.stderr, *quiet, "speaker %s: %d files, %.1f s (%d for training)", sd.name, len(sp.Utterances), sp.Seconds(separation.DefaultSampleRate), len(data[i].Utterances))
+	}
+	var disc []separation.MixtureData
+	if m == separation.DLNMF {
+		n := len(held[0])
+		for _, h := range held {
+			n = min(n, len(h))
+		}
+		for j := range n {
+			srcs := make([][]float64, len(held))
+			for i := range held {
+				srcs[i] = held[i][j]
+			}
+			mix, scaled, err := corpus.Mix(srcs, *snr)
+			if err != nil {
+				return fmt.Errorf("discriminative mixture %d: %w", j+1, err)
+			}
+			disc = append(disc, separation.MixtureData{Mixture: mix, Sources: scaled})
+		}
+		logf(env.stderr, *quiet, "DL-NMF: %d discriminative mixtures at %g dB", len(disc), *snr)
+	}
+	bar := newProgress(env, *quiet, -1, "training")
+	settings.NMF.Recorder = progressRecorder{bar}
+	model, rep, err := separation.Train(ctx, data, disc, settings)
+	progressDone(bar)
+	if err != nil {
+		return err
+	}
+	if err := model.WriteFile(*out); err != nil {
+		return err
+	}
+	for i, r := range rep.Speakers {
+		if len(r.Cost) > 0 {
+			logf(env.stderr, *quiet, "speaker %s: final training cost %.6g after %d iterations", model.Speakers[i].Name, r.Cost[len(r.Cost)-1], r.Iterations)
+		}
+	}
+	if len(rep.DiscCost) > 0 {
+		logf(env.stderr, *quiet, "DL-NMF discriminative cost per round: %v (%d of %d rounds kept)", fmtCosts(rep.DiscCost), model.Training.RoundsAccepted, model.Training.Rounds)
+	}
+	logf(env.stderr, *quiet, "wrote %s (%s, layers %v, %d speakers) in %s", *out, m.Label(), sizes, len(model.Speakers), time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// divergenceFor maps a beta to the engine's divergence.
+func divergenceFor(beta float64) (nmf.Divergence, float64) {
+	switch beta {
+	case 1:
+		return nmf.KullbackLeibler, 1
+	case 2:
+		return nmf.Euclidean, 2
+	case 0:
+		return nmf.ItakuraSaito, 0
+	}
+	return nmf.BetaDivergence, beta
+}
+
+func fmtCosts(c []float64) string {
+	s := ""
+	for i, v := range c {
+		if i > 0 {
+			s += " "
+		}
+		s += fmt.Sprintf("%.5g", v)
+	}
+	return s
+}

@@ -1,0 +1,75 @@
+package corpus
+
+import (
+	"math"
+	"slices"
+	"testing"
+
+	"github.com/dlnmf/dlnmf/internal/testcorpus"
+)
+
+func TestSplitSpeaker(t *testing.T) {
+	s, err := SplitSpeaker(60, 7, 3, 0, TrainFraction, DiscFraction)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Train) != 42 || len(s.Disc) != 12 || len(s.Test) != 6 {
+		t.Fatalf("split sizes %d/%d/%d, want 42/12/6", len(s.Train), len(s.Disc), len(s.Test))
+	}
+	all := slices.Concat(s.Train, s.Disc, s.Test)
+	slices.Sort(all)
+	for i, v := range all {
+		if v != i {
+			t.Fatalf("split is not a partition of 0..59: %v", all)
+		}
+	}
+	again, _ := SplitSpeaker(60, 7, 3, 0, TrainFraction, DiscFraction)
+	if !slices.Equal(s.Train, again.Train) {
+		t.Error("same seed gave a different split")
+	}
+	other, _ := SplitSpeaker(60, 7, 3, 1, TrainFraction, DiscFraction)
+	if slices.Equal(s.Test, other.Test) {
+		t.Error("two speakers got the same shuffle")
+	}
+	if _, err := SplitSpeaker(4, 1, 0, 0, TrainFraction, DiscFraction); err == nil {
+		t.Error("4 utterances: no error")
+	}
+}
+
+func TestMixEqualEnergy(t *testing.T) {
+	a := []float64{1, -1, 1, -1, 1}
+	b := []float64{0.1, 0.2, -0.1, 0.3, 0.2, 9, 9}
+	mix, src, err := Mix([][]float64{a, b}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mix) != 5 || len(src[1]) != 5 {
+		t.Fatalf("lengths %d, %d: want the shorter, 5", len(mix), len(src[1]))
+	}
+	if d := 10 * math.Log10(energy(src[0])/energy(src[1])); math.Abs(d) > 1e-12 {
+		t.Errorf("SNR %v dB, want 0", d)
+	}
+	for i := range mix {
+		if mix[i] != src[0][i]+src[1][i] {
+			t.Fatal("mixture is not the sum of the scaled sources")
+		}
+	}
+	if _, _, err := Mix([][]float64{a, make([]float64, 5)}, 0); err == nil {
+		t.Error("silent source: no error")
+	}
+}
+
+func TestLoadTSPResamplesTo16k(t *testing.T) {
+	dir := testcorpus.Require(t, "tsp", "FA")
+	sp, err := LoadDir("FA", dir, 16000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sp.Utterances) != 60 {
+		t.Fatalf("%d utterances, want 60", len(sp.Utterances))
+	}
+	// SOURCE.md: FA is 145.1 s in all.
+	if s := sp.Seconds(16000); math.Abs(s-145.1) > 0.2 {
+		t.Errorf("FA lasts %.2f s, want about 145.1", s)
+	}
+}

@@ -1,0 +1,9 @@
+// Package corpus loads speakers' recordings and lays out the paper's
+// experiment: per-speaker shuffles, the 70/20/10 split into training,
+// discriminative and test sentences, and mixing at a given SNR.
+//
+// A speaker is a folder of WAV files, one utterance each, read in sorted
+// order, down-mixed to mono and resampled to the working rate (16 kHz by
+// default). Everything random takes a seed: the same seed gives the same
+// split.
+package corpus

@@ -1,0 +1,31 @@
+// Package separation pulls the voices of known speakers apart: speaker
+// models trained with NMF, layered NMF (L-NMF) or discriminative layered NMF
+// (DL-NMF), separation by Wiener gains, and model files.
+//
+// Conventions. Spectrograms are magnitude STFTs laid out frequency x time
+// (bins x frames), as nmf.Dense[float32] matrices: the default run path of the
+// NMF engine is float32 on OpenBLAS. A speaker model is the layers W1...WL of
+// a layered NMF (one layer for plain NMF); its basis is their product. For S
+// speakers the compound model of the paper's eqs. 9-10 is block-diagonal, so
+// I * blockdiag(W_1, ..., W_S) is simply the speakers' bases side by side and
+// the activations H stack vertically in speaker order. Nothing here assumes
+// S = 2.
+//
+// Separation (eqs. 11, 19-20): with every basis fixed, H is inferred on the
+// mixture's magnitude spectrogram Y; speaker s gets the Wiener gain
+// (B_s H_s) / sum_r (B_r H_r) applied to the mixture's complex STFT, so the
+// estimates keep the mixture's phase and add up to the mixture. Frames are
+// independent once the bases are fixed, so long recordings are separated
+// block by block (see Separator) with results equal to whole-file processing.
+//
+// DL-NMF (eqs. 12-18): starting from L-NMF models, each round infers H on the
+// discriminative mixtures with the bases fixed, then updates every layer of
+// every speaker, H fixed, so that speaker s's part of the model reconstructs
+// its clean spectrogram S_s (one problem per speaker, thanks to the
+// block-diagonal form). The discriminative cost of a round is
+// sum_s D(S_s || B_s Ĥ_s) with Ĥ inferred from the mixtures; a round whose
+// bases would raise it is rejected and training stops (see Discriminate).
+//
+// Package separation does no file I/O except in modelfile.go, which reads and
+// writes model files (.npz, opened by numpy.load).
+package separation

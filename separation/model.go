@@ -1,0 +1,215 @@
+package separation
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/dlnmf/dlnmf/nmf"
+	"github.com/dlnmf/dlnmf/stft"
+)
+
+// Method names how speaker models were trained.
+type Method string
+
+// The methods of the paper.
+const (
+	NMF   Method = "nmf"   // one layer of K bases per speaker
+	LNMF  Method = "lnmf"  // layered NMF, eqs. 5-8
+	DLNMF Method = "dlnmf" // discriminative layered NMF, eqs. 12-18
+)
+
+// ParseMethod accepts "nmf", "lnmf", "l-nmf", "dlnmf" and "dl-nmf" in any case.
+func ParseMethod(s string) (Method, error) {
+	switch strings.ReplaceAll(strings.ToLower(s), "-", "") {
+	case "nmf":
+		return NMF, nil
+	case "lnmf":
+		return LNMF, nil
+	case "dlnmf":
+		return DLNMF, nil
+	}
+	return "", fmt.Errorf("unknown method %q (want nmf, lnmf or dlnmf)", s)
+}
+
+// Label is the method's name as the paper writes it.
+func (m Method) Label() string {
+	switch m {
+	case NMF:
+		return "NMF"
+	case LNMF:
+		return "L-NMF"
+	case DLNMF:
+		return "DL-NMF"
+	}
+	return string(m)
+}
+
+// DefaultSampleRate is the rate the paper works at (protocol: 16 kHz).
+const DefaultSampleRate = 16000
+
+// Speaker is one speaker's model: the layers W1 (bins x K1), W2 (K1 x K2), ...
+// of a layered NMF trained on that speaker's clean speech.
+type Speaker struct {
+	Name   string
+	Layers []*nmf.Dense[float32]
+}
+
+// Basis returns the product of the speaker's layers, bins x K_L.
+func (s *Speaker) Basis() *nmf.Dense[float32] {
+	f := nmf.Factorization[float32]{Layers: s.Layers}
+	return f.Basis(nil)
+}
+
+// Sizes returns the layer sizes K1, K2, ...
+func (s *Speaker) Sizes() []int {
+	k := make([]int, len(s.Layers))
+	for i, w := range s.Layers {
+		k[i] = w.Cols
+	}
+	return k
+}
+
+// Model is a set of speaker models and everything needed to use them.
+type Model struct {
+	Method     Method
+	SampleRate int           // Hz; the rate the STFT runs at
+	STFT       stft.Settings // as trained; zero fields mean stft's defaults
+	Divergence nmf.Divergence
+	Beta       float64 // with nmf.BetaDivergence
+	Speakers   []Speaker
+	Training   Training
+}
+
+// Training records how a model was trained, for the model file and reports.
+type Training struct {
+	Iterations     int       // training (pretraining and fine-tuning) iterations
+	InferIter      int       // inference iterations used in DL-NMF's H step
+	Rounds         int       // DL-NMF rounds requested
+	RoundsAccepted int       // DL-NMF rounds whose bases were kept
+	DiscIter       int       // DL-NMF basis iterations per round
+	Seed           uint64    // seed of every random initialisation
+	DiscCost       []float64 // DL-NMF discriminative cost: before round 1, then after each accepted round
+	Mixtures       int       // DL-NMF discriminative mixtures used
+	Utterances     []int     // training utterances per speaker
+}
+
+// Names returns the speakers' names in model order.
+func (m *Model) Names() []string {
+	n := make([]string, len(m.Speakers))
+	for i, s := range m.Speakers {
+		n[i] = s.Name
+	}
+	return n
+}
+
+// Sizes returns the layer sizes shared by every speaker.
+func (m *Model) Sizes() []int {
+	if len(m.Speakers) == 0 {
+		return nil
+	}
+	return m.Speakers[0].Sizes()
+}
+
+// nmfSettings returns the engine settings for this model's divergence.
+func (m *Model) nmfSettings(base nmf.Settings) nmf.Settings {
+	base.Divergence = m.Divergence
+	base.Beta = m.Beta
+	return base
+}
+
+// Validate checks that the model is usable: at least two speakers with
+// distinct names, the same layer sizes and bin count for all, finite
+// non-negative layers that chain, and STFT settings that match the bins.
+func (m *Model) Validate() error {
+	if len(m.Speakers) < 2 {
+		return fmt.Errorf("the model has %d speaker(s); separation needs at least 2", len(m.Speakers))
+	}
+	if m.SampleRate <= 0 {
+		return fmt.Errorf("the model's sample rate %d is not positive", m.SampleRate)
+	}
+	plan, err := stft.NewPlan(m.STFT)
+	if err != nil {
+		return fmt.Errorf("the model's STFT settings: %w", err)
+	}
+	seen := map[string]bool{}
+	sizes := m.Speakers[0].Sizes()
+	for _, s := range m.Speakers {
+		if s.Name == "" || seen[s.Name] {
+			return fmt.Errorf("speaker name %q is empty or used twice", s.Name)
+		}
+		seen[s.Name] = true
+		if len(s.Layers) == 0 {
+			return fmt.Errorf("speaker %s has no layers", s.Name)
+		}
+		if fmt.Sprint(s.Sizes()) != fmt.Sprint(sizes) {
+			return fmt.Errorf("speaker %s has layer sizes %v, speaker %s has %v", s.Name, s.Sizes(), m.Speakers[0].Name, sizes)
+		}
+		rows := plan.Bins()
+		for l, w := range s.Layers {
+			if w.Rows != rows {
+				return fmt.Errorf("speaker %s layer %d has %d rows, want %d", s.Name, l+1, w.Rows, rows)
+			}
+			for _, v := range w.Data {
+				if !(v >= 0) || math.IsInf(float64(v), 0) {
+					return fmt.Errorf("speaker %s layer %d holds a negative or non-finite value", s.Name, l+1)
+				}
+			}
+			rows = w.Cols
+		}
+	}
+	return nil
+}
+
+// errSilent is returned for inputs with no signal energy at all.
+var errSilent = errors.New("the signal is silent (all samples are zero)")
+
+// checkSamples rejects empty, silent and non-finite signals.
+func checkSamples(x []float64) error {
+	if len(x) == 0 {
+		return errors.New("the signal is empty")
+	}
+	silent := true
+	for i, v := range x {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("sample %d is %v", i, v)
+		}
+		if v != 0 {
+			silent = false
+		}
+	}
+	if silent {
+		return errSilent
+	}
+	return nil
+}
+
+// Magnitude returns |X| of a complex spectrogram as a float32 matrix, bins x
+// frames.
+func Magnitude(dst *nmf.Dense[float32], s *stft.Spectrogram) *nmf.Dense[float32] {
+	if dst == nil {
+		dst = nmf.NewDense[float32](s.Bins, s.Frames, nil)
+	}
+	if dst.Rows != s.Bins || dst.Cols != s.Frames {
+		panic("separation: magnitude size mismatch")
+	}
+	for b := 0; b < s.Bins; b++ {
+		row := dst.Data[b*dst.Stride : b*dst.Stride+s.Frames]
+		src := s.Data[b*s.Frames : (b+1)*s.Frames]
+		for t, c := range src {
+			row[t] = float32(math.Hypot(real(c), imag(c)))
+		}
+	}
+	return dst
+}
+
+// Spectrogram returns the magnitude spectrogram of x (bins x frames).
+func Spectrogram(plan *stft.Plan, x []float64) *nmf.Dense[float32] {
+	return Magnitude(nil, plan.Forward(nil, x))
+}
+
+// Concat places spectrograms side by side in time.
+func Concat(ms []*nmf.Dense[float32]) *nmf.Dense[float32] {
+	return nmf.HConcat(nil, ms...)
+}

@@ -1,0 +1,175 @@
+package separation
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/dlnmf/dlnmf/internal/atomicfile"
+	"github.com/dlnmf/dlnmf/nmf"
+	"github.com/dlnmf/dlnmf/npz"
+	"github.com/dlnmf/dlnmf/stft"
+)
+
+// A model file is a NumPy .npz archive that numpy.load opens:
+//
+//	meta            JSON text (0-d unicode array): the fileMeta below
+//	s<i>_W<l>       float32 array, speaker i's layer l (1-based), rows x cols
+//
+// In Python: z = np.load("model.npz"); meta = json.loads(str(z["meta"]));
+// W1 = z["s0_W1"].
+const (
+	fileFormat = "dlnmf-model"
+	// FileVersion is the model file format version this build reads and
+	// writes. A file of another version is rejected with a clear error.
+	FileVersion = 1
+)
+
+type fileMeta struct {
+	Format     string   `json:"format"`
+	Version    int      `json:"version"`
+	Method     Method   `json:"method"`
+	SampleRate int      `json:"sample_rate"`
+	STFT       fileSTFT `json:"stft"`
+	Divergence string   `json:"divergence"`
+	Beta       float64  `json:"beta"`
+	Sizes      []int    `json:"sizes"`
+	Speakers   []string `json:"speakers"`
+	Training   Training `json:"training"`
+}
+
+type fileSTFT struct {
+	FFTSize    int    `json:"fft_size"`
+	WindowSize int    `json:"window_size"`
+	Hop        int    `json:"hop"`
+	Window     string `json:"window"`
+}
+
+// divergence names as written in model files.
+var divergenceNames = map[nmf.Divergence]string{
+	nmf.KullbackLeibler: "kl",
+	nmf.Euclidean:       "euclidean",
+	nmf.ItakuraSaito:    "is",
+	nmf.BetaDivergence:  "beta",
+}
+
+// WriteFile writes m to path atomically: a reader sees the old file or the
+// whole new one, never a part.
+func (m *Model) WriteFile(path string) error {
+	if err := m.Validate(); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return atomicfile.Write(path, m.Encode)
+}
+
+// Encode writes m as an .npz archive to w.
+func (m *Model) Encode(w io.Writer) error {
+	st, err := stft.NewPlan(m.STFT)
+	if err != nil {
+		return err
+	}
+	s := st.Settings()
+	meta := fileMeta{
+		Format: fileFormat, Version: FileVersion, Method: m.Method, SampleRate: m.SampleRate,
+		STFT:       fileSTFT{FFTSize: s.FFTSize, WindowSize: s.WindowSize, Hop: s.Hop, Window: "hann-periodic"},
+		Divergence: divergenceNames[m.Divergence], Beta: m.Beta,
+		Sizes: m.Sizes(), Speakers: m.Names(), Training: m.Training,
+	}
+	js, err := json.Marshal(meta)
+	if err != nil {
+		return err
+	}
+	zw := npz.NewWriter(w)
+	if err := zw.Text("meta", string(js)); err != nil {
+		return err
+	}
+	for i, sp := range m.Speakers {
+		for l, layer := range sp.Layers {
+			data := layer.Data
+			if layer.Stride != layer.Cols {
+				data = layer.Clone().Data
+			}
+			if err := zw.Float32(fmt.Sprintf("s%d_W%d", i, l+1), []int{layer.Rows, layer.Cols}, data[:layer.Rows*layer.Cols]); err != nil {
+				return err
+			}
+		}
+	}
+	return zw.Close()
+}
+
+// ReadFile reads a model file. Every problem, from a missing or truncated
+// file to a model of another format version, is one error naming the file.
+func ReadFile(path string) (*Model, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	m, err := Decode(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}
+
+// Decode reads a model from an .npz archive of size bytes.
+func Decode(r io.ReaderAt, size int64) (*Model, error) {
+	arrays, err := npz.Read(r, size)
+	if err != nil {
+		return nil, fmt.Errorf("not a dlnmf model file (%v)", err)
+	}
+	metaArr, ok := arrays["meta"]
+	if !ok || !strings.HasPrefix(metaArr.Descr, "<U") {
+		return nil, fmt.Errorf("not a dlnmf model file (no meta entry)")
+	}
+	var meta fileMeta
+	if err := json.Unmarshal([]byte(metaArr.Text), &meta); err != nil {
+		return nil, fmt.Errorf("not a dlnmf model file (meta: %v)", err)
+	}
+	if meta.Format != fileFormat {
+		return nil, fmt.Errorf("not a dlnmf model file (format %q)", meta.Format)
+	}
+	if meta.Version != FileVersion {
+		return nil, fmt.Errorf("model file format version %d; this dlnmf reads version %d (retrain the model with this version)", meta.Version, FileVersion)
+	}
+	m := &Model{
+		Method: meta.Method, SampleRate: meta.SampleRate, Beta: meta.Beta, Training: meta.Training,
+		STFT: stft.Settings{FFTSize: meta.STFT.FFTSize, WindowSize: meta.STFT.WindowSize, Hop: meta.STFT.Hop},
+	}
+	if _, err := ParseMethod(string(meta.Method)); err != nil {
+		return nil, err
+	}
+	if meta.STFT.Window != "hann-periodic" {
+		return nil, fmt.Errorf("unsupported STFT window %q", meta.STFT.Window)
+	}
+	found := false
+	for d, name := range divergenceNames {
+		if name == meta.Divergence {
+			m.Divergence, found = d, true
+		}
+	}
+	if !found {
+		return nil, fmt.Errorf("unknown divergence %q", meta.Divergence)
+	}
+	for i, name := range meta.Speakers {
+		sp := Speaker{Name: name}
+		for l := range meta.Sizes {
+			key := fmt.Sprintf("s%d_W%d", i, l+1)
+			a, ok := arrays[key]
+			if !ok {
+				return nil, fmt.Errorf("speaker %s: layer %d (%s) is missing", name, l+1, key)
+			}
+			if a.Descr != "<f4" || len(a.Shape) != 2 || a.Shape[1] != meta.Sizes[l] {
+				return nil, fmt.Errorf("speaker %s: layer %d has type %s and shape %v, want float32 with %d columns", name, l+1, a.Descr, a.Shape, meta.Sizes[l])
+			}
+			sp.Layers = append(sp.Layers, nmf.NewDense(a.Shape[0], a.Shape[1], a.Float32))
+		}
+		m.Speakers = append(m.Speakers, sp)
+	}
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}

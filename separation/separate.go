@@ -1,0 +1,176 @@
+package separation
+
+import (
+	"github.com/dlnmf/dlnmf/nmf"
+	"github.com/dlnmf/dlnmf/stft"
+)
+
+// DefaultBlockSeconds is the length of the blocks a long recording is
+// separated in: long enough that the margins cost little, short enough that
+// memory stays small (about 25 MB of spectrogram per block).
+const DefaultBlockSeconds = 30
+
+// Separator separates mixtures with a model. It is safe for concurrent use:
+// every call allocates its own working buffers.
+type Separator struct {
+	model    *Model
+	plan     *stft.Plan
+	basis    *nmf.Dense[float32] // the speakers' bases side by side
+	bases    []*nmf.Dense[float32]
+	settings nmf.Settings
+	block    int // samples per block, a multiple of the hop
+	margin   int // context samples on each side of a block, a multiple of the hop
+}
+
+// SeparateSettings control a Separator; zero values mean defaults.
+type SeparateSettings struct {
+	NMF          nmf.Settings // inference: MaxIter 0: 200; tolerance, workers
+	BlockSeconds float64      // 0: DefaultBlockSeconds
+}
+
+// NewSeparator prepares m for separation: it validates the model and forms
+// each speaker's basis once.
+func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	plan, err := stft.NewPlan(m.STFT)
+	if err != nil {
+		return nil, err
+	}
+	sep := &Separator{model: m, plan: plan, settings: m.nmfSettings(s.NMF)}
+	if sep.settings.MaxIter == 0 {
+		sep.settings.MaxIter = DefaultIterations
+	}
+	for i := range m.Speakers {
+		sep.bases = append(sep.bases, m.Speakers[i].Basis())
+	}
+	sep.basis = nmf.HConcat(nil, sep.bases...)
+	st := plan.Settings()
+	hop := st.Hop
+	// A frame's window spans WindowSize samples around its centre, so an
+	// output sample depends on frames whose support reaches one window
+	// further out: a margin of one window (rounded up to whole hops) makes
+	// every frame that touches the block exact.
+	sep.margin = (st.WindowSize + hop - 1) / hop * hop
+	if s.BlockSeconds == 0 {
+		s.BlockSeconds = DefaultBlockSeconds
+	}
+	blk := int(s.BlockSeconds * float64(m.SampleRate))
+	sep.block = max(blk/hop, 4*st.WindowSize/hop) * hop
+	return sep, nil
+}
+
+// Model returns the separator's model.
+func (sp *Separator) Model() *Model { return sp.model }
+
+// Separate returns one signal per speaker, each len(x) samples at the model's
+// sample rate, that add up to x. Long signals are processed block by block
+// with enough context that the result equals whole-signal processing.
+func (sp *Separator) Separate(x []float64) ([][]float64, error) {
+	if err := checkSamples(x); err != nil {
+		return nil, err
+	}
+	n := len(x)
+	out := make([][]float64, len(sp.bases))
+	for i := range out {
+		out[i] = make([]float64, n)
+	}
+	if n <= sp.block+2*sp.margin {
+		return out, sp.separateSegment(out, x, 0, n, 0)
+	}
+	for a := 0; a < n; a += sp.block {
+		b := min(a+sp.block, n)
+		lo := max(a-sp.margin, 0)
+		hi := min(b+sp.margin, n)
+		if err := sp.separateSegment(out, x[lo:hi], a, b, lo); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// separateSegment separates seg (starting at sample off of the signal, a
+// multiple of the hop) and copies samples [a, b) of the result into out.
+func (sp *Separator) separateSegment(out [][]float64, seg []float64, a, b, off int) error {
+	spec := sp.plan.Forward(nil, seg)
+	Y := Magnitude(nil, spec)
+	gains, err := sp.Gains(Y)
+	if err != nil {
+		return err
+	}
+	est := &stft.Spectrogram{Bins: spec.Bins, Frames: spec.Frames, Data: make([]complex128, len(spec.Data))}
+	buf := make([]float64, len(seg))
+	for i, g := range gains {
+		for bin := 0; bin < spec.Bins; bin++ {
+			grow := g.Data[bin*g.Stride : bin*g.Stride+spec.Frames]
+			srow := spec.Data[bin*spec.Frames : (bin+1)*spec.Frames]
+			erow := est.Data[bin*spec.Frames : (bin+1)*spec.Frames]
+			for t, c := range srow {
+				erow[t] = c * complex(float64(grow[t]), 0)
+			}
+		}
+		buf = sp.plan.Inverse(buf, est, len(seg))
+		copy(out[i][a:b], buf[a-off:b-off])
+	}
+	return nil
+}
+
+// Gains infers H on the mixture magnitude spectrogram Y with every basis
+// fixed (eq. 11) and returns each speaker's Wiener gain (eqs. 19-20),
+// (B_s H_s) / sum_r (B_r H_r), bins x frames. The gains add up to 1 wherever
+// the model explains any energy, and split silent bins evenly.
+func (sp *Separator) Gains(Y *nmf.Dense[float32]) ([]*nmf.Dense[float32], error) {
+	H, _, err := nmf.Infer(nil, Y, sp.basis, sp.settings)
+	if err != nil {
+		return nil, err
+	}
+	parts := make([]*nmf.Dense[float32], len(sp.bases))
+	total := nmf.NewDense[float32](Y.Rows, Y.Cols, nil)
+	off := 0
+	for i, b := range sp.bases {
+		parts[i] = nmf.Mul(nil, b, rowBlock(H, off, b.Cols))
+		off += b.Cols
+		for r := 0; r < Y.Rows; r++ {
+			prow := parts[i].Data[r*parts[i].Stride : r*parts[i].Stride+Y.Cols]
+			trow := total.Data[r*total.Stride : r*total.Stride+Y.Cols]
+			for t, v := range prow {
+				trow[t] += v
+			}
+		}
+	}
+	even := 1 / float32(len(parts))
+	for r := 0; r < Y.Rows; r++ {
+		trow := total.Data[r*total.Stride : r*total.Stride+Y.Cols]
+		for _, p := range parts {
+			prow := p.Data[r*p.Stride : r*p.Stride+Y.Cols]
+			for t, v := range prow {
+				if trow[t] > 0 {
+					prow[t] = v / trow[t]
+				} else {
+					prow[t] = even
+				}
+			}
+		}
+	}
+	return parts, nil
+}
+
+// SeparateSpectrogram returns each speaker's estimated magnitude spectrogram
+// Y * gain_s, for experiments that score spectrograms directly.
+func (sp *Separator) SeparateSpectrogram(Y *nmf.Dense[float32]) ([]*nmf.Dense[float32], error) {
+	gains, err := sp.Gains(Y)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range gains {
+		for r := 0; r < Y.Rows; r++ {
+			grow := g.Data[r*g.Stride : r*g.Stride+Y.Cols]
+			yrow := Y.Data[r*Y.Stride : r*Y.Stride+Y.Cols]
+			for t := range grow {
+				grow[t] *= yrow[t]
+			}
+		}
+	}
+	return gains, nil
+}
