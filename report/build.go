@@ -99,7 +99,8 @@ func (w *writer) example(r *Report, i int) (examplePage, error) {
 		}
 		img := w.name("figures", prefix+file, ".png")
 		err := atomicfile.Write(w.path(img), func(out io.Writer) error {
-			return sp.png(out, title, top)
+			// The panel shows the title above the picture.
+			return sp.png(out, "", top)
 		})
 		if err != nil {
 			return panel{}, err

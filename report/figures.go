@@ -153,7 +153,7 @@ func (s swatch) Thumbnail(c *draw.Canvas) {
 // and they span more than a decade (costs fall fast at first).
 func curvePlot(c Curve) (*plot.Plot, error) {
 	p := newPlot(c.Title, c.XLabel, c.YLabel)
-	p.X.Tick.Marker = niceTicks{}
+	p.X.Tick.Marker = niceTicks{integer: integerX(c)}
 	p.Y.Tick.Marker = niceTicks{}
 	p.Add(plotter.NewGrid())
 	ymin, ymax := math.Inf(1), math.Inf(-1)
@@ -214,4 +214,17 @@ func curvePlot(c Curve) (*plot.Plot, error) {
 	}
 	p.Legend.Top = true
 	return p, nil
+}
+
+// integerX tells whether every x of c is a whole number (iterations,
+// rounds), so that the axis needs no fractional ticks.
+func integerX(c Curve) bool {
+	for _, s := range c.Series {
+		for _, x := range s.X {
+			if x != math.Trunc(x) {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -220,7 +220,7 @@ table.scores .ci { color: var(--muted); font-weight: 400; font-size: 13px; }
 .figs img, .panel img { width: 100%; height: auto; display: block; border: 1px solid var(--line); border-radius: 4px; background: #fff; }
 .example { border: 1px solid var(--line); border-radius: 8px; padding: 4px 16px 16px; margin: 16px 0 24px; background: #fcfdfe; }
 .row-label { font-weight: 600; font-size: 14px; color: var(--muted); margin: 14px 0 6px; text-transform: uppercase; letter-spacing: .04em; }
-.panels { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 14px; }
+.panels { display: grid; grid-template-columns: repeat(auto-fill, minmax(420px, 1fr)); gap: 14px; }
 .panel { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 8px; }
 .panel .title { font-weight: 600; font-size: 14px; margin: 0 0 6px; display: flex; justify-content: space-between; gap: 8px; flex-wrap: wrap; }
 .panel .title .sc { font-weight: 400; color: var(--muted); font-variant-numeric: tabular-nums; }

@@ -159,7 +159,9 @@ func (s *spectrogram) png(w io.Writer, title string, top float64) error {
 	main.X.Tick.Marker = niceTicks{}
 
 	bar := plot.New()
-	bar.Title.Text = " " // the same height as main's title keeps both aligned
+	if title != "" {
+		bar.Title.Text = " " // the same height as main's title keeps both aligned
+	}
 	bar.Title.TextStyle.Font.Size = main.Title.TextStyle.Font.Size
 	bar.Title.Padding = main.Title.Padding
 	bar.Add(&plotter.ColorBar{ColorMap: cmap, Vertical: true})
@@ -176,8 +178,10 @@ func (s *spectrogram) png(w io.Writer, title string, top float64) error {
 	c := vgimg.NewWith(vgimg.UseWH(specWidth+barWidth, specHeight), vgimg.UseDPI(dpi))
 	dc := draw.New(c)
 	dc.FillPolygon(color.White, []vg.Point{dc.Min, {X: dc.Max.X, Y: dc.Min.Y}, dc.Max, {X: dc.Min.X, Y: dc.Max.Y}})
-	main.Draw(draw.Crop(dc, 0, -barWidth, 0, 0))
-	barCanvas := draw.Crop(dc, specWidth+vg.Points(4), -vg.Points(34), 0, 0)
+	// A small top margin keeps the bar's top label inside the picture.
+	margin := vg.Points(6)
+	main.Draw(draw.Crop(dc, 0, -barWidth, 0, -margin))
+	barCanvas := draw.Crop(dc, specWidth+vg.Points(4), -vg.Points(34), 0, -margin)
 	bar.Draw(barCanvas)
 	drawBarTicks(barCanvas, bar, top)
 	_, err := vgimg.PngCanvas{Canvas: c}.WriteTo(w)
@@ -219,9 +223,11 @@ func colorTable(cmap palette.ColorMap) []color.RGBA {
 // niceTicks marks every 1, 2 or 5 times a power of ten, whichever gives 4
 // to 10 labelled marks; gonum's default ticker often labels only two or
 // three.
-type niceTicks struct{}
+type niceTicks struct {
+	integer bool // steps of at least 1, for counts such as iterations
+}
 
-func (niceTicks) Ticks(min, max float64) []plot.Tick {
+func (nt niceTicks) Ticks(min, max float64) []plot.Tick {
 	span := max - min
 	if !(span > 0) || math.IsInf(span, 0) {
 		return plot.DefaultTicks{}.Ticks(min, max)
@@ -232,6 +238,9 @@ func (niceTicks) Ticks(min, max float64) []plot.Tick {
 			step *= m
 			break
 		}
+	}
+	if nt.integer {
+		step = math.Max(step, 1)
 	}
 	var ticks []plot.Tick
 	for k := math.Ceil(min / step); k*step <= max+1e-9*span; k++ {

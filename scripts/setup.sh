@@ -6,11 +6,12 @@
 #   libopenblas-dev  fast BLAS for the default cgo build (without it the
 #                    Makefile falls back to the pure-Go build, CGO_ENABLED=0)
 #   chromium         the report's browser test (skipped when absent)
+#   chromium-driver  chromedriver, through which that test drives chromium
 #
-# Usage: scripts/setup.sh [build|test]   ("test" also wants chromium)
+# Usage: scripts/setup.sh [build|test]   ("test" also wants chromium and chromium-driver)
 set -u
 want=(libopenblas-dev)
-[ "${1:-build}" = test ] && want+=(chromium)
+[ "${1:-build}" = test ] && want+=(chromium chromium-driver)
 
 missing=()
 for p in "${want[@]}"; do
