@@ -9,7 +9,7 @@ import (
 // rates (see the package comment).
 const (
 	passEdge    = 0.92  // passband ends here
-	stopEdge    = 1.0   // stop band starts here: nothing above it aliases
+	stopEdge    = 0.994 // stop band starts here (see the package comment)
 	attenuation = 100.0 // dB, the Kaiser design target for the stop band
 	maxFactor   = 4096  // largest reduced up or down factor: bounds the table size
 )
