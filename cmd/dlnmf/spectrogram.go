@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/dlnmf/dlnmf/internal/atomicfile"
+	"github.com/dlnmf/dlnmf/report"
+	"github.com/dlnmf/dlnmf/wav"
+)
+
+func init() {
+	register(&command{
+		name:    "spectrogram",
+		summary: "draw the log-magnitude spectrogram of a WAV file as a PNG picture",
+		usage: `Usage: dlnmf spectrogram IN.wav -o OUT.png [--title TITLE] [--quiet]
+
+Draws the log-magnitude spectrogram of IN.wav (down-mixed to mono) as a
+PNG picture: time in seconds across, frequency in kHz up to half the sample
+rate, level in dBFS as colour (0 dBFS is the peak of a full-scale sine),
+80 dB of range below the loudest part, with a colour scale. The STFT is the
+one separation uses: 1024-point periodic Hann window, hop 256. OUT.png is
+written atomically: it appears complete or not at all.
+
+Examples:
+  dlnmf spectrogram mixture.wav -o mixture.png
+  dlnmf spectrogram ../shared/corpus/tsp/FA/FA01_01.wav -o fa.png --title "TSP FA01_01"`,
+		run: runSpectrogram,
+	})
+}
+
+func runSpectrogram(ctx context.Context, env *environment, args []string) error {
+	c := commands["spectrogram"]
+	fs := newFlagSet(env, c)
+	out := fs.String("o", "", "the PNG file to write (required)")
+	title := fs.String("title", "", "the picture's title (default: the input file's name)")
+	quiet := fs.Bool("quiet", false, "print nothing on success")
+	// Flags may come after the input too: "dlnmf spectrogram in.wav -o out.png".
+	var inputs []string
+	for {
+		if err := parseFlags(fs, args); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		inputs = append(inputs, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	switch {
+	case len(inputs) == 0:
+		return usagef("give the WAV file to draw")
+	case len(inputs) > 1:
+		return usagef("give one WAV file, not %d (%s)", len(inputs), strings.Join(inputs, " "))
+	case *out == "":
+		return usagef("give the output picture with -o OUT.png")
+	}
+	in := inputs[0]
+	if *title == "" {
+		*title = filepath.Base(in)
+	}
+	a, err := wav.ReadFile(in)
+	if err != nil {
+		return err // wav's errors name the file and the problem
+	}
+	x := a.Mono()
+	if len(x) == 0 {
+		return fmt.Errorf("%s: no samples to draw", in)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err = atomicfile.Write(*out, func(w io.Writer) error {
+		if err := report.SpectrogramPNG(w, x, a.Rate, *title); err != nil {
+			return fmt.Errorf("%s: %w", in, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if !*quiet {
+		fmt.Fprintf(env.stdout, "%s: %.2f s at %d Hz drawn to %s\n", in, a.Seconds(), a.Rate, *out)
+	}
+	return nil
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dlnmf/dlnmf/wav"
+)
+
+func runSpectrogramForTest(args ...string) (stdout, stderr string, code int) {
+	var o, e bytes.Buffer
+	env := &environment{stdout: &o, stderr: &e}
+	code = runMain(context.Background(), env, args)
+	return o.String(), e.String(), code
+}
+
+func TestSpectrogramCommand(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "chirp.wav")
+	x := make([]float64, 24000)
+	for i := range x {
+		t := float64(i) / 16000
+		x[i] = 0.5 * math.Sin(2*math.Pi*(200+1500*t)*t)
+	}
+	if _, err := wav.WriteFile(in, x, 16000, wav.PCM16); err != nil {
+		t.Fatal(err)
+	}
+	outPNG := filepath.Join(dir, "chirp.png")
+	// Flags after the input, as people type them.
+	stdout, stderr, code := runSpectrogramForTest("spectrogram", in, "-o", outPNG, "--title", "A chirp")
+	if code != exitOK || stderr != "" {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if !strings.Contains(stdout, "1.50 s at 16000 Hz drawn to "+outPNG) {
+		t.Errorf("stdout %q", stdout)
+	}
+	f, err := os.Open(outPNG)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", outPNG, err)
+	}
+	if b := img.Bounds(); b.Dx() < 600 || b.Dy() < 200 {
+		t.Errorf("picture is %v", b)
+	}
+
+	stdout, _, code = runSpectrogramForTest("spectrogram", "--quiet", "-o", filepath.Join(dir, "q.png"), in)
+	if code != exitOK || stdout != "" {
+		t.Errorf("--quiet: exit %d, stdout %q", code, stdout)
+	}
+}
+
+func TestSpectrogramCommandErrors(t *testing.T) {
+	dir := t.TempDir()
+	text := filepath.Join(dir, "notes.wav")
+	os.WriteFile(text, []byte("not audio\n"), 0o644)
+	empty := filepath.Join(dir, "empty.wav")
+	if _, err := wav.WriteFile(empty, nil, 16000, wav.PCM16); err != nil {
+		t.Fatal(err)
+	}
+	good := filepath.Join(dir, "good.wav")
+	if _, err := wav.WriteFile(good, make([]float64, 4000), 16000, wav.PCM16); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out.png")
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"-o", out}, exitUsage, "give the WAV file"},
+		{[]string{good}, exitUsage, "-o OUT.png"},
+		{[]string{good, good, "-o", out}, exitUsage, "one WAV file, not 2"},
+		{[]string{"--bogus", good}, exitUsage, "bogus"},
+		{[]string{filepath.Join(dir, "missing.wav"), "-o", out}, exitFailure, "missing.wav"},
+		{[]string{text, "-o", out}, exitFailure, text},
+		{[]string{empty, "-o", out}, exitFailure, empty},
+		{[]string{good, "-o", filepath.Join(dir, "no", "such", "dir", "x.png")}, exitFailure, "x.png"},
+	} {
+		_, stderr, code := runSpectrogramForTest(append([]string{"spectrogram"}, c.args...)...)
+		if code != c.code || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d and one line with %q", c.args, code, stderr, c.code, c.want)
+		}
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("a failed run left %s behind", out)
+	}
+	stdout, _, code := runSpectrogramForTest("spectrogram", "-h")
+	if code != exitOK || !strings.Contains(stdout, "Examples:") {
+		t.Errorf("-h: exit %d, stdout %q", code, stdout)
+	}
+}
