@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/dsp/fourier"
 
 	_ "github.com/dlnmf/dlnmf/internal/openblas" // OpenBLAS behind the Cholesky in cgo builds
@@ -24,11 +26,14 @@ type Plan struct {
 	full    factor         // Gram matrix of all delayed references, (nsrc*flen)^2
 	own     []factor       // Gram matrix of each reference's own delays, flen^2
 
+	gram []float64 // upper triangle of that Gram matrix, kept for quadratic forms
+
 	// Scratch, sized once so that Evaluate's loops allocate nothing.
-	seq, filt           []float64    // nfft
-	est, pall, pj, spec []complex128 // nfft/2+1
-	d, x, c             []float64    // nsrc*flen, nsrc*flen, flen
-	sdrM, sirM, sarM    []float64    // nsrc x nsrc, [estimate*nsrc+reference]
+	seq              []float64    // nfft
+	est, spec        []complex128 // nfft/2+1
+	artif, sar       []float64    // per estimate
+	target           []float64    // nsrc x nsrc
+	sdrM, sirM, sarM []float64    // nsrc x nsrc, [estimate*nsrc+reference]
 }
 
 // NewPlan validates the references and prepares their projections: the
@@ -53,14 +58,11 @@ func NewPlan(refs [][]float64, opt Options) (*Plan, error) {
 		refSpec: make([][]complex128, nsrc),
 		own:     make([]factor, nsrc),
 		seq:     make([]float64, nfft),
-		filt:    make([]float64, nfft),
 		est:     make([]complex128, nc),
-		pall:    make([]complex128, nc),
-		pj:      make([]complex128, nc),
 		spec:    make([]complex128, nc),
-		d:       make([]float64, nsrc*flen),
-		x:       make([]float64, nsrc*flen),
-		c:       make([]float64, flen),
+		artif:   make([]float64, nsrc),
+		sar:     make([]float64, nsrc),
+		target:  make([]float64, nsrc*nsrc),
 		sdrM:    make([]float64, nsrc*nsrc),
 		sirM:    make([]float64, nsrc*nsrc),
 		sarM:    make([]float64, nsrc*nsrc),
@@ -103,15 +105,11 @@ func NewPlan(refs [][]float64, opt Options) (*Plan, error) {
 	}
 	if nsrc > 1 {
 		for j := 0; j < nsrc; j++ {
-			block := make([]float64, flen*flen)
-			for a := 0; a < flen; a++ {
-				off := (j*flen+a)*dim + j*flen
-				copy(block[a*flen+a:(a+1)*flen], gram[off+a:off+flen])
-			}
-			p.own[j] = factorize(block, flen)
+			p.own[j] = factorize(gram[j*flen*(dim+1):], flen, dim)
 		}
 	}
-	p.full = factorize(gram, dim)
+	p.gram = gram
+	p.full = factorize(gram, dim, dim)
 	if nsrc == 1 {
 		p.own[0] = p.full
 	}
@@ -141,13 +139,7 @@ func (p *Plan) Evaluate(ests [][]float64) (*Result, error) {
 		SDR: make([]float64, p.nsrc), SIR: make([]float64, p.nsrc),
 		SAR: make([]float64, p.nsrc), Perm: make([]int, p.nsrc),
 	}
-	for k, e := range ests {
-		if p.permute {
-			p.decompose(e, k, -1)
-		} else {
-			p.decompose(e, k, k)
-		}
-	}
+	p.score(ests)
 	for i := range res.Perm {
 		res.Perm[i] = i
 	}
@@ -166,93 +158,129 @@ func (p *Plan) Evaluate(ests [][]float64) (*Result, error) {
 	return res, nil
 }
 
-// decompose scores estimate e (number k) against reference only, or against
-// every reference when only < 0, filling row k of the score matrices.
-func (p *Plan) decompose(e []float64, k, only int) {
-	nsrc, flen, nfft := p.nsrc, p.flen, p.nfft
-	copy(p.seq, e)
-	clear(p.seq[p.n:])
-	p.fft.Coefficients(p.est, p.seq)
+// score fills the score matrices for the pairs (estimate k, reference j):
+// all of them with the permutation search, the diagonal otherwise.
+//
+// Energies are quadratic forms in the filter coefficients (|A z|^2 = z'Gz
+// for the delayed references A), so the projections are never formed, and
+// every solve and product runs on all estimates at once, reading each factor
+// and the Gram matrix once.
+func (p *Plan) score(ests [][]float64) {
+	nsrc, flen, nfft, dim := p.nsrc, p.flen, p.nfft, p.nsrc*p.flen
+	npair := nsrc
+	if p.permute {
+		npair = nsrc * nsrc
+	}
+	mat := func(rows, cols int) blas64.General {
+		return blas64.General{Rows: rows, Cols: cols, Stride: cols, Data: make([]float64, rows*cols)}
+	}
+	dm, x, gx := mat(dim, nsrc), mat(dim, nsrc), mat(dim, nsrc)
+	w, gw := mat(dim, npair), mat(dim, npair)
+	c, gc := mat(flen, nsrc), mat(flen, nsrc)
+	g := blas64.Symmetric{N: dim, Stride: dim, Data: p.gram, Uplo: blas.Upper}
 
-	// Right-hand sides: D[(i,d)] = <s_i delayed by d, e>, from
-	// ifft(S_i conj(E)) at lag -d, as mir_eval.
+	// Right-hand sides: D[(i,d)][k] = <s_i delayed by d, e_k>, from
+	// ifft(S_i conj(E_k)) at lag -d, as mir_eval.
 	inv := 1 / float64(nfft)
-	for i := 0; i < nsrc; i++ {
-		for f, si := range p.refSpec[i] {
-			p.spec[f] = si * conj(p.est[f])
-		}
-		r := p.fft.Sequence(p.seq, p.spec)
-		p.d[i*flen] = r[0] * inv
-		for d := 1; d < flen; d++ {
-			p.d[i*flen+d] = r[nfft-d] * inv
+	for k, e := range ests {
+		copy(p.seq, e)
+		clear(p.seq[p.n:])
+		p.fft.Coefficients(p.est, p.seq)
+		for i := 0; i < nsrc; i++ {
+			for f, si := range p.refSpec[i] {
+				p.spec[f] = si * conj(p.est[f])
+			}
+			r := p.fft.Sequence(p.seq, p.spec)
+			dm.Data[(i*flen)*nsrc+k] = r[0] * inv
+			for d := 1; d < flen; d++ {
+				dm.Data[(i*flen+d)*nsrc+k] = r[nfft-d] * inv
+			}
 		}
 	}
 
-	// Projection on all the references: P_all = sum_i x_i * s_i, kept as a
-	// spectrum. Its energy and the artifact energy |e - P_all|^2 follow by
-	// Parseval.
-	copy(p.x, p.d)
-	p.full.solve(p.x)
-	clear(p.pall)
-	for i := 0; i < nsrc; i++ {
-		p.filterSpectrum(p.spec, p.x[i*flen:(i+1)*flen])
-		for f, si := range p.refSpec[i] {
-			p.pall[f] += p.spec[f] * si
-		}
+	// Projection on all the references, P_all = A x with G x = D. The
+	// artifact energy |e - P_all|^2 = |e|^2 - 2 D'x + x'Gx is written in
+	// the form that is stationary in x, so solver rounding in x enters only
+	// to second order.
+	copy(x.Data, dm.Data)
+	p.full.solve(x)
+	blas64.Symm(blas.Left, 1, g, x, 0, gx)
+	for k, e := range ests {
+		xgx := colDot(x, gx, k)
+		artif := math.Max(0, dot(e, e)-2*colDot(dm, x, k)+xgx)
+		p.artif[k], p.sar[k] = artif, safeDB(xgx, artif)
 	}
-	pallEnergy := energy(p.pall, nil, nfft)
-	artif := energy(p.est, p.pall, nfft)
-	sar := safeDB(pallEnergy, artif)
 
+	// Projection on reference j alone, s_true + e_spat = A_j c with
+	// G_jj c = D_j (the diagonal block), and the interference e_interf =
+	// A w with w = x minus c in block j. e_interf is orthogonal to e_artif
+	// (normal equations), so |e_interf + e_artif|^2 = |e_interf|^2 +
+	// |e_artif|^2.
 	for j := 0; j < nsrc; j++ {
-		if only >= 0 && j != only {
-			continue
+		copy(c.Data, dm.Data[j*flen*nsrc:(j+1)*flen*nsrc])
+		p.own[j].solve(c)
+		gjj := blas64.Symmetric{N: flen, Stride: dim, Data: p.gram[j*flen*(dim+1):], Uplo: blas.Upper}
+		blas64.Symm(blas.Left, 1, gjj, c, 0, gc)
+		for k := 0; k < nsrc; k++ {
+			q := p.pair(k, j)
+			if q < 0 {
+				continue
+			}
+			p.target[k*nsrc+j] = colDot(c, gc, k)
+			for r := 0; r < dim; r++ {
+				w.Data[r*npair+q] = x.Data[r*nsrc+k]
+			}
+			for a := 0; a < flen; a++ {
+				w.Data[(j*flen+a)*npair+q] -= c.Data[a*nsrc+k]
+			}
 		}
-		// Projection on reference j alone: s_true + e_spat.
-		copy(p.c, p.d[j*flen:(j+1)*flen])
-		p.own[j].solve(p.c)
-		p.filterSpectrum(p.spec, p.c)
-		for f, sj := range p.refSpec[j] {
-			p.pj[f] = p.spec[f] * sj
+	}
+	if nsrc > 1 {
+		blas64.Symm(blas.Left, 1, g, w, 0, gw)
+	}
+	for k := 0; k < nsrc; k++ {
+		for j := 0; j < nsrc; j++ {
+			q := p.pair(k, j)
+			if q < 0 {
+				continue
+			}
+			at := k*nsrc + j
+			target := p.target[at]
+			if nsrc == 1 {
+				// Nothing interferes: mir_eval's e_interf is exactly zero.
+				p.sdrM[at], p.sirM[at], p.sarM[at] = safeDB(target, p.artif[k]), math.Inf(1), p.sar[k]
+				continue
+			}
+			interf := math.Max(0, colDot(w, gw, q))
+			p.sdrM[at] = safeDB(target, interf+p.artif[k])
+			p.sirM[at] = safeDB(target, interf)
+			p.sarM[at] = p.sar[k]
 		}
-		target := energy(p.pj, nil, nfft)
-		dist := energy(p.est, p.pj, nfft) // |e_interf + e_artif|^2
-		sir := math.Inf(1)                // one source: no interference
-		if nsrc > 1 {
-			sir = safeDB(target, energy(p.pall, p.pj, nfft))
-		}
-		at := k*nsrc + j
-		p.sdrM[at] = safeDB(target, dist)
-		p.sirM[at] = sir
-		p.sarM[at] = sar
 	}
 }
 
-// filterSpectrum writes the spectrum of the filter h, zero-padded to nfft,
-// to dst.
-func (p *Plan) filterSpectrum(dst []complex128, h []float64) {
-	copy(p.filt, h) // the tail of p.filt stays zero
-	p.fft.Coefficients(dst, p.filt)
+// pair returns the column of the pair (estimate k, reference j) in the
+// interference matrices, or -1 when the pair is not scored.
+func (p *Plan) pair(k, j int) int {
+	if p.permute {
+		return k*p.nsrc + j
+	}
+	if k == j {
+		return k
+	}
+	return -1
 }
 
-// energy returns the energy sum_t y(t)^2 of the real signal y of length n
-// whose half spectrum is a - b (b may be nil), by Parseval.
-func energy(a, b []complex128, n int) float64 {
-	sq := func(z complex128) float64 { return real(z)*real(z) + imag(z)*imag(z) }
-	last := len(a) - 1
-	var sum float64
-	if b == nil {
-		for f := 1; f < last; f++ {
-			sum += sq(a[f])
-		}
-		sum = 2*sum + sq(a[0]) + sq(a[last])
-	} else {
-		for f := 1; f < last; f++ {
-			sum += sq(a[f] - b[f])
-		}
-		sum = 2*sum + sq(a[0]-b[0]) + sq(a[last]-b[last])
-	}
-	return sum / float64(n)
+// colDot returns the dot product of column k of a and b.
+func colDot(a, b blas64.General, k int) float64 {
+	return blas64.Dot(blas64.Vector{N: a.Rows, Inc: a.Stride, Data: a.Data[k:]},
+		blas64.Vector{N: b.Rows, Inc: b.Stride, Data: b.Data[k:]})
 }
+
+func dot(a, b []float64) float64 {
+	return blas64.Dot(vec(a), vec(b))
+}
+
+func vec(x []float64) blas64.Vector { return blas64.Vector{N: len(x), Inc: 1, Data: x} }
 
 func conj(z complex128) complex128 { return complex(real(z), -imag(z)) }
