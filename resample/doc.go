@@ -4,7 +4,8 @@
 // Conventions:
 //   - New(from, to) designs the filter once for the reduced ratio L/M
 //     (to = from*L/M); a Resampler is a plan object. Apply only reads it, so
-//     one Resampler may serve several goroutines at once.
+//     one Resampler may serve several goroutines at once. Apply runs long
+//     signals on two goroutines.
 //   - Apply(dst, x) returns ceil(len(x)*to/from) samples with zero group
 //     delay: output sample j sits at time j/to, input sample i at i/from,
 //     as with sox and scipy.signal.resample_poly. The signal is taken as zero

@@ -3,6 +3,8 @@ package resample
 import (
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
 )
 
 // Filter design, relative to the Nyquist frequency of the lower of the two
@@ -117,9 +119,31 @@ func (r *Resampler) Apply(dst, x []float64) []float64 {
 		copy(dst, x)
 		return dst
 	}
+	// Two goroutines when there is enough work and a second CPU: the
+	// outputs are independent and the Resampler is read-only.
+	if m := len(dst); m >= parallelMin && runtime.GOMAXPROCS(0) > 1 {
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.applyRange(dst, x, m/2, m)
+		}()
+		r.applyRange(dst, x, 0, m/2)
+		wg.Wait()
+		return dst
+	}
+	r.applyRange(dst, x, 0, len(dst))
+	return dst
+}
+
+// parallelMin is the output length from which Apply uses two goroutines.
+const parallelMin = 1 << 15
+
+// applyRange computes outputs [j0, j1) of dst.
+func (r *Resampler) applyRange(dst, x []float64, j0, j1 int) {
 	n := len(x)
 	K := r.taps
-	for j := range dst {
+	for j := j0; j < j1; j++ {
 		// Output j sits at prototype sample j*down; the filter's centre is
 		// c samples in, so the newest input it touches is p/up.
 		p := j*r.down + r.center
@@ -128,7 +152,13 @@ func (r *Resampler) Apply(dst, x []float64) []float64 {
 		lo := hi - K + 1
 		row := r.table[phase*K : (phase+1)*K]
 		if lo >= 0 && hi < n {
-			dst[j] = dot(row, x[lo:hi+1])
+			if r.up == 1 {
+				// One phase: the whole linear-phase filter, symmetric,
+				// so half the multiplications do.
+				dst[j] = dotSymmetric(row, x[lo:hi+1])
+			} else {
+				dst[j] = dot(row, x[lo:hi+1])
+			}
 			continue
 		}
 		// Near the ends the signal is zero outside x.
@@ -139,7 +169,6 @@ func (r *Resampler) Apply(dst, x []float64) []float64 {
 		}
 		dst[j] = dot(row[a-lo:b-lo+1], x[a:b+1])
 	}
-	return dst
 }
 
 // Resample returns x converted from rate from to rate to. When the rates are
@@ -168,6 +197,24 @@ func dot(a, b []float64) float64 {
 		s0 += a[i] * b[i]
 	}
 	return (s0 + s1) + (s2 + s3)
+}
+
+// dotSymmetric returns dot(h, b) for a symmetric h of odd length
+// (h[k] == h[len(h)-1-k]), pairing the samples that share a tap.
+func dotSymmetric(h, b []float64) float64 {
+	K := len(h)
+	b = b[:K]
+	mid := K / 2
+	var s0, s1 float64
+	k := 0
+	for ; k+2 <= mid; k += 2 {
+		s0 += h[k] * (b[k] + b[K-1-k])
+		s1 += h[k+1] * (b[k+1] + b[K-2-k])
+	}
+	for ; k < mid; k++ {
+		s0 += h[k] * (b[k] + b[K-1-k])
+	}
+	return s0 + s1 + h[mid]*b[mid]
 }
 
 func sinc(x float64) float64 {

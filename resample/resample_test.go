@@ -195,3 +195,27 @@ func BenchmarkNew44100to16000(b *testing.B) {
 		New(44100, 16000)
 	}
 }
+
+// TestLongSignalsMatchShortOnes checks the two-goroutine path and the
+// symmetric dot product against the plain serial loop.
+func TestLongSignalsMatchShortOnes(t *testing.T) {
+	for _, c := range [][2]int{{48000, 16000}, {44100, 16000}, {16000, 48000}} {
+		r, _ := New(c[0], c[1])
+		x := tone(1234, c[0], 3*c[0])
+		y := r.Apply(nil, x)
+		want := make([]float64, len(y))
+		r.applyRange(want, x, 0, len(want))
+		for j := range y {
+			if math.Abs(y[j]-want[j]) > 1e-13 {
+				t.Fatalf("%v: output %d: %v vs %v", c, j, y[j], want[j])
+			}
+		}
+		// A plain dot product over the middle agrees too.
+		j := len(y) / 2
+		p := j*r.down + r.center
+		lo := p/r.up - r.taps + 1
+		if d := dot(r.table[(p%r.up)*r.taps:(p%r.up+1)*r.taps], x[lo:lo+r.taps]); math.Abs(d-y[j]) > 1e-13 {
+			t.Errorf("%v: symmetric %v, plain %v", c, y[j], d)
+		}
+	}
+}
