@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
+	"sync"
 
 	"gonum.org/v1/plot/vg"
 
@@ -25,6 +27,7 @@ func (w *writer) build(r *Report) (*page, error) {
 	}
 	if pg.Table != nil {
 		speakers := pg.Table.Speakers
+		pg.WideBox = len(r.Methods)*max(1, len(speakers)) > 8
 		width := vg.Length(max(5.5, 1.0+0.55*float64(len(r.Methods)*max(1, len(speakers))))) * vg.Inch
 		for m, name := range metricNames {
 			p, err := boxPlot(r.Methods, speakers, m)
@@ -90,55 +93,103 @@ func (w *writer) example(r *Report, i int) (examplePage, error) {
 	}
 	top := mix.top()
 	prefix := fmt.Sprintf("ex%02d-", i+1)
-	panelFor := func(title, file string, x []float64, sp *spectrogram, scores string) (panel, error) {
-		if sp == nil {
-			var err error
-			if sp, err = newSpectrogram(x, ex.Rate); err != nil {
-				return panel{}, fmt.Errorf("report: example %s, %s: %w", name, title, err)
-			}
-		}
-		img := w.name("figures", prefix+file, ".png")
-		err := atomicfile.Write(w.path(img), func(out io.Writer) error {
-			// The panel shows the title above the picture.
-			return sp.png(out, "", top)
-		})
-		if err != nil {
-			return panel{}, err
-		}
-		audio := w.name("audio", prefix+file, ".wav")
-		if err := w.writeWAV(audio, x, ex.Rate, gain); err != nil {
-			return panel{}, err
-		}
-		return panel{Title: title, Img: img, Audio: audio, Scores: scores}, nil
-	}
 
-	p, err := panelFor("Mixture", "mixture", ex.Mixture, mix, "")
-	if err != nil {
-		return ep, err
+	// Name every file first (names must be handed out in order), then draw
+	// and write them in parallel: drawing a picture takes tens of
+	// milliseconds, mostly image scaling and PNG compression.
+	type job struct {
+		panel panel
+		x     []float64
+		sp    *spectrogram
 	}
-	ep.Rows = append(ep.Rows, panelRow{Label: "Mixture", Panels: []panel{p}})
+	var jobs []job
+	var rows []panelRow
+	add := func(row *panelRow, title, file string, x []float64, sp *spectrogram, scores string) {
+		jobs = append(jobs, job{
+			panel: panel{Title: title, Scores: scores,
+				Img: w.name("figures", prefix+file, ".png"), Audio: w.name("audio", prefix+file, ".wav")},
+			x: x, sp: sp,
+		})
+		row.Panels = append(row.Panels, panel{}) // filled in below, in job order
+	}
+	rows = append(rows, panelRow{Label: "Mixture"})
+	add(&rows[0], "Mixture", "mixture", ex.Mixture, mix, "")
 	if len(ex.Sources) > 0 {
 		row := panelRow{Label: "Clean sources"}
 		for _, t := range ex.Sources {
-			p, err := panelFor(t.Name, "source-"+t.Name, t.Samples, nil, "")
-			if err != nil {
-				return ep, err
-			}
-			row.Panels = append(row.Panels, p)
+			add(&row, t.Name, "source-"+t.Name, t.Samples, nil, "")
 		}
-		ep.Rows = append(ep.Rows, row)
+		rows = append(rows, row)
 	}
 	for _, e := range ex.Estimates {
 		row := panelRow{Label: e.Method}
 		for _, t := range e.Tracks {
-			title := t.Name + " (" + e.Method + ")"
-			p, err := panelFor(title, e.Method+"-"+t.Name, t.Samples, nil, scoreLine(r.Methods, e.Method, ex.Name, t.Name))
-			if err != nil {
-				return ep, err
-			}
-			row.Panels = append(row.Panels, p)
+			add(&row, t.Name+" ("+e.Method+")", e.Method+"-"+t.Name, t.Samples, nil,
+				scoreLine(r.Methods, e.Method, ex.Name, t.Name))
 		}
-		ep.Rows = append(ep.Rows, row)
+		rows = append(rows, row)
 	}
+
+	err = parallel(len(jobs), func(k int) error {
+		j := &jobs[k]
+		sp := j.sp
+		if sp == nil {
+			var err error
+			if sp, err = newSpectrogram(j.x, ex.Rate); err != nil {
+				return fmt.Errorf("report: example %s, %s: %w", name, j.panel.Title, err)
+			}
+		}
+		err := atomicfile.Write(w.path(j.panel.Img), func(out io.Writer) error {
+			// The page shows the title above the picture.
+			return sp.png(out, "", top)
+		})
+		if err != nil {
+			return err
+		}
+		return w.writeWAV(j.panel.Audio, j.x, ex.Rate, gain)
+	})
+	if err != nil {
+		return ep, err
+	}
+	k := 0
+	for ri := range rows {
+		for pi := range rows[ri].Panels {
+			rows[ri].Panels[pi] = jobs[k].panel
+			k++
+		}
+	}
+	ep.Rows = rows
 	return ep, nil
+}
+
+// parallel runs f(0) ... f(n-1) on up to GOMAXPROCS goroutines and returns
+// the first error (by index) that any returned.
+func parallel(n int, f func(i int) error) error {
+	errs := make([]error, n)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(n, runtime.GOMAXPROCS(0)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				errs[i] = f(i)
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return firstError(errs)
+}
+
+func firstError(errs []error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

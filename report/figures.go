@@ -120,7 +120,7 @@ func boxPlot(methods []Method, speakers []string, m int) (*plot.Plot, error) {
 	}
 	// Head room at the top keeps the legend clear of the boxes.
 	if nsp > 1 {
-		p.Y.Max += 0.18 * (p.Y.Max - p.Y.Min)
+		p.Y.Max += (0.06 + 0.12*float64(nsp)) * (p.Y.Max - p.Y.Min)
 	}
 	p.NominalX(names...)
 	if len(methods) > 4 {

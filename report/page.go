@@ -16,6 +16,7 @@ type page struct {
 	Config   [][2]string
 	Table    *scoreTable
 	Boxes    []figure
+	WideBox  bool // many methods: one box plot per row
 	Examples []examplePage
 	Curves   []figure
 	Notes    []string
@@ -217,6 +218,7 @@ table.scores .ci { color: var(--muted); font-weight: 400; font-size: 13px; }
 .scroll { overflow-x: auto; }
 .caption { color: var(--muted); font-size: 13px; margin: 6px 0 0; }
 .figs { display: grid; grid-template-columns: repeat(auto-fit, minmax(360px, 1fr)); gap: 16px; }
+.figs.wide { grid-template-columns: 1fr; }
 .figs img, .panel img { width: 100%; height: auto; display: block; border: 1px solid var(--line); border-radius: 4px; background: #fff; }
 .example { border: 1px solid var(--line); border-radius: 8px; padding: 4px 16px 16px; margin: 16px 0 24px; background: #fcfdfe; }
 .row-label { font-weight: 600; font-size: 14px; color: var(--muted); margin: 14px 0 6px; text-transform: uppercase; letter-spacing: .04em; }
@@ -269,7 +271,7 @@ footer { margin-top: 48px; color: var(--muted); font-size: 13px; }
 
 {{with .Boxes}}
 <h2 id="distributions">Distributions</h2>
-<div class="figs">
+<div class="figs{{if $.WideBox}} wide{{end}}">
 {{range .}}<img src="{{.Src}}" alt="{{.Alt}}">
 {{end}}</div>
 <p class="caption">Boxes span the quartiles, the line is the median, whiskers reach the furthest point within 1.5 interquartile ranges; circles are outliers.</p>

@@ -254,3 +254,16 @@ func TestSlug(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkSpectrogramPNG(b *testing.B) {
+	// Three seconds at 16 kHz: a typical test mixture.
+	x := testReport().Examples[0].Mixture
+	x = append(append(x, x...), x[:0]...)
+	var buf bytes.Buffer
+	for b.Loop() {
+		buf.Reset()
+		if err := SpectrogramPNG(&buf, x, 16000, "bench"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
