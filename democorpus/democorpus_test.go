@@ -1,9 +1,13 @@
 package democorpus
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"testing"
+
+	"github.com/dlnmf/dlnmf/wav"
 )
 
 func TestSpeakers(t *testing.T) {
@@ -53,4 +57,34 @@ func names(sp []Speaker) []string {
 		n = append(n, s.Name)
 	}
 	return n
+}
+
+// TestDecode reads every file with package wav, as the demo does, and checks
+// their length and level.
+func TestDecode(t *testing.T) {
+	var total float64
+	for _, s := range Speakers() {
+		for _, f := range s.Files {
+			a, err := wav.Decode(bytes.NewReader(f.Data))
+			if err != nil {
+				t.Fatalf("%s/%s: %v", s.Name, f.Name, err)
+			}
+			if a.Rate != Rate || len(a.Channels) != 1 {
+				t.Errorf("%s/%s: %d Hz, %d channels", s.Name, f.Name, a.Rate, len(a.Channels))
+			}
+			if sec := a.Seconds(); sec < 1 || sec > 6 {
+				t.Errorf("%s/%s: %.2f s, want a sentence (1 to 6 s)", s.Name, f.Name, sec)
+			}
+			peak := 0.0
+			for _, v := range a.Channels[0] {
+				peak = math.Max(peak, math.Abs(v))
+			}
+			// Normalised to -3 dBFS by the generator script.
+			if db := 20 * math.Log10(peak); math.Abs(db+3) > 0.1 {
+				t.Errorf("%s/%s: peak %.2f dBFS, want -3", s.Name, f.Name, db)
+			}
+			total += a.Seconds()
+		}
+	}
+	t.Logf("%.1f s of speech in all", total)
 }

@@ -91,9 +91,10 @@ speak() {
     n=$(printf '%02d' "$i")
     espeak-ng "${args[@]}" -w "$tmp/raw.wav" "$s"
     # espeak-ng writes 22050 Hz; resample to 16 kHz with sox's default
-    # (very high quality) resampler, peak-normalise to -3 dBFS, no dither.
-    sox -R -D "$tmp/raw.wav" -r 16000 -c 1 -b 16 -e signed-integer \
-      "democorpus/$dir/$n.wav" gain -n -3
+    # (high quality) resampler with 6 dB of head room against overshoot, then
+    # peak-normalise to -3 dBFS; no dither.
+    sox -R -D "$tmp/raw.wav" -c 1 -b 16 -e signed-integer \
+      "democorpus/$dir/$n.wav" gain -6 rate 16000 gain -n -3
   done
 }
 
