@@ -33,6 +33,6 @@
 //   - A Plan holds the window, FFT plans and work space: make one per setting
 //     and goroutine (a Plan is not safe for concurrent use). Forward and
 //     Inverse are dst-first: they allocate when dst is nil and panic on a
-//     size mismatch; they allocate nothing per frame. Forward runs its frames
-//     on up to two goroutines.
+//     size mismatch; they allocate nothing per frame. Both run their frames on
+//     up to two goroutines.
 package stft

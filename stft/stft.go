@@ -73,6 +73,7 @@ type Plan struct {
 	bins    int
 	window  []float64
 	steady  []float64 // overlap-add of the squared window, by position mod Hop
+	overlap []float64 // Inverse's seam between its two goroutines, WindowSize
 	workers [2]*worker
 }
 
@@ -114,6 +115,7 @@ func NewPlan(s Settings) (*Plan, error) {
 	if lo < minDenominator*hi {
 		return nil, fmt.Errorf("stft: a %d-sample Hann window with hop %d cannot reconstruct: the overlap-add of the squared window falls to %.3g of its peak (use a hop of at most 3/4 of the window)", W, s.Hop, lo/hi)
 	}
+	p.overlap = make([]float64, W)
 	for i := range p.workers {
 		p.workers[i] = &worker{
 			fft:   fourier.NewFFT(s.FFTSize),
@@ -217,6 +219,38 @@ func (p *Plan) forwardFrames(w *worker, dst *Spectrogram, x []float64, t0, t1 in
 	}
 }
 
+// inverseFrames overlap-adds the windowed inverse DFTs of frames [t0, t1)
+// of s: into dst, except that samples before split go to
+// p.overlap[i-base].
+func (p *Plan) inverseFrames(w *worker, dst []float64, s *Spectrogram, t0, t1, split, base int) {
+	W, hop, half := p.s.WindowSize, p.s.Hop, p.s.WindowSize/2
+	bins, T, n := p.bins, s.Frames, len(dst)
+	scale := 1 / float64(p.s.FFTSize) // gonum's inverse is unnormalised
+	for tb := t0; tb < t1; tb += block {
+		nb := min(block, t1-tb)
+		for b := 0; b < bins; b++ {
+			row := s.Data[b*T+tb : b*T+tb+nb]
+			for j, v := range row {
+				w.coef[j*bins+b] = v
+			}
+		}
+		for j := 0; j < nb; j++ {
+			fr := w.fft.Sequence(w.frame, w.coef[j*bins:(j+1)*bins])
+			start := (tb+j)*hop - half
+			k0, k1 := max(0, -start), min(W, n-start)
+			if ks := min(max(split-start, k0), k1); ks > k0 {
+				for k := k0; k < ks; k++ {
+					p.overlap[start+k-base] += p.window[k] * scale * fr[k]
+				}
+				k0 = ks
+			}
+			for k := k0; k < k1; k++ {
+				dst[start+k] += p.window[k] * scale * fr[k]
+			}
+		}
+	}
+}
+
 // Inverse returns the signal of n samples whose STFT is s, by weighted
 // overlap-add: the inverse DFT of each frame, windowed, added at its place
 // and divided by the overlap-add of the squared window. s must be Bins() x
@@ -235,25 +269,28 @@ func (p *Plan) Inverse(dst []float64, s *Spectrogram, n int) []float64 {
 	}
 	clear(dst)
 	W, hop, half := p.s.WindowSize, p.s.Hop, p.s.WindowSize/2
-	bins := p.bins
-	w := p.workers[0]
-	scale := 1 / float64(p.s.FFTSize) // gonum's inverse is unnormalised
-	for tb := 0; tb < T; tb += block {
-		nb := min(block, T-tb)
-		for b := 0; b < bins; b++ {
-			row := s.Data[b*T+tb : b*T+tb+nb]
-			for j, v := range row {
-				w.coef[j*bins+b] = v
-			}
+	if runtime.GOMAXPROCS(0) > 1 && T >= 8*block {
+		// Two goroutines: the first adds frames [0, mid) into dst below
+		// split; the second adds frames [mid, T) into dst from split on and
+		// the part of its first frames that reaches below split into
+		// p.overlap, added once both are done. No sample has two writers.
+		mid := (T / 2) / block * block
+		base := mid*hop - half // first sample the second half touches
+		split := min((mid-1)*hop-half+W, n)
+		clear(p.overlap)
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.inverseFrames(p.workers[1], dst, s, mid, T, split, base)
+		}()
+		p.inverseFrames(p.workers[0], dst, s, 0, mid, 0, 0)
+		wg.Wait()
+		for i := max(base, 0); i < split; i++ {
+			dst[i] += p.overlap[i-base]
 		}
-		for j := 0; j < nb; j++ {
-			fr := w.fft.Sequence(w.frame, w.coef[j*bins:(j+1)*bins])
-			start := (tb+j)*hop - half
-			k0, k1 := max(0, -start), min(W, n-start)
-			for k := k0; k < k1; k++ {
-				dst[start+k] += p.window[k] * scale * fr[k]
-			}
-		}
+	} else {
+		p.inverseFrames(p.workers[0], dst, s, 0, T, 0, 0)
 	}
 	// Divide by the overlap-add of the squared window: the periodic steady
 	// value in the middle, summed frame by frame near the ends where frames
