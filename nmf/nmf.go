@@ -176,7 +176,7 @@ func update[T Float](X *Dense[T], f *Factorization[T], freeze Freeze, r resolved
 	if err != nil {
 		return Result{}, err
 	}
-	defer sv.pool.stop()
+	defer sv.close()
 	sv.stage, sv.layer = stage, layer
 	return sv.run(), nil
 }

@@ -33,13 +33,20 @@ type solver[T Float] struct {
 	num, den   []*Dense[T]
 	lsum, rsum []T // KL denominators: column sums of P[l], row sums of S[l]
 
+	// Column-block views of the fused KL pass (values, so that setting them
+	// allocates nothing); ex and ev are the operands of the ratio pass.
+	work        []blockWork[T]
+	left, right *Dense[T] // the reconstruction of the current KL pass is left right
+	blasSingle  bool      // holds a single-threaded-BLAS reference (blasThreads)
+	costing     bool      // the block pass sums the cost instead of updating
+
 	acc     []float64 // column-sum accumulator
 	partial []float64 // per-worker cost sums
 	pool    *pool
 	cur     int // factor of the current pass
 	l1      T   // L1 penalty of the current pass
 	// Passes over row ranges, bound once so that a pass allocates nothing.
-	elementwiseFn, multiplyFn, costFn func(lo, hi, part int)
+	elementwiseFn, multiplyFn, costFn, blocksFn func(lo, hi, part int)
 
 	stage string
 	layer int
@@ -76,8 +83,8 @@ func newSolver[T Float](X *Dense[T], f *Factorization[T], freeze Freeze, r resol
 	for l := 2; l <= L; l++ {
 		s.P[l] = NewDense[T](M, K(l), nil)
 	}
-	s.V = NewDense[T](M, N, nil)
-	if !s.kl {
+	if !s.kl { // KL works on column blocks (updateFactorKL)
+		s.V = NewDense[T](M, N, nil)
 		s.Q = NewDense[T](M, N, nil)
 	}
 	s.PF = make([]*Dense[T], L)
@@ -109,9 +116,44 @@ func newSolver[T Float](X *Dense[T], f *Factorization[T], freeze Freeze, r resol
 	s.acc = make([]float64, maxK)
 	s.partial = make([]float64, r.Workers)
 	s.pool = newPool(r.Workers)
-	s.elementwiseFn, s.multiplyFn, s.costFn = s.elementwiseRows, s.multiplyRows, s.costRows
+	s.elementwiseFn, s.multiplyFn, s.costFn, s.blocksFn = s.elementwiseRows, s.multiplyRows, s.costRows, s.blocks
+	if s.kl {
+		width, _ := s.blockWidth()
+		s.work = make([]blockWork[T], r.Workers)
+		for p := range s.work {
+			w := &s.work[p]
+			w.buf = make([]T, M*width)
+			w.acc = make([]*Dense[T], L)
+			for l := 0; l < L; l++ {
+				switch {
+				case l == 0 && p == 0:
+					w.acc[l] = s.num[0]
+				case l == 0:
+					w.acc[l] = NewDense[T](M, F[0].Cols, nil)
+				case !s.midLeft[l] && p == 0:
+					w.acc[l] = s.mid[l]
+				case !s.midLeft[l]:
+					w.acc[l] = NewDense[T](M, F[l].Cols, nil)
+				}
+			}
+		}
+		if r.Workers > 1 {
+			s.blasSingle = true
+			blasThreads.acquire()
+		}
+	}
 	s.prefix(2)
 	return s, nil
+}
+
+// close ends the solver's goroutines and gives back its hold on
+// single-threaded BLAS.
+func (s *solver[T]) close() {
+	s.pool.stop()
+	if s.blasSingle {
+		s.blasSingle = false
+		blasThreads.release()
+	}
 }
 
 // prefix recomputes P[l] = P[l-1] F[l-1] for l >= from.
@@ -148,6 +190,10 @@ func (s *solver[T]) iterate() {
 // KL denominator is the outer product of the column sums of A and the row
 // sums of B.
 func (s *solver[T]) updateFactor(l int) {
+	if s.kl {
+		s.updateFactorKL(l)
+		return
+	}
 	L := s.L
 	// Reconstruction, small product first.
 	switch {
@@ -171,6 +217,133 @@ func (s *solver[T]) updateFactor(l int) {
 		s.l1 = T(s.r.L1)
 	}
 	s.pool.parallel(s.F[l].Rows, 4, s.multiplyFn)
+}
+
+// BlockCols is the width of the column blocks of the fused KL update: one
+// block of the reconstruction (M x BlockCols, 1 MB for M = 513 in float32)
+// stays in a core's L2 cache from the product that forms it, through the
+// ratio X/V, to the product that consumes it, instead of three round trips
+// of an M x N matrix to memory. The blocks are spread over the workers, each
+// running single-threaded BLAS on its own blocks (see blasThreads).
+var BlockCols = 512
+
+// blockWidth returns the width of the column blocks and their number: at
+// most BlockCols wide, and as many blocks as a multiple of the workers, so
+// that contiguous runs of blocks balance.
+func (s *solver[T]) blockWidth() (width, blocks int) {
+	N, P := s.X.Cols, s.pool.workers
+	per := (N + P*BlockCols - 1) / (P * BlockCols)
+	blocks = max(1, min(N, P*per))
+	width = (N + blocks - 1) / blocks
+	return width, (N + width - 1) / width
+}
+
+// blockWork is one worker's workspace for the fused KL update.
+type blockWork[T Float] struct {
+	xb, vb, rb, nb Dense[T]
+	buf            []T         // M x BlockCols
+	acc            []*Dense[T] // acc[l]: this worker's part of a summed numerator
+}
+
+// updateFactorKL is updateFactor for KL: each worker takes a contiguous run
+// of column blocks; per block V = left right[:, block] (small product
+// first), V <- X / max(V, eps), then the numerator A^T (X/V) B^T gets that
+// block's contribution. Numerators of H (and A^T R of middle layers) are
+// column-separable and written in place; those of the layers are summed over
+// the workers at the end.
+func (s *solver[T]) updateFactorKL(l int) {
+	L := s.L
+	switch {
+	case l == L:
+		s.left = s.P[L]
+	case l == 0:
+		s.left = s.F[0]
+	default:
+		gemm(false, false, 1, s.P[l], s.F[l], 0, s.PF[l])
+		s.left = s.PF[l]
+	}
+	s.right = s.F[L]
+	if l < L {
+		s.right = s.S[l]
+	}
+	s.cur = l
+	_, nblocks := s.blockWidth()
+	s.pool.parallel(nblocks, 1, s.blocksFn)
+	parts := min(s.pool.workers, nblocks)
+	if l == 0 || (l < L && !s.midLeft[l]) {
+		sum := s.num[0]
+		if l > 0 {
+			sum = s.mid[l]
+		}
+		for p := 1; p < parts; p++ {
+			add(sum, s.work[p].acc[l])
+		}
+	}
+	if l > 0 && l < L {
+		if s.midLeft[l] {
+			gemm(false, true, 1, s.mid[l], s.S[l], 0, s.num[l])
+		} else {
+			gemm(true, false, 1, s.P[l], s.mid[l], 0, s.num[l])
+		}
+	}
+	s.klSums(l)
+	s.l1 = 0
+	if l == L {
+		s.l1 = T(s.r.L1)
+	}
+	s.pool.parallel(s.F[l].Rows, 4, s.multiplyFn)
+}
+
+// blocks runs the fused KL pass on column blocks [b0, b1) as worker part.
+func (s *solver[T]) blocks(b0, b1, part int) {
+	l, L := s.cur, s.L
+	w := &s.work[part]
+	M, N := s.X.Rows, s.X.Cols
+	width, _ := s.blockWidth()
+	for b := b0; b < b1; b++ {
+		j0, j1 := b*width, min((b+1)*width, N)
+		setView(&w.xb, s.X, j0, j1)
+		setView(&w.rb, s.right, j0, j1)
+		w.vb = Dense[T]{Rows: M, Cols: j1 - j0, Stride: j1 - j0, Data: w.buf[:M*(j1-j0)]}
+		gemm(false, false, 1, s.left, &w.rb, 0, &w.vb)
+		if s.costing {
+			for i := 0; i < M; i++ {
+				s.partial[part] += costRow(w.xb.row(i), w.vb.row(i), 1, s.r.Epsilon)
+			}
+			continue
+		}
+		klRatio(&w.xb, &w.vb, 0, M, s.eps)
+		var beta T // 0 on this worker's first block, then accumulate
+		if b > b0 {
+			beta = 1
+		}
+		switch {
+		case l == L: // num[:, block] = P^T R
+			setView(&w.nb, s.num[L], j0, j1)
+			gemm(true, false, 1, s.P[L], &w.vb, 0, &w.nb)
+		case l == 0 || !s.midLeft[l]: // acc += R S^T
+			gemm(false, true, 1, &w.vb, &w.rb, beta, w.acc[l])
+		default: // mid[:, block] = P^T R
+			setView(&w.nb, s.mid[l], j0, j1)
+			gemm(true, false, 1, s.P[l], &w.vb, 0, &w.nb)
+		}
+	}
+}
+
+// add sets dst += src.
+func add[T Float](dst, src *Dense[T]) {
+	for i := 0; i < dst.Rows; i++ {
+		d, r := dst.row(i), src.row(i)
+		for j := range d {
+			d[j] += r[j]
+		}
+	}
+}
+
+// setView points v at columns [j0, j1) of m.
+func setView[T Float](v *Dense[T], m *Dense[T], j0, j1 int) {
+	v.Rows, v.Cols, v.Stride = m.Rows, j1-j0, m.Stride
+	v.Data = m.Data[j0 : (m.Rows-1)*m.Stride+j1]
 }
 
 // sandwich sets dst = A^T G B^T for factor l, the cheaper order first.
@@ -328,9 +501,16 @@ func (s *solver[T]) normalise() {
 
 // objective returns D(X | P[L] H) + L1 sum(H), using V as workspace.
 func (s *solver[T]) objective() float64 {
-	gemm(false, false, 1, s.P[s.L], s.F[s.L], 0, s.V)
 	clear(s.partial)
-	s.pool.parallel(s.X.Rows, 16, s.costFn)
+	if s.kl {
+		s.left, s.right, s.costing = s.P[s.L], s.F[s.L], true
+		_, nblocks := s.blockWidth()
+		s.pool.parallel(nblocks, 1, s.blocksFn)
+		s.costing = false
+	} else {
+		gemm(false, false, 1, s.P[s.L], s.F[s.L], 0, s.V)
+		s.pool.parallel(s.X.Rows, 16, s.costFn)
+	}
 	var sum float64
 	for _, p := range s.partial {
 		sum += p

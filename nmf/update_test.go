@@ -199,3 +199,27 @@ func TestAgainstScikitLearn(t *testing.T) {
 		t.Errorf("float32 KL cost %.10g, scikit-learn %.10g", got32, g.Cost)
 	}
 }
+
+// TestKLBlocksAgree runs the fused KL pass with narrow column blocks and
+// several workers, and with one block, for L = 1..3 and both orders of the
+// middle-layer numerator: the models agree to rounding.
+func TestKLBlocksAgree(t *testing.T) {
+	defer func(b int) { BlockCols = b }(BlockCols)
+	for L := 1; L <= 3; L++ {
+		for _, sizes := range [][]int{{8, 6, 3}, {4, 7, 5}} {
+			run := func(width, workers int) *Dense[float64] {
+				BlockCols = width
+				X := randDense[float64](13, 37, 0.05, 5)
+				f, _, err := Train(X, sizes[:L], Settings{MaxIter: 15, Tol: -1, Workers: workers, Seed: 4, L1: 0.01})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return f.Reconstruct(nil)
+			}
+			a, b := run(5, 3), run(1000, 1)
+			if d := maxRelDiff(toRows(a), b); d > 1e-10 {
+				t.Errorf("L %d sizes %v: blocked and whole differ by %g", L, sizes[:L], d)
+			}
+		}
+	}
+}
