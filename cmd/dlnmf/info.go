@@ -23,7 +23,7 @@ other files are still printed, and the exit code is 1 at the end.
 
 Examples:
   dlnmf info ../shared/corpus/tsp/FA/FA01_01.wav
-  dlnmf info --json demo/*.wav`,
+  dlnmf info --json mix.wav separated/*.wav`,
 		run: runInfo,
 	})
 }
