@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/dlnmf/dlnmf/corpus"
+	"github.com/dlnmf/dlnmf/experiment"
+	"github.com/dlnmf/dlnmf/internal/openblas"
+	"github.com/dlnmf/dlnmf/report"
+	"github.com/dlnmf/dlnmf/separation"
+)
+
+func init() {
+	register(&command{
+		name:    "experiment",
+		summary: "run the paper's whole protocol (Table 1) on your speakers",
+		usage: `Usage: dlnmf experiment --speaker NAME=DIR --speaker NAME=DIR [...] -o OUTDIR [flags]
+
+Runs the protocol of the paper (docs: protocol.md) on the speakers: every
+repeat shuffles each speaker's files with its own seed, trains on 70%, uses
+20% as discriminative mixtures for DL-NMF and 10% as test mixtures (0 dB,
+the longer utterance cut to the shorter), and scores every separated speaker
+with BSS Eval v3. By default: 15 repeats, NMF with K = 10, 20, 30, L-NMF and
+DL-NMF with K1 = 180 and K2 = 10, 20, 30, 200 iterations, 5 DL-NMF rounds.
+
+Writes to OUTDIR: results.json, scores.csv (every test mixture's scores),
+results.md (Table 1 with 95% confidence intervals and paired tests) and
+report/index.html (figures and audio). Finished repeats are saved in
+OUTDIR/repeats as they finish: the same command resumes an interrupted run.
+
+Examples:
+  dlnmf experiment --speaker FA=../shared/corpus/tsp/FA --speaker MC=../shared/corpus/tsp/MC -o out/tsp
+  dlnmf experiment --speaker slt=arctic/slt --speaker bdl=arctic/bdl \
+      --repeats 5 --layers 180,20 --k 20 --methods lnmf,dlnmf -o out/arctic`,
+		run: runExperiment,
+	})
+}
+
+// layerFlags collects repeated --layers flags.
+type layerFlags [][]int
+
+func (l *layerFlags) String() string { return fmt.Sprint([][]int(*l)) }
+
+func (l *layerFlags) Set(v string) error {
+	sizes, err := parseInts(v)
+	if err != nil {
+		return err
+	}
+	*l = append(*l, sizes)
+	return nil
+}
+
+func runExperiment(ctx context.Context, env *environment, args []string) error {
+	c := commands["experiment"]
+	fs := newFlagSet(env, c)
+	var speakers speakerFlags
+	var layers layerFlags
+	fs.Var(&speakers, "speaker", "a speaker as NAME=DIR (a folder of WAV files); repeat for each speaker, at least 2")
+	fs.Var(&layers, "layers", "layer sizes K1,K2 of an L-NMF/DL-NMF row; repeat for more rows (default 180,10 180,20 180,30)")
+	cfg, opts := protocolFlags(fs, experiment.Config{})
+	out := fs.String("o", "", "output folder")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	if *out == "" {
+		return usagef("-o OUTDIR is required")
+	}
+	if len(speakers) < 2 {
+		return usagef("give at least 2 speakers with --speaker NAME=DIR")
+	}
+	config, err := cfg()
+	if err != nil {
+		return err
+	}
+	if len(layers) > 0 {
+		config.Layers = layers
+	}
+	var sps []*corpus.Speaker
+	for _, sd := range speakers {
+		sp, err := corpus.LoadDir(sd.name, sd.dir, separation.DefaultSampleRate)
+		if err != nil {
+			return err
+		}
+		logf(env.stderr, *opts.quiet, "speaker %s: %d files, %.1f s", sp.Name, len(sp.Utterances), sp.Seconds(separation.DefaultSampleRate))
+		sps = append(sps, sp)
+	}
+	title := "dlnmf experiment: " + strings.Join(names(sps), " + ")
+	intro := "The paper's protocol (Hsu, Chi, Chien, Interspeech 2016, Table 1) on these speakers: " +
+		"NMF, layered NMF and discriminative layered NMF, scored with BSS Eval v3 on held-out 0 dB mixtures."
+	return runProtocol(ctx, env, sps, config, *out, title, intro, opts)
+}
+
+// protocolOptions are the output options shared by experiment and demo.
+type protocolOptions struct {
+	quiet, json *bool
+	jobs        *int
+}
+
+// protocolFlags binds the protocol's settings to fs. The returned function
+// builds the Config after parsing.
+func protocolFlags(fs *flag.FlagSet, def experiment.Config) (func() (experiment.Config, error), *protocolOptions) {
+	d, _ := def.Defaults()
+	repeats := fs.Int("repeats", d.Repeats, "repeats of the split, each with its own shuffle")
+	k := fs.String("k", joinIntsCLI(d.K), "NMF sizes K, comma-separated")
+	iters := fs.Int("iters", d.Iters, "training iterations (each pretraining layer and fine-tuning)")
+	inferIters := fs.Int("infer-iters", d.InferIters, "inference iterations")
+	rounds := fs.Int("rounds", d.Rounds, "DL-NMF rounds")
+	discIters := fs.Int("disc-iters", d.DiscIters, "DL-NMF basis iterations per round")
+	snr := fs.Float64("snr", d.SNR, "level of the first speaker over each other in the mixtures, dB")
+	seed := fs.Uint64("seed", 1, "seed of every shuffle and initialisation")
+	methods := fs.String("methods", "nmf,lnmf,dlnmf", "methods to run, comma-separated")
+	beta := fs.Float64("beta", *d.Beta, "beta-divergence: 1 Kullback-Leibler, 2 Euclidean, 0 Itakura-Saito")
+	tol := fs.Float64("tol", d.Tol, "stop early when the cost falls by less than this fraction (negative: never)")
+	examples := fs.Int("examples", 2, "test mixtures of the first repeat kept as audio in the report")
+	opts := &protocolOptions{}
+	opts.jobs = fs.Int("jobs", runtime.GOMAXPROCS(0), "repeats run at once, one core each")
+	opts.quiet = fs.Bool("quiet", false, "print nothing but errors and the results")
+	opts.json = fs.Bool("json", false, "print results.json instead of the results table")
+	build := func() (experiment.Config, error) {
+		cfg := def
+		cfg.Repeats, cfg.Iters, cfg.InferIters, cfg.Rounds, cfg.DiscIters = *repeats, *iters, *inferIters, *rounds, *discIters
+		cfg.SNR, cfg.Seed, cfg.Tol, cfg.Examples = *snr, *seed, *tol, *examples
+		b := *beta
+		cfg.Beta = &b
+		var err error
+		if cfg.K, err = parseInts(*k); err != nil {
+			return cfg, usagef("--k: %v", err)
+		}
+		cfg.Methods = nil
+		for _, m := range strings.Split(*methods, ",") {
+			mm, err := separation.ParseMethod(strings.TrimSpace(m))
+			if err != nil {
+				return cfg, usageError{err.Error()}
+			}
+			cfg.Methods = append(cfg.Methods, mm)
+		}
+		if _, err := cfg.Defaults(); err != nil {
+			return cfg, usageError{err.Error()}
+		}
+		return cfg, nil
+	}
+	return build, opts
+}
+
+// runProtocol runs the experiment and writes its files and report.
+func runProtocol(ctx context.Context, env *environment, sps []*corpus.Speaker, cfg experiment.Config, out, title, intro string, opts *protocolOptions) error {
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	cfgD, _ := cfg.Defaults()
+	runner := &experiment.Runner{Dir: out, Config: cfg, Speakers: sps, Workers: *opts.jobs}
+	bar := newProgress(env, *opts.quiet, cfgD.Repeats*len(cfgD.Rows()), "training")
+	last := time.Now()
+	runner.Progress = func(done, total int, what string) {
+		if bar != nil {
+			progressDescribe(bar, what)
+			progressAdd(bar, 1)
+		} else if !*opts.quiet && (time.Since(last) > 10*time.Second || done == total) {
+			last = time.Now()
+			fmt.Fprintf(env.stderr, "[%d/%d] %s\n", done, total, what)
+		}
+	}
+	start := time.Now()
+	res, err := runner.Run(ctx)
+	progressDone(bar)
+	if err != nil {
+		return err
+	}
+	notes := []string{
+		fmt.Sprintf("wall time %s for %d repeats computed here (%d resumed from %s), %d at once, on %d cores; BLAS: %s",
+			time.Since(start).Round(time.Second), cfgD.Repeats-res.Resumed, res.Resumed, filepath.Join(out, "repeats"), *opts.jobs, runtime.NumCPU(), blasName()),
+		"iterations are not given in the paper: these are the protocol's defaults",
+	}
+	if err := experiment.WriteFiles(out, res, notes); err != nil {
+		return err
+	}
+	if err := report.Write(filepath.Join(out, "report"), experiment.Report(res, title, intro, notes)); err != nil {
+		return err
+	}
+	if *opts.json {
+		js, _ := json.MarshalIndent(res, "", "  ")
+		fmt.Fprintln(env.stdout, string(js))
+	} else {
+		fmt.Fprint(env.stdout, experiment.Markdown(res, notes))
+	}
+	logf(env.stderr, *opts.quiet, "wrote %s/results.md, results.json, scores.csv and report/index.html", out)
+	return nil
+}
+
+func blasName() string {
+	if openblas.Enabled {
+		return "OpenBLAS (" + openblas.CoreName() + "), float32"
+	}
+	return "pure Go (gonum), float32"
+}
+
+func names(sps []*corpus.Speaker) []string {
+	n := make([]string, len(sps))
+	for i, s := range sps {
+		n[i] = s.Name
+	}
+	return n
+}
+
+func joinIntsCLI(xs []int) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = fmt.Sprint(x)
+	}
+	return strings.Join(s, ",")
+}

@@ -1,0 +1,158 @@
+package experiment
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/dlnmf/dlnmf/nmf"
+	"github.com/dlnmf/dlnmf/separation"
+)
+
+// Config is one experiment. The zero value of each field means the
+// protocol's default.
+type Config struct {
+	Repeats       int                 `json:"repeats"`     // 0: 15
+	K             []int               `json:"k"`           // NMF sizes; nil: 10, 20, 30
+	Layers        [][]int             `json:"layers"`      // layered sizes; nil: 180,10 180,20 180,30
+	Methods       []separation.Method `json:"methods"`     // nil: nmf, lnmf, dlnmf
+	Iters         int                 `json:"iters"`       // training iterations; 0: 200
+	InferIters    int                 `json:"infer_iters"` // inference iterations; 0: Iters
+	Rounds        int                 `json:"rounds"`      // DL-NMF rounds; 0: 5
+	DiscIters     int                 `json:"disc_iters"`  // DL-NMF basis iterations per round; 0: separation.DefaultDiscIter
+	SNR           float64             `json:"snr"`         // mixing level of the first speaker over each other, dB
+	Seed          uint64              `json:"seed"`
+	Beta          *float64            `json:"beta"`           // beta-divergence; nil: 1 (Kullback-Leibler)
+	Tol           float64             `json:"tol"`            // engine tolerance; 0: 1e-4; negative: run every iteration
+	TrainFraction float64             `json:"train_fraction"` // 0: 0.7
+	DiscFraction  float64             `json:"disc_fraction"`  // 0: 0.2
+	SampleRate    int                 `json:"sample_rate"`    // 0: 16000
+	Examples      int                 `json:"examples"`       // test mixtures of the first repeat kept as audio for the report
+}
+
+// Defaults returns c with every zero field set to its default, or an error
+// for a setting that cannot work.
+func (c Config) Defaults() (Config, error) {
+	if c.Repeats == 0 {
+		c.Repeats = 15
+	}
+	if c.K == nil {
+		c.K = []int{10, 20, 30}
+	}
+	if c.Layers == nil {
+		c.Layers = [][]int{{180, 10}, {180, 20}, {180, 30}}
+	}
+	if c.Methods == nil {
+		c.Methods = []separation.Method{separation.NMF, separation.LNMF, separation.DLNMF}
+	}
+	if c.Iters == 0 {
+		c.Iters = separation.DefaultIterations
+	}
+	if c.InferIters == 0 {
+		c.InferIters = c.Iters
+	}
+	if c.Rounds == 0 {
+		c.Rounds = separation.DefaultRounds
+	}
+	if c.DiscIters == 0 {
+		c.DiscIters = separation.DefaultDiscIter
+	}
+	if c.Beta == nil {
+		kl := 1.0
+		c.Beta = &kl
+	}
+	if c.Tol == 0 {
+		c.Tol = 1e-4
+	}
+	if c.TrainFraction == 0 {
+		c.TrainFraction = 0.7
+	}
+	if c.DiscFraction == 0 {
+		c.DiscFraction = 0.2
+	}
+	if c.SampleRate == 0 {
+		c.SampleRate = separation.DefaultSampleRate
+	}
+	switch {
+	case c.Repeats < 1:
+		return c, errors.New("repeats must be at least 1")
+	case c.Iters < 1 || c.InferIters < 1 || c.Rounds < 1 || c.DiscIters < 1:
+		return c, errors.New("iteration and round counts must be at least 1")
+	case c.TrainFraction <= 0 || c.DiscFraction <= 0 || c.TrainFraction+c.DiscFraction >= 1:
+		return c, fmt.Errorf("split fractions %g/%g leave no test share", c.TrainFraction, c.DiscFraction)
+	}
+	for _, k := range c.K {
+		if k < 1 {
+			return c, fmt.Errorf("NMF size %d is not positive", k)
+		}
+	}
+	for _, l := range c.Layers {
+		if len(l) < 1 {
+			return c, errors.New("an empty layer configuration")
+		}
+		for _, k := range l {
+			if k < 1 {
+				return c, fmt.Errorf("layer size %d is not positive", k)
+			}
+		}
+	}
+	return c, nil
+}
+
+func (c Config) has(m separation.Method) bool {
+	for _, x := range c.Methods {
+		if x == m {
+			return true
+		}
+	}
+	return false
+}
+
+// divergence returns the engine's divergence for c.Beta.
+func (c Config) divergence() (nmf.Divergence, float64) {
+	switch *c.Beta {
+	case 1:
+		return nmf.KullbackLeibler, 1
+	case 2:
+		return nmf.Euclidean, 2
+	case 0:
+		return nmf.ItakuraSaito, 0
+	}
+	return nmf.BetaDivergence, *c.Beta
+}
+
+// Row names one row of Table 1: a method with its sizes.
+type Row struct {
+	Method separation.Method `json:"-"`
+	Sizes  []int             `json:"-"`
+}
+
+// Label is the row's name, e.g. "NMF K=20" or "DL-NMF 180,20".
+func (r Row) Label() string {
+	if r.Method == separation.NMF {
+		return fmt.Sprintf("NMF K=%d", r.Sizes[0])
+	}
+	parts := make([]string, len(r.Sizes))
+	for i, k := range r.Sizes {
+		parts[i] = fmt.Sprint(k)
+	}
+	return r.Method.Label() + " " + strings.Join(parts, ",")
+}
+
+// Rows returns the rows of the experiment in Table 1's order.
+func (c Config) Rows() []Row {
+	var rows []Row
+	if c.has(separation.NMF) {
+		for _, k := range c.K {
+			rows = append(rows, Row{separation.NMF, []int{k}})
+		}
+	}
+	for _, m := range []separation.Method{separation.LNMF, separation.DLNMF} {
+		if c.has(m) {
+			for _, l := range c.Layers {
+				rows = append(rows, Row{m, l})
+			}
+		}
+	}
+	return rows
+}

@@ -1,0 +1,13 @@
+// Package experiment runs the paper's protocol (docs/protocol.md, section
+// "The experiment") on any set of speakers and summarises it the way Table 1
+// does, with the statistics the paper lacks.
+//
+// One repeat shuffles each speaker's utterances with its own seed, trains
+// every method on 70% of them, uses 20% as discriminative mixtures for
+// DL-NMF and 10% as test mixtures, and scores every separated test speaker
+// with BSS Eval v3. Repeats are independent, so a Runner runs several at once
+// (one core each) and saves every finished repeat, which makes a long run
+// resumable. Work shared between methods is done once per repeat: the
+// speakers' spectrograms, and layer-1 pretraining, which does not depend on
+// K2.
+package experiment

@@ -1,0 +1,222 @@
+package experiment
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/dlnmf/dlnmf/internal/atomicfile"
+	"github.com/dlnmf/dlnmf/report"
+)
+
+// WriteFiles writes results.json, scores.csv and results.md into dir.
+func WriteFiles(dir string, res *Results, notes []string) error {
+	js, err := json.MarshalIndent(struct {
+		*Results
+		Notes []string `json:"notes,omitempty"`
+	}{res, notes}, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.WriteBytes(filepath.Join(dir, "results.json"), append(js, '\n')); err != nil {
+		return err
+	}
+	if err := atomicfile.Write(filepath.Join(dir, "scores.csv"), func(w io.Writer) error { return writeCSV(w, res.Scores) }); err != nil {
+		return err
+	}
+	return atomicfile.WriteBytes(filepath.Join(dir, "results.md"), []byte(Markdown(res, notes)))
+}
+
+func writeCSV(w io.Writer, scores []Score) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"repeat", "mixture", "files", "method", "layers", "speaker", "sdr", "sir", "sar"})
+	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
+	for _, s := range scores {
+		layers := make([]string, len(s.Layers))
+		for i, k := range s.Layers {
+			layers[i] = strconv.Itoa(k)
+		}
+		cw.Write([]string{strconv.Itoa(s.Repeat), s.Mixture, s.Files, s.Method, strings.Join(layers, ","), s.Speaker, f(s.SDR), f(s.SIR), f(s.SAR)})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// Markdown renders the results in the layout of the paper's Table 1: one
+// row per method and sizes, SDR, SIR and SAR per speaker as mean ± 95% CI,
+// then the paired differences.
+func Markdown(res *Results, notes []string) string {
+	var b bytes.Buffer
+	cfg := res.Config
+	n := 0
+	if len(res.Rows) > 0 {
+		n = res.Rows[0].N
+	}
+	fmt.Fprintf(&b, "# Separation results: %s\n\n", strings.Join(res.Speakers, " + "))
+	fmt.Fprintf(&b, "Mean over %d test mixtures (%d repeats), dB, ± the half-width of the 95%% confidence interval (Student t).\n\n", n, cfg.Repeats)
+	b.WriteString("| method | bases |")
+	for _, sp := range res.Speakers {
+		fmt.Fprintf(&b, " %s SDR | %s SIR | %s SAR |", sp, sp, sp)
+	}
+	b.WriteString("\n|---|---|")
+	for range res.Speakers {
+		b.WriteString("---|---|---|")
+	}
+	b.WriteString("\n")
+	for i := 0; i < len(res.Rows); i += len(res.Speakers) {
+		r := res.Rows[i]
+		bases := fmt.Sprintf("K=%d", r.Layers[0])
+		if r.Method != "NMF" {
+			bases = joinInts(r.Layers)
+		}
+		fmt.Fprintf(&b, "| %s | %s |", r.Method, bases)
+		for _, s := range res.Rows[i : i+len(res.Speakers)] {
+			fmt.Fprintf(&b, " %s | %s | %s |", pm(s.SDR, s.SDRCI95), pm(s.SIR, s.SIRCI95), pm(s.SAR, s.SARCI95))
+		}
+		b.WriteString("\n")
+	}
+	if len(res.Paired) > 0 {
+		b.WriteString("\n## Paired differences over the same mixtures\n\n")
+		b.WriteString("Mean of A minus B, ± 95% CI, and the p-value of a two-sided paired t-test.\n\n")
+		b.WriteString("| A | B | speaker | ΔSDR | p | ΔSIR | p | ΔSAR | p |\n|---|---|---|---|---|---|---|---|---|\n")
+		for i := 0; i+2 < len(res.Paired); i += 3 {
+			p := res.Paired[i : i+3]
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", p[0].A, p[0].B, p[0].Speaker,
+				pm(p[0].Diff, p[0].CI95), pval(p[0].P), pm(p[1].Diff, p[1].CI95), pval(p[1].P), pm(p[2].Diff, p[2].CI95), pval(p[2].P))
+		}
+	}
+	b.WriteString("\n## Settings\n\n")
+	for _, kv := range ConfigTable(res) {
+		fmt.Fprintf(&b, "- %s: %s\n", kv[0], kv[1])
+	}
+	for _, n := range notes {
+		fmt.Fprintf(&b, "- %s\n", n)
+	}
+	return b.String()
+}
+
+// ConfigTable lists the settings of a run as key/value pairs.
+func ConfigTable(res *Results) [][2]string {
+	c := res.Config
+	layers := make([]string, len(c.Layers))
+	for i, l := range c.Layers {
+		layers[i] = joinInts(l)
+	}
+	methods := make([]string, len(c.Methods))
+	for i, m := range c.Methods {
+		methods[i] = m.Label()
+	}
+	return [][2]string{
+		{"speakers", strings.Join(res.Speakers, ", ")},
+		{"methods", strings.Join(methods, ", ")},
+		{"NMF sizes K", joinInts(c.K)},
+		{"layered sizes", strings.Join(layers, "; ")},
+		{"repeats", strconv.Itoa(c.Repeats)},
+		{"split", fmt.Sprintf("%.0f%% training, %.0f%% discriminative, %.0f%% test, per speaker, seeded shuffle", 100*c.TrainFraction, 100*c.DiscFraction, 100*(1-c.TrainFraction-c.DiscFraction))},
+		{"mixing", fmt.Sprintf("%g dB, longer utterance cut to the shorter", c.SNR)},
+		{"STFT", "16 kHz, 1024-point FFT, 1024-sample periodic Hann window, hop 256"},
+		{"divergence", fmt.Sprintf("beta = %g", *c.Beta)},
+		{"iterations", fmt.Sprintf("%d training (each pretraining layer and fine-tuning), %d inference, tolerance %g", c.Iters, c.InferIters, c.Tol)},
+		{"DL-NMF", fmt.Sprintf("%d rounds of %d basis iterations", c.Rounds, c.DiscIters)},
+		{"seed", strconv.FormatUint(c.Seed, 10)},
+	}
+}
+
+func pm(v, ci float64) string {
+	if math.IsNaN(ci) {
+		return fmt.Sprintf("%.2f", v)
+	}
+	return fmt.Sprintf("%.2f ± %.2f", v, ci)
+}
+
+func pval(p float64) string {
+	if p < 0.001 {
+		return "<0.001"
+	}
+	return fmt.Sprintf("%.3f", p)
+}
+
+func joinInts(xs []int) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ",")
+}
+
+// Report builds the HTML report of a run: the score table and box plots of
+// every row, the example mixtures with every row's estimates, and the cost
+// curves of the first repeat.
+func Report(res *Results, title, intro string, notes []string) *report.Report {
+	r := &report.Report{Title: title, Intro: intro, Config: ConfigTable(res), Notes: notes}
+	byRow := map[string]*report.Method{}
+	for _, row := range res.Config.Rows() {
+		r.Methods = append(r.Methods, report.Method{Name: row.Label()})
+	}
+	for i := range r.Methods {
+		byRow[r.Methods[i].Name] = &r.Methods[i]
+	}
+	for _, s := range res.Scores {
+		if m := byRow[labelOf(s)]; m != nil {
+			m.Scores = append(m.Scores, report.Score{Mixture: s.Mixture, Speaker: s.Speaker, SDR: s.SDR, SIR: s.SIR, SAR: s.SAR})
+		}
+	}
+	for _, e := range res.Examples {
+		ex := report.Example{Name: e.Name, Rate: sampleRateOf(res.Config), Mixture: e.Mixture}
+		for i, s := range e.Sources {
+			ex.Sources = append(ex.Sources, report.Track{Name: res.Speakers[i], Samples: s})
+		}
+		for _, row := range res.Config.Rows() {
+			est, ok := e.Estimates[row.Label()]
+			if !ok {
+				continue
+			}
+			es := report.Estimate{Method: row.Label()}
+			for i, s := range est {
+				es.Tracks = append(es.Tracks, report.Track{Name: res.Speakers[i], Samples: s})
+			}
+			ex.Estimates = append(ex.Estimates, es)
+		}
+		r.Examples = append(r.Examples, ex)
+	}
+	// Training cost per speaker, one line per row; DL-NMF cost per round.
+	for _, sp := range res.Speakers {
+		c := report.Curve{Title: "Training cost, speaker " + sp + " (repeat 1)", XLabel: "iteration", YLabel: "divergence"}
+		for _, cv := range res.Curves {
+			if cv.Stage == "training" && cv.Name == sp && len(cv.Cost) > 0 {
+				c.Series = append(c.Series, series(cv))
+			}
+		}
+		if len(c.Series) > 0 {
+			r.Curves = append(r.Curves, c)
+		}
+	}
+	dc := report.Curve{Title: "DL-NMF discriminative cost per round (repeat 1)", XLabel: "round", YLabel: "sum of divergences to the clean spectrograms"}
+	for _, cv := range res.Curves {
+		if cv.Stage == "discriminative" && len(cv.Cost) > 0 {
+			dc.Series = append(dc.Series, series(cv))
+		}
+	}
+	if len(dc.Series) > 0 {
+		r.Curves = append(r.Curves, dc)
+	}
+	return r
+}
+
+func series(c Curve) report.Series {
+	s := report.Series{Name: c.Row, Y: c.Cost}
+	for i := range c.Cost {
+		x := float64(i)
+		if i < len(c.Iter) {
+			x = float64(c.Iter[i])
+		}
+		s.X = append(s.X, x)
+	}
+	return s
+}
