@@ -1,8 +1,13 @@
 package bsseval
 
 import (
+	"encoding/binary"
+	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -66,5 +71,61 @@ func BenchmarkPlanEvaluate(b *testing.B) {
 		if _, err := p.Evaluate(ests); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkBSSEvalFiles times Sources on signals written by
+// scripts/bench_bsseval.py (run through scripts/bench-bsseval.sh, which
+// times mir_eval on the same signals) and checks the scores against
+// mir_eval's. It is skipped unless BSSEVAL_BENCH_DIR is set.
+func BenchmarkBSSEvalFiles(b *testing.B) {
+	dir := os.Getenv("BSSEVAL_BENCH_DIR")
+	if dir == "" {
+		b.Skip("BSSEVAL_BENCH_DIR not set: run scripts/bench-bsseval.sh")
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "cases.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var cases []struct {
+		Name          string
+		Nsrc, Samples int
+		SDR, SIR, SAR []float64
+		Perm          []int
+	}
+	if err := json.Unmarshal(raw, &cases); err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range cases {
+		b.Run(c.Name, func(b *testing.B) {
+			data, err := os.ReadFile(filepath.Join(dir, c.Name+".f64"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			sig := make([][]float64, 2*c.Nsrc)
+			for i := range sig {
+				sig[i] = make([]float64, c.Samples)
+				for t := range sig[i] {
+					sig[i][t] = math.Float64frombits(binary.LittleEndian.Uint64(data[8*(i*c.Samples+t):]))
+				}
+			}
+			refs, ests := sig[:c.Nsrc], sig[c.Nsrc:]
+			r, err := Sources(refs, ests, Options{Permute: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for i := range r.SDR {
+				if math.Abs(r.SDR[i]-c.SDR[i]) > 1e-6 || math.Abs(r.SIR[i]-c.SIR[i]) > 1e-6 ||
+					math.Abs(r.SAR[i]-c.SAR[i]) > 1e-6 || r.Perm[i] != c.Perm[i] {
+					b.Fatalf("source %d: %v %v %v %v, mir_eval %v %v %v %v", i, r.SDR[i], r.SIR[i], r.SAR[i], r.Perm[i], c.SDR[i], c.SIR[i], c.SAR[i], c.Perm[i])
+				}
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := Sources(refs, ests, Options{Permute: true}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -291,3 +291,31 @@ func TestFramewiseSilentFrame(t *testing.T) {
 		t.Errorf("single frame: %+v, %v; want the whole-signal SDR %v", one, err, whole.SDR)
 	}
 }
+
+func TestFFTLen(t *testing.T) {
+	smooth := func(m int) bool {
+		if m%2 != 0 {
+			return false
+		}
+		for _, p := range []int{2, 3, 5} {
+			for m%p == 0 {
+				m /= p
+			}
+		}
+		return m == 1
+	}
+	for n := 1; n < 5000; n++ {
+		m := fftLen(n)
+		if m < n || !smooth(m) {
+			t.Fatalf("fftLen(%d) = %d", n, m)
+		}
+		for k := n; k < m; k++ {
+			if smooth(k) {
+				t.Fatalf("fftLen(%d) = %d, but %d is smaller", n, m, k)
+			}
+		}
+	}
+	if got := fftLen(48511); got != 48600 {
+		t.Errorf("fftLen(48511) = %d, want 48600", got)
+	}
+}

@@ -45,12 +45,12 @@ func NewPlan(refs [][]float64, opt Options) (*Plan, error) {
 		return nil, err
 	}
 	nsrc, n := len(refs), len(refs[0])
-	// mir_eval's FFT length: the next power of two that makes the
-	// correlations linear over lags -(flen-1)..flen-1.
-	nfft := 1
-	for nfft < n+flen-1 {
-		nfft *= 2
-	}
+	// Any FFT length of at least n+flen-1 makes the correlations linear
+	// over lags -(flen-1)..flen-1. mir_eval takes the next power of two; a
+	// 2-3-5-smooth length is shorter and, with gonum's FFTPACK, several
+	// times faster than large powers of two (cache conflicts); the results
+	// differ by rounding only.
+	nfft := fftLen(n + flen - 1)
 	nc := nfft/2 + 1
 	p := &Plan{
 		nsrc: nsrc, n: n, flen: flen, nfft: nfft, permute: opt.Permute,
@@ -80,6 +80,9 @@ func NewPlan(refs [][]float64, opt Options) (*Plan, error) {
 	// Only the upper triangle is filled: Cholesky reads no more.
 	dim := nsrc * flen
 	gram := make([]float64, dim*dim)
+	mm := nsrc * nsrc
+	rFull := make([]float64, flen*mm)
+	rOwn := make([][]float64, nsrc)
 	inv := 1 / float64(nfft)
 	for i := 0; i < nsrc; i++ {
 		for j := i; j < nsrc; j++ {
@@ -87,6 +90,9 @@ func NewPlan(refs [][]float64, opt Options) (*Plan, error) {
 				p.spec[f] = sj * conj(p.refSpec[i][f])
 			}
 			r := p.fft.Sequence(p.seq, p.spec)
+			for k := range r {
+				r[k] *= inv
+			}
 			for a := 0; a < flen; a++ {
 				row := gram[(i*flen+a)*dim+j*flen:]
 				b0 := 0
@@ -98,20 +104,34 @@ func NewPlan(refs [][]float64, opt Options) (*Plan, error) {
 					if k < 0 {
 						k += nfft
 					}
-					row[b] = r[k] * inv
+					row[b] = r[k]
 				}
+			}
+			// The blocks of the delay-major block Toeplitz form:
+			// R(k)[i][j] = r_ji(k), R(k)[j][i] = r_ji(-k).
+			for k := 0; k < flen; k++ {
+				rFull[k*mm+i*nsrc+j] = r[k]
+				rFull[k*mm+j*nsrc+i] = r[(nfft-k)%nfft]
+			}
+			if i == j {
+				rOwn[i] = append([]float64(nil), r[:flen]...)
 			}
 		}
 	}
-	if nsrc > 1 {
-		for j := 0; j < nsrc; j++ {
-			p.own[j] = factorize(gram[j*flen*(dim+1):], flen, dim)
-		}
-	}
 	p.gram = gram
-	p.full = factorize(gram, dim, dim)
-	if nsrc == 1 {
-		p.own[0] = p.full
+	p.full = &toeplitzFactor{
+		lv: newLevinson(nsrc, flen, rFull),
+		g:  blas64.Symmetric{N: dim, Stride: dim, Data: gram, Uplo: blas.Upper},
+	}
+	for j := 0; j < nsrc; j++ {
+		if nsrc == 1 {
+			p.own[j] = p.full
+			break
+		}
+		p.own[j] = &toeplitzFactor{
+			lv: newLevinson(1, flen, rOwn[j]),
+			g:  blas64.Symmetric{N: flen, Stride: dim, Data: gram[j*flen*(dim+1):], Uplo: blas.Upper},
+		}
 	}
 	return p, nil
 }
@@ -323,3 +343,23 @@ func dot(a, b []float64) float64 {
 func vec(x []float64) blas64.Vector { return blas64.Vector{N: len(x), Inc: 1, Data: x} }
 
 func conj(z complex128) complex128 { return complex(real(z), -imag(z)) }
+
+// fftLen returns the smallest even 2-3-5-smooth number of at least n.
+func fftLen(n int) int {
+	best := 2
+	for best < n {
+		best *= 2
+	}
+	for p5 := 1; p5 < best; p5 *= 5 {
+		for p35 := p5; p35 < best; p35 *= 3 {
+			m := 2 * p35
+			for m < n {
+				m *= 2
+			}
+			if m < best {
+				best = m
+			}
+		}
+	}
+	return best
+}

@@ -1,0 +1,328 @@
+package bsseval
+
+import (
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+)
+
+// levinson solves T x = d for the symmetric positive definite block
+// Toeplitz matrix T with L x L blocks T[a][b] = R(a-b), each m x m, and
+// R(-k) = R(k)^T, by the block Levinson recursion of Whittle (1963) and
+// Wiggins and Robinson (1965): O(L^2 m^3) operations instead of Cholesky's
+// O(L^3 m^3). With the delays outermost, the Gram matrix of the delayed
+// references is exactly such a matrix (the correlations are linear, so
+// every entry depends on the delay difference alone): R(k)[i][j] =
+// sum_t s_j(t+k) s_i(t).
+type levinson struct {
+	m, L int
+	// rr holds R(k) reversed along k, m rows of L*m: rr[i][(L-1-k)*m+l] =
+	// R(k)[i][l], so that sum_k R(n+1-k) X_k is a run of contiguous dot
+	// products; rt holds R(k)^T forward: rt[i][k*m+l] = R(k)[l][i].
+	rr, rt []float64
+
+	// Scratch.
+	fx, fy            []float64 // forward and backward predictors, L*m x m
+	ef, eb, df, db    []float64 // m x m
+	alpha, beta, chol []float64 // m x m
+	xl, yl, gl        []float64 // m (one row of a block)
+}
+
+// newLevinson prepares the recursion for the blocks R(k), k = 0..L-1,
+// stored row-major m x m each in r.
+func newLevinson(m, L int, r []float64) *levinson {
+	mm := m * m
+	lv := &levinson{
+		m: m, L: L,
+		rr: make([]float64, m*L*m), rt: make([]float64, m*L*m),
+		fx: make([]float64, L*mm), fy: make([]float64, L*mm),
+		ef: make([]float64, mm), eb: make([]float64, mm), df: make([]float64, mm),
+		db: make([]float64, mm), alpha: make([]float64, mm), beta: make([]float64, mm),
+		chol: make([]float64, mm), xl: make([]float64, m), yl: make([]float64, m),
+	}
+	for k := 0; k < L; k++ {
+		for i := 0; i < m; i++ {
+			for l := 0; l < m; l++ {
+				lv.rr[i*L*m+(L-1-k)*m+l] = r[k*mm+i*m+l]
+				lv.rt[i*L*m+k*m+l] = r[k*mm+l*m+i]
+			}
+		}
+	}
+	return lv
+}
+
+// solve overwrites x (L*m x nrhs, row-major, delay-major: row a*m+i) with
+// the solution of T x = d. It reports false when T is not numerically
+// positive definite (a prediction-error covariance lost definiteness).
+func (lv *levinson) solve(x, d []float64, nrhs int) bool {
+	m, L, mm, lm := lv.m, lv.L, lv.m*lv.m, lv.L*lv.m
+	// X: forward predictor blocks X_0..X_n (X_0 = I), Y: backward
+	// predictor blocks Y_0..Y_n (Y_n = I), both stacked as rows k*m+l.
+	X, Y := lv.fx, lv.fy
+	clear(X[:mm])
+	clear(Y[:mm])
+	for i := 0; i < m; i++ {
+		X[i*m+i], Y[i*m+i] = 1, 1
+	}
+	for i := 0; i < m; i++ {
+		copy(lv.ef[i*m:(i+1)*m], lv.rr[i*lm+(L-1)*m:i*lm+L*m])
+	}
+	copy(lv.eb, lv.ef)
+	clear(x)
+	copy(x[:m*nrhs], d[:m*nrhs])
+	if !lv.cholSolve(lv.eb, x[:m*nrhs], nrhs) {
+		return false
+	}
+	for n := 0; n < L-1; n++ {
+		rows := (n + 1) * m
+		off := (L - 2 - n) * m // rr offset of R(n+1) for k = 0
+		// Delta_f = sum_k R(n+1-k) X_k, Delta_b = sum_k R(k+1)^T Y_k.
+		for i := 0; i < m; i++ {
+			rrow := lv.rr[i*lm+off : i*lm+off+rows]
+			trow := lv.rt[i*lm+m : i*lm+m+rows]
+			for j := 0; j < m; j++ {
+				lv.df[i*m+j] = dotStride(rrow, X[j:], m)
+				lv.db[i*m+j] = dotStride(trow, Y[j:], m)
+			}
+		}
+		// alpha = -Eb^{-1} Delta_f, beta = -Ef^{-1} Delta_b.
+		for i := range lv.alpha {
+			lv.alpha[i], lv.beta[i] = -lv.df[i], -lv.db[i]
+		}
+		if !lv.cholSolve(lv.eb, lv.alpha, m) || !lv.cholSolve(lv.ef, lv.beta, m) {
+			return false
+		}
+		// X'_k = X_k + Y_{k-1} alpha, Y'_k = Y_{k-1} + X_k beta for
+		// k = n+1 down to 0, in place (each step reads only X_k and
+		// Y_{k-1}, which later steps do not need). X_{n+1} = 0, Y_{-1} = 0.
+		for k := n + 1; k >= 0; k-- {
+			for l := 0; l < m; l++ {
+				for r := 0; r < m; r++ {
+					xv, yv := 0.0, 0.0
+					if k <= n {
+						xv = X[(k*m+l)*m+r]
+					}
+					if k > 0 {
+						yv = Y[((k-1)*m+l)*m+r]
+					}
+					// Row l of X_k and Y_{k-1}, column r.
+					lv.xl[r], lv.yl[r] = xv, yv
+				}
+				for r := 0; r < m; r++ {
+					nx, ny := lv.xl[r], lv.yl[r]
+					for q := 0; q < m; q++ {
+						nx += lv.yl[q] * lv.alpha[q*m+r]
+						ny += lv.xl[q] * lv.beta[q*m+r]
+					}
+					X[(k*m+l)*m+r], Y[(k*m+l)*m+r] = nx, ny
+				}
+			}
+		}
+		// Ef' = Ef + Delta_b alpha, Eb' = Eb + Delta_f beta.
+		for i := 0; i < m; i++ {
+			for j := 0; j < m; j++ {
+				sf, sb := 0.0, 0.0
+				for q := 0; q < m; q++ {
+					sf += lv.db[i*m+q] * lv.alpha[q*m+j]
+					sb += lv.df[i*m+q] * lv.beta[q*m+j]
+				}
+				lv.ef[i*m+j] += sf
+				lv.eb[i*m+j] += sb
+			}
+		}
+		symmetrize(lv.ef, m)
+		symmetrize(lv.eb, m)
+
+		// Solution: gamma = Eb'^{-1}(d_{n+1} - sum_k R(n+1-k) x_k), then
+		// x_k += Y'_k gamma for k = 0..n (x_{n+1} = gamma, Y'_{n+1} = I).
+		gamma := x[(n+1)*m*nrhs : (n+2)*m*nrhs]
+		for i := 0; i < m; i++ {
+			rrow := lv.rr[i*lm+off : i*lm+off+rows]
+			for c := 0; c < nrhs; c++ {
+				gamma[i*nrhs+c] = d[((n+1)*m+i)*nrhs+c] - dotStride(rrow, x[c:], nrhs)
+			}
+		}
+		if !lv.cholSolve(lv.eb, gamma, nrhs) {
+			return false
+		}
+		for q := 0; q < rows; q++ {
+			xr := x[q*nrhs : (q+1)*nrhs]
+			yr := Y[q*m : (q+1)*m]
+			for l, yv := range yr {
+				g := gamma[l*nrhs : (l+1)*nrhs]
+				for c, gv := range g {
+					xr[c] += yv * gv
+				}
+			}
+		}
+	}
+	return true
+}
+
+// dotStride returns sum_q a[q] b[q*stride] over len(a) terms.
+func dotStride(a, b []float64, stride int) float64 {
+	if stride == 1 {
+		b = b[:len(a)]
+		var s0, s1, s2, s3 float64
+		q := 0
+		for ; q+4 <= len(a); q += 4 {
+			s0 += a[q] * b[q]
+			s1 += a[q+1] * b[q+1]
+			s2 += a[q+2] * b[q+2]
+			s3 += a[q+3] * b[q+3]
+		}
+		for ; q < len(a); q++ {
+			s0 += a[q] * b[q]
+		}
+		return (s0 + s1) + (s2 + s3)
+	}
+	var s float64
+	for q, v := range a {
+		s += v * b[q*stride]
+	}
+	return s
+}
+
+// symmetrize replaces the m x m matrix a by (a + a^T)/2: the error
+// covariances are symmetric in exact arithmetic.
+func symmetrize(a []float64, m int) {
+	for i := 0; i < m; i++ {
+		for j := i + 1; j < m; j++ {
+			v := (a[i*m+j] + a[j*m+i]) / 2
+			a[i*m+j], a[j*m+i] = v, v
+		}
+	}
+}
+
+// cholSolve overwrites the m x n matrix b with e^{-1} b for the symmetric
+// m x m matrix e, by Cholesky; false if e is not positive definite.
+func (lv *levinson) cholSolve(e, b []float64, n int) bool {
+	m := lv.m
+	l := lv.chol
+	for j := 0; j < m; j++ {
+		s := e[j*m+j]
+		for k := 0; k < j; k++ {
+			s -= l[j*m+k] * l[j*m+k]
+		}
+		if !(s > 0) || math.IsInf(s, 0) {
+			return false
+		}
+		l[j*m+j] = math.Sqrt(s)
+		for i := j + 1; i < m; i++ {
+			s := e[i*m+j]
+			for k := 0; k < j; k++ {
+				s -= l[i*m+k] * l[j*m+k]
+			}
+			l[i*m+j] = s / l[j*m+j]
+		}
+	}
+	for c := 0; c < n; c++ {
+		for i := 0; i < m; i++ { // forward: L y = b
+			s := b[i*n+c]
+			for k := 0; k < i; k++ {
+				s -= l[i*m+k] * b[k*n+c]
+			}
+			b[i*n+c] = s / l[i*m+i]
+		}
+		for i := m - 1; i >= 0; i-- { // backward: L^T x = y
+			s := b[i*n+c]
+			for k := i + 1; k < m; k++ {
+				s -= l[k*m+i] * b[k*n+c]
+			}
+			b[i*n+c] = s / l[i*m+i]
+		}
+	}
+	return true
+}
+
+// toeplitzFactor solves with a block Toeplitz Gram matrix by the Levinson
+// recursion, refined once against the explicit matrix (one step of
+// iterative refinement restores the accuracy of a backward-stable solver
+// on ill-conditioned references), and falls back to the dense
+// factorisation when the recursion breaks down (singular or indefinite
+// matrices: dependent references).
+type toeplitzFactor struct {
+	lv     *levinson
+	g      blas64.Symmetric // the same matrix, source-major, upper triangle
+	dense  factor           // built on first breakdown
+	x, res blas64.General   // scratch, source-major, grown on demand
+	dm, xm []float64        // delay-major scratch
+}
+
+func (f *toeplitzFactor) solve(b blas64.General) {
+	if f.dense != nil {
+		f.dense.solve(b)
+		return
+	}
+	n := b.Cols
+	if f.x.Cols != n {
+		f.x = blas64.General{Rows: b.Rows, Cols: n, Stride: n, Data: make([]float64, b.Rows*n)}
+		f.res = blas64.General{Rows: b.Rows, Cols: n, Stride: n, Data: make([]float64, b.Rows*n)}
+		f.dm, f.xm = make([]float64, b.Rows*n), make([]float64, b.Rows*n)
+	}
+	// x = T^{-1} b, then x += T^{-1}(b - G x).
+	if !f.levinsonSolve(f.x, b) {
+		f.fallback(b)
+		return
+	}
+	for i := 0; i < b.Rows; i++ {
+		copy(f.res.Data[i*n:(i+1)*n], b.Data[i*b.Stride:i*b.Stride+n])
+	}
+	blas64.Symm(blas.Left, -1, f.g, f.x, 1, f.res)
+	// Refine only when the residual shows the recursion lost accuracy
+	// (strongly ill-conditioned references); checking costs one product.
+	if frob(f.res.Data) <= refineAbove*frob(b.Data[:b.Rows*b.Stride]) {
+		for i := 0; i < b.Rows; i++ {
+			copy(b.Data[i*b.Stride:i*b.Stride+n], f.x.Data[i*n:(i+1)*n])
+		}
+		return
+	}
+	if !f.levinsonSolve(f.res, f.res) {
+		f.fallback(b)
+		return
+	}
+	for i := 0; i < b.Rows; i++ {
+		row := b.Data[i*b.Stride : i*b.Stride+n]
+		for c := range row {
+			row[c] = f.x.Data[i*n+c] + f.res.Data[i*n+c]
+		}
+	}
+}
+
+// refineAbove is the relative residual |b - G x| / |b| above which a
+// Levinson solution gets a step of iterative refinement.
+const refineAbove = 1e-12
+
+func frob(a []float64) float64 {
+	var s float64
+	for _, v := range a {
+		s += v * v
+	}
+	return math.Sqrt(s)
+}
+
+func (f *toeplitzFactor) fallback(b blas64.General) {
+	f.dense = factorize(f.g.Data, f.g.N, f.g.Stride)
+	f.dense.solve(b)
+}
+
+// levinsonSolve sets dst = T^{-1} b (both source-major; they may alias),
+// reordering to and from the delay-major order of the recursion.
+func (f *toeplitzFactor) levinsonSolve(dst, b blas64.General) bool {
+	m, L, n := f.lv.m, f.lv.L, b.Cols
+	for i := 0; i < m; i++ {
+		for a := 0; a < L; a++ {
+			copy(f.dm[(a*m+i)*n:(a*m+i+1)*n], b.Data[(i*L+a)*b.Stride:(i*L+a)*b.Stride+n])
+		}
+	}
+	if !f.lv.solve(f.xm, f.dm, n) {
+		return false
+	}
+	for i := 0; i < m; i++ {
+		for a := 0; a < L; a++ {
+			copy(dst.Data[(i*L+a)*dst.Stride:(i*L+a)*dst.Stride+n], f.xm[(a*m+i)*n:(a*m+i+1)*n])
+		}
+	}
+	return true
+}
