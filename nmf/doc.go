@@ -34,4 +34,16 @@
 //     MU is invariant under this rescaling (without an L1 penalty), so the
 //     trajectory of the cost is the same as without normalisation.
 //   - The engine never prints: progress goes to Settings.Recorder.
+//
+// Speed. The KL path (the default) runs each update as one fused pass over
+// column blocks of X (BlockCols wide): per block, the reconstruction block
+// (small product first), the ratio X/V (a C kernel vectorised by gcc in cgo
+// builds, the same loop in Go otherwise) and that block's share of the
+// numerator, so the M x N reconstruction never goes to memory and the KL
+// denominators are just column sums of the left product and row sums of the
+// right one. The blocks are spread over Settings.Workers goroutines, each
+// calling single-threaded BLAS: while a KL solver runs, OpenBLAS is switched
+// to one thread process-wide and restored when the last one ends. Other
+// divergences use whole-matrix products (multithreaded BLAS) and Go loops.
+// After the first iteration, iterations allocate nothing.
 package nmf

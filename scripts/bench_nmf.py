@@ -16,12 +16,18 @@ ITERS = 50
 
 
 def go_medians(path):
-    times = {}
+    """Medians of wall ms and CPU ms (cpu-ms/op) per benchmark."""
+    wall, cpu = {}, {}
     for line in open(path):
         m = re.match(r"^Benchmark(KLIteration\w*)/(\S+?)(-\d+)?\s+\d+\s+([\d.]+) ns/op", line)
         if m:
-            times.setdefault((m.group(1), m.group(2)), []).append(float(m.group(4)) / 1e6)
-    return {k: statistics.median(v) for k, v in times.items()}
+            key = (m.group(1), m.group(2))
+            wall.setdefault(key, []).append(float(m.group(4)) / 1e6)
+            c = re.search(r"([\d.]+) cpu-ms/op", line)
+            if c:
+                cpu.setdefault(key, []).append(float(c.group(1)))
+    med = lambda d: {k: statistics.median(v) for k, v in d.items()}
+    return med(wall), med(cpu)
 
 
 def data(M, N, dtype):
@@ -31,23 +37,24 @@ def data(M, N, dtype):
 
 def sklearn_ms(M, K, N, dtype, repeats):
     X = data(M, N, dtype)
-    runs = []
+    runs, cpu = [], []
     for r in range(repeats):
         model = NMF(n_components=K, solver="mu", beta_loss="kullback-leibler", init="random",
                     max_iter=ITERS, tol=0, random_state=r)
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model.fit_transform(X)
         runs.append((time.perf_counter() - t) / ITERS * 1e3)
-    return statistics.median(runs)
+        cpu.append((time.process_time() - c) / ITERS * 1e3)
+    return statistics.median(runs), statistics.median(cpu)
 
 
 def numpy_ms(M, Ks, N, repeats):
     """float32 KL MU; Ks has one size (NMF) or two (two-layer fine-tuning)."""
     X = data(M, N, np.float32)
     rng = np.random.default_rng(2)
-    runs = []
+    runs, cpu = [], []
     for _ in range(repeats):
         Ws = []
         rows = M
@@ -56,7 +63,7 @@ def numpy_ms(M, Ks, N, repeats):
             rows = k
         H = rng.random((rows, N)).astype(np.float32) + 0.01
         eps = np.float32(np.finfo(np.float32).eps)
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         for _ in range(ITERS):
             if len(Ws) == 1:
                 W = Ws[0]
@@ -76,7 +83,8 @@ def numpy_ms(M, Ks, N, repeats):
                 R = X / np.maximum(B @ H, eps)
                 H *= (B.T @ R) / np.maximum(B.sum(axis=0), eps)[:, None]
         runs.append((time.perf_counter() - t) / ITERS * 1e3)
-    return statistics.median(runs)
+        cpu.append((time.process_time() - c) / ITERS * 1e3)
+    return statistics.median(runs), statistics.median(cpu)
 
 
 def main():
@@ -84,24 +92,31 @@ def main():
     ap.add_argument("--go", required=True)
     ap.add_argument("--repeats", type=int, default=3)
     a = ap.parse_args()
-    go = go_medians(a.go)
-    print()
-    print(f"{'shape MxKxN':<22}{'Go f32':>9}{'numpy f32':>11}{'sklearn f32':>13}{'sklearn f64':>13}"
-          f"{'np/Go':>8}{'skl32/Go':>10}{'skl64/Go':>10}   (ms per iteration, medians)")
+    go_wall, go_cpu = go_medians(a.go)
     rows = [("KLIteration", "513x180x6500"), ("KLIteration", "513x40x6500"),
             ("KLIteration", "513x360x600"), ("KLIterationLayered", "513x180x20x6500")]
+    nan = (float("nan"), float("nan"))
+    results = []
     for name, shape in rows:
         dims = [int(d) for d in shape.split("x")]
         M, N, Ks = dims[0], dims[-1], dims[1:-1]
-        g = go.get((name, shape), float("nan"))
         npf = numpy_ms(M, Ks, N, a.repeats)
         if len(Ks) == 1:
             s32 = sklearn_ms(M, Ks[0], N, np.float32, a.repeats)
             s64 = sklearn_ms(M, Ks[0], N, np.float64, a.repeats)
         else:
-            s32 = s64 = float("nan")  # scikit-learn has no layered NMF
-        print(f"{shape:<22}{g:9.2f}{npf:11.2f}{s32:13.2f}{s64:13.2f}"
-              f"{npf / g:8.2f}{s32 / g:10.2f}{s64 / g:10.2f}")
+            s32 = s64 = nan  # scikit-learn has no layered NMF
+        results.append((shape, (go_wall.get((name, shape), nan[0]), go_cpu.get((name, shape), nan[0])), npf, s32, s64))
+    for title, i in (("wall ms per iteration (medians)", 0),
+                     ("CPU ms per iteration (medians; steadier on a loaded machine)", 1)):
+        print()
+        print(title)
+        print(f"{'shape MxKxN':<20}{'Go f32':>9}{'numpy f32':>11}{'sklearn f32':>13}{'sklearn f64':>13}"
+              f"{'np/Go':>8}{'skl32/Go':>10}{'skl64/Go':>10}")
+        for shape, g, npf, s32, s64 in results:
+            gv, nv, v32, v64 = g[i], npf[i], s32[i], s64[i]
+            print(f"{shape:<20}{gv:9.2f}{nv:11.2f}{v32:13.2f}{v64:13.2f}"
+                  f"{nv / gv:8.2f}{v32 / gv:10.2f}{v64 / gv:10.2f}")
 
 
 if __name__ == "__main__":
