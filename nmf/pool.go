@@ -19,10 +19,11 @@ type task struct {
 func newPool(workers int) *pool {
 	p := &pool{workers: workers}
 	if workers > 1 {
-		p.tasks = make(chan task, workers)
+		tasks := make(chan task, workers)
+		p.tasks = tasks
 		for w := 0; w < workers; w++ {
 			go func() {
-				for t := range p.tasks {
+				for t := range tasks {
 					t.run(t.lo, t.hi, t.part)
 					p.wg.Done()
 				}
@@ -49,9 +50,11 @@ func (p *pool) parallel(n, minRows int, run func(lo, hi, part int)) {
 	p.wg.Wait()
 }
 
+// stop ends the goroutines; the pool must not be used afterwards.
 func (p *pool) stop() {
 	if p.tasks != nil {
 		close(p.tasks)
 		p.tasks = nil
+		p.workers = 1
 	}
 }

@@ -118,7 +118,7 @@ func newSolver[T Float](X *Dense[T], f *Factorization[T], freeze Freeze, r resol
 	s.pool = newPool(r.Workers)
 	s.elementwiseFn, s.multiplyFn, s.costFn, s.blocksFn = s.elementwiseRows, s.multiplyRows, s.costRows, s.blocks
 	if s.kl {
-		width, _ := s.blockWidth()
+		width := max(1, min(BlockCols, N)) // at least blockWidth's
 		s.work = make([]blockWork[T], r.Workers)
 		for p := range s.work {
 			w := &s.work[p]
