@@ -1,0 +1,96 @@
+package separation
+
+import (
+	"context"
+	"testing"
+
+	"github.com/dlnmf/dlnmf/bsseval"
+	"github.com/dlnmf/dlnmf/corpus"
+	"github.com/dlnmf/dlnmf/internal/openblas"
+	"github.com/dlnmf/dlnmf/internal/testcorpus"
+	"github.com/dlnmf/dlnmf/nmf"
+)
+
+// On real speech (TSP FA and MC): L-NMF trained on 20 sentences per speaker
+// separates 3 unseen 0 dB mixtures with a mean SDR of at least 5 dB, and
+// DL-NMF, adapted on 12 other mixtures, does no worse on the same split.
+func TestRealSpeechTSP(t *testing.T) {
+	fa := testcorpus.Require(t, "tsp", "FA")
+	mc := testcorpus.Require(t, "tsp", "MC")
+	if !openblas.Enabled || testing.Short() {
+		t.Skip("skipping: real-speech training takes minutes without OpenBLAS (the cgo build runs it)")
+	}
+	var sps []*corpus.Speaker
+	for _, d := range []struct{ name, dir string }{{"FA", fa}, {"MC", mc}} {
+		sp, err := corpus.LoadDir(d.name, d.dir, 16000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sps = append(sps, sp)
+	}
+	// Fixed, disjoint sentence sets: 0-19 train, 20-31 discriminative, 57-59 test.
+	speakers := make([]SpeakerData, 2)
+	for i, sp := range sps {
+		speakers[i].Name = sp.Name
+		for _, u := range sp.Utterances[:20] {
+			speakers[i].Utterances = append(speakers[i].Utterances, u.Samples)
+		}
+	}
+	mix := func(j int) ([]float64, [][]float64) {
+		m, src, err := corpus.Mix([][]float64{sps[0].Utterances[j].Samples, sps[1].Utterances[j].Samples}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m, src
+	}
+	var disc []MixtureData
+	for j := 20; j < 32; j++ {
+		m, src := mix(j)
+		disc = append(disc, MixtureData{Mixture: m, Sources: src})
+	}
+	settings := TrainSettings{Method: DLNMF, Sizes: []int{180, 20}, NMF: nmf.Settings{MaxIter: 100, Seed: 1}, InferIter: 100, Rounds: 3}
+	dl, rep, err := Train(context.Background(), speakers, disc, settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("DL-NMF discriminative cost per round: %v (%d rounds kept)", rep.DiscCost, dl.Training.RoundsAccepted)
+	settings.Method = LNMF
+	l, _, err := Train(context.Background(), speakers, nil, settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mean := func(m *Model) float64 {
+		sep, err := NewSeparator(m, SeparateSettings{NMF: nmf.Settings{MaxIter: 100}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sum float64
+		var n int
+		for j := 57; j < 60; j++ {
+			x, src := mix(j)
+			est, err := sep.Separate(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := bsseval.Sources(src, est, bsseval.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range r.SDR {
+				sum += v
+				n++
+			}
+		}
+		return sum / float64(n)
+	}
+	lSDR, dlSDR := mean(l), mean(dl)
+	t.Logf("mean SDR over 3 test mixtures: L-NMF %.2f dB, DL-NMF %.2f dB", lSDR, dlSDR)
+	if lSDR < 5 {
+		t.Errorf("L-NMF mean SDR %.2f dB, want at least 5", lSDR)
+	}
+	// "No worse": the same split and seed; 0.1 dB allows for float32
+	// rounding in inference, not for a real loss.
+	if dlSDR < lSDR-0.1 {
+		t.Errorf("DL-NMF mean SDR %.2f dB is below L-NMF's %.2f dB", dlSDR, lSDR)
+	}
+}
