@@ -47,6 +47,8 @@ type solver[T Float] struct {
 	l1      T   // L1 penalty of the current pass
 	// Passes over row ranges, bound once so that a pass allocates nothing.
 	elementwiseFn, multiplyFn, costFn, blocksFn func(lo, hi, part int)
+	rowSumsFn, scaleRowsFn                      func(lo, hi, part int)
+	rowsOf                                      *Dense[T] // operand of rowSumsFn and scaleRowsFn
 
 	stage string
 	layer int
@@ -117,6 +119,7 @@ func newSolver[T Float](X *Dense[T], f *Factorization[T], freeze Freeze, r resol
 	s.partial = make([]float64, r.Workers)
 	s.pool = newPool(r.Workers)
 	s.elementwiseFn, s.multiplyFn, s.costFn, s.blocksFn = s.elementwiseRows, s.multiplyRows, s.costRows, s.blocks
+	s.rowSumsFn, s.scaleRowsFn = s.rowSumRows, s.scaleRows
 	if s.kl {
 		width := max(1, min(BlockCols, N)) // at least blockWidth's
 		s.work = make([]blockWork[T], r.Workers)
@@ -380,7 +383,8 @@ func (s *solver[T]) klSums(l int) {
 			rs[j] = 1
 		}
 	} else {
-		rowSums(rs, s.S[l])
+		s.rowsOf = s.S[l]
+		s.pool.parallel(s.rowsOf.Rows, 8, s.rowSumsFn)
 	}
 }
 
@@ -395,16 +399,6 @@ func colSums[T Float](dst []T, m *Dense[T], acc []float64) {
 	}
 	for j := range dst {
 		dst[j] = T(acc[j])
-	}
-}
-
-func rowSums[T Float](dst []T, m *Dense[T]) {
-	for i := 0; i < m.Rows; i++ {
-		var a float64
-		for _, v := range m.row(i) {
-			a += float64(v)
-		}
-		dst[i] = T(a)
 	}
 }
 
@@ -487,16 +481,35 @@ func (s *solver[T]) normalise() {
 				}
 			}
 		}
-		for j := 0; j < next.Rows; j++ {
-			if c := sums[j]; c > 0 {
-				r := next.row(j)
-				for n := range r {
-					r[n] *= c
-				}
+		s.rowsOf = next
+		s.pool.parallel(next.Rows, 8, s.scaleRowsFn)
+	}
+	s.prefix(2)
+}
+
+// rowSumRows sets rsum[i] to the sum of row i of rowsOf for i in [lo, hi).
+func (s *solver[T]) rowSumRows(lo, hi, _ int) {
+	m := s.rowsOf
+	for i := lo; i < hi; i++ {
+		var a float64
+		for _, v := range m.row(i) {
+			a += float64(v)
+		}
+		s.rsum[i] = T(a)
+	}
+}
+
+// scaleRows multiplies row i of rowsOf by lsum[i] (when positive), for i in
+// [lo, hi): the scale that normalise took out of the previous layer.
+func (s *solver[T]) scaleRows(lo, hi, _ int) {
+	for i := lo; i < hi; i++ {
+		if c := s.lsum[i]; c > 0 {
+			r := s.rowsOf.row(i)
+			for n := range r {
+				r[n] *= c
 			}
 		}
 	}
-	s.prefix(2)
 }
 
 // objective returns D(X | P[L] H) + L1 sum(H), using V as workspace.
