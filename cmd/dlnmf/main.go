@@ -142,12 +142,17 @@ func newFlagSet(env *environment, c *command) *flag.FlagSet {
 }
 
 // parseFlags parses args with fs. A bad flag becomes a usage error; -h
-// prints the usage and returns flag.ErrHelp.
+// prints the usage once and returns flag.ErrHelp. The flag package itself
+// calls Usage on every parse error and on -h: it is silenced during Parse,
+// so a bad flag gives one error line, not the whole usage text on stdout.
 func parseFlags(fs *flag.FlagSet, args []string) error {
+	usage := fs.Usage
+	fs.Usage = func() {}
 	err := fs.Parse(args)
+	fs.Usage = usage
 	if err == nil || errors.Is(err, flag.ErrHelp) {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
+			usage()
 		}
 		return err
 	}

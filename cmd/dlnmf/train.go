@@ -3,6 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/dlnmf/dlnmf/corpus"
@@ -79,6 +83,14 @@ func runTrain(ctx context.Context, env *environment, args []string) error {
 	if *discShare <= 0 || *discShare >= 1 {
 		return usagef("--disc-share must lie between 0 and 1")
 	}
+	// Zero means "default" in the library's settings: a 0 typed on the
+	// command line is a mistake, not a request for the default.
+	if m == separation.NMF && *k < 1 {
+		return usagef("--k must be at least 1")
+	}
+	if *iters < 1 || *inferIters < 1 || *rounds < 1 || *discIters < 1 {
+		return usagef("--iters, --infer-iters, --rounds and --disc-iters must be at least 1")
+	}
 	settings := separation.TrainSettings{
 		Method: m, Sizes: sizes,
 		NMF:       nmf.Settings{MaxIter: *iters, Tol: *tol, Seed: *seed},
@@ -86,11 +98,15 @@ func runTrain(ctx context.Context, env *environment, args []string) error {
 	}
 	settings.NMF.Divergence, settings.NMF.Beta = divergenceFor(*beta)
 
+	// Find a missing output folder now, not after the training.
+	if err := checkOutputDir(*out); err != nil {
+		return err
+	}
 	start := time.Now()
 	data := make([]separation.SpeakerData, len(speakers))
 	held := make([][][]float64, len(speakers))
 	for i, sd := range speakers {
-		sp, err := corpus.LoadDir(sd.name, sd.dir, separation.DefaultSampleRate)
+		sp, err := loadSpeaker(sd)
 		if err != nil {
 			return err
 		}
@@ -150,6 +166,66 @@ func runTrain(ctx context.Context, env *environment, args []string) error {
 		logf(env.stderr, *quiet, "DL-NMF discriminative cost per round: %v (%d of %d rounds kept)", fmtCosts(rep.DiscCost), model.Training.RoundsAccepted, model.Training.Rounds)
 	}
 	logf(env.stderr, *quiet, "wrote %s (%s, layers %v, %d speakers) in %s", *out, m.Label(), sizes, len(model.Speakers), time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// loadSpeaker reads a speaker's folder at the working rate and rejects a
+// silent file or one holding NaN or infinite samples, naming the file: the
+// library only sees anonymous signals and could name just an index.
+func loadSpeaker(sd speakerDir) (*corpus.Speaker, error) {
+	sp, err := corpus.LoadDir(sd.name, sd.dir, separation.DefaultSampleRate)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range sp.Utterances {
+		if problem := badSamples(u.Samples); problem != "" {
+			return nil, fmt.Errorf("speaker %s: %s: %s", sd.name, utterancePath(sd.dir, u.Name), problem)
+		}
+	}
+	return sp, nil
+}
+
+// badSamples describes what makes x unusable for training, or returns "".
+func badSamples(x []float64) string {
+	silent := true
+	for i, v := range x {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Sprintf("sample %d is %v", i, v)
+		}
+		if v != 0 {
+			silent = false
+		}
+	}
+	if silent {
+		return "the file is silent (all samples are zero)"
+	}
+	return ""
+}
+
+// utterancePath returns the path of the WAV file of dir that corpus.LoadDir
+// named name (the file name without its extension, of any case).
+func utterancePath(dir, name string) string {
+	if entries, err := os.ReadDir(dir); err == nil {
+		for _, e := range entries {
+			n := e.Name()
+			if strings.EqualFold(filepath.Ext(n), ".wav") && strings.TrimSuffix(n, filepath.Ext(n)) == name {
+				return filepath.Join(dir, n)
+			}
+		}
+	}
+	return filepath.Join(dir, name+".wav")
+}
+
+// checkOutputDir reports a missing folder for the output file path.
+func checkOutputDir(path string) error {
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("%s: cannot write there: %w", path, err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s: cannot write there: %s is not a folder", path, dir)
+	}
 	return nil
 }
 

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/dlnmf/dlnmf/wav"
+)
+
+// runCmd runs one dlnmf command line in-process, as main does, with
+// buffers for stdout and stderr.
+func runCmd(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var o, e bytes.Buffer
+	env := &environment{stdout: &o, stderr: &e}
+	code = runMain(context.Background(), env, args)
+	return o.String(), e.String(), code
+}
+
+// wantFailure checks that a command failed with exit code want and exactly
+// one line on stderr that contains every string of contains, with no trace
+// of a panic. It returns the line.
+func wantFailure(t *testing.T, stderr string, code, want int, contains ...string) string {
+	t.Helper()
+	if code != want {
+		t.Errorf("exit code %d, want %d; stderr:\n%s", code, want, stderr)
+	}
+	checkNoPanic(t, stderr)
+	lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
+	if len(lines) != 1 || lines[0] == "" {
+		t.Errorf("want one error line on stderr, got %d:\n%s", len(lines), stderr)
+		return stderr
+	}
+	t.Log(lines[0])
+	for _, c := range contains {
+		if !strings.Contains(lines[0], c) {
+			t.Errorf("error line %q does not contain %q", lines[0], c)
+		}
+	}
+	return lines[0]
+}
+
+// checkNoPanic fails when out shows a Go panic, a stack trace or an
+// internal error.
+func checkNoPanic(t *testing.T, out string) {
+	t.Helper()
+	for _, bad := range []string{"goroutine ", "panic", "internal error", ".go:"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("output shows %q:\n%s", bad, out)
+		}
+	}
+}
+
+// dirFiles returns the names of the entries of dir, sorted; hidden files
+// (atomicfile's temporaries start with a dot) included.
+func dirFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	sort.Strings(names)
+	return names
+}
+
+const synthRate = 16000
+
+// synthVoice makes a signal of the given length from "notes": harmonic
+// tones with fundamentals from f0s, switching every 125 ms. Two voices with
+// far-apart fundamentals have different spectral bases, so a tiny model
+// separates them.
+func synthVoice(f0s []float64, seconds float64, rate int, seed uint64) []float64 {
+	rng := rand.New(rand.NewPCG(seed, 99))
+	n := int(seconds * float64(rate))
+	x := make([]float64, n)
+	seg := rate / 8
+	for start := 0; start < n; start += seg {
+		f0 := f0s[rng.IntN(len(f0s))]
+		amp := 0.1 + 0.15*rng.Float64()
+		for h := 1; float64(h)*f0 < 6*f0s[0]+1000 && float64(h)*f0 < float64(rate)/2; h++ {
+			a := amp / float64(h)
+			ph := rng.Float64() * 2 * math.Pi
+			for i := start; i < min(start+seg, n); i++ {
+				env := 0.5 - 0.5*math.Cos(2*math.Pi*float64(i-start)/float64(seg))
+				x[i] += env * a * math.Sin(2*math.Pi*f0*float64(h)*float64(i)/float64(rate)+ph)
+			}
+		}
+	}
+	return x
+}
+
+var (
+	lowNotes  = []float64{110, 123, 138, 155}
+	highNotes = []float64{1210, 1370, 1530, 1690}
+)
+
+// writeWAV writes x to path as 16-bit PCM at rate Hz.
+func writeWAV(t *testing.T, path string, x []float64, rate int) string {
+	t.Helper()
+	if _, err := wav.WriteFile(path, x, rate, wav.PCM16); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// synthSpeakers writes n files of the given length for two synthetic
+// speakers, "low" and "high", into root/low and root/high, and returns the
+// two --speaker flags.
+func synthSpeakers(t *testing.T, root string, n int, seconds float64) (low, high string) {
+	t.Helper()
+	for _, sp := range []struct {
+		name  string
+		notes []float64
+		seed  uint64
+	}{{"low", lowNotes, 100}, {"high", highNotes, 200}} {
+		dir := filepath.Join(root, sp.name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			writeWAV(t, filepath.Join(dir, fmt.Sprintf("%s%02d.wav", sp.name, i)), synthVoice(sp.notes, seconds, synthRate, sp.seed+uint64(i)), synthRate)
+		}
+	}
+	return "low=" + filepath.Join(root, "low"), "high=" + filepath.Join(root, "high")
+}
+
+// synthMixture writes a mixture of the two voices at rate Hz to path and
+// returns it.
+func synthMixture(t *testing.T, path string, seconds float64, rate int, seed uint64) []float64 {
+	t.Helper()
+	a := synthVoice(lowNotes, seconds, rate, seed)
+	b := synthVoice(highNotes, seconds, rate, seed+1)
+	for i := range a {
+		a[i] += b[i]
+	}
+	writeWAV(t, path, a, rate)
+	return a
+}
+
+func TestHelp(t *testing.T) {
+	out, errOut, code := runCmd(t, "help")
+	if code != exitOK || errOut != "" {
+		t.Fatalf("help: exit %d, stderr %q", code, errOut)
+	}
+	for _, want := range []string{"Usage: dlnmf COMMAND", "Exit codes:", "130 interrupted"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("help does not say %q:\n%s", want, out)
+		}
+	}
+	for name, c := range commands {
+		if !strings.Contains(out, "  "+name+" ") {
+			t.Errorf("help does not list %s", name)
+		}
+		for _, args := range [][]string{{name, "-h"}, {name, "--help"}, {"help", name}} {
+			out, errOut, code := runCmd(t, args...)
+			if code != exitOK || errOut != "" {
+				t.Errorf("%v: exit %d, stderr %q", args, code, errOut)
+			}
+			if !strings.Contains(out, "Usage: dlnmf "+name) || !strings.Contains(out, "Example") || !strings.Contains(out, "dlnmf "+name+" ") {
+				t.Errorf("%v: usage without synopsis or example:\n%s", args, out)
+			}
+			if n := strings.Count(out, "Usage: dlnmf "+name); n != 1 {
+				t.Errorf("%v: usage printed %d times", args, n)
+			}
+		}
+		if c.summary == "" || strings.Contains(c.summary, "\n") {
+			t.Errorf("%s: summary %q is not one line", name, c.summary)
+		}
+	}
+	for _, args := range [][]string{{"frobnicate"}, {"--frobnicate"}} {
+		out, errOut, code := runCmd(t, args...)
+		wantFailure(t, errOut, code, exitUsage, "unknown command")
+		if out != "" {
+			t.Errorf("%v: stdout %q", args, out)
+		}
+	}
+	if _, errOut, code := runCmd(t); code != exitUsage || !strings.Contains(errOut, "Usage: dlnmf COMMAND") {
+		t.Errorf("no command: exit %d, stderr:\n%s", code, errOut)
+	}
+	// A wrong flag is a usage error on one line, for every command.
+	for name := range commands {
+		out, errOut, code := runCmd(t, name, "--no-such-flag")
+		wantFailure(t, errOut, code, exitUsage, "dlnmf "+name+":", "no-such-flag", "-h")
+		if out != "" {
+			t.Errorf("%s --no-such-flag: stdout %q", name, out)
+		}
+	}
+}

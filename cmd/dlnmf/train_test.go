@@ -1,0 +1,220 @@
+package main
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/dlnmf/dlnmf/separation"
+	"github.com/dlnmf/dlnmf/wav"
+)
+
+// tinyTrain are training flags that keep a run well under a second.
+var tinyTrain = []string{"--k", "4", "--layers", "8,3", "--iters", "10", "--infer-iters", "10", "--rounds", "1", "--disc-iters", "5", "--quiet"}
+
+func trainArgs(method, out string, speakers ...string) []string {
+	args := append([]string{"train", "--method", method, "-o", out}, tinyTrain...)
+	for _, s := range speakers {
+		args = append(args, "--speaker", s)
+	}
+	return args
+}
+
+func TestTrain(t *testing.T) {
+	root := t.TempDir()
+	low, high := synthSpeakers(t, root, 5, 1)
+	outDir := t.TempDir()
+	for _, tc := range []struct {
+		method string
+		sizes  []int
+	}{{"nmf", []int{4}}, {"lnmf", []int{8, 3}}, {"dlnmf", []int{8, 3}}} {
+		out := filepath.Join(outDir, tc.method+".npz")
+		stdout, stderr, code := runCmd(t, trainArgs(tc.method, out, low, high)...)
+		if code != exitOK || stdout != "" || stderr != "" {
+			t.Fatalf("%s: exit %d, stdout %q, stderr %q", tc.method, code, stdout, stderr)
+		}
+		m, err := separation.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.Names(); !reflect.DeepEqual(got, []string{"low", "high"}) {
+			t.Errorf("%s: speakers %v", tc.method, got)
+		}
+		if got := m.Sizes(); !reflect.DeepEqual(got, tc.sizes) {
+			t.Errorf("%s: sizes %v, want %v", tc.method, got, tc.sizes)
+		}
+		if m.Method.Label() != map[string]string{"nmf": "NMF", "lnmf": "L-NMF", "dlnmf": "DL-NMF"}[tc.method] {
+			t.Errorf("%s: method %v", tc.method, m.Method)
+		}
+	}
+	if got := dirFiles(t, outDir); !reflect.DeepEqual(got, []string{"dlnmf.npz", "lnmf.npz", "nmf.npz"}) {
+		t.Errorf("output folder holds %v", got)
+	}
+
+	// Without --quiet, progress goes to stderr as plain lines (stderr is
+	// not a terminal here: no progress bar), nothing to stdout.
+	stdout, stderr, code := runCmd(t, "train", "--method", "nmf", "--k", "4", "--iters", "5", "-o", filepath.Join(outDir, "v.npz"), "--speaker", low, "--speaker", high)
+	if code != exitOK || stdout != "" || !strings.Contains(stderr, "wrote ") || strings.Contains(stderr, "\r") {
+		t.Errorf("verbose train: exit %d, stdout %q, stderr:\n%s", code, stdout, stderr)
+	}
+}
+
+func TestTrainUsageErrors(t *testing.T) {
+	root := t.TempDir()
+	low, high := synthSpeakers(t, root, 2, 0.5)
+	outDir := t.TempDir()
+	out := filepath.Join(outDir, "m.npz")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no -o", []string{"train", "--speaker", low, "--speaker", high}, "-o"},
+		{"one speaker", []string{"train", "-o", out, "--speaker", low}, "at least 2 speakers"},
+		{"speaker twice", []string{"train", "-o", out, "--speaker", low, "--speaker", low}, "given twice"},
+		{"speaker without dir", []string{"train", "-o", out, "--speaker", "low", "--speaker", high}, "NAME=DIR"},
+		{"bad layers", []string{"train", "--method", "lnmf", "--layers", "8,x", "-o", out, "--speaker", low, "--speaker", high}, "--layers"},
+		{"zero layer", []string{"train", "--method", "dlnmf", "--layers", "8,0", "-o", out, "--speaker", low, "--speaker", high}, "--layers"},
+		{"unknown method", []string{"train", "--method", "pca", "-o", out, "--speaker", low, "--speaker", high}, "pca"},
+		{"bad k", []string{"train", "--method", "nmf", "--k", "0", "-o", out, "--speaker", low, "--speaker", high}, "k"},
+		{"bad iters", []string{"train", "--method", "nmf", "--iters", "0", "-o", out, "--speaker", low, "--speaker", high}, "iters"},
+		{"zero infer-iters", []string{"train", "--method", "dlnmf", "--infer-iters", "0", "-o", out, "--speaker", low, "--speaker", high}, "iters"},
+		{"bad rounds", []string{"train", "--method", "dlnmf", "--rounds", "-1", "-o", out, "--speaker", low, "--speaker", high}, "rounds"},
+		{"bad share", []string{"train", "--method", "dlnmf", "--disc-share", "1.5", "-o", out, "--speaker", low, "--speaker", high}, "--disc-share"},
+		{"extra argument", []string{"train", "-o", out, "--speaker", low, "--speaker", high, "stray.wav"}, "stray.wav"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stdout, stderr, code := runCmd(t, tc.args...)
+			wantFailure(t, stderr, code, exitUsage, "dlnmf train:", tc.want)
+			if stdout != "" {
+				t.Errorf("stdout %q", stdout)
+			}
+			if files := dirFiles(t, outDir); len(files) != 0 {
+				t.Errorf("output folder holds %v", files)
+				for _, f := range files {
+					os.Remove(filepath.Join(outDir, f))
+				}
+			}
+		})
+	}
+}
+
+func TestTrainBadData(t *testing.T) {
+	root := t.TempDir()
+	low, high := synthSpeakers(t, root, 3, 0.5)
+	lowDir := strings.TrimPrefix(low, "low=")
+
+	// Each case spoils the "low" speaker's folder in its own copy.
+	for _, tc := range []struct {
+		name  string
+		spoil func(dir string) string // returns the file the error must name ("" for the folder)
+		want  string
+	}{
+		{"corrupt wav", func(dir string) string {
+			p := filepath.Join(dir, "low01.wav")
+			b, _ := os.ReadFile(p)
+			os.WriteFile(p, b[:30], 0o644) // a truncated header
+			return p
+		}, ""},
+		{"text named .wav", func(dir string) string {
+			p := filepath.Join(dir, "notes.wav")
+			os.WriteFile(p, []byte("these are my notes, not audio\n"), 0o644)
+			return p
+		}, "not a WAV file"},
+		{"no wavs", func(dir string) string {
+			for _, n := range dirFiles(t, dir) {
+				os.Remove(filepath.Join(dir, n))
+			}
+			os.WriteFile(filepath.Join(dir, "readme.txt"), []byte("hello"), 0o644)
+			return dir
+		}, "no .wav files"},
+		{"missing folder", func(dir string) string {
+			os.RemoveAll(dir)
+			return dir
+		}, ""},
+		{"silent wav", func(dir string) string {
+			p := filepath.Join(dir, "low02.wav")
+			writeWAV(t, p, make([]float64, 8000), synthRate)
+			return p
+		}, "silent"},
+		{"empty wav", func(dir string) string {
+			p := filepath.Join(dir, "low00.wav")
+			writeWAV(t, p, nil, synthRate)
+			return p
+		}, ""},
+		{"NaN in a float wav", func(dir string) string {
+			p := filepath.Join(dir, "low00.wav")
+			x := synthVoice(lowNotes, 0.5, synthRate, 7)
+			x[100] = math.NaN()
+			if _, err := wav.WriteFile(p, x, synthRate, wav.Float32); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}, "NaN"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "low")
+			copyDir(t, lowDir, dir)
+			bad := tc.spoil(dir)
+			outDir := t.TempDir()
+			out := filepath.Join(outDir, "m.npz")
+			for _, method := range []string{"nmf", "dlnmf"} {
+				stdout, stderr, code := runCmd(t, trainArgs(method, out, "low="+dir, high)...)
+				wantFailure(t, stderr, code, exitFailure, "dlnmf train:", bad, tc.want)
+				if stdout != "" {
+					t.Errorf("stdout %q", stdout)
+				}
+				if files := dirFiles(t, outDir); len(files) != 0 {
+					t.Errorf("%s: output folder holds %v", method, files)
+				}
+			}
+		})
+	}
+}
+
+// TestTrainKeepsOldModel checks that a failed training leaves an existing
+// model file as it was.
+func TestTrainKeepsOldModel(t *testing.T) {
+	root := t.TempDir()
+	low, high := synthSpeakers(t, root, 3, 0.5)
+	outDir := t.TempDir()
+	out := filepath.Join(outDir, "m.npz")
+	if _, stderr, code := runCmd(t, trainArgs("nmf", out, low, high)...); code != exitOK {
+		t.Fatalf("train: %s", stderr)
+	}
+	before, _ := os.ReadFile(out)
+	os.WriteFile(filepath.Join(strings.TrimPrefix(low, "low="), "zz.wav"), []byte("RIFF????WAVEjunk"), 0o644)
+	_, stderr, code := runCmd(t, trainArgs("nmf", out, low, high)...)
+	wantFailure(t, stderr, code, exitFailure, "zz.wav")
+	after, _ := os.ReadFile(out)
+	if string(before) != string(after) {
+		t.Errorf("a failed training changed the model file")
+	}
+	if got := dirFiles(t, outDir); !reflect.DeepEqual(got, []string{"m.npz"}) {
+		t.Errorf("output folder holds %v", got)
+	}
+	// An output folder that does not exist is one error line.
+	os.Remove(filepath.Join(strings.TrimPrefix(low, "low="), "zz.wav"))
+	missing := filepath.Join(outDir, "no", "such", "m.npz")
+	_, stderr, code = runCmd(t, trainArgs("nmf", missing, low, high)...)
+	wantFailure(t, stderr, code, exitFailure, missing)
+}
+
+func copyDir(t *testing.T, src, dst string) {
+	t.Helper()
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range dirFiles(t, src) {
+		b, err := os.ReadFile(filepath.Join(src, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, n), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
