@@ -265,11 +265,11 @@ func Discriminate(ctx context.Context, m *Model, data []DiscData, s DiscSettings
 
 	infer := m.nmfSettings(s.NMF)
 	infer.MaxIter = s.InferIter
-	infer.Recorder = stageRecorder{s.NMF.Recorder, "disc-infer"}
+	infer.Recorder = withStage(s.NMF.Recorder, "disc-infer")
 	update := m.nmfSettings(s.NMF)
 	update.MaxIter = s.DiscIter
 	update.Tol = -1 // a fixed number of basis steps per round
-	update.Recorder = stageRecorder{s.NMF.Recorder, "disc-update"}
+	update.Recorder = withStage(s.NMF.Recorder, "disc-update")
 
 	// cost infers H on the mixtures with the current bases and returns J
 	// with that H.
@@ -344,10 +344,17 @@ type stageRecorder struct {
 }
 
 func (s stageRecorder) Record(e nmf.Event) {
-	if s.r != nil {
-		e.Stage = s.stage
-		s.r.Record(e)
+	e.Stage = s.stage
+	s.r.Record(e)
+}
+
+// withStage renames r's events to stage; nil stays nil, so that the engine
+// knows nobody watches.
+func withStage(r nmf.Recorder, stage string) nmf.Recorder {
+	if r == nil {
+		return nil
 	}
+	return stageRecorder{r, stage}
 }
 
 func cloneLayers(ls []*nmf.Dense[float32]) []*nmf.Dense[float32] {
