@@ -78,7 +78,8 @@ func dirFiles(t *testing.T, dir string) []string {
 const synthRate = 16000
 
 // synthVoice makes a signal of the given length from "notes": harmonic
-// tones with fundamentals from f0s, switching every 125 ms. Two voices with
+// tones with fundamentals from f0s, switching every 125 ms, band-limited
+// to 7 kHz (below the model's Nyquist frequency at any rate). Two voices with
 // far-apart fundamentals have different spectral bases, so a tiny model
 // separates them.
 func synthVoice(f0s []float64, seconds float64, rate int, seed uint64) []float64 {
@@ -89,7 +90,7 @@ func synthVoice(f0s []float64, seconds float64, rate int, seed uint64) []float64
 	for start := 0; start < n; start += seg {
 		f0 := f0s[rng.IntN(len(f0s))]
 		amp := 0.1 + 0.15*rng.Float64()
-		for h := 1; float64(h)*f0 < 6*f0s[0]+1000 && float64(h)*f0 < float64(rate)/2; h++ {
+		for h := 1; float64(h)*f0 < 6*f0s[0]+1000 && float64(h)*f0 < 7000; h++ {
 			a := amp / float64(h)
 			ph := rng.Float64() * 2 * math.Pi
 			for i := start; i < min(start+seg, n); i++ {
