@@ -9,6 +9,7 @@ import (
 	"github.com/dlnmf/dlnmf/internal/openblas"
 	"github.com/dlnmf/dlnmf/internal/testcorpus"
 	"github.com/dlnmf/dlnmf/nmf"
+	"github.com/dlnmf/dlnmf/stft"
 )
 
 // On real speech (TSP FA and MC): L-NMF trained on 20 sentences per speaker
@@ -43,24 +44,36 @@ func TestRealSpeechTSP(t *testing.T) {
 		}
 		return m, src
 	}
-	var disc []MixtureData
-	for j := 20; j < 32; j++ {
-		m, src := mix(j)
-		disc = append(disc, MixtureData{Mixture: m, Sources: src})
-	}
-	settings := TrainSettings{Method: DLNMF, Sizes: []int{180, 20}, NMF: nmf.Settings{MaxIter: 100, Seed: 1}, InferIter: 100, Rounds: 3}
-	dl, rep, err := Train(context.Background(), speakers, disc, settings)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("DL-NMF discriminative cost per round: %v (%d rounds kept)", rep.DiscCost, dl.Training.RoundsAccepted)
-	settings.Method = LNMF
+	settings := TrainSettings{Method: LNMF, Sizes: []int{180, 20}, NMF: nmf.Settings{MaxIter: 60, Seed: 1}}
 	l, _, err := Train(context.Background(), speakers, nil, settings)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// DL-NMF starts from these very L-NMF models (a copy), as in training.
+	dl := &Model{Method: DLNMF, SampleRate: l.SampleRate, STFT: l.STFT, Divergence: l.Divergence}
+	for _, sp := range l.Speakers {
+		dl.Speakers = append(dl.Speakers, Speaker{Name: sp.Name, Layers: cloneLayers(sp.Layers)})
+	}
+	plan, err := stft.NewPlan(l.STFT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var disc []DiscData
+	for j := 20; j < 32; j++ {
+		m, src := mix(j)
+		d := DiscData{Mixture: Spectrogram(plan, m)}
+		for _, s := range src {
+			d.Sources = append(d.Sources, Spectrogram(plan, s))
+		}
+		disc = append(disc, d)
+	}
+	dr, err := Discriminate(context.Background(), dl, disc, DiscSettings{Rounds: 2, InferIter: 60, DiscIter: 30, NMF: nmf.Settings{Seed: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("DL-NMF discriminative cost per round: %v (%d rounds kept)", dr.Cost, dr.Accepted)
 	mean := func(m *Model) float64 {
-		sep, err := NewSeparator(m, SeparateSettings{NMF: nmf.Settings{MaxIter: 100}})
+		sep, err := NewSeparator(m, SeparateSettings{NMF: nmf.Settings{MaxIter: 60}})
 		if err != nil {
 			t.Fatal(err)
 		}
