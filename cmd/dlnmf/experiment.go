@@ -88,7 +88,7 @@ func runExperiment(ctx context.Context, env *environment, args []string) error {
 	}
 	var sps []*corpus.Speaker
 	for _, sd := range speakers {
-		sp, err := corpus.LoadDir(sd.name, sd.dir, separation.DefaultSampleRate)
+		sp, err := loadSpeaker(sd)
 		if err != nil {
 			return err
 		}
@@ -129,6 +129,14 @@ func protocolFlags(fs *flag.FlagSet, def experiment.Config) (func() (experiment.
 	opts.json = fs.Bool("json", false, "print results.json instead of the results table")
 	build := func() (experiment.Config, error) {
 		cfg := def
+		// Zero means "default" in experiment.Config: a 0 typed on the
+		// command line is a mistake, not a request for the default.
+		if *repeats < 1 || *iters < 1 || *inferIters < 1 || *rounds < 1 || *discIters < 1 || *opts.jobs < 1 {
+			return cfg, usagef("--repeats, --iters, --infer-iters, --rounds, --disc-iters and --jobs must be at least 1")
+		}
+		if *examples < 0 {
+			return cfg, usagef("--examples must not be negative")
+		}
 		cfg.Repeats, cfg.Iters, cfg.InferIters, cfg.Rounds, cfg.DiscIters = *repeats, *iters, *inferIters, *rounds, *discIters
 		cfg.SNR, cfg.Seed, cfg.Tol, cfg.Examples = *snr, *seed, *tol, *examples
 		b := *beta
@@ -155,10 +163,17 @@ func protocolFlags(fs *flag.FlagSet, def experiment.Config) (func() (experiment.
 
 // runProtocol runs the experiment and writes its files and report.
 func runProtocol(ctx context.Context, env *environment, sps []*corpus.Speaker, cfg experiment.Config, out, title, intro string, opts *protocolOptions) error {
+	cfgD, _ := cfg.Defaults()
+	// A speaker with too few files for the split would fail only in the
+	// first repeat, after the output folder was made: check it first.
+	for i, sp := range sps {
+		if _, err := corpus.SplitSpeaker(len(sp.Utterances), cfgD.Seed, 0, i, cfgD.TrainFraction, cfgD.DiscFraction); err != nil {
+			return fmt.Errorf("speaker %s: %w", sp.Name, err)
+		}
+	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	cfgD, _ := cfg.Defaults()
 	runner := &experiment.Runner{Dir: out, Config: cfg, Speakers: sps, Workers: *opts.jobs}
 	bar := newProgress(env, *opts.quiet, cfgD.Repeats*len(cfgD.Rows()), "training")
 	last := time.Now()

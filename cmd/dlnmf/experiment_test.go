@@ -1,0 +1,258 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// tinyProtocol are experiment flags that keep a run to a few seconds.
+var tinyProtocol = []string{"--repeats", "2", "--k", "4", "--layers", "8,3", "--iters", "10", "--infer-iters", "10", "--rounds", "1", "--disc-iters", "5", "--examples", "1"}
+
+func TestExperiment(t *testing.T) {
+	root := t.TempDir()
+	low, high := synthSpeakers(t, root, 10, 0.5)
+	out := filepath.Join(t.TempDir(), "run")
+	args := append([]string{"experiment", "--speaker", low, "--speaker", high, "-o", out}, tinyProtocol...)
+
+	stdout, stderr, code := runCmd(t, args...)
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	checkNoPanic(t, stdout+stderr)
+	if strings.Contains(stderr, "\r") {
+		t.Errorf("a progress bar on a stderr that is not a terminal:\n%q", stderr)
+	}
+	if !strings.Contains(stdout, "DL-NMF") || !strings.Contains(stdout, "|") {
+		t.Errorf("stdout does not hold the results table:\n%s", stdout)
+	}
+	for _, f := range []string{"results.json", "scores.csv", "results.md", "report/index.html"} {
+		if fi, err := os.Stat(filepath.Join(out, f)); err != nil || fi.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	first := readResults(t, filepath.Join(out, "results.json"))
+	if first.Resumed != 0 {
+		t.Errorf("first run: resumed %d", first.Resumed)
+	}
+	if first.Config["repeats"] != 2.0 || !reflect.DeepEqual(first.Config["k"], []any{4.0}) {
+		t.Errorf("config %v", first.Config)
+	}
+	// 3 rows (NMF 4, L-NMF 8,3, DL-NMF 8,3) x 2 speakers; 2 repeats with
+	// one test mixture each (10 files: 7 train, 2 disc, 1 test).
+	if len(first.Rows) != 6 {
+		t.Fatalf("%d rows, want 6: %+v", len(first.Rows), first.Rows)
+	}
+	methods := map[string]bool{}
+	for _, r := range first.Rows {
+		methods[r.Method] = true
+		if r.Speaker != "low" && r.Speaker != "high" {
+			t.Errorf("row speaker %q", r.Speaker)
+		}
+		if r.N != 2 {
+			t.Errorf("%s %v %s: n = %d, want 2", r.Method, r.Layers, r.Speaker, r.N)
+		}
+		if r.SDR == nil || r.SIR == nil || r.SAR == nil || r.SDRCI95 == nil {
+			t.Errorf("%s %v %s: missing scores", r.Method, r.Layers, r.Speaker)
+		}
+		want := []int{8, 3}
+		if r.Method == "NMF" {
+			want = []int{4}
+		}
+		if !reflect.DeepEqual(r.Layers, want) {
+			t.Errorf("%s: layers %v, want %v", r.Method, r.Layers, want)
+		}
+	}
+	if !methods["NMF"] || !methods["L-NMF"] || !methods["DL-NMF"] {
+		t.Errorf("methods %v", methods)
+	}
+	f, err := os.Open(filepath.Join(out, "scores.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 1+2*3*2 { // header + repeats x rows x speakers
+		t.Errorf("scores.csv has %d records", len(recs))
+	}
+
+	// The same command again loads both repeats and gives the same table;
+	// --json prints results.json on stdout.
+	stdout, stderr, code = runCmd(t, append(args, "--json", "--quiet")...)
+	if code != exitOK || stderr != "" {
+		t.Fatalf("second run: exit %d, stderr:\n%s", code, stderr)
+	}
+	var printed results
+	if err := json.Unmarshal([]byte(stdout), &printed); err != nil {
+		t.Fatalf("--json stdout is not JSON: %v\n%s", err, stdout)
+	}
+	second := readResults(t, filepath.Join(out, "results.json"))
+	if second.Resumed != 2 || printed.Resumed != 2 {
+		t.Errorf("second run: resumed %d (printed %d), want 2", second.Resumed, printed.Resumed)
+	}
+	if !reflect.DeepEqual(first.Rows, second.Rows) || !reflect.DeepEqual(first.Rows, printed.Rows) {
+		t.Errorf("resumed run gives other rows:\n%+v\n%+v", first.Rows, second.Rows)
+	}
+
+	// A different setting is not mixed with the saved repeats.
+	stdout, stderr, code = runCmd(t, append(args, "--seed", "2", "--methods", "nmf", "--quiet", "--json")...)
+	if code != exitOK {
+		t.Fatalf("--seed 2: exit %d: %s", code, stderr)
+	}
+	var third results
+	if err := json.Unmarshal([]byte(stdout), &third); err != nil {
+		t.Fatal(err)
+	}
+	if third.Resumed != 0 || len(third.Rows) != 2 || third.Rows[0].N != 2 {
+		t.Errorf("--seed 2: resumed %d, %d rows", third.Resumed, len(third.Rows))
+	}
+}
+
+// TestExperimentOneMixture runs a protocol with a single test mixture per
+// speaker in all (one repeat, one test file).
+func TestExperimentOneMixture(t *testing.T) {
+	if os.Getenv("DLNMF_TEST_ONE_MIXTURE") == "" {
+		// Known bug, reported to the lead: with n = 1 the confidence
+		// intervals and standard deviations are NaN, and
+		// experiment.WriteFiles fails with "json: unsupported value: NaN"
+		// after the whole run. Remove this skip when it is fixed.
+		t.Skip("skipped until experiment.WriteFiles writes NaN intervals (n = 1) as null (set DLNMF_TEST_ONE_MIXTURE=1 to run)")
+	}
+	low, high := synthSpeakers(t, t.TempDir(), 10, 0.3)
+	out := filepath.Join(t.TempDir(), "run")
+	args := append([]string{"experiment", "--speaker", low, "--speaker", high, "-o", out, "--quiet", "--json"}, tinyProtocol...)
+	stdout, stderr, code := runCmd(t, append(args, "--repeats", "1", "--methods", "nmf")...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var r results
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Rows) != 2 || r.Rows[0].N != 1 || r.Rows[0].SDR == nil {
+		t.Errorf("rows %+v", r.Rows)
+	}
+}
+
+// results is the documented part of results.json.
+type results struct {
+	Config  map[string]any `json:"config"`
+	Resumed int            `json:"resumed"`
+	Rows    []struct {
+		Method  string   `json:"method"`
+		Layers  []int    `json:"layers"`
+		Speaker string   `json:"speaker"`
+		SDR     *float64 `json:"sdr"`
+		SIR     *float64 `json:"sir"`
+		SAR     *float64 `json:"sar"`
+		SDRCI95 *float64 `json:"sdr_ci95"`
+		N       int      `json:"n"`
+	} `json:"rows"`
+}
+
+func readResults(t *testing.T, path string) results {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r results
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return r
+}
+
+func TestExperimentErrors(t *testing.T) {
+	root := t.TempDir()
+	low, high := synthSpeakers(t, root, 10, 0.3)
+	lowDir := strings.TrimPrefix(low, "low=")
+	few := filepath.Join(root, "few")
+	os.MkdirAll(few, 0o755)
+	copyDir(t, lowDir, few)
+	for _, n := range dirFiles(t, few)[3:] {
+		os.Remove(filepath.Join(few, n))
+	}
+	spoiled := filepath.Join(root, "spoiled")
+	copyDir(t, lowDir, spoiled)
+	silent := writeWAV(t, filepath.Join(spoiled, "low04.wav"), make([]float64, 4000), synthRate)
+	corrupt := filepath.Join(spoiled, "low05.wav")
+	os.WriteFile(corrupt, []byte("RIFF"), 0o644)
+	outParent := t.TempDir()
+	out := filepath.Join(outParent, "run")
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want []string
+	}{
+		{"no -o", []string{"--speaker", low, "--speaker", high}, exitUsage, []string{"-o"}},
+		{"one speaker", []string{"--speaker", low, "-o", out}, exitUsage, []string{"2 speakers"}},
+		{"bad method", []string{"--speaker", low, "--speaker", high, "-o", out, "--methods", "nmf,ica"}, exitUsage, []string{"ica"}},
+		{"bad k", []string{"--speaker", low, "--speaker", high, "-o", out, "--k", "4,-1"}, exitUsage, []string{"--k"}},
+		{"bad layers", []string{"--speaker", low, "--speaker", high, "-o", out, "--layers", "8,three"}, exitUsage, []string{"layers"}},
+		{"zero repeats", []string{"--speaker", low, "--speaker", high, "-o", out, "--repeats", "0"}, exitUsage, []string{"repeats"}},
+		{"zero iters", []string{"--speaker", low, "--speaker", high, "-o", out, "--iters", "0"}, exitUsage, []string{"iters"}},
+		{"zero jobs", []string{"--speaker", low, "--speaker", high, "-o", out, "--jobs", "0"}, exitUsage, []string{"jobs"}},
+		{"extra argument", []string{"--speaker", low, "--speaker", high, "-o", out, "x.wav"}, exitUsage, []string{"x.wav"}},
+		{"missing folder", []string{"--speaker", "low=" + filepath.Join(root, "nope"), "--speaker", high, "-o", out}, exitFailure, []string{"nope"}},
+		{"too few files", []string{"--speaker", "low=" + few, "--speaker", high, "-o", out}, exitFailure, []string{"low", "3"}},
+		{"silent file", []string{"--speaker", "low=" + spoiled, "--speaker", high, "-o", out}, exitFailure, []string{corrupt}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// The case's flags come last, to override tinyProtocol's.
+			args := append(append([]string{"experiment", "--quiet"}, tinyProtocol...), tc.args...)
+			stdout, stderr, code := runCmd(t, args...)
+			wantFailure(t, stderr, code, tc.code, append([]string{"dlnmf experiment:"}, tc.want...)...)
+			if stdout != "" {
+				t.Errorf("stdout %q", stdout)
+			}
+			if got := dirFiles(t, outParent); len(got) != 0 {
+				t.Errorf("left behind: %v", got)
+				os.RemoveAll(out)
+			}
+		})
+	}
+	// The silent file alone.
+	os.Remove(corrupt)
+	_, stderr, code := runCmd(t, append([]string{"experiment", "--quiet", "--speaker", "low=" + spoiled, "--speaker", high, "-o", out}, tinyProtocol...)...)
+	wantFailure(t, stderr, code, exitFailure, silent, "silent")
+}
+
+func TestDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the demo takes 5-10 s; skipped in -short mode")
+	}
+	out := filepath.Join(t.TempDir(), "demo")
+	start := time.Now()
+	stdout, stderr, code := runCmd(t, "demo", "--out", out, "--repeats", "1", "--iters", "10", "--infer-iters", "10", "--rounds", "1", "--disc-iters", "5", "--examples", "1", "--layers", "40,10", "--k", "10", "--quiet")
+	if code != exitOK || stderr != "" {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	t.Logf("demo took %s", time.Since(start))
+	for _, want := range []string{"NMF", "L-NMF", "DL-NMF", "male", "female"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("summary does not mention %q:\n%s", want, stdout)
+		}
+	}
+	index, err := os.ReadFile(filepath.Join(out, "report", "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(index), "<audio") || !strings.Contains(string(index), "<img") {
+		t.Errorf("report/index.html has no audio or image")
+	}
+	r := readResults(t, filepath.Join(out, "results.json"))
+	if len(r.Rows) != 6 {
+		t.Errorf("%d rows, want 6", len(r.Rows))
+	}
+}
