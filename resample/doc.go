@@ -12,6 +12,10 @@
 //     outside x.
 //   - dst-first: Apply allocates when dst is nil and panics when dst has the
 //     wrong length.
+//   - Stream (Resampler.NewStream) resamples a signal that arrives in pieces,
+//     in memory that does not grow with it: its output, concatenated, is
+//     Apply's on the whole signal, bit for bit (both compute every output
+//     sample through the same code).
 //
 // The filter is a linear-phase FIR at the rate L*from, designed with Kaiser's
 // formulas for 100 dB of stop-band rejection: flat (ripple below 1e-4 dB) to

@@ -141,34 +141,42 @@ const parallelMin = 1 << 15
 
 // applyRange computes outputs [j0, j1) of dst.
 func (r *Resampler) applyRange(dst, x []float64, j0, j1 int) {
-	n := len(x)
-	K := r.taps
 	for j := j0; j < j1; j++ {
-		// Output j sits at prototype sample j*down; the filter's centre is
-		// c samples in, so the newest input it touches is p/up.
-		p := j*r.down + r.center
-		phase := p % r.up
-		hi := p / r.up // newest input sample (inclusive)
-		lo := hi - K + 1
-		row := r.table[phase*K : (phase+1)*K]
-		if lo >= 0 && hi < n {
-			if r.up == 1 {
-				// One phase: the whole linear-phase filter, symmetric,
-				// so half the multiplications do.
-				dst[j] = dotSymmetric(row, x[lo:hi+1])
-			} else {
-				dst[j] = dot(row, x[lo:hi+1])
-			}
-			continue
-		}
-		// Near the ends the signal is zero outside x.
-		a, b := max(lo, 0), min(hi, n-1)
-		if a > b {
-			dst[j] = 0
-			continue
-		}
-		dst[j] = dot(row[a-lo:b-lo+1], x[a:b+1])
+		dst[j] = r.output(x, 0, len(x), j)
 	}
+}
+
+// output computes output sample j of a signal of n input samples (n < 0:
+// the length is not known yet, but every sample output j needs has
+// arrived). x holds input samples base, base+1, ...: every sample from the
+// oldest one output j needs (or 0) up to the newest one (or n-1). Apply and
+// Stream both compute through here, so they agree to the last bit.
+func (r *Resampler) output(x []float64, base, n, j int) float64 {
+	K := r.taps
+	// Output j sits at prototype sample j*down; the filter's centre is c
+	// samples in, so the newest input it touches is p/up.
+	p := j*r.down + r.center
+	phase := p % r.up
+	hi := p / r.up // newest input sample (inclusive)
+	lo := hi - K + 1
+	row := r.table[phase*K : (phase+1)*K]
+	if lo >= 0 && (n < 0 || hi < n) {
+		if r.up == 1 {
+			// One phase: the whole linear-phase filter, symmetric, so
+			// half the multiplications do.
+			return dotSymmetric(row, x[lo-base:hi+1-base])
+		}
+		return dot(row, x[lo-base:hi+1-base])
+	}
+	// Near the ends the signal is zero outside x.
+	a, b := max(lo, 0), hi
+	if n >= 0 {
+		b = min(hi, n-1)
+	}
+	if a > b {
+		return 0
+	}
+	return dot(row[a-lo:b-lo+1], x[a-base:b+1-base])
 }
 
 // Resample returns x converted from rate from to rate to. When the rates are
