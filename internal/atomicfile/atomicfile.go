@@ -14,38 +14,16 @@ import (
 // Write creates path with the bytes that write produces. On any error from
 // write or from the file system, the target is left as it was and the
 // temporary file is removed.
-func Write(path string, write func(w io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+func Write(path string, write func(w io.Writer) error) error {
+	f, err := Create(path)
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	bw := bufio.NewWriterSize(tmp, 1<<16)
-	if err = write(bw); err != nil {
 		return err
 	}
-	if err = bw.Flush(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	if err := write(f); err != nil {
+		f.Abort()
+		return err
 	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err = os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
+	return f.Commit()
 }
 
 // WriteBytes creates path holding b, atomically.
@@ -54,4 +32,85 @@ func WriteBytes(path string, b []byte) error {
 		_, err := w.Write(b)
 		return err
 	})
+}
+
+// File is a file being written atomically, for writers that produce their
+// content piece by piece: it appears at its path only when Commit succeeds,
+// and Abort (or a failed Commit) removes every trace of it.
+type File struct {
+	path   string
+	tmp    *os.File // nil once committed or aborted
+	bw     *bufio.Writer
+	closed bool
+}
+
+// Create starts writing path: a temporary file in the same directory.
+func Create(path string) (*File, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &File{path: path, tmp: tmp, bw: bufio.NewWriterSize(tmp, 1<<16)}, nil
+}
+
+// Path returns the target path.
+func (f *File) Path() string { return f.path }
+
+// Write writes p to the temporary file (buffered). Its errors name the
+// target.
+func (f *File) Write(p []byte) (int, error) {
+	if f.tmp == nil {
+		return 0, fmt.Errorf("%s: write after Commit or Abort", f.path)
+	}
+	n, err := f.bw.Write(p)
+	if err != nil {
+		err = fmt.Errorf("%s: %w", f.path, err)
+	}
+	return n, err
+}
+
+// Commit flushes, syncs and closes the temporary file and renames it to the
+// target. On failure the target is left as it was and the temporary file is
+// removed. Commit after Commit or Abort is an error.
+func (f *File) Commit() (err error) {
+	if f.tmp == nil {
+		return fmt.Errorf("%s: Commit after Commit or Abort", f.path)
+	}
+	defer func() {
+		if err != nil {
+			f.Abort()
+			err = fmt.Errorf("%s: %w", f.path, err)
+		}
+	}()
+	if err = f.bw.Flush(); err != nil {
+		return err
+	}
+	if err = f.tmp.Sync(); err != nil {
+		return err
+	}
+	f.closed = true
+	if err = f.tmp.Close(); err != nil {
+		return err
+	}
+	if err = os.Chmod(f.tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	if err = os.Rename(f.tmp.Name(), f.path); err != nil {
+		return err
+	}
+	f.tmp = nil
+	return nil
+}
+
+// Abort discards the temporary file. It does nothing after Commit or Abort,
+// so `defer f.Abort()` is safe.
+func (f *File) Abort() {
+	if f.tmp == nil {
+		return
+	}
+	if !f.closed {
+		f.tmp.Close()
+	}
+	os.Remove(f.tmp.Name())
+	f.tmp = nil
 }

@@ -31,3 +31,43 @@ func TestWriteLeavesTargetOnError(t *testing.T) {
 		t.Fatalf("temporary file left behind: %v", entries)
 	}
 }
+
+func TestFileCommitAndAbort(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "out.txt")
+	f, err := Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte("piece 1, "))
+	f.Write([]byte("piece 2"))
+	if _, err := os.Stat(path); err == nil {
+		t.Fatal("target visible before Commit")
+	}
+	if err := f.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	f.Abort() // no effect after Commit
+	if got, _ := os.ReadFile(path); string(got) != "piece 1, piece 2" {
+		t.Fatalf("target holds %q", got)
+	}
+	if err := f.Commit(); err == nil {
+		t.Error("second Commit succeeded")
+	}
+
+	g, err := Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Write([]byte("half"))
+	g.Abort()
+	if got, _ := os.ReadFile(path); string(got) != "piece 1, piece 2" {
+		t.Fatalf("target changed to %q", got)
+	}
+	if _, err := g.Write([]byte("x")); err == nil {
+		t.Error("Write after Abort succeeded")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Fatalf("temporary file left behind: %v", entries)
+	}
+}
