@@ -199,3 +199,64 @@ func TestHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestProgress checks that progress bars go to stderr only when it is a
+// terminal, and that --quiet silences everything but errors.
+func TestProgress(t *testing.T) {
+	low, high := synthSpeakers(t, t.TempDir(), 3, 0.5)
+	out := filepath.Join(t.TempDir(), "m.npz")
+	args := []string{"train", "--method", "lnmf", "--layers", "8,3", "--iters", "5", "-o", out, "--speaker", low, "--speaker", high}
+	run := func(terminal bool, args ...string) (string, string) {
+		var o, e bytes.Buffer
+		if code := runMain(context.Background(), &environment{stdout: &o, stderr: &e, stderrIsTerminal: terminal}, args); code != exitOK {
+			t.Fatalf("exit %d: %s", code, e.String())
+		}
+		return o.String(), e.String()
+	}
+	stdout, stderr := run(true, args...)
+	if stdout != "" || !strings.Contains(stderr, "\r") || !strings.Contains(stderr, "pretrain layer 1 iteration") || !strings.Contains(stderr, "wrote ") {
+		t.Errorf("terminal: stdout %q, stderr %q", stdout, stderr)
+	}
+	stdout, stderr = run(false, args...)
+	if stdout != "" || strings.Contains(stderr, "\r") || strings.Contains(stderr, "pretrain") || !strings.Contains(stderr, "wrote ") {
+		t.Errorf("not a terminal: stdout %q, stderr %q", stdout, stderr)
+	}
+	stdout, stderr = run(true, append(args, "--quiet")...)
+	if stdout != "" || stderr != "" {
+		t.Errorf("--quiet on a terminal: stdout %q, stderr %q", stdout, stderr)
+	}
+}
+
+// TestInterrupted checks that a canceled run (Ctrl-C) exits with 130, says
+// so in one line and leaves no output file behind.
+func TestInterrupted(t *testing.T) {
+	low, high := synthSpeakers(t, t.TempDir(), 10, 0.3)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	outDir := t.TempDir()
+	mix := filepath.Join(t.TempDir(), "mix.wav")
+	synthMixture(t, mix, 0.5, 16000, 3)
+	for _, args := range [][]string{
+		trainArgs("dlnmf", filepath.Join(outDir, "m.npz"), low, high),
+		{"separate", "-m", testModel(t), "-o", filepath.Join(outDir, "sep"), mix},
+		append([]string{"experiment", "--speaker", low, "--speaker", high, "-o", filepath.Join(outDir, "exp"), "--repeats", "1"}, tinyTrain...),
+	} {
+		var o, e bytes.Buffer
+		code := runMain(ctx, &environment{stdout: &o, stderr: &e}, args)
+		wantFailure(t, e.String(), code, exitCanceled, "dlnmf "+args[0]+": interrupted")
+		if o.Len() != 0 {
+			t.Errorf("%s: stdout %q", args[0], o.String())
+		}
+		if files := dirFiles(t, filepath.Join(outDir, "sep")); len(files) != 0 {
+			t.Errorf("%s: left %v", args[0], files)
+		}
+	}
+	if files := dirFiles(t, outDir); len(files) > 2 { // separate may make its folder, experiment OUTDIR
+		t.Errorf("left behind: %v", files)
+	}
+	for _, f := range dirFiles(t, outDir) {
+		if f == "m.npz" || strings.HasPrefix(f, ".") {
+			t.Errorf("left behind: %s", f)
+		}
+	}
+}

@@ -163,6 +163,11 @@ func protocolFlags(fs *flag.FlagSet, def experiment.Config) (func() (experiment.
 
 // runProtocol runs the experiment and writes its files and report.
 func runProtocol(ctx context.Context, env *environment, sps []*corpus.Speaker, cfg experiment.Config, out, title, intro string, opts *protocolOptions) error {
+	// Interrupted while the speakers loaded: stop here. (experiment.Runner
+	// dereferences a nil repeat when canceled before it starts one.)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	cfgD, _ := cfg.Defaults()
 	// A speaker with too few files for the split would fail only in the
 	// first repeat, after the output folder was made: check it first.

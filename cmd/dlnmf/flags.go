@@ -108,6 +108,10 @@ func (p progressRecorder) Record(e nmf.Event) {
 	if p.bar == nil {
 		return
 	}
-	p.bar.Describe(fmt.Sprintf("%s layer %d iteration %d cost %.4g", e.Stage, e.Layer, e.Iter, e.Cost))
+	if e.Stage == "pretrain" { // Event.Layer is 0-based, and 0 for other stages
+		p.bar.Describe(fmt.Sprintf("pretrain layer %d iteration %d cost %.4g", e.Layer+1, e.Iter, e.Cost))
+	} else {
+		p.bar.Describe(fmt.Sprintf("%s iteration %d cost %.4g", e.Stage, e.Iter, e.Cost))
+	}
 	p.bar.Add(1)
 }

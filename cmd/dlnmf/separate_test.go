@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math"
 	"os"
 	"path/filepath"
@@ -209,6 +210,12 @@ func TestSeparateBadMixtures(t *testing.T) {
 	empty := filepath.Join(in, "empty.wav")
 	os.WriteFile(empty, nil, 0o644)
 	missing := filepath.Join(in, "missing.wav")
+	rate1 := writeWAV(t, filepath.Join(in, "rate1.wav"), x[:100], 1)
+	rate0 := filepath.Join(in, "rate0.wav")
+	writeWAV(t, rate0, x[:1000], 16000)
+	b := mustRead(t, rate0)
+	binary.LittleEndian.PutUint32(b[24:], 0) // the fmt chunk's sample rate
+	os.WriteFile(rate0, b, 0o644)
 	good := filepath.Join(in, "good.wav")
 	synthMixture(t, good, 0.5, 8000, 9) // 8 kHz: resampled up and back
 
@@ -217,7 +224,7 @@ func TestSeparateBadMixtures(t *testing.T) {
 		want string
 	}{
 		{nanFile, "NaN"}, {infFile, "Inf"}, {silent, "silent"}, {text, "not a WAV file"},
-		{empty, ""}, {missing, ""},
+		{empty, ""}, {missing, ""}, {rate1, "1 Hz"}, {rate0, "sample rate"},
 	} {
 		t.Run(filepath.Base(tc.file), func(t *testing.T) {
 			out := t.TempDir()
