@@ -3,7 +3,6 @@ package bsseval
 import (
 	"math"
 
-	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 )
 
@@ -56,6 +55,9 @@ func newLevinson(m, L int, r []float64) *levinson {
 // the solution of T x = d. It reports false when T is not numerically
 // positive definite (a prediction-error covariance lost definiteness).
 func (lv *levinson) solve(x, d []float64, nrhs int) bool {
+	if lv.m == 1 {
+		return lv.solveScalar(x, d, nrhs)
+	}
 	m, L, mm, lm := lv.m, lv.L, lv.m*lv.m, lv.L*lv.m
 	// X: forward predictor blocks X_0..X_n (X_0 = I), Y: backward
 	// predictor blocks Y_0..Y_n (Y_n = I), both stacked as rows k*m+l.
@@ -154,6 +156,49 @@ func (lv *levinson) solve(x, d []float64, nrhs int) bool {
 				for c, gv := range g {
 					xr[c] += yv * gv
 				}
+			}
+		}
+	}
+	return true
+}
+
+// solveScalar is solve for m = 1, the classic Levinson recursion: the
+// backward predictor is the forward one reversed (Y_k = X_{n-k}) and the
+// two error powers are equal, which halves the work.
+func (lv *levinson) solveScalar(x, d []float64, nrhs int) bool {
+	L := lv.L
+	rr := lv.rr // rr[L-1-k] = r(k)
+	X := lv.fx[:L]
+	X[0] = 1
+	e := rr[L-1]
+	if !(e > 0) {
+		return false
+	}
+	clear(x)
+	for c := 0; c < nrhs; c++ {
+		x[c] = d[c] / e
+	}
+	for n := 0; n < L-1; n++ {
+		win := rr[L-2-n : L-1] // r(n+1-k) for k = 0..n
+		alpha := -dotStride(win, X, 1) / e
+		// X'_k = X_k + alpha X_{n+1-k}, in symmetric pairs; X'_{n+1} = alpha.
+		X[n+1] = 0
+		for k, q := 0, n+1; k <= q; k, q = k+1, q-1 {
+			xk, xq := X[k], X[q]
+			X[k] = xk + alpha*xq
+			if k != q {
+				X[q] = xq + alpha*xk
+			}
+		}
+		e *= 1 - alpha*alpha
+		if !(e > 0) {
+			return false
+		}
+		// gamma = (d_{n+1} - sum_k r(n+1-k) x_k) / e; x_k += gamma X'_{n+1-k}.
+		for c := 0; c < nrhs; c++ {
+			g := (d[(n+1)*nrhs+c] - dotStride(win, x[c:], nrhs)) / e
+			for k := 0; k <= n+1; k++ {
+				x[k*nrhs+c] += g * X[n+1-k]
 			}
 		}
 	}
@@ -269,7 +314,7 @@ func (f *toeplitzFactor) solve(b blas64.General) {
 	for i := 0; i < b.Rows; i++ {
 		copy(f.res.Data[i*n:(i+1)*n], b.Data[i*b.Stride:i*b.Stride+n])
 	}
-	blas64.Symm(blas.Left, -1, f.g, f.x, 1, f.res)
+	symMul(-1, f.g, f.x, 1, f.res)
 	// Refine only when the residual shows the recursion lost accuracy
 	// (strongly ill-conditioned references); checking costs one product.
 	if frob(f.res.Data) <= refineAbove*frob(b.Data[:b.Rows*b.Stride]) {

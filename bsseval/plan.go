@@ -3,6 +3,9 @@ package bsseval
 import (
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -26,7 +29,8 @@ type Plan struct {
 	full    factor         // Gram matrix of all delayed references, (nsrc*flen)^2
 	own     []factor       // Gram matrix of each reference's own delays, flen^2
 
-	gram []float64 // upper triangle of that Gram matrix, kept for quadratic forms
+	gram    []float64    // the Gram matrix of all delayed references, both triangles, for products
+	workers []*fftWorker // one FFT plan and scratch per goroutine (the first uses the fields below)
 
 	// Scratch, sized once so that Evaluate's loops allocate nothing.
 	seq              []float64    // nfft
@@ -67,29 +71,42 @@ func NewPlan(refs [][]float64, opt Options) (*Plan, error) {
 		sirM:    make([]float64, nsrc*nsrc),
 		sarM:    make([]float64, nsrc*nsrc),
 	}
-	for i, r := range refs {
-		copy(p.seq, r)
-		clear(p.seq[n:])
-		p.refSpec[i] = p.fft.Coefficients(nil, p.seq)
+	p.workers = make([]*fftWorker, min(runtime.GOMAXPROCS(0), max(nsrc, nsrc*(nsrc+1)/2)))
+	p.workers[0] = &fftWorker{fft: p.fft, seq: p.seq, spec: p.spec, est: p.est}
+	for w := 1; w < len(p.workers); w++ {
+		p.workers[w] = &fftWorker{fft: fourier.NewFFT(nfft), seq: make([]float64, nfft), spec: make([]complex128, nc), est: make([]complex128, nc)}
 	}
+	p.parallel(nsrc, func(w *fftWorker, i int) {
+		copy(w.seq, refs[i])
+		clear(w.seq[n:])
+		p.refSpec[i] = w.fft.Coefficients(nil, w.seq)
+	})
 
 	// G[(i,a),(j,b)] = <s_i delayed by a, s_j delayed by b> = r_ji(a-b),
 	// with r_ji(k) = sum_t s_j(t+k) s_i(t) read from the circular (here
 	// linear, thanks to the padding) cross-correlation ifft(S_j conj(S_i)).
 	// That is the block mir_eval's _project keeps (its second write wins).
-	// Only the upper triangle is filled: Cholesky reads no more.
+	// The upper triangle is filled here, the lower one below.
 	dim := nsrc * flen
 	gram := make([]float64, dim*dim)
 	mm := nsrc * nsrc
 	rFull := make([]float64, flen*mm)
 	rOwn := make([][]float64, nsrc)
 	inv := 1 / float64(nfft)
+	var pairs [][2]int
 	for i := 0; i < nsrc; i++ {
 		for j := i; j < nsrc; j++ {
+			pairs = append(pairs, [2]int{i, j})
+		}
+	}
+	// Each pair writes its own entries, so pairs run in parallel.
+	p.parallel(len(pairs), func(w *fftWorker, q int) {
+		i, j := pairs[q][0], pairs[q][1]
+		{
 			for f, sj := range p.refSpec[j] {
-				p.spec[f] = sj * conj(p.refSpec[i][f])
+				w.spec[f] = sj * conj(p.refSpec[i][f])
 			}
-			r := p.fft.Sequence(p.seq, p.spec)
+			r := w.fft.Sequence(w.seq, w.spec)
 			for k := range r {
 				r[k] *= inv
 			}
@@ -116,6 +133,13 @@ func NewPlan(refs [][]float64, opt Options) (*Plan, error) {
 			if i == j {
 				rOwn[i] = append([]float64(nil), r[:flen]...)
 			}
+		}
+	})
+	// Mirror the upper triangle: products with G then run as GEMM, which
+	// OpenBLAS does much faster than SYMM for a few columns.
+	for r := 0; r < dim; r++ {
+		for c := r + 1; c < dim; c++ {
+			gram[c*dim+r] = gram[r*dim+c]
 		}
 	}
 	p.gram = gram
@@ -202,21 +226,21 @@ func (p *Plan) score(ests [][]float64) {
 	// Right-hand sides: D[(i,d)][k] = <s_i delayed by d, e_k>, from
 	// ifft(S_i conj(E_k)) at lag -d, as mir_eval.
 	inv := 1 / float64(nfft)
-	for k, e := range ests {
-		copy(p.seq, e)
-		clear(p.seq[p.n:])
-		p.fft.Coefficients(p.est, p.seq)
+	p.parallel(nsrc, func(w *fftWorker, k int) {
+		copy(w.seq, ests[k])
+		clear(w.seq[p.n:])
+		w.fft.Coefficients(w.est, w.seq)
 		for i := 0; i < nsrc; i++ {
 			for f, si := range p.refSpec[i] {
-				p.spec[f] = si * conj(p.est[f])
+				w.spec[f] = si * conj(w.est[f])
 			}
-			r := p.fft.Sequence(p.seq, p.spec)
+			r := w.fft.Sequence(w.seq, w.spec)
 			dm.Data[(i*flen)*nsrc+k] = r[0] * inv
 			for d := 1; d < flen; d++ {
 				dm.Data[(i*flen+d)*nsrc+k] = r[nfft-d] * inv
 			}
 		}
-	}
+	})
 
 	// Projection on all the references, P_all = A x with G x = D. The
 	// artifact energy |e - P_all|^2 = |e|^2 - 2 D'x + x'Gx is written in
@@ -224,7 +248,7 @@ func (p *Plan) score(ests [][]float64) {
 	// to second order.
 	copy(x.Data, dm.Data)
 	p.full.solve(x)
-	blas64.Symm(blas.Left, 1, g, x, 0, gx)
+	symMul(1, g, x, 0, gx)
 	for k, e := range ests {
 		xgx := colDot(x, gx, k)
 		ee := dot(e, e)
@@ -247,7 +271,7 @@ func (p *Plan) score(ests [][]float64) {
 		copy(c.Data, dm.Data[j*flen*nsrc:(j+1)*flen*nsrc])
 		p.own[j].solve(c)
 		gjj := blas64.Symmetric{N: flen, Stride: dim, Data: p.gram[j*flen*(dim+1):], Uplo: blas.Upper}
-		blas64.Symm(blas.Left, 1, gjj, c, 0, gc)
+		symMul(1, gjj, c, 0, gc)
 		for k := 0; k < nsrc; k++ {
 			q := p.pair(k, j)
 			if q < 0 {
@@ -263,7 +287,7 @@ func (p *Plan) score(ests [][]float64) {
 		}
 	}
 	if nsrc > 1 {
-		blas64.Symm(blas.Left, 1, g, w, 0, gw)
+		symMul(1, g, w, 0, gw)
 	}
 	for k := 0; k < nsrc; k++ {
 		for j := 0; j < nsrc; j++ {
@@ -362,4 +386,42 @@ func fftLen(n int) int {
 		}
 	}
 	return best
+}
+
+// symMul computes c = alpha g b + beta c for the symmetric g whose both
+// triangles are stored.
+func symMul(alpha float64, g blas64.Symmetric, b blas64.General, beta float64, c blas64.General) {
+	blas64.Gemm(blas.NoTrans, blas.NoTrans, alpha, blas64.General{Rows: g.N, Cols: g.N, Stride: g.Stride, Data: g.Data}, b, beta, c)
+}
+
+// fftWorker is the FFT plan and scratch of one goroutine.
+type fftWorker struct {
+	fft       *fourier.FFT
+	seq       []float64
+	spec, est []complex128
+}
+
+// parallel runs task(w, 0..n-1) on the plan's workers, each task on one
+// worker at a time. The FFTs dominate the cost once the Gram matrix is
+// solved by Levinson, and they are independent.
+func (p *Plan) parallel(n int, task func(w *fftWorker, t int)) {
+	nw := min(len(p.workers), n)
+	if nw <= 1 {
+		for t := 0; t < n; t++ {
+			task(p.workers[0], t)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for _, w := range p.workers[:nw] {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for t := int(next.Add(1)) - 1; t < n; t = int(next.Add(1)) - 1 {
+				task(w, t)
+			}
+		}()
+	}
+	wg.Wait()
 }
