@@ -1,6 +1,8 @@
 package separation
 
 import (
+	"sync"
+
 	"github.com/dlnmf/dlnmf/nmf"
 	"github.com/dlnmf/dlnmf/stft"
 )
@@ -14,7 +16,8 @@ const DefaultBlockSeconds = 30
 // every call allocates its own working buffers.
 type Separator struct {
 	model    *Model
-	plan     *stft.Plan
+	plans    sync.Pool // of *stft.Plan: a plan's buffers serve one call at a time
+	st       stft.Settings
 	basis    *nmf.Dense[float32] // the speakers' bases side by side
 	bases    []*nmf.Dense[float32]
 	settings nmf.Settings
@@ -38,7 +41,8 @@ func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 	if err != nil {
 		return nil, err
 	}
-	sep := &Separator{model: m, plan: plan, settings: m.nmfSettings(s.NMF)}
+	sep := &Separator{model: m, st: plan.Settings(), settings: m.nmfSettings(s.NMF)}
+	sep.plans.Put(plan)
 	if sep.settings.MaxIter == 0 {
 		sep.settings.MaxIter = DefaultIterations
 	}
@@ -59,6 +63,18 @@ func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 	blk := int(s.BlockSeconds * float64(m.SampleRate))
 	sep.block = max(blk/hop, 4*st.WindowSize/hop) * hop
 	return sep, nil
+}
+
+// plan returns an STFT plan for this call's use only.
+func (sp *Separator) plan() *stft.Plan {
+	if p, ok := sp.plans.Get().(*stft.Plan); ok {
+		return p
+	}
+	p, err := stft.NewPlan(sp.st)
+	if err != nil {
+		panic("separation: settings that made a plan once fail: " + err.Error())
+	}
+	return p
 }
 
 // Model returns the separator's model.
@@ -93,7 +109,9 @@ func (sp *Separator) Separate(x []float64) ([][]float64, error) {
 // separateSegment separates seg (starting at sample off of the signal, a
 // multiple of the hop) and copies samples [a, b) of the result into out.
 func (sp *Separator) separateSegment(out [][]float64, seg []float64, a, b, off int) error {
-	spec := sp.plan.Forward(nil, seg)
+	plan := sp.plan()
+	defer sp.plans.Put(plan)
+	spec := plan.Forward(nil, seg)
 	Y := Magnitude(nil, spec)
 	gains, err := sp.Gains(Y)
 	if err != nil {
@@ -110,7 +128,7 @@ func (sp *Separator) separateSegment(out [][]float64, seg []float64, a, b, off i
 				erow[t] = c * complex(float64(grow[t]), 0)
 			}
 		}
-		buf = sp.plan.Inverse(buf, est, len(seg))
+		buf = plan.Inverse(buf, est, len(seg))
 		copy(out[i][a:b], buf[a-off:b-off])
 	}
 	return nil

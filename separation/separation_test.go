@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/dlnmf/dlnmf/bsseval"
@@ -254,5 +255,46 @@ func TestBadInputs(t *testing.T) {
 	one := &Model{Method: NMF, SampleRate: 16000, Speakers: m.Speakers[:1]}
 	if _, err := NewSeparator(one, SeparateSettings{}); err == nil {
 		t.Error("one-speaker model: no error")
+	}
+}
+
+// A Separator serves concurrent calls (dlnmf separate runs files in
+// parallel): each must get what a lone call gets.
+func TestSeparateConcurrently(t *testing.T) {
+	m := trainSynthetic(t, NMF, []int{6})
+	sep, err := NewSeparator(m, SeparateSettings{NMF: nmf.Settings{MaxIter: 30, Tol: -1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mixes := make([][]float64, 4)
+	want := make([][][]float64, len(mixes))
+	for i := range mixes {
+		mixes[i] = mixOf(synthVoice(lowNotes, 1, uint64(40+i)), synthVoice(highNotes, 1, uint64(50+i)))
+		if want[i], err = sep.Separate(mixes[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := make([][][]float64, len(mixes))
+	errs := make([]error, len(mixes))
+	var wg sync.WaitGroup
+	for i := range mixes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i], errs[i] = sep.Separate(mixes[i])
+		}()
+	}
+	wg.Wait()
+	for i := range mixes {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		for s := range want[i] {
+			for j := range want[i][s] {
+				if d := math.Abs(got[i][s][j] - want[i][s][j]); d > 1e-9 {
+					t.Fatalf("mixture %d speaker %d sample %d: concurrent result differs by %g", i, s, j, d)
+				}
+			}
+		}
 	}
 }
