@@ -77,60 +77,151 @@ const (
 )
 
 func decode(data []byte) (*Audio, error) {
-	if len(data) == 0 {
+	h, err := readHeader(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	return samples(data[h.dataStart:h.dataStart+h.dataSize], &h.format), nil
+}
+
+// header is what a WAV stream says about its audio.
+type header struct {
+	format
+	dataStart int64 // byte offset of the data chunk's body
+	dataSize  int64 // bytes in the data chunk, a whole number of frames
+}
+
+// chunkReader reads RIFF chunks, skipping by seeking when it can.
+type chunkReader struct {
+	r     io.Reader
+	s     io.Seeker // nil when r cannot seek
+	off   int64     // bytes consumed from the start of the file
+	start int64     // the file's first byte as an offset of s
+	size  int64     // the file's length, when s is not nil
+}
+
+// skip skips n bytes and returns how many there were (fewer at the end).
+func (c *chunkReader) skip(n int64) (int64, error) {
+	if c.s != nil {
+		n = min(n, c.size-c.off)
+		if _, err := c.s.Seek(n, io.SeekCurrent); err != nil {
+			return 0, err
+		}
+		c.off += n
+		return n, nil
+	}
+	k, err := io.CopyN(io.Discard, c.r, n)
+	c.off += k
+	if err == io.EOF {
+		err = nil
+	}
+	return k, err
+}
+
+// readHeader reads the RIFF/WAVE header and chunks of r and leaves r at the
+// first byte of the audio (the body of the first data chunk). When r is an
+// io.Seeker it walks every chunk, as a whole-file decoder does, so that the
+// fmt chunk may also follow the audio; otherwise it stops at the audio. A
+// data chunk that claims more bytes than the file holds is an error here
+// when the file's length is known (r seeks), else when the audio is read.
+func readHeader(r io.Reader) (*header, error) {
+	c := &chunkReader{r: r}
+	if s, ok := r.(io.Seeker); ok {
+		cur, err1 := s.Seek(0, io.SeekCurrent)
+		end, err2 := s.Seek(0, io.SeekEnd)
+		_, err3 := s.Seek(cur, io.SeekStart)
+		if err := errors.Join(err1, err2, err3); err == nil {
+			c.s, c.start, c.size = s, cur, end-cur
+		}
+	}
+	var head [12]byte
+	n, err := io.ReadFull(r, head[:])
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return nil, err
+	}
+	c.off = int64(n)
+	if n == 0 {
 		return nil, errors.New("empty file")
 	}
-	if len(data) < 12 || string(data[0:4]) != "RIFF" || string(data[8:12]) != "WAVE" {
-		return nil, notWAV(data)
+	if n < 12 || string(head[0:4]) != "RIFF" || string(head[8:12]) != "WAVE" {
+		return nil, notWAV(head[:n])
 	}
 	var (
-		fmtc      *format
-		pcm       []byte
-		haveData  bool
-		dataStart int
+		fmtc     *format
+		haveData bool
+		h        header
 	)
 	le := binary.LittleEndian
-	off := 12
-	for off+8 <= len(data) {
-		id := data[off : off+4]
-		size := int64(le.Uint32(data[off+4 : off+8]))
-		body := int64(off + 8)
-		end := body + size
-		if end > int64(len(data)) {
-			remain := int64(len(data)) - body
+	for {
+		var ch [8]byte
+		if _, err := io.ReadFull(r, ch[:]); err == io.EOF || err == io.ErrUnexpectedEOF {
+			break // fewer than 8 bytes left: no further chunk
+		} else if err != nil {
+			return nil, err
+		}
+		pos := c.off
+		c.off += 8
+		id := string(ch[0:4])
+		size := int64(le.Uint32(ch[4:8]))
+		if c.s != nil && size > c.size-c.off {
+			remain := c.size - c.off
 			switch {
-			case string(id) == "data":
-				return nil, fmt.Errorf("truncated data: the data chunk claims %d bytes but only %d remain in the file", size, remain)
+			case id == "data":
+				return nil, truncatedData(size, remain)
 			case haveData && fmtc != nil:
 				// A broken trailing chunk after all the audio: ignore it.
-				off = len(data)
-				continue
+				goto done
 			default:
-				return nil, fmt.Errorf("chunk %s at byte %d claims %d bytes, past the end of the file (%d bytes remain)", chunkName(id), off, size, remain)
+				return nil, pastEnd(ch[0:4], pos, size, remain)
 			}
 		}
-		switch string(id) {
-		case "fmt ":
+		switch {
+		case id == "fmt ":
 			if fmtc != nil {
 				return nil, errors.New("two fmt chunks")
 			}
-			f, err := parseFormat(data[body:end])
+			// Read what arrives, not what the header claims: a lying
+			// size cannot make us allocate.
+			b, err := io.ReadAll(io.LimitReader(r, size))
+			c.off += int64(len(b))
 			if err != nil {
 				return nil, err
 			}
-			fmtc = f
-		case "data":
-			if !haveData { // the first data chunk is the audio
-				pcm = data[body:end]
-				haveData = true
-				dataStart = int(body)
+			if int64(len(b)) < size {
+				return nil, pastEnd(ch[0:4], pos, size, int64(len(b)))
+			}
+			if fmtc, err = parseFormat(b); err != nil {
+				return nil, err
+			}
+		case id == "data" && !haveData: // the first data chunk is the audio
+			haveData = true
+			h.dataStart, h.dataSize = c.off, size
+			if c.s == nil {
+				if fmtc == nil {
+					return nil, errors.New("the fmt chunk follows the audio, which needs a file that can seek")
+				}
+				goto done
+			}
+			if _, err := c.skip(size); err != nil {
+				return nil, err
+			}
+		default:
+			k, err := c.skip(size)
+			if err != nil {
+				return nil, err
+			}
+			if k < size {
+				return nil, pastEnd(ch[0:4], pos, size, k)
 			}
 		}
-		off = int(end)
-		if size%2 == 1 && off < len(data) {
-			off++ // RIFF pads odd-sized chunks to an even length
+		if size%2 == 1 {
+			// RIFF pads odd-sized chunks to an even length.
+			if _, err := c.skip(1); err != nil {
+				return nil, err
+			}
 		}
 	}
+done:
 	switch {
 	case fmtc == nil && !haveData:
 		return nil, errors.New("no fmt chunk and no data chunk")
@@ -139,11 +230,25 @@ func decode(data []byte) (*Audio, error) {
 	case !haveData:
 		return nil, errors.New("no data chunk")
 	}
-	frame := fmtc.channels * fmtc.enc.Bits() / 8
-	if len(pcm)%frame != 0 {
-		return nil, fmt.Errorf("truncated data: the data chunk at byte %d holds %d bytes, not a whole number of %d-byte frames", dataStart-8, len(pcm), frame)
+	h.format = *fmtc
+	frame := int64(fmtc.channels * fmtc.enc.Bits() / 8)
+	if h.dataSize%frame != 0 {
+		return nil, fmt.Errorf("truncated data: the data chunk at byte %d holds %d bytes, not a whole number of %d-byte frames", h.dataStart-8, h.dataSize, frame)
 	}
-	return samples(pcm, fmtc), nil
+	if c.s != nil {
+		if _, err := c.s.Seek(c.start+h.dataStart, io.SeekStart); err != nil {
+			return nil, err
+		}
+	}
+	return &h, nil
+}
+
+func truncatedData(size, remain int64) error {
+	return fmt.Errorf("truncated data: the data chunk claims %d bytes but only %d remain in the file", size, remain)
+}
+
+func pastEnd(id []byte, pos, size, remain int64) error {
+	return fmt.Errorf("chunk %s at byte %d claims %d bytes, past the end of the file (%d bytes remain)", chunkName(id), pos, size, remain)
 }
 
 func parseFormat(b []byte) (*format, error) {
@@ -209,30 +314,33 @@ func samples(pcm []byte, f *format) *Audio {
 	for c := range chans {
 		chans[c] = backing[c*n : (c+1)*n : (c+1)*n]
 	}
-	le := binary.LittleEndian
 	for i := 0; i < n; i++ {
 		for c := 0; c < nc; c++ {
-			b := pcm[(i*nc+c)*bps:]
-			var v float64
-			switch f.enc {
-			case PCM8:
-				v = (float64(b[0]) - 128) / 128
-			case PCM16:
-				v = float64(int16(le.Uint16(b))) / (1 << 15)
-			case PCM24:
-				u := int32(uint32(b[0])<<8|uint32(b[1])<<16|uint32(b[2])<<24) >> 8
-				v = float64(u) / (1 << 23)
-			case PCM32:
-				v = float64(int32(le.Uint32(b))) / (1 << 31)
-			case Float32:
-				v = float64(math.Float32frombits(le.Uint32(b)))
-			case Float64:
-				v = math.Float64frombits(le.Uint64(b))
-			}
-			chans[c][i] = v
+			chans[c][i] = sample(pcm[(i*nc+c)*bps:], f.enc)
 		}
 	}
 	return &Audio{Rate: f.rate, Encoding: f.enc, Channels: chans}
+}
+
+// sample decodes the sample at the start of b.
+func sample(b []byte, enc Encoding) float64 {
+	le := binary.LittleEndian
+	switch enc {
+	case PCM8:
+		return (float64(b[0]) - 128) / 128
+	case PCM16:
+		return float64(int16(le.Uint16(b))) / (1 << 15)
+	case PCM24:
+		u := int32(uint32(b[0])<<8|uint32(b[1])<<16|uint32(b[2])<<24) >> 8
+		return float64(u) / (1 << 23)
+	case PCM32:
+		return float64(int32(le.Uint32(b))) / (1 << 31)
+	case Float32:
+		return float64(math.Float32frombits(le.Uint32(b)))
+	case Float64:
+		return math.Float64frombits(le.Uint64(b))
+	}
+	panic("wav: unknown encoding")
 }
 
 // notWAV describes data that does not start with a RIFF/WAVE header.

@@ -13,6 +13,12 @@
 //     never panics (FuzzDecode checks this) and never allocates more than a
 //     small multiple of the input size, whatever the header claims.
 //     ReadFile and WriteFile prefix errors with the file name.
+//   - Reader (NewReader, Open) and Writer (NewWriter, Create) stream audio
+//     piece by piece as mono samples, in memory that does not grow with the
+//     file. Decode and Reader walk the header through the same code, so they
+//     accept the same files and give the same errors (FuzzReader checks
+//     this); Writer writes Encode's bytes. Create writes atomically, like
+//     WriteFile: the file appears when Close succeeds, never half-written.
 //   - Encode writes PCM (reporting how many samples clipped, that is lay
 //     outside [-1, 1] or were NaN) and IEEE float, which never clips.
 //

@@ -1,0 +1,261 @@
+package wav
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+
+	"github.com/dlnmf/dlnmf/internal/atomicfile"
+)
+
+// Reader decodes a WAV stream piece by piece, as mono samples (the mean of
+// the channels, as Audio.Mono), in memory that does not depend on the
+// stream's length. It accepts what Decode accepts and gives the same errors.
+type Reader struct {
+	r       io.Reader
+	closer  io.Closer // the file Open opened, or nil
+	prefix  string    // "wav" or the file name, for errors
+	h       *header
+	read    int64 // bytes of the data chunk read so far
+	buf     []byte
+	closeOK bool
+}
+
+// NewReader reads the header of the WAV stream r, up to its audio. When r is
+// an io.Seeker (a file), every chunk is checked as Decode checks them, and a
+// fmt chunk that follows the audio is found; otherwise reading stops at the
+// audio, and a data chunk cut short shows as an error from Read at its end.
+// Errors start with "wav:".
+func NewReader(r io.Reader) (*Reader, error) {
+	return newReader(r, "wav")
+}
+
+// Open opens the WAV file at path for reading piece by piece. Every error,
+// from Open and later from Read, names the file. Close the Reader when done.
+func Open(path string) (*Reader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err // *PathError already names the file
+	}
+	rd, err := newReader(f, path)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	rd.closer = f
+	return rd, nil
+}
+
+func newReader(r io.Reader, prefix string) (*Reader, error) {
+	h, err := readHeader(r)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", prefix, err)
+	}
+	return &Reader{r: r, prefix: prefix, h: h}, nil
+}
+
+// Rate returns the sample rate in Hz.
+func (rd *Reader) Rate() int { return rd.h.rate }
+
+// Channels returns the number of channels in the file (Read down-mixes them).
+func (rd *Reader) Channels() int { return rd.h.channels }
+
+// Encoding returns the file's sample encoding.
+func (rd *Reader) Encoding() Encoding { return rd.h.enc }
+
+// Frames returns the number of samples per channel the data chunk holds.
+func (rd *Reader) Frames() int { return int(rd.h.dataSize / rd.frameBytes()) }
+
+func (rd *Reader) frameBytes() int64 {
+	return int64(rd.h.channels * rd.h.enc.Bits() / 8)
+}
+
+// Read decodes up to len(dst) frames into dst, down-mixed to mono, and
+// returns how many. At the end of the audio it returns 0, io.EOF. A data
+// chunk that ends before the length it claims is an error.
+func (rd *Reader) Read(dst []float64) (int, error) {
+	fb := rd.frameBytes()
+	left := (rd.h.dataSize - rd.read) / fb
+	if left == 0 {
+		return 0, io.EOF
+	}
+	n := int(min(int64(len(dst)), left))
+	if n == 0 {
+		return 0, nil
+	}
+	want := n * int(fb)
+	if cap(rd.buf) < want {
+		rd.buf = make([]byte, want)
+	}
+	b := rd.buf[:want]
+	got, err := io.ReadFull(rd.r, b)
+	rd.read += int64(got)
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return 0, fmt.Errorf("%s: %w", rd.prefix, truncatedData(rd.h.dataSize, rd.read))
+	}
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", rd.prefix, err)
+	}
+	nc, bps, enc := rd.h.channels, rd.h.enc.Bits()/8, rd.h.enc
+	if nc == 1 {
+		for i := range n {
+			dst[i] = sample(b[i*bps:], enc)
+		}
+		return n, nil
+	}
+	// The mean of the channels, summed in order as Audio.Mono does.
+	inv := 1 / float64(nc)
+	for i := range n {
+		var s float64
+		for c := range nc {
+			s += sample(b[(i*nc+c)*bps:], enc)
+		}
+		dst[i] = s * inv
+	}
+	return n, nil
+}
+
+// Close closes the file that Open opened; for a Reader from NewReader it
+// does nothing.
+func (rd *Reader) Close() error {
+	if rd.closer == nil || rd.closeOK {
+		return nil
+	}
+	rd.closeOK = true
+	return rd.closer.Close()
+}
+
+// Writer encodes a mono WAV stream piece by piece. The number of samples is
+// fixed up front (the header comes first), and Close checks that exactly
+// that many were written. Samples are encoded as Encode does: integer
+// encodings round and clip, floats are stored as they are.
+type Writer struct {
+	w       io.Writer
+	file    *atomicfile.File // for Create, else nil
+	prefix  string
+	enc     Encoding
+	scale   float64
+	frames  int64
+	written int64
+	clipped int
+	buf     []byte
+	err     error // the first error, repeated by later calls
+}
+
+// NewWriter writes the header of a mono WAV stream of frames samples at rate
+// with encoding enc to w. Errors start with "wav:".
+func NewWriter(w io.Writer, rate int, enc Encoding, frames int) (*Writer, error) {
+	return newWriter(w, "wav", rate, enc, frames)
+}
+
+// Create starts writing the mono WAV file path, atomically: the file appears
+// only when Close succeeds; Abort, or a failed Write or Close, leaves the
+// target as it was and no temporary file behind. Errors name the file.
+func Create(path string, rate int, enc Encoding, frames int) (*Writer, error) {
+	f, err := atomicfile.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	wr, err := newWriter(f, path, rate, enc, frames)
+	if err != nil {
+		f.Abort()
+		return nil, err
+	}
+	wr.file = f
+	return wr, nil
+}
+
+func newWriter(w io.Writer, prefix string, rate int, enc Encoding, frames int) (*Writer, error) {
+	if frames < 0 {
+		return nil, fmt.Errorf("%s: negative sample count %d", prefix, frames)
+	}
+	hdr, err := encodeHeader(1, frames, rate, enc)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", prefix, err)
+	}
+	if _, err := w.Write(hdr); err != nil {
+		return nil, err
+	}
+	return &Writer{w: w, prefix: prefix, enc: enc, scale: math.Ldexp(1, enc.Bits()-1), frames: int64(frames), buf: make([]byte, 0, 1<<15)}, nil
+}
+
+// Write encodes samples. Writing more samples than the header announced is an
+// error.
+func (wr *Writer) Write(samples []float64) error {
+	if wr.err != nil {
+		return wr.err
+	}
+	if wr.written+int64(len(samples)) > wr.frames {
+		return wr.fail(fmt.Errorf("%s: %d samples written, more than the %d announced", wr.prefix, wr.written+int64(len(samples)), wr.frames))
+	}
+	for _, v := range samples {
+		var clip bool
+		wr.buf, clip = appendSample(wr.buf, v, wr.enc, wr.scale)
+		if clip {
+			wr.clipped++
+		}
+		if len(wr.buf) > cap(wr.buf)-16 {
+			if err := wr.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	wr.written += int64(len(samples))
+	return nil
+}
+
+func (wr *Writer) flush() error {
+	if _, err := wr.w.Write(wr.buf); err != nil {
+		return wr.fail(err)
+	}
+	wr.buf = wr.buf[:0]
+	return nil
+}
+
+func (wr *Writer) fail(err error) error {
+	wr.err = err
+	if wr.file != nil {
+		wr.file.Abort()
+	}
+	return err
+}
+
+// Clipped returns how many samples clipped so far (integer encodings only;
+// NaN counts as clipped and is written as 0).
+func (wr *Writer) Clipped() int { return wr.clipped }
+
+// Close finishes the stream: it checks that all the announced samples were
+// written, writes the pad byte an odd-sized data chunk needs, and for Create
+// renames the file into place. For NewWriter it does not close w.
+func (wr *Writer) Close() error {
+	if wr.err != nil {
+		return wr.err
+	}
+	if wr.written != wr.frames {
+		return wr.fail(fmt.Errorf("%s: %d samples written, %d announced", wr.prefix, wr.written, wr.frames))
+	}
+	if wr.frames*int64(wr.enc.Bits()/8)%2 == 1 {
+		wr.buf = append(wr.buf, 0)
+	}
+	if err := wr.flush(); err != nil {
+		return err
+	}
+	wr.err = errors.New(wr.prefix + ": Writer already closed")
+	if wr.file != nil {
+		return wr.file.Commit()
+	}
+	return nil
+}
+
+// Abort discards a file from Create; it does nothing after a successful
+// Close, or for a Writer from NewWriter.
+func (wr *Writer) Abort() {
+	if wr.file != nil {
+		wr.file.Abort()
+	}
+	if wr.err == nil {
+		wr.err = errors.New(wr.prefix + ": Writer aborted")
+	}
+}
