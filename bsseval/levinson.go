@@ -25,7 +25,7 @@ type levinson struct {
 	fx, fy            []float64 // forward and backward predictors, L*m x m
 	ef, eb, df, db    []float64 // m x m
 	alpha, beta, chol []float64 // m x m
-	xl, yl, gl        []float64 // m (one row of a block)
+	tx, ty, zero      []float64 // m x m
 }
 
 // newLevinson prepares the recursion for the blocks R(k), k = 0..L-1,
@@ -38,7 +38,7 @@ func newLevinson(m, L int, r []float64) *levinson {
 		fx: make([]float64, L*mm), fy: make([]float64, L*mm),
 		ef: make([]float64, mm), eb: make([]float64, mm), df: make([]float64, mm),
 		db: make([]float64, mm), alpha: make([]float64, mm), beta: make([]float64, mm),
-		chol: make([]float64, mm), xl: make([]float64, m), yl: make([]float64, m),
+		chol: make([]float64, mm), tx: make([]float64, mm), ty: make([]float64, mm), zero: make([]float64, mm),
 	}
 	for k := 0; k < L; k++ {
 		for i := 0; i < m; i++ {
@@ -99,27 +99,27 @@ func (lv *levinson) solve(x, d []float64, nrhs int) bool {
 		// k = n+1 down to 0, in place (each step reads only X_k and
 		// Y_{k-1}, which later steps do not need). X_{n+1} = 0, Y_{-1} = 0.
 		for k := n + 1; k >= 0; k-- {
+			xk, yk1 := lv.zero, lv.zero
+			if k <= n {
+				xk = X[k*mm : (k+1)*mm]
+			}
+			if k > 0 {
+				yk1 = Y[(k-1)*mm : k*mm]
+			}
+			nx, ny := lv.tx, lv.ty
 			for l := 0; l < m; l++ {
+				xl, yl := xk[l*m:(l+1)*m], yk1[l*m:(l+1)*m]
 				for r := 0; r < m; r++ {
-					xv, yv := 0.0, 0.0
-					if k <= n {
-						xv = X[(k*m+l)*m+r]
-					}
-					if k > 0 {
-						yv = Y[((k-1)*m+l)*m+r]
-					}
-					// Row l of X_k and Y_{k-1}, column r.
-					lv.xl[r], lv.yl[r] = xv, yv
-				}
-				for r := 0; r < m; r++ {
-					nx, ny := lv.xl[r], lv.yl[r]
+					sx, sy := xl[r], yl[r]
 					for q := 0; q < m; q++ {
-						nx += lv.yl[q] * lv.alpha[q*m+r]
-						ny += lv.xl[q] * lv.beta[q*m+r]
+						sx += yl[q] * lv.alpha[q*m+r]
+						sy += xl[q] * lv.beta[q*m+r]
 					}
-					X[(k*m+l)*m+r], Y[(k*m+l)*m+r] = nx, ny
+					nx[l*m+r], ny[l*m+r] = sx, sy
 				}
 			}
+			copy(X[k*mm:(k+1)*mm], nx)
+			copy(Y[k*mm:(k+1)*mm], ny)
 		}
 		// Ef' = Ef + Delta_b alpha, Eb' = Eb + Delta_f beta.
 		for i := 0; i < m; i++ {

@@ -19,7 +19,8 @@ import (
 // and evaluate any number of estimates (the outputs of several separation
 // methods, say) against the same references.
 //
-// A Plan is not safe for concurrent use: it keeps scratch buffers.
+// A Plan is not safe for concurrent use: it keeps scratch buffers. (It
+// runs its own FFTs on several goroutines.)
 type Plan struct {
 	nsrc, n, flen, nfft int
 	permute             bool
