@@ -42,7 +42,7 @@ func writeCSV(w io.Writer, scores []Score) error {
 		for i, k := range s.Layers {
 			layers[i] = strconv.Itoa(k)
 		}
-		cw.Write([]string{strconv.Itoa(s.Repeat), s.Mixture, s.Files, s.Method, strings.Join(layers, ","), s.Speaker, f(s.SDR), f(s.SIR), f(s.SAR)})
+		cw.Write([]string{strconv.Itoa(s.Repeat), s.Mixture, s.Files, s.Method, strings.Join(layers, ","), s.Speaker, f(float64(s.SDR)), f(float64(s.SIR)), f(float64(s.SAR))})
 	}
 	cw.Flush()
 	return cw.Error()
@@ -128,18 +128,21 @@ func ConfigTable(res *Results) [][2]string {
 	}
 }
 
-func pm(v, ci float64) string {
-	if math.IsNaN(ci) {
-		return fmt.Sprintf("%.2f", v)
+func pm(v, ci Number) string {
+	if math.IsNaN(float64(ci)) {
+		return fmt.Sprintf("%.2f", float64(v))
 	}
-	return fmt.Sprintf("%.2f ± %.2f", v, ci)
+	return fmt.Sprintf("%.2f ± %.2f", float64(v), float64(ci))
 }
 
-func pval(p float64) string {
+func pval(p Number) string {
+	if math.IsNaN(float64(p)) {
+		return "n/a"
+	}
 	if p < 0.001 {
 		return "<0.001"
 	}
-	return fmt.Sprintf("%.3f", p)
+	return fmt.Sprintf("%.3f", float64(p))
 }
 
 func joinInts(xs []int) string {
@@ -164,7 +167,7 @@ func Report(res *Results, title, intro string, notes []string) *report.Report {
 	}
 	for _, s := range res.Scores {
 		if m := byRow[labelOf(s)]; m != nil {
-			m.Scores = append(m.Scores, report.Score{Mixture: s.Mixture, Speaker: s.Speaker, SDR: s.SDR, SIR: s.SIR, SAR: s.SAR})
+			m.Scores = append(m.Scores, report.Score{Mixture: s.Mixture, Speaker: s.Speaker, SDR: float64(s.SDR), SIR: float64(s.SIR), SAR: float64(s.SAR)})
 		}
 	}
 	for _, e := range res.Examples {

@@ -15,15 +15,15 @@ import (
 
 // Score is one separated speaker of one test mixture, in dB.
 type Score struct {
-	Repeat  int     `json:"repeat"`
-	Mixture string  `json:"mixture"` // "r01-m3"
-	Files   string  `json:"files"`   // the utterances mixed, "FA01_03+MC13_07"
-	Method  string  `json:"method"`  // "NMF", "L-NMF", "DL-NMF"
-	Layers  []int   `json:"layers"`
-	Speaker string  `json:"speaker"`
-	SDR     float64 `json:"sdr"`
-	SIR     float64 `json:"sir"`
-	SAR     float64 `json:"sar"`
+	Repeat  int    `json:"repeat"`
+	Mixture string `json:"mixture"` // "r01-m3"
+	Files   string `json:"files"`   // the utterances mixed, "FA01_03+MC13_07"
+	Method  string `json:"method"`  // "NMF", "L-NMF", "DL-NMF"
+	Layers  []int  `json:"layers"`
+	Speaker string `json:"speaker"`
+	SDR     Number `json:"sdr"`
+	SIR     Number `json:"sir"`
+	SAR     Number `json:"sar"`
 }
 
 // Curve is a cost history: training cost per speaker, or the DL-NMF
@@ -140,7 +140,7 @@ func RunRepeat(ctx context.Context, speakers []*corpus.Speaker, cfg Config, repe
 			}
 			for i, sp := range speakers {
 				res.Scores = append(res.Scores, Score{Repeat: repeat + 1, Mixture: tm.name, Files: tm.files,
-					Method: row.Method.Label(), Layers: row.Sizes, Speaker: sp.Name, SDR: r.SDR[i], SIR: r.SIR[i], SAR: r.SAR[i]})
+					Method: row.Method.Label(), Layers: row.Sizes, Speaker: sp.Name, SDR: Number(r.SDR[i]), SIR: Number(r.SIR[i]), SAR: Number(r.SAR[i])})
 			}
 			if j < len(res.Examples) {
 				res.Examples[j].Estimates[row.Label()] = est

@@ -151,6 +151,9 @@ func (r *Runner) Run(ctx context.Context) (*Results, error) {
 	}
 	close(next)
 	wg.Wait()
+	if firstEr == nil && ctx.Err() != nil {
+		firstEr = ctx.Err() // interrupted before every repeat was handed out
+	}
 	if firstEr != nil {
 		if errors.Is(firstEr, context.Canceled) && ctx.Err() != nil {
 			return nil, context.Canceled

@@ -1,42 +1,68 @@
 package experiment
 
 import (
+	"encoding/json"
 	"fmt"
+	"math"
 
 	"github.com/dlnmf/dlnmf/separation"
 	"github.com/dlnmf/dlnmf/stats"
 )
 
+// Number is a float64 that encodes NaN and infinities as JSON null (a
+// confidence interval from one mixture is NaN; JSON has no NaN).
+type Number float64
+
+// MarshalJSON writes finite values as numbers and the rest as null.
+func (n Number) MarshalJSON() ([]byte, error) {
+	if math.IsNaN(float64(n)) || math.IsInf(float64(n), 0) {
+		return []byte("null"), nil
+	}
+	return json.Marshal(float64(n))
+}
+
+// UnmarshalJSON reads a number, or null as NaN.
+func (n *Number) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*n = Number(math.NaN())
+		return nil
+	}
+	var f float64
+	err := json.Unmarshal(b, &f)
+	*n = Number(f)
+	return err
+}
+
 // SummaryRow is one method row and speaker of Table 1: means over the test
 // mixtures with the half-width of their 95% confidence interval.
 type SummaryRow struct {
-	Method  string  `json:"method"` // "NMF", "L-NMF", "DL-NMF"
-	Layers  []int   `json:"layers"`
-	Label   string  `json:"label"` // "DL-NMF 180,20"
-	Speaker string  `json:"speaker"`
-	SDR     float64 `json:"sdr"`
-	SIR     float64 `json:"sir"`
-	SAR     float64 `json:"sar"`
-	SDRCI95 float64 `json:"sdr_ci95"`
-	SIRCI95 float64 `json:"sir_ci95"`
-	SARCI95 float64 `json:"sar_ci95"`
-	SDRStd  float64 `json:"sdr_std"`
-	SIRStd  float64 `json:"sir_std"`
-	SARStd  float64 `json:"sar_std"`
-	N       int     `json:"n"`
+	Method  string `json:"method"` // "NMF", "L-NMF", "DL-NMF"
+	Layers  []int  `json:"layers"`
+	Label   string `json:"label"` // "DL-NMF 180,20"
+	Speaker string `json:"speaker"`
+	SDR     Number `json:"sdr"`
+	SIR     Number `json:"sir"`
+	SAR     Number `json:"sar"`
+	SDRCI95 Number `json:"sdr_ci95"`
+	SIRCI95 Number `json:"sir_ci95"`
+	SARCI95 Number `json:"sar_ci95"`
+	SDRStd  Number `json:"sdr_std"`
+	SIRStd  Number `json:"sir_std"`
+	SARStd  Number `json:"sar_std"`
+	N       int    `json:"n"`
 }
 
 // Paired compares two rows over the same test mixtures and speaker: the
 // mean of A minus B, its 95% interval and a two-sided paired t-test.
 type Paired struct {
-	A       string  `json:"a"`
-	B       string  `json:"b"`
-	Speaker string  `json:"speaker"`
-	Metric  string  `json:"metric"`
-	Diff    float64 `json:"diff"`
-	CI95    float64 `json:"ci95"`
-	P       float64 `json:"p"`
-	N       int     `json:"n"`
+	A       string `json:"a"`
+	B       string `json:"b"`
+	Speaker string `json:"speaker"`
+	Metric  string `json:"metric"`
+	Diff    Number `json:"diff"`
+	CI95    Number `json:"ci95"`
+	P       Number `json:"p"`
+	N       int    `json:"n"`
 }
 
 // metrics of a score, in table order.
@@ -45,11 +71,11 @@ var metricNames = []string{"sdr", "sir", "sar"}
 func metricOf(s Score, m int) float64 {
 	switch m {
 	case 0:
-		return s.SDR
+		return float64(s.SDR)
 	case 1:
-		return s.SIR
+		return float64(s.SIR)
 	}
-	return s.SAR
+	return float64(s.SAR)
 }
 
 // summarise builds the summary rows (Table 1's order, speakers in order) and
@@ -75,11 +101,11 @@ func summarise(cfg Config, speakers []string, scores []Score) ([]SummaryRow, []P
 				sum := stats.Summarize(x)
 				switch m {
 				case 0:
-					sr.SDR, sr.SDRCI95, sr.SDRStd = sum.Mean, sum.CI95, sum.Std
+					sr.SDR, sr.SDRCI95, sr.SDRStd = Number(sum.Mean), Number(sum.CI95), Number(sum.Std)
 				case 1:
-					sr.SIR, sr.SIRCI95, sr.SIRStd = sum.Mean, sum.CI95, sum.Std
+					sr.SIR, sr.SIRCI95, sr.SIRStd = Number(sum.Mean), Number(sum.CI95), Number(sum.Std)
 				case 2:
-					sr.SAR, sr.SARCI95, sr.SARStd = sum.Mean, sum.CI95, sum.Std
+					sr.SAR, sr.SARCI95, sr.SARStd = Number(sum.Mean), Number(sum.CI95), Number(sum.Std)
 				}
 			}
 			rows = append(rows, sr)
@@ -117,7 +143,7 @@ func summarise(cfg Config, speakers []string, scores []Score) ([]SummaryRow, []P
 					continue
 				}
 				d, ci, pv := stats.PairedT(xa, xb)
-				paired = append(paired, Paired{A: p[0].Label(), B: p[1].Label(), Speaker: sp, Metric: name, Diff: d, CI95: ci, P: pv, N: len(xa)})
+				paired = append(paired, Paired{A: p[0].Label(), B: p[1].Label(), Speaker: sp, Metric: name, Diff: Number(d), CI95: Number(ci), P: Number(pv), N: len(xa)})
 			}
 		}
 	}

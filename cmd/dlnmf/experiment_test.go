@@ -119,13 +119,6 @@ func TestExperiment(t *testing.T) {
 // TestExperimentOneMixture runs a protocol with a single test mixture per
 // speaker in all (one repeat, one test file).
 func TestExperimentOneMixture(t *testing.T) {
-	if os.Getenv("DLNMF_TEST_ONE_MIXTURE") == "" {
-		// Known bug, reported to the lead: with n = 1 the confidence
-		// intervals and standard deviations are NaN, and
-		// experiment.WriteFiles fails with "json: unsupported value: NaN"
-		// after the whole run. Remove this skip when it is fixed.
-		t.Skip("skipped until experiment.WriteFiles writes NaN intervals (n = 1) as null (set DLNMF_TEST_ONE_MIXTURE=1 to run)")
-	}
 	low, high := synthSpeakers(t, t.TempDir(), 10, 0.3)
 	out := filepath.Join(t.TempDir(), "run")
 	args := append([]string{"experiment", "--speaker", low, "--speaker", high, "-o", out, "--quiet", "--json"}, tinyProtocol...)

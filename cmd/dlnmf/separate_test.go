@@ -134,15 +134,6 @@ func TestSeparate(t *testing.T) {
 // TestSeparateParallel checks that files separated at once give the same
 // output as files separated one by one.
 func TestSeparateParallel(t *testing.T) {
-	if os.Getenv("DLNMF_TEST_PARALLEL_SEPARATE") == "" {
-		// Known bug, reported to the lead: separation.Separator documents
-		// that it is safe for concurrent use, but every call shares its one
-		// stft.Plan, which is not (go test -race shows the race in
-		// stft.(*Plan).forwardFrames), so with --jobs > 1 the outputs of
-		// files separated at the same time are garbage. Remove this skip
-		// when the Separator is fixed.
-		t.Skip("skipped until separation.Separator stops sharing its stft.Plan across goroutines (set DLNMF_TEST_PARALLEL_SEPARATE=1 to run)")
-	}
 	model := testModel(t)
 	in := t.TempDir()
 	var files []string
