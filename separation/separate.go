@@ -1,6 +1,7 @@
 package separation
 
 import (
+	"io"
 	"sync"
 
 	"github.com/dlnmf/dlnmf/nmf"
@@ -82,35 +83,41 @@ func (sp *Separator) Model() *Model { return sp.model }
 
 // Separate returns one signal per speaker, each len(x) samples at the model's
 // sample rate, that add up to x. Long signals are processed block by block
-// with enough context that the result equals whole-signal processing.
+// with enough context that the result equals whole-signal processing (it is
+// SeparateStream's, with x as the source).
 func (sp *Separator) Separate(x []float64) ([][]float64, error) {
+	// Reject bad input before any work (SeparateStream finds a silent
+	// signal only at its end).
 	if err := checkSamples(x); err != nil {
 		return nil, err
 	}
-	n := len(x)
 	out := make([][]float64, len(sp.bases))
 	for i := range out {
-		out[i] = make([]float64, n)
+		out[i] = make([]float64, 0, len(x))
 	}
-	if n <= sp.block+2*sp.margin {
-		return out, sp.separateSegment(out, x, 0, n, 0)
-	}
-	for a := 0; a < n; a += sp.block {
-		b := min(a+sp.block, n)
-		lo := max(a-sp.margin, 0)
-		hi := min(b+sp.margin, n)
-		if err := sp.separateSegment(out, x[lo:hi], a, b, lo); err != nil {
-			return nil, err
+	rest := x
+	src := func(dst []float64) (int, error) {
+		if len(rest) == 0 {
+			return 0, io.EOF
 		}
+		n := copy(dst, rest)
+		rest = rest[n:]
+		return n, nil
+	}
+	sink := func(s int, y []float64) error {
+		out[s] = append(out[s], y...)
+		return nil
+	}
+	if err := sp.SeparateStream(src, len(x), sink); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
-// separateSegment separates seg (starting at sample off of the signal, a
-// multiple of the hop) and copies samples [a, b) of the result into out.
-func (sp *Separator) separateSegment(out [][]float64, seg []float64, a, b, off int) error {
-	plan := sp.plan()
-	defer sp.plans.Put(plan)
+// separateSegment separates seg and copies samples [a, b) of each speaker's
+// estimate into dst[speaker], of length b-a. seg starts at a multiple of the
+// hop in the signal, so its frames are the signal's.
+func (sp *Separator) separateSegment(plan *stft.Plan, dst [][]float64, seg []float64, a, b int) error {
 	spec := plan.Forward(nil, seg)
 	Y := Magnitude(nil, spec)
 	gains, err := sp.Gains(Y)
@@ -129,7 +136,7 @@ func (sp *Separator) separateSegment(out [][]float64, seg []float64, a, b, off i
 			}
 		}
 		buf = plan.Inverse(buf, est, len(seg))
-		copy(out[i][a:b], buf[a-off:b-off])
+		copy(dst[i], buf[a:b])
 	}
 	return nil
 }
