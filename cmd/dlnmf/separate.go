@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -10,9 +11,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/dlnmf/dlnmf/corpus"
 	"github.com/dlnmf/dlnmf/internal/openblas"
 	"github.com/dlnmf/dlnmf/nmf"
+	"github.com/dlnmf/dlnmf/resample"
 	"github.com/dlnmf/dlnmf/separation"
 	"github.com/dlnmf/dlnmf/wav"
 )
@@ -127,50 +128,138 @@ feed:
 	return nil
 }
 
-// separateFile separates one recording and writes one file per speaker.
-func separateFile(sep *separation.Separator, path, outDir string, enc wav.Encoding) (string, error) {
-	a, err := wav.ReadFile(path)
+// separateFile separates one recording and writes one file per speaker. It
+// streams: the file is decoded, resampled, separated, resampled back and
+// encoded block by block, so memory does not grow with its length. The
+// outputs appear only when all of them are complete; on any error none is
+// left behind.
+func separateFile(sep *separation.Separator, path, outDir string, enc wav.Encoding) (msg string, err error) {
+	in, err := wav.Open(path)
 	if err != nil {
 		return "", err
 	}
+	defer in.Close()
 	model := sep.Model()
-	x, err := corpus.ToRate(a.Mono(), a.Rate, model.SampleRate)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", path, err)
-	}
-	est, err := sep.Separate(x)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", path, err)
-	}
-	base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-	clipped := 0
-	var outs []string
-	for i, e := range est {
-		y, err := corpus.ToRate(e, model.SampleRate, a.Rate)
-		if err != nil {
+	rate, n := in.Rate(), in.Frames()
+	var down, up *resample.Resampler // nil: the file is at the model's rate
+	if rate != model.SampleRate {
+		if down, err = resample.New(rate, model.SampleRate); err != nil {
 			return "", fmt.Errorf("%s: %w", path, err)
 		}
-		y = fitLength(y, a.Len())
-		out := filepath.Join(outDir, base+"."+model.Speakers[i].Name+".wav")
-		n, err := wav.WriteFile(out, y, a.Rate, enc)
+		if up, err = resample.New(model.SampleRate, rate); err != nil {
+			return "", fmt.Errorf("%s: %w", path, err)
+		}
+	}
+
+	// The source: decoded samples, resampled to the model's rate.
+	m := n
+	var toModel *resample.Stream
+	if down != nil {
+		m = down.OutputLen(n)
+		toModel = down.NewStream()
+	}
+	raw := make([]float64, 1<<15)
+	var pending []float64 // samples at the model's rate not yet pulled
+	eof := false
+	src := func(dst []float64) (int, error) {
+		for len(pending) == 0 && !eof {
+			k, err := in.Read(raw)
+			switch {
+			case err == io.EOF:
+				eof = true
+				if toModel != nil {
+					pending = toModel.Finish(pending[:0])
+				}
+			case err != nil:
+				return 0, err // names the file
+			case toModel != nil:
+				pending = toModel.Append(pending[:0], raw[:k])
+			default:
+				pending = raw[:k]
+			}
+		}
+		if len(pending) == 0 {
+			return 0, io.EOF
+		}
+		k := copy(dst, pending)
+		pending = pending[k:]
+		return k, nil
+	}
+
+	// The sinks: each speaker's estimate, resampled back, cut to the
+	// input's length, into its own atomic output file.
+	base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	outs := make([]*wav.Writer, len(model.Speakers))
+	names := make([]string, len(outs))
+	back := make([]*resample.Stream, len(outs))
+	written := make([]int, len(outs))
+	defer func() {
 		if err != nil {
+			for _, w := range outs {
+				if w != nil {
+					w.Abort()
+				}
+			}
+		}
+	}()
+	for i := range outs {
+		names[i] = filepath.Join(outDir, base+"."+model.Speakers[i].Name+".wav")
+		if outs[i], err = wav.Create(names[i], rate, enc, n); err != nil {
 			return "", err
 		}
-		clipped += n
-		outs = append(outs, filepath.Base(out))
+		if up != nil {
+			back[i] = up.NewStream()
+		}
 	}
-	msg := fmt.Sprintf("%s -> %s", path, strings.Join(outs, ", "))
+	var buf []float64
+	// write cuts y at the input's length: resampling there and back may
+	// give a sample or two more.
+	write := func(i int, y []float64) error {
+		y = y[:min(len(y), n-written[i])]
+		written[i] += len(y)
+		return outs[i].Write(y)
+	}
+	sink := func(i int, y []float64) error {
+		if back[i] != nil {
+			buf = back[i].Append(buf[:0], y)
+			y = buf
+		}
+		return write(i, y)
+	}
+	if err = sep.SeparateStream(src, m, sink); err != nil {
+		if !strings.HasPrefix(err.Error(), path) {
+			err = fmt.Errorf("%s: %w", path, err)
+		}
+		return "", err
+	}
+	clipped := 0
+	for i, w := range outs {
+		if back[i] != nil {
+			if err = write(i, back[i].Finish(buf[:0])); err != nil {
+				return "", err
+			}
+		}
+		if err = w.Write(make([]float64, n-written[i])); err != nil {
+			return "", err
+		}
+		clipped += w.Clipped()
+	}
+	// Commit all outputs together; if one fails, remove those already in
+	// place, so a mixture never gets part of its outputs.
+	for i, w := range outs {
+		if err = w.Close(); err != nil {
+			for _, name := range names[:i] {
+				os.Remove(name)
+			}
+			return "", err
+		}
+	}
+	for i := range names {
+		names[i] = filepath.Base(names[i])
+	}
+	msg = fmt.Sprintf("%s -> %s", path, strings.Join(names, ", "))
 	if clipped > 0 {
 		msg += fmt.Sprintf(" (%d samples clipped; use --float to keep them)", clipped)
 	}
 	return msg, nil
-}
-
-// fitLength cuts or zero-pads y to n samples (resampling may round the
-// length by a sample).
-func fitLength(y []float64, n int) []float64 {
-	if len(y) >= n {
-		return y[:n]
-	}
-	return append(y, make([]float64, n-len(y))...)
 }
