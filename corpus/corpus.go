@@ -19,6 +19,7 @@ import (
 // Utterance is one recording at the working sample rate.
 type Utterance struct {
 	Name    string // file name without extension
+	Path    string // the file it was read from
 	Samples []float64
 }
 
@@ -111,7 +112,7 @@ func loadFile(f File, rate int) (Utterance, error) {
 		return Utterance{}, fmt.Errorf("%s: %w", f.Path, err)
 	}
 	base := filepath.Base(f.Path)
-	return Utterance{Name: strings.TrimSuffix(base, filepath.Ext(base)), Samples: x}, nil
+	return Utterance{Name: strings.TrimSuffix(base, filepath.Ext(base)), Path: f.Path, Samples: x}, nil
 }
 
 // ToRate returns x resampled from rate from to rate to (a copy when equal).

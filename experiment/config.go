@@ -109,17 +109,7 @@ func (c Config) has(m separation.Method) bool {
 }
 
 // divergence returns the engine's divergence for c.Beta.
-func (c Config) divergence() (nmf.Divergence, float64) {
-	switch *c.Beta {
-	case 1:
-		return nmf.KullbackLeibler, 1
-	case 2:
-		return nmf.Euclidean, 2
-	case 0:
-		return nmf.ItakuraSaito, 0
-	}
-	return nmf.BetaDivergence, *c.Beta
-}
+func (c Config) divergence() (nmf.Divergence, float64) { return nmf.ForBeta(*c.Beta) }
 
 // Row names one row of Table 1: a method with its sizes.
 type Row struct {

@@ -41,6 +41,21 @@ func (d Divergence) String() string {
 // should be scaled up, or use a smaller Epsilon with float64.
 const DefaultEpsilon = 1.1920929e-07
 
+// ForBeta returns the divergence for beta, with its named special cases:
+// 1 Kullback-Leibler, 2 Euclidean, 0 Itakura-Saito, any other value the
+// general beta-divergence. The second result is the Beta field to set.
+func ForBeta(beta float64) (Divergence, float64) {
+	switch beta {
+	case 1:
+		return KullbackLeibler, 1
+	case 2:
+		return Euclidean, 2
+	case 0:
+		return ItakuraSaito, 0
+	}
+	return BetaDivergence, beta
+}
+
 // Settings control the solver. The zero value means the documented defaults.
 type Settings struct {
 	Divergence Divergence

@@ -165,8 +165,9 @@ func (m *Model) Validate() error {
 // errSilent is returned for inputs with no signal energy at all.
 var errSilent = errors.New("the signal is silent (all samples are zero)")
 
-// checkSamples rejects empty, silent and non-finite signals.
-func checkSamples(x []float64) error {
+// CheckSamples rejects empty, silent and non-finite signals: training and
+// separation would otherwise yield nothing useful, or NaN.
+func CheckSamples(x []float64) error {
 	if len(x) == 0 {
 		return errors.New("the signal is empty")
 	}

@@ -88,7 +88,7 @@ func (sp *Separator) Model() *Model { return sp.model }
 func (sp *Separator) Separate(x []float64) ([][]float64, error) {
 	// Reject bad input before any work (SeparateStream finds a silent
 	// signal only at its end).
-	if err := checkSamples(x); err != nil {
+	if err := CheckSamples(x); err != nil {
 		return nil, err
 	}
 	out := make([][]float64, len(sp.bases))

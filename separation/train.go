@@ -135,7 +135,7 @@ func Train(ctx context.Context, speakers []SpeakerData, disc []MixtureData, s Tr
 		}
 		mags := make([]*nmf.Dense[float32], 0, len(sp.Utterances))
 		for j, u := range sp.Utterances {
-			if err := checkSamples(u); err != nil {
+			if err := CheckSamples(u); err != nil {
 				return nil, nil, fmt.Errorf("speaker %s, utterance %d: %w", sp.Name, j+1, err)
 			}
 			mags = append(mags, Spectrogram(plan, u))
@@ -161,7 +161,7 @@ func Train(ctx context.Context, speakers []SpeakerData, disc []MixtureData, s Tr
 		if len(d.Sources) != len(speakers) {
 			return nil, nil, fmt.Errorf("discriminative mixture %d has %d sources for %d speakers", j+1, len(d.Sources), len(speakers))
 		}
-		if err := checkSamples(d.Mixture); err != nil {
+		if err := CheckSamples(d.Mixture); err != nil {
 			return nil, nil, fmt.Errorf("discriminative mixture %d: %w", j+1, err)
 		}
 		dd := DiscData{Mixture: Spectrogram(plan, d.Mixture)}

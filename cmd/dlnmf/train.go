@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/dlnmf/dlnmf/corpus"
@@ -96,7 +94,7 @@ func runTrain(ctx context.Context, env *environment, args []string) error {
 		NMF:       nmf.Settings{MaxIter: *iters, Tol: *tol, Seed: *seed},
 		InferIter: *inferIters, Rounds: *rounds, DiscIter: *discIters,
 	}
-	settings.NMF.Divergence, settings.NMF.Beta = divergenceFor(*beta)
+	settings.NMF.Divergence, settings.NMF.Beta = nmf.ForBeta(*beta)
 
 	// Find a missing output folder now, not after the training.
 	if err := checkOutputDir(*out); err != nil {
@@ -178,42 +176,11 @@ func loadSpeaker(sd speakerDir) (*corpus.Speaker, error) {
 		return nil, err
 	}
 	for _, u := range sp.Utterances {
-		if problem := badSamples(u.Samples); problem != "" {
-			return nil, fmt.Errorf("speaker %s: %s: %s", sd.name, utterancePath(sd.dir, u.Name), problem)
+		if err := separation.CheckSamples(u.Samples); err != nil {
+			return nil, fmt.Errorf("speaker %s: %s: %w", sd.name, u.Path, err)
 		}
 	}
 	return sp, nil
-}
-
-// badSamples describes what makes x unusable for training, or returns "".
-func badSamples(x []float64) string {
-	silent := true
-	for i, v := range x {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Sprintf("sample %d is %v", i, v)
-		}
-		if v != 0 {
-			silent = false
-		}
-	}
-	if silent {
-		return "the file is silent (all samples are zero)"
-	}
-	return ""
-}
-
-// utterancePath returns the path of the WAV file of dir that corpus.LoadDir
-// named name (the file name without its extension, of any case).
-func utterancePath(dir, name string) string {
-	if entries, err := os.ReadDir(dir); err == nil {
-		for _, e := range entries {
-			n := e.Name()
-			if strings.EqualFold(filepath.Ext(n), ".wav") && strings.TrimSuffix(n, filepath.Ext(n)) == name {
-				return filepath.Join(dir, n)
-			}
-		}
-	}
-	return filepath.Join(dir, name+".wav")
 }
 
 // checkOutputDir reports a missing folder for the output file path.
@@ -227,19 +194,6 @@ func checkOutputDir(path string) error {
 		return fmt.Errorf("%s: cannot write there: %s is not a folder", path, dir)
 	}
 	return nil
-}
-
-// divergenceFor maps a beta to the engine's divergence.
-func divergenceFor(beta float64) (nmf.Divergence, float64) {
-	switch beta {
-	case 1:
-		return nmf.KullbackLeibler, 1
-	case 2:
-		return nmf.Euclidean, 2
-	case 0:
-		return nmf.ItakuraSaito, 0
-	}
-	return nmf.BetaDivergence, beta
 }
 
 func fmtCosts(c []float64) string {
