@@ -16,7 +16,9 @@
 // (B_s H_s) / sum_r (B_r H_r) applied to the mixture's complex STFT, so the
 // estimates keep the mixture's phase and add up to the mixture. Frames are
 // independent once the bases are fixed, so long recordings are separated
-// block by block (see Separator) with results equal to whole-file processing.
+// block by block (see Separator) with results equal to whole-file processing;
+// SeparateStream pulls the samples from a source and pushes the estimates to
+// a sink block by block, so memory does not grow with the recording.
 //
 // DL-NMF (eqs. 12-18): starting from L-NMF models, each round infers H on the
 // discriminative mixtures with the bases fixed, then updates every layer of
