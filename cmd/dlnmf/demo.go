@@ -46,8 +46,6 @@ var demoConfig = experiment.Config{
 func runDemo(ctx context.Context, env *environment, args []string) error {
 	c := commands["demo"]
 	fs := newFlagSet(env, c)
-	var layers layerFlags
-	fs.Var(&layers, "layers", "layer sizes K1,K2 of an L-NMF/DL-NMF row; repeat for more rows (default 180,20)")
 	cfg, opts := protocolFlags(fs, demoConfig)
 	out := fs.String("out", "dlnmf-demo", "output folder")
 	if err := parseFlags(fs, args); err != nil {
@@ -59,9 +57,6 @@ func runDemo(ctx context.Context, env *environment, args []string) error {
 	config, err := cfg()
 	if err != nil {
 		return err
-	}
-	if len(layers) > 0 {
-		config.Layers = layers
 	}
 	var sps []*corpus.Speaker
 	for _, s := range democorpus.Speakers() {

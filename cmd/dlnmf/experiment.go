@@ -62,9 +62,7 @@ func runExperiment(ctx context.Context, env *environment, args []string) error {
 	c := commands["experiment"]
 	fs := newFlagSet(env, c)
 	var speakers speakerFlags
-	var layers layerFlags
 	fs.Var(&speakers, "speaker", "a speaker as NAME=DIR (a folder of WAV files); repeat for each speaker, at least 2")
-	fs.Var(&layers, "layers", "layer sizes K1,K2 of an L-NMF/DL-NMF row; repeat for more rows (default 180,10 180,20 180,30)")
 	cfg, opts := protocolFlags(fs, experiment.Config{})
 	out := fs.String("o", "", "output folder")
 	if err := parseFlags(fs, args); err != nil {
@@ -82,9 +80,6 @@ func runExperiment(ctx context.Context, env *environment, args []string) error {
 	config, err := cfg()
 	if err != nil {
 		return err
-	}
-	if len(layers) > 0 {
-		config.Layers = layers
 	}
 	var sps []*corpus.Speaker
 	for _, sd := range speakers {
@@ -111,6 +106,8 @@ type protocolOptions struct {
 // builds the Config after parsing.
 func protocolFlags(fs *flag.FlagSet, def experiment.Config) (func() (experiment.Config, error), *protocolOptions) {
 	d, _ := def.Defaults()
+	var layers layerFlags
+	fs.Var(&layers, "layers", fmt.Sprintf("layer sizes K1,K2 of an L-NMF/DL-NMF row; repeat for more rows (default %s)", layerList(d.Layers)))
 	repeats := fs.Int("repeats", d.Repeats, "repeats of the split, each with its own shuffle")
 	k := fs.String("k", joinIntsCLI(d.K), "NMF sizes K, comma-separated")
 	iters := fs.Int("iters", d.Iters, "training iterations (each pretraining layer and fine-tuning)")
@@ -141,6 +138,9 @@ func protocolFlags(fs *flag.FlagSet, def experiment.Config) (func() (experiment.
 		cfg.SNR, cfg.Seed, cfg.Tol, cfg.Examples = *snr, *seed, *tol, *examples
 		b := *beta
 		cfg.Beta = &b
+		if len(layers) > 0 {
+			cfg.Layers = layers
+		}
 		var err error
 		if cfg.K, err = parseInts(*k); err != nil {
 			return cfg, usagef("--k: %v", err)
@@ -231,6 +231,14 @@ func names(sps []*corpus.Speaker) []string {
 		n[i] = s.Name
 	}
 	return n
+}
+
+func layerList(ls [][]int) string {
+	s := make([]string, len(ls))
+	for i, l := range ls {
+		s[i] = joinIntsCLI(l)
+	}
+	return strings.Join(s, " ")
 }
 
 func joinIntsCLI(xs []int) string {
