@@ -3,14 +3,16 @@
 # missing and this user can install them (root with apt-get). Idempotent and
 # quick when everything is there. Prints nothing but what it installs.
 #
-#   libopenblas-dev  fast BLAS for the default cgo build (without it the
-#                    Makefile falls back to the pure-Go build, CGO_ENABLED=0)
+#   libopenblas-dev  fast BLAS for the default cgo build
+#   libfftw3-dev     fast FFTs (FFTW 3) for the default cgo build; without
+#                    either library the Makefile falls back to the pure-Go
+#                    build, CGO_ENABLED=0
 #   chromium         the report's browser test (skipped when absent)
 #   chromium-driver  chromedriver, through which that test drives chromium
 #
 # Usage: scripts/setup.sh [build|test]   ("test" also wants chromium and chromium-driver)
 set -u
-want=(libopenblas-dev)
+want=(libopenblas-dev libfftw3-dev)
 [ "${1:-build}" = test ] && want+=(chromium chromium-driver)
 
 missing=()
