@@ -61,3 +61,19 @@ func klMultiply[T Float](F, num *Dense[T], ls, rs []T, i0, i1 int, add, eps T) {
 		klMultiply64(f[i0*F.Stride:], F.Stride, n[i0*num.Stride:], num.Stride, any(ls[i0:]).([]float64), any(rs).([]float64), i1-i0, F.Cols, float64(add), float64(eps))
 	}
 }
+
+// klCost returns the KL divergence of the block X from V, V floored at eps.
+// float32 blocks use the vectorised kernel; float64 ones keep math.Log.
+func klCost[T Float](X, V *Dense[T], eps float64) float64 {
+	if X.Rows == 0 || X.Cols == 0 {
+		return 0
+	}
+	if x, ok := any(X.Data).([]float32); ok {
+		return klCost32(x, X.Stride, any(V.Data).([]float32), V.Stride, X.Rows, X.Cols, float32(eps))
+	}
+	var sum float64
+	for i := 0; i < X.Rows; i++ {
+		sum += costRow(X.row(i), V.row(i), 1, eps)
+	}
+	return sum
+}

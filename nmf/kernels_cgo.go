@@ -48,6 +48,42 @@ NMF_CLONES void NAME(T *restrict f, long fs, const T *restrict num, long ns, con
 }
 KL_MULTIPLY(nmf_kl_multiply_f32, float)
 KL_MULTIPLY(nmf_kl_multiply_f64, double)
+
+// logf for the KL cost, written so that gcc vectorises it (libm's logf is
+// not): x = m 2^e with m in [sqrt(1/2), sqrt(2)), log m = 2 atanh(t) with
+// t = (m-1)/(m+1), |t| < 0.172, whose series to t^9 is exact to float
+// precision. Only finite x > 0 reach it; a subnormal x (which only a tiny
+// spectrogram value divided by the floor can give) is off, but then x log x
+// is below 1e-37.
+static inline float nmf_logf(float x) {
+	union { float f; int i; } u = { x };
+	int e = ((u.i >> 23) & 0xff) - 127;
+	u.i = (u.i & 0x007fffff) | 0x3f800000;
+	float m = u.f;
+	if (m > 1.41421356f) { m *= 0.5f; e += 1; }
+	float t = (m - 1.0f) / (m + 1.0f), t2 = t * t;
+	float p = t * (2.0f + t2 * (0.666666667f + t2 * (0.4f + t2 * (0.285714286f + t2 * 0.222222222f))));
+	return p + (float)e * 0.693147181f;
+}
+
+// The KL divergence sum of x log(x/v) - x + v (v floored at eps; v where
+// x = 0) over a block, one float partial sum per row, added up in double.
+NMF_CLONES double nmf_kl_cost_f32(const float *restrict x, long xs, const float *restrict v, long vs, long rows, long cols, float eps) {
+	double sum = 0;
+	for (long i = 0; i < rows; i++) {
+		const float *restrict xr = x + i * xs;
+		const float *restrict vr = v + i * vs;
+		float acc = 0;
+		for (long j = 0; j < cols; j++) {
+			float b = vr[j] > eps ? vr[j] : eps;
+			float a = xr[j];
+			float q = a > 0 ? a / b : 1.0f;
+			acc += (a > 0 ? a * nmf_logf(q) - a : 0.0f) + b;
+		}
+		sum += acc;
+	}
+	return sum;
+}
 */
 import "C"
 
@@ -71,4 +107,8 @@ func klMultiply32(f []float32, fs int, num []float32, ns int, ls, rs []float32, 
 func klMultiply64(f []float64, fs int, num []float64, ns int, ls, rs []float64, rows, cols int, add, eps float64) {
 	C.nmf_kl_multiply_f64((*C.double)(unsafe.Pointer(&f[0])), C.long(fs), (*C.double)(unsafe.Pointer(&num[0])), C.long(ns),
 		(*C.double)(unsafe.Pointer(&ls[0])), (*C.double)(unsafe.Pointer(&rs[0])), C.long(rows), C.long(cols), C.double(add), C.double(eps))
+}
+
+func klCost32(x []float32, xs int, v []float32, vs, rows, cols int, eps float32) float64 {
+	return float64(C.nmf_kl_cost_f32((*C.float)(unsafe.Pointer(&x[0])), C.long(xs), (*C.float)(unsafe.Pointer(&v[0])), C.long(vs), C.long(rows), C.long(cols), C.float(eps)))
 }

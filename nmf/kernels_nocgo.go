@@ -19,3 +19,11 @@ func klMultiply32(f []float32, fs int, num []float32, ns int, ls, rs []float32, 
 func klMultiply64(f []float64, fs int, num []float64, ns int, ls, rs []float64, rows, cols int, add, eps float64) {
 	klMultiplyGo(f, fs, num, ns, ls, rs, rows, cols, add, eps)
 }
+
+func klCost32(x []float32, xs int, v []float32, vs, rows, cols int, eps float32) float64 {
+	var sum float64
+	for i := 0; i < rows; i++ {
+		sum += costRow(x[i*xs:i*xs+cols], v[i*vs:i*vs+cols], 1, float64(eps))
+	}
+	return sum
+}

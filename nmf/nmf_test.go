@@ -70,3 +70,21 @@ func TestCostNeverRises(t *testing.T) {
 		}
 	}
 }
+
+// The float32 KL cost kernel agrees with the float64 definition.
+func TestKLCostKernel(t *testing.T) {
+	X := randDense[float32](37, 129, 0, 3)
+	V := randDense[float32](37, 129, 0.01, 4)
+	for j := 0; j < 129; j += 7 {
+		X.Set(3, j, 0) // zeros take the x = 0 branch
+	}
+	V.Set(5, 5, 0) // and a zero reconstruction the floor
+	got := klCost(X, V, 1e-7)
+	want := 0.0
+	for i := 0; i < 37; i++ {
+		want += costRow(X.row(i), V.row(i), 1, 1e-7)
+	}
+	if d := math.Abs(got-want) / want; d > 1e-5 {
+		t.Fatalf("kernel cost %v, float64 cost %v: relative difference %g", got, want, d)
+	}
+}

@@ -310,9 +310,7 @@ func (s *solver[T]) blocks(b0, b1, part int) {
 		w.vb = Dense[T]{Rows: M, Cols: j1 - j0, Stride: j1 - j0, Data: w.buf[:M*(j1-j0)]}
 		gemm(false, false, 1, s.left, &w.rb, 0, &w.vb)
 		if s.costing {
-			for i := 0; i < M; i++ {
-				s.partial[part] += costRow(w.xb.row(i), w.vb.row(i), 1, s.r.Epsilon)
-			}
+			s.partial[part] += klCost(&w.xb, &w.vb, s.r.Epsilon)
 			continue
 		}
 		klRatio(&w.xb, &w.vb, 0, M, s.eps)
