@@ -9,7 +9,8 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
-	"gonum.org/v1/gonum/dsp/fourier"
+
+	"github.com/dlnmf/dlnmf/internal/fft"
 
 	_ "github.com/dlnmf/dlnmf/internal/openblas" // OpenBLAS behind the Cholesky in cgo builds
 )
@@ -25,7 +26,7 @@ type Plan struct {
 	nsrc, n, flen, nfft int
 	permute             bool
 
-	fft     *fourier.FFT
+	fft     *fft.Real      // shared by the workers: plans are safe for concurrent use
 	refSpec [][]complex128 // FFT of each reference, zero-padded to nfft
 	full    factor         // Gram matrix of all delayed references, (nsrc*flen)^2
 	own     []factor       // Gram matrix of each reference's own delays, flen^2
@@ -52,14 +53,15 @@ func NewPlan(refs [][]float64, opt Options) (*Plan, error) {
 	nsrc, n := len(refs), len(refs[0])
 	// Any FFT length of at least n+flen-1 makes the correlations linear
 	// over lags -(flen-1)..flen-1. mir_eval takes the next power of two; a
-	// 2-3-5-smooth length is shorter and, with gonum's FFTPACK, several
-	// times faster than large powers of two (cache conflicts); the results
-	// differ by rounding only.
+	// 2-3-5-smooth length is shorter and, with gonum's FFTPACK (the pure-Go
+	// build), several times faster than large powers of two (cache
+	// conflicts); FFTW is fast at either. The results differ by rounding
+	// only.
 	nfft := fftLen(n + flen - 1)
 	nc := nfft/2 + 1
 	p := &Plan{
 		nsrc: nsrc, n: n, flen: flen, nfft: nfft, permute: opt.Permute,
-		fft:     fourier.NewFFT(nfft),
+		fft:     fft.NewReal(nfft),
 		refSpec: make([][]complex128, nsrc),
 		own:     make([]factor, nsrc),
 		seq:     make([]float64, nfft),
@@ -75,12 +77,12 @@ func NewPlan(refs [][]float64, opt Options) (*Plan, error) {
 	p.workers = make([]*fftWorker, min(runtime.GOMAXPROCS(0), max(nsrc, nsrc*(nsrc+1)/2)))
 	p.workers[0] = &fftWorker{fft: p.fft, seq: p.seq, spec: p.spec, est: p.est}
 	for w := 1; w < len(p.workers); w++ {
-		p.workers[w] = &fftWorker{fft: fourier.NewFFT(nfft), seq: make([]float64, nfft), spec: make([]complex128, nc), est: make([]complex128, nc)}
+		p.workers[w] = &fftWorker{fft: p.fft, seq: make([]float64, nfft), spec: make([]complex128, nc), est: make([]complex128, nc)}
 	}
 	p.parallel(nsrc, func(w *fftWorker, i int) {
 		copy(w.seq, refs[i])
 		clear(w.seq[n:])
-		p.refSpec[i] = w.fft.Coefficients(nil, w.seq)
+		p.refSpec[i] = w.fft.Forward(nil, w.seq)
 	})
 
 	// G[(i,a),(j,b)] = <s_i delayed by a, s_j delayed by b> = r_ji(a-b),
@@ -107,7 +109,7 @@ func NewPlan(refs [][]float64, opt Options) (*Plan, error) {
 			for f, sj := range p.refSpec[j] {
 				w.spec[f] = sj * conj(p.refSpec[i][f])
 			}
-			r := w.fft.Sequence(w.seq, w.spec)
+			r := w.fft.Inverse(w.seq, w.spec)
 			for k := range r {
 				r[k] *= inv
 			}
@@ -230,12 +232,12 @@ func (p *Plan) score(ests [][]float64) {
 	p.parallel(nsrc, func(w *fftWorker, k int) {
 		copy(w.seq, ests[k])
 		clear(w.seq[p.n:])
-		w.fft.Coefficients(w.est, w.seq)
+		w.fft.Forward(w.est, w.seq)
 		for i := 0; i < nsrc; i++ {
 			for f, si := range p.refSpec[i] {
 				w.spec[f] = si * conj(w.est[f])
 			}
-			r := w.fft.Sequence(w.seq, w.spec)
+			r := w.fft.Inverse(w.seq, w.spec)
 			dm.Data[(i*flen)*nsrc+k] = r[0] * inv
 			for d := 1; d < flen; d++ {
 				dm.Data[(i*flen+d)*nsrc+k] = r[nfft-d] * inv
@@ -323,13 +325,13 @@ func (p *Plan) exactArtifact(e []float64, x blas64.General, k int) float64 {
 	nsrc, flen := p.nsrc, p.flen
 	copy(p.seq, e)
 	clear(p.seq[p.n:])
-	p.fft.Coefficients(p.est, p.seq)
+	p.fft.Forward(p.est, p.seq)
 	for i := 0; i < nsrc; i++ {
 		clear(p.seq)
 		for d := 0; d < flen; d++ {
 			p.seq[d] = x.Data[(i*flen+d)*x.Stride+k]
 		}
-		p.fft.Coefficients(p.spec, p.seq)
+		p.fft.Forward(p.spec, p.seq)
 		for f, si := range p.refSpec[i] {
 			p.est[f] -= p.spec[f] * si
 		}
@@ -395,9 +397,9 @@ func symMul(alpha float64, g blas64.Symmetric, b blas64.General, beta float64, c
 	blas64.Gemm(blas.NoTrans, blas.NoTrans, alpha, blas64.General{Rows: g.N, Cols: g.N, Stride: g.Stride, Data: g.Data}, b, beta, c)
 }
 
-// fftWorker is the FFT plan and scratch of one goroutine.
+// fftWorker is the scratch of one goroutine, with the shared FFT plan.
 type fftWorker struct {
-	fft       *fourier.FFT
+	fft       *fft.Real
 	seq       []float64
 	spec, est []complex128
 }

@@ -7,7 +7,7 @@ import (
 	"runtime"
 	"sync"
 
-	"gonum.org/v1/gonum/dsp/fourier"
+	"github.com/dlnmf/dlnmf/internal/fft"
 )
 
 // Settings are the STFT sizes in samples. The zero value of a field means
@@ -77,9 +77,10 @@ type Plan struct {
 	workers [2]*worker
 }
 
-// worker is one goroutine's FFT plan and buffers.
+// worker is one goroutine's buffers and the (shared, concurrency-safe) FFT
+// plan.
 type worker struct {
-	fft   *fourier.FFT
+	fft   *fft.Real
 	frame []float64    // FFTSize real samples
 	coef  []complex128 // block frames of Bins coefficients, frame-major
 }
@@ -116,9 +117,10 @@ func NewPlan(s Settings) (*Plan, error) {
 		return nil, fmt.Errorf("stft: a %d-sample Hann window with hop %d cannot reconstruct: the overlap-add of the squared window falls to %.3g of its peak (use a hop of at most 3/4 of the window)", W, s.Hop, lo/hi)
 	}
 	p.overlap = make([]float64, W)
+	plan := fft.NewReal(s.FFTSize)
 	for i := range p.workers {
 		p.workers[i] = &worker{
-			fft:   fourier.NewFFT(s.FFTSize),
+			fft:   plan,
 			frame: make([]float64, s.FFTSize),
 			coef:  make([]complex128, block*p.bins),
 		}
@@ -208,7 +210,7 @@ func (p *Plan) forwardFrames(w *worker, dst *Spectrogram, x []float64, t0, t1 in
 				}
 			}
 			clear(fr[W:])
-			w.fft.Coefficients(w.coef[j*bins:(j+1)*bins], fr)
+			w.fft.Forward(w.coef[j*bins:(j+1)*bins], fr)
 		}
 		for b := 0; b < bins; b++ {
 			row := dst.Data[b*T+tb : b*T+tb+nb]
@@ -225,7 +227,7 @@ func (p *Plan) forwardFrames(w *worker, dst *Spectrogram, x []float64, t0, t1 in
 func (p *Plan) inverseFrames(w *worker, dst []float64, s *Spectrogram, t0, t1, split, base int) {
 	W, hop, half := p.s.WindowSize, p.s.Hop, p.s.WindowSize/2
 	bins, T, n := p.bins, s.Frames, len(dst)
-	scale := 1 / float64(p.s.FFTSize) // gonum's inverse is unnormalised
+	scale := 1 / float64(p.s.FFTSize) // the inverse FFT is unnormalised
 	for tb := t0; tb < t1; tb += block {
 		nb := min(block, t1-tb)
 		for b := 0; b < bins; b++ {
@@ -235,7 +237,7 @@ func (p *Plan) inverseFrames(w *worker, dst []float64, s *Spectrogram, t0, t1, s
 			}
 		}
 		for j := 0; j < nb; j++ {
-			fr := w.fft.Sequence(w.frame, w.coef[j*bins:(j+1)*bins])
+			fr := w.fft.Inverse(w.frame, w.coef[j*bins:(j+1)*bins])
 			start := (tb+j)*hop - half
 			k0, k1 := max(0, -start), min(W, n-start)
 			if ks := min(max(split-start, k0), k1); ks > k0 {
