@@ -289,10 +289,10 @@ func (lv *levinson) cholSolve(e, b []float64, n int) bool {
 // matrices: dependent references).
 type toeplitzFactor struct {
 	lv     *levinson
-	g      blas64.Symmetric // the same matrix, source-major, upper triangle
-	dense  factor           // built on first breakdown
-	x, res blas64.General   // scratch, source-major, grown on demand
-	dm, xm []float64        // delay-major scratch
+	g      *blockToeplitz // the same matrix, source-major
+	dense  factor         // built on first breakdown
+	x, res blas64.General // scratch, source-major, grown on demand
+	dm, xm []float64      // delay-major scratch
 }
 
 func (f *toeplitzFactor) solve(b blas64.General) {
@@ -314,7 +314,7 @@ func (f *toeplitzFactor) solve(b blas64.General) {
 	for i := 0; i < b.Rows; i++ {
 		copy(f.res.Data[i*n:(i+1)*n], b.Data[i*b.Stride:i*b.Stride+n])
 	}
-	symMul(-1, f.g, f.x, 1, f.res)
+	f.g.mul(-1, f.x, 1, f.res)
 	// Refine only when the residual shows the recursion lost accuracy
 	// (strongly ill-conditioned references); checking costs one product.
 	if frob(f.res.Data) <= refineAbove*frob(b.Data[:b.Rows*b.Stride]) {
@@ -348,7 +348,8 @@ func frob(a []float64) float64 {
 }
 
 func (f *toeplitzFactor) fallback(b blas64.General) {
-	f.dense = factorize(f.g.Data, f.g.N, f.g.Stride)
+	n := f.g.dim()
+	f.dense = factorize(f.g.dense(), n, n)
 	f.dense.solve(b)
 }
 

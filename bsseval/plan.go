@@ -7,7 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 
 	"github.com/dlnmf/dlnmf/internal/fft"
@@ -31,8 +30,9 @@ type Plan struct {
 	full    factor         // Gram matrix of all delayed references, (nsrc*flen)^2
 	own     []factor       // Gram matrix of each reference's own delays, flen^2
 
-	gram    []float64    // the Gram matrix of all delayed references, both triangles, for products
-	workers []*fftWorker // one FFT plan and scratch per goroutine (the first uses the fields below)
+	gram    *blockToeplitz   // the Gram matrix of all delayed references, for products
+	ownGram []*blockToeplitz // its diagonal blocks
+	workers []*fftWorker     // one FFT plan and scratch per goroutine (the first uses the fields below)
 
 	// Scratch, sized once so that Evaluate's loops allocate nothing.
 	seq              []float64    // nfft
@@ -88,13 +88,14 @@ func NewPlan(refs [][]float64, opt Options) (*Plan, error) {
 	// G[(i,a),(j,b)] = <s_i delayed by a, s_j delayed by b> = r_ji(a-b),
 	// with r_ji(k) = sum_t s_j(t+k) s_i(t) read from the circular (here
 	// linear, thanks to the padding) cross-correlation ifft(S_j conj(S_i)).
-	// That is the block mir_eval's _project keeps (its second write wins).
-	// The upper triangle is filled here, the lower one below.
-	dim := nsrc * flen
-	gram := make([]float64, dim*dim)
+	// That is the block mir_eval's _project keeps (its second write wins)
+	// for i <= j; the blocks below the diagonal mirror those above, as
+	// mir_eval's symmetric matrix. G is kept compact (blockToeplitz).
+	L := flen
 	mm := nsrc * nsrc
 	rFull := make([]float64, flen*mm)
 	rOwn := make([][]float64, nsrc)
+	lags := make([][]float64, mm) // c_ij(k), k = -(L-1)..L-1
 	inv := 1 / float64(nfft)
 	var pairs [][2]int
 	for i := 0; i < nsrc; i++ {
@@ -105,60 +106,48 @@ func NewPlan(refs [][]float64, opt Options) (*Plan, error) {
 	// Each pair writes its own entries, so pairs run in parallel.
 	p.parallel(len(pairs), func(w *fftWorker, q int) {
 		i, j := pairs[q][0], pairs[q][1]
-		{
-			for f, sj := range p.refSpec[j] {
-				w.spec[f] = sj * conj(p.refSpec[i][f])
-			}
-			r := w.fft.Inverse(w.seq, w.spec)
-			for k := range r {
-				r[k] *= inv
-			}
-			for a := 0; a < flen; a++ {
-				row := gram[(i*flen+a)*dim+j*flen:]
-				b0 := 0
-				if i == j {
-					b0 = a
-				}
-				for b := b0; b < flen; b++ {
-					k := a - b
-					if k < 0 {
-						k += nfft
-					}
-					row[b] = r[k]
-				}
-			}
-			// The blocks of the delay-major block Toeplitz form:
-			// R(k)[i][j] = r_ji(k), R(k)[j][i] = r_ji(-k).
-			for k := 0; k < flen; k++ {
-				rFull[k*mm+i*nsrc+j] = r[k]
-				rFull[k*mm+j*nsrc+i] = r[(nfft-k)%nfft]
-			}
+		for f, sj := range p.refSpec[j] {
+			w.spec[f] = sj * conj(p.refSpec[i][f])
+		}
+		r := w.fft.Inverse(w.seq, w.spec)
+		for k := range r {
+			r[k] *= inv
+		}
+		at := func(k int) float64 { return r[(k%nfft+nfft)%nfft] }
+		cij, cji := make([]float64, 2*L-1), make([]float64, 2*L-1)
+		for k := -(L - 1); k < L; k++ {
 			if i == j {
-				rOwn[i] = append([]float64(nil), r[:flen]...)
+				// The upper triangle (a <= b) of the diagonal block, mirrored.
+				cij[k+L-1] = at(-abs(k))
+			} else {
+				cij[k+L-1] = at(k)
+				cji[k+L-1] = at(-k)
 			}
+		}
+		lags[i*nsrc+j] = cij
+		if i != j {
+			lags[j*nsrc+i] = cji
+		}
+		// The blocks of the delay-major block Toeplitz form:
+		// R(k)[i][j] = r_ji(k), R(k)[j][i] = r_ji(-k).
+		for k := 0; k < flen; k++ {
+			rFull[k*mm+i*nsrc+j] = r[k]
+			rFull[k*mm+j*nsrc+i] = r[(nfft-k)%nfft]
+		}
+		if i == j {
+			rOwn[i] = append([]float64(nil), r[:flen]...)
 		}
 	})
-	// Mirror the upper triangle: products with G then run as GEMM, which
-	// OpenBLAS does much faster than SYMM for a few columns.
-	for r := 0; r < dim; r++ {
-		for c := r + 1; c < dim; c++ {
-			gram[c*dim+r] = gram[r*dim+c]
-		}
-	}
-	p.gram = gram
-	p.full = &toeplitzFactor{
-		lv: newLevinson(nsrc, flen, rFull),
-		g:  blas64.Symmetric{N: dim, Stride: dim, Data: gram, Uplo: blas.Upper},
-	}
+	p.gram = newBlockToeplitz(nsrc, flen, lags, fft.NewReal(fftLen(2*flen-1)))
+	p.full = &toeplitzFactor{lv: newLevinson(nsrc, flen, rFull), g: p.gram}
+	p.ownGram = make([]*blockToeplitz, nsrc)
 	for j := 0; j < nsrc; j++ {
 		if nsrc == 1 {
-			p.own[j] = p.full
+			p.own[j], p.ownGram[j] = p.full, p.gram
 			break
 		}
-		p.own[j] = &toeplitzFactor{
-			lv: newLevinson(1, flen, rOwn[j]),
-			g:  blas64.Symmetric{N: flen, Stride: dim, Data: gram[j*flen*(dim+1):], Uplo: blas.Upper},
-		}
+		p.ownGram[j] = p.gram.diag(j)
+		p.own[j] = &toeplitzFactor{lv: newLevinson(1, flen, rOwn[j]), g: p.ownGram[j]}
 	}
 	return p, nil
 }
@@ -224,7 +213,6 @@ func (p *Plan) score(ests [][]float64) {
 	dm, x, gx := mat(dim, nsrc), mat(dim, nsrc), mat(dim, nsrc)
 	w, gw := mat(dim, npair), mat(dim, npair)
 	c, gc := mat(flen, nsrc), mat(flen, nsrc)
-	g := blas64.Symmetric{N: dim, Stride: dim, Data: p.gram, Uplo: blas.Upper}
 
 	// Right-hand sides: D[(i,d)][k] = <s_i delayed by d, e_k>, from
 	// ifft(S_i conj(E_k)) at lag -d, as mir_eval.
@@ -251,7 +239,7 @@ func (p *Plan) score(ests [][]float64) {
 	// to second order.
 	copy(x.Data, dm.Data)
 	p.full.solve(x)
-	symMul(1, g, x, 0, gx)
+	p.gram.mul(1, x, 0, gx)
 	for k, e := range ests {
 		xgx := colDot(x, gx, k)
 		ee := dot(e, e)
@@ -273,8 +261,7 @@ func (p *Plan) score(ests [][]float64) {
 	for j := 0; j < nsrc; j++ {
 		copy(c.Data, dm.Data[j*flen*nsrc:(j+1)*flen*nsrc])
 		p.own[j].solve(c)
-		gjj := blas64.Symmetric{N: flen, Stride: dim, Data: p.gram[j*flen*(dim+1):], Uplo: blas.Upper}
-		symMul(1, gjj, c, 0, gc)
+		p.ownGram[j].mul(1, c, 0, gc)
 		for k := 0; k < nsrc; k++ {
 			q := p.pair(k, j)
 			if q < 0 {
@@ -290,7 +277,7 @@ func (p *Plan) score(ests [][]float64) {
 		}
 	}
 	if nsrc > 1 {
-		symMul(1, g, w, 0, gw)
+		p.gram.mul(1, w, 0, gw)
 	}
 	for k := 0; k < nsrc; k++ {
 		for j := 0; j < nsrc; j++ {
@@ -391,10 +378,11 @@ func fftLen(n int) int {
 	return best
 }
 
-// symMul computes c = alpha g b + beta c for the symmetric g whose both
-// triangles are stored.
-func symMul(alpha float64, g blas64.Symmetric, b blas64.General, beta float64, c blas64.General) {
-	blas64.Gemm(blas.NoTrans, blas.NoTrans, alpha, blas64.General{Rows: g.N, Cols: g.N, Stride: g.Stride, Data: g.Data}, b, beta, c)
+func abs(k int) int {
+	if k < 0 {
+		return -k
+	}
+	return k
 }
 
 // fftWorker is the scratch of one goroutine, with the shared FFT plan.
