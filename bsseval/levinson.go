@@ -79,14 +79,14 @@ func (lv *levinson) solve(x, d []float64, nrhs int) bool {
 	for n := 0; n < L-1; n++ {
 		rows := (n + 1) * m
 		off := (L - 2 - n) * m // rr offset of R(n+1) for k = 0
-		// Delta_f = sum_k R(n+1-k) X_k, Delta_b = sum_k R(k+1)^T Y_k.
+		// Delta_f = sum_k R(n+1-k) X_k, Delta_b = sum_k R(k+1)^T Y_k: row i
+		// of each is a row of R times the stacked predictor, read row by
+		// row (unit stride, one pass over X and Y).
+		clear(lv.df)
+		clear(lv.db)
 		for i := 0; i < m; i++ {
-			rrow := lv.rr[i*lm+off : i*lm+off+rows]
-			trow := lv.rt[i*lm+m : i*lm+m+rows]
-			for j := 0; j < m; j++ {
-				lv.df[i*m+j] = dotStride(rrow, X[j:], m)
-				lv.db[i*m+j] = dotStride(trow, Y[j:], m)
-			}
+			rowTimes(lv.df[i*m:(i+1)*m], lv.rr[i*lm+off:i*lm+off+rows], X[:rows*m])
+			rowTimes(lv.db[i*m:(i+1)*m], lv.rt[i*lm+m:i*lm+m+rows], Y[:rows*m])
 		}
 		// alpha = -Eb^{-1} Delta_f, beta = -Ef^{-1} Delta_b.
 		for i := range lv.alpha {
@@ -98,28 +98,10 @@ func (lv *levinson) solve(x, d []float64, nrhs int) bool {
 		// X'_k = X_k + Y_{k-1} alpha, Y'_k = Y_{k-1} + X_k beta for
 		// k = n+1 down to 0, in place (each step reads only X_k and
 		// Y_{k-1}, which later steps do not need). X_{n+1} = 0, Y_{-1} = 0.
-		for k := n + 1; k >= 0; k-- {
-			xk, yk1 := lv.zero, lv.zero
-			if k <= n {
-				xk = X[k*mm : (k+1)*mm]
-			}
-			if k > 0 {
-				yk1 = Y[(k-1)*mm : k*mm]
-			}
-			nx, ny := lv.tx, lv.ty
-			for l := 0; l < m; l++ {
-				xl, yl := xk[l*m:(l+1)*m], yk1[l*m:(l+1)*m]
-				for r := 0; r < m; r++ {
-					sx, sy := xl[r], yl[r]
-					for q := 0; q < m; q++ {
-						sx += yl[q] * lv.alpha[q*m+r]
-						sy += xl[q] * lv.beta[q*m+r]
-					}
-					nx[l*m+r], ny[l*m+r] = sx, sy
-				}
-			}
-			copy(X[k*mm:(k+1)*mm], nx)
-			copy(Y[k*mm:(k+1)*mm], ny)
+		if m == 2 {
+			lv.update2(n)
+		} else {
+			lv.updateRows(n)
 		}
 		// Ef' = Ef + Delta_b alpha, Eb' = Eb + Delta_f beta.
 		for i := 0; i < m; i++ {
@@ -139,11 +121,9 @@ func (lv *levinson) solve(x, d []float64, nrhs int) bool {
 		// Solution: gamma = Eb'^{-1}(d_{n+1} - sum_k R(n+1-k) x_k), then
 		// x_k += Y'_k gamma for k = 0..n (x_{n+1} = gamma, Y'_{n+1} = I).
 		gamma := x[(n+1)*m*nrhs : (n+2)*m*nrhs]
+		copy(gamma, d[(n+1)*m*nrhs:(n+2)*m*nrhs])
 		for i := 0; i < m; i++ {
-			rrow := lv.rr[i*lm+off : i*lm+off+rows]
-			for c := 0; c < nrhs; c++ {
-				gamma[i*nrhs+c] = d[((n+1)*m+i)*nrhs+c] - dotStride(rrow, x[c:], nrhs)
-			}
+			rowTimesNeg(gamma[i*nrhs:(i+1)*nrhs], lv.rr[i*lm+off:i*lm+off+rows], x[:rows*nrhs])
 		}
 		if !lv.cholSolve(lv.eb, gamma, nrhs) {
 			return false
@@ -151,15 +131,81 @@ func (lv *levinson) solve(x, d []float64, nrhs int) bool {
 		for q := 0; q < rows; q++ {
 			xr := x[q*nrhs : (q+1)*nrhs]
 			yr := Y[q*m : (q+1)*m]
-			for l, yv := range yr {
-				g := gamma[l*nrhs : (l+1)*nrhs]
-				for c, gv := range g {
-					xr[c] += yv * gv
+			if m == 2 {
+				y0, y1 := yr[0], yr[1]
+				g0, g1 := gamma[:nrhs], gamma[nrhs:2*nrhs]
+				for c := range xr {
+					xr[c] += y0*g0[c] + y1*g1[c]
 				}
+				continue
+			}
+			for l, yv := range yr {
+				axpy(xr, yv, gamma[l*nrhs:(l+1)*nrhs])
 			}
 		}
 	}
 	return true
+}
+
+// updateRows sets X'_k = X_k + Y_{k-1} alpha and Y'_k = Y_{k-1} + X_k beta
+// for k = n+1 down to 0, in place (X_{n+1} = 0, Y_{-1} = 0).
+func (lv *levinson) updateRows(n int) {
+	m := lv.m
+	rows := (n + 1) * m
+	X, Y := lv.fx, lv.fy
+	// Row by row from the bottom (row q of X_k is row q of X, row q of
+	// Y_{k-1} is row q-m of Y): each step reads rows that no later step
+	// overwrites, so no copy is needed.
+	for q := (n+2)*m - 1; q >= 0; q-- {
+		var xq, yq []float64 // old X row q (zero past X_n), Y row q-m (zero before Y_0)
+		if q < rows {
+			xq = X[q*m : (q+1)*m]
+		} else {
+			xq = lv.zero[:m]
+		}
+		if q >= m {
+			yq = Y[(q-m)*m : (q-m+1)*m]
+		} else {
+			yq = lv.zero[:m]
+		}
+		nx, ny := lv.tx[:m], lv.ty[:m]
+		copy(nx, xq)
+		copy(ny, yq)
+		for l, yv := range yq {
+			axpy(nx, yv, lv.alpha[l*m:(l+1)*m])
+		}
+		for l, xv := range xq {
+			axpy(ny, xv, lv.beta[l*m:(l+1)*m])
+		}
+		copy(X[q*m:(q+1)*m], nx)
+		copy(Y[q*m:(q+1)*m], ny)
+	}
+}
+
+// update2 is updateRows for m = 2, unrolled: the 2 x 2 products are too
+// small for loops.
+func (lv *levinson) update2(n int) {
+	X, Y := lv.fx, lv.fy
+	a00, a01, a10, a11 := lv.alpha[0], lv.alpha[1], lv.alpha[2], lv.alpha[3]
+	b00, b01, b10, b11 := lv.beta[0], lv.beta[1], lv.beta[2], lv.beta[3]
+	rows := 2 * (n + 1)
+	// Rows rows, rows+1: X_{n+1} = 0, so X' = Y_n alpha and Y' = Y_n.
+	for q := rows + 1; q >= rows; q-- {
+		y0, y1 := Y[2*(q-2)], Y[2*(q-2)+1]
+		X[2*q], X[2*q+1] = y0*a00+y1*a10, y0*a01+y1*a11
+		Y[2*q], Y[2*q+1] = y0, y1
+	}
+	for q := rows - 1; q >= 2; q-- {
+		x0, x1 := X[2*q], X[2*q+1]
+		y0, y1 := Y[2*(q-2)], Y[2*(q-2)+1]
+		X[2*q], X[2*q+1] = x0+y0*a00+y1*a10, x1+y0*a01+y1*a11
+		Y[2*q], Y[2*q+1] = y0+x0*b00+x1*b10, y1+x0*b01+x1*b11
+	}
+	// Rows 0, 1: Y_{-1} = 0, so X' = X_0 and Y' = X_0 beta.
+	for q := 1; q >= 0; q-- {
+		x0, x1 := X[2*q], X[2*q+1]
+		Y[2*q], Y[2*q+1] = x0*b00+x1*b10, x0*b01+x1*b11
+	}
 }
 
 // solveScalar is solve for m = 1, the classic Levinson recursion: the
@@ -203,6 +249,51 @@ func (lv *levinson) solveScalar(x, d []float64, nrhs int) bool {
 		}
 	}
 	return true
+}
+
+// rowTimes adds r^T A to dst for the len(r) x len(dst) row-major matrix A:
+// one sequential pass over A.
+func rowTimes(dst, r, a []float64) {
+	w := len(dst)
+	if w == 2 {
+		var s0, s1 float64
+		for q, v := range r {
+			s0 += v * a[2*q]
+			s1 += v * a[2*q+1]
+		}
+		dst[0] += s0
+		dst[1] += s1
+		return
+	}
+	for q, v := range r {
+		axpy(dst, v, a[q*w:(q+1)*w])
+	}
+}
+
+// rowTimesNeg subtracts r^T A from dst, as rowTimes.
+func rowTimesNeg(dst, r, a []float64) {
+	w := len(dst)
+	if w == 2 {
+		var s0, s1 float64
+		for q, v := range r {
+			s0 += v * a[2*q]
+			s1 += v * a[2*q+1]
+		}
+		dst[0] -= s0
+		dst[1] -= s1
+		return
+	}
+	for q, v := range r {
+		axpy(dst, -v, a[q*w:(q+1)*w])
+	}
+}
+
+// axpy sets y += alpha x (len(x) = len(y)).
+func axpy(y []float64, alpha float64, x []float64) {
+	x = x[:len(y)]
+	for i, v := range x {
+		y[i] += alpha * v
+	}
 }
 
 // dotStride returns sum_q a[q] b[q*stride] over len(a) terms.
