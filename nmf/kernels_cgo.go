@@ -84,6 +84,17 @@ NMF_CLONES double nmf_kl_cost_f32(const float *restrict x, long xs, const float 
 	}
 	return sum;
 }
+
+// Flush-to-zero and denormals-are-zero for the calling thread (x86 MXCSR
+// bits 15 and 6); returns the previous control word for nmf_fp_restore.
+#if defined(__x86_64__)
+#include <xmmintrin.h>
+static unsigned nmf_fp_flush(void) { unsigned old = _mm_getcsr(); _mm_setcsr(old | 0x8040); return old; }
+static void nmf_fp_restore(unsigned old) { _mm_setcsr(old); }
+#else
+static unsigned nmf_fp_flush(void) { return 0; }
+static void nmf_fp_restore(unsigned old) { (void)old; }
+#endif
 */
 import "C"
 
@@ -112,3 +123,13 @@ func klMultiply64(f []float64, fs int, num []float64, ns int, ls, rs []float64, 
 func klCost32(x []float32, xs int, v []float32, vs, rows, cols int, eps float32) float64 {
 	return float64(C.nmf_kl_cost_f32((*C.float)(unsafe.Pointer(&x[0])), C.long(xs), (*C.float)(unsafe.Pointer(&v[0])), C.long(vs), C.long(rows), C.long(cols), C.float(eps)))
 }
+
+// flushDenormals makes the calling OS thread treat subnormal floats as zero
+// and returns what restoreFP needs to undo it. Multiplicative updates drive
+// entries of W and H towards zero, through the subnormal range, where every
+// arithmetic instruction takes a slow microcode path: on real speech this
+// made float32 training twice as slow. The caller must hold its OS thread
+// (runtime.LockOSThread) until restoreFP.
+func flushDenormals() uint32 { return uint32(C.nmf_fp_flush()) }
+
+func restoreFP(old uint32) { C.nmf_fp_restore(C.uint(old)) }

@@ -27,3 +27,9 @@ func klCost32(x []float32, xs int, v []float32, vs, rows, cols int, eps float32)
 	}
 	return sum
 }
+
+// flushDenormals does nothing in the pure-Go build: Go has no portable way
+// to set the floating-point control word.
+func flushDenormals() uint32 { return 0 }
+
+func restoreFP(uint32) {}

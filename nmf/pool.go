@@ -1,6 +1,9 @@
 package nmf
 
-import "sync"
+import (
+	"runtime"
+	"sync"
+)
 
 // pool runs row ranges of one elementwise pass on persistent goroutines, so
 // a pass allocates nothing. Each solver owns one; stop ends its goroutines.
@@ -23,6 +26,11 @@ func newPool(workers int) *pool {
 		p.tasks = tasks
 		for w := 0; w < workers; w++ {
 			go func() {
+				// Subnormals flushed on this worker's thread, as on the
+				// solver's (see flushDenormals).
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+				defer restoreFP(flushDenormals())
 				for t := range tasks {
 					t.run(t.lo, t.hi, t.part)
 					p.wg.Done()

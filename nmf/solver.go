@@ -3,6 +3,7 @@ package nmf
 import (
 	"fmt"
 	"math"
+	"runtime"
 )
 
 // solver runs multiplicative updates on the model X ≈ F[0] F[1] ... F[L],
@@ -549,6 +550,11 @@ func (s *solver[T]) costRows(lo, hi, part int) {
 
 // run iterates until MaxIter or convergence, recording the cost.
 func (s *solver[T]) run() Result {
+	// The products and passes of this goroutine run with subnormals
+	// flushed to zero (see flushDenormals); the thread is restored after.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	defer restoreFP(flushDenormals())
 	var res Result
 	record := func(it int) float64 {
 		c := s.objective()
