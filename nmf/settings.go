@@ -61,9 +61,10 @@ type Settings struct {
 	Divergence Divergence
 	Beta       float64 // used when Divergence == BetaDivergence (any real beta)
 	MaxIter    int     // iterations; 0: 200
-	// Tol stops the solver when the relative decrease of the cost between two
-	// evaluations, (previous - current) / previous, falls below Tol.
-	// 0: 1e-4; negative: never stop early.
+	// Tol stops the solver when the cost fell by less than Tol times the
+	// initial cost since the previous evaluation, scikit-learn's criterion
+	// ((previous - current) / initial < tol, checked every CostEvery
+	// iterations). 0: 1e-4, as scikit-learn; negative: never stop early.
 	Tol       float64
 	CostEvery int     // evaluate the cost every CostEvery iterations (a log per element); 0: 10
 	L1        float64 // L1 penalty on H (sparsity), added to the cost as L1 * sum(H); 0: none

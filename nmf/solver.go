@@ -578,13 +578,14 @@ func (s *solver[T]) run() Result {
 		record(s.r.MaxIter)
 		return res
 	}
-	prev := record(0)
+	initial := record(0)
+	prev := initial
 	for it := 1; it <= s.r.MaxIter; it++ {
 		s.iterate()
 		res.Iterations = it
 		if it%s.r.CostEvery == 0 || it == s.r.MaxIter {
 			c := record(it)
-			if s.r.Tol > 0 && it%s.r.CostEvery == 0 && prev > 0 && (prev-c)/prev < s.r.Tol {
+			if s.r.Tol > 0 && it%s.r.CostEvery == 0 && initial > 0 && (prev-c)/initial < s.r.Tol {
 				res.Converged = true
 				break
 			}
