@@ -34,6 +34,16 @@ type solver[T Float] struct {
 	num, den   []*Dense[T]
 	lsum, rsum []T // KL denominators: column sums of P[l], row sums of S[l]
 
+	// KL layer updates go through H, the only factor with N columns: for
+	// layer l with A = P[l] and Q[l] = F[l+1]...F[L-1], the reconstruction
+	// is PL H with PL = A F[l] Q[l] (M x K_L), and the numerator
+	// A^T (R H^T) Q[l]^T needs only G = R H^T (M x K_L) from the block pass.
+	// Every product with N columns then has the small K_L as its other
+	// size, however large the first layers are.
+	Qs, FQ, T []*Dense[T] // Qs[l] = Q[l], F[l] Q[l] (K_l x K_L), G Q[l]^T (M x K_{l+1}, l > 0); l <= L-2
+	PL, G     *Dense[T]   // M x K_L
+	hsum      []T         // row sums of H
+
 	// Column-block views of the fused KL pass (values, so that setting them
 	// allocates nothing); ex and ev are the operands of the ratio pass.
 	work        []blockWork[T]
@@ -122,23 +132,34 @@ func newSolver[T Float](X *Dense[T], f *Factorization[T], freeze Freeze, r resol
 	s.elementwiseFn, s.multiplyFn, s.costFn, s.blocksFn = s.elementwiseRows, s.multiplyRows, s.costRows, s.blocks
 	s.rowSumsFn, s.scaleRowsFn = s.rowSumRows, s.scaleRows
 	if s.kl {
+		KL := F[L].Rows
+		s.G = s.num[0] // plain NMF: the numerator of W1 is G itself
+		if L > 1 {
+			s.G = NewDense[T](M, KL, nil)
+			s.PL = NewDense[T](M, KL, nil)
+			s.Qs = make([]*Dense[T], L-1)
+			s.FQ = make([]*Dense[T], L-1)
+			s.T = make([]*Dense[T], L-1)
+			for l := 0; l <= L-2; l++ {
+				s.Qs[l] = F[L-1] // Q[L-2] is the last layer itself
+				if l < L-2 {
+					s.Qs[l] = NewDense[T](K(l+1), KL, nil)
+				}
+				s.FQ[l] = NewDense[T](K(l), KL, nil)
+				if l > 0 {
+					s.T[l] = NewDense[T](M, K(l+1), nil)
+				}
+			}
+		}
+		s.hsum = make([]T, KL)
 		width := max(1, min(BlockCols, N)) // at least blockWidth's
 		s.work = make([]blockWork[T], r.Workers)
 		for p := range s.work {
 			w := &s.work[p]
 			w.buf = make([]T, M*width)
-			w.acc = make([]*Dense[T], L)
-			for l := 0; l < L; l++ {
-				switch {
-				case l == 0 && p == 0:
-					w.acc[l] = s.num[0]
-				case l == 0:
-					w.acc[l] = NewDense[T](M, F[0].Cols, nil)
-				case !s.midLeft[l] && p == 0:
-					w.acc[l] = s.mid[l]
-				case !s.midLeft[l]:
-					w.acc[l] = NewDense[T](M, F[l].Cols, nil)
-				}
+			w.acc = s.G
+			if p > 0 {
+				w.acc = NewDense[T](M, KL, nil)
 			}
 		}
 		if r.Workers > 1 {
@@ -171,7 +192,7 @@ func (s *solver[T]) prefix(from int) {
 // normalisation.
 func (s *solver[T]) iterate() {
 	if !s.freeze.Layers {
-		for l := s.L - 2; l >= 0; l-- {
+		for l := s.L - 2; l >= 0 && !s.kl; l-- {
 			gemm(false, false, 1, s.F[l+1], s.S[l+1], 0, s.S[l])
 		}
 		for l := 0; l < s.L; l++ {
@@ -245,8 +266,8 @@ func (s *solver[T]) blockWidth() (width, blocks int) {
 // blockWork is one worker's workspace for the fused KL update.
 type blockWork[T Float] struct {
 	xb, vb, rb, nb Dense[T]
-	buf            []T         // M x BlockCols
-	acc            []*Dense[T] // acc[l]: this worker's part of a summed numerator
+	buf            []T       // M x BlockCols
+	acc            *Dense[T] // this worker's part of G = R H^T
 }
 
 // updateFactorKL is updateFactor for KL: each worker takes a contiguous run
@@ -257,37 +278,45 @@ type blockWork[T Float] struct {
 // the workers at the end.
 func (s *solver[T]) updateFactorKL(l int) {
 	L := s.L
+	s.right = s.F[L]
 	switch {
 	case l == L:
 		s.left = s.P[L]
-	case l == 0:
+	case l == L-1 && l == 0:
 		s.left = s.F[0]
 	default:
-		gemm(false, false, 1, s.P[l], s.F[l], 0, s.PF[l])
-		s.left = s.PF[l]
-	}
-	s.right = s.F[L]
-	if l < L {
-		s.right = s.S[l]
+		fq := s.F[l]
+		if l <= L-2 {
+			for m := L - 3; m >= l; m-- { // Q[m] = F[m+1] Q[m+1]
+				gemm(false, false, 1, s.F[m+1], s.Qs[m+1], 0, s.Qs[m])
+			}
+			gemm(false, false, 1, s.F[l], s.Qs[l], 0, s.FQ[l])
+			fq = s.FQ[l]
+		}
+		s.left = fq
+		if l > 0 {
+			gemm(false, false, 1, s.P[l], fq, 0, s.PL)
+			s.left = s.PL
+		}
 	}
 	s.cur = l
 	_, nblocks := s.blockWidth()
 	s.pool.parallel(nblocks, 1, s.blocksFn)
-	parts := min(s.pool.workers, nblocks)
-	if l == 0 || (l < L && !s.midLeft[l]) {
-		sum := s.num[0]
+	if l < L {
+		for p := 1; p < min(s.pool.workers, nblocks); p++ {
+			add(s.G, s.work[p].acc)
+		}
+		// num = A^T G Q[l]^T, with A = I for the first layer.
+		t := s.G // equal to num[0] for plain NMF
+		if l <= L-2 {
+			t = s.T[l]
+			if l == 0 {
+				t = s.num[0]
+			}
+			gemm(false, true, 1, s.G, s.Qs[l], 0, t)
+		}
 		if l > 0 {
-			sum = s.mid[l]
-		}
-		for p := 1; p < parts; p++ {
-			add(sum, s.work[p].acc[l])
-		}
-	}
-	if l > 0 && l < L {
-		if s.midLeft[l] {
-			gemm(false, true, 1, s.mid[l], s.S[l], 0, s.num[l])
-		} else {
-			gemm(true, false, 1, s.P[l], s.mid[l], 0, s.num[l])
+			gemm(true, false, 1, s.P[l], t, 0, s.num[l])
 		}
 	}
 	s.klSums(l)
@@ -319,15 +348,11 @@ func (s *solver[T]) blocks(b0, b1, part int) {
 		if b > b0 {
 			beta = 1
 		}
-		switch {
-		case l == L: // num[:, block] = P^T R
+		if l == L { // num[:, block] = P^T R
 			setView(&w.nb, s.num[L], j0, j1)
 			gemm(true, false, 1, s.P[L], &w.vb, 0, &w.nb)
-		case l == 0 || !s.midLeft[l]: // acc += R S^T
-			gemm(false, true, 1, &w.vb, &w.rb, beta, w.acc[l])
-		default: // mid[:, block] = P^T R
-			setView(&w.nb, s.mid[l], j0, j1)
-			gemm(true, false, 1, s.P[l], &w.vb, 0, &w.nb)
+		} else { // G += R H^T
+			gemm(false, true, 1, &w.vb, &w.rb, beta, w.acc)
 		}
 	}
 }
@@ -381,9 +406,23 @@ func (s *solver[T]) klSums(l int) {
 		for j := range rs {
 			rs[j] = 1
 		}
-	} else {
-		s.rowsOf = s.S[l]
-		s.pool.parallel(s.rowsOf.Rows, 8, s.rowSumsFn)
+		return
+	}
+	// The row sums of B = Q[l] H are Q[l] times the row sums of H.
+	H := s.F[s.L]
+	s.rowsOf = H
+	s.pool.parallel(H.Rows, 8, s.rowSumsFn)
+	copy(s.hsum, s.rsum[:H.Rows])
+	if l == s.L-1 {
+		return
+	}
+	Q := s.Qs[l]
+	for i := range rs {
+		var v float64
+		for k, q := range Q.row(i) {
+			v += float64(q) * float64(s.hsum[k])
+		}
+		rs[i] = T(v)
 	}
 }
 
