@@ -62,10 +62,10 @@ type testMixture struct {
 }
 
 // RunRepeat runs repeat number repeat (0-based) of the protocol on the
-// speakers, on one core. step is called after each trained method with its
+// speakers, with the NMF engine on the given number of cores. step is called after each trained method with its
 // label (it may be nil). keep is the number of test mixtures whose audio is
 // returned as Examples.
-func RunRepeat(ctx context.Context, speakers []*corpus.Speaker, cfg Config, repeat, keep int, step func(string)) (*RepeatResult, error) {
+func RunRepeat(ctx context.Context, speakers []*corpus.Speaker, cfg Config, repeat, keep, cores int, step func(string)) (*RepeatResult, error) {
 	cfg, err := cfg.Defaults()
 	if err != nil {
 		return nil, err
@@ -82,7 +82,7 @@ func RunRepeat(ctx context.Context, speakers []*corpus.Speaker, cfg Config, repe
 		return nil, err
 	}
 	div, beta := cfg.divergence()
-	base := nmf.Settings{Divergence: div, Beta: beta, MaxIter: cfg.Iters, Tol: cfg.Tol, Workers: 1}
+	base := nmf.Settings{Divergence: div, Beta: beta, MaxIter: cfg.Iters, Tol: cfg.Tol, Workers: max(cores, 1)}
 
 	// Split every speaker and gather its training spectrogram.
 	train := make([]*nmf.Dense[float32], len(speakers))
@@ -125,7 +125,7 @@ func RunRepeat(ctx context.Context, speakers []*corpus.Speaker, cfg Config, repe
 
 	// evaluate separates every test mixture with model and scores it.
 	evaluate := func(row Row, model *separation.Model) error {
-		sep, err := separation.NewSeparator(model, separation.SeparateSettings{NMF: nmf.Settings{MaxIter: cfg.InferIters, Tol: cfg.Tol, Workers: 1}})
+		sep, err := separation.NewSeparator(model, separation.SeparateSettings{NMF: nmf.Settings{MaxIter: cfg.InferIters, Tol: cfg.Tol, Workers: max(cores, 1)}})
 		if err != nil {
 			return err
 		}

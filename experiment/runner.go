@@ -116,18 +116,20 @@ func (r *Runner) Run(ctx context.Context) (*Results, error) {
 	start := time.Now()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	next := make(chan int)
+	type job struct{ rep, cores int }
+	next := make(chan job)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for rep := range next {
+			for j := range next {
+				rep := j.rep
 				keep := 0
 				if rep == 0 {
 					keep = cfg.Examples
 				}
-				rr, err := RunRepeat(ctx, r.Speakers, cfg, rep, keep, func(what string) {
+				rr, err := RunRepeat(ctx, r.Speakers, cfg, rep, keep, j.cores, func(what string) {
 					progress(fmt.Sprintf("repeat %d: %s", rep+1, what))
 				})
 				if err == nil {
@@ -143,9 +145,15 @@ func (r *Runner) Run(ctx context.Context) (*Results, error) {
 			}
 		}()
 	}
-	for _, rep := range todo {
+	for i, rep := range todo {
+		// A repeat runs on one core while others run beside it; the last
+		// ones, fewer than the workers, share the cores that free up.
+		cores := 1
+		if left := len(todo) - i; left < workers {
+			cores = workers / left
+		}
 		select {
-		case next <- rep:
+		case next <- job{rep, cores}:
 		case <-ctx.Done():
 		}
 	}
