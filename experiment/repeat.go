@@ -274,10 +274,28 @@ func pick(us []corpus.Utterance, idx []int) []corpus.Utterance {
 }
 
 // mixtures pairs the i-th utterance of every speaker's set into mixture i.
+// Speakers who read the same prompt list (CMU ARCTIC: the same file names)
+// must not say the same sentence at once: where a later speaker's utterance
+// has the first speaker's file name, it trades places with the next one of
+// its set.
 func mixtures(sets [][]corpus.Utterance, snr float64, repeat int, prefix string) ([]testMixture, error) {
 	n := len(sets[0])
 	for _, s := range sets {
 		n = min(n, len(s))
+	}
+	for i := 1; i < len(sets) && n > 1; i++ {
+		s := append([]corpus.Utterance(nil), sets[i]...)
+		for pass, clash := 0, true; clash && pass < n; pass++ {
+			clash = false
+			for j := range n {
+				if s[j].Name == sets[0][j].Name {
+					k := (j + 1) % n
+					s[j], s[k] = s[k], s[j]
+					clash = true
+				}
+			}
+		}
+		sets[i] = s
 	}
 	out := make([]testMixture, n)
 	for j := range n {
