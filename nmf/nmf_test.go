@@ -78,7 +78,7 @@ func TestKLCostKernel(t *testing.T) {
 	for j := 0; j < 129; j += 7 {
 		X.Set(3, j, 0) // zeros take the x = 0 branch
 	}
-	V.Set(5, 5, 0) // and a zero reconstruction the floor
+	V.Set(5, 5, 0)          // and a zero reconstruction the floor
 	for i := range X.Data { // spectrogram-like dynamic range, 1e-6 to 1e3
 		X.Data[i] *= float32(math.Pow(10, float64(i%10-6)))
 		V.Data[i] *= float32(math.Pow(10, float64((i/7)%10-6)))
