@@ -85,8 +85,8 @@ func (lv *levinson) solve(x, d []float64, nrhs int) bool {
 		clear(lv.df)
 		clear(lv.db)
 		for i := 0; i < m; i++ {
-			rowTimes(lv.df[i*m:(i+1)*m], lv.rr[i*lm+off:i*lm+off+rows], X[:rows*m])
-			rowTimes(lv.db[i*m:(i+1)*m], lv.rt[i*lm+m:i*lm+m+rows], Y[:rows*m])
+			rowTimes(lv.df[i*m:(i+1)*m], lv.rr[i*lm+off:i*lm+off+rows], X[:rows*m], 1)
+			rowTimes(lv.db[i*m:(i+1)*m], lv.rt[i*lm+m:i*lm+m+rows], Y[:rows*m], 1)
 		}
 		// alpha = -Eb^{-1} Delta_f, beta = -Ef^{-1} Delta_b.
 		for i := range lv.alpha {
@@ -123,7 +123,7 @@ func (lv *levinson) solve(x, d []float64, nrhs int) bool {
 		gamma := x[(n+1)*m*nrhs : (n+2)*m*nrhs]
 		copy(gamma, d[(n+1)*m*nrhs:(n+2)*m*nrhs])
 		for i := 0; i < m; i++ {
-			rowTimesNeg(gamma[i*nrhs:(i+1)*nrhs], lv.rr[i*lm+off:i*lm+off+rows], x[:rows*nrhs])
+			rowTimes(gamma[i*nrhs:(i+1)*nrhs], lv.rr[i*lm+off:i*lm+off+rows], x[:rows*nrhs], -1)
 		}
 		if !lv.cholSolve(lv.eb, gamma, nrhs) {
 			return false
@@ -251,9 +251,9 @@ func (lv *levinson) solveScalar(x, d []float64, nrhs int) bool {
 	return true
 }
 
-// rowTimes adds r^T A to dst for the len(r) x len(dst) row-major matrix A:
-// one sequential pass over A.
-func rowTimes(dst, r, a []float64) {
+// rowTimes adds sign r^T A to dst (sign is 1 or -1) for the
+// len(r) x len(dst) row-major matrix A: one sequential pass over A.
+func rowTimes(dst, r, a []float64, sign float64) {
 	w := len(dst)
 	if w == 2 {
 		var s0, s1 float64
@@ -261,30 +261,12 @@ func rowTimes(dst, r, a []float64) {
 			s0 += v * a[2*q]
 			s1 += v * a[2*q+1]
 		}
-		dst[0] += s0
-		dst[1] += s1
+		dst[0] += sign * s0
+		dst[1] += sign * s1
 		return
 	}
 	for q, v := range r {
-		axpy(dst, v, a[q*w:(q+1)*w])
-	}
-}
-
-// rowTimesNeg subtracts r^T A from dst, as rowTimes.
-func rowTimesNeg(dst, r, a []float64) {
-	w := len(dst)
-	if w == 2 {
-		var s0, s1 float64
-		for q, v := range r {
-			s0 += v * a[2*q]
-			s1 += v * a[2*q+1]
-		}
-		dst[0] -= s0
-		dst[1] -= s1
-		return
-	}
-	for q, v := range r {
-		axpy(dst, -v, a[q*w:(q+1)*w])
+		axpy(dst, sign*v, a[q*w:(q+1)*w])
 	}
 }
 
