@@ -280,26 +280,7 @@ func axpy(y []float64, alpha float64, x []float64) {
 
 // dotStride returns sum_q a[q] b[q*stride] over len(a) terms.
 func dotStride(a, b []float64, stride int) float64 {
-	if stride == 1 {
-		b = b[:len(a)]
-		var s0, s1, s2, s3 float64
-		q := 0
-		for ; q+4 <= len(a); q += 4 {
-			s0 += a[q] * b[q]
-			s1 += a[q+1] * b[q+1]
-			s2 += a[q+2] * b[q+2]
-			s3 += a[q+3] * b[q+3]
-		}
-		for ; q < len(a); q++ {
-			s0 += a[q] * b[q]
-		}
-		return (s0 + s1) + (s2 + s3)
-	}
-	var s float64
-	for q, v := range a {
-		s += v * b[q*stride]
-	}
-	return s
+	return native.Ddot(len(a), a, 1, b, stride)
 }
 
 // symmetrize replaces the m x m matrix a by (a + a^T)/2: the error

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/blas/gonum"
 
 	"github.com/dlnmf/dlnmf/internal/fft"
 
@@ -344,17 +345,20 @@ func (p *Plan) pair(k, j int) int {
 	return -1
 }
 
+// native is gonum's own BLAS, for the level-1 calls. blas64 may be
+// OpenBLAS, which threads a long dot product; its idle threads then spin in
+// sched_yield for a while and take a core from the FFT goroutines (on two
+// cores they cost far more than the dot product saves).
+var native gonum.Implementation
+
 // colDot returns the dot product of column k of a and b.
 func colDot(a, b blas64.General, k int) float64 {
-	return blas64.Dot(blas64.Vector{N: a.Rows, Inc: a.Stride, Data: a.Data[k:]},
-		blas64.Vector{N: b.Rows, Inc: b.Stride, Data: b.Data[k:]})
+	return native.Ddot(a.Rows, a.Data[k:], a.Stride, b.Data[k:], b.Stride)
 }
 
 func dot(a, b []float64) float64 {
-	return blas64.Dot(vec(a), vec(b))
+	return native.Ddot(len(a), a, 1, b, 1)
 }
-
-func vec(x []float64) blas64.Vector { return blas64.Vector{N: len(x), Inc: 1, Data: x} }
 
 func conj(z complex128) complex128 { return complex(real(z), -imag(z)) }
 
