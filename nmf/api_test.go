@@ -184,3 +184,33 @@ func TestLayersAndBasis(t *testing.T) {
 type recorderFunc func(Event)
 
 func (r recorderFunc) Record(e Event) { r(e) }
+
+// TestNoCost checks that skipping the cost evaluations changes nothing but
+// the cost history, and that it is refused where the cost is needed.
+func TestNoCost(t *testing.T) {
+	X := randDense[float32](60, 50, 0, 7)
+	basis := randDense[float32](60, 8, 0.01, 8)
+	s := Settings{MaxIter: 30, Tol: -1, Workers: 1}
+	want, res, err := Infer(nil, X, basis, s)
+	if err != nil || len(res.Cost) != 2 {
+		t.Fatalf("Infer: %v, %d costs", err, len(res.Cost))
+	}
+	s.NoCost = true
+	got, res, err := Infer(nil, X, basis, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Cost) != 0 || res.Iterations != 30 {
+		t.Fatalf("NoCost: %d costs, %d iterations", len(res.Cost), res.Iterations)
+	}
+	for i := range want.Data {
+		if got.Data[i] != want.Data[i] {
+			t.Fatalf("H[%d] = %v with NoCost, %v without", i, got.Data[i], want.Data[i])
+		}
+	}
+	for _, bad := range []Settings{{NoCost: true}, {NoCost: true, Tol: -1, Recorder: recorderFunc(func(Event) {})}} {
+		if _, _, err := Infer(nil, X, basis, bad); err == nil {
+			t.Errorf("NoCost with %+v accepted", bad)
+		}
+	}
+}

@@ -72,6 +72,11 @@ type Settings struct {
 	Seed      uint64  // random initialisation (same seed, same result)
 	Workers   int     // goroutines for elementwise passes; 0: GOMAXPROCS
 	Recorder  Recorder
+	// NoCost skips every evaluation of the cost (Result.Cost stays empty),
+	// for callers that only want the factors after MaxIter iterations: it
+	// needs Tol < 0 and no Recorder. Fixed-iteration inference in
+	// separation saves two reconstructions and a logarithm per element.
+	NoCost bool
 }
 
 // Recorder receives progress events. The engine never prints.
@@ -124,6 +129,9 @@ func (s Settings) resolve() (resolved, error) {
 	}
 	if !(s.L1 >= 0) || math.IsInf(s.L1, 0) || !(s.Epsilon >= 0) || math.IsInf(s.Epsilon, 0) || math.IsNaN(s.Tol) {
 		return r, errors.New("nmf: L1 and Epsilon must be finite and non-negative, Tol a number")
+	}
+	if s.NoCost && (s.Tol >= 0 || s.Recorder != nil) {
+		return r, errors.New("nmf: NoCost needs Tol < 0 (no early stopping) and no Recorder")
 	}
 	if r.MaxIter == 0 {
 		r.MaxIter = 200

@@ -43,6 +43,7 @@ type solver[T Float] struct {
 	Qs, FQ, T []*Dense[T] // Qs[l] = Q[l], F[l] Q[l] (K_l x K_L), G Q[l]^T (M x K_{l+1}, l > 0); l <= L-2
 	PL, G     *Dense[T]   // M x K_L
 	hsum      []T         // row sums of H
+	psum      []T         // column sums of P[L] when the layers are frozen (constant)
 
 	// Column-block views of the fused KL pass (values, so that setting them
 	// allocates nothing); ex and ev are the operands of the ratio pass.
@@ -168,6 +169,10 @@ func newSolver[T Float](X *Dense[T], f *Factorization[T], freeze Freeze, r resol
 		}
 	}
 	s.prefix(2)
+	if s.kl && freeze.Layers {
+		s.psum = make([]T, F[L].Rows)
+		colSums(s.psum, s.P[L], s.acc)
+	}
 	return s, nil
 }
 
@@ -337,6 +342,9 @@ func (s *solver[T]) blocks(b0, b1, part int) {
 		j0, j1 := b*width, min((b+1)*width, N)
 		setView(&w.xb, s.X, j0, j1)
 		setView(&w.rb, s.right, j0, j1)
+		if l == L && !s.costing && s.fusedH(w, j0, j1) {
+			continue
+		}
 		w.vb = Dense[T]{Rows: M, Cols: j1 - j0, Stride: j1 - j0, Data: w.buf[:M*(j1-j0)]}
 		gemm(false, false, 1, s.left, &w.rb, 0, &w.vb)
 		if s.costing {
@@ -355,6 +363,28 @@ func (s *solver[T]) blocks(b0, b1, part int) {
 			gemm(false, true, 1, &w.vb, &w.rb, beta, w.acc)
 		}
 	}
+}
+
+// fusedMaxK is the largest basis (K_L) for which the one-pass kernel of the
+// H update beats OpenBLAS: measured single-threaded on 512 frames, 1.9x as
+// fast at K = 20, 1.2x at 40, equal at 120-180 and 0.75x at 360, where
+// OpenBLAS's cache blocking wins.
+const fusedMaxK = 128
+
+// fusedH sets columns [j0, j1) of the numerator of H with the one-pass
+// kernel, if this machine and type have it (float32 on AVX-512) and the
+// basis is small enough.
+func (s *solver[T]) fusedH(w *blockWork[T], j0, j1 int) bool {
+	if !fusedHNum || s.P[s.L].Cols > fusedMaxK {
+		return false
+	}
+	a, ok := any(s.P[s.L]).(*Dense[float32])
+	if !ok {
+		return false
+	}
+	setView(&w.nb, s.num[s.L], j0, j1)
+	klHNum32(a, any(&w.rb).(*Dense[float32]), any(&w.xb).(*Dense[float32]), any(&w.nb).(*Dense[float32]), float32(s.eps))
+	return true
 }
 
 // add sets dst += src.
@@ -395,11 +425,14 @@ func (s *solver[T]) sandwich(l int, G, dst, mid *Dense[T]) {
 func (s *solver[T]) klSums(l int) {
 	F := s.F[l]
 	ls, rs := s.lsum[:F.Rows], s.rsum[:F.Cols]
-	if l == 0 {
+	switch {
+	case l == 0:
 		for i := range ls {
 			ls[i] = 1
 		}
-	} else {
+	case l == s.L && s.psum != nil:
+		copy(ls, s.psum)
+	default:
 		colSums(ls, s.P[l], s.acc)
 	}
 	if l == s.L {
@@ -603,6 +636,13 @@ func (s *solver[T]) run() Result {
 			s.r.Recorder.Record(Event{Stage: s.stage, Layer: s.layer, Iter: it, Cost: c})
 		}
 		return c
+	}
+	if s.r.NoCost {
+		for it := 1; it <= s.r.MaxIter; it++ {
+			s.iterate()
+		}
+		res.Iterations = s.r.MaxIter
+		return res
 	}
 	if s.r.Tol <= 0 && s.r.Recorder == nil {
 		// Nobody stops on the cost or watches it: skip the per-element

@@ -146,7 +146,11 @@ func (sp *Separator) separateSegment(plan *stft.Plan, dst [][]float64, seg []flo
 // (B_s H_s) / sum_r (B_r H_r), bins x frames. The gains add up to 1 wherever
 // the model explains any energy, and split silent bins evenly.
 func (sp *Separator) Gains(Y *nmf.Dense[float32]) ([]*nmf.Dense[float32], error) {
-	H, _, err := nmf.Infer(nil, Y, sp.basis, sp.settings)
+	s := sp.settings
+	// Nothing here reads the cost: with a fixed number of iterations, skip
+	// its evaluations.
+	s.NoCost = s.Tol < 0 && s.Recorder == nil
+	H, _, err := nmf.Infer(nil, Y, sp.basis, s)
 	if err != nil {
 		return nil, err
 	}

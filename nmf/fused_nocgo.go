@@ -1,0 +1,11 @@
+//go:build !cgo || noopenblas
+
+package nmf
+
+// fusedHNum is false in the pure-Go build: the KL update of H goes through
+// gemm and the ratio pass.
+const fusedHNum = false
+
+func klHNum32(a *Dense[float32], h, x, num *Dense[float32], eps float32) {
+	panic("nmf: klHNum32 without its kernel")
+}

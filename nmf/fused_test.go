@@ -1,0 +1,63 @@
+package nmf
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestKLHNumMatchesNaive checks the one-pass numerator of the KL update of
+// H, num = A^T (X / max(A H, eps)), against the formula in float64 on every
+// remainder of its 12-row and 32-column tiles, with strides wider than the
+// matrices, zero columns of X and a zero row of A.
+func TestKLHNumMatchesNaive(t *testing.T) {
+	if !fusedHNum {
+		t.Skip("no AVX-512 kernel in this build or on this machine")
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	view := func(rows, cols int) *Dense[float32] { // stride wider than cols
+		m := NewDense[float32](rows, cols+3, nil)
+		for i := range m.Data {
+			m.Data[i] = 0.1 + rng.Float32()
+		}
+		m.Cols = cols
+		return m
+	}
+	const eps = 1e-7
+	for _, M := range []int{1, 5, 11, 12, 13, 24, 35, 513} {
+		for _, K := range []int{1, 3, 40} {
+			for _, N := range []int{1, 15, 16, 17, 31, 32, 33, 64, 75} {
+				t.Run(fmt.Sprintf("%dx%dx%d", M, K, N), func(t *testing.T) {
+					a, h, x, num := view(M, K), view(K, N), view(M, N), view(K, N)
+					for i := 0; i < M; i++ {
+						x.Data[i*x.Stride] = 0 // a silent frame
+					}
+					for k := 0; k < K; k++ {
+						a.Data[(M-1)*a.Stride+k] = 0 // a row the model cannot explain
+					}
+					guard := num.Data[num.Stride-1]
+					klHNum32(a, h, x, num, eps)
+					if num.Data[num.Stride-1] != guard {
+						t.Fatal("wrote past the columns of num")
+					}
+					for k := 0; k < K; k++ {
+						for j := 0; j < N; j++ {
+							var want float64
+							for m := 0; m < M; m++ {
+								var v float64
+								for q := 0; q < K; q++ {
+									v += float64(a.At(m, q)) * float64(h.At(q, j))
+								}
+								want += float64(a.At(m, k)) * float64(x.At(m, j)) / math.Max(v, eps)
+							}
+							if got := float64(num.At(k, j)); math.Abs(got-want) > 1e-5*math.Abs(want)+1e-30 {
+								t.Fatalf("num[%d,%d] = %g, want %g", k, j, got, want)
+							}
+						}
+					}
+				})
+			}
+		}
+	}
+}
