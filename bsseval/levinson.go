@@ -26,6 +26,7 @@ type levinson struct {
 	ef, eb, df, db    []float64 // m x m
 	alpha, beta, chol []float64 // m x m
 	tx, ty, zero      []float64 // m x m
+	cols              []float64 // m = 1: the solution column by column, L*nrhs
 }
 
 // newLevinson prepares the recursion for the blocks R(k), k = 0..L-1,
@@ -55,8 +56,11 @@ func newLevinson(m, L int, r []float64) *levinson {
 // the solution of T x = d. It reports false when T is not numerically
 // positive definite (a prediction-error covariance lost definiteness).
 func (lv *levinson) solve(x, d []float64, nrhs int) bool {
-	if lv.m == 1 {
+	switch lv.m {
+	case 1:
 		return lv.solveScalar(x, d, nrhs)
+	case 2:
+		return lv.solve2(x, d, nrhs)
 	}
 	m, L, mm, lm := lv.m, lv.L, lv.m*lv.m, lv.L*lv.m
 	// X: forward predictor blocks X_0..X_n (X_0 = I), Y: backward
@@ -98,11 +102,7 @@ func (lv *levinson) solve(x, d []float64, nrhs int) bool {
 		// X'_k = X_k + Y_{k-1} alpha, Y'_k = Y_{k-1} + X_k beta for
 		// k = n+1 down to 0, in place (each step reads only X_k and
 		// Y_{k-1}, which later steps do not need). X_{n+1} = 0, Y_{-1} = 0.
-		if m == 2 {
-			lv.update2(n)
-		} else {
-			lv.updateRows(n)
-		}
+		lv.updateRows(n)
 		// Ef' = Ef + Delta_b alpha, Eb' = Eb + Delta_f beta.
 		for i := 0; i < m; i++ {
 			for j := 0; j < m; j++ {
@@ -131,14 +131,6 @@ func (lv *levinson) solve(x, d []float64, nrhs int) bool {
 		for q := 0; q < rows; q++ {
 			xr := x[q*nrhs : (q+1)*nrhs]
 			yr := Y[q*m : (q+1)*m]
-			if m == 2 {
-				y0, y1 := yr[0], yr[1]
-				g0, g1 := gamma[:nrhs], gamma[nrhs:2*nrhs]
-				for c := range xr {
-					xr[c] += y0*g0[c] + y1*g1[c]
-				}
-				continue
-			}
 			for l, yv := range yr {
 				axpy(xr, yv, gamma[l*nrhs:(l+1)*nrhs])
 			}
@@ -182,58 +174,156 @@ func (lv *levinson) updateRows(n int) {
 	}
 }
 
-// update2 is updateRows for m = 2, unrolled: the 2 x 2 products are too
-// small for loops.
-func (lv *levinson) update2(n int) {
-	X, Y := lv.fx, lv.fy
-	a00, a01, a10, a11 := lv.alpha[0], lv.alpha[1], lv.alpha[2], lv.alpha[3]
-	b00, b01, b10, b11 := lv.beta[0], lv.beta[1], lv.beta[2], lv.beta[3]
-	rows := 2 * (n + 1)
-	// Rows rows, rows+1: X_{n+1} = 0, so X' = Y_n alpha and Y' = Y_n.
-	for q := rows + 1; q >= rows; q-- {
-		y0, y1 := Y[2*(q-2)], Y[2*(q-2)+1]
-		X[2*q], X[2*q+1] = y0*a00+y1*a10, y0*a01+y1*a11
-		Y[2*q], Y[2*q+1] = y0, y1
+// solve2 is solve for m = 2, unrolled (the 2 x 2 products are too small
+// for loops) and fused into two passes over memory per order n: the first
+// forms Delta_f, Delta_b and the sum of gamma together, the second updates
+// the predictors and the solution together, bottom-up. The recurrences are
+// those of solve.
+func (lv *levinson) solve2(x, d []float64, nrhs int) bool {
+	L, lm := lv.L, 2*lv.L
+	X, Y := lv.fx, lv.fy // block k at [4k, 4k+4), row-major
+	rr0, rr1 := lv.rr[:lm], lv.rr[lm:]
+	rt0, rt1 := lv.rt[:lm], lv.rt[lm:]
+	X[0], X[1], X[2], X[3] = 1, 0, 0, 1
+	Y[0], Y[1], Y[2], Y[3] = 1, 0, 0, 1
+	ef, eb, df, db := lv.ef, lv.eb, lv.df, lv.db
+	ef[0], ef[1], ef[2], ef[3] = rr0[lm-2], rr0[lm-1], rr1[lm-2], rr1[lm-1]
+	copy(eb, ef)
+	clear(x)
+	copy(x[:2*nrhs], d[:2*nrhs])
+	if !lv.cholSolve(eb, x[:2*nrhs], nrhs) {
+		return false
 	}
-	for q := rows - 1; q >= 2; q-- {
-		x0, x1 := X[2*q], X[2*q+1]
-		y0, y1 := Y[2*(q-2)], Y[2*(q-2)+1]
-		X[2*q], X[2*q+1] = x0+y0*a00+y1*a10, x1+y0*a01+y1*a11
-		Y[2*q], Y[2*q+1] = y0+x0*b00+x1*b10, y1+x0*b01+x1*b11
+	for n := 0; n < L-1; n++ {
+		K, off := n+1, (L-2-n)*2
+		// Delta_f = sum_k R(n+1-k) X_k, Delta_b = sum_k R(k+1)^T Y_k.
+		f0, f1 := rr0[off:off+2*K], rr1[off:off+2*K]
+		t0, t1 := rt0[2:2+2*K], rt1[2:2+2*K]
+		var f00, f01, f10, f11, b00, b01, b10, b11 float64
+		for k := 0; k < K; k++ {
+			xb, yb := X[4*k:4*k+4:4*k+4], Y[4*k:4*k+4:4*k+4]
+			p0, p1, q0, q1 := f0[2*k], f0[2*k+1], f1[2*k], f1[2*k+1]
+			f00 += p0*xb[0] + p1*xb[2]
+			f01 += p0*xb[1] + p1*xb[3]
+			f10 += q0*xb[0] + q1*xb[2]
+			f11 += q0*xb[1] + q1*xb[3]
+			u0, u1, v0, v1 := t0[2*k], t0[2*k+1], t1[2*k], t1[2*k+1]
+			b00 += u0*yb[0] + u1*yb[2]
+			b01 += u0*yb[1] + u1*yb[3]
+			b10 += v0*yb[0] + v1*yb[2]
+			b11 += v0*yb[1] + v1*yb[3]
+		}
+		df[0], df[1], df[2], df[3] = f00, f01, f10, f11
+		db[0], db[1], db[2], db[3] = b00, b01, b10, b11
+		// gamma = d_{n+1} - sum_k R(n+1-k) x_k, before the Eb'^{-1}.
+		gamma := x[(n+1)*2*nrhs : (n+2)*2*nrhs]
+		copy(gamma, d[(n+1)*2*nrhs:(n+2)*2*nrhs])
+		rowTimes(gamma[:nrhs], f0, x[:2*K*nrhs], -1)
+		rowTimes(gamma[nrhs:], f1, x[:2*K*nrhs], -1)
+
+		// alpha = -Eb^{-1} Delta_f, beta = -Ef^{-1} Delta_b, then
+		// Ef' = Ef + Delta_b alpha, Eb' = Eb + Delta_f beta.
+		al, be := lv.alpha, lv.beta
+		for i := range al {
+			al[i], be[i] = -df[i], -db[i]
+		}
+		if !lv.cholSolve(eb, al, 2) || !lv.cholSolve(ef, be, 2) {
+			return false
+		}
+		ef[0] += b00*al[0] + b01*al[2]
+		ef[1] += b00*al[1] + b01*al[3]
+		ef[2] += b10*al[0] + b11*al[2]
+		ef[3] += b10*al[1] + b11*al[3]
+		eb[0] += f00*be[0] + f01*be[2]
+		eb[1] += f00*be[1] + f01*be[3]
+		eb[2] += f10*be[0] + f11*be[2]
+		eb[3] += f10*be[1] + f11*be[3]
+		symmetrize(ef, 2)
+		symmetrize(eb, 2)
+		if !lv.cholSolve(eb, gamma, nrhs) {
+			return false
+		}
+
+		// X'_k = X_k + Y_{k-1} alpha, Y'_k = Y_{k-1} + X_k beta and
+		// x_k += Y'_k gamma for k = n+1 down to 0, in place: step k reads
+		// X_k and Y_{k-1}, which later steps do not need. X_{n+1} = 0,
+		// Y_{-1} = 0, and x_{n+1} = gamma already (Y'_{n+1} = I).
+		a00, a01, a10, a11 := al[0], al[1], al[2], al[3]
+		c00, c01, c10, c11 := be[0], be[1], be[2], be[3]
+		g0, g1 := gamma[:nrhs], gamma[nrhs:]
+		for k := K; k >= 0; k-- {
+			var x00, x01, x10, x11, y00, y01, y10, y11 float64
+			if k < K {
+				xb := X[4*k : 4*k+4 : 4*k+4]
+				x00, x01, x10, x11 = xb[0], xb[1], xb[2], xb[3]
+			}
+			if k > 0 {
+				yb := Y[4*k-4 : 4*k : 4*k]
+				y00, y01, y10, y11 = yb[0], yb[1], yb[2], yb[3]
+			}
+			xb, yb := X[4*k:4*k+4:4*k+4], Y[4*k:4*k+4:4*k+4]
+			xb[0] = x00 + y00*a00 + y01*a10
+			xb[1] = x01 + y00*a01 + y01*a11
+			xb[2] = x10 + y10*a00 + y11*a10
+			xb[3] = x11 + y10*a01 + y11*a11
+			n00 := y00 + x00*c00 + x01*c10
+			n01 := y01 + x00*c01 + x01*c11
+			n10 := y10 + x10*c00 + x11*c10
+			n11 := y11 + x10*c01 + x11*c11
+			yb[0], yb[1], yb[2], yb[3] = n00, n01, n10, n11
+			if k == K {
+				continue
+			}
+			r0 := x[2*k*nrhs : (2*k+1)*nrhs]
+			r1 := x[(2*k+1)*nrhs : (2*k+2)*nrhs]
+			for c, v := range g0 {
+				w := g1[c]
+				r0[c] += n00*v + n01*w
+				r1[c] += n10*v + n11*w
+			}
+		}
 	}
-	// Rows 0, 1: Y_{-1} = 0, so X' = X_0 and Y' = X_0 beta.
-	for q := 1; q >= 0; q-- {
-		x0, x1 := X[2*q], X[2*q+1]
-		Y[2*q], Y[2*q+1] = x0*b00+x1*b10, x0*b01+x1*b11
-	}
+	return true
 }
 
 // solveScalar is solve for m = 1, the classic Levinson recursion: the
 // backward predictor is the forward one reversed (Y_k = X_{n-k}) and the
-// two error powers are equal, which halves the work.
+// two error powers are equal, which halves the work. The predictor is kept
+// reversed and the solution column by column, so that every product is a
+// contiguous dot product or axpy.
 func (lv *levinson) solveScalar(x, d []float64, nrhs int) bool {
 	L := lv.L
-	rr := lv.rr // rr[L-1-k] = r(k)
-	X := lv.fx[:L]
-	X[0] = 1
-	e := rr[L-1]
+	rr, r := lv.rr, lv.rt // rr[L-1-k] = r[k] = r(k)
+	// At order n, B[L-1-n+j] = X_{n-j} for j = 0..n: the predictor
+	// reversed, growing towards the front.
+	B := lv.fx[:L]
+	B[L-1] = 1
+	e := r[0]
 	if !(e > 0) {
 		return false
 	}
-	clear(x)
+	if len(lv.cols) < nrhs*L {
+		lv.cols = make([]float64, nrhs*L)
+	}
+	cols := lv.cols[:nrhs*L] // column c of the solution at [c*L, (c+1)*L)
+	clear(cols)
 	for c := 0; c < nrhs; c++ {
-		x[c] = d[c] / e
+		cols[c*L] = d[c] / e
 	}
 	for n := 0; n < L-1; n++ {
-		win := rr[L-2-n : L-1] // r(n+1-k) for k = 0..n
-		alpha := -dotStride(win, X, 1) / e
-		// X'_k = X_k + alpha X_{n+1-k}, in symmetric pairs; X'_{n+1} = alpha.
-		X[n+1] = 0
-		for k, q := 0, n+1; k <= q; k, q = k+1, q-1 {
-			xk, xq := X[k], X[q]
-			X[k] = xk + alpha*xq
-			if k != q {
-				X[q] = xq + alpha*xk
+		lo := L - 1 - n
+		// alpha = -sum_k r(n+1-k) X_k / e = -sum_j r(j+1) X_{n-j} / e.
+		alpha := -dot(r[1:n+2], B[lo:]) / e
+		// X'_k = X_k + alpha X_{n+1-k}, k = 0..n+1, in symmetric pairs;
+		// reversed, w[j] = X'_{n+1-j} = w[j] + alpha w[n+1-j] with w[0] =
+		// X_{n+1} = 0.
+		w := B[lo-1:]
+		w[0] = 0
+		for j, q := 0, n+1; j <= q; j, q = j+1, q-1 {
+			wj, wq := w[j], w[q]
+			w[j] = wj + alpha*wq
+			if j != q {
+				w[q] = wq + alpha*wj
 			}
 		}
 		e *= 1 - alpha*alpha
@@ -241,11 +331,16 @@ func (lv *levinson) solveScalar(x, d []float64, nrhs int) bool {
 			return false
 		}
 		// gamma = (d_{n+1} - sum_k r(n+1-k) x_k) / e; x_k += gamma X'_{n+1-k}.
+		win := rr[L-2-n : L-1] // r(n+1-k) for k = 0..n
 		for c := 0; c < nrhs; c++ {
-			g := (d[(n+1)*nrhs+c] - dotStride(win, x[c:], nrhs)) / e
-			for k := 0; k <= n+1; k++ {
-				x[k*nrhs+c] += g * X[n+1-k]
-			}
+			col := cols[c*L : c*L+n+2]
+			g := (d[(n+1)*nrhs+c] - dot(win, col[:n+1])) / e
+			native.Daxpy(n+2, g, w, 1, col, 1)
+		}
+	}
+	for c := 0; c < nrhs; c++ {
+		for k, v := range cols[c*L : (c+1)*L] {
+			x[k*nrhs+c] = v
 		}
 	}
 	return true
@@ -276,11 +371,6 @@ func axpy(y []float64, alpha float64, x []float64) {
 	for i, v := range x {
 		y[i] += alpha * v
 	}
-}
-
-// dotStride returns sum_q a[q] b[q*stride] over len(a) terms.
-func dotStride(a, b []float64, stride int) float64 {
-	return native.Ddot(len(a), a, 1, b, stride)
 }
 
 // symmetrize replaces the m x m matrix a by (a + a^T)/2: the error
