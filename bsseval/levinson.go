@@ -27,6 +27,10 @@ type levinson struct {
 	alpha, beta, chol []float64 // m x m
 	tx, ty, zero      []float64 // m x m
 	cols              []float64 // m = 1: the solution column by column, L*nrhs
+
+	// m = 2, C kernel (levinson2_cgo.go): the blocks' planar sequences, the
+	// predictors, and the planar solution, right-hand sides and gamma.
+	coef, work, xp, dp, gam []float64
 }
 
 // newLevinson prepares the recursion for the blocks R(k), k = 0..L-1,
@@ -174,12 +178,12 @@ func (lv *levinson) updateRows(n int) {
 	}
 }
 
-// solve2 is solve for m = 2, unrolled (the 2 x 2 products are too small
+// solve2Go is solve for m = 2, unrolled (the 2 x 2 products are too small
 // for loops) and fused into two passes over memory per order n: the first
 // forms Delta_f, Delta_b and the sum of gamma together, the second updates
 // the predictors and the solution together, bottom-up. The recurrences are
 // those of solve.
-func (lv *levinson) solve2(x, d []float64, nrhs int) bool {
+func (lv *levinson) solve2Go(x, d []float64, nrhs int) bool {
 	L, lm := lv.L, 2*lv.L
 	X, Y := lv.fx, lv.fy // block k at [4k, 4k+4), row-major
 	rr0, rr1 := lv.rr[:lm], lv.rr[lm:]
