@@ -168,11 +168,11 @@ func checkData[T Float](what string, X *Dense[T]) error {
 	if X == nil || X.Rows == 0 || X.Cols == 0 {
 		return fmt.Errorf("nmf: %s is empty", what)
 	}
+	top := T(math.Inf(1))
 	for i := 0; i < X.Rows; i++ {
 		for j, v := range X.row(i) {
-			f := float64(v)
-			if !(f >= 0) || math.IsInf(f, 1) {
-				return fmt.Errorf("nmf: %s(%d, %d) = %v: entries must be finite and non-negative", what, i, j, f)
+			if !(v >= 0 && v < top) { // false for NaN too
+				return fmt.Errorf("nmf: %s(%d, %d) = %v: entries must be finite and non-negative", what, i, j, v)
 			}
 		}
 	}

@@ -122,7 +122,9 @@ func newSolver[T Float](X *Dense[T], f *Factorization[T], freeze Freeze, r resol
 	maxK := M
 	for l := 0; l <= L; l++ {
 		s.num[l] = NewDense[T](F[l].Rows, F[l].Cols, nil)
-		s.den[l] = NewDense[T](F[l].Rows, F[l].Cols, nil)
+		if !s.kl { // KL's denominators are sums (lsum, rsum)
+			s.den[l] = NewDense[T](F[l].Rows, F[l].Cols, nil)
+		}
 		maxK = max(maxK, F[l].Cols)
 	}
 	s.lsum = make([]T, max(maxK, M))
@@ -157,7 +159,7 @@ func newSolver[T Float](X *Dense[T], f *Factorization[T], freeze Freeze, r resol
 		s.work = make([]blockWork[T], r.Workers)
 		for p := range s.work {
 			w := &s.work[p]
-			w.buf = make([]T, M*width)
+			w.buf = make([]T, 0, M*width) // allocated when first used (fusedH may never need it)
 			w.acc = s.G
 			if p > 0 {
 				w.acc = NewDense[T](M, KL, nil)
@@ -344,6 +346,9 @@ func (s *solver[T]) blocks(b0, b1, part int) {
 		setView(&w.rb, s.right, j0, j1)
 		if l == L && !s.costing && s.fusedH(w, j0, j1) {
 			continue
+		}
+		if len(w.buf) == 0 {
+			w.buf = make([]T, M*width)
 		}
 		w.vb = Dense[T]{Rows: M, Cols: j1 - j0, Stride: j1 - j0, Data: w.buf[:M*(j1-j0)]}
 		gemm(false, false, 1, s.left, &w.rb, 0, &w.vb)

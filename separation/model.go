@@ -199,7 +199,10 @@ func Magnitude(dst *nmf.Dense[float32], s *stft.Spectrogram) *nmf.Dense[float32]
 		row := dst.Data[b*dst.Stride : b*dst.Stride+s.Frames]
 		src := s.Data[b*s.Frames : (b+1)*s.Frames]
 		for t, c := range src {
-			row[t] = float32(math.Hypot(real(c), imag(c)))
+			// Not math.Hypot, 4x slower: audio spectra cannot
+			// overflow a float64 square, and float32 hides the ulp.
+			re, im := real(c), imag(c)
+			row[t] = float32(math.Sqrt(re*re + im*im))
 		}
 	}
 	return dst

@@ -14,10 +14,10 @@ import (
 const DefaultBlockSeconds = 30
 
 // Separator separates mixtures with a model. It is safe for concurrent use:
-// every call allocates its own working buffers.
+// every call takes its own working buffers from a pool.
 type Separator struct {
 	model    *Model
-	plans    sync.Pool // of *stft.Plan: a plan's buffers serve one call at a time
+	works    sync.Pool // of *work: one call's buffers, reused by later calls
 	st       stft.Settings
 	basis    *nmf.Dense[float32] // the speakers' bases side by side
 	bases    []*nmf.Dense[float32]
@@ -43,7 +43,7 @@ func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 		return nil, err
 	}
 	sep := &Separator{model: m, st: plan.Settings(), settings: m.nmfSettings(s.NMF)}
-	sep.plans.Put(plan)
+	sep.works.Put(&work{plan: plan})
 	if sep.settings.MaxIter == 0 {
 		sep.settings.MaxIter = DefaultIterations
 	}
@@ -66,16 +66,49 @@ func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 	return sep, nil
 }
 
-// plan returns an STFT plan for this call's use only.
-func (sp *Separator) plan() *stft.Plan {
-	if p, ok := sp.plans.Get().(*stft.Plan); ok {
-		return p
+// work holds one call's buffers: an STFT plan (whose own buffers serve one
+// call at a time), the spectrograms, H, the gains and the segment's
+// samples. Reusing them keeps a separation from allocating (and the garbage
+// collector from clearing) several megabytes per call.
+type work struct {
+	plan      *stft.Plan
+	spec, est stft.Spectrogram
+	Y, H      nmf.Dense[float32]
+	total     nmf.Dense[float32]
+	parts     []nmf.Dense[float32]
+	buf, win  []float64
+	out       [][]float64
+}
+
+// work returns buffers for this call's use only; put them back with
+// sp.works.Put.
+func (sp *Separator) work() *work {
+	if w, ok := sp.works.Get().(*work); ok {
+		return w
 	}
 	p, err := stft.NewPlan(sp.st)
 	if err != nil {
 		panic("separation: settings that made a plan once fail: " + err.Error())
 	}
-	return p
+	return &work{plan: p}
+}
+
+// sized points m at a rows x cols matrix in its own storage, grown when
+// too small; the values are left as they were.
+func sized(m *nmf.Dense[float32], rows, cols int) *nmf.Dense[float32] {
+	if cap(m.Data) < rows*cols {
+		m.Data = make([]float32, rows*cols)
+	}
+	m.Rows, m.Cols, m.Stride, m.Data = rows, cols, cols, m.Data[:rows*cols]
+	return m
+}
+
+// grow returns b resized to n values, reallocated only when too small.
+func grow(b []float64, n int) []float64 {
+	if cap(b) < n {
+		return make([]float64, n)
+	}
+	return b[:n]
 }
 
 // Model returns the separator's model.
@@ -117,16 +150,23 @@ func (sp *Separator) Separate(x []float64) ([][]float64, error) {
 // separateSegment separates seg and copies samples [a, b) of each speaker's
 // estimate into dst[speaker], of length b-a. seg starts at a multiple of the
 // hop in the signal, so its frames are the signal's.
-func (sp *Separator) separateSegment(plan *stft.Plan, dst [][]float64, seg []float64, a, b int) error {
-	spec := plan.Forward(nil, seg)
-	Y := Magnitude(nil, spec)
-	gains, err := sp.Gains(Y)
+func (sp *Separator) separateSegment(w *work, dst [][]float64, seg []float64, a, b int) error {
+	w.spec.Bins, w.spec.Frames = 0, 0 // Forward sizes it, reusing its storage
+	spec := w.plan.Forward(&w.spec, seg)
+	Y := Magnitude(sized(&w.Y, spec.Bins, spec.Frames), spec)
+	gains, err := sp.gains(w, Y)
 	if err != nil {
 		return err
 	}
-	est := &stft.Spectrogram{Bins: spec.Bins, Frames: spec.Frames, Data: make([]complex128, len(spec.Data))}
-	buf := make([]float64, len(seg))
-	for i, g := range gains {
+	est := &w.est
+	est.Bins, est.Frames = spec.Bins, spec.Frames
+	if cap(est.Data) < len(spec.Data) {
+		est.Data = make([]complex128, len(spec.Data))
+	}
+	est.Data = est.Data[:len(spec.Data)]
+	w.buf = grow(w.buf, len(seg))
+	for i := range gains {
+		g := &gains[i]
 		for bin := 0; bin < spec.Bins; bin++ {
 			grow := g.Data[bin*g.Stride : bin*g.Stride+spec.Frames]
 			srow := spec.Data[bin*spec.Frames : (bin+1)*spec.Frames]
@@ -135,8 +175,8 @@ func (sp *Separator) separateSegment(plan *stft.Plan, dst [][]float64, seg []flo
 				erow[t] = c * complex(float64(grow[t]), 0)
 			}
 		}
-		buf = plan.Inverse(buf, est, len(seg))
-		copy(dst[i], buf[a:b])
+		w.plan.Inverse(w.buf, est, len(seg))
+		copy(dst[i], w.buf[a:b])
 	}
 	return nil
 }
@@ -146,43 +186,53 @@ func (sp *Separator) separateSegment(plan *stft.Plan, dst [][]float64, seg []flo
 // (B_s H_s) / sum_r (B_r H_r), bins x frames. The gains add up to 1 wherever
 // the model explains any energy, and split silent bins evenly.
 func (sp *Separator) Gains(Y *nmf.Dense[float32]) ([]*nmf.Dense[float32], error) {
+	gains, err := sp.gains(&work{}, Y)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*nmf.Dense[float32], len(gains))
+	for i := range gains {
+		out[i] = &gains[i]
+	}
+	return out, nil
+}
+
+// gains is Gains in w's buffers: the result is w.parts, valid until w's
+// next use.
+func (sp *Separator) gains(w *work, Y *nmf.Dense[float32]) ([]nmf.Dense[float32], error) {
 	s := sp.settings
 	// Nothing here reads the cost: with a fixed number of iterations, skip
 	// its evaluations.
 	s.NoCost = s.Tol < 0 && s.Recorder == nil
-	H, _, err := nmf.Infer(nil, Y, sp.basis, s)
+	H, _, err := nmf.Infer(sized(&w.H, sp.basis.Cols, Y.Cols), Y, sp.basis, s)
 	if err != nil {
 		return nil, err
 	}
-	parts := make([]*nmf.Dense[float32], len(sp.bases))
-	total := nmf.NewDense[float32](Y.Rows, Y.Cols, nil)
+	if len(w.parts) != len(sp.bases) {
+		w.parts = make([]nmf.Dense[float32], len(sp.bases))
+	}
+	total := sized(&w.total, Y.Rows, Y.Cols)
+	clear(total.Data)
 	off := 0
 	for i, b := range sp.bases {
-		parts[i] = nmf.Mul(nil, b, rowBlock(H, off, b.Cols))
+		p := nmf.Mul(sized(&w.parts[i], Y.Rows, Y.Cols), b, rowBlock(H, off, b.Cols))
 		off += b.Cols
-		for r := 0; r < Y.Rows; r++ {
-			prow := parts[i].Data[r*parts[i].Stride : r*parts[i].Stride+Y.Cols]
-			trow := total.Data[r*total.Stride : r*total.Stride+Y.Cols]
-			for t, v := range prow {
-				trow[t] += v
+		for t, v := range p.Data {
+			total.Data[t] += v
+		}
+	}
+	even := 1 / float32(len(w.parts))
+	for i := range w.parts {
+		p := w.parts[i].Data
+		for t, v := range p {
+			if d := total.Data[t]; d > 0 {
+				p[t] = v / d
+			} else {
+				p[t] = even
 			}
 		}
 	}
-	even := 1 / float32(len(parts))
-	for r := 0; r < Y.Rows; r++ {
-		trow := total.Data[r*total.Stride : r*total.Stride+Y.Cols]
-		for _, p := range parts {
-			prow := p.Data[r*p.Stride : r*p.Stride+Y.Cols]
-			for t, v := range prow {
-				if trow[t] > 0 {
-					prow[t] = v / trow[t]
-				} else {
-					prow[t] = even
-				}
-			}
-		}
-	}
-	return parts, nil
+	return w.parts, nil
 }
 
 // SeparateSpectrogram returns each speaker's estimated magnitude spectrogram

@@ -31,8 +31,8 @@ func (sp *Separator) SeparateStream(src func(dst []float64) (int, error), n int,
 	if n == 0 {
 		return errors.New("the signal is empty")
 	}
-	plan := sp.plan()
-	defer sp.plans.Put(plan)
+	w := sp.work()
+	defer sp.works.Put(w)
 
 	// A signal that fits in one block with its margins is one segment;
 	// longer ones go in blocks of sp.block with sp.margin of context on
@@ -41,11 +41,15 @@ func (sp *Separator) SeparateStream(src func(dst []float64) (int, error), n int,
 	if n <= sp.block+2*sp.margin {
 		step, margin = n, 0
 	}
-	win := make([]float64, 0, min(n, step+2*margin)) // samples lo, lo+1, ...
+	win := grow(w.win, min(n, step+2*margin))[:0] // samples lo, lo+1, ...
+	defer func() { w.win = win }()
 	lo := 0
-	out := make([][]float64, len(sp.bases))
+	if len(w.out) != len(sp.bases) {
+		w.out = make([][]float64, len(sp.bases))
+	}
+	out := w.out
 	for i := range out {
-		out[i] = make([]float64, step)
+		out[i] = grow(out[i], step)
 	}
 	silent := true
 	empty := 0
@@ -85,7 +89,7 @@ func (sp *Separator) SeparateStream(src func(dst []float64) (int, error), n int,
 		for i := range out {
 			out[i] = out[i][:b-a]
 		}
-		if err := sp.separateSegment(plan, out, win, a-segLo, b-segLo); err != nil {
+		if err := sp.separateSegment(w, out, win, a-segLo, b-segLo); err != nil {
 			return err
 		}
 		for i := range out {

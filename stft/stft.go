@@ -297,21 +297,41 @@ func (p *Plan) Inverse(dst []float64, s *Spectrogram, n int) []float64 {
 	// Divide by the overlap-add of the squared window: the periodic steady
 	// value in the middle, summed frame by frame near the ends where frames
 	// are missing.
-	for i := range dst {
-		pos := i + half // position in the zero-extended signal
-		var d float64
-		if pos >= W-1 && pos/hop <= T-1 {
-			d = p.steady[pos%hop]
-		} else {
-			for t := max(0, (pos-W+hop)/hop); t <= min(T-1, pos/hop); t++ {
-				if k := pos - t*hop; k >= 0 && k < W {
-					d += p.window[k] * p.window[k]
-				}
-			}
-		}
-		if d > 1e-10 {
+	// Samples i in [i0, i1) have pos = i + half in [W-1, T hop): the
+	// steady part, walked with a running phase instead of a division per
+	// sample.
+	i0 := min(max(W-1-half, 0), n)
+	i1 := max(min(T*hop-half, n), i0)
+	for i := range i0 {
+		p.normaliseEdge(dst, i, T)
+	}
+	ph := (i0 + half) % hop
+	for i := i0; i < i1; i++ {
+		if d := p.steady[ph]; d > 1e-10 {
 			dst[i] /= d
 		}
+		if ph++; ph == hop {
+			ph = 0
+		}
+	}
+	for i := i1; i < n; i++ {
+		p.normaliseEdge(dst, i, T)
 	}
 	return dst
+}
+
+// normaliseEdge divides sample i of a T-frame inverse, near an end where
+// frames are missing, by the overlap-add of the squared window there.
+func (p *Plan) normaliseEdge(dst []float64, i, T int) {
+	W, hop := p.s.WindowSize, p.s.Hop
+	pos := i + W/2 // position in the zero-extended signal
+	var d float64
+	for t := max(0, (pos-W+hop)/hop); t <= min(T-1, pos/hop); t++ {
+		if k := pos - t*hop; k >= 0 && k < W {
+			d += p.window[k] * p.window[k]
+		}
+	}
+	if d > 1e-10 {
+		dst[i] /= d
+	}
 }
