@@ -80,16 +80,28 @@ func checkSignals(what string, sig [][]float64, minLen int) error {
 		return fmt.Errorf("bsseval: %s signals have %d samples, fewer than the %d-tap distortion filter", what, n, minLen)
 	}
 	for i, s := range sig {
-		silent := true
-		for t, v := range s {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return fmt.Errorf("bsseval: %s source %d has a non-finite sample (%v) at index %d", what, i, v, t)
-			}
-			if v != 0 {
-				silent = false
+		// Branch-free scan: v*0 is NaN exactly for a NaN or infinite v, and
+		// the sum of |v| is zero only for a silent signal.
+		var nonFinite, mag [4]float64
+		t := 0
+		for ; t+4 <= len(s); t += 4 {
+			for j := range 4 {
+				nonFinite[j] += s[t+j] * 0
+				mag[j] += math.Abs(s[t+j])
 			}
 		}
-		if silent {
+		for ; t < len(s); t++ {
+			nonFinite[0] += s[t] * 0
+			mag[0] += math.Abs(s[t])
+		}
+		if math.IsNaN(nonFinite[0] + nonFinite[1] + nonFinite[2] + nonFinite[3]) {
+			for t, v := range s {
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					return fmt.Errorf("bsseval: %s source %d has a non-finite sample (%v) at index %d", what, i, v, t)
+				}
+			}
+		}
+		if mag[0]+mag[1]+mag[2]+mag[3] == 0 {
 			return fmt.Errorf("bsseval: %s source %d is %w", what, i, ErrSilent)
 		}
 	}

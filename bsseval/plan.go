@@ -62,7 +62,7 @@ func NewPlan(refs [][]float64, opt Options) (*Plan, error) {
 	nc := nfft/2 + 1
 	p := &Plan{
 		nsrc: nsrc, n: n, flen: flen, nfft: nfft, permute: opt.Permute,
-		fft:     fft.NewReal(nfft),
+		fft:     realPlan(nfft),
 		refSpec: make([][]complex128, nsrc),
 		own:     make([]factor, nsrc),
 		seq:     make([]float64, nfft),
@@ -111,7 +111,11 @@ func NewPlan(refs [][]float64, opt Options) (*Plan, error) {
 			w.spec[f] = sj * conj(p.refSpec[i][f])
 		}
 		r := w.fft.Inverse(w.seq, w.spec)
-		for k := range r {
+		// Only lags -(L-1)..L-1 are read, and scaled.
+		for k := 0; k < L; k++ {
+			r[k] *= inv
+		}
+		for k := nfft - L + 1; k < nfft; k++ {
 			r[k] *= inv
 		}
 		at := func(k int) float64 { return r[(k%nfft+nfft)%nfft] }
@@ -139,7 +143,7 @@ func NewPlan(refs [][]float64, opt Options) (*Plan, error) {
 			rOwn[i] = append([]float64(nil), r[:flen]...)
 		}
 	})
-	p.gram = newBlockToeplitz(nsrc, flen, lags, fft.NewReal(fftLen(2*flen-1)))
+	p.gram = newBlockToeplitz(nsrc, flen, lags, realPlan(fftLen(2*flen-1)))
 	p.full = &toeplitzFactor{lv: newLevinson(nsrc, flen, rFull), g: p.gram}
 	p.ownGram = make([]*blockToeplitz, nsrc)
 	for j := 0; j < nsrc; j++ {
@@ -213,7 +217,7 @@ func (p *Plan) score(ests [][]float64) {
 	}
 	dm, x, gx := mat(dim, nsrc), mat(dim, nsrc), mat(dim, nsrc)
 	w, gw := mat(dim, npair), mat(dim, npair)
-	c, gc := mat(flen, nsrc), mat(flen, nsrc)
+	gc := mat(flen, nsrc)
 
 	// Right-hand sides: D[(i,d)][k] = <s_i delayed by d, e_k>, from
 	// ifft(S_i conj(E_k)) at lag -d, as mir_eval.
@@ -238,37 +242,63 @@ func (p *Plan) score(ests [][]float64) {
 	// artifact energy |e - P_all|^2 = |e|^2 - 2 D'x + x'Gx is written in
 	// the form that is stationary in x, so solver rounding in x enters only
 	// to second order.
-	copy(x.Data, dm.Data)
-	p.full.solve(x)
-	p.gram.mul(1, x, 0, gx)
-	for k, e := range ests {
-		xgx := colDot(x, gx, k)
-		ee := dot(e, e)
-		artif := ee - 2*colDot(dm, x, k) + xgx
-		if artif < exactBelow*ee {
-			// The expansion has lost too many digits (SAR above about 60
-			// dB, such as an estimate equal to its reference): measure
-			// |e - P_all|^2 directly instead, as mir_eval does.
-			artif = p.exactArtifact(e, x, k)
+	solveAll := func() {
+		copy(x.Data, dm.Data)
+		p.full.solve(x)
+		p.gram.mul(1, x, 0, gx)
+		for k, e := range ests {
+			xgx := colDot(x, gx, k)
+			ee := dot(e, e)
+			artif := ee - 2*colDot(dm, x, k) + xgx
+			if artif < exactBelow*ee {
+				// The expansion has lost too many digits (SAR above about 60
+				// dB, such as an estimate equal to its reference): measure
+				// |e - P_all|^2 directly instead, as mir_eval does.
+				artif = p.exactArtifact(e, x, k)
+			}
+			p.artif[k], p.sar[k] = artif, safeDB(xgx, artif)
 		}
-		p.artif[k], p.sar[k] = artif, safeDB(xgx, artif)
+	}
+	// Projection on reference j alone, s_true + e_spat = A_j c_j with
+	// G_jj c_j = D_j (the diagonal block).
+	cs := make([]blas64.General, nsrc)
+	solveOwn := func() {
+		for j := range cs {
+			cs[j] = mat(flen, nsrc)
+			copy(cs[j].Data, dm.Data[j*flen*nsrc:(j+1)*flen*nsrc])
+			p.own[j].solve(cs[j])
+			p.ownGram[j].mul(1, cs[j], 0, gc)
+			for k := 0; k < nsrc; k++ {
+				if p.pair(k, j) >= 0 {
+					p.target[k*nsrc+j] = colDot(cs[j], gc, k)
+				}
+			}
+		}
+	}
+	if nsrc == 1 {
+		solveAll()
+		solveOwn()
+	} else {
+		// The two share nothing (each factor has its own scratch; with one
+		// source they would be the same factor): they run side by side.
+		p.parallel(2, func(_ *fftWorker, t int) {
+			if t == 0 {
+				solveAll()
+			} else {
+				solveOwn()
+			}
+		})
 	}
 
-	// Projection on reference j alone, s_true + e_spat = A_j c with
-	// G_jj c = D_j (the diagonal block), and the interference e_interf =
-	// A w with w = x minus c in block j. e_interf is orthogonal to e_artif
-	// (normal equations), so |e_interf + e_artif|^2 = |e_interf|^2 +
-	// |e_artif|^2.
-	for j := 0; j < nsrc; j++ {
-		copy(c.Data, dm.Data[j*flen*nsrc:(j+1)*flen*nsrc])
-		p.own[j].solve(c)
-		p.ownGram[j].mul(1, c, 0, gc)
+	// The interference e_interf = A w with w = x minus c_j in block j.
+	// e_interf is orthogonal to e_artif (normal equations), so
+	// |e_interf + e_artif|^2 = |e_interf|^2 + |e_artif|^2.
+	for j, c := range cs {
 		for k := 0; k < nsrc; k++ {
 			q := p.pair(k, j)
 			if q < 0 {
 				continue
 			}
-			p.target[k*nsrc+j] = colDot(c, gc, k)
 			for r := 0; r < dim; r++ {
 				w.Data[r*npair+q] = x.Data[r*nsrc+k]
 			}
@@ -387,6 +417,19 @@ func abs(k int) int {
 		return -k
 	}
 	return k
+}
+
+// plans holds the FFT plans made so far, by size: a plan is read-only and
+// safe for concurrent use, and making one costs about as much as a
+// transform, so Plans of the same signal length share them.
+var plans sync.Map // int -> *fft.Real
+
+func realPlan(n int) *fft.Real {
+	if p, ok := plans.Load(n); ok {
+		return p.(*fft.Real)
+	}
+	p, _ := plans.LoadOrStore(n, fft.NewReal(n))
+	return p.(*fft.Real)
 }
 
 // fftWorker is the scratch of one goroutine, with the shared FFT plan.
