@@ -71,13 +71,13 @@ func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 // samples. Reusing them keeps a separation from allocating (and the garbage
 // collector from clearing) several megabytes per call.
 type work struct {
-	plan      *stft.Plan
-	spec, est stft.Spectrogram
-	Y, H      nmf.Dense[float32]
-	total     nmf.Dense[float32]
-	parts     []nmf.Dense[float32]
-	buf, win  []float64
-	out       [][]float64
+	plan     *stft.Plan
+	spec     stft.Spectrogram
+	Y, H     nmf.Dense[float32]
+	total    nmf.Dense[float32]
+	parts    []nmf.Dense[float32]
+	buf, win []float64
+	out      [][]float64
 }
 
 // work returns buffers for this call's use only; put them back with
@@ -158,24 +158,11 @@ func (sp *Separator) separateSegment(w *work, dst [][]float64, seg []float64, a,
 	if err != nil {
 		return err
 	}
-	est := &w.est
-	est.Bins, est.Frames = spec.Bins, spec.Frames
-	if cap(est.Data) < len(spec.Data) {
-		est.Data = make([]complex128, len(spec.Data))
-	}
-	est.Data = est.Data[:len(spec.Data)]
 	w.buf = grow(w.buf, len(seg))
 	for i := range gains {
 		g := &gains[i]
-		for bin := 0; bin < spec.Bins; bin++ {
-			grow := g.Data[bin*g.Stride : bin*g.Stride+spec.Frames]
-			srow := spec.Data[bin*spec.Frames : (bin+1)*spec.Frames]
-			erow := est.Data[bin*spec.Frames : (bin+1)*spec.Frames]
-			for t, c := range srow {
-				erow[t] = c * complex(float64(grow[t]), 0)
-			}
-		}
-		w.plan.Inverse(w.buf, est, len(seg))
+		mask := stft.Mask{Bins: g.Rows, Frames: g.Cols, Stride: g.Stride, Data: g.Data}
+		w.plan.InverseMasked(w.buf, spec, mask, len(seg))
 		copy(dst[i], w.buf[a:b])
 	}
 	return nil

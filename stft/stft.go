@@ -224,7 +224,7 @@ func (p *Plan) forwardFrames(w *worker, dst *Spectrogram, x []float64, t0, t1 in
 // inverseFrames overlap-adds the windowed inverse DFTs of frames [t0, t1)
 // of s: into dst, except that samples before split go to
 // p.overlap[i-base].
-func (p *Plan) inverseFrames(w *worker, dst []float64, s *Spectrogram, t0, t1, split, base int) {
+func (p *Plan) inverseFrames(w *worker, dst []float64, s *Spectrogram, m *Mask, t0, t1, split, base int) {
 	W, hop, half := p.s.WindowSize, p.s.Hop, p.s.WindowSize/2
 	bins, T, n := p.bins, s.Frames, len(dst)
 	scale := 1 / float64(p.s.FFTSize) // the inverse FFT is unnormalised
@@ -232,8 +232,18 @@ func (p *Plan) inverseFrames(w *worker, dst []float64, s *Spectrogram, t0, t1, s
 		nb := min(block, t1-tb)
 		for b := 0; b < bins; b++ {
 			row := s.Data[b*T+tb : b*T+tb+nb]
+			if m == nil {
+				for j, v := range row {
+					w.coef[j*bins+b] = v
+				}
+				continue
+			}
+			g := m.Data[b*m.Stride+tb : b*m.Stride+tb+nb]
 			for j, v := range row {
-				w.coef[j*bins+b] = v
+				// v times the real g[j]: what v * complex(g, 0) is
+				// for finite values, without its two zero products.
+				x := float64(g[j])
+				w.coef[j*bins+b] = complex(real(v)*x, imag(v)*x)
 			}
 		}
 		for j := 0; j < nb; j++ {
@@ -260,6 +270,27 @@ func (p *Plan) inverseFrames(w *worker, dst []float64, s *Spectrogram, t0, t1, s
 // when dst is nil and panics on a length mismatch. The imaginary parts of
 // the DC and Nyquist bins are ignored (a real signal has none).
 func (p *Plan) Inverse(dst []float64, s *Spectrogram, n int) []float64 {
+	return p.inverse(dst, s, nil, n)
+}
+
+// Mask is a real gain per bin and frame (Bins x Frames, row-major with
+// Stride), such as a Wiener gain.
+type Mask struct {
+	Bins, Frames, Stride int
+	Data                 []float32
+}
+
+// InverseMasked is Inverse of s multiplied bin by bin by the mask m, without
+// forming that product: separation resynthesises each source from the
+// mixture's STFT this way.
+func (p *Plan) InverseMasked(dst []float64, s *Spectrogram, m Mask, n int) []float64 {
+	if m.Bins != s.Bins || m.Frames != s.Frames || m.Stride < m.Frames || len(m.Data) < (m.Bins-1)*m.Stride+m.Frames {
+		panic(fmt.Sprintf("stft: InverseMasked with a %d x %d mask (stride %d, %d values) for a %d x %d spectrogram", m.Bins, m.Frames, m.Stride, len(m.Data), s.Bins, s.Frames))
+	}
+	return p.inverse(dst, s, &m, n)
+}
+
+func (p *Plan) inverse(dst []float64, s *Spectrogram, m *Mask, n int) []float64 {
 	T := p.Frames(n)
 	if s.Bins != p.bins || s.Frames != T || len(s.Data) != p.bins*T {
 		panic(fmt.Sprintf("stft: Inverse of a %d x %d spectrogram, want %d x %d for %d samples", s.Bins, s.Frames, p.bins, T, n))
@@ -284,15 +315,15 @@ func (p *Plan) Inverse(dst []float64, s *Spectrogram, n int) []float64 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p.inverseFrames(p.workers[1], dst, s, mid, T, split, base)
+			p.inverseFrames(p.workers[1], dst, s, m, mid, T, split, base)
 		}()
-		p.inverseFrames(p.workers[0], dst, s, 0, mid, 0, 0)
+		p.inverseFrames(p.workers[0], dst, s, m, 0, mid, 0, 0)
 		wg.Wait()
 		for i := max(base, 0); i < split; i++ {
 			dst[i] += p.overlap[i-base]
 		}
 	} else {
-		p.inverseFrames(p.workers[0], dst, s, 0, T, 0, 0)
+		p.inverseFrames(p.workers[0], dst, s, m, 0, T, 0, 0)
 	}
 	// Divide by the overlap-add of the squared window: the periodic steady
 	// value in the middle, summed frame by frame near the ends where frames

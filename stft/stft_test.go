@@ -165,6 +165,10 @@ func TestSizePanics(t *testing.T) {
 		},
 		"inverse frames": func() { p.Inverse(nil, p.Forward(nil, make([]float64, 100)), 5000) },
 		"inverse dst":    func() { p.Inverse(make([]float64, 3), p.Forward(nil, make([]float64, 100)), 100) },
+		"mask size": func() {
+			s := p.Forward(nil, make([]float64, 100))
+			p.InverseMasked(nil, s, Mask{Bins: s.Bins, Frames: s.Frames - 1, Stride: s.Frames, Data: make([]float32, s.Bins*s.Frames)}, 100)
+		},
 	} {
 		func() {
 			defer func() {
@@ -176,6 +180,39 @@ func TestSizePanics(t *testing.T) {
 			}()
 			f()
 		}()
+	}
+}
+
+// TestInverseMasked checks that the masked inverse equals the inverse of
+// the spectrogram multiplied by the mask, bit for bit, on a signal long
+// enough for the two-goroutine path and one short enough for the other,
+// with a mask whose stride is wider than its frames.
+func TestInverseMasked(t *testing.T) {
+	p, _ := NewPlan(Settings{})
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{3000, 48000} {
+		x := make([]float64, n)
+		for i := range x {
+			x[i] = rng.NormFloat64()
+		}
+		s := p.Forward(nil, x)
+		m := Mask{Bins: s.Bins, Frames: s.Frames, Stride: s.Frames + 5}
+		m.Data = make([]float32, s.Bins*m.Stride)
+		prod := &Spectrogram{Bins: s.Bins, Frames: s.Frames, Data: make([]complex128, len(s.Data))}
+		for b := 0; b < s.Bins; b++ {
+			for j := 0; j < s.Frames; j++ {
+				g := rng.Float32()
+				m.Data[b*m.Stride+j] = g
+				prod.Data[b*s.Frames+j] = s.Data[b*s.Frames+j] * complex(float64(g), 0)
+			}
+		}
+		want := p.Inverse(nil, prod, n)
+		got := p.InverseMasked(nil, s, m, n)
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("n=%d: sample %d is %v masked, %v from the product", n, i, got[i], want[i])
+			}
+		}
 	}
 }
 
