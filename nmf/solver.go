@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"sync/atomic"
 )
 
 // solver runs multiplicative updates on the model X ≈ F[0] F[1] ... F[L],
@@ -58,9 +59,13 @@ type solver[T Float] struct {
 	cur     int // factor of the current pass
 	l1      T   // L1 penalty of the current pass
 	// Passes over row ranges, bound once so that a pass allocates nothing.
-	elementwiseFn, multiplyFn, costFn, blocksFn func(lo, hi, part int)
-	rowSumsFn, scaleRowsFn                      func(lo, hi, part int)
-	rowsOf                                      *Dense[T] // operand of rowSumsFn and scaleRowsFn
+	elementwiseFn, multiplyFn, costFn func(lo, hi, part int)
+	rowSumsFn, scaleRowsFn            func(lo, hi, part int)
+	claimFn, sumGFn                   func(lo, hi, part int)
+	nextBlock                         atomic.Int64 // next column block to claim
+	blockG                            []*Dense[T]  // per-block parts of G; blockG[0] is G
+	blockCost                         []float64    // per-block parts of the KL cost
+	rowsOf                            *Dense[T]    // operand of rowSumsFn and scaleRowsFn
 
 	stage string
 	layer int
@@ -132,8 +137,9 @@ func newSolver[T Float](X *Dense[T], f *Factorization[T], freeze Freeze, r resol
 	s.acc = make([]float64, maxK)
 	s.partial = make([]float64, r.Workers)
 	s.pool = newPool(r.Workers)
-	s.elementwiseFn, s.multiplyFn, s.costFn, s.blocksFn = s.elementwiseRows, s.multiplyRows, s.costRows, s.blocks
+	s.elementwiseFn, s.multiplyFn, s.costFn = s.elementwiseRows, s.multiplyRows, s.costRows
 	s.rowSumsFn, s.scaleRowsFn = s.rowSumRows, s.scaleRows
+	s.claimFn, s.sumGFn = s.claimBlocks, s.sumGRows
 	if s.kl {
 		KL := F[L].Rows
 		s.G = s.num[0] // plain NMF: the numerator of W1 is G itself
@@ -160,10 +166,6 @@ func newSolver[T Float](X *Dense[T], f *Factorization[T], freeze Freeze, r resol
 		for p := range s.work {
 			w := &s.work[p]
 			w.buf = make([]T, 0, M*width) // allocated when first used (fusedH may never need it)
-			w.acc = s.G
-			if p > 0 {
-				w.acc = NewDense[T](M, KL, nil)
-			}
 		}
 		if r.Workers > 1 {
 			s.blasSingle = true
@@ -273,8 +275,7 @@ func (s *solver[T]) blockWidth() (width, blocks int) {
 // blockWork is one worker's workspace for the fused KL update.
 type blockWork[T Float] struct {
 	xb, vb, rb, nb Dense[T]
-	buf            []T       // M x BlockCols
-	acc            *Dense[T] // this worker's part of G = R H^T
+	buf            []T // M x BlockCols
 }
 
 // updateFactorKL is updateFactor for KL: each worker takes a contiguous run
@@ -307,11 +308,13 @@ func (s *solver[T]) updateFactorKL(l int) {
 		}
 	}
 	s.cur = l
-	_, nblocks := s.blockWidth()
-	s.pool.parallel(nblocks, 1, s.blocksFn)
 	if l < L {
-		for p := 1; p < min(s.pool.workers, nblocks); p++ {
-			add(s.G, s.work[p].acc)
+		s.blockSums()
+	}
+	s.runBlocks()
+	if l < L {
+		if len(s.blockG) > 1 {
+			s.pool.parallel(s.G.Rows, 8, s.sumGFn)
 		}
 		// num = A^T G Q[l]^T, with A = I for the first layer.
 		t := s.G // equal to num[0] for plain NMF
@@ -334,6 +337,55 @@ func (s *solver[T]) updateFactorKL(l int) {
 	s.pool.parallel(s.F[l].Rows, 4, s.multiplyFn)
 }
 
+// runBlocks runs the fused KL pass on every column block, the workers
+// claiming blocks one at a time: a static split left the faster core idle
+// (on this 2-core VM the cores run GEMM at different speeds). The results do
+// not depend on which worker ran a block: H's numerator is column-separable,
+// and G and the cost are summed from per-block parts in block order.
+func (s *solver[T]) runBlocks() {
+	s.nextBlock.Store(0)
+	s.pool.parallel(s.pool.workers, 1, s.claimFn)
+}
+
+// claim runs column blocks as worker part until none is left.
+func (s *solver[T]) claimBlocks(_, _, part int) {
+	_, nblocks := s.blockWidth()
+	for {
+		b := int(s.nextBlock.Add(1)) - 1
+		if b >= nblocks {
+			return
+		}
+		s.blocks(b, b+1, part)
+	}
+}
+
+// blockSums makes sure there is one M x K_L part of G per column block,
+// the first being G itself.
+func (s *solver[T]) blockSums() {
+	_, nblocks := s.blockWidth()
+	if len(s.blockG) == nblocks {
+		return
+	}
+	s.blockG = make([]*Dense[T], nblocks)
+	s.blockG[0] = s.G
+	for b := 1; b < nblocks; b++ {
+		s.blockG[b] = NewDense[T](s.G.Rows, s.G.Cols, nil)
+	}
+}
+
+// sumGRows adds the parts of G for blocks 1, 2, ... into rows [lo, hi) of
+// G (block 0's part), in block order.
+func (s *solver[T]) sumGRows(lo, hi, _ int) {
+	for i := lo; i < hi; i++ {
+		g := s.G.row(i)
+		for _, p := range s.blockG[1:] {
+			for j, v := range p.row(i) {
+				g[j] += v
+			}
+		}
+	}
+}
+
 // blocks runs the fused KL pass on column blocks [b0, b1) as worker part.
 func (s *solver[T]) blocks(b0, b1, part int) {
 	l, L := s.cur, s.L
@@ -353,19 +405,15 @@ func (s *solver[T]) blocks(b0, b1, part int) {
 		w.vb = Dense[T]{Rows: M, Cols: j1 - j0, Stride: j1 - j0, Data: w.buf[:M*(j1-j0)]}
 		gemm(false, false, 1, s.left, &w.rb, 0, &w.vb)
 		if s.costing {
-			s.partial[part] += klCost(&w.xb, &w.vb, s.r.Epsilon)
+			s.blockCost[b] = klCost(&w.xb, &w.vb, s.r.Epsilon)
 			continue
 		}
 		klRatio(&w.xb, &w.vb, 0, M, s.eps)
-		var beta T // 0 on this worker's first block, then accumulate
-		if b > b0 {
-			beta = 1
-		}
 		if l == L { // num[:, block] = P^T R
 			setView(&w.nb, s.num[L], j0, j1)
 			gemm(true, false, 1, s.P[L], &w.vb, 0, &w.nb)
 		} else { // G += R H^T
-			gemm(false, true, 1, &w.vb, &w.rb, beta, w.acc)
+			gemm(false, true, 1, &w.vb, &w.rb, 0, s.blockG[b])
 		}
 	}
 }
@@ -390,16 +438,6 @@ func (s *solver[T]) fusedH(w *blockWork[T], j0, j1 int) bool {
 	setView(&w.nb, s.num[s.L], j0, j1)
 	klHNum32(a, any(&w.rb).(*Dense[float32]), any(&w.xb).(*Dense[float32]), any(&w.nb).(*Dense[float32]), float32(s.eps))
 	return true
-}
-
-// add sets dst += src.
-func add[T Float](dst, src *Dense[T]) {
-	for i := 0; i < dst.Rows; i++ {
-		d, r := dst.row(i), src.row(i)
-		for j := range d {
-			d[j] += r[j]
-		}
-	}
 }
 
 // setView points v at columns [j0, j1) of m.
@@ -594,8 +632,14 @@ func (s *solver[T]) objective() float64 {
 	if s.kl {
 		s.left, s.right, s.costing = s.P[s.L], s.F[s.L], true
 		_, nblocks := s.blockWidth()
-		s.pool.parallel(nblocks, 1, s.blocksFn)
+		if len(s.blockCost) != nblocks {
+			s.blockCost = make([]float64, nblocks)
+		}
+		s.runBlocks()
 		s.costing = false
+		for _, c := range s.blockCost {
+			s.partial[0] += c
+		}
 	} else {
 		gemm(false, false, 1, s.P[s.L], s.F[s.L], 0, s.V)
 		s.pool.parallel(s.X.Rows, 16, s.costFn)
