@@ -214,3 +214,38 @@ func TestNoCost(t *testing.T) {
 		}
 	}
 }
+
+// TestSchedulingDoesNotChangeResults trains on many column blocks with two
+// workers claiming them in whatever order the scheduler gives, several
+// times: W, H and the cost history must be the same bits every time.
+func TestSchedulingDoesNotChangeResults(t *testing.T) {
+	defer func(c int) { BlockCols = c }(BlockCols)
+	BlockCols = 16
+	X := randDense[float32](40, 300, 0, 11)
+	s := Settings{MaxIter: 40, Seed: 3, Workers: 2}
+	first, res0, err := Train(X, []int{6}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for run := 0; run < 5; run++ {
+		f, res, err := Train(X, []int{6}, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range f.Layers[0].Data {
+			if v != first.Layers[0].Data[i] {
+				t.Fatalf("run %d: W[%d] = %v, first run %v", run, i, v, first.Layers[0].Data[i])
+			}
+		}
+		for i, v := range f.H.Data {
+			if v != first.H.Data[i] {
+				t.Fatalf("run %d: H[%d] = %v, first run %v", run, i, v, first.H.Data[i])
+			}
+		}
+		for i, c := range res.Cost {
+			if c != res0.Cost[i] {
+				t.Fatalf("run %d: cost %d = %v, first run %v", run, i, c, res0.Cost[i])
+			}
+		}
+	}
+}
