@@ -177,11 +177,7 @@ static inline __attribute__((always_inline)) int bss_levinson2_body(long L, long
 BSS_CLONES int bss_levinson2(long L, long nrhs, const double *restrict coef, double *restrict work,
 	double *restrict x, const double *restrict d, double *restrict gam)
 {
-	unsigned csr = __builtin_ia32_stmxcsr();
-	__builtin_ia32_ldmxcsr(csr | 0x8040);
-	int ok = bss_levinson2_body(L, nrhs, coef, work, x, d, gam);
-	__builtin_ia32_ldmxcsr(csr);
-	return ok;
+	return bss_levinson2_body(L, nrhs, coef, work, x, d, gam);
 }
 */
 import "C"
