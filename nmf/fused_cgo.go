@@ -84,10 +84,13 @@ __attribute__((target("avx512f"), always_inline)) static inline void nmf_hnum_ro
 }
 
 // num (K x cols) = a^T (x / max(a h, eps)) with a M x K, h K x cols and
-// x M x cols, all row-major with the given strides.
+// x M x cols, all row-major with the given strides. With den, each 32-column
+// chunk of h is then updated in place, h *= num / den[k] (the KL update of
+// H, whose denominator is the same for every column), as soon as its
+// numerator is complete.
 __attribute__((target("avx512f"))) static void nmf_kl_hnum_avx512(
-	const float *a, long as, long M, long K, const float *h, long hs,
-	const float *x, long xs, float *num, long ns, long cols, float eps)
+	const float *a, long as, long M, long K, float *h, long hs,
+	const float *x, long xs, float *num, long ns, long cols, float eps, const float *den)
 {
 	const __m512 epsv = _mm512_set1_ps(eps);
 	for (long j = 0; j < cols; j += 32) {
@@ -108,20 +111,28 @@ __attribute__((target("avx512f"))) static void nmf_kl_hnum_avx512(
 		HN_TAIL(7) HN_TAIL(8) HN_TAIL(9) HN_TAIL(10) HN_TAIL(11)
 #undef HN_TAIL
 		}
+		if (den)
+			for (long k = 0; k < K; k++) {
+				__m512 d = _mm512_set1_ps(den[k]);
+				float *hk = h + k * hs + j;
+				const float *nk = num + k * ns + j;
+				_mm512_mask_storeu_ps(hk, m0, _mm512_mul_ps(_mm512_maskz_loadu_ps(m0, hk), _mm512_div_ps(_mm512_maskz_loadu_ps(m0, nk), d)));
+				_mm512_mask_storeu_ps(hk + 16, m1, _mm512_mul_ps(_mm512_maskz_loadu_ps(m1, hk + 16), _mm512_div_ps(_mm512_maskz_loadu_ps(m1, nk + 16), d)));
+			}
 	}
 }
 
 static int nmf_hnum_ok(void) { return __builtin_cpu_supports("avx512f"); }
 
-static void nmf_kl_hnum_f32(const float *a, long as, long M, long K, const float *h, long hs,
-	const float *x, long xs, float *num, long ns, long cols, float eps)
+static void nmf_kl_hnum_f32(const float *a, long as, long M, long K, float *h, long hs,
+	const float *x, long xs, float *num, long ns, long cols, float eps, const float *den)
 {
-	nmf_kl_hnum_avx512(a, as, M, K, h, hs, x, xs, num, ns, cols, eps);
+	nmf_kl_hnum_avx512(a, as, M, K, h, hs, x, xs, num, ns, cols, eps, den);
 }
 #else
 static int nmf_hnum_ok(void) { return 0; }
-static void nmf_kl_hnum_f32(const float *a, long as, long M, long K, const float *h, long hs,
-	const float *x, long xs, float *num, long ns, long cols, float eps) {}
+static void nmf_kl_hnum_f32(const float *a, long as, long M, long K, float *h, long hs,
+	const float *x, long xs, float *num, long ns, long cols, float eps, const float *den) {}
 #endif
 */
 import "C"
@@ -133,10 +144,15 @@ import "unsafe"
 var fusedHNum = C.nmf_hnum_ok() != 0
 
 // klHNum32 sets num (K x cols) to a^T (x / max(a h, eps)) for a (M x K),
-// h (K x cols) and x (M x cols); only when fusedHNum.
-func klHNum32(a *Dense[float32], h, x, num *Dense[float32], eps float32) {
+// h (K x cols) and x (M x cols); then, when den is not nil, h[k, j] *=
+// num[k, j] / den[k]. Only when fusedHNum.
+func klHNum32(a *Dense[float32], h, x, num *Dense[float32], eps float32, den []float32) {
+	var d *C.float
+	if den != nil {
+		d = (*C.float)(unsafe.Pointer(&den[0]))
+	}
 	C.nmf_kl_hnum_f32((*C.float)(unsafe.Pointer(&a.Data[0])), C.long(a.Stride), C.long(a.Rows), C.long(a.Cols),
 		(*C.float)(unsafe.Pointer(&h.Data[0])), C.long(h.Stride),
 		(*C.float)(unsafe.Pointer(&x.Data[0])), C.long(x.Stride),
-		(*C.float)(unsafe.Pointer(&num.Data[0])), C.long(num.Stride), C.long(x.Cols), C.float(eps))
+		(*C.float)(unsafe.Pointer(&num.Data[0])), C.long(num.Stride), C.long(x.Cols), C.float(eps), d)
 }

@@ -37,9 +37,25 @@ func TestKLHNumMatchesNaive(t *testing.T) {
 						a.Data[(M-1)*a.Stride+k] = 0 // a row the model cannot explain
 					}
 					guard := num.Data[num.Stride-1]
-					klHNum32(a, h, x, num, eps)
+					klHNum32(a, h, x, num, eps, nil)
 					if num.Data[num.Stride-1] != guard {
 						t.Fatal("wrote past the columns of num")
+					}
+					// With denominators the kernel also updates h in place:
+					// h * (num / den), as klMultiply.
+					den := make([]float32, K)
+					for k := range den {
+						den[k] = 0.5 + float32(k)
+					}
+					h2 := h.Clone()
+					num2 := view(K, N)
+					klHNum32(a, h2, x, num2, eps, den)
+					for k := 0; k < K; k++ {
+						for j := 0; j < N; j++ {
+							if want := h.At(k, j) * (num.At(k, j) / den[k]); h2.At(k, j) != want {
+								t.Fatalf("h[%d,%d] updated to %v, want %v", k, j, h2.At(k, j), want)
+							}
+						}
 					}
 					for k := 0; k < K; k++ {
 						for j := 0; j < N; j++ {

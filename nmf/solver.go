@@ -52,6 +52,8 @@ type solver[T Float] struct {
 	left, right *Dense[T] // the reconstruction of the current KL pass is left right
 	blasSingle  bool      // holds a single-threaded-BLAS reference (blasThreads)
 	costing     bool      // the block pass sums the cost instead of updating
+	fusing      bool      // the block pass updates H in the one-pass kernel
+	hden        []float32 // the kernel's denominators of the H update
 
 	acc     []float64 // column-sum accumulator
 	partial []float64 // per-worker cost sums
@@ -161,6 +163,7 @@ func newSolver[T Float](X *Dense[T], f *Factorization[T], freeze Freeze, r resol
 			}
 		}
 		s.hsum = make([]T, KL)
+		s.hden = make([]float32, KL)
 		width := max(1, min(BlockCols, N)) // at least blockWidth's
 		s.work = make([]blockWork[T], r.Workers)
 		for p := range s.work {
@@ -308,6 +311,22 @@ func (s *solver[T]) updateFactorKL(l int) {
 		}
 	}
 	s.cur = l
+	s.fusing = l == L && s.fusedOK()
+	if s.fusing {
+		// The kernel updates H itself, chunk by chunk, with klMultiply's
+		// denominator max(lsum[k] rsum + L1, eps), rsum = 1.
+		s.klSums(l)
+		l1 := T(s.r.L1)
+		for k, a := range s.lsum[:s.F[L].Rows] {
+			d := a*1 + l1
+			if !(d > s.eps) {
+				d = s.eps
+			}
+			s.hden[k] = float32(d)
+		}
+		s.runBlocks()
+		return
+	}
 	if l < L {
 		s.blockSums()
 	}
@@ -396,7 +415,8 @@ func (s *solver[T]) blocks(b0, b1, part int) {
 		j0, j1 := b*width, min((b+1)*width, N)
 		setView(&w.xb, s.X, j0, j1)
 		setView(&w.rb, s.right, j0, j1)
-		if l == L && !s.costing && s.fusedH(w, j0, j1) {
+		if l == L && !s.costing && s.fusing {
+			s.fusedH(w, j0, j1)
 			continue
 		}
 		if len(w.buf) == 0 {
@@ -424,20 +444,19 @@ func (s *solver[T]) blocks(b0, b1, part int) {
 // OpenBLAS's cache blocking wins.
 const fusedMaxK = 128
 
-// fusedH sets columns [j0, j1) of the numerator of H with the one-pass
-// kernel, if this machine and type have it (float32 on AVX-512) and the
-// basis is small enough.
-func (s *solver[T]) fusedH(w *blockWork[T], j0, j1 int) bool {
-	if !fusedHNum || s.P[s.L].Cols > fusedMaxK {
-		return false
-	}
-	a, ok := any(s.P[s.L]).(*Dense[float32])
-	if !ok {
-		return false
-	}
+// fusedOK reports whether the H update runs in the one-pass kernel:
+// float32 on an AVX-512 machine, basis small enough.
+func (s *solver[T]) fusedOK() bool {
+	_, f32 := any(s.eps).(float32)
+	return fusedHNum && f32 && s.P[s.L].Cols <= fusedMaxK
+}
+
+// fusedH updates columns [j0, j1) of H with the one-pass kernel (see
+// fusedOK), num serving as its scratch.
+func (s *solver[T]) fusedH(w *blockWork[T], j0, j1 int) {
 	setView(&w.nb, s.num[s.L], j0, j1)
-	klHNum32(a, any(&w.rb).(*Dense[float32]), any(&w.xb).(*Dense[float32]), any(&w.nb).(*Dense[float32]), float32(s.eps))
-	return true
+	a := any(s.P[s.L]).(*Dense[float32])
+	klHNum32(a, any(&w.rb).(*Dense[float32]), any(&w.xb).(*Dense[float32]), any(&w.nb).(*Dense[float32]), float32(s.eps), s.hden)
 }
 
 // setView points v at columns [j0, j1) of m.
