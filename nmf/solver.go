@@ -278,7 +278,8 @@ func (s *solver[T]) blockWidth() (width, blocks int) {
 // blockWork is one worker's workspace for the fused KL update.
 type blockWork[T Float] struct {
 	xb, vb, rb, nb Dense[T]
-	buf            []T // M x BlockCols
+	buf            []T       // M x BlockCols
+	scratch        []float32 // the one-pass kernel's (fusedH)
 }
 
 // updateFactorKL is updateFactor for KL: each worker takes a contiguous run
@@ -456,8 +457,15 @@ func (s *solver[T]) fusedOK() bool {
 func (s *solver[T]) fusedH(w *blockWork[T], j0, j1 int) {
 	setView(&w.nb, s.num[s.L], j0, j1)
 	a := any(s.P[s.L]).(*Dense[float32])
-	klHNum32(a, any(&w.rb).(*Dense[float32]), any(&w.xb).(*Dense[float32]), any(&w.nb).(*Dense[float32]), float32(s.eps), s.hden)
+	if len(w.scratch) == 0 {
+		w.scratch = make([]float32, hnumScratch(a.Rows))
+	}
+	klHNum32(a, any(&w.rb).(*Dense[float32]), any(&w.xb).(*Dense[float32]), any(&w.nb).(*Dense[float32]), float32(s.eps), s.hden, w.scratch)
 }
+
+// hnumScratch is the scratch klHNum32 needs for a basis of m rows: the
+// ratio for 32 frames.
+func hnumScratch(m int) int { return 32 * m }
 
 // setView points v at columns [j0, j1) of m.
 func setView[T Float](v *Dense[T], m *Dense[T], j0, j1 int) {

@@ -196,9 +196,9 @@ func (p *Plan) forwardFrames(w *worker, dst *Spectrogram, x []float64, t0, t1 in
 			start := (tb+j)*hop - half // first input sample of the frame
 			fr := w.frame
 			if start >= 0 && start+W <= len(x) {
-				seg := x[start : start+W]
-				for k, wk := range p.window {
-					fr[k] = wk * seg[k]
+				seg, win, fw := x[start:start+W], p.window[:W], fr[:W]
+				for k := range fw {
+					fw[k] = win[k] * seg[k]
 				}
 			} else {
 				for k, wk := range p.window {
@@ -212,12 +212,7 @@ func (p *Plan) forwardFrames(w *worker, dst *Spectrogram, x []float64, t0, t1 in
 			clear(fr[W:])
 			w.fft.Forward(w.coef[j*bins:(j+1)*bins], fr)
 		}
-		for b := 0; b < bins; b++ {
-			row := dst.Data[b*T+tb : b*T+tb+nb]
-			for j := range row {
-				row[j] = w.coef[j*bins+b]
-			}
-		}
+		transposeFrames(dst.Data[tb:], T, w.coef, bins, nb)
 	}
 }
 
@@ -230,34 +225,17 @@ func (p *Plan) inverseFrames(w *worker, dst []float64, s *Spectrogram, m *Mask, 
 	scale := 1 / float64(p.s.FFTSize) // the inverse FFT is unnormalised
 	for tb := t0; tb < t1; tb += block {
 		nb := min(block, t1-tb)
-		for b := 0; b < bins; b++ {
-			row := s.Data[b*T+tb : b*T+tb+nb]
-			if m == nil {
-				for j, v := range row {
-					w.coef[j*bins+b] = v
-				}
-				continue
-			}
-			g := m.Data[b*m.Stride+tb : b*m.Stride+tb+nb]
-			for j, v := range row {
-				// v times the real g[j]: what v * complex(g, 0) is
-				// for finite values, without its two zero products.
-				x := float64(g[j])
-				w.coef[j*bins+b] = complex(real(v)*x, imag(v)*x)
-			}
-		}
+		gatherFrames(w.coef, bins, s.Data[tb:], T, m, tb, nb)
 		for j := 0; j < nb; j++ {
 			fr := w.fft.Inverse(w.frame, w.coef[j*bins:(j+1)*bins])
 			start := (tb+j)*hop - half
 			k0, k1 := max(0, -start), min(W, n-start)
 			if ks := min(max(split-start, k0), k1); ks > k0 {
-				for k := k0; k < ks; k++ {
-					p.overlap[start+k-base] += p.window[k] * scale * fr[k]
-				}
+				overlapAdd(p.overlap[start+k0-base:start+ks-base], p.window[k0:ks], scale, fr[k0:ks])
 				k0 = ks
 			}
-			for k := k0; k < k1; k++ {
-				dst[start+k] += p.window[k] * scale * fr[k]
+			if k1 > k0 {
+				overlapAdd(dst[start+k0:start+k1], p.window[k0:k1], scale, fr[k0:k1])
 			}
 		}
 	}
@@ -364,5 +342,68 @@ func (p *Plan) normaliseEdge(dst []float64, i, T int) {
 	}
 	if d > 1e-10 {
 		dst[i] /= d
+	}
+}
+
+// transposeFrames writes nb frames of bins coefficients each, frame-major
+// in coef, into the first nb columns of the bin-major rows (stride T) of
+// dst.
+func transposeFrames(dst []complex128, T int, coef []complex128, bins, nb int) {
+	if nb == block { // the usual case: a constant length lets the compiler drop the checks
+		for b := 0; b < bins; b++ {
+			row := (*[block]complex128)(dst[b*T : b*T+block])
+			for j := range row {
+				row[j] = coef[j*bins+b]
+			}
+		}
+		return
+	}
+	for b := 0; b < bins; b++ {
+		row := dst[b*T : b*T+nb]
+		for j := range row {
+			row[j] = coef[j*bins+b]
+		}
+	}
+}
+
+// gatherFrames is transposeFrames' inverse: nb columns of the bin-major
+// rows of src (stride T), each multiplied by its real mask value (columns
+// tb, tb+1, ... of m) when m is not nil, into nb frame-major frames in coef.
+func gatherFrames(coef []complex128, bins int, src []complex128, T int, m *Mask, tb, nb int) {
+	if nb == block && m != nil { // constant lengths: no bounds checks on row and g
+		for b := 0; b < bins; b++ {
+			row := (*[block]complex128)(src[b*T : b*T+block])
+			g := (*[block]float32)(m.Data[b*m.Stride+tb : b*m.Stride+tb+block])
+			for j, v := range row {
+				x := float64(g[j])
+				coef[j*bins+b] = complex(real(v)*x, imag(v)*x)
+			}
+		}
+		return
+	}
+	for b := 0; b < bins; b++ {
+		row := src[b*T : b*T+nb]
+		if m == nil {
+			for j, v := range row {
+				coef[j*bins+b] = v
+			}
+			continue
+		}
+		g := m.Data[b*m.Stride+tb : b*m.Stride+tb+nb]
+		g = g[:len(row)]
+		for j, v := range row {
+			// v times the real g[j]: what v * complex(g, 0) is for finite
+			// values, without its two zero products.
+			x := float64(g[j])
+			coef[j*bins+b] = complex(real(v)*x, imag(v)*x)
+		}
+	}
+}
+
+// overlapAdd adds window * scale * fr to dst, all of one length.
+func overlapAdd(dst, window []float64, scale float64, fr []float64) {
+	window, fr = window[:len(dst)], fr[:len(dst)]
+	for k := range dst {
+		dst[k] += window[k] * scale * fr[k]
 	}
 }
