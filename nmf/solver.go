@@ -440,9 +440,9 @@ func (s *solver[T]) blocks(b0, b1, part int) {
 }
 
 // fusedMaxK is the largest basis (K_L) for which the one-pass kernel of the
-// H update beats OpenBLAS: measured single-threaded on 512 frames, 1.9x as
-// fast at K = 20, 1.2x at 40, equal at 120-180 and 0.75x at 360, where
-// OpenBLAS's cache blocking wins.
+// H update is used: against OpenBLAS's two products and the ratio pass,
+// single-threaded on 512 frames, it is 1.3x as fast at K = 40, equal from
+// 128 to 180 and 0.9x at 256, where OpenBLAS's cache blocking wins.
 const fusedMaxK = 128
 
 // fusedOK reports whether the H update runs in the one-pass kernel:
