@@ -78,3 +78,44 @@ func TestKLHNumMatchesNaive(t *testing.T) {
 		}
 	}
 }
+
+// TestKLRatio32 checks the float32 ratio pass X / max(V, eps) against the
+// division in float64: within 2 ulps, exact zeros where X is zero, and the
+// floor for zero, negative and NaN V, at every length modulo the vector
+// width.
+func TestKLRatio32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	const eps = 1e-7
+	for cols := 1; cols <= 40; cols++ {
+		X, V := NewDense[float32](3, cols, nil), NewDense[float32](3, cols, nil)
+		for i := range X.Data {
+			X.Data[i] = float32(rng.ExpFloat64() * 100)
+			V.Data[i] = float32(rng.ExpFloat64())
+			switch rng.IntN(8) {
+			case 0:
+				X.Data[i] = 0
+			case 1:
+				V.Data[i] = 0
+			case 2:
+				V.Data[i] = float32(math.NaN())
+			case 3:
+				V.Data[i] = -1
+			}
+		}
+		want := make([]float64, len(V.Data))
+		for i, v := range V.Data {
+			d := float64(v)
+			if !(v > eps) {
+				d = float64(float32(eps))
+			}
+			want[i] = float64(X.Data[i]) / d
+		}
+		klRatio(X, V, 0, 3, float32(eps))
+		for i, got := range V.Data {
+			w := want[i]
+			if math.Abs(float64(got)-w) > 2*math.Abs(w)*0x1p-24 || (w == 0) != (got == 0) {
+				t.Fatalf("cols %d: ratio %d = %v, want %v", cols, i, got, w)
+			}
+		}
+	}
+}

@@ -77,3 +77,20 @@ func klCost[T Float](X, V *Dense[T], eps float64) float64 {
 	}
 	return sum
 }
+
+// addGo sets dst += src (src at least as long).
+func addGo[T Float](dst, src []T) {
+	src = src[:len(dst)]
+	for i := range dst {
+		dst[i] += src[i]
+	}
+}
+
+// addTo sets dst += src: the C loop for float32 in the cgo build.
+func addTo[T Float](dst, src []T) {
+	if d, ok := any(dst).([]float32); ok {
+		add32(d, any(src).([]float32))
+		return
+	}
+	addGo(dst, src)
+}

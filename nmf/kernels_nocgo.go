@@ -12,6 +12,8 @@ func klRatio64(x []float64, xs int, v []float64, vs, rows, cols int, eps float64
 	klRatioGo(x, xs, v, vs, rows, cols, eps)
 }
 
+func add32(dst, src []float32) { addGo(dst, src) }
+
 func klMultiply32(f []float32, fs int, num []float32, ns int, ls, rs []float32, rows, cols int, add, eps float32) {
 	klMultiplyGo(f, fs, num, ns, ls, rs, rows, cols, add, eps)
 }

@@ -394,15 +394,13 @@ func (s *solver[T]) blockSums() {
 }
 
 // sumGRows adds the parts of G for blocks 1, 2, ... into rows [lo, hi) of
-// G (block 0's part), in block order.
+// G (block 0's part), in block order. All parts are compact, so the rows
+// are one run of values.
 func (s *solver[T]) sumGRows(lo, hi, _ int) {
-	for i := lo; i < hi; i++ {
-		g := s.G.row(i)
-		for _, p := range s.blockG[1:] {
-			for j, v := range p.row(i) {
-				g[j] += v
-			}
-		}
+	c := s.G.Cols
+	g := s.G.Data[lo*c : hi*c]
+	for _, p := range s.blockG[1:] {
+		addTo(g, p.Data[lo*c:hi*c])
 	}
 }
 
