@@ -18,7 +18,8 @@ package nmf
 //   - then num = A^T R for each 16-frame half, 20 rows of num at a time in
 //     registers over all M rows of the scratch (whose half, 32 kB for M =
 //     513, stays in L1);
-//   - then, with den, H's 32 columns are updated.
+//   - then, given the reciprocals of the denominators, H's 32 columns are
+//     updated.
 // Every column's arithmetic is the same in whatever block or position it
 // is, so a column block gives the same bits as the whole. Single-threaded
 // on 513 x 40 x 188 this runs at about 83% of the core's FMA peak, 1.3-1.9x
@@ -91,12 +92,13 @@ __attribute__((target("avx512f"), always_inline)) static inline void nmf_hnum_nu
 
 // num (K x cols) = a^T (x / max(a h, eps)) with a M x K, h K x cols and
 // x M x cols, all row-major with the given strides; r is M x 32 scratch.
-// With den, each 32-column chunk of h is then updated in place, h *= num /
-// den[k] (the KL update of H, whose denominator is the same for every
-// column), as soon as its numerator is complete.
+// With rden, each 32-column chunk of h is then updated in place, h *= num
+// rden[k] (the KL update of H, whose denominator is the same for every
+// column: rden holds its reciprocals), as soon as its numerator is
+// complete.
 __attribute__((target("avx512f"))) static void nmf_kl_hnum_avx512(
 	const float *a, long as, long M, long K, float *h, long hs,
-	const float *x, long xs, float *num, long ns, long cols, float eps, const float *den, float *r)
+	const float *x, long xs, float *num, long ns, long cols, float eps, const float *rden, float *r)
 {
 	const __m512 epsv = _mm512_set1_ps(eps);
 	for (long j = 0; j < cols; j += 32) {
@@ -131,13 +133,13 @@ __attribute__((target("avx512f"))) static void nmf_kl_hnum_avx512(
 #undef HN_TAIL
 			}
 		}
-		if (den)
+		if (rden)
 			for (long k = 0; k < K; k++) {
-				__m512 d = _mm512_set1_ps(den[k]);
+				__m512 d = _mm512_set1_ps(rden[k]);
 				float *hk = h + k * hs + j;
 				const float *nk = num + k * ns + j;
-				_mm512_mask_storeu_ps(hk, m0, _mm512_mul_ps(_mm512_maskz_loadu_ps(m0, hk), _mm512_div_ps(_mm512_maskz_loadu_ps(m0, nk), d)));
-				_mm512_mask_storeu_ps(hk + 16, m1, _mm512_mul_ps(_mm512_maskz_loadu_ps(m1, hk + 16), _mm512_div_ps(_mm512_maskz_loadu_ps(m1, nk + 16), d)));
+				_mm512_mask_storeu_ps(hk, m0, _mm512_mul_ps(_mm512_maskz_loadu_ps(m0, hk), _mm512_mul_ps(_mm512_maskz_loadu_ps(m0, nk), d)));
+				_mm512_mask_storeu_ps(hk + 16, m1, _mm512_mul_ps(_mm512_maskz_loadu_ps(m1, hk + 16), _mm512_mul_ps(_mm512_maskz_loadu_ps(m1, nk + 16), d)));
 			}
 	}
 }
@@ -145,14 +147,14 @@ __attribute__((target("avx512f"))) static void nmf_kl_hnum_avx512(
 static int nmf_hnum_ok(void) { return __builtin_cpu_supports("avx512f"); }
 
 static void nmf_kl_hnum_f32(const float *a, long as, long M, long K, float *h, long hs,
-	const float *x, long xs, float *num, long ns, long cols, float eps, const float *den, float *r)
+	const float *x, long xs, float *num, long ns, long cols, float eps, const float *rden, float *r)
 {
-	nmf_kl_hnum_avx512(a, as, M, K, h, hs, x, xs, num, ns, cols, eps, den, r);
+	nmf_kl_hnum_avx512(a, as, M, K, h, hs, x, xs, num, ns, cols, eps, rden, r);
 }
 #else
 static int nmf_hnum_ok(void) { return 0; }
 static void nmf_kl_hnum_f32(const float *a, long as, long M, long K, float *h, long hs,
-	const float *x, long xs, float *num, long ns, long cols, float eps, const float *den, float *r) {}
+	const float *x, long xs, float *num, long ns, long cols, float eps, const float *rden, float *r) {}
 #endif
 */
 import "C"
@@ -164,16 +166,16 @@ import "unsafe"
 var fusedHNum = C.nmf_hnum_ok() != 0
 
 // klHNum32 sets num (K x cols) to a^T (x / max(a h, eps)) for a (M x K),
-// h (K x cols) and x (M x cols); then, when den is not nil, h[k, j] *=
-// num[k, j] / den[k]. scratch holds at least hnumScratch(M) values. Only
+// h (K x cols) and x (M x cols); then, when rden is not nil, h[k, j] *=
+// num[k, j] rden[k]. scratch holds at least hnumScratch(M) values. Only
 // when fusedHNum.
-func klHNum32(a *Dense[float32], h, x, num *Dense[float32], eps float32, den, scratch []float32) {
+func klHNum32(a *Dense[float32], h, x, num *Dense[float32], eps float32, rden, scratch []float32) {
 	if len(scratch) < hnumScratch(a.Rows) {
 		panic("nmf: klHNum32 scratch too small")
 	}
 	var d *C.float
-	if den != nil {
-		d = (*C.float)(unsafe.Pointer(&den[0]))
+	if rden != nil {
+		d = (*C.float)(unsafe.Pointer(&rden[0]))
 	}
 	C.nmf_kl_hnum_f32((*C.float)(unsafe.Pointer(&a.Data[0])), C.long(a.Stride), C.long(a.Rows), C.long(a.Cols),
 		(*C.float)(unsafe.Pointer(&h.Data[0])), C.long(h.Stride),

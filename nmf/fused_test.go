@@ -42,18 +42,18 @@ func TestKLHNumMatchesNaive(t *testing.T) {
 					if num.Data[num.Stride-1] != guard {
 						t.Fatal("wrote past the columns of num")
 					}
-					// With denominators the kernel also updates h in place:
-					// h * (num / den), as klMultiply.
-					den := make([]float32, K)
-					for k := range den {
-						den[k] = 0.5 + float32(k)
+					// With reciprocal denominators the kernel also updates h
+					// in place: h * (num * rden).
+					rden := make([]float32, K)
+					for k := range rden {
+						rden[k] = 1 / (0.5 + float32(k))
 					}
 					h2 := h.Clone()
 					num2 := view(K, N)
-					klHNum32(a, h2, x, num2, eps, den, scratch)
+					klHNum32(a, h2, x, num2, eps, rden, scratch)
 					for k := 0; k < K; k++ {
 						for j := 0; j < N; j++ {
-							if want := h.At(k, j) * (num.At(k, j) / den[k]); h2.At(k, j) != want {
+							if want := h.At(k, j) * (num.At(k, j) * rden[k]); h2.At(k, j) != want {
 								t.Fatalf("h[%d,%d] updated to %v, want %v", k, j, h2.At(k, j), want)
 							}
 						}

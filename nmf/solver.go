@@ -53,7 +53,7 @@ type solver[T Float] struct {
 	blasSingle  bool      // holds a single-threaded-BLAS reference (blasThreads)
 	costing     bool      // the block pass sums the cost instead of updating
 	fusing      bool      // the block pass updates H in the one-pass kernel
-	hden        []float32 // the kernel's denominators of the H update
+	hden        []float32 // reciprocals of the denominators of the fused H update
 
 	acc     []float64 // column-sum accumulator
 	partial []float64 // per-worker cost sums
@@ -314,16 +314,17 @@ func (s *solver[T]) updateFactorKL(l int) {
 	s.cur = l
 	s.fusing = l == L && s.fusedOK()
 	if s.fusing {
-		// The kernel updates H itself, chunk by chunk, with klMultiply's
-		// denominator max(lsum[k] rsum + L1, eps), rsum = 1.
+		// The kernel updates H itself, chunk by chunk, with the
+		// reciprocals of klMultiply's denominators max(lsum[k] + L1, eps)
+		// (rsum = 1): a product per element, not a division.
 		s.klSums(l)
 		l1 := T(s.r.L1)
 		for k, a := range s.lsum[:s.F[L].Rows] {
-			d := a*1 + l1
+			d := a + l1
 			if !(d > s.eps) {
 				d = s.eps
 			}
-			s.hden[k] = float32(d)
+			s.hden[k] = float32(1 / d)
 		}
 		s.runBlocks()
 		return

@@ -171,19 +171,26 @@ func CheckSamples(x []float64) error {
 	if len(x) == 0 {
 		return errors.New("the signal is empty")
 	}
-	silent := true
-	for i, v := range x {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("sample %d is %v", i, v)
-		}
-		if v != 0 {
-			silent = false
-		}
+	bad, sound := scanSamples(x)
+	if bad >= 0 {
+		return fmt.Errorf("sample %d is %v", bad, x[bad])
 	}
-	if silent {
+	if !sound {
 		return errSilent
 	}
 	return nil
+}
+
+// scanSamples returns the index of the first NaN or infinite sample of x
+// (-1 if none) and whether any sample before it is not zero.
+func scanSamples(x []float64) (bad int, sound bool) {
+	for i, v := range x {
+		if v-v != 0 { // true for NaN and ±Inf only
+			return i, sound
+		}
+		sound = sound || v != 0
+	}
+	return -1, sound
 }
 
 // Magnitude returns |X| of a complex spectrogram as a float32 matrix, bins x

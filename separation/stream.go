@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 )
 
 // maxEmptyReads is how many times in a row a source may return no samples
@@ -64,14 +63,12 @@ func (sp *Separator) SeparateStream(src func(dst []float64) (int, error), n int,
 		for lo+len(win) < segHi {
 			got := lo + len(win)
 			k, err := src(win[len(win) : segHi-lo])
-			for i, v := range win[len(win) : len(win)+k] {
-				if math.IsNaN(v) || math.IsInf(v, 0) {
-					return fmt.Errorf("sample %d is %v", got+i, v)
-				}
-				if v != 0 {
-					silent = false
-				}
+			fresh := win[len(win) : len(win)+k]
+			bad, sound := scanSamples(fresh)
+			if bad >= 0 {
+				return fmt.Errorf("sample %d is %v", got+bad, fresh[bad])
 			}
+			silent = silent && !sound
 			win = win[:len(win)+k]
 			switch {
 			case err == io.EOF && lo+len(win) < n:
