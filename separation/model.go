@@ -203,14 +203,7 @@ func Magnitude(dst *nmf.Dense[float32], s *stft.Spectrogram) *nmf.Dense[float32]
 		panic("separation: magnitude size mismatch")
 	}
 	for b := 0; b < s.Bins; b++ {
-		row := dst.Data[b*dst.Stride : b*dst.Stride+s.Frames]
-		src := s.Data[b*s.Frames : (b+1)*s.Frames]
-		for t, c := range src {
-			// Not math.Hypot, 4x slower: audio spectra cannot
-			// overflow a float64 square, and float32 hides the ulp.
-			re, im := real(c), imag(c)
-			row[t] = float32(math.Sqrt(re*re + im*im))
-		}
+		magnitude(dst.Data[b*dst.Stride:b*dst.Stride+s.Frames], s.Data[b*s.Frames:(b+1)*s.Frames])
 	}
 	return dst
 }

@@ -204,20 +204,11 @@ func (sp *Separator) gains(w *work, Y *nmf.Dense[float32]) ([]nmf.Dense[float32]
 	for i, b := range sp.bases {
 		p := nmf.Mul(sized(&w.parts[i], Y.Rows, Y.Cols), b, rowBlock(H, off, b.Cols))
 		off += b.Cols
-		for t, v := range p.Data {
-			total.Data[t] += v
-		}
+		addInto(total.Data, p.Data)
 	}
 	even := 1 / float32(len(w.parts))
 	for i := range w.parts {
-		p := w.parts[i].Data
-		for t, v := range p {
-			if d := total.Data[t]; d > 0 {
-				p[t] = v / d
-			} else {
-				p[t] = even
-			}
-		}
+		gain(w.parts[i].Data, total.Data, even)
 	}
 	return w.parts, nil
 }
