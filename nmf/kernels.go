@@ -1,5 +1,7 @@
 package nmf
 
+import "math"
+
 // klRatioGo sets v = x / max(v, eps) on rows x cols with strides xs, vs.
 func klRatioGo[T Float](x []T, xs int, v []T, vs, rows, cols int, eps T) {
 	for i := 0; i < rows; i++ {
@@ -93,4 +95,22 @@ func addTo[T Float](dst, src []T) {
 		return
 	}
 	addGo(dst, src)
+}
+
+// rowValid reports whether every value of r is finite and non-negative:
+// the C loop for float32 in the cgo build (checkData finds the culprit).
+func rowValid[T Float](r []T) bool {
+	if f, ok := any(r).([]float32); ok {
+		return valid32(f)
+	}
+	return validGo(r)
+}
+
+func validGo[T Float](r []T) bool {
+	top := T(math.Inf(1))
+	ok := true
+	for _, v := range r {
+		ok = ok && v >= 0 && v < top // false for NaN too
+	}
+	return ok
 }

@@ -66,6 +66,15 @@ static void nmf_kl_ratio_f32(const float *restrict x, long xs, float *restrict v
 #define nmf_kl_ratio_f32 nmf_kl_ratio_f32_any
 #endif
 
+// 1 when every one of the n values is finite and non-negative (a branch-free
+// scan that vectorises; NaN fails both comparisons).
+NMF_CLONES int nmf_valid_f32(const float *restrict x, long n) {
+	int ok = 1;
+	for (long i = 0; i < n; i++)
+		ok &= (x[i] >= 0) & (x[i] <= 3.40282347e+38f);
+	return ok;
+}
+
 // dst += src, n values.
 NMF_CLONES void nmf_add_f32(float *restrict dst, const float *restrict src, long n) {
 	for (long i = 0; i < n; i++)
@@ -157,6 +166,10 @@ func klRatio32(x []float32, xs int, v []float32, vs, rows, cols int, eps float32
 
 func klRatio64(x []float64, xs int, v []float64, vs, rows, cols int, eps float64) {
 	C.nmf_kl_ratio_f64((*C.double)(unsafe.Pointer(&x[0])), C.long(xs), (*C.double)(unsafe.Pointer(&v[0])), C.long(vs), C.long(rows), C.long(cols), C.double(eps))
+}
+
+func valid32(r []float32) bool {
+	return len(r) == 0 || C.nmf_valid_f32((*C.float)(unsafe.Pointer(&r[0])), C.long(len(r))) != 0
 }
 
 func add32(dst, src []float32) {

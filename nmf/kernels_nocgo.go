@@ -14,6 +14,8 @@ func klRatio64(x []float64, xs int, v []float64, vs, rows, cols int, eps float64
 
 func add32(dst, src []float32) { addGo(dst, src) }
 
+func valid32(r []float32) bool { return validGo(r) }
+
 func klMultiply32(f []float32, fs int, num []float32, ns int, ls, rs []float32, rows, cols int, add, eps float32) {
 	klMultiplyGo(f, fs, num, ns, ls, rs, rows, cols, add, eps)
 }

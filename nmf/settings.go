@@ -170,6 +170,9 @@ func checkData[T Float](what string, X *Dense[T]) error {
 	}
 	top := T(math.Inf(1))
 	for i := 0; i < X.Rows; i++ {
+		if rowValid(X.row(i)) {
+			continue
+		}
 		for j, v := range X.row(i) {
 			if !(v >= 0 && v < top) { // false for NaN too
 				return fmt.Errorf("nmf: %s(%d, %d) = %v: entries must be finite and non-negative", what, i, j, v)

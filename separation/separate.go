@@ -125,6 +125,19 @@ func (sp *Separator) Separate(x []float64) ([][]float64, error) {
 		return nil, err
 	}
 	out := make([][]float64, len(sp.bases))
+	if len(x) <= sp.block+2*sp.margin {
+		// One segment, as SeparateStream would make it, without copying
+		// the signal in or the estimates out.
+		w := sp.work()
+		defer sp.works.Put(w)
+		for i := range out {
+			out[i] = make([]float64, len(x))
+		}
+		if err := sp.separateSegment(w, out, x, 0, len(x)); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
 	for i := range out {
 		out[i] = make([]float64, 0, len(x))
 	}
@@ -162,6 +175,10 @@ func (sp *Separator) separateSegment(w *work, dst [][]float64, seg []float64, a,
 	for i := range gains {
 		g := &gains[i]
 		mask := stft.Mask{Bins: g.Rows, Frames: g.Cols, Stride: g.Stride, Data: g.Data}
+		if a == 0 && b == len(seg) { // the whole segment: straight into dst
+			w.plan.InverseMasked(dst[i], spec, mask, len(seg))
+			continue
+		}
 		w.plan.InverseMasked(w.buf, spec, mask, len(seg))
 		copy(dst[i], w.buf[a:b])
 	}
