@@ -30,7 +30,7 @@ type levinson struct {
 
 	// m = 2, C kernel (levinson2_cgo.go): the blocks' planar sequences, the
 	// predictors, and the planar solution, right-hand sides and gamma.
-	coef, work, xp, dp, gam []float64
+	coef, work, xp, dp, gam []float64 //lint:ignore U1000 used by the C kernel, which only the cgo build has
 }
 
 // newLevinson prepares the recursion for the blocks R(k), k = 0..L-1,

@@ -66,15 +66,6 @@ func (m *Dense[T]) row(i int) []T {
 	return m.Data[i*m.Stride : i*m.Stride+m.Cols]
 }
 
-// sub returns the view of columns [j0, j1) of m, sharing its data.
-func (m *Dense[T]) sub(j0, j1 int) *Dense[T] {
-	if m.Rows == 0 {
-		return &Dense[T]{Rows: 0, Cols: j1 - j0, Stride: m.Stride}
-	}
-	end := (m.Rows-1)*m.Stride + j1
-	return &Dense[T]{Rows: m.Rows, Cols: j1 - j0, Stride: m.Stride, Data: m.Data[j0:end]}
-}
-
 // reuse returns dst when it is r x c, a fresh matrix when dst is nil, and
 // panics otherwise.
 func reuse[T Float](dst *Dense[T], r, c int, what string) *Dense[T] {

@@ -2,38 +2,6 @@ package nmf
 
 import "math"
 
-// klRatioGo sets v = x / max(v, eps) on rows x cols with strides xs, vs.
-func klRatioGo[T Float](x []T, xs int, v []T, vs, rows, cols int, eps T) {
-	for i := 0; i < rows; i++ {
-		xr := x[i*xs : i*xs+cols]
-		vr := v[i*vs : i*vs+cols]
-		for j, xj := range xr {
-			d := vr[j]
-			if !(d > eps) {
-				d = eps
-			}
-			vr[j] = xj / d
-		}
-	}
-}
-
-// klMultiplyGo sets f[i,j] *= num[i,j] / max(ls[i] rs[j] + add, eps).
-func klMultiplyGo[T Float](f []T, fs int, num []T, ns int, ls, rs []T, rows, cols int, add, eps T) {
-	rs = rs[:cols]
-	for i := 0; i < rows; i++ {
-		fr := f[i*fs : i*fs+cols]
-		nr := num[i*ns : i*ns+cols]
-		a := ls[i]
-		for j, r := range rs {
-			d := a*r + add
-			if !(d > eps) {
-				d = eps
-			}
-			fr[j] *= nr[j] / d
-		}
-	}
-}
-
 // klRatio sets rows [i0, i1) of V to X / max(V, eps).
 func klRatio[T Float](X, V *Dense[T], i0, i1 int, eps T) {
 	if i1 <= i0 || X.Cols == 0 {

@@ -158,8 +158,6 @@ import "C"
 
 import "unsafe"
 
-const cKernels = true
-
 func klRatio32(x []float32, xs int, v []float32, vs, rows, cols int, eps float32) {
 	C.nmf_kl_ratio_f32((*C.float)(unsafe.Pointer(&x[0])), C.long(xs), (*C.float)(unsafe.Pointer(&v[0])), C.long(vs), C.long(rows), C.long(cols), C.float(eps))
 }

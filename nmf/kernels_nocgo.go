@@ -2,8 +2,6 @@
 
 package nmf
 
-const cKernels = false
-
 func klRatio32(x []float32, xs int, v []float32, vs, rows, cols int, eps float32) {
 	klRatioGo(x, xs, v, vs, rows, cols, eps)
 }
@@ -37,3 +35,35 @@ func klCost32(x []float32, xs int, v []float32, vs, rows, cols int, eps float32)
 func flushDenormals() uint32 { return 0 }
 
 func restoreFP(uint32) {}
+
+// klRatioGo sets v = x / max(v, eps) on rows x cols with strides xs, vs.
+func klRatioGo[T Float](x []T, xs int, v []T, vs, rows, cols int, eps T) {
+	for i := 0; i < rows; i++ {
+		xr := x[i*xs : i*xs+cols]
+		vr := v[i*vs : i*vs+cols]
+		for j, xj := range xr {
+			d := vr[j]
+			if !(d > eps) {
+				d = eps
+			}
+			vr[j] = xj / d
+		}
+	}
+}
+
+// klMultiplyGo sets f[i,j] *= num[i,j] / max(ls[i] rs[j] + add, eps).
+func klMultiplyGo[T Float](f []T, fs int, num []T, ns int, ls, rs []T, rows, cols int, add, eps T) {
+	rs = rs[:cols]
+	for i := 0; i < rows; i++ {
+		fr := f[i*fs : i*fs+cols]
+		nr := num[i*ns : i*ns+cols]
+		a := ls[i]
+		for j, r := range rs {
+			d := a*r + add
+			if !(d > eps) {
+				d = eps
+			}
+			fr[j] *= nr[j] / d
+		}
+	}
+}

@@ -36,15 +36,6 @@ func (f *Factorization[T]) Reconstruct(dst *Dense[T]) *Dense[T] {
 	return Mul(dst, f.Basis(nil), f.H)
 }
 
-// clone returns a deep copy of f.
-func (f *Factorization[T]) clone() *Factorization[T] {
-	g := &Factorization[T]{H: f.H.Clone()}
-	for _, w := range f.Layers {
-		g.Layers = append(g.Layers, w.Clone())
-	}
-	return g
-}
-
 // randomInit returns W (M x k) and H (k x N) filled with avg |n|, n standard
 // normal and avg = sqrt(mean(X)/k), as scikit-learn's init='random': W first,
 // then H, from a PCG stream seeded by seed.

@@ -38,11 +38,6 @@ func TestPlantedKL(t *testing.T) {
 	}
 }
 
-type monoCase struct {
-	beta  float64
-	sizes []int
-}
-
 func TestCostNeverRises(t *testing.T) {
 	for _, beta := range []float64{0, 0.5, 1, 1.5, 2, 3} {
 		for L := 1; L <= 3; L++ {
