@@ -168,7 +168,15 @@ func newSolver[T Float](X *Dense[T], f *Factorization[T], freeze Freeze, r resol
 		s.work = make([]blockWork[T], r.Workers)
 		for p := range s.work {
 			w := &s.work[p]
-			w.buf = make([]T, 0, M*width) // allocated when first used (fusedH may never need it)
+			// Every block pass but the fused H update needs an M x width
+			// buffer: inference that only runs the fused kernel gets it
+			// only if it evaluates the cost (in blocks, before iterating).
+			if !freeze.Layers || !s.fusedOK() {
+				w.buf = make([]T, M*width)
+			}
+			if s.fusedOK() {
+				w.scratch = make([]float32, hnumScratch(M))
+			}
 		}
 		if r.Workers > 1 {
 			s.blasSingle = true
@@ -456,9 +464,6 @@ func (s *solver[T]) fusedOK() bool {
 func (s *solver[T]) fusedH(w *blockWork[T], j0, j1 int) {
 	setView(&w.nb, s.num[s.L], j0, j1)
 	a := any(s.P[s.L]).(*Dense[float32])
-	if len(w.scratch) == 0 {
-		w.scratch = make([]float32, hnumScratch(a.Rows))
-	}
 	klHNum32(a, any(&w.rb).(*Dense[float32]), any(&w.xb).(*Dense[float32]), any(&w.nb).(*Dense[float32]), float32(s.eps), s.hden, w.scratch)
 }
 
