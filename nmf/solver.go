@@ -268,13 +268,12 @@ func (s *solver[T]) updateFactor(l int) {
 // block of the reconstruction (M x BlockCols, 1 MB for M = 513 in float32)
 // stays in a core's L2 cache from the product that forms it, through the
 // ratio X/V, to the product that consumes it, instead of three round trips
-// of an M x N matrix to memory. The blocks are spread over the workers, each
-// running single-threaded BLAS on its own blocks (see blasThreads).
+// of an M x N matrix to memory. The workers claim blocks one at a time, each
+// running single-threaded BLAS on its blocks (see blasThreads).
 var BlockCols = 512
 
 // blockWidth returns the width of the column blocks and their number: at
-// most BlockCols wide, and as many blocks as a multiple of the workers, so
-// that contiguous runs of blocks balance.
+// most BlockCols wide, and as many blocks as a multiple of the workers.
 func (s *solver[T]) blockWidth() (width, blocks int) {
 	N, P := s.X.Cols, s.pool.workers
 	per := (N + P*BlockCols - 1) / (P * BlockCols)
@@ -290,12 +289,12 @@ type blockWork[T Float] struct {
 	scratch        []float32 // the one-pass kernel's (fusedH)
 }
 
-// updateFactorKL is updateFactor for KL: each worker takes a contiguous run
-// of column blocks; per block V = left right[:, block] (small product
-// first), V <- X / max(V, eps), then the numerator A^T (X/V) B^T gets that
-// block's contribution. Numerators of H (and A^T R of middle layers) are
-// column-separable and written in place; those of the layers are summed over
-// the workers at the end.
+// updateFactorKL is updateFactor for KL: the workers claim column blocks
+// (runBlocks); per block V = left right[:, block] (small product first),
+// V <- X / max(V, eps), then the numerator A^T (X/V) B^T gets that block's
+// contribution. Numerators of H are column-separable and written in place
+// (or the whole H update runs in the one-pass kernel, fusedH); G = R H^T of
+// the layers is summed from per-block parts in block order at the end.
 func (s *solver[T]) updateFactorKL(l int) {
 	L := s.L
 	s.right = s.F[L]
