@@ -402,13 +402,14 @@ func (s *solver[T]) blockSums() {
 }
 
 // sumGRows adds the parts of G for blocks 1, 2, ... into rows [lo, hi) of
-// G (block 0's part), in block order. All parts are compact, so the rows
-// are one run of values.
+// G (block 0's part), in block order, and zeroes them. All parts are
+// compact, so the rows are one run of values.
 func (s *solver[T]) sumGRows(lo, hi, _ int) {
 	c := s.G.Cols
 	g := s.G.Data[lo*c : hi*c]
 	for _, p := range s.blockG[1:] {
 		addTo(g, p.Data[lo*c:hi*c])
+		clear(p.Data[lo*c : hi*c]) // zero for the next pass
 	}
 }
 
@@ -440,7 +441,14 @@ func (s *solver[T]) blocks(b0, b1, part int) {
 			setView(&w.nb, s.num[L], j0, j1)
 			gemm(true, false, 1, s.P[L], &w.vb, 0, &w.nb)
 		} else { // G += R H^T
-			gemm(false, true, 1, &w.vb, &w.rb, 0, s.blockG[b])
+			// G itself is overwritten; the other parts are zero (sumGRows
+			// clears them while they are in cache), so they accumulate,
+			// which spares BLAS a pass that zeroes them.
+			var beta T
+			if b > 0 {
+				beta = 1
+			}
+			gemm(false, true, 1, &w.vb, &w.rb, beta, s.blockG[b])
 		}
 	}
 }
