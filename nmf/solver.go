@@ -64,6 +64,7 @@ type solver[T Float] struct {
 	elementwiseFn, multiplyFn, costFn func(lo, hi, part int)
 	rowSumsFn, scaleRowsFn            func(lo, hi, part int)
 	claimFn, sumGFn                   func(lo, hi, part int)
+	bounds                            []int        // column blocks: [bounds[b], bounds[b+1])
 	nextBlock                         atomic.Int64 // next column block to claim
 	blockG                            []*Dense[T]  // per-block parts of G; blockG[0] is G
 	blockCost                         []float64    // per-block parts of the KL cost
@@ -164,7 +165,8 @@ func newSolver[T Float](X *Dense[T], f *Factorization[T], freeze Freeze, r resol
 		}
 		s.hsum = make([]T, KL)
 		s.hden = make([]float32, KL)
-		width := max(1, min(BlockCols, N)) // at least blockWidth's
+		s.bounds = blockBounds(N, r.Workers, max(1, BlockCols))
+		width := max(1, min(BlockCols, N)) // the widest block's
 		s.work = make([]blockWork[T], r.Workers)
 		for p := range s.work {
 			w := &s.work[p]
@@ -272,15 +274,34 @@ func (s *solver[T]) updateFactor(l int) {
 // running single-threaded BLAS on its blocks (see blasThreads).
 var BlockCols = 512
 
-// blockWidth returns the width of the column blocks and their number: at
-// most BlockCols wide, and as many blocks as a multiple of the workers.
-func (s *solver[T]) blockWidth() (width, blocks int) {
-	N, P := s.X.Cols, s.pool.workers
-	per := (N + P*BlockCols - 1) / (P * BlockCols)
-	blocks = max(1, min(N, P*per))
-	width = (N + blocks - 1) / blocks
-	return width, (N + width - 1) / width
+// blockBounds returns the boundaries of the column blocks for P workers:
+// at most maxW columns each. One worker gets equal blocks, as few as maxW
+// allows. With several, the blocks shrink towards the end (guided
+// scheduling): the workers claim blocks one at a time, so a pass ends with
+// short blocks and no worker waits long for another to finish a wide one.
+func blockBounds(N, P, maxW int) []int {
+	bounds := []int{0}
+	if P <= 1 {
+		n := max(1, (N+maxW-1)/maxW)
+		for b := 1; b <= n; b++ {
+			bounds = append(bounds, b*N/n)
+		}
+		return bounds
+	}
+	minW := max(1, maxW/4)
+	for j := 0; j < N; {
+		w := min(maxW, max((N-j)/(2*P), minW))
+		if N-j-w < minW/2 { // no sliver at the end
+			w = N - j
+		}
+		j += w
+		bounds = append(bounds, j)
+	}
+	return bounds
 }
+
+// nblocks returns the number of column blocks.
+func (s *solver[T]) nblocks() int { return len(s.bounds) - 1 }
 
 // blockWork is one worker's workspace for the fused KL update.
 type blockWork[T Float] struct {
@@ -377,7 +398,7 @@ func (s *solver[T]) runBlocks() {
 
 // claim runs column blocks as worker part until none is left.
 func (s *solver[T]) claimBlocks(_, _, part int) {
-	_, nblocks := s.blockWidth()
+	nblocks := s.nblocks()
 	for {
 		b := int(s.nextBlock.Add(1)) - 1
 		if b >= nblocks {
@@ -390,7 +411,7 @@ func (s *solver[T]) claimBlocks(_, _, part int) {
 // blockSums makes sure there is one M x K_L part of G per column block,
 // the first being G itself.
 func (s *solver[T]) blockSums() {
-	_, nblocks := s.blockWidth()
+	nblocks := s.nblocks()
 	if len(s.blockG) == nblocks {
 		return
 	}
@@ -417,10 +438,9 @@ func (s *solver[T]) sumGRows(lo, hi, _ int) {
 func (s *solver[T]) blocks(b0, b1, part int) {
 	l, L := s.cur, s.L
 	w := &s.work[part]
-	M, N := s.X.Rows, s.X.Cols
-	width, _ := s.blockWidth()
+	M := s.X.Rows
 	for b := b0; b < b1; b++ {
-		j0, j1 := b*width, min((b+1)*width, N)
+		j0, j1 := s.bounds[b], s.bounds[b+1]
 		setView(&w.xb, s.X, j0, j1)
 		setView(&w.rb, s.right, j0, j1)
 		if l == L && !s.costing && s.fusing {
@@ -428,7 +448,7 @@ func (s *solver[T]) blocks(b0, b1, part int) {
 			continue
 		}
 		if len(w.buf) == 0 {
-			w.buf = make([]T, M*width)
+			w.buf = make([]T, M*max(1, min(BlockCols, s.X.Cols)))
 		}
 		w.vb = Dense[T]{Rows: M, Cols: j1 - j0, Stride: j1 - j0, Data: w.buf[:M*(j1-j0)]}
 		gemm(false, false, 1, s.left, &w.rb, 0, &w.vb)
@@ -669,7 +689,7 @@ func (s *solver[T]) objective() float64 {
 	clear(s.partial)
 	if s.kl {
 		s.left, s.right, s.costing = s.P[s.L], s.F[s.L], true
-		_, nblocks := s.blockWidth()
+		nblocks := s.nblocks()
 		if len(s.blockCost) != nblocks {
 			s.blockCost = make([]float64, nblocks)
 		}
