@@ -2,8 +2,13 @@
 """Helper of scripts/bench-nmf.sh: times scikit-learn's NMF (solver='mu',
 KL, init='random', max_iter=50, tol=0; float32 and float64) and a numpy
 float32 MU loop on the shapes of the Go benchmarks, parses the Go benchmark
-output, and prints per-iteration medians (ms) and ratios to Go."""
+output, and prints per-iteration medians (ms) and ratios to Go.
+
+--measure FILE times every case once and appends the timings to FILE (one
+JSON object per line), so that the shell script can alternate Go and Python
+rounds; --py FILE then reports the medians over those rounds."""
 import argparse
+import json
 import re
 import statistics
 import time
@@ -87,26 +92,50 @@ def numpy_ms(M, Ks, N, repeats):
     return statistics.median(runs), statistics.median(cpu)
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--go", required=True)
-    ap.add_argument("--repeats", type=int, default=3)
-    a = ap.parse_args()
-    go_wall, go_cpu = go_medians(a.go)
-    rows = [("KLIteration", "513x180x6500"), ("KLIteration", "513x40x6500"),
-            ("KLIteration", "513x360x600"), ("KLIterationLayered", "513x180x20x6500")]
-    nan = (float("nan"), float("nan"))
-    results = []
-    for name, shape in rows:
+ROWS = [("KLIteration", "513x180x6500"), ("KLIteration", "513x40x6500"),
+        ("KLIteration", "513x360x600"), ("KLIterationLayered", "513x180x20x6500")]
+
+
+def python_cases(repeats):
+    """(shape, impl) -> (wall ms, CPU ms) per iteration, medians of repeats."""
+    out = {}
+    for _, shape in ROWS:
         dims = [int(d) for d in shape.split("x")]
         M, N, Ks = dims[0], dims[-1], dims[1:-1]
-        npf = numpy_ms(M, Ks, N, a.repeats)
-        if len(Ks) == 1:
-            s32 = sklearn_ms(M, Ks[0], N, np.float32, a.repeats)
-            s64 = sklearn_ms(M, Ks[0], N, np.float64, a.repeats)
-        else:
-            s32 = s64 = nan  # scikit-learn has no layered NMF
-        results.append((shape, (go_wall.get((name, shape), nan[0]), go_cpu.get((name, shape), nan[0])), npf, s32, s64))
+        out[(shape, "numpy32")] = numpy_ms(M, Ks, N, repeats)
+        if len(Ks) == 1:  # scikit-learn has no layered NMF
+            out[(shape, "sklearn32")] = sklearn_ms(M, Ks[0], N, np.float32, repeats)
+            out[(shape, "sklearn64")] = sklearn_ms(M, Ks[0], N, np.float64, repeats)
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--go")
+    ap.add_argument("--py", help="timings appended by --measure rounds (default: measure now)")
+    ap.add_argument("--measure", help="time every case once and append to this file")
+    ap.add_argument("--repeats", type=int, default=3)
+    a = ap.parse_args()
+    if a.measure:
+        with open(a.measure, "a") as f:
+            for (shape, impl), (wall, cpu) in python_cases(1).items():
+                f.write(json.dumps({"shape": shape, "impl": impl, "wall": wall, "cpu": cpu}) + "\n")
+        return
+    go_wall, go_cpu = go_medians(a.go)
+    if a.py:
+        runs = {}
+        for line in open(a.py):
+            r = json.loads(line)
+            runs.setdefault((r["shape"], r["impl"]), []).append((r["wall"], r["cpu"]))
+        py = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for k, v in runs.items()}
+    else:
+        py = python_cases(a.repeats)
+    nan = (float("nan"), float("nan"))
+    results = []
+    for name, shape in ROWS:
+        results.append((shape, (go_wall.get((name, shape), nan[0]), go_cpu.get((name, shape), nan[0])),
+                        py.get((shape, "numpy32"), nan), py.get((shape, "sklearn32"), nan),
+                        py.get((shape, "sklearn64"), nan)))
     for title, i in (("wall ms per iteration (medians)", 0),
                      ("CPU ms per iteration (medians; steadier on a loaded machine)", 1)):
         print()
