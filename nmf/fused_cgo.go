@@ -36,10 +36,12 @@ package nmf
 #define HN_KB 20 // rows of num per tile
 
 // The ratio for rb rows of A (from a) and 32 frames: r[i*32 + 16c].
+// a is the rows' group of the packed basis: a[k*12 + i] is row i, column k
+// (hnumPack), so the 12 broadcasts of a column come from one pointer.
 __attribute__((target("avx512f"), always_inline)) static inline void nmf_hnum_ratio(
-	const float *restrict a, long as, long K, const float *restrict h, long hs,
+	const float *restrict a, long K, const float *restrict h, long hs,
 	const float *restrict x, long xs, float *restrict r,
-	__mmask16 m0, __mmask16 m1, __m512 epsv, const int rb)
+	__mmask16 m0, __mmask16 m1, __m512 epsv, const int rb, const int full)
 {
 	__m512 v[HN_RB][2];
 	#pragma GCC unroll 12
@@ -48,11 +50,13 @@ __attribute__((target("avx512f"), always_inline)) static inline void nmf_hnum_ra
 		v[i][1] = _mm512_setzero_ps();
 	}
 	for (long k = 0; k < K; k++) {
-		__m512 h0 = _mm512_maskz_loadu_ps(m0, h + k * hs);
-		__m512 h1 = _mm512_maskz_loadu_ps(m1, h + k * hs + 16);
+		// Plain loads when the chunk is whole (full is a constant in
+		// each inlined copy): the masked ones cost 6% of the kernel.
+		__m512 h0 = full ? _mm512_loadu_ps(h + k * hs) : _mm512_maskz_loadu_ps(m0, h + k * hs);
+		__m512 h1 = full ? _mm512_loadu_ps(h + k * hs + 16) : _mm512_maskz_loadu_ps(m1, h + k * hs + 16);
 		#pragma GCC unroll 12
 		for (int i = 0; i < rb; i++) {
-			__m512 b = _mm512_set1_ps(a[i * as + k]);
+			__m512 b = _mm512_set1_ps(a[k * HN_RB + i]);
 			v[i][0] = _mm512_fmadd_ps(b, h0, v[i][0]);
 			v[i][1] = _mm512_fmadd_ps(b, h1, v[i][1]);
 		}
@@ -66,7 +70,7 @@ __attribute__((target("avx512f"), always_inline)) static inline void nmf_hnum_ra
 			// which leaves e^2 < 2^-28.
 			__m512 d = _mm512_max_ps(v[i][c], epsv); // NaN -> eps, as the scalar rule
 			__m512 rc = _mm512_rcp14_ps(d);
-			__m512 xv = _mm512_maskz_loadu_ps(c ? m1 : m0, x + i * xs + 16 * c);
+			__m512 xv = full ? _mm512_loadu_ps(x + i * xs + 16 * c) : _mm512_maskz_loadu_ps(c ? m1 : m0, x + i * xs + 16 * c);
 			__m512 q = _mm512_mul_ps(xv, rc);
 			_mm512_storeu_ps(r + 32 * i + 16 * c, _mm512_fmadd_ps(_mm512_fnmadd_ps(d, q, xv), rc, q));
 		}
@@ -97,7 +101,7 @@ __attribute__((target("avx512f"), always_inline)) static inline void nmf_hnum_nu
 // column: rden holds its reciprocals), as soon as its numerator is
 // complete.
 __attribute__((target("avx512f"))) static void nmf_kl_hnum_avx512(
-	const float *a, long as, long M, long K, float *h, long hs,
+	const float *a, long as, const float *ap, long M, long K, float *h, long hs,
 	const float *x, long xs, float *num, long ns, long cols, float eps, const float *rden, float *r)
 {
 	const __m512 epsv = _mm512_set1_ps(eps);
@@ -106,12 +110,16 @@ __attribute__((target("avx512f"))) static void nmf_kl_hnum_avx512(
 		__mmask16 m0 = w >= 16 ? 0xffff : (__mmask16)((1u << w) - 1);
 		__mmask16 m1 = w >= 32 ? 0xffff : w > 16 ? (__mmask16)((1u << (w - 16)) - 1) : 0;
 		long m = 0;
-		for (; m + HN_RB <= M; m += HN_RB)
-			nmf_hnum_ratio(a + m * as, as, K, h + j, hs, x + m * xs + j, xs, r + 32 * m, m0, m1, epsv, HN_RB);
-		const float *am = a + m * as, *xm = x + m * xs + j;
+		if (w >= 32)
+			for (; m + HN_RB <= M; m += HN_RB)
+				nmf_hnum_ratio(ap + m * K, K, h + j, hs, x + m * xs + j, xs, r + 32 * m, m0, m1, epsv, HN_RB, 1);
+		else
+			for (; m + HN_RB <= M; m += HN_RB)
+				nmf_hnum_ratio(ap + m * K, K, h + j, hs, x + m * xs + j, xs, r + 32 * m, m0, m1, epsv, HN_RB, 0);
+		const float *am = ap + m * K, *xm = x + m * xs + j;
 		float *rm = r + 32 * m;
 		switch (M - m) {
-#define HN_TAIL(R) case R: nmf_hnum_ratio(am, as, K, h + j, hs, xm, xs, rm, m0, m1, epsv, R); break;
+#define HN_TAIL(R) case R: nmf_hnum_ratio(am, K, h + j, hs, xm, xs, rm, m0, m1, epsv, R, 0); break;
 		HN_TAIL(1) HN_TAIL(2) HN_TAIL(3) HN_TAIL(4) HN_TAIL(5) HN_TAIL(6)
 		HN_TAIL(7) HN_TAIL(8) HN_TAIL(9) HN_TAIL(10) HN_TAIL(11)
 #undef HN_TAIL
@@ -146,14 +154,14 @@ __attribute__((target("avx512f"))) static void nmf_kl_hnum_avx512(
 
 static int nmf_hnum_ok(void) { return __builtin_cpu_supports("avx512f"); }
 
-static void nmf_kl_hnum_f32(const float *a, long as, long M, long K, float *h, long hs,
+static void nmf_kl_hnum_f32(const float *a, long as, const float *ap, long M, long K, float *h, long hs,
 	const float *x, long xs, float *num, long ns, long cols, float eps, const float *rden, float *r)
 {
-	nmf_kl_hnum_avx512(a, as, M, K, h, hs, x, xs, num, ns, cols, eps, rden, r);
+	nmf_kl_hnum_avx512(a, as, ap, M, K, h, hs, x, xs, num, ns, cols, eps, rden, r);
 }
 #else
 static int nmf_hnum_ok(void) { return 0; }
-static void nmf_kl_hnum_f32(const float *a, long as, long M, long K, float *h, long hs,
+static void nmf_kl_hnum_f32(const float *a, long as, const float *ap, long M, long K, float *h, long hs,
 	const float *x, long xs, float *num, long ns, long cols, float eps, const float *rden, float *r) {}
 #endif
 */
@@ -167,17 +175,17 @@ var fusedHNum = C.nmf_hnum_ok() != 0
 
 // klHNum32 sets num (K x cols) to a^T (x / max(a h, eps)) for a (M x K),
 // h (K x cols) and x (M x cols); then, when rden is not nil, h[k, j] *=
-// num[k, j] rden[k]. scratch holds at least hnumScratch(M) values. Only
-// when fusedHNum.
-func klHNum32(a *Dense[float32], h, x, num *Dense[float32], eps float32, rden, scratch []float32) {
-	if len(scratch) < hnumScratch(a.Rows) {
-		panic("nmf: klHNum32 scratch too small")
+// num[k, j] rden[k]. ap is a packed by hnumPack; scratch holds at least
+// hnumScratch(M) values. Only when fusedHNum.
+func klHNum32(a *Dense[float32], ap []float32, h, x, num *Dense[float32], eps float32, rden, scratch []float32) {
+	if len(scratch) < hnumScratch(a.Rows) || len(ap) < hnumPacked(a.Rows, a.Cols) {
+		panic("nmf: klHNum32 scratch or packed basis too small")
 	}
 	var d *C.float
 	if rden != nil {
 		d = (*C.float)(unsafe.Pointer(&rden[0]))
 	}
-	C.nmf_kl_hnum_f32((*C.float)(unsafe.Pointer(&a.Data[0])), C.long(a.Stride), C.long(a.Rows), C.long(a.Cols),
+	C.nmf_kl_hnum_f32((*C.float)(unsafe.Pointer(&a.Data[0])), C.long(a.Stride), (*C.float)(unsafe.Pointer(&ap[0])), C.long(a.Rows), C.long(a.Cols),
 		(*C.float)(unsafe.Pointer(&h.Data[0])), C.long(h.Stride),
 		(*C.float)(unsafe.Pointer(&x.Data[0])), C.long(x.Stride),
 		(*C.float)(unsafe.Pointer(&num.Data[0])), C.long(num.Stride), C.long(x.Cols), C.float(eps), d,

@@ -40,7 +40,9 @@ func TestKLHNumMatchesNaive(t *testing.T) {
 					}
 					guard := num.Data[num.Stride-1]
 					scratch := make([]float32, hnumScratch(M))
-					klHNum32(a, h, x, num, eps, nil, scratch)
+					ap := make([]float32, hnumPacked(M, K))
+					hnumPack(ap, a)
+					klHNum32(a, ap, h, x, num, eps, nil, scratch)
 					if num.Data[num.Stride-1] != guard {
 						t.Fatal("wrote past the columns of num")
 					}
@@ -52,7 +54,7 @@ func TestKLHNumMatchesNaive(t *testing.T) {
 					}
 					h2 := h.Clone()
 					num2 := view(K, N)
-					klHNum32(a, h2, x, num2, eps, rden, scratch)
+					klHNum32(a, ap, h2, x, num2, eps, rden, scratch)
 					for k := 0; k < K; k++ {
 						for j := 0; j < N; j++ {
 							if want := h.At(k, j) * (num.At(k, j) * rden[k]); h2.At(k, j) != want {

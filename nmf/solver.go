@@ -54,6 +54,7 @@ type solver[T Float] struct {
 	costing     bool      // the block pass sums the cost instead of updating
 	fusing      bool      // the block pass updates H in the one-pass kernel
 	hden        []float32 // reciprocals of the denominators of the fused H update
+	apack       []float32 // P[L] packed for the fused kernel (hnumPack)
 
 	acc     []float64 // column-sum accumulator
 	partial []float64 // per-worker cost sums
@@ -354,6 +355,13 @@ func (s *solver[T]) updateFactorKL(l int) {
 			}
 			s.hden[k] = float32(1 / d)
 		}
+		if s.apack == nil || !s.freeze.Layers { // frozen layers: P[L] packed once
+			a := any(s.P[L]).(*Dense[float32])
+			if s.apack == nil {
+				s.apack = make([]float32, hnumPacked(a.Rows, a.Cols))
+			}
+			hnumPack(s.apack, a)
+		}
 		s.runBlocks()
 		return
 	}
@@ -491,12 +499,32 @@ func (s *solver[T]) fusedOK() bool {
 func (s *solver[T]) fusedH(w *blockWork[T], j0, j1 int) {
 	setView(&w.nb, s.num[s.L], j0, j1)
 	a := any(s.P[s.L]).(*Dense[float32])
-	klHNum32(a, any(&w.rb).(*Dense[float32]), any(&w.xb).(*Dense[float32]), any(&w.nb).(*Dense[float32]), float32(s.eps), s.hden, w.scratch)
+	klHNum32(a, s.apack, any(&w.rb).(*Dense[float32]), any(&w.xb).(*Dense[float32]), any(&w.nb).(*Dense[float32]), float32(s.eps), s.hden, w.scratch)
 }
 
 // hnumScratch is the scratch klHNum32 needs for a basis of m rows: the
 // ratio for 32 frames.
 func hnumScratch(m int) int { return 32 * m }
+
+// hnumGroup is the one-pass kernel's group of basis rows (HN_RB).
+const hnumGroup = 12
+
+// hnumPacked is the length of a packed m x k basis.
+func hnumPacked(m, k int) int { return (m + hnumGroup - 1) / hnumGroup * hnumGroup * k }
+
+// hnumPack packs a for klHNum32: rows by groups of 12, each group column by
+// column, so that element (12g + i, k) is at 12 k + i of group g's 12 K
+// values.
+func hnumPack(dst []float32, a *Dense[float32]) {
+	K := a.Cols
+	for m := 0; m < a.Rows; m++ {
+		g, i := m/hnumGroup, m%hnumGroup
+		grp := dst[g*hnumGroup*K:]
+		for k, v := range a.row(m) {
+			grp[k*hnumGroup+i] = v
+		}
+	}
+}
 
 // setView points v at columns [j0, j1) of m.
 func setView[T Float](v *Dense[T], m *Dense[T], j0, j1 int) {
