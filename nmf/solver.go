@@ -482,9 +482,11 @@ func (s *solver[T]) blocks(b0, b1, part int) {
 }
 
 // fusedMaxK is the largest basis (K_L) for which the one-pass kernel of the
-// H update is used: against OpenBLAS's two products and the ratio pass,
-// single-threaded on 512 frames, it is 1.3x as fast at K = 40, equal from
-// 128 to 180 and 0.9x at 256, where OpenBLAS's cache blocking wins.
+// H update is used. Against OpenBLAS's two products and the ratio pass,
+// single-threaded on 512 frames, it is 1.3x as fast at K = 40, 1.05-1.1x at
+// 128-180 and 0.95x at 256; but in the two-worker training iteration at
+// K = 180 it was slower (30-37 vs 28-36 ms in five interleaved runs, the
+// two cores running AVX-512 FMAs flat out), so larger bases keep OpenBLAS.
 const fusedMaxK = 128
 
 // fusedOK reports whether the H update runs in the one-pass kernel:
