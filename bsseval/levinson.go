@@ -441,9 +441,30 @@ type toeplitzFactor struct {
 	dense  factor         // built on first breakdown
 	x, res blas64.General // scratch, source-major, grown on demand
 	dm, xm []float64      // delay-major scratch
+	// unrefined: the last solve returned x with res = b - G x, so G x is
+	// b - res (see product); false after a refinement or a fallback.
+	unrefined bool
+}
+
+// product sets gx = G x for the x that the last solve returned in b0's
+// place, from that solve's residual when it was not refined, and reports
+// whether it could: the check of the solution already formed G x.
+func (f *toeplitzFactor) product(gx, b0 blas64.General) bool {
+	if !f.unrefined || gx.Cols != f.res.Cols {
+		return false
+	}
+	n := gx.Cols
+	for i := 0; i < gx.Rows; i++ {
+		g, b, r := gx.Data[i*gx.Stride:i*gx.Stride+n], b0.Data[i*b0.Stride:i*b0.Stride+n], f.res.Data[i*n:(i+1)*n]
+		for c := range g {
+			g[c] = b[c] - r[c]
+		}
+	}
+	return true
 }
 
 func (f *toeplitzFactor) solve(b blas64.General) {
+	f.unrefined = false
 	if f.dense != nil {
 		f.dense.solve(b)
 		return
@@ -469,6 +490,7 @@ func (f *toeplitzFactor) solve(b blas64.General) {
 		for i := 0; i < b.Rows; i++ {
 			copy(b.Data[i*b.Stride:i*b.Stride+n], f.x.Data[i*n:(i+1)*n])
 		}
+		f.unrefined = true
 		return
 	}
 	if !f.levinsonSolve(f.res, f.res) {

@@ -245,7 +245,9 @@ func (p *Plan) score(ests [][]float64) {
 	solveAll := func() {
 		copy(x.Data, dm.Data)
 		p.full.solve(x)
-		p.gram.mul(1, x, 0, gx)
+		if tf, ok := p.full.(*toeplitzFactor); !ok || !tf.product(gx, dm) {
+			p.gram.mul(1, x, 0, gx)
+		}
 		for k, e := range ests {
 			xgx := colDot(x, gx, k)
 			ee := dot(e, e)
