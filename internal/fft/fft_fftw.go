@@ -58,7 +58,7 @@ func NewReal(n int) *Real {
 		panic("fft: FFTW could not plan a transform")
 	}
 	p.scratch.New = func() any {
-		return &scratch{r: alignedFloats(n), c: alignedComplex(nc)}
+		return &scratch{r: aligned[float64](n), c: aligned[complex128](nc)}
 	}
 	runtime.AddCleanup(p, func(plans [2]C.fftw_plan) {
 		planner.Lock()
@@ -73,18 +73,10 @@ func NewReal(n int) *Real {
 // maxAlign is more than any SIMD alignment FFTW asks for (16 to 64 bytes).
 const maxAlign = 64
 
-func alignedFloats(n int) []float64 {
-	b := make([]float64, n+maxAlign/8)
-	for i := range b {
-		if isAligned(unsafe.Pointer(&b[i])) {
-			return b[i : i+n : i+n]
-		}
-	}
-	panic("fft: no aligned offset")
-}
-
-func alignedComplex(n int) []complex128 {
-	b := make([]complex128, n+maxAlign/16)
+// aligned returns n zeros of T starting at an address isAligned accepts.
+func aligned[T float64 | complex128](n int) []T {
+	var zero T
+	b := make([]T, n+maxAlign/int(unsafe.Sizeof(zero)))
 	for i := range b {
 		if isAligned(unsafe.Pointer(&b[i])) {
 			return b[i : i+n : i+n]
