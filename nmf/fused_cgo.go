@@ -30,7 +30,7 @@ package nmf
 #include <stddef.h>
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#include <immintrin.h>
+#include "kl_avx512.h"
 
 #define HN_RB 12 // rows of the reconstruction per tile
 #define HN_KB 20 // rows of num per tile
@@ -65,14 +65,8 @@ __attribute__((target("avx512f"), always_inline)) static inline void nmf_hnum_ra
 	for (int i = 0; i < rb; i++) {
 		#pragma GCC unroll 2
 		for (int c = 0; c < 2; c++) {
-			// q = x / d: q0 = x r with r = rcp14(d) (relative error e <
-			// 2^-14), corrected once by the residual, q0 + (x - d q0) r,
-			// which leaves e^2 < 2^-28.
-			__m512 d = _mm512_max_ps(v[i][c], epsv); // NaN -> eps, as the scalar rule
-			__m512 rc = _mm512_rcp14_ps(d);
 			__m512 xv = full ? _mm512_loadu_ps(x + i * xs + 16 * c) : _mm512_maskz_loadu_ps(c ? m1 : m0, x + i * xs + 16 * c);
-			__m512 q = _mm512_mul_ps(xv, rc);
-			_mm512_storeu_ps(r + 32 * i + 16 * c, _mm512_fmadd_ps(_mm512_fnmadd_ps(d, q, xv), rc, q));
+			_mm512_storeu_ps(r + 32 * i + 16 * c, nmf_kl_ratio16(xv, v[i][c], epsv));
 		}
 	}
 }

@@ -32,11 +32,9 @@ KL_RATIO(nmf_kl_ratio_f32_any, float)
 KL_RATIO(nmf_kl_ratio_f64, double)
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#include <immintrin.h>
-// The float32 ratio on AVX-512 as in the one-pass kernel (fused_cgo.go):
-// reciprocal estimate and one correction, within an ulp of the division
-// and about a third of its cost (the division was 5% of a training
-// iteration).
+#include "kl_avx512.h"
+// The float32 ratio on AVX-512 as in the one-pass kernel (fused_cgo.go);
+// the division was 5% of a training iteration.
 __attribute__((target("avx512f"))) static void nmf_kl_ratio_f32_avx512(const float *restrict x, long xs, float *restrict v, long vs, long rows, long cols, float eps) {
 	const __m512 epsv = _mm512_set1_ps(eps);
 	for (long i = 0; i < rows; i++) {
@@ -45,19 +43,13 @@ __attribute__((target("avx512f"))) static void nmf_kl_ratio_f32_avx512(const flo
 		for (long j = 0; j < cols; j += 16) {
 			long w = cols - j;
 			__mmask16 m = w >= 16 ? 0xffff : (__mmask16)((1u << w) - 1);
-			__m512 d = _mm512_max_ps(_mm512_maskz_loadu_ps(m, vr + j), epsv); // NaN -> eps
-			__m512 r = _mm512_rcp14_ps(d);
-			__m512 xv = _mm512_maskz_loadu_ps(m, xr + j);
-			__m512 q = _mm512_mul_ps(xv, r);
-			_mm512_mask_storeu_ps(vr + j, m, _mm512_fmadd_ps(_mm512_fnmadd_ps(d, q, xv), r, q));
+			__m512 q = nmf_kl_ratio16(_mm512_maskz_loadu_ps(m, xr + j), _mm512_maskz_loadu_ps(m, vr + j), epsv);
+			_mm512_mask_storeu_ps(vr + j, m, q);
 		}
 	}
 }
 static void nmf_kl_ratio_f32(const float *restrict x, long xs, float *restrict v, long vs, long rows, long cols, float eps) {
-	static int avx512 = -1;
-	if (avx512 < 0)
-		avx512 = __builtin_cpu_supports("avx512f");
-	if (avx512)
+	if (__builtin_cpu_supports("avx512f"))
 		nmf_kl_ratio_f32_avx512(x, xs, v, vs, rows, cols, eps);
 	else
 		nmf_kl_ratio_f32_any(x, xs, v, vs, rows, cols, eps);

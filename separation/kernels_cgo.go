@@ -32,7 +32,6 @@ __attribute__((target("avx512f"))) static void sep_magnitude_avx512(float *restr
 		_mm512_mask_storeu_ps(dst + i, (__mmask16)m, _mm512_castps256_ps512(_mm512_cvtpd_ps(_mm512_sqrt_pd(s))));
 	}
 }
-static int sep_avx512 = -1;
 #else
 #define SEP_CLONES
 #endif
@@ -40,9 +39,7 @@ static int sep_avx512 = -1;
 // dst[i] = |src[i]| for n complex values (re, im pairs), in float32.
 static void sep_magnitude(float *restrict dst, const double *restrict src, long n) {
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-	if (sep_avx512 < 0)
-		sep_avx512 = __builtin_cpu_supports("avx512f");
-	if (sep_avx512) {
+	if (__builtin_cpu_supports("avx512f")) {
 		sep_magnitude_avx512(dst, src, n);
 		return;
 	}
