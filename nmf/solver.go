@@ -52,7 +52,8 @@ type solver[T Float] struct {
 	left, right *Dense[T] // the reconstruction of the current KL pass is left right
 	blasSingle  bool      // holds a single-threaded-BLAS reference (blasThreads)
 	costing     bool      // the block pass sums the cost instead of updating
-	fusing      bool      // the block pass updates H in the one-pass kernel
+	fused       bool      // H is updated by the one-pass kernel (fusedH), see newSolver
+	fusing      bool      // the current block pass is that update
 	hden        []float32 // reciprocals of the denominators of the fused H update
 	apack       []float32 // P[L] packed for the fused kernel (hnumPack)
 
@@ -166,6 +167,10 @@ func newSolver[T Float](X *Dense[T], f *Factorization[T], freeze Freeze, r resol
 		}
 		s.hsum = make([]T, KL)
 		s.hden = make([]float32, KL)
+		// The one-pass kernel updates H for float32 on AVX-512 machines
+		// when the basis is small enough (fusedMaxK).
+		_, f32 := any(s.eps).(float32)
+		s.fused = fusedHNum && f32 && KL <= fusedMaxK
 		s.bounds = blockBounds(N, r.Workers, max(1, BlockCols))
 		width := max(1, min(BlockCols, N)) // the widest block's
 		s.work = make([]blockWork[T], r.Workers)
@@ -174,10 +179,10 @@ func newSolver[T Float](X *Dense[T], f *Factorization[T], freeze Freeze, r resol
 			// Every block pass but the fused H update needs an M x width
 			// buffer: inference that only runs the fused kernel gets it
 			// only if it evaluates the cost (in blocks, before iterating).
-			if !freeze.Layers || !s.fusedOK() {
+			if !freeze.Layers || !s.fused {
 				w.buf = make([]T, M*width)
 			}
-			if s.fusedOK() {
+			if s.fused {
 				w.scratch = make([]float32, hnumScratch(M))
 			}
 		}
@@ -341,26 +346,10 @@ func (s *solver[T]) updateFactorKL(l int) {
 		}
 	}
 	s.cur = l
-	s.fusing = l == L && s.fusedOK()
+	s.fusing = l == L && s.fused
 	if s.fusing {
-		// The kernel updates H itself, chunk by chunk, with the
-		// reciprocals of klMultiply's denominators max(lsum[k] + L1, eps)
-		// (rsum = 1): a product per element, not a division.
-		s.klSums(l)
-		l1 := T(s.r.L1)
-		for k, a := range s.lsum[:s.F[L].Rows] {
-			d := a + l1
-			if !(d > s.eps) {
-				d = s.eps
-			}
-			s.hden[k] = float32(1 / d)
-		}
-		if s.apack == nil || !s.freeze.Layers { // frozen layers: P[L] packed once
-			a := any(s.P[L]).(*Dense[float32])
-			if s.apack == nil {
-				s.apack = make([]float32, hnumPacked(a.Rows, a.Cols))
-			}
-			hnumPack(s.apack, a)
+		if s.apack == nil || !s.freeze.Layers { // frozen layers: all constant
+			s.prepareFused()
 		}
 		s.runBlocks()
 		return
@@ -451,7 +440,7 @@ func (s *solver[T]) blocks(b0, b1, part int) {
 		j0, j1 := s.bounds[b], s.bounds[b+1]
 		setView(&w.xb, s.X, j0, j1)
 		setView(&w.rb, s.right, j0, j1)
-		if l == L && !s.costing && s.fusing {
+		if s.fusing && !s.costing {
 			s.fusedH(w, j0, j1)
 			continue
 		}
@@ -489,15 +478,29 @@ func (s *solver[T]) blocks(b0, b1, part int) {
 // two cores running AVX-512 FMAs flat out), so larger bases keep OpenBLAS.
 const fusedMaxK = 128
 
-// fusedOK reports whether the H update runs in the one-pass kernel:
-// float32 on an AVX-512 machine, basis small enough.
-func (s *solver[T]) fusedOK() bool {
-	_, f32 := any(s.eps).(float32)
-	return fusedHNum && f32 && s.P[s.L].Cols <= fusedMaxK
+// prepareFused sets what the one-pass kernel needs from P[L]: the
+// reciprocals of klMultiply's denominators max(lsum[k] + L1, eps) (rsum =
+// 1), so that the kernel multiplies instead of dividing, and P[L] packed.
+func (s *solver[T]) prepareFused() {
+	L := s.L
+	s.klSums(L)
+	l1 := T(s.r.L1)
+	for k, a := range s.lsum[:s.F[L].Rows] {
+		d := a + l1
+		if !(d > s.eps) {
+			d = s.eps
+		}
+		s.hden[k] = float32(1 / d)
+	}
+	a := any(s.P[L]).(*Dense[float32])
+	if s.apack == nil {
+		s.apack = make([]float32, hnumPacked(a.Rows, a.Cols))
+	}
+	hnumPack(s.apack, a)
 }
 
 // fusedH updates columns [j0, j1) of H with the one-pass kernel (see
-// fusedOK), num serving as its scratch.
+// s.fused), num serving as its scratch.
 func (s *solver[T]) fusedH(w *blockWork[T], j0, j1 int) {
 	setView(&w.nb, s.num[s.L], j0, j1)
 	a := any(s.P[s.L]).(*Dense[float32])
