@@ -111,6 +111,10 @@ func grow(b []float64, n int) []float64 {
 	return b[:n]
 }
 
+// oneSegment reports whether a signal of n samples fits in one block with
+// its margins, and so is separated as a single segment.
+func (sp *Separator) oneSegment(n int) bool { return n <= sp.block+2*sp.margin }
+
 // Model returns the separator's model.
 func (sp *Separator) Model() *Model { return sp.model }
 
@@ -125,7 +129,7 @@ func (sp *Separator) Separate(x []float64) ([][]float64, error) {
 		return nil, err
 	}
 	out := make([][]float64, len(sp.bases))
-	if len(x) <= sp.block+2*sp.margin {
+	if sp.oneSegment(len(x)) {
 		// One segment, as SeparateStream would make it, without copying
 		// the signal in or the estimates out.
 		w := sp.work()
@@ -171,11 +175,14 @@ func (sp *Separator) separateSegment(w *work, dst [][]float64, seg []float64, a,
 	if err != nil {
 		return err
 	}
-	w.buf = grow(w.buf, len(seg))
+	whole := a == 0 && b == len(seg) // then the estimates go straight into dst
+	if !whole {
+		w.buf = grow(w.buf, len(seg))
+	}
 	for i := range gains {
 		g := &gains[i]
 		mask := stft.Mask{Bins: g.Rows, Frames: g.Cols, Stride: g.Stride, Data: g.Data}
-		if a == 0 && b == len(seg) { // the whole segment: straight into dst
+		if whole {
 			w.plan.InverseMasked(dst[i], spec, mask, len(seg))
 			continue
 		}

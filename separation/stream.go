@@ -37,7 +37,7 @@ func (sp *Separator) SeparateStream(src func(dst []float64) (int, error), n int,
 	// longer ones go in blocks of sp.block with sp.margin of context on
 	// each side, clipped at the ends of the signal.
 	step, margin := sp.block, sp.margin
-	if n <= sp.block+2*sp.margin {
+	if sp.oneSegment(n) {
 		step, margin = n, 0
 	}
 	win := grow(w.win, min(n, step+2*margin))[:0] // samples lo, lo+1, ...
