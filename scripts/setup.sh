@@ -10,6 +10,9 @@
 #   chromium         the report's browser test (skipped when absent)
 #   chromium-driver  chromedriver, through which that test drives chromium
 #
+# Slurm (slurm-wlm, munge) for the cluster test is installed by
+# scripts/slurm-test.sh itself, which fails when it cannot (no silent skip).
+#
 # Usage: scripts/setup.sh [build|test]   ("test" also wants chromium and chromium-driver)
 set -u
 want=(libopenblas-dev libfftw3-dev)
