@@ -43,16 +43,12 @@ var demoConfig = experiment.Config{
 	Examples:   2,
 }
 
-func runDemo(ctx context.Context, env *environment, args []string) error {
-	c := commands["demo"]
-	fs := newFlagSet(env, c)
+func runDemo(ctx context.Context, cmd *command, env *environment, args []string) error {
+	fs := newFlagSet(env, cmd)
 	cfg, opts := protocolFlags(fs, demoConfig)
 	out := fs.String("out", "dlnmf-demo", "output folder")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q", fs.Arg(0))
 	}
 	config, err := cfg()
 	if err != nil {

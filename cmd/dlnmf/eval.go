@@ -78,20 +78,16 @@ func (v jsonDB) MarshalJSON() ([]byte, error) {
 	return json.Marshal(f)
 }
 
-func runEval(ctx context.Context, env *environment, args []string) error {
-	c := commands["eval"]
-	fs := newFlagSet(env, c)
+func runEval(ctx context.Context, cmd *command, env *environment, args []string) error {
+	fs := newFlagSet(env, cmd)
 	refList := fs.String("ref", "", "comma-separated reference WAV files, one per source")
 	estList := fs.String("est", "", "comma-separated estimated WAV files, as many as --ref")
 	perm := fs.Bool("perm", false, "search the estimate-to-reference pairing that maximises the mean SIR")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
 	window := fs.Int("window", 0, "frame length in samples for framewise scores (0: whole signals)")
 	hop := fs.Int("hop", 0, "frame step in samples with --window (0: window/2)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q", fs.Arg(0))
 	}
 	refFiles, estFiles := splitList(*refList), splitList(*estList)
 	switch {

@@ -58,18 +58,14 @@ func (l *layerFlags) Set(v string) error {
 	return nil
 }
 
-func runExperiment(ctx context.Context, env *environment, args []string) error {
-	c := commands["experiment"]
-	fs := newFlagSet(env, c)
+func runExperiment(ctx context.Context, cmd *command, env *environment, args []string) error {
+	fs := newFlagSet(env, cmd)
 	var speakers speakerFlags
 	fs.Var(&speakers, "speaker", "a speaker as NAME=DIR (a folder of WAV files); repeat for each speaker, at least 2")
 	cfg, opts := protocolFlags(fs, experiment.Config{})
 	out := fs.String("o", "", "output folder")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q", fs.Arg(0))
 	}
 	if *out == "" {
 		return usagef("-o OUTDIR is required")

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -9,6 +11,63 @@ import (
 	"github.com/dlnmf/dlnmf/nmf"
 	"github.com/schollz/progressbar/v3"
 )
+
+// flagPlacement is the rule parseArgs implements, printed in every
+// command's -h.
+const flagPlacement = `Flags may come before, between or after the file arguments. A file name
+that starts with "-" would be read as a flag: write it as ./-name.wav, or put
+it after "--", which ends the flags.`
+
+// parseArgs parses args with fs and returns the positional arguments in
+// order. Flags may stand anywhere: "dlnmf separate MIX.wav -m model.npz -o
+// out" is the same as "dlnmf separate -m model.npz -o out MIX.wav" (the flag
+// package alone stops at the first non-flag). After "--" every argument is
+// positional. A bad flag is a usage error; -h prints the usage and returns
+// flag.ErrHelp.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := parseFlags(fs, args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// parseNoArgs is parseArgs for a command that takes flags only.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
+	pos, err := parseArgs(fs, args)
+	if err == nil && len(pos) > 0 {
+		err = usagef("unexpected argument %q", pos[0])
+	}
+	return err
+}
+
+// parseFlags parses args with fs. A bad flag becomes a usage error; -h
+// prints the usage once and returns flag.ErrHelp. The flag package itself
+// calls Usage on every parse error and on -h: it is silenced during Parse,
+// so a bad flag gives one error line, not the whole usage text on stdout.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	usage := fs.Usage
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.Usage = usage
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		if errors.Is(err, flag.ErrHelp) {
+			usage()
+		}
+		return err
+	}
+	return usageError{err.Error()}
+}
 
 // speakerFlags collects repeated --speaker NAME=DIR flags in order.
 type speakerFlags []speakerDir

@@ -41,21 +41,12 @@ type fileInfo struct {
 	RMSDB    *float64 `json:"rms_dbfs"`
 }
 
-func runInfo(ctx context.Context, env *environment, args []string) error {
-	c := commands["info"]
-	fs := newFlagSet(env, c)
+func runInfo(ctx context.Context, cmd *command, env *environment, args []string) error {
+	fs := newFlagSet(env, cmd)
 	asJSON := fs.Bool("json", false, "print a JSON array instead of text lines")
-	// Flags may come after the files too: "dlnmf info a.wav --json".
-	var files []string
-	for {
-		if err := parseFlags(fs, args); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files = append(files, fs.Arg(0))
-		args = fs.Args()[1:]
+	files, err := parseArgs(fs, args)
+	if err != nil {
+		return err
 	}
 	if len(files) == 0 {
 		return usagef("give at least one WAV file")

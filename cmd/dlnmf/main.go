@@ -3,8 +3,9 @@
 // (DL-NMF), and scores separations with BSS Eval.
 //
 // main only dispatches: each subcommand lives in its own file, registers
-// itself in init, parses its own flag.FlagSet and returns an error. Errors
-// become exit codes in one place, exitCode.
+// itself in init, receives itself when it runs (as the Go toolchain's
+// base.Command), parses its own flag.FlagSet with parseArgs and returns an
+// error. Errors become exit codes in one place, exitCode.
 package main
 
 import (
@@ -25,7 +26,9 @@ type command struct {
 	name    string
 	summary string // one line, shown by "dlnmf help"
 	usage   string // synopsis and examples, shown by "dlnmf NAME -h"
-	run     func(ctx context.Context, env *environment, args []string) error
+	// run does the work. It receives its own command, for its flag set
+	// and messages, so no command looks itself up by name.
+	run func(ctx context.Context, cmd *command, env *environment, args []string) error
 }
 
 // environment carries the process-wide streams, so commands never touch
@@ -98,7 +101,7 @@ func runMain(ctx context.Context, env *environment, args []string) (code int) {
 		fmt.Fprintf(env.stderr, "dlnmf: unknown command %q (run \"dlnmf help\")\n", name)
 		return exitUsage
 	}
-	err := c.run(ctx, env, args[1:])
+	err := c.run(ctx, c, env, args[1:])
 	return exitCode(env, c, err)
 }
 
@@ -133,30 +136,13 @@ func newFlagSet(env *environment, c *command) *flag.FlagSet {
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
 		fmt.Fprintln(env.stdout, c.usage)
+		fmt.Fprintln(env.stdout, "\n"+flagPlacement)
 		fmt.Fprintln(env.stdout, "\nFlags:")
 		fs.SetOutput(env.stdout)
 		fs.PrintDefaults()
 		fs.SetOutput(io.Discard)
 	}
 	return fs
-}
-
-// parseFlags parses args with fs. A bad flag becomes a usage error; -h
-// prints the usage once and returns flag.ErrHelp. The flag package itself
-// calls Usage on every parse error and on -h: it is silenced during Parse,
-// so a bad flag gives one error line, not the whole usage text on stdout.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	usage := fs.Usage
-	fs.Usage = func() {}
-	err := fs.Parse(args)
-	fs.Usage = usage
-	if err == nil || errors.Is(err, flag.ErrHelp) {
-		if errors.Is(err, flag.ErrHelp) {
-			usage()
-		}
-		return err
-	}
-	return usageError{err.Error()}
 }
 
 func printHelp(w io.Writer) {

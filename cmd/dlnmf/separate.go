@@ -37,22 +37,22 @@ Examples:
 	})
 }
 
-func runSeparate(ctx context.Context, env *environment, args []string) error {
-	c := commands["separate"]
-	fs := newFlagSet(env, c)
+func runSeparate(ctx context.Context, cmd *command, env *environment, args []string) error {
+	fs := newFlagSet(env, cmd)
 	modelPath := fs.String("m", "", "model file written by dlnmf train")
 	outDir := fs.String("o", "", "output folder (created if missing)")
 	iters := fs.Int("iters", separation.DefaultIterations, "inference iterations")
 	jobs := fs.Int("jobs", runtime.GOMAXPROCS(0), "files separated at once")
 	float := fs.Bool("float", false, "write 32-bit float WAV instead of 16-bit PCM")
 	quiet := fs.Bool("quiet", false, "print nothing but errors")
-	if err := parseFlags(fs, args); err != nil {
+	files, err := parseArgs(fs, args)
+	if err != nil {
 		return err
 	}
 	if *modelPath == "" || *outDir == "" {
 		return usagef("-m model.npz and -o OUTDIR are required")
 	}
-	if fs.NArg() == 0 {
+	if len(files) == 0 {
 		return usagef("give at least one mixture WAV file")
 	}
 	if *iters < 1 || *jobs < 1 {
@@ -65,7 +65,6 @@ func runSeparate(ctx context.Context, env *environment, args []string) error {
 	if err := os.MkdirAll(*outDir, 0o755); err != nil {
 		return err
 	}
-	files := fs.Args()
 	workers := min(*jobs, len(files))
 	ns := nmf.Settings{MaxIter: *iters}
 	if workers > 1 {

@@ -32,23 +32,14 @@ Examples:
 	})
 }
 
-func runSpectrogram(ctx context.Context, env *environment, args []string) error {
-	c := commands["spectrogram"]
-	fs := newFlagSet(env, c)
+func runSpectrogram(ctx context.Context, cmd *command, env *environment, args []string) error {
+	fs := newFlagSet(env, cmd)
 	out := fs.String("o", "", "the PNG file to write (required)")
 	title := fs.String("title", "", "the picture's title (default: the input file's name)")
 	quiet := fs.Bool("quiet", false, "print nothing on success")
-	// Flags may come after the input too: "dlnmf spectrogram in.wav -o out.png".
-	var inputs []string
-	for {
-		if err := parseFlags(fs, args); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		inputs = append(inputs, fs.Arg(0))
-		args = fs.Args()[1:]
+	inputs, err := parseArgs(fs, args)
+	if err != nil {
+		return err
 	}
 	switch {
 	case len(inputs) == 0:

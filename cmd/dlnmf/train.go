@@ -37,9 +37,8 @@ Examples:
 	})
 }
 
-func runTrain(ctx context.Context, env *environment, args []string) error {
-	c := commands["train"]
-	fs := newFlagSet(env, c)
+func runTrain(ctx context.Context, cmd *command, env *environment, args []string) error {
+	fs := newFlagSet(env, cmd)
 	var speakers speakerFlags
 	fs.Var(&speakers, "speaker", "a speaker as NAME=DIR (a folder of WAV files); repeat for each speaker, at least 2")
 	method := fs.String("method", "dlnmf", "nmf, lnmf or dlnmf")
@@ -56,11 +55,8 @@ func runTrain(ctx context.Context, env *environment, args []string) error {
 	seed := fs.Uint64("seed", 1, "seed of every random choice (shuffles and initialisations)")
 	out := fs.String("o", "", "model file to write (.npz)")
 	quiet := fs.Bool("quiet", false, "print nothing but errors")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q", fs.Arg(0))
 	}
 	if *out == "" {
 		return usagef("-o model.npz is required")
