@@ -136,10 +136,15 @@ func (m *Model) Validate() error {
 	seen := map[string]bool{}
 	sizes := m.Speakers[0].Sizes()
 	for _, s := range m.Speakers {
-		if s.Name == "" || seen[s.Name] {
-			return fmt.Errorf("speaker name %q is empty or used twice", s.Name)
+		if err := CheckName(s.Name); err != nil {
+			return err
 		}
-		seen[s.Name] = true
+		// Case-blind: on macOS and Windows "Ann" and "ann" would write the
+		// same output file.
+		if seen[strings.ToLower(s.Name)] {
+			return fmt.Errorf("speaker name %q is used twice (names are compared ignoring case)", s.Name)
+		}
+		seen[strings.ToLower(s.Name)] = true
 		if len(s.Layers) == 0 {
 			return fmt.Errorf("speaker %s has no layers", s.Name)
 		}

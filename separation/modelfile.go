@@ -1,14 +1,16 @@
 package separation
 
 import (
-	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/dlnmf/dlnmf/internal/atomicfile"
+	"github.com/dlnmf/dlnmf/internal/inputfile"
 	"github.com/dlnmf/dlnmf/nmf"
 	"github.com/dlnmf/dlnmf/npz"
 	"github.com/dlnmf/dlnmf/stft"
@@ -47,6 +49,48 @@ type fileSTFT struct {
 	Hop        int    `json:"hop"`
 	Window     string `json:"window"`
 }
+
+// MaxNameLen is the most characters a speaker name may have.
+const MaxNameLen = 64
+
+// CheckName reports whether name may name a speaker. A name ends up in file
+// names (separate writes <mix>.<name>.wav) and model files travel between
+// people, so only a safe set is allowed: letters and digits (any script),
+// combining marks, "-", "_" and "."; the first character is a letter or a
+// digit (no ".", "..", hidden or flag-like names); at most MaxNameLen
+// characters; valid UTF-8. So a name can never hold a path separator, a
+// control character or a newline.
+func CheckName(name string) error {
+	if name == "" {
+		return errors.New("a speaker name is empty")
+	}
+	if !utf8.ValidString(name) {
+		return fmt.Errorf("speaker name %q is not valid UTF-8", name)
+	}
+	if n := utf8.RuneCountInString(name); n > MaxNameLen {
+		return fmt.Errorf("speaker name %q has %d characters, at most %d are allowed", name, n, MaxNameLen)
+	}
+	for i, r := range name {
+		letterOrDigit := unicode.IsLetter(r) || unicode.IsDigit(r)
+		if i == 0 && !letterOrDigit {
+			return fmt.Errorf("speaker name %q must start with a letter or a digit", name)
+		}
+		if !letterOrDigit && !unicode.IsMark(r) && r != '-' && r != '_' && r != '.' {
+			return fmt.Errorf("speaker name %q holds %q: only letters, digits, \"-\", \"_\" and \".\" are allowed", name, r)
+		}
+	}
+	return nil
+}
+
+// Bounds on what a model file may declare, checked before anything is
+// allocated from it: far above any real model, far below what would
+// exhaust memory.
+const (
+	maxFileSpeakers = 1024
+	maxFileLayers   = 64
+	maxFileFFT      = 1 << 16 // 4 s at 16 kHz
+	maxFileRate     = 1 << 20 // Hz
+)
 
 // divergence names as written in model files.
 var divergenceNames = map[nmf.Divergence]string{
@@ -102,12 +146,18 @@ func (m *Model) Encode(w io.Writer) error {
 
 // ReadFile reads a model file. Every problem, from a missing or truncated
 // file to a model of another format version, is one error naming the file.
+//
+// Model files travel between people: ReadFile treats them as untrusted. It
+// refuses a path that is not a regular file, reads the archive in place
+// (npz bounds every array), and Decode checks every field, speaker names
+// included, before anything is built from them.
 func ReadFile(path string) (*Model, error) {
-	b, err := os.ReadFile(path)
+	f, size, err := inputfile.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	m, err := Decode(bytes.NewReader(b), int64(len(b)))
+	defer f.Close()
+	m, err := Decode(f, size)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -133,6 +183,9 @@ func Decode(r io.ReaderAt, size int64) (*Model, error) {
 	}
 	if meta.Version != FileVersion {
 		return nil, fmt.Errorf("model file format version %d; this dlnmf reads version %d (retrain the model with this version)", meta.Version, FileVersion)
+	}
+	if err := checkMetaBounds(&meta); err != nil {
+		return nil, err
 	}
 	m := &Model{
 		Method: meta.Method, SampleRate: meta.SampleRate, Beta: meta.Beta, Training: meta.Training,
@@ -172,4 +225,36 @@ func Decode(r io.ReaderAt, size int64) (*Model, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// checkMetaBounds checks what a model file declares before Decode builds
+// anything from it: speaker names (they become file names), and sizes that
+// would otherwise make the STFT plan allocate without limit.
+func checkMetaBounds(meta *fileMeta) error {
+	if n := len(meta.Speakers); n > maxFileSpeakers {
+		return fmt.Errorf("%d speakers; at most %d are supported", n, maxFileSpeakers)
+	}
+	for _, name := range meta.Speakers {
+		if err := CheckName(name); err != nil {
+			return err
+		}
+	}
+	if n := len(meta.Sizes); n == 0 || n > maxFileLayers {
+		return fmt.Errorf("%d layers; want 1 to %d", n, maxFileLayers)
+	}
+	for l, k := range meta.Sizes {
+		if k < 1 {
+			return fmt.Errorf("layer %d has size %d", l+1, k)
+		}
+	}
+	if r := meta.SampleRate; r < 1 || r > maxFileRate {
+		return fmt.Errorf("sample rate %d Hz; want 1 to %d", r, maxFileRate)
+	}
+	st := meta.STFT
+	for _, v := range []int{st.FFTSize, st.WindowSize, st.Hop} {
+		if v < 1 || v > maxFileFFT {
+			return fmt.Errorf("STFT sizes %d/%d/%d (FFT/window/hop); each must lie between 1 and %d", st.FFTSize, st.WindowSize, st.Hop, maxFileFFT)
+		}
+	}
+	return nil
 }

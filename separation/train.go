@@ -119,6 +119,11 @@ func Train(ctx context.Context, speakers []SpeakerData, disc []MixtureData, s Tr
 	if len(speakers) < 2 {
 		return nil, nil, fmt.Errorf("training needs at least 2 speakers, got %d", len(speakers))
 	}
+	for _, sp := range speakers {
+		if err := CheckName(sp.Name); err != nil {
+			return nil, nil, err
+		}
+	}
 	plan, err := stft.NewPlan(s.STFT)
 	if err != nil {
 		return nil, nil, err

@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"unicode/utf8"
+
+	"github.com/dlnmf/dlnmf/internal/inputfile"
 )
 
 // maxFileBytes bounds how much Decode reads: a RIFF file cannot be larger
@@ -16,11 +17,13 @@ import (
 // memory.
 const maxFileBytes = 1<<32 + 8
 
-// ReadFile decodes the WAV file at path. Every error names the file.
+// ReadFile decodes the WAV file at path. Every error names the file. A path
+// that is not a regular file (a named pipe, a device, a folder) is refused
+// before it is opened.
 func ReadFile(path string) (*Audio, error) {
-	f, err := os.Open(path)
+	f, _, err := inputfile.Open(path)
 	if err != nil {
-		return nil, err // *PathError already names the file
+		return nil, err // names the file
 	}
 	defer f.Close()
 	data, err := readAll(f)

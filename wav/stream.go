@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 
 	"github.com/dlnmf/dlnmf/internal/atomicfile"
+	"github.com/dlnmf/dlnmf/internal/inputfile"
 )
 
 // Reader decodes a WAV stream piece by piece, as mono samples (the mean of
@@ -33,11 +33,12 @@ func NewReader(r io.Reader) (*Reader, error) {
 }
 
 // Open opens the WAV file at path for reading piece by piece. Every error,
-// from Open and later from Read, names the file. Close the Reader when done.
+// from Open and later from Read, names the file. A path that is not a
+// regular file is refused, as ReadFile does. Close the Reader when done.
 func Open(path string) (*Reader, error) {
-	f, err := os.Open(path)
+	f, _, err := inputfile.Open(path)
 	if err != nil {
-		return nil, err // *PathError already names the file
+		return nil, err // names the file
 	}
 	rd, err := newReader(f, path)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/dlnmf/dlnmf/nmf"
+	"github.com/dlnmf/dlnmf/separation"
 	"github.com/schollz/progressbar/v3"
 )
 
@@ -87,9 +88,13 @@ func (s *speakerFlags) Set(v string) error {
 	if !ok || name == "" || dir == "" {
 		return fmt.Errorf("want NAME=DIR, got %q", v)
 	}
+	// The name ends up in file names: refuse it now, not after training.
+	if err := separation.CheckName(name); err != nil {
+		return err
+	}
 	for _, sd := range *s {
-		if sd.name == name {
-			return fmt.Errorf("speaker %q given twice", name)
+		if strings.EqualFold(sd.name, name) {
+			return fmt.Errorf("speaker %q given twice (names are compared ignoring case)", name)
 		}
 	}
 	*s = append(*s, speakerDir{name, dir})

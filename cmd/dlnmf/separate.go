@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dlnmf/dlnmf/internal/atomicfile"
 	"github.com/dlnmf/dlnmf/internal/openblas"
 	"github.com/dlnmf/dlnmf/nmf"
 	"github.com/dlnmf/dlnmf/resample"
@@ -202,7 +203,9 @@ func separateFile(sep *separation.Separator, path, outDir string, enc wav.Encodi
 		}
 	}()
 	for i := range outs {
-		names[i] = filepath.Join(outDir, base+"."+model.Speakers[i].Name+".wav")
+		if names[i], err = atomicfile.Inside(outDir, base+"."+model.Speakers[i].Name+".wav"); err != nil {
+			return "", err
+		}
 		if outs[i], err = wav.Create(names[i], rate, enc, n); err != nil {
 			return "", err
 		}

@@ -11,6 +11,20 @@ import (
 	"path/filepath"
 )
 
+// Inside returns the path of name inside the output folder dir, or an error
+// when name would leave it: an absolute name, or one that climbs out with
+// "..". A writer whose file names come from data (speaker names read from a
+// model file, input file names) builds its paths with Inside, so that no
+// name, however crafted, writes outside the folder the user chose. A
+// symbolic link already at the final path is replaced, not followed (the
+// rename replaces the link itself).
+func Inside(dir, name string) (string, error) {
+	if !filepath.IsLocal(name) {
+		return "", fmt.Errorf("%q would be written outside the output folder %s", name, dir)
+	}
+	return filepath.Join(dir, name), nil
+}
+
 // Write creates path with the bytes that write produces. On any error from
 // write or from the file system, the target is left as it was and the
 // temporary file is removed.

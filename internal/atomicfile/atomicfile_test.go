@@ -71,3 +71,18 @@ func TestFileCommitAndAbort(t *testing.T) {
 		t.Fatalf("temporary file left behind: %v", entries)
 	}
 }
+
+func TestInside(t *testing.T) {
+	dir := filepath.Join("out", "sub")
+	for _, name := range []string{"mix.alice.wav", "a/b.wav", "..x.wav", "...alice.wav"} {
+		p, err := Inside(dir, name)
+		if err != nil || p != filepath.Join(dir, name) {
+			t.Errorf("%q: %q, %v", name, p, err)
+		}
+	}
+	for _, name := range []string{"mix.x/../../../evil.wav", "../evil.wav", "/tmp/evil.wav", "..", "", "a/../../b"} {
+		if p, err := Inside(dir, name); err == nil {
+			t.Errorf("%q: accepted as %q", name, p)
+		}
+	}
+}

@@ -1,0 +1,150 @@
+package main
+
+// Tests of what dlnmf does with untrusted input (issue 11): model files
+// whose speaker names point elsewhere, named pipes and other non-files as
+// input.
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dlnmf/dlnmf/separation"
+)
+
+// withSpeakerName writes a copy of the model file src to dst with speaker
+// 1 renamed to name: a model file crafted by someone else (Encode does not
+// validate; ReadFile does).
+func withSpeakerName(t *testing.T, src, dst, name string) string {
+	t.Helper()
+	m, err := separation.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Speakers[1].Name = name
+	var buf bytes.Buffer
+	if err := m.Encode(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// TestSeparateRefusesModelNamesThatLeaveTheFolder checks that a model file
+// whose speaker names hold path elements is refused at load, so that
+// separate writes nothing anywhere, least of all outside -o.
+func TestSeparateRefusesModelNamesThatLeaveTheFolder(t *testing.T) {
+	model := testModel(t)
+	root := t.TempDir()
+	mix := filepath.Join(t.TempDir(), "mix.wav")
+	synthMixture(t, mix, 0.5, 16000, 1)
+	for _, evil := range []string{"x/../../../evil", "../evil", "/tmp/evil", "..", ".", ".hidden", "a\nb", "a\x00b", "-x", strings.Repeat("a", 65)} {
+		bad := withSpeakerName(t, model, filepath.Join(root, "bad.npz"), evil)
+		out := filepath.Join(root, "out", "sub")
+		stdout, stderr, code := runCmd(t, "separate", "-m", bad, "-o", out, mix)
+		wantFailure(t, stderr, code, exitFailure, "dlnmf separate:", bad, "speaker name")
+		if stdout != "" {
+			t.Errorf("%q: stdout %q", evil, stdout)
+		}
+		var written []string
+		filepath.Walk(root, func(p string, fi os.FileInfo, err error) error {
+			if err == nil && !fi.IsDir() && p != bad {
+				written = append(written, p)
+			}
+			return nil
+		})
+		if len(written) > 0 {
+			t.Errorf("%q: wrote %v", evil, written)
+		}
+	}
+}
+
+// TestTrainRefusesUnsafeNames checks that train refuses, before loading
+// anything, a speaker name that could not be a file name part.
+func TestTrainRefusesUnsafeNames(t *testing.T) {
+	low, _ := synthSpeakers(t, t.TempDir(), 2, 0.2)
+	dir := strings.TrimPrefix(low, "low=")
+	out := filepath.Join(t.TempDir(), "m.npz")
+	for _, name := range []string{"x/../../../evil", "..", ".x", "a b", "a\nb", "tab\t", strings.Repeat("n", 65)} {
+		stdout, stderr, code := runCmd(t, "train", "--method", "nmf", "-o", out, "--speaker", name+"="+dir, "--speaker", "ok="+dir)
+		wantFailure(t, stderr, code, exitUsage, "speaker name")
+		if stdout != "" {
+			t.Errorf("%q: stdout %q", name, stdout)
+		}
+	}
+	_, stderr, code := runCmd(t, "train", "--method", "nmf", "-o", out, "--speaker", "Ann="+dir, "--speaker", "ann="+dir)
+	wantFailure(t, stderr, code, exitUsage, "given twice")
+	if files := dirFiles(t, filepath.Dir(out)); len(files) != 0 {
+		t.Errorf("left %v", files)
+	}
+}
+
+// runGuarded runs a command line in-process and fails the test, instead of
+// hanging it, when the command does not return: code that opens a named
+// pipe with no writer blocks forever.
+func runGuarded(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	type result struct {
+		stdout, stderr string
+		code           int
+	}
+	done := make(chan result, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		var o, e bytes.Buffer
+		code := runMain(ctx, &environment{stdout: &o, stderr: &e}, args)
+		done <- result{o.String(), e.String(), code}
+	}()
+	select {
+	case r := <-done:
+		return r.stdout, r.stderr, r.code
+	case <-time.After(60 * time.Second):
+		t.Fatalf("%v did not return (blocked on a named pipe?)", args)
+		return "", "", 0
+	}
+}
+
+// TestNamedPipeInputsAreRefused gives a named pipe wherever dlnmf reads a
+// file: each command must refuse it with one clear line, not wait forever
+// for a writer.
+func TestNamedPipeInputsAreRefused(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "pipe.wav")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("cannot make a named pipe: %v", err)
+	}
+	model := testModel(t)
+	mix := filepath.Join(dir, "mix.wav")
+	synthMixture(t, mix, 0.3, 16000, 2)
+	low, high := synthSpeakers(t, filepath.Join(dir, "sp"), 3, 0.3)
+	if err := syscall.Mkfifo(filepath.Join(strings.TrimPrefix(high, "high="), "zz-pipe.wav"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	for _, args := range [][]string{
+		{"info", fifo},
+		{"info", "--json", fifo},
+		{"spectrogram", fifo, "-o", filepath.Join(out, "s.png")},
+		{"separate", "-m", model, "-o", out, fifo},
+		{"separate", "-m", fifo, "-o", out, mix},
+		{"eval", "--ref", mix + "," + fifo, "--est", mix + "," + mix},
+		{"train", "--method", "nmf", "--k", "2", "--iters", "2", "-o", filepath.Join(out, "m.npz"), "--speaker", low, "--speaker", high},
+	} {
+		_, stderr, code := runGuarded(t, args...)
+		if code != exitFailure || !strings.Contains(stderr, "is a named pipe, not a file") {
+			t.Errorf("%v: exit %d, stderr:\n%s", args, code, stderr)
+		}
+		checkNoPanic(t, stderr)
+	}
+	if files := dirFiles(t, out); len(files) != 0 {
+		t.Errorf("left %v", files)
+	}
+}

@@ -1,0 +1,48 @@
+package separation
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestCheckName(t *testing.T) {
+	for _, ok := range []string{"alice", "FA", "spk_01", "a.b-c", "9", "Zoë", "李雷", strings.Repeat("x", MaxNameLen)} {
+		if err := CheckName(ok); err != nil {
+			t.Errorf("%q refused: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", ".", "..", ".hidden", "-flag", "_x", "a/b", `a\b`, "x/../../evil", "/abs", "a b", "a\nb", "a\x00b", "a\tb", "\u202eevil", "a\xffb", strings.Repeat("x", MaxNameLen+1)} {
+		if err := CheckName(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// TestDecodeRefusesUntrustedMeta checks that a model file declaring unsafe
+// speaker names, names that collide or sizes that would exhaust memory is
+// refused with an error, before anything is allocated from it.
+func TestDecodeRefusesUntrustedMeta(t *testing.T) {
+	m := trainSynthetic(t, NMF, []int{4})
+	var buf bytes.Buffer
+	if err := m.Encode(&buf); err != nil {
+		t.Fatal(err)
+	}
+	good := buf.Bytes()
+	for _, tc := range []struct{ old, new, want string }{
+		{`"high"`, `"x/../../evil"`, "speaker name"},
+		{`"high"`, `".."`, "speaker name"},
+		{`"high"`, `"a\nb"`, "speaker name"},
+		{`"high"`, `"LOW"`, "used twice"},
+		{`"fft_size":1024`, `"fft_size":1099511627776`, "STFT sizes"},
+		{`"window_size":1024`, `"window_size":-4`, "STFT sizes"},
+		{`"sample_rate":16000`, `"sample_rate":0`, "sample rate"},
+		{`"sizes":[4]`, `"sizes":[]`, "layers"},
+	} {
+		b := rewriteMeta(t, good, tc.old, tc.new)
+		_, err := Decode(bytes.NewReader(b), int64(len(b)))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s -> %s: got %v, want an error with %q", tc.old, tc.new, err, tc.want)
+		}
+	}
+}
