@@ -80,6 +80,9 @@ const (
 )
 
 func decode(data []byte) (*Audio, error) {
+	if isFLAC(data) {
+		return decodeFLAC(bytes.NewReader(data))
+	}
 	h, err := readHeader(bytes.NewReader(data))
 	if err != nil {
 		return nil, err
@@ -353,7 +356,27 @@ func notWAV(data []byte) error {
 	case len(data) >= 4 && string(data[0:4]) == "RIFX":
 		return errors.New("unsupported: big-endian RIFX file")
 	case len(data) >= 4 && (string(data[0:4]) == "RF64" || string(data[0:4]) == "BW64"):
-		return errors.New("unsupported: RF64 (64-bit WAV) file")
+		return errors.New("unsupported: RF64 (64-bit WAV) file; split it, e.g. `sox in.wav out.wav trim 0 3600 : newfile : restart`")
+	case len(data) >= 4 && string(data[0:4]) == "OggS":
+		return unsupportedFormat("Ogg (Vorbis, Opus, ...)", "ogg", true)
+	case len(data) >= 2 && data[0] == 0xFF && data[1]&0xE0 == 0xE0:
+		return unsupportedFormat("MP3 (or other MPEG audio)", "mp3", true)
+	case len(data) >= 8 && string(data[4:8]) == "ftyp":
+		return unsupportedFormat("MP4/M4A (AAC, ALAC, ...)", "m4a", false)
+	case len(data) >= 12 && string(data[0:4]) == "FORM" && (string(data[8:12]) == "AIFF" || string(data[8:12]) == "AIFC"):
+		return unsupportedFormat("AIFF", "aiff", true)
+	case len(data) >= 4 && string(data[0:4]) == "caff":
+		return unsupportedFormat("CAF (Core Audio)", "caf", false)
+	case len(data) >= 4 && string(data[0:4]) == "\x1a\x45\xdf\xa3":
+		return unsupportedFormat("Matroska/WebM", "webm", false)
+	case len(data) >= 4 && string(data[0:4]) == "wvpk":
+		return unsupportedFormat("WavPack", "wv", false)
+	case len(data) >= 4 && string(data[0:4]) == "MAC ":
+		return unsupportedFormat("Monkey's Audio (APE)", "ape", false)
+	case len(data) >= 5 && string(data[0:5]) == "#!AMR":
+		return unsupportedFormat("AMR", "amr", false)
+	case len(data) >= 4 && string(data[0:4]) == ".snd":
+		return unsupportedFormat("Sun/NeXT AU", "au", true)
 	case len(data) >= 12 && string(data[0:4]) == "RIFF":
 		return fmt.Errorf("not a WAV file: a RIFF file of type %q", data[8:12])
 	case len(data) < 12 && len(data) >= 4 && string(data[0:4]) == "RIFF":
@@ -362,6 +385,16 @@ func notWAV(data []byte) error {
 		return fmt.Errorf("not a WAV file: it looks like text (starts %q)", head)
 	}
 	return fmt.Errorf("not a WAV file: no RIFF/WAVE header (starts % x)", head)
+}
+
+// unsupportedFormat names an audio format that is neither WAV nor FLAC and
+// the command that converts it.
+func unsupportedFormat(name, ext string, sox bool) error {
+	cmd := fmt.Sprintf("`ffmpeg -i in.%s out.wav`", ext)
+	if sox {
+		cmd += fmt.Sprintf(" or `sox in.%s out.wav`", ext)
+	}
+	return fmt.Errorf("unsupported format: %s audio; only WAV and FLAC are read, convert it with %s", name, cmd)
 }
 
 func isText(b []byte) bool {

@@ -1,4 +1,5 @@
-// Package wav reads and writes RIFF/WAVE audio files as float64 samples.
+// Package wav reads and writes RIFF/WAVE and FLAC audio files as float64
+// samples.
 //
 // Conventions:
 //   - Samples are float64 with full scale 1.0, one slice per channel:
@@ -19,6 +20,20 @@
 //     accept the same files and give the same errors (FuzzReader checks
 //     this); Writer writes Encode's bytes. Create writes atomically, like
 //     WriteFile: the file appears when Close succeeds, never half-written.
+//   - FLAC is read wherever WAV is (ReadFile, Decode, Open, NewReader
+//     recognise the "fLaC" signature, also behind an ID3v2 tag): 4 to 32
+//     bits per sample, 1 to 8 channels (down-mixed by Reader as for WAV);
+//     Audio.Encoding is the PCM encoding that holds the file's depth (12
+//     bits read as PCM16, 20 as PCM24), and codes are scaled by
+//     2^(bits-1) of the file's own depth. A truncated stream, a frame that
+//     fails its checksum or disagrees with STREAMINFO is an error naming
+//     the frame. Writer writes mono FLAC (NewFormatWriter, CreateFormat)
+//     of 8, 16 or 24-bit PCM; the decoded FLAC of a file may be much larger
+//     than the file (it is compressed), but never more than STREAMINFO's
+//     sample count.
+//   - Other formats (MP3, Ogg, MP4/M4A, AIFF, ...) are recognised by their
+//     first bytes and the error names the ffmpeg or sox command that
+//     converts them.
 //   - Encode writes PCM (reporting how many samples clipped, that is lay
 //     outside [-1, 1] or were NaN) and IEEE float, which never clips.
 //

@@ -124,7 +124,24 @@ func appendSample(buf []byte, v float64, enc Encoding, scale float64) ([]byte, b
 	case Float64:
 		return le.AppendUint64(buf, math.Float64bits(v)), false
 	}
-	clipped := false
+	code, clipped := quantize(v, scale)
+	switch enc {
+	case PCM8:
+		buf = append(buf, byte(code+128))
+	case PCM16:
+		buf = le.AppendUint16(buf, uint16(int16(code)))
+	case PCM24:
+		buf = append(buf, byte(code), byte(code>>8), byte(code>>16))
+	case PCM32:
+		buf = le.AppendUint32(buf, uint32(int32(code)))
+	}
+	return buf, clipped
+}
+
+// quantize rounds v to the nearest integer code of full scale scale
+// (2^(bits-1)), clamping samples outside [-1, 1] (NaN becomes 0), and
+// reports whether it clamped.
+func quantize(v, scale float64) (code int64, clipped bool) {
 	if !(v >= -1 && v <= 1) {
 		clipped = true
 		switch {
@@ -140,18 +157,7 @@ func appendSample(buf []byte, v float64, enc Encoding, scale float64) ([]byte, b
 	if q > scale-1 { // +1.0 is one code past the top
 		q = scale - 1
 	}
-	code := int64(q)
-	switch enc {
-	case PCM8:
-		buf = append(buf, byte(code+128))
-	case PCM16:
-		buf = le.AppendUint16(buf, uint16(int16(code)))
-	case PCM24:
-		buf = append(buf, byte(code), byte(code>>8), byte(code>>16))
-	case PCM32:
-		buf = le.AppendUint32(buf, uint32(int32(code)))
-	}
-	return buf, clipped
+	return int64(q), clipped
 }
 
 // WriteFile writes mono samples to path as a WAV file, atomically: a reader

@@ -1,6 +1,7 @@
 package wav
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -10,7 +11,7 @@ import (
 	"github.com/dlnmf/dlnmf/internal/inputfile"
 )
 
-// Reader decodes a WAV stream piece by piece, as mono samples (the mean of
+// Reader decodes a WAV or FLAC stream piece by piece, as mono samples (the mean of
 // the channels, as Audio.Mono), in memory that does not depend on the
 // stream's length. It accepts what Decode accepts and gives the same errors.
 type Reader struct {
@@ -18,7 +19,8 @@ type Reader struct {
 	closer  io.Closer // the file Open opened, or nil
 	prefix  string    // "wav" or the file name, for errors
 	h       *header
-	read    int64 // bytes of the data chunk read so far
+	fl      *flacDecoder // the FLAC decoder, nil for WAV
+	read    int64        // bytes of the data chunk read so far
 	buf     []byte
 	closeOK bool
 }
@@ -50,6 +52,28 @@ func Open(path string) (*Reader, error) {
 }
 
 func newReader(r io.Reader, prefix string) (*Reader, error) {
+	// Look at the first bytes for a FLAC signature, then put them back:
+	// by seeking where r can (readHeader walks a seekable WAV file whole),
+	// else in front of the rest of the stream.
+	var head [4]byte
+	n, err := io.ReadFull(r, head[:])
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return nil, fmt.Errorf("%s: %w", prefix, err)
+	}
+	if s, ok := r.(io.Seeker); ok {
+		if _, err := s.Seek(int64(-n), io.SeekCurrent); err != nil {
+			return nil, fmt.Errorf("%s: %w", prefix, err)
+		}
+	} else {
+		r = io.MultiReader(bytes.NewReader(head[:n]), r)
+	}
+	if isFLAC(head[:n]) {
+		fl, err := newFLAC(r)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", prefix, err)
+		}
+		return &Reader{r: r, prefix: prefix, h: fl.header(), fl: fl}, nil
+	}
 	h, err := readHeader(r)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", prefix, err)
@@ -77,6 +101,13 @@ func (rd *Reader) frameBytes() int64 {
 // returns how many. At the end of the audio it returns 0, io.EOF. A data
 // chunk that ends before the length it claims is an error.
 func (rd *Reader) Read(dst []float64) (int, error) {
+	if rd.fl != nil {
+		n, err := rd.fl.read(dst)
+		if err != nil && err != io.EOF {
+			err = fmt.Errorf("%s: %w", rd.prefix, err)
+		}
+		return n, err
+	}
 	fb := rd.frameBytes()
 	left := (rd.h.dataSize - rd.read) / fb
 	if left == 0 {
@@ -128,7 +159,7 @@ func (rd *Reader) Close() error {
 	return rd.closer.Close()
 }
 
-// Writer encodes a mono WAV stream piece by piece. The number of samples is
+// Writer encodes a mono WAV (or FLAC) stream piece by piece. The number of samples is
 // fixed up front (the header comes first), and Close checks that exactly
 // that many were written. Samples are encoded as Encode does: integer
 // encodings round and clip, floats are stored as they are.
@@ -142,24 +173,36 @@ type Writer struct {
 	written int64
 	clipped int
 	buf     []byte
-	err     error // the first error, repeated by later calls
+	fw      *flacWriter // for FLAC, else nil
+	err     error       // the first error, repeated by later calls
 }
 
 // NewWriter writes the header of a mono WAV stream of frames samples at rate
 // with encoding enc to w. Errors start with "wav:".
 func NewWriter(w io.Writer, rate int, enc Encoding, frames int) (*Writer, error) {
-	return newWriter(w, "wav", rate, enc, frames)
+	return newWriter(w, "wav", WAV, rate, enc, frames)
+}
+
+// NewFormatWriter is NewWriter for a container f: WAV, or FLAC (integer PCM
+// of 8, 16 or 24 bits). Errors start with "wav:".
+func NewFormatWriter(w io.Writer, f Format, rate int, enc Encoding, frames int) (*Writer, error) {
+	return newWriter(w, "wav", f, rate, enc, frames)
 }
 
 // Create starts writing the mono WAV file path, atomically: the file appears
 // only when Close succeeds; Abort, or a failed Write or Close, leaves the
 // target as it was and no temporary file behind. Errors name the file.
 func Create(path string, rate int, enc Encoding, frames int) (*Writer, error) {
+	return CreateFormat(path, WAV, rate, enc, frames)
+}
+
+// CreateFormat is Create for a container f, as NewFormatWriter.
+func CreateFormat(path string, ff Format, rate int, enc Encoding, frames int) (*Writer, error) {
 	f, err := atomicfile.Create(path)
 	if err != nil {
 		return nil, err
 	}
-	wr, err := newWriter(f, path, rate, enc, frames)
+	wr, err := newWriter(f, path, ff, rate, enc, frames)
 	if err != nil {
 		f.Abort()
 		return nil, err
@@ -168,9 +211,16 @@ func Create(path string, rate int, enc Encoding, frames int) (*Writer, error) {
 	return wr, nil
 }
 
-func newWriter(w io.Writer, prefix string, rate int, enc Encoding, frames int) (*Writer, error) {
+func newWriter(w io.Writer, prefix string, f Format, rate int, enc Encoding, frames int) (*Writer, error) {
 	if frames < 0 {
 		return nil, fmt.Errorf("%s: negative sample count %d", prefix, frames)
+	}
+	if f == FLAC {
+		fw, err := newFLACWriter(w, rate, enc, frames)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", prefix, err)
+		}
+		return &Writer{w: w, prefix: prefix, enc: enc, scale: math.Ldexp(1, enc.Bits()-1), frames: int64(frames), fw: fw}, nil
 	}
 	hdr, err := encodeHeader(1, frames, rate, enc)
 	if err != nil {
@@ -190,6 +240,19 @@ func (wr *Writer) Write(samples []float64) error {
 	}
 	if wr.written+int64(len(samples)) > wr.frames {
 		return wr.fail(fmt.Errorf("%s: %d samples written, more than the %d announced", wr.prefix, wr.written+int64(len(samples)), wr.frames))
+	}
+	if wr.fw != nil {
+		for _, v := range samples {
+			code, clip := quantize(v, wr.scale)
+			if clip {
+				wr.clipped++
+			}
+			if err := wr.fw.add(int32(code)); err != nil {
+				return wr.fail(fmt.Errorf("%s: %w", wr.prefix, err))
+			}
+		}
+		wr.written += int64(len(samples))
+		return nil
 	}
 	for _, v := range samples {
 		var clip bool
@@ -237,11 +300,17 @@ func (wr *Writer) Close() error {
 	if wr.written != wr.frames {
 		return wr.fail(fmt.Errorf("%s: %d samples written, %d announced", wr.prefix, wr.written, wr.frames))
 	}
-	if wr.frames*int64(wr.enc.Bits()/8)%2 == 1 {
-		wr.buf = append(wr.buf, 0)
-	}
-	if err := wr.flush(); err != nil {
-		return err
+	if wr.fw != nil {
+		if err := wr.fw.close(); err != nil {
+			return wr.fail(fmt.Errorf("%s: %w", wr.prefix, err))
+		}
+	} else {
+		if wr.frames*int64(wr.enc.Bits()/8)%2 == 1 {
+			wr.buf = append(wr.buf, 0)
+		}
+		if err := wr.flush(); err != nil {
+			return err
+		}
 	}
 	wr.err = errors.New(wr.prefix + ": Writer already closed")
 	if wr.file != nil {

@@ -120,6 +120,9 @@ func FuzzReader(f *testing.F) {
 		f.Add(withChunk(good, "LIST", []byte("abc")))
 	}
 	f.Add([]byte("RIFF\x04\x00\x00\x00WAVE"))
+	fl := flacBytes(f, [][]int32{speechLike(300, 16, 1), speechLike(300, 16, 2)}, 48000, 16, 64)
+	f.Add(fl)
+	f.Add(fl[:len(fl)/2])
 	rng := rand.New(rand.NewPCG(3, 4))
 	f.Fuzz(func(t *testing.T, b []byte) { agree(t, b, rng) })
 }

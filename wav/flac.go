@@ -1,0 +1,306 @@
+package wav
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/mewkiz/flac"
+	"github.com/mewkiz/flac/frame"
+	"github.com/mewkiz/flac/meta"
+)
+
+// flacDecoder reads the audio of a FLAC stream frame by frame (a frame is at
+// most 65535 samples per channel, so memory does not grow with the file).
+type flacDecoder struct {
+	s      *flac.Stream
+	f      format
+	bits   int     // bits per sample of the stream (4 to 32)
+	scale  float64 // 2^-(bits-1): full scale 1.0, as for WAV
+	total  int64   // samples per channel that STREAMINFO announces
+	done   int64   // samples per channel decoded so far
+	frame  *frame.Frame
+	pos    int // next sample of frame to deliver
+	frames int // frames decoded, for errors
+}
+
+// isFLAC reports whether head starts a FLAC stream: the "fLaC" signature,
+// or an ID3v2 tag, which some taggers put in front of it.
+func isFLAC(head []byte) bool {
+	return bytes.HasPrefix(head, []byte("fLaC")) || bytes.HasPrefix(head, []byte("ID3"))
+}
+
+// newFLAC reads the STREAMINFO of the FLAC stream r and skips its other
+// metadata, leaving r at the first audio frame.
+func newFLAC(r io.Reader) (d *flacDecoder, err error) {
+	defer recoverCorrupt(&err, "corrupt FLAC header")
+	s, err := flac.New(r)
+	if err != nil {
+		if strings.Contains(err.Error(), "invalid FLAC signature") {
+			// An ID3 tag not followed by FLAC is almost always an MP3.
+			return nil, unsupportedFormat("MP3 (an ID3 tag not followed by FLAC)", "mp3", true)
+		}
+		return nil, fmt.Errorf("corrupt FLAC header: %s", flacReason(err))
+	}
+	in := s.Info
+	switch {
+	case in.NChannels == 0 || in.SampleRate == 0 || in.BitsPerSample < 4 || in.BitsPerSample > 32:
+		return nil, fmt.Errorf("corrupt FLAC header: %d channels, %d Hz, %d bits per sample", in.NChannels, in.SampleRate, in.BitsPerSample)
+	case in.NSamples == 0:
+		return nil, errors.New("unsupported FLAC: the stream does not say how many samples it holds (re-encode it with `flac`, or convert it with `sox in.flac out.wav`)")
+	}
+	bits := int(in.BitsPerSample)
+	var enc Encoding
+	switch {
+	case bits <= 8:
+		enc = PCM8
+	case bits <= 16:
+		enc = PCM16
+	case bits <= 24:
+		enc = PCM24
+	default:
+		enc = PCM32
+	}
+	return &flacDecoder{
+		s:     s,
+		f:     format{enc: enc, channels: int(in.NChannels), rate: int(in.SampleRate)},
+		bits:  bits,
+		scale: 1 / float64(int64(1)<<(bits-1)),
+		total: int64(in.NSamples),
+	}, nil
+}
+
+// header describes the stream as readHeader describes a WAV file, so that
+// Reader's accessors serve both.
+func (d *flacDecoder) header() *header {
+	return &header{format: d.f, dataSize: d.total * int64(d.f.channels*d.f.enc.Bits()/8)}
+}
+
+// next decodes the next frame and checks it against STREAMINFO. At the end of
+// the announced samples it returns io.EOF.
+func (d *flacDecoder) next() (err error) {
+	if d.done >= d.total {
+		return io.EOF
+	}
+	defer recoverCorrupt(&err, fmt.Sprintf("corrupt FLAC: frame %d (from sample %d)", d.frames, d.done))
+	fr, err := d.s.ParseNext()
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return fmt.Errorf("truncated FLAC: the stream announces %d samples but ends after %d", d.total, d.done)
+	}
+	if err != nil {
+		return fmt.Errorf("corrupt FLAC: frame %d (from sample %d): %s", d.frames, d.done, flacReason(err))
+	}
+	n := int(fr.BlockSize)
+	switch {
+	case len(fr.Subframes) != d.f.channels:
+		return fmt.Errorf("corrupt FLAC: frame %d has %d channels, the stream %d", d.frames, len(fr.Subframes), d.f.channels)
+	case fr.BitsPerSample != 0 && int(fr.BitsPerSample) != d.bits:
+		return fmt.Errorf("corrupt FLAC: frame %d has %d bits per sample, the stream %d", d.frames, fr.BitsPerSample, d.bits)
+	case int64(n) > d.total-d.done:
+		return fmt.Errorf("corrupt FLAC: frame %d runs past the %d samples the stream announces", d.frames, d.total)
+	}
+	for _, sf := range fr.Subframes {
+		if len(sf.Samples) != n {
+			return fmt.Errorf("corrupt FLAC: frame %d holds %d samples in a block of %d", d.frames, len(sf.Samples), n)
+		}
+	}
+	d.frame, d.pos = fr, 0
+	d.done += int64(n)
+	d.frames++
+	return nil
+}
+
+// read decodes up to len(dst) samples per channel into dst, down-mixed to
+// mono as Audio.Mono does (the channels summed in order, times 1/channels).
+func (d *flacDecoder) read(dst []float64) (int, error) {
+	got := 0
+	for got < len(dst) {
+		if d.frame == nil || d.pos == int(d.frame.BlockSize) {
+			if err := d.next(); err == io.EOF {
+				break
+			} else if err != nil {
+				return 0, err
+			}
+		}
+		sub := d.frame.Subframes
+		k := min(len(dst)-got, int(d.frame.BlockSize)-d.pos)
+		out := dst[got : got+k]
+		if len(sub) == 1 {
+			for i, v := range sub[0].Samples[d.pos : d.pos+k] {
+				out[i] = float64(v) * d.scale
+			}
+		} else {
+			inv := 1 / float64(len(sub))
+			for i := range out {
+				var s float64
+				for _, sf := range sub {
+					s += float64(sf.Samples[d.pos+i]) * d.scale
+				}
+				out[i] = s * inv
+			}
+		}
+		d.pos += k
+		got += k
+	}
+	if got == 0 && len(dst) > 0 {
+		return 0, io.EOF
+	}
+	return got, nil
+}
+
+// decodeFLAC decodes a whole FLAC stream, one slice per channel. The slices
+// grow with what the frames hold, never to what a header claims up front.
+func decodeFLAC(r io.Reader) (*Audio, error) {
+	d, err := newFLAC(r)
+	if err != nil {
+		return nil, err
+	}
+	chans := make([][]float64, d.f.channels)
+	for {
+		if err := d.next(); err == io.EOF {
+			break
+		} else if err != nil {
+			return nil, err
+		}
+		for c, sf := range d.frame.Subframes {
+			for _, v := range sf.Samples {
+				chans[c] = append(chans[c], float64(v)*d.scale)
+			}
+		}
+	}
+	return &Audio{Rate: d.f.rate, Encoding: d.f.enc, Channels: chans}, nil
+}
+
+// flacReason drops the Go function name that the flac package puts in front
+// of its messages ("frame.Frame.Parse: CRC-16 checksum mismatch; ...").
+func flacReason(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, ": "); i > 0 && !strings.Contains(msg[:i], " ") {
+		return msg[i+2:]
+	}
+	return msg
+}
+
+// recoverCorrupt turns a panic of the FLAC decoder on malformed data (an
+// index out of range deep in a subframe) into an error.
+func recoverCorrupt(err *error, what string) {
+	if p := recover(); p != nil {
+		*err = fmt.Errorf("%s: %v", what, p)
+	}
+}
+
+// Format is a container that Writer writes.
+type Format int
+
+// The containers Writer writes.
+const (
+	WAV  Format = iota // RIFF/WAVE, any Encoding
+	FLAC               // FLAC, integer PCM only (8, 16, 24 bits)
+)
+
+// ParseFormat parses "wav" or "flac".
+func ParseFormat(s string) (Format, error) {
+	switch strings.ToLower(s) {
+	case "wav":
+		return WAV, nil
+	case "flac":
+		return FLAC, nil
+	}
+	return 0, fmt.Errorf("unknown format %q (want wav or flac)", s)
+}
+
+// Ext returns the file extension of f with its dot: ".wav" or ".flac".
+func (f Format) Ext() string {
+	if f == FLAC {
+		return ".flac"
+	}
+	return ".wav"
+}
+
+// flacBlock is the number of samples per FLAC frame that Writer writes,
+// the reference encoder's default.
+const flacBlock = 4096
+
+// flacWriter encodes a mono FLAC stream block by block.
+type flacWriter struct {
+	bw    *bufio.Writer
+	enc   *flac.Encoder
+	info  *meta.StreamInfo
+	block []int32
+}
+
+// writeOnly hides the Seek and Close of what it wraps from flac.Encoder,
+// which would otherwise rewrite STREAMINFO and close the file itself: the
+// header written first is already final (the sample count is known up front
+// and the MD5 of the audio is left zero, which FLAC reads as "not computed").
+type writeOnly struct{ io.Writer }
+
+func newFLACWriter(w io.Writer, rate int, enc Encoding, frames int) (*flacWriter, error) {
+	switch {
+	case enc.isFloat() || enc.Bits() == 0:
+		return nil, fmt.Errorf("FLAC holds integer PCM only, not %v", enc)
+	case enc == PCM32:
+		return nil, errors.New("32-bit PCM in FLAC is not written (use 24-bit, or WAV)")
+	case rate <= 0 || rate > 655350:
+		return nil, fmt.Errorf("sample rate %d Hz cannot be stored in FLAC", rate)
+	}
+	bw := bufio.NewWriterSize(writeOnly{w}, 1<<16)
+	info := &meta.StreamInfo{
+		BlockSizeMin:  flacBlock,
+		BlockSizeMax:  flacBlock,
+		SampleRate:    uint32(rate),
+		NChannels:     1,
+		BitsPerSample: uint8(enc.Bits()),
+		NSamples:      uint64(frames),
+	}
+	fe, err := flac.NewEncoder(bw, info)
+	if err != nil {
+		return nil, fmt.Errorf("FLAC header: %s", flacReason(err))
+	}
+	return &flacWriter{bw: bw, enc: fe, info: info, block: make([]int32, 0, flacBlock)}, nil
+}
+
+// add appends one sample code, writing a frame when a block is full.
+func (f *flacWriter) add(code int32) error {
+	f.block = append(f.block, code)
+	if len(f.block) == flacBlock {
+		return f.writeFrame()
+	}
+	return nil
+}
+
+func (f *flacWriter) writeFrame() error {
+	if len(f.block) == 0 {
+		return nil
+	}
+	fr := &frame.Frame{
+		Header: frame.Header{
+			HasFixedBlockSize: true,
+			BlockSize:         uint16(len(f.block)),
+			SampleRate:        f.info.SampleRate,
+			Channels:          frame.ChannelsMono,
+			BitsPerSample:     f.info.BitsPerSample,
+		},
+		Subframes: []*frame.Subframe{{
+			SubHeader: frame.SubHeader{Pred: frame.PredVerbatim},
+			Samples:   f.block,
+			NSamples:  len(f.block),
+		}},
+	}
+	if err := f.enc.WriteFrame(fr); err != nil {
+		return fmt.Errorf("FLAC frame: %s", flacReason(err))
+	}
+	f.block = f.block[:0]
+	return nil
+}
+
+// close writes the last, shorter block and flushes.
+func (f *flacWriter) close() error {
+	if err := f.writeFrame(); err != nil {
+		return err
+	}
+	return f.bw.Flush()
+}
