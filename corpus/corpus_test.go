@@ -73,3 +73,59 @@ func TestLoadTSPResamplesTo16k(t *testing.T) {
 		t.Errorf("FA lasts %.2f s, want about 145.1", s)
 	}
 }
+
+func TestPairAvoidsSamePrompt(t *testing.T) {
+	utt := func(names ...string) []Utterance {
+		var u []Utterance
+		for _, n := range names {
+			u = append(u, Utterance{Name: n, Samples: []float64{1, -1, 0.5, 0.25}})
+		}
+		return u
+	}
+	sets := [][]Utterance{utt("a1", "a2", "a3"), utt("a1", "a5", "a3", "a9")}
+	ms, err := Pair(sets, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 3 {
+		t.Fatalf("%d mixtures from sets of 3 and 4, want 3", len(ms))
+	}
+	for _, m := range ms {
+		if m.Files[0] == m.Files[1] {
+			t.Errorf("mixture %s pairs a prompt with itself", m.Name())
+		}
+	}
+	if sets[1][0].Name != "a1" {
+		t.Error("Pair reordered its input")
+	}
+}
+
+// DiscMixtures gives the mixtures of Pair, each the exact sum of its
+// sources.
+func TestDiscMixturesArePairsMixtures(t *testing.T) {
+	sets := [][]Utterance{
+		{{Name: "x1", Samples: []float64{1, 2, 3}}, {Name: "x2", Samples: []float64{-1, 0.5, 2, 7}}},
+		{{Name: "y1", Samples: []float64{0.5, -0.25, 1, 9}}, {Name: "y2", Samples: []float64{3, 1, -2}}},
+	}
+	ms, err := Pair(sets, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := DiscMixtures(sets, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j, d := range ds {
+		if !slices.Equal(d.Mixture, ms[j].Mixture) || len(d.Sources) != 2 {
+			t.Fatalf("mixture %d differs from Pair's", j)
+		}
+		for k, v := range d.Mixture {
+			if v != d.Sources[0][k]+d.Sources[1][k] {
+				t.Fatalf("mixture %d sample %d is not the sum of its sources", j, k)
+			}
+		}
+	}
+	if _, err := Pair(sets[:1], 0); err == nil {
+		t.Error("one speaker: no error")
+	}
+}

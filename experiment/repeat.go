@@ -3,7 +3,6 @@ package experiment
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/dlnmf/dlnmf/bsseval"
@@ -54,18 +53,37 @@ type RepeatResult struct {
 	Examples []Example `json:"-"`
 }
 
-// testMixture is one scored test mixture.
-type testMixture struct {
-	name, files string
-	mix         []float64
-	sources     [][]float64
+// RepeatSeed is the seed of repeat (0-based) of an experiment with seed
+// seed: every model of the repeat is trained with it (speaker i from
+// separation.SpeakerSeed(RepeatSeed(seed, repeat), i)), so `dlnmf train
+// --seed` with this value on the repeat's files builds the repeat's models.
+// The splits use seed and repeat directly (corpus.SplitSpeaker).
+func RepeatSeed(seed uint64, repeat int) uint64 { return seed*1_000_003 + uint64(repeat)*1009 }
+
+// Repeat is one repeat's shared work, done once by PrepareRepeat and used
+// by every row: each speaker's split, the test mixtures, and the training
+// set (spectrograms; layer-1 pretraining and the L-NMF layers shared by the
+// rows that need them).
+type Repeat struct {
+	Index int    // 0-based
+	Seed  uint64 // RepeatSeed(cfg.Seed, Index)
+	// Train, Disc and Test are each speaker's utterances of the split, in
+	// the order used: training spectrograms side by side in this order,
+	// and mixtures paired by corpus.Pair in this order.
+	Train, Disc, Test [][]corpus.Utterance
+	Tests             []corpus.Mixture // the test mixtures
+	// Model, when set, is called with every model Run trains.
+	Model func(Row, *separation.Model)
+
+	cfg      Config
+	speakers []string
+	set      *separation.TrainingSet
 }
 
-// RunRepeat runs repeat number repeat (0-based) of the protocol on the
-// speakers, with the NMF engine on the given number of cores. step is called after each trained method with its
-// label (it may be nil). keep is the number of test mixtures whose audio is
-// returned as Examples.
-func RunRepeat(ctx context.Context, speakers []*corpus.Speaker, cfg Config, repeat, keep, cores int, step func(string)) (*RepeatResult, error) {
+// PrepareRepeat splits every speaker for repeat (0-based), pairs the test
+// and discriminative mixtures and computes the training set's
+// spectrograms.
+func PrepareRepeat(speakers []*corpus.Speaker, cfg Config, repeat int) (*Repeat, error) {
 	cfg, err := cfg.Defaults()
 	if err != nil {
 		return nil, err
@@ -73,178 +91,140 @@ func RunRepeat(ctx context.Context, speakers []*corpus.Speaker, cfg Config, repe
 	if len(speakers) < 2 {
 		return nil, fmt.Errorf("the experiment needs at least 2 speakers, got %d", len(speakers))
 	}
-	if step == nil {
-		step = func(string) {}
-	}
-	start := time.Now()
-	plan, err := stft.NewPlan(stft.Settings{})
-	if err != nil {
-		return nil, err
-	}
-	div, beta := cfg.divergence()
-	base := nmf.Settings{Divergence: div, Beta: beta, MaxIter: cfg.Iters, Tol: cfg.Tol, Workers: max(cores, 1)}
-
-	// Split every speaker and gather its training spectrogram.
-	train := make([]*nmf.Dense[float32], len(speakers))
-	var discSets, testSets [][]corpus.Utterance
+	rp := &Repeat{Index: repeat, Seed: RepeatSeed(cfg.Seed, repeat), cfg: cfg}
+	data := make([]separation.SpeakerData, len(speakers))
 	for i, sp := range speakers {
 		split, err := corpus.SplitSpeaker(len(sp.Utterances), cfg.Seed, repeat, i, cfg.TrainFraction, cfg.DiscFraction)
 		if err != nil {
 			return nil, fmt.Errorf("speaker %s: %w", sp.Name, err)
 		}
-		mags := make([]*nmf.Dense[float32], len(split.Train))
-		for j, idx := range split.Train {
-			mags[j] = separation.Spectrogram(plan, sp.Utterances[idx].Samples)
+		rp.speakers = append(rp.speakers, sp.Name)
+		rp.Train = append(rp.Train, pick(sp.Utterances, split.Train))
+		rp.Disc = append(rp.Disc, pick(sp.Utterances, split.Disc))
+		rp.Test = append(rp.Test, pick(sp.Utterances, split.Test))
+		data[i] = separation.SpeakerData{Name: sp.Name}
+		for _, u := range rp.Train[i] {
+			data[i].Utterances = append(data[i].Utterances, u.Samples)
 		}
-		train[i] = separation.Concat(mags)
-		discSets = append(discSets, pick(sp.Utterances, split.Disc))
-		testSets = append(testSets, pick(sp.Utterances, split.Test))
 	}
-	disc, err := mixtures(discSets, cfg.SNR, repeat, "d")
+	var disc []separation.MixtureData
+	if cfg.has(separation.DLNMF) {
+		if disc, err = corpus.DiscMixtures(rp.Disc, cfg.SNR); err != nil {
+			return nil, err
+		}
+	}
+	if rp.Tests, err = corpus.Pair(rp.Test, cfg.SNR); err != nil {
+		return nil, err
+	}
+	if rp.set, err = separation.NewTrainingSet(data, disc, cfg.SampleRate, stft.Settings{}); err != nil {
+		return nil, err
+	}
+	rp.set.ShareLayers = true
+	return rp, nil
+}
+
+// TrainSettings returns the settings of row's model in this repeat, the
+// engine on the given number of cores.
+func (rp *Repeat) TrainSettings(row Row, cores int) separation.TrainSettings {
+	c := rp.cfg
+	div, beta := c.divergence()
+	return separation.TrainSettings{
+		Method: row.Method, Sizes: row.Sizes, SampleRate: c.SampleRate,
+		NMF:       nmf.Settings{Divergence: div, Beta: beta, MaxIter: c.Iters, Tol: c.Tol, Seed: rp.Seed, Workers: max(cores, 1)},
+		InferIter: c.InferIters, Rounds: c.Rounds, DiscIter: c.DiscIters,
+	}
+}
+
+// RunRepeat runs repeat number repeat (0-based) of the protocol on the
+// speakers, with the NMF engine on the given number of cores. step is called after each trained method with its
+// label (it may be nil). keep is the number of test mixtures whose audio is
+// returned as Examples.
+func RunRepeat(ctx context.Context, speakers []*corpus.Speaker, cfg Config, repeat, keep, cores int, step func(string)) (*RepeatResult, error) {
+	rp, err := PrepareRepeat(speakers, cfg, repeat)
 	if err != nil {
 		return nil, err
 	}
-	tests, err := mixtures(testSets, cfg.SNR, repeat, "m")
-	if err != nil {
-		return nil, err
-	}
-	discData := make([]separation.DiscData, len(disc))
-	for j, d := range disc {
-		discData[j].Mixture = separation.Spectrogram(plan, d.mix)
-		for _, s := range d.sources {
-			discData[j].Sources = append(discData[j].Sources, separation.Spectrogram(plan, s))
-		}
-	}
+	return rp.Run(ctx, keep, cores, step)
+}
 
-	res := &RepeatResult{Repeat: repeat}
-	for j := range min(keep, len(tests)) {
-		res.Examples = append(res.Examples, Example{Name: tests[j].name + " (" + tests[j].files + ")", Mixture: tests[j].mix,
-			Sources: tests[j].sources, Estimates: map[string][][]float64{}})
+// Run trains and scores every row of the experiment on the repeat, with
+// the NMF engine on the given number of cores. step is called after each
+// trained method with its label (it may be nil). keep is the number of test
+// mixtures whose audio is returned as Examples.
+func (rp *Repeat) Run(ctx context.Context, keep, cores int, step func(string)) (*RepeatResult, error) {
+	if step == nil {
+		step = func(string) {}
 	}
-	seed := func(i int) uint64 { return cfg.Seed*1_000_003 + uint64(repeat)*1009 + uint64(i) }
-
-	// evaluate separates every test mixture with model and scores it.
-	evaluate := func(row Row, model *separation.Model) error {
-		sep, err := separation.NewSeparator(model, separation.SeparateSettings{NMF: nmf.Settings{MaxIter: cfg.InferIters, Tol: cfg.Tol, Workers: max(cores, 1)}})
+	start := time.Now()
+	cfg := rp.cfg
+	res := &RepeatResult{Repeat: rp.Index}
+	for j := range min(keep, len(rp.Tests)) {
+		t := &rp.Tests[j]
+		res.Examples = append(res.Examples, Example{Name: rp.testName(j) + " (" + t.Name() + ")", Mixture: t.Mixture,
+			Sources: t.Sources, Estimates: map[string][][]float64{}})
+	}
+	train := func(row Row) (*separation.Model, *separation.TrainReport, error) {
+		m, rep, err := rp.set.Train(ctx, rp.TrainSettings(row, cores))
 		if err != nil {
-			return err
+			return nil, nil, fmt.Errorf("%s: %w", row.Label(), err)
 		}
-		for j, tm := range tests {
-			est, err := sep.Separate(tm.mix)
-			if err != nil {
-				return fmt.Errorf("%s, test mixture %s: %w", row.Label(), tm.name, err)
-			}
-			r, err := bsseval.Sources(tm.sources, est, bsseval.Options{})
-			if err != nil {
-				return fmt.Errorf("%s, scoring %s: %w", row.Label(), tm.name, err)
-			}
-			for i, sp := range speakers {
-				res.Scores = append(res.Scores, Score{Repeat: repeat + 1, Mixture: tm.name, Files: tm.files,
-					Method: row.Method.Label(), Layers: row.Sizes, Speaker: sp.Name, SDR: Number(r.SDR[i]), SIR: Number(r.SIR[i]), SAR: Number(r.SAR[i])})
-			}
-			if j < len(res.Examples) {
-				res.Examples[j].Estimates[row.Label()] = est
-			}
+		if rp.Model != nil {
+			rp.Model(row, m)
+		}
+		return m, rep, nil
+	}
+	curves := func(row Row, rep *separation.TrainReport) {
+		for i, r := range rep.Speakers {
+			c := Curve{Row: row.Label(), Name: rp.speakers[i], Stage: "training", Seconds: rep.Seconds[i], Cost: r.Cost}
+			c.Iter = append(c.Iter, r.CostIter...)
+			res.Curves = append(res.Curves, c)
+		}
+	}
+	evaluate := func(row Row, m *separation.Model) error {
+		if err := rp.score(res, row, m, cores); err != nil {
+			return err
 		}
 		step(row.Label())
 		return ctx.Err()
 	}
-	newModel := func(m separation.Method) *separation.Model {
-		return &separation.Model{Method: m, SampleRate: cfg.SampleRate, STFT: plan.Settings(), Divergence: div, Beta: beta,
-			Training: separation.Training{Iterations: cfg.Iters, Seed: seed(0)}}
-	}
-	curve := func(row Row, name string, r nmf.Result, t time.Time) {
-		c := Curve{Row: row.Label(), Name: name, Stage: "training", Seconds: time.Since(t).Seconds(), Cost: r.Cost}
-		c.Iter = append(c.Iter, r.CostIter...)
-		res.Curves = append(res.Curves, c)
-	}
-
 	if cfg.has(separation.NMF) {
 		for _, k := range cfg.K {
 			row := Row{separation.NMF, []int{k}}
-			model := newModel(separation.NMF)
-			for i, sp := range speakers {
-				t := time.Now()
-				s := base
-				s.Seed = seed(i)
-				f, r, err := nmf.Factorize(train[i], k, s)
-				if err != nil {
-					return nil, fmt.Errorf("%s, speaker %s: %w", row.Label(), sp.Name, err)
-				}
-				model.Speakers = append(model.Speakers, separation.Speaker{Name: sp.Name, Layers: f.Layers})
-				curve(row, sp.Name, r, t)
+			m, rep, err := train(row)
+			if err != nil {
+				return nil, err
 			}
-			if err := evaluate(row, model); err != nil {
+			curves(row, rep)
+			if err := evaluate(row, m); err != nil {
 				return nil, err
 			}
 		}
 	}
-
 	if cfg.has(separation.LNMF) || cfg.has(separation.DLNMF) {
-		// Layer-1 pretraining depends only on K1: once per distinct K1.
-		first := map[int][]*nmf.Factorization[float32]{}
 		for _, sizes := range cfg.Layers {
-			if _, ok := first[sizes[0]]; ok {
-				continue
-			}
-			for i, sp := range speakers {
-				s := base
-				s.Seed = seed(i)
-				f, _, err := nmf.Factorize(train[i], sizes[0], s)
-				if err != nil {
-					return nil, fmt.Errorf("layer-1 pretraining K1=%d, speaker %s: %w", sizes[0], sp.Name, err)
-				}
-				first[sizes[0]] = append(first[sizes[0]], f)
-			}
-		}
-		for _, sizes := range cfg.Layers {
+			// The L-NMF layers are trained once (layer 1 once per K1) and
+			// kept in the training set for the DL-NMF row.
 			row := Row{separation.LNMF, sizes}
-			model := newModel(separation.LNMF)
-			for i, sp := range speakers {
-				t := time.Now()
-				s := base
-				s.Seed = seed(i)
-				f := cloneFactorization(first[sizes[0]][i])
-				for _, k := range sizes[1:] {
-					if f, _, err = nmf.Stack(train[i], f, k, s); err != nil {
-						return nil, fmt.Errorf("%s, speaker %s: %w", row.Label(), sp.Name, err)
-					}
-				}
-				var r nmf.Result
-				if len(sizes) > 1 {
-					if r, err = nmf.FineTune(train[i], f, s); err != nil {
-						return nil, fmt.Errorf("%s, speaker %s: %w", row.Label(), sp.Name, err)
-					}
-				}
-				model.Speakers = append(model.Speakers, separation.Speaker{Name: sp.Name, Layers: f.Layers})
-				curve(row, sp.Name, r, t)
+			m, rep, err := train(row)
+			if err != nil {
+				return nil, err
 			}
+			curves(row, rep)
 			if cfg.has(separation.LNMF) {
-				if err := evaluate(row, model); err != nil {
+				if err := evaluate(row, m); err != nil {
 					return nil, err
 				}
 			}
 			if !cfg.has(separation.DLNMF) {
 				continue
 			}
-			t := time.Now()
 			drow := Row{separation.DLNMF, sizes}
-			dl := newModel(separation.DLNMF)
-			for _, sp := range model.Speakers {
-				layers := make([]*nmf.Dense[float32], len(sp.Layers))
-				for l, w := range sp.Layers {
-					layers[l] = w.Clone()
-				}
-				dl.Speakers = append(dl.Speakers, separation.Speaker{Name: sp.Name, Layers: layers})
-			}
-			s := base
-			s.Seed = seed(0)
-			dr, err := separation.Discriminate(ctx, dl, discData, separation.DiscSettings{Rounds: cfg.Rounds, InferIter: cfg.InferIters, DiscIter: cfg.DiscIters, NMF: s})
+			dl, drep, err := train(drow)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", drow.Label(), err)
+				return nil, err
 			}
-			c := Curve{Row: drow.Label(), Name: "discriminative", Stage: "discriminative", Cost: dr.Cost, Seconds: time.Since(t).Seconds()}
-			for r := range dr.Cost {
+			c := Curve{Row: drow.Label(), Name: "discriminative", Stage: "discriminative", Cost: drep.DiscCost, Seconds: drep.DiscSeconds}
+			for r := range drep.DiscCost {
 				c.Iter = append(c.Iter, r)
 			}
 			res.Curves = append(res.Curves, c)
@@ -257,12 +237,36 @@ func RunRepeat(ctx context.Context, speakers []*corpus.Speaker, cfg Config, repe
 	return res, nil
 }
 
-func cloneFactorization(f *nmf.Factorization[float32]) *nmf.Factorization[float32] {
-	c := &nmf.Factorization[float32]{H: f.H.Clone()}
-	for _, w := range f.Layers {
-		c.Layers = append(c.Layers, w.Clone())
+// testName names test mixture j, e.g. "r01-m3".
+func (rp *Repeat) testName(j int) string { return fmt.Sprintf("r%02d-m%d", rp.Index+1, j+1) }
+
+// score separates every test mixture with model and adds the scores to res
+// (and the estimates to its examples).
+func (rp *Repeat) score(res *RepeatResult, row Row, model *separation.Model, cores int) error {
+	cfg := rp.cfg
+	sep, err := separation.NewSeparator(model, separation.SeparateSettings{NMF: nmf.Settings{MaxIter: cfg.InferIters, Tol: cfg.Tol, Workers: max(cores, 1)}})
+	if err != nil {
+		return err
 	}
-	return c
+	for j, tm := range rp.Tests {
+		name := rp.testName(j)
+		est, err := sep.Separate(tm.Mixture)
+		if err != nil {
+			return fmt.Errorf("%s, test mixture %s: %w", row.Label(), name, err)
+		}
+		r, err := bsseval.Sources(tm.Sources, est, bsseval.Options{})
+		if err != nil {
+			return fmt.Errorf("%s, scoring %s: %w", row.Label(), name, err)
+		}
+		for i, sp := range rp.speakers {
+			res.Scores = append(res.Scores, Score{Repeat: rp.Index + 1, Mixture: name, Files: tm.Name(),
+				Method: row.Method.Label(), Layers: row.Sizes, Speaker: sp, SDR: Number(r.SDR[i]), SIR: Number(r.SIR[i]), SAR: Number(r.SAR[i])})
+		}
+		if j < len(res.Examples) {
+			res.Examples[j].Estimates[row.Label()] = est
+		}
+	}
+	return nil
 }
 
 func pick(us []corpus.Utterance, idx []int) []corpus.Utterance {
@@ -271,45 +275,4 @@ func pick(us []corpus.Utterance, idx []int) []corpus.Utterance {
 		out[i] = us[j]
 	}
 	return out
-}
-
-// mixtures pairs the i-th utterance of every speaker's set into mixture i.
-// Speakers who read the same prompt list (CMU ARCTIC: the same file names)
-// must not say the same sentence at once: where a later speaker's utterance
-// has the first speaker's file name, it trades places with the next one of
-// its set.
-func mixtures(sets [][]corpus.Utterance, snr float64, repeat int, prefix string) ([]testMixture, error) {
-	n := len(sets[0])
-	for _, s := range sets {
-		n = min(n, len(s))
-	}
-	for i := 1; i < len(sets) && n > 1; i++ {
-		s := append([]corpus.Utterance(nil), sets[i]...)
-		for pass, clash := 0, true; clash && pass < n; pass++ {
-			clash = false
-			for j := range n {
-				if s[j].Name == sets[0][j].Name {
-					k := (j + 1) % n
-					s[j], s[k] = s[k], s[j]
-					clash = true
-				}
-			}
-		}
-		sets[i] = s
-	}
-	out := make([]testMixture, n)
-	for j := range n {
-		srcs := make([][]float64, len(sets))
-		names := make([]string, len(sets))
-		for i, s := range sets {
-			srcs[i] = s[j].Samples
-			names[i] = s[j].Name
-		}
-		mix, scaled, err := corpus.Mix(srcs, snr)
-		if err != nil {
-			return nil, fmt.Errorf("mixing %s: %w", strings.Join(names, "+"), err)
-		}
-		out[j] = testMixture{name: fmt.Sprintf("r%02d-%s%d", repeat+1, prefix, j+1), files: strings.Join(names, "+"), mix: mix, sources: scaled}
-	}
-	return out, nil
 }

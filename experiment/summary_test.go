@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dlnmf/dlnmf/corpus"
 	"github.com/dlnmf/dlnmf/separation"
 )
 
@@ -58,26 +57,5 @@ func TestNumberJSON(t *testing.T) {
 	var back SummaryRow
 	if err := json.Unmarshal(b, &back); err != nil || !math.IsNaN(float64(back.SDRCI95)) {
 		t.Fatalf("round trip: %v %+v", err, back)
-	}
-}
-
-func TestMixturesAvoidSamePrompt(t *testing.T) {
-	utt := func(names ...string) []corpus.Utterance {
-		var u []corpus.Utterance
-		for _, n := range names {
-			u = append(u, corpus.Utterance{Name: n, Samples: []float64{1, -1, 0.5, 0.25}})
-		}
-		return u
-	}
-	sets := [][]corpus.Utterance{utt("a1", "a2", "a3"), utt("a1", "a5", "a3")}
-	ms, err := mixtures(sets, 0, 0, "m")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms {
-		parts := strings.Split(m.files, "+")
-		if parts[0] == parts[1] {
-			t.Errorf("mixture %s pairs a prompt with itself", m.files)
-		}
 	}
 }

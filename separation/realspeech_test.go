@@ -1,4 +1,4 @@
-package separation
+package separation_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/dlnmf/dlnmf/internal/openblas"
 	"github.com/dlnmf/dlnmf/internal/testcorpus"
 	"github.com/dlnmf/dlnmf/nmf"
+	"github.com/dlnmf/dlnmf/separation"
 	"github.com/dlnmf/dlnmf/stft"
 )
 
@@ -30,12 +31,14 @@ func TestRealSpeechTSP(t *testing.T) {
 		sps = append(sps, sp)
 	}
 	// Fixed, disjoint sentence sets: 0-19 train, 20-31 discriminative, 57-59 test.
-	speakers := make([]SpeakerData, 2)
+	speakers := make([]separation.SpeakerData, 2)
+	var discSets [][]corpus.Utterance
 	for i, sp := range sps {
 		speakers[i].Name = sp.Name
 		for _, u := range sp.Utterances[:20] {
 			speakers[i].Utterances = append(speakers[i].Utterances, u.Samples)
 		}
+		discSets = append(discSets, sp.Utterances[20:32])
 	}
 	mix := func(j int) ([]float64, [][]float64) {
 		m, src, err := corpus.Mix([][]float64{sps[0].Utterances[j].Samples, sps[1].Utterances[j].Samples}, 0)
@@ -44,36 +47,31 @@ func TestRealSpeechTSP(t *testing.T) {
 		}
 		return m, src
 	}
-	settings := TrainSettings{Method: LNMF, Sizes: []int{180, 20}, NMF: nmf.Settings{MaxIter: 60, Seed: 1}}
-	l, _, err := Train(context.Background(), speakers, nil, settings)
+	disc, err := corpus.DiscMixtures(discSets, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// DL-NMF starts from these very L-NMF models (a copy), as in training.
-	dl := &Model{Method: DLNMF, SampleRate: l.SampleRate, STFT: l.STFT, Divergence: l.Divergence}
-	for _, sp := range l.Speakers {
-		dl.Speakers = append(dl.Speakers, Speaker{Name: sp.Name, Layers: cloneLayers(sp.Layers)})
-	}
-	plan, err := stft.NewPlan(l.STFT)
+	set, err := separation.NewTrainingSet(speakers, disc, 0, stft.Settings{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var disc []DiscData
-	for j := 20; j < 32; j++ {
-		m, src := mix(j)
-		d := DiscData{Mixture: Spectrogram(plan, m)}
-		for _, s := range src {
-			d.Sources = append(d.Sources, Spectrogram(plan, s))
-		}
-		disc = append(disc, d)
-	}
-	dr, err := Discriminate(context.Background(), dl, disc, DiscSettings{Rounds: 2, InferIter: 60, DiscIter: 30, NMF: nmf.Settings{Seed: 1}})
+	// DL-NMF starts from these very L-NMF models (kept in the set), as in
+	// the experiment.
+	set.ShareLayers = true
+	settings := separation.TrainSettings{Method: separation.LNMF, Sizes: []int{180, 20}, NMF: nmf.Settings{MaxIter: 60, Seed: 1},
+		Rounds: 2, InferIter: 60, DiscIter: 30}
+	l, _, err := set.Train(context.Background(), settings)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("DL-NMF discriminative cost per round: %v (%d rounds kept)", dr.Cost, dr.Accepted)
-	mean := func(m *Model) float64 {
-		sep, err := NewSeparator(m, SeparateSettings{NMF: nmf.Settings{MaxIter: 60}})
+	settings.Method = separation.DLNMF
+	dl, rep, err := set.Train(context.Background(), settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("DL-NMF discriminative cost per round: %v (%d rounds kept)", rep.DiscCost, dl.Training.RoundsAccepted)
+	mean := func(m *separation.Model) float64 {
+		sep, err := separation.NewSeparator(m, separation.SeparateSettings{NMF: nmf.Settings{MaxIter: 60}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/dlnmf/dlnmf/nmf"
 	"github.com/dlnmf/dlnmf/stft"
@@ -95,7 +96,7 @@ type SpeakerData struct {
 }
 
 // MixtureData is one discriminative mixture with its clean sources, in the
-// order of the speakers.
+// order of the speakers (corpus.DiscMixtures builds them from utterances).
 type MixtureData struct {
 	Mixture []float64
 	Sources [][]float64
@@ -103,100 +104,228 @@ type MixtureData struct {
 
 // TrainReport holds what training measured, for progress and reports.
 type TrainReport struct {
-	Speakers []nmf.Result // training cost history per speaker
-	DiscCost []float64    // DL-NMF: before round 1, then after each accepted round
+	Speakers    []nmf.Result // training cost history per speaker (of the last stage)
+	Seconds     []float64    // wall time of each speaker's training (0 when shared, see TrainingSet)
+	DiscCost    []float64    // DL-NMF: before round 1, then after each accepted round
+	DiscSeconds float64      // DL-NMF: wall time of the discriminative rounds
 }
+
+// SpeakerSeed is the seed rule of training: speaker i (0-based, in model
+// order) is initialised from seed + i, so that every speaker starts from its
+// own reproducible draw; DL-NMF's inference starts from seed itself.
+func SpeakerSeed(seed uint64, i int) uint64 { return seed + uint64(i) }
 
 // Train trains a model of every speaker on its clean utterances and, for
 // DL-NMF, adapts the bases on the discriminative mixtures (ignored for the
-// other methods). Speakers are trained one after the other; the NMF engine
-// uses every core for each.
+// other methods). It is NewTrainingSet followed by TrainingSet.Train.
 func Train(ctx context.Context, speakers []SpeakerData, disc []MixtureData, s TrainSettings) (*Model, *TrainReport, error) {
-	s, err := s.withDefaults()
+	if s.Method != DLNMF {
+		disc = nil // not used: spare their spectrograms
+	}
+	ts, err := NewTrainingSet(speakers, disc, s.SampleRate, s.STFT)
 	if err != nil {
 		return nil, nil, err
 	}
+	return ts.Train(ctx, s)
+}
+
+// TrainingSet is the training data of one model or of several: every
+// speaker's training spectrogram (its utterances side by side) and the
+// discriminative mixtures' spectrograms, computed once. The experiment
+// trains every method and size of a repeat on one set.
+//
+// With ShareLayers set, Train keeps what it trained for later calls with
+// the same engine settings: the first layer of each K1 (layer-1
+// pretraining, which does not depend on the later sizes) and the layered
+// model of each size list (which DL-NMF adapts). A model trained from kept
+// layers is bit-identical to one trained from scratch: training is
+// deterministic for a seed.
+//
+// A TrainingSet is not safe for concurrent use.
+type TrainingSet struct {
+	ShareLayers bool
+
+	names      []string
+	utterances []int
+	sampleRate int
+	stft       stft.Settings
+	spectra    []*nmf.Dense[float32]
+	disc       []DiscData
+	first      map[string][]*nmf.Factorization[float32] // by K1 and settings
+	layered    map[string]layeredSpeakers               // by sizes and settings
+}
+
+// layeredSpeakers is a kept L-NMF training: every speaker's layers and cost
+// history.
+type layeredSpeakers struct {
+	layers  [][]*nmf.Dense[float32]
+	results []nmf.Result
+}
+
+// NewTrainingSet checks the speakers' utterances and the discriminative
+// mixtures (which may be nil when no DL-NMF model is trained) and computes
+// their magnitude spectrograms at sampleRate (0: DefaultSampleRate) with
+// the STFT settings st (zero: stft's defaults).
+func NewTrainingSet(speakers []SpeakerData, disc []MixtureData, sampleRate int, st stft.Settings) (*TrainingSet, error) {
 	if len(speakers) < 2 {
-		return nil, nil, fmt.Errorf("training needs at least 2 speakers, got %d", len(speakers))
+		return nil, fmt.Errorf("training needs at least 2 speakers, got %d", len(speakers))
 	}
 	for _, sp := range speakers {
 		if err := CheckName(sp.Name); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
-	plan, err := stft.NewPlan(s.STFT)
+	if sampleRate == 0 {
+		sampleRate = DefaultSampleRate
+	}
+	if sampleRate < 0 {
+		return nil, fmt.Errorf("sample rate %d is not positive", sampleRate)
+	}
+	plan, err := stft.NewPlan(st)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	m := &Model{
-		Method: s.Method, SampleRate: s.SampleRate, STFT: plan.Settings(),
-		Divergence: s.NMF.Divergence, Beta: s.NMF.Beta,
-		Training: Training{Iterations: s.NMF.MaxIter, Seed: s.NMF.Seed},
-	}
-	rep := &TrainReport{}
-	for i, sp := range speakers {
-		if err := ctx.Err(); err != nil {
-			return nil, nil, err
-		}
+	ts := &TrainingSet{sampleRate: sampleRate, stft: plan.Settings(),
+		first: map[string][]*nmf.Factorization[float32]{}, layered: map[string]layeredSpeakers{}}
+	for _, sp := range speakers {
 		mags := make([]*nmf.Dense[float32], 0, len(sp.Utterances))
 		for j, u := range sp.Utterances {
 			if err := CheckSamples(u); err != nil {
-				return nil, nil, fmt.Errorf("speaker %s, utterance %d: %w", sp.Name, j+1, err)
+				return nil, fmt.Errorf("speaker %s, utterance %d: %w", sp.Name, j+1, err)
 			}
 			mags = append(mags, Spectrogram(plan, u))
 		}
 		if len(mags) == 0 {
-			return nil, nil, fmt.Errorf("speaker %s has no training utterances", sp.Name)
+			return nil, fmt.Errorf("speaker %s has no training utterances", sp.Name)
 		}
-		ns := s.NMF
-		ns.Seed = s.NMF.Seed + uint64(i) // distinct, reproducible initialisation per speaker
-		model, res, err := TrainSpeaker(sp.Name, Concat(mags), s.Sizes, ns)
-		if err != nil {
-			return nil, nil, fmt.Errorf("speaker %s: %w", sp.Name, err)
-		}
-		m.Speakers = append(m.Speakers, model)
-		m.Training.Utterances = append(m.Training.Utterances, len(sp.Utterances))
-		rep.Speakers = append(rep.Speakers, res)
+		ts.names = append(ts.names, sp.Name)
+		ts.utterances = append(ts.utterances, len(sp.Utterances))
+		ts.spectra = append(ts.spectra, Concat(mags))
 	}
-	if s.Method != DLNMF {
-		return m, rep, nil
-	}
-	data := make([]DiscData, 0, len(disc))
 	for j, d := range disc {
 		if len(d.Sources) != len(speakers) {
-			return nil, nil, fmt.Errorf("discriminative mixture %d has %d sources for %d speakers", j+1, len(d.Sources), len(speakers))
+			return nil, fmt.Errorf("discriminative mixture %d has %d sources for %d speakers", j+1, len(d.Sources), len(speakers))
 		}
 		if err := CheckSamples(d.Mixture); err != nil {
-			return nil, nil, fmt.Errorf("discriminative mixture %d: %w", j+1, err)
+			return nil, fmt.Errorf("discriminative mixture %d: %w", j+1, err)
 		}
 		dd := DiscData{Mixture: Spectrogram(plan, d.Mixture)}
 		for _, src := range d.Sources {
 			if len(src) != len(d.Mixture) {
-				return nil, nil, fmt.Errorf("discriminative mixture %d: a source has %d samples, the mixture %d", j+1, len(src), len(d.Mixture))
+				return nil, fmt.Errorf("discriminative mixture %d: a source has %d samples, the mixture %d", j+1, len(src), len(d.Mixture))
 			}
 			dd.Sources = append(dd.Sources, Spectrogram(plan, src))
 		}
-		data = append(data, dd)
+		ts.disc = append(ts.disc, dd)
 	}
+	return ts, nil
+}
+
+// Train trains a model of every speaker on the set and, for DL-NMF, adapts
+// the bases on the set's discriminative mixtures: layer-by-layer
+// pretraining and joint fine-tuning per speaker (nmf.Train; eqs. 5-8),
+// speaker i initialised from SpeakerSeed(s.NMF.Seed, i), then Discriminate.
+// Speakers are trained one after the other; the NMF engine uses
+// s.NMF.Workers cores for each. s.SampleRate and s.STFT must be zero or
+// the set's.
+func (ts *TrainingSet) Train(ctx context.Context, s TrainSettings) (*Model, *TrainReport, error) {
+	s, err := s.withDefaults()
+	if err != nil {
+		return nil, nil, err
+	}
+	if s.SampleRate != ts.sampleRate {
+		return nil, nil, fmt.Errorf("training at %d Hz on a set made at %d Hz", s.SampleRate, ts.sampleRate)
+	}
+	if s.STFT != (stft.Settings{}) && s.STFT != ts.stft {
+		return nil, nil, fmt.Errorf("training with STFT settings %+v on a set made with %+v", s.STFT, ts.stft)
+	}
+	if s.Method == DLNMF && len(ts.disc) == 0 {
+		return nil, nil, errors.New("DL-NMF needs discriminative mixtures, got none")
+	}
+	m := &Model{
+		Method: s.Method, SampleRate: ts.sampleRate, STFT: ts.stft,
+		Divergence: s.NMF.Divergence, Beta: s.NMF.Beta,
+		Training: Training{Iterations: s.NMF.MaxIter, Seed: s.NMF.Seed, Utterances: append([]int(nil), ts.utterances...)},
+	}
+	rep := &TrainReport{}
+	layers, err := ts.layers(ctx, s, rep)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i, name := range ts.names {
+		m.Speakers = append(m.Speakers, Speaker{Name: name, Layers: layers[i]})
+	}
+	if s.Method != DLNMF {
+		return m, rep, nil
+	}
+	start := time.Now()
 	ds := DiscSettings{Rounds: s.Rounds, InferIter: s.InferIter, DiscIter: s.DiscIter, NMF: s.NMF}
-	dr, err := Discriminate(ctx, m, data, ds)
+	dr, err := Discriminate(ctx, m, ts.disc, ds)
 	if err != nil {
 		return nil, nil, err
 	}
 	rep.DiscCost = dr.Cost
+	rep.DiscSeconds = time.Since(start).Seconds()
 	return m, rep, nil
 }
 
-// TrainSpeaker trains one speaker's layers on the speaker's magnitude
-// spectrogram X (bins x frames, utterances side by side): layer-by-layer
-// pretraining, then joint fine-tuning when there is more than one layer
-// (nmf.Train; eqs. 5-8).
-func TrainSpeaker(name string, X *nmf.Dense[float32], sizes []int, s nmf.Settings) (Speaker, nmf.Result, error) {
-	f, res, err := nmf.Train(X, sizes, s)
-	if err != nil {
-		return Speaker{}, res, err
+// layers trains (or, with ShareLayers, takes from an earlier training)
+// every speaker's layers for s.Sizes and returns copies the caller owns.
+func (ts *TrainingSet) layers(ctx context.Context, s TrainSettings, rep *TrainReport) ([][]*nmf.Dense[float32], error) {
+	ns := s.NMF
+	ns.Recorder, ns.Workers = nil, 0 // neither changes the result
+	key := fmt.Sprintf("%v %+v", s.Sizes, ns)
+	if kept, ok := ts.layered[key]; ok {
+		out := make([][]*nmf.Dense[float32], len(kept.layers))
+		for i, ls := range kept.layers {
+			out[i] = cloneLayers(ls)
+		}
+		rep.Speakers = append(rep.Speakers, kept.results...)
+		rep.Seconds = make([]float64, len(kept.layers))
+		return out, nil
 	}
-	return Speaker{Name: name, Layers: f.Layers}, res, nil
+	firstKey := fmt.Sprintf("%d %+v", s.Sizes[0], ns)
+	out := make([][]*nmf.Dense[float32], len(ts.names))
+	for i, name := range ts.names {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		start := time.Now()
+		X := ts.spectra[i]
+		es := s.NMF
+		es.Seed = SpeakerSeed(s.NMF.Seed, i)
+		var f *nmf.Factorization[float32]
+		var res nmf.Result
+		var err error
+		if kept := ts.first[firstKey]; len(s.Sizes) > 1 && len(kept) > i {
+			f = cloneFactorization(kept[i])
+		} else if f, res, err = nmf.Factorize(X, s.Sizes[0], es); err != nil {
+			return nil, fmt.Errorf("speaker %s: %w", name, err)
+		} else if ts.ShareLayers && len(s.Sizes) > 1 {
+			ts.first[firstKey] = append(ts.first[firstKey], cloneFactorization(f))
+		}
+		for _, k := range s.Sizes[1:] {
+			if f, res, err = nmf.Stack(X, f, k, es); err != nil {
+				return nil, fmt.Errorf("speaker %s: %w", name, err)
+			}
+		}
+		if len(s.Sizes) > 1 {
+			if res, err = nmf.FineTune(X, f, es); err != nil {
+				return nil, fmt.Errorf("speaker %s: %w", name, err)
+			}
+		}
+		out[i] = f.Layers
+		rep.Speakers = append(rep.Speakers, res)
+		rep.Seconds = append(rep.Seconds, time.Since(start).Seconds())
+	}
+	if ts.ShareLayers {
+		kept := layeredSpeakers{results: rep.Speakers}
+		for _, ls := range out {
+			kept.layers = append(kept.layers, cloneLayers(ls))
+		}
+		ts.layered[key] = kept
+	}
+	return out, nil
 }
 
 // DiscData is one discriminative mixture's magnitude spectrogram with its
@@ -360,6 +489,10 @@ func withStage(r nmf.Recorder, stage string) nmf.Recorder {
 		return nil
 	}
 	return stageRecorder{r, stage}
+}
+
+func cloneFactorization(f *nmf.Factorization[float32]) *nmf.Factorization[float32] {
+	return &nmf.Factorization[float32]{Layers: cloneLayers(f.Layers), H: f.H.Clone()}
 }
 
 func cloneLayers(ls []*nmf.Dense[float32]) []*nmf.Dense[float32] {

@@ -25,8 +25,9 @@ needed to use them, to one .npz model file (numpy.load opens it).
 For dlnmf, a held-back share of each speaker's files (--disc-share, default
 20%) is not used for the L-NMF training: after a seeded shuffle per speaker,
 the i-th held-back file of every speaker is mixed with the others' i-th at
---snr dB (0: equal energy; the longer cut to the shortest), and these mixtures
-with their clean sources drive the discriminative rounds.
+--snr dB (0: equal energy; the longer cut to the shortest), the experiment's
+rule (corpus.Pair: two speakers never say the same file name at once), and
+these mixtures with their clean sources drive the discriminative rounds.
 
 Examples:
   dlnmf train --method nmf --k 20 --speaker FA=tsp/FA --speaker MC=tsp/MC -o nmf.npz
@@ -98,7 +99,7 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	}
 	start := time.Now()
 	data := make([]separation.SpeakerData, len(speakers))
-	held := make([][][]float64, len(speakers))
+	held := make([][]corpus.Utterance, len(speakers))
 	for i, sd := range speakers {
 		sp, err := loadSpeaker(sd)
 		if err != nil {
@@ -115,7 +116,7 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 		}
 		for j, idx := range order {
 			if j < nDisc {
-				held[i] = append(held[i], sp.Utterances[idx].Samples)
+				held[i] = append(held[i], sp.Utterances[idx])
 			} else {
 				data[i].Utterances = append(data[i].Utterances, sp.Utterances[idx].Samples)
 			}
@@ -124,20 +125,9 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	}
 	var disc []separation.MixtureData
 	if m == separation.DLNMF {
-		n := len(held[0])
-		for _, h := range held {
-			n = min(n, len(h))
-		}
-		for j := range n {
-			srcs := make([][]float64, len(held))
-			for i := range held {
-				srcs[i] = held[i][j]
-			}
-			mix, scaled, err := corpus.Mix(srcs, *snr)
-			if err != nil {
-				return fmt.Errorf("discriminative mixture %d: %w", j+1, err)
-			}
-			disc = append(disc, separation.MixtureData{Mixture: mix, Sources: scaled})
+		var err error
+		if disc, err = corpus.DiscMixtures(held, *snr); err != nil {
+			return fmt.Errorf("discriminative mixtures: %w", err)
 		}
 		logf(env.stderr, *quiet, "DL-NMF: %d discriminative mixtures at %g dB", len(disc), *snr)
 	}
