@@ -41,6 +41,14 @@ func (d Divergence) String() string {
 // should be scaled up, or use a smaller Epsilon with float64.
 const DefaultEpsilon = 1.1920929e-07
 
+// DefaultTol and DefaultCostEvery are the stopping rule's defaults: stop when
+// the cost fell by less than DefaultTol times the initial cost over the last
+// DefaultCostEvery iterations (scikit-learn's).
+const (
+	DefaultTol       = 1e-4
+	DefaultCostEvery = 10
+)
+
 // ForBeta returns the divergence for beta, with its named special cases:
 // 1 Kullback-Leibler, 2 Euclidean, 0 Itakura-Saito, any other value the
 // general beta-divergence. The second result is the Beta field to set.
@@ -137,10 +145,10 @@ func (s Settings) resolve() (resolved, error) {
 		r.MaxIter = 200
 	}
 	if r.Tol == 0 {
-		r.Tol = 1e-4
+		r.Tol = DefaultTol
 	}
 	if r.CostEvery == 0 {
-		r.CostEvery = 10
+		r.CostEvery = DefaultCostEvery
 	}
 	if r.Epsilon == 0 {
 		r.Epsilon = DefaultEpsilon

@@ -83,16 +83,17 @@ type Model struct {
 }
 
 // Training records how a model was trained, for the model file and reports.
+// Its JSON keys are those of the model file's "training" entry.
 type Training struct {
-	Iterations     int       // training (pretraining and fine-tuning) iterations
-	InferIter      int       // inference iterations used in DL-NMF's H step
-	Rounds         int       // DL-NMF rounds requested
-	RoundsAccepted int       // DL-NMF rounds whose bases were kept
-	DiscIter       int       // DL-NMF basis iterations per round
-	Seed           uint64    // seed of every random initialisation
-	DiscCost       []float64 // DL-NMF discriminative cost: before round 1, then after each accepted round
-	Mixtures       int       // DL-NMF discriminative mixtures used
-	Utterances     []int     // training utterances per speaker
+	Iterations     int       `json:"iterations"`      // training (pretraining and fine-tuning) iterations
+	InferIter      int       `json:"infer_iter"`      // inference iterations used in DL-NMF's H step
+	Rounds         int       `json:"rounds"`          // DL-NMF rounds requested
+	RoundsAccepted int       `json:"rounds_accepted"` // DL-NMF rounds whose bases were kept
+	DiscIter       int       `json:"disc_iter"`       // DL-NMF basis iterations per round
+	Seed           uint64    `json:"seed"`            // seed of every random initialisation
+	DiscCost       []float64 `json:"disc_cost"`       // DL-NMF discriminative cost: before round 1, then after each accepted round
+	Mixtures       int       `json:"mixtures"`        // DL-NMF discriminative mixtures used
+	Utterances     []int     `json:"utterances"`      // training utterances per speaker
 }
 
 // Names returns the speakers' names in model order.

@@ -18,7 +18,8 @@ import (
 
 // A model file is a NumPy .npz archive that numpy.load opens:
 //
-//	meta            JSON text (0-d unicode array): the fileMeta below
+//	meta            JSON text (0-d unicode array): fileMeta (modelmeta.go),
+//	                which says how to use the file
 //	s<i>_W<l>       float32 array, speaker i's layer l (1-based), rows x cols
 //
 // In Python: z = np.load("model.npz"); meta = json.loads(str(z["meta"]));
@@ -27,28 +28,8 @@ const (
 	fileFormat = "dlnmf-model"
 	// FileVersion is the model file format version this build reads and
 	// writes. A file of another version is rejected with a clear error.
-	FileVersion = 1
+	FileVersion = 2
 )
-
-type fileMeta struct {
-	Format     string   `json:"format"`
-	Version    int      `json:"version"`
-	Method     Method   `json:"method"`
-	SampleRate int      `json:"sample_rate"`
-	STFT       fileSTFT `json:"stft"`
-	Divergence string   `json:"divergence"`
-	Beta       float64  `json:"beta"`
-	Sizes      []int    `json:"sizes"`
-	Speakers   []string `json:"speakers"`
-	Training   Training `json:"training"`
-}
-
-type fileSTFT struct {
-	FFTSize    int    `json:"fft_size"`
-	WindowSize int    `json:"window_size"`
-	Hop        int    `json:"hop"`
-	Window     string `json:"window"`
-}
 
 // MaxNameLen is the most characters a speaker name may have.
 const MaxNameLen = 64
@@ -115,14 +96,7 @@ func (m *Model) Encode(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s := st.Settings()
-	meta := fileMeta{
-		Format: fileFormat, Version: FileVersion, Method: m.Method, SampleRate: m.SampleRate,
-		STFT:       fileSTFT{FFTSize: s.FFTSize, WindowSize: s.WindowSize, Hop: s.Hop, Window: "hann-periodic"},
-		Divergence: divergenceNames[m.Divergence], Beta: m.Beta,
-		Sizes: m.Sizes(), Speakers: m.Names(), Training: m.Training,
-	}
-	js, err := json.Marshal(meta)
+	js, err := json.Marshal(newFileMeta(m, st.Settings()))
 	if err != nil {
 		return err
 	}
@@ -174,15 +148,9 @@ func Decode(r io.ReaderAt, size int64) (*Model, error) {
 	if !ok || !strings.HasPrefix(metaArr.Descr, "<U") {
 		return nil, fmt.Errorf("not a dlnmf model file (no meta entry)")
 	}
-	var meta fileMeta
-	if err := json.Unmarshal([]byte(metaArr.Text), &meta); err != nil {
-		return nil, fmt.Errorf("not a dlnmf model file (meta: %v)", err)
-	}
-	if meta.Format != fileFormat {
-		return nil, fmt.Errorf("not a dlnmf model file (format %q)", meta.Format)
-	}
-	if meta.Version != FileVersion {
-		return nil, fmt.Errorf("model file format version %d; this dlnmf reads version %d (retrain the model with this version)", meta.Version, FileVersion)
+	meta, err := parseMeta(metaArr.Text)
+	if err != nil {
+		return nil, err
 	}
 	if err := checkMetaBounds(&meta); err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package separation
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -202,7 +203,7 @@ func TestModelFileErrors(t *testing.T) {
 		os.WriteFile(p, b, 0o644)
 		return p
 	}
-	future := rewriteMeta(t, good, `"version":1`, `"version":9`)
+	future := rewriteMeta(t, good, fmt.Sprintf(`"version":%d`, FileVersion), `"version":9`)
 	cases := map[string]string{
 		write("truncated.npz", good[:len(good)/2]): "not a dlnmf model file",
 		write("text.npz", []byte("hello")):         "not a dlnmf model file",

@@ -1,0 +1,175 @@
+package separation
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/dlnmf/dlnmf/internal/buildinfo"
+	"github.com/dlnmf/dlnmf/nmf"
+	"github.com/dlnmf/dlnmf/stft"
+)
+
+// The meta entry of a model file says how to use the file without reading
+// this package: how a speaker's layers make its basis, how the mixture is
+// framed, how H is inferred, how the masks are formed, and which dlnmf wrote
+// it. docs/models.md turns it into a numpy recipe. Every key is snake_case.
+//
+// Format versions:
+//
+//	1  the first: no writer, basis, inference, mask or usage keys; the
+//	   training keys in Go's CamelCase ("Iterations", "RoundsAccepted")
+//	2  snake_case training keys ("iterations", "rounds_accepted"); the keys
+//	   that describe the use of the file
+//
+// ReadFile reads both; WriteFile writes FileVersion.
+type fileMeta struct {
+	Format     string          `json:"format"`
+	Version    int             `json:"version"`
+	Writer     *buildinfo.Info `json:"writer,omitempty"`
+	Usage      string          `json:"usage,omitempty"`
+	Method     Method          `json:"method"`
+	SampleRate int             `json:"sample_rate"`
+	STFT       fileSTFT        `json:"stft"`
+	Divergence string          `json:"divergence"`
+	Beta       float64         `json:"beta"`
+	Sizes      []int           `json:"sizes"`
+	Speakers   []string        `json:"speakers"`
+	Basis      string          `json:"basis,omitempty"`
+	Inference  *fileInference  `json:"inference,omitempty"`
+	Mask       *fileMask       `json:"mask,omitempty"`
+	Training   Training        `json:"training"`
+}
+
+type fileSTFT struct {
+	FFTSize    int    `json:"fft_size"`
+	WindowSize int    `json:"window_size"`
+	Hop        int    `json:"hop"`
+	Window     string `json:"window"`
+	Framing    string `json:"framing,omitempty"`
+	Scaling    string `json:"scaling,omitempty"`
+	Inverse    string `json:"inverse,omitempty"`
+}
+
+// fileInference is how dlnmf separate infers H: the defaults of
+// SeparateSettings, which a user may change.
+type fileInference struct {
+	Update     string  `json:"update"`
+	Init       string  `json:"init"`
+	Iterations int     `json:"iterations"`
+	Tolerance  float64 `json:"tolerance"`
+	CostEvery  int     `json:"cost_every"`
+	Epsilon    float64 `json:"epsilon"`
+}
+
+// fileMask is the Wiener gain of eqs. 19-20 with its exponent p:
+// G_s = (B_s H_s)^p / sum_r (B_r H_r)^p. This build separates with p = 1.
+type fileMask struct {
+	Exponent float64 `json:"exponent"`
+	Gain     string  `json:"gain"`
+}
+
+// maskExponent is the exponent of the Wiener gains this build applies.
+const maskExponent = 1
+
+const (
+	metaUsage = "Separate a mono mixture x at sample_rate: Y = |STFT(x)| (see stft); each speaker i's basis is " +
+		"B_i = s<i>_W1 @ s<i>_W2 @ ... @ s<i>_W<L> (see basis); B = [B_0 B_1 ...] side by side; infer H with B fixed " +
+		"(see inference); speaker i's estimate is ISTFT(G_i * STFT(x)) with the mask G_i (see mask) and the mixture's " +
+		"phase. docs/models.md in dlnmf has a numpy recipe."
+	metaBasis   = "speaker i's basis B_i = s<i>_W1 @ s<i>_W2 @ ... @ s<i>_W<L> (matrix product of its layers, float32 arrays), bins x K_L, bins = fft_size/2+1; speaker i's rows of H are rows i*K_L ... (i+1)*K_L-1"
+	metaFraming = "frame t covers samples t*hop - window_size/2 ... t*hop - window_size/2 + window_size - 1 of the signal " +
+		"padded with window_size/2 zeros on each side and with zeros at the end to a whole number of hops " +
+		"(scipy.signal.stft with boundary='zeros', padded=True): 1 + ceil((n + 2*(window_size/2) - window_size)/hop) frames"
+	metaScaling = "none: numpy.fft.rfft(window * frame, fft_size); scipy.signal.stft's output times sum(window)"
+	metaInverse = "irfft of each frame, first window_size samples times the window, overlap-added and divided by the " +
+		"overlap-add of the squared window (scipy.signal.istft), the padding cut off: exactly n samples"
+	metaInit = "h_kn = u_k * sum_m Y_mn / sum(B), u_k uniform in [0.5, 1.5) (the result hardly depends on it: with B fixed the KL cost is convex in H)"
+	metaGain = "G_i = (B_i H_i)^p / sum_r (B_r H_r)^p with p = exponent, 1/S where the sum is 0; the masks add up to 1"
+)
+
+// metaUpdate is the multiplicative update of H for a divergence, with
+// eps = epsilon.
+func metaUpdate(d nmf.Divergence, beta float64) string {
+	const tail = "; V = B @ H, every division's denominator floored at epsilon"
+	switch d {
+	case nmf.KullbackLeibler:
+		return "H <- H * (B.T @ (Y / V)) / (B.T @ ones)" + tail
+	case nmf.Euclidean:
+		return "H <- H * (B.T @ Y) / (B.T @ V)" + tail
+	}
+	return fmt.Sprintf("H <- H * ((B.T @ (Y * V^(beta-2))) / (B.T @ V^(beta-1)))^gamma with beta = %g, "+
+		"gamma = 1/(2-beta) for beta < 1, 1/(beta-1) for beta > 2, else 1; V floored at epsilon where beta < 2", beta) + tail
+}
+
+// newFileMeta returns m's meta; s are m's resolved STFT settings.
+func newFileMeta(m *Model, s stft.Settings) fileMeta {
+	writer := buildinfo.Get()
+	return fileMeta{
+		Format: fileFormat, Version: FileVersion, Writer: &writer, Usage: metaUsage,
+		Method: m.Method, SampleRate: m.SampleRate,
+		STFT: fileSTFT{FFTSize: s.FFTSize, WindowSize: s.WindowSize, Hop: s.Hop, Window: "hann-periodic",
+			Framing: metaFraming, Scaling: metaScaling, Inverse: metaInverse},
+		Divergence: divergenceNames[m.Divergence], Beta: m.Beta,
+		Sizes: m.Sizes(), Speakers: m.Names(), Basis: metaBasis,
+		Inference: &fileInference{Update: metaUpdate(m.Divergence, m.Beta), Init: metaInit,
+			Iterations: DefaultIterations, Tolerance: nmf.DefaultTol, CostEvery: nmf.DefaultCostEvery, Epsilon: nmf.DefaultEpsilon},
+		Mask:     &fileMask{Exponent: maskExponent, Gain: metaGain},
+		Training: m.Training,
+	}
+}
+
+// parseMeta decodes a model file's meta text of any version this build
+// reads.
+func parseMeta(text string) (fileMeta, error) {
+	var meta fileMeta
+	if err := json.Unmarshal([]byte(text), &meta); err != nil {
+		return meta, fmt.Errorf("not a dlnmf model file (meta: %v)", err)
+	}
+	if meta.Format != fileFormat {
+		return meta, fmt.Errorf("not a dlnmf model file (format %q)", meta.Format)
+	}
+	switch meta.Version {
+	case 1:
+		// Version 1 wrote the training record with Go's field names.
+		var old struct {
+			Training map[string]json.RawMessage `json:"training"`
+		}
+		if err := json.Unmarshal([]byte(text), &old); err != nil {
+			return meta, fmt.Errorf("not a dlnmf model file (meta: %v)", err)
+		}
+		snake := make(map[string]json.RawMessage, len(old.Training))
+		for k, v := range old.Training {
+			snake[snakeCase(k)] = v
+		}
+		js, _ := json.Marshal(snake)
+		meta.Training = Training{}
+		if err := json.Unmarshal(js, &meta.Training); err != nil {
+			return meta, fmt.Errorf("not a dlnmf model file (meta training: %v)", err)
+		}
+	case FileVersion:
+		if meta.Mask == nil || meta.Mask.Exponent != maskExponent {
+			return meta, fmt.Errorf("the model's mask exponent is not %d, the only one this dlnmf applies", maskExponent)
+		}
+	default:
+		return meta, fmt.Errorf("model file format version %d; this dlnmf reads versions 1 to %d (retrain the model with this version)", meta.Version, FileVersion)
+	}
+	return meta, nil
+}
+
+// snakeCase turns a Go field name into its snake_case key: "RoundsAccepted"
+// -> "rounds_accepted".
+func snakeCase(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if unicode.IsUpper(r) {
+			if i > 0 {
+				b.WriteByte('_')
+			}
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
