@@ -33,8 +33,10 @@ DL-NMF with K1 = 180 and K2 = 10, 20, 30, 200 iterations, 5 DL-NMF rounds.
 
 Writes to OUTDIR: results.json, scores.csv (every test mixture's scores),
 results.md (Table 1 with 95% confidence intervals and paired tests) and
-report/index.html (figures and audio). Finished repeats are saved in
-OUTDIR/repeats as they finish: the same command resumes an interrupted run.
+report/index.html (figures and audio). The work is cut into units (one
+repeat of the rows that share training); each finished unit is saved in
+OUTDIR/units, so the same command resumes an interrupted run. An OUTDIR
+holding units of other settings is an error.
 
 Examples:
   dlnmf experiment --speaker FA=../shared/corpus/tsp/FA --speaker MC=../shared/corpus/tsp/MC -o out/tsp
@@ -64,6 +66,7 @@ func runExperiment(ctx context.Context, cmd *command, env *environment, args []s
 	fs.Var(&speakers, "speaker", "a speaker as NAME=DIR (a folder of WAV files); repeat for each speaker, at least 2")
 	cfg, opts := protocolFlags(fs, experiment.Config{})
 	out := fs.String("o", "", "output folder")
+	sf := bindShardFlags(fs)
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
@@ -74,6 +77,10 @@ func runExperiment(ctx context.Context, cmd *command, env *environment, args []s
 		return usagef("give at least 2 speakers with --speaker NAME=DIR")
 	}
 	config, err := cfg()
+	if err != nil {
+		return err
+	}
+	shard, err := sf.parse(*out)
 	if err != nil {
 		return err
 	}
@@ -89,6 +96,20 @@ func runExperiment(ctx context.Context, cmd *command, env *environment, args []s
 	title := "dlnmf experiment: " + strings.Join(names(sps), " + ")
 	intro := "The paper's protocol (Hsu, Chi, Chien, Interspeech 2016, Table 1) on these speakers: " +
 		"NMF, layered NMF and discriminative layered NMF, scored with BSS Eval v3 on held-out 0 dB mixtures."
+	jobs := []experiment.Job{{Speakers: sps, Config: config}}
+	switch {
+	case shard.Sharded():
+		return runShard(ctx, env, jobs, *out, shard, opts)
+	case *sf.summarize:
+		res, err := summarizeUnits(env, jobs, *out, opts)
+		if err != nil {
+			return err
+		}
+		return writeProtocol(env, *out, res[0], title, intro, []string{
+			fmt.Sprintf("summary of the units in %s", filepath.Join(*out, "units")),
+			"iterations are not given in the paper: these are the protocol's defaults",
+		}, opts)
+	}
 	return runProtocol(ctx, env, sps, config, *out, title, intro, opts)
 }
 
@@ -195,9 +216,15 @@ func runProtocol(ctx context.Context, env *environment, sps []*corpus.Speaker, c
 	}
 	notes := []string{
 		fmt.Sprintf("wall time %s for %d repeats computed here (%d resumed from %s), %d at once, on %d cores; BLAS: %s",
-			time.Since(start).Round(time.Second), cfgD.Repeats-res.Resumed, res.Resumed, filepath.Join(out, "repeats"), *opts.jobs, runtime.NumCPU(), blasName()),
+			time.Since(start).Round(time.Second), cfgD.Repeats-res.Resumed, res.Resumed, filepath.Join(out, "units"), *opts.jobs, runtime.NumCPU(), blasName()),
 		"iterations are not given in the paper: these are the protocol's defaults",
 	}
+	return writeProtocol(env, out, res, title, intro, notes, opts)
+}
+
+// writeProtocol writes an experiment's files and report into out and prints
+// its table (or results.json).
+func writeProtocol(env *environment, out string, res *experiment.Results, title, intro string, notes []string, opts *protocolOptions) error {
 	if err := experiment.WriteFiles(out, res, notes); err != nil {
 		return err
 	}

@@ -102,17 +102,19 @@ func TestExperiment(t *testing.T) {
 		t.Errorf("resumed run gives other rows:\n%+v\n%+v", first.Rows, second.Rows)
 	}
 
-	// A different setting is not mixed with the saved repeats.
-	stdout, stderr, code = runCmd(t, append(args, "--seed", "2", "--methods", "nmf", "--quiet", "--json")...)
-	if code != exitOK {
-		t.Fatalf("--seed 2: exit %d: %s", code, stderr)
-	}
-	var third results
-	if err := json.Unmarshal([]byte(stdout), &third); err != nil {
+	// A different setting is never mixed with the saved units: it is an
+	// error that names both settings, and the saved units stay as they were.
+	before, err := os.ReadFile(filepath.Join(out, "units", "u00000.json"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if third.Resumed != 0 || len(third.Rows) != 2 || third.Rows[0].N != 2 {
-		t.Errorf("--seed 2: resumed %d, %d rows", third.Resumed, len(third.Rows))
+	_, stderr, code = runCmd(t, append(args, "--seed", "2", "--methods", "nmf", "--quiet", "--json")...)
+	if code != exitFailure || !strings.Contains(stderr, "seed: 1 there, 2 here") || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+		t.Errorf("--seed 2 into the same folder: exit %d, stderr:\n%s", code, stderr)
+	}
+	after, err := os.ReadFile(filepath.Join(out, "units", "u00000.json"))
+	if err != nil || string(after) != string(before) {
+		t.Errorf("the saved unit changed (%v)", err)
 	}
 }
 

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/dlnmf/dlnmf/experiment"
+)
+
+// shardFlags are the flags that run a share of an experiment or a sweep as
+// one task of a scheduler's array, and the step that summarises them.
+type shardFlags struct {
+	shard     *string
+	shards    *int
+	summarize *bool
+}
+
+func bindShardFlags(fs *flag.FlagSet) *shardFlags {
+	return &shardFlags{
+		shard:     fs.String("shard", "", "compute only units u with u mod N = I: I/N (0-based), or auto (from SLURM_ARRAY_TASK_ID, or JOB_COMPLETION_INDEX with --shards)"),
+		shards:    fs.Int("shards", 0, "the number of shards for --shard auto where the scheduler does not tell it (Kubernetes Indexed Jobs: the completions)"),
+		summarize: fs.Bool("summarize", false, "compute nothing: write the results from the units every shard saved in OUTDIR/units (an error naming any missing unit)"),
+	}
+}
+
+// parse checks the flags against each other and the output folder: a shard
+// or a summary works in a folder that must already exist (on a cluster, the
+// shared one), so that a worker that does not see it fails instead of
+// computing into a local folder nobody reads.
+func (f *shardFlags) parse(out string) (experiment.Shard, error) {
+	sh, err := experiment.ParseShard(*f.shard, *f.shards, os.Getenv)
+	if err != nil {
+		return sh, usageError{err.Error()}
+	}
+	if *f.summarize && sh.Sharded() {
+		return sh, usagef("--summarize runs after every shard, not as one: drop --shard")
+	}
+	if sh.Sharded() || *f.summarize {
+		fi, err := os.Stat(out)
+		if err != nil {
+			return sh, fmt.Errorf("output folder %s: %w (a shard or a summary needs the folder shared by every worker; create it before submitting)", out, errors.Unwrap(err))
+		}
+		if !fi.IsDir() {
+			return sh, fmt.Errorf("output folder %s is not a folder", out)
+		}
+	}
+	return sh, nil
+}
+
+// runShard computes one shard's units and says what it did.
+func runShard(ctx context.Context, env *environment, jobs []experiment.Job, out string, sh experiment.Shard, opts *protocolOptions) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	u := &experiment.Units{Dir: out, Jobs: jobs, Shard: sh, Workers: *opts.jobs}
+	last := time.Now()
+	u.Progress = func(done, total int, what string) {
+		if !*opts.quiet && (time.Since(last) > 10*time.Second || done == total) {
+			last = time.Now()
+			fmt.Fprintf(env.stderr, "[%d/%d] %s\n", done, total, what)
+		}
+	}
+	st, err := u.Run(ctx)
+	if err != nil {
+		return err
+	}
+	logf(env.stderr, *opts.quiet, "shard %s: %d of %d units are this shard's: %d computed in %s, %d already there",
+		sh, st.Owned, st.Units, st.Computed, time.Duration(st.Seconds*float64(time.Second)).Round(time.Second), st.Loaded)
+	return nil
+}
+
+// summarizeUnits gathers every unit of the jobs from out.
+func summarizeUnits(env *environment, jobs []experiment.Job, out string, opts *protocolOptions) ([]*experiment.Results, error) {
+	u := &experiment.Units{Dir: out, Jobs: jobs}
+	res, err := u.Collect()
+	if err != nil {
+		return nil, err
+	}
+	n, _ := u.Count()
+	logf(env.stderr, *opts.quiet, "summary of %d units from %s/units", n, out)
+	return res, nil
+}
