@@ -14,7 +14,7 @@ func init() {
 	register(&command{
 		name:    "demo",
 		summary: "train NMF, L-NMF and DL-NMF on the bundled demo voices, separate, score and report",
-		usage: `Usage: dlnmf demo [--out DIR] [flags]
+		usage: `Usage: dlnmf demo [-o DIR] [flags]
 
 Runs a small version of the paper's experiment on the demo corpus built into
 dlnmf (two espeak-ng voices, 24 sentences each, 16 kHz): it trains NMF,
@@ -25,7 +25,7 @@ It takes well under a minute. The same flags as "dlnmf experiment" change it.
 
 Examples:
   dlnmf demo
-  dlnmf demo --out /tmp/demo --repeats 5`,
+  dlnmf demo -o /tmp/demo --repeats 5`,
 		run: runDemo,
 	})
 }
@@ -46,7 +46,8 @@ var demoConfig = experiment.Config{
 func runDemo(ctx context.Context, cmd *command, env *environment, args []string) error {
 	fs := newFlagSet(env, cmd)
 	cfg, opts := protocolFlags(fs, demoConfig)
-	out := fs.String("out", "dlnmf-demo", "output folder")
+	out := fs.String("o", "dlnmf-demo", "output folder, created if missing")
+	fs.StringVar(out, "out", *out, "deprecated: the same as -o")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}

@@ -65,7 +65,7 @@ func runExperiment(ctx context.Context, cmd *command, env *environment, args []s
 	var speakers speakerFlags
 	fs.Var(&speakers, "speaker", "a speaker as NAME=DIR (a folder of WAV files); repeat for each speaker, at least 2")
 	cfg, opts := protocolFlags(fs, experiment.Config{})
-	out := fs.String("o", "", "output folder")
+	out := fs.String("o", "", "output folder, created if missing (required)")
 	sf := bindShardFlags(fs)
 	if err := parseNoArgs(fs, args); err != nil {
 		return err

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -68,6 +70,16 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	return usageError{err.Error()}
+}
+
+// makeParentDir creates the folder that will hold the output file path,
+// with its parents, as every command does before its work.
+func makeParentDir(path string) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("%s: cannot write there: %w", path, err)
+	}
+	return nil
 }
 
 // speakerFlags collects repeated --speaker NAME=DIR flags in order.

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -74,5 +76,60 @@ func TestHelpFlagPlacement(t *testing.T) {
 		if code != exitOK || !strings.Contains(out, "after the file arguments") || !strings.Contains(out, "./-name.wav") {
 			t.Errorf("%s -h: exit %d, does not state the flag placement rule:\n%s", name, code, out)
 		}
+	}
+}
+
+// TestHelpShowsDefaults checks that every flag of every command states its
+// default in -h, also a zero one (flag.PrintDefaults hides those), or that
+// it is required.
+func TestHelpShowsDefaults(t *testing.T) {
+	for name := range commands {
+		out, _, _ := runCmd(t, name, "-h")
+		_, list, ok := strings.Cut(out, "\nFlags:\n")
+		if !ok {
+			t.Errorf("%s -h lists no flags:\n%s", name, out)
+			continue
+		}
+		entries := strings.Split(list, "\n  -")
+		for _, e := range entries {
+			if !strings.Contains(e, "(default") && !strings.Contains(e, "(required)") {
+				t.Errorf("%s -h: flag without its default: %q", name, e)
+			}
+		}
+		if !strings.HasPrefix(list, "  -") {
+			t.Errorf("%s -h: flag list %q", name, list)
+		}
+	}
+	out, _, _ := runCmd(t, "train", "-h")
+	if !strings.Contains(out, "--snr float\n") || !strings.Contains(out, "(default 0)") {
+		t.Errorf("train -h does not show --snr's default 0:\n%s", out)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, arg := range []string{"--version", "-version", "version"} {
+		out, errOut, code := runCmd(t, arg)
+		if code != exitOK || errOut != "" {
+			t.Errorf("%s: exit %d, stderr %q", arg, code, errOut)
+		}
+		for _, want := range []string{"dlnmf ", "commit ", runtime.Version(), "BLAS: " + blasName()} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s: %q does not say %q", arg, out, want)
+			}
+		}
+	}
+}
+
+// TestOutputFolderCreated checks that spectrogram makes the folder of its
+// output (train's and separate's are checked in their own tests).
+func TestOutputFolderCreated(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "mix.wav")
+	synthMixture(t, in, 0.3, 16000, 3)
+	out := filepath.Join(t.TempDir(), "new", "sub", "s.png")
+	if _, stderr, code := runCmd(t, "spectrogram", in, "-o", out, "--quiet"); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(out); err != nil {
+		t.Error(err)
 	}
 }

@@ -16,6 +16,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"syscall"
@@ -86,6 +88,10 @@ func runMain(ctx context.Context, env *environment, args []string) (code int) {
 		return exitUsage
 	}
 	name := args[0]
+	if name == "--version" || name == "-version" || name == "version" {
+		fmt.Fprintln(env.stdout, versionLine())
+		return exitOK
+	}
 	if name == "help" || name == "-h" || name == "--help" || name == "-help" {
 		if len(args) > 1 {
 			if c, ok := commands[args[1]]; ok {
@@ -138,11 +144,39 @@ func newFlagSet(env *environment, c *command) *flag.FlagSet {
 		fmt.Fprintln(env.stdout, c.usage)
 		fmt.Fprintln(env.stdout, "\n"+flagPlacement)
 		fmt.Fprintln(env.stdout, "\nFlags:")
-		fs.SetOutput(env.stdout)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
+		printFlags(env.stdout, fs)
 	}
 	return fs
+}
+
+// printFlags lists fs's flags as flag.PrintDefaults does, but states every
+// flag's default, also a zero one (flag.PrintDefaults leaves out "0",
+// "false" and ""), unless the help text already says it or the flag is
+// required. Long names are shown with two dashes, as the usage texts write
+// them; the flag package accepts one or two.
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		dash := "--"
+		if len(f.Name) == 1 {
+			dash = "-"
+		}
+		typ, usage := flag.UnquoteUsage(f)
+		line := "  " + dash + f.Name
+		if typ != "" {
+			line += " " + typ
+		}
+		def := f.DefValue
+		switch {
+		case strings.Contains(usage, "(default") || strings.Contains(usage, "(required"):
+		case def == "" || def == "[]":
+			usage += " (default: none)"
+		case typ == "string":
+			usage += fmt.Sprintf(" (default %q)", def)
+		default:
+			usage += fmt.Sprintf(" (default %s)", def)
+		}
+		fmt.Fprintf(w, "%s\n    \t%s\n", line, strings.ReplaceAll(usage, "\n", "\n    \t"))
+	})
 }
 
 func printHelp(w io.Writer) {
@@ -156,8 +190,40 @@ func printHelp(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintln(w, "\nRun \"dlnmf COMMAND -h\" for a command's flags and examples.")
+	fmt.Fprintln(w, "\nRun \"dlnmf COMMAND -h\" for a command's flags and examples, \"dlnmf --version\" for the version.")
 	fmt.Fprintln(w, "\nExit codes: 0 success; 1 the work failed (bad input, I/O error, some files failed);\n2 wrong command line; 130 interrupted.")
+}
+
+// versionLine describes this binary: the module version, the commit it
+// was built from (with "+modified" when the tree had changes), the Go
+// version and platform, and the BLAS back end.
+func versionLine() string {
+	version, commit := "unknown", "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v := bi.Main.Version; v != "" {
+			version = v
+		}
+		var rev, when, dirty string
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.time":
+				when = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					dirty = "+modified"
+				}
+			}
+		}
+		if rev != "" {
+			commit = rev + dirty
+			if when != "" {
+				commit += " (" + when + ")"
+			}
+		}
+	}
+	return fmt.Sprintf("dlnmf %s, commit %s, %s %s/%s, BLAS: %s", version, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH, blasName())
 }
 
 func isTerminal(f *os.File) bool {

@@ -40,8 +40,8 @@ Examples:
 
 func runSeparate(ctx context.Context, cmd *command, env *environment, args []string) error {
 	fs := newFlagSet(env, cmd)
-	modelPath := fs.String("m", "", "model file written by dlnmf train")
-	outDir := fs.String("o", "", "output folder (created if missing)")
+	modelPath := fs.String("m", "", "model file written by dlnmf train (required)")
+	outDir := fs.String("o", "", "output folder, created if missing (required)")
 	iters := fs.Int("iters", separation.DefaultIterations, "inference iterations")
 	jobs := fs.Int("jobs", runtime.GOMAXPROCS(0), "files separated at once")
 	float := fs.Bool("float", false, "write 32-bit float WAV instead of 16-bit PCM")

@@ -64,6 +64,9 @@ func runSpectrogram(ctx context.Context, cmd *command, env *environment, args []
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if err := makeParentDir(*out); err != nil {
+		return err
+	}
 	err = atomicfile.Write(*out, func(w io.Writer) error {
 		if err := report.SpectrogramPNG(w, x, a.Rate, *title); err != nil {
 			return fmt.Errorf("%s: %w", in, err)

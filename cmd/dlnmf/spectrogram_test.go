@@ -84,7 +84,9 @@ func TestSpectrogramCommandErrors(t *testing.T) {
 		{[]string{filepath.Join(dir, "missing.wav"), "-o", out}, exitFailure, "missing.wav"},
 		{[]string{text, "-o", out}, exitFailure, text},
 		{[]string{empty, "-o", out}, exitFailure, empty},
-		{[]string{good, "-o", filepath.Join(dir, "no", "such", "dir", "x.png")}, exitFailure, "x.png"},
+		// A missing folder is created (TestOutputFolderCreated); a file
+		// standing in the way of one is an error.
+		{[]string{good, "-o", filepath.Join(good, "dir", "x.png")}, exitFailure, "x.png"},
 	} {
 		_, stderr, code := runSpectrogramForTest(append([]string{"spectrogram"}, c.args...)...)
 		if code != c.code || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 {

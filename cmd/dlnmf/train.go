@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/dlnmf/dlnmf/corpus"
@@ -54,7 +52,7 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	beta := fs.Float64("beta", 1, "beta-divergence: 1 Kullback-Leibler, 2 Euclidean, 0 Itakura-Saito, or any other value")
 	tol := fs.Float64("tol", 1e-4, "stop training a layer early when the cost falls by less than this fraction (negative: never)")
 	seed := fs.Uint64("seed", 1, "seed of every random choice (shuffles and initialisations)")
-	out := fs.String("o", "", "model file to write (.npz)")
+	out := fs.String("o", "", "model file to write (.npz); its folder is created if missing (required)")
 	quiet := fs.Bool("quiet", false, "print nothing but errors")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
@@ -93,8 +91,8 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	}
 	settings.NMF.Divergence, settings.NMF.Beta = nmf.ForBeta(*beta)
 
-	// Find a missing output folder now, not after the training.
-	if err := checkOutputDir(*out); err != nil {
+	// Make the output folder now, not after the training.
+	if err := makeParentDir(*out); err != nil {
 		return err
 	}
 	start := time.Now()
@@ -167,19 +165,6 @@ func loadSpeaker(sd speakerDir) (*corpus.Speaker, error) {
 		}
 	}
 	return sp, nil
-}
-
-// checkOutputDir reports a missing folder for the output file path.
-func checkOutputDir(path string) error {
-	dir := filepath.Dir(path)
-	fi, err := os.Stat(dir)
-	if err != nil {
-		return fmt.Errorf("%s: cannot write there: %w", path, err)
-	}
-	if !fi.IsDir() {
-		return fmt.Errorf("%s: cannot write there: %s is not a folder", path, dir)
-	}
-	return nil
 }
 
 func fmtCosts(c []float64) string {

@@ -196,11 +196,19 @@ func TestTrainKeepsOldModel(t *testing.T) {
 	if got := dirFiles(t, outDir); !reflect.DeepEqual(got, []string{"m.npz"}) {
 		t.Errorf("output folder holds %v", got)
 	}
-	// An output folder that does not exist is one error line.
+	// An output folder that does not exist is created; one that cannot be
+	// (a file stands in its way) is one error line, before any training.
 	os.Remove(filepath.Join(strings.TrimPrefix(low, "low="), "zz.wav"))
 	missing := filepath.Join(outDir, "no", "such", "m.npz")
-	_, stderr, code = runCmd(t, trainArgs("nmf", missing, low, high)...)
-	wantFailure(t, stderr, code, exitFailure, missing)
+	if _, stderr, code := runCmd(t, trainArgs("nmf", missing, low, high)...); code != exitOK {
+		t.Fatalf("train into a missing folder: exit %d, %s", code, stderr)
+	}
+	if _, err := os.Stat(missing); err != nil {
+		t.Errorf("train did not write into a missing folder: %v", err)
+	}
+	blocked := filepath.Join(outDir, "m.npz", "x.npz")
+	_, stderr, code = runCmd(t, trainArgs("nmf", blocked, low, high)...)
+	wantFailure(t, stderr, code, exitFailure, blocked, "cannot write there")
 }
 
 func copyDir(t *testing.T, src, dst string) {
