@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 
@@ -18,7 +16,7 @@ import (
 
 // Utterance is one recording at the working sample rate.
 type Utterance struct {
-	Name    string // file name without extension
+	Name    string // path relative to the speaker folder, without extension
 	Path    string // the file it was read from
 	Samples []float64
 }
@@ -38,26 +36,29 @@ func (s *Speaker) Seconds(rate int) float64 {
 	return float64(n) / float64(rate)
 }
 
-// LoadDir reads every .wav file of dir (sorted by name) as mono at rate Hz.
-// Files are decoded and resampled in parallel.
+// LoadDir reads every audio file (.wav or .flac, any case) under dir as mono
+// at rate Hz. Sub-folders are walked recursively, so a LibriSpeech speaker
+// folder (speaker/chapter/*.flac) or a VCTK one (p225/*.wav, *.flac) loads
+// as it is. The order is the order of the paths relative to dir, compared
+// as strings ("a/2.wav" < "a/b/1.wav" < "b.wav"), so it does not depend on
+// the file system. Files and folders whose name starts with a dot are
+// skipped, and symbolic links to folders are not followed (a link to a
+// file is read). VCTK 0.92 records every utterance with two microphones
+// (p225_001_mic1.flac, p225_001_mic2.flac): a *_mic2 file is skipped when
+// its *_mic1 twin is there, so one utterance never lands in both the
+// training and the test part of a split. Files are decoded and resampled in
+// parallel.
 func LoadDir(name, dir string, rate int) (*Speaker, error) {
-	entries, err := os.ReadDir(dir)
+	paths, err := AudioFiles(dir)
 	if err != nil {
 		return nil, fmt.Errorf("speaker %s: %w", name, err)
 	}
-	var paths []string
-	for _, e := range entries {
-		if !e.IsDir() && strings.EqualFold(filepath.Ext(e.Name()), ".wav") {
-			paths = append(paths, filepath.Join(dir, e.Name()))
-		}
-	}
-	sort.Strings(paths)
 	if len(paths) == 0 {
-		return nil, fmt.Errorf("speaker %s: no .wav files in %s", name, dir)
+		return nil, fmt.Errorf("speaker %s: no .wav or .flac files in %s or its sub-folders", name, dir)
 	}
 	files := make([]File, len(paths))
 	for i, p := range paths {
-		files[i] = File{Path: p}
+		files[i] = File{Path: filepath.Join(dir, p), Name: strings.TrimSuffix(p, filepath.Ext(p))}
 	}
 	return Load(name, files, rate)
 }
@@ -67,6 +68,7 @@ func LoadDir(name, dir string, rate int) (*Speaker, error) {
 type File struct {
 	Path string
 	Data []byte
+	Name string // the utterance's name; empty means Path's base name without extension
 }
 
 // Load decodes files as mono at rate Hz, in parallel.
@@ -111,8 +113,12 @@ func loadFile(f File, rate int) (Utterance, error) {
 	if err != nil {
 		return Utterance{}, fmt.Errorf("%s: %w", f.Path, err)
 	}
-	base := filepath.Base(f.Path)
-	return Utterance{Name: strings.TrimSuffix(base, filepath.Ext(base)), Path: f.Path, Samples: x}, nil
+	name := f.Name
+	if name == "" {
+		base := filepath.Base(f.Path)
+		name = strings.TrimSuffix(base, filepath.Ext(base))
+	}
+	return Utterance{Name: name, Path: f.Path, Samples: x}, nil
 }
 
 // ToRate returns x resampled from rate from to rate to (a copy when equal).
