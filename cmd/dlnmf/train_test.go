@@ -130,7 +130,7 @@ func TestTrainBadData(t *testing.T) {
 			}
 			os.WriteFile(filepath.Join(dir, "readme.txt"), []byte("hello"), 0o644)
 			return dir
-		}, "no .wav files"},
+		}, "no .wav or .flac files"},
 		{"missing folder", func(dir string) string {
 			os.RemoveAll(dir)
 			return dir
