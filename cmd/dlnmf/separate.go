@@ -46,6 +46,7 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	jobs := fs.Int("jobs", runtime.GOMAXPROCS(0), "files separated at once")
 	float := fs.Bool("float", false, "write 32-bit float WAV instead of 16-bit PCM")
 	quiet := fs.Bool("quiet", false, "print nothing but errors")
+	asJSON := fs.Bool("json", false, "print a JSON summary on stdout: every input with its outputs or its error")
 	files, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -86,31 +87,34 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 		mu     sync.Mutex
 		failed int
 		wg     sync.WaitGroup
-		next   = make(chan string)
+		next   = make(chan int)
+		done   = make([]separateResult, len(files))
 	)
 	start := time.Now()
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for path := range next {
-				msg, err := separateFile(sep, path, *outDir, enc)
+			for i := range next {
+				r, err := separateFile(sep, files[i], *outDir, enc)
 				mu.Lock()
 				if err != nil {
 					failed++
 					fmt.Fprintf(env.stderr, "dlnmf separate: %v (skipped)\n", err)
+					r = &separateResult{Input: files[i], Error: oneLine(err)}
 				} else if !*quiet && bar == nil {
-					fmt.Fprintln(env.stderr, msg)
+					fmt.Fprintln(env.stderr, r.message())
 				}
+				done[i] = *r
 				progressAdd(bar, 1)
 				mu.Unlock()
 			}
 		}()
 	}
 feed:
-	for _, f := range files {
+	for i := range files {
 		select {
-		case next <- f:
+		case next <- i:
 		case <-ctx.Done():
 			break feed
 		}
@@ -122,10 +126,48 @@ feed:
 		return err
 	}
 	logf(env.stderr, *quiet, "separated %d of %d files into %s in %s", len(files)-failed, len(files), *outDir, time.Since(start).Round(time.Millisecond))
+	if *asJSON {
+		sum := separateSummary{Model: *modelPath, OutDir: *outDir, Files: done, Separated: len(files) - failed, Failed: failed, Seconds: time.Since(start).Seconds()}
+		if err := writeJSON(env.stdout, sum); err != nil {
+			return err
+		}
+	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d files failed", failed, len(files))
 	}
 	return nil
+}
+
+// separateSummary is what separate --json prints.
+type separateSummary struct {
+	Model     string           `json:"model"`
+	OutDir    string           `json:"out_dir"`
+	Files     []separateResult `json:"files"` // in the order of the command line
+	Separated int              `json:"separated"`
+	Failed    int              `json:"failed"`
+	Seconds   float64          `json:"seconds"`
+}
+
+// separateResult is one input: its outputs (one per speaker of the model,
+// in the model's order) or why it failed.
+type separateResult struct {
+	Input   string   `json:"input"`
+	Outputs []string `json:"outputs,omitempty"`
+	Clipped int      `json:"clipped_samples"` // 16-bit output only
+	Error   string   `json:"error,omitempty"`
+}
+
+// message is the line separate prints for a separated file.
+func (r *separateResult) message() string {
+	names := make([]string, len(r.Outputs))
+	for i, o := range r.Outputs {
+		names[i] = filepath.Base(o)
+	}
+	msg := fmt.Sprintf("%s -> %s", r.Input, strings.Join(names, ", "))
+	if r.Clipped > 0 {
+		msg += fmt.Sprintf(" (%d samples clipped; use --float to keep them)", r.Clipped)
+	}
+	return msg
 }
 
 // separateFile separates one recording and writes one file per speaker. It
@@ -133,10 +175,10 @@ feed:
 // encoded block by block, so memory does not grow with its length. The
 // outputs appear only when all of them are complete; on any error none is
 // left behind.
-func separateFile(sep *separation.Separator, path, outDir string, enc wav.Encoding) (msg string, err error) {
+func separateFile(sep *separation.Separator, path, outDir string, enc wav.Encoding) (res *separateResult, err error) {
 	in, err := wav.Open(path)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer in.Close()
 	model := sep.Model()
@@ -144,10 +186,10 @@ func separateFile(sep *separation.Separator, path, outDir string, enc wav.Encodi
 	var down, up *resample.Resampler // nil: the file is at the model's rate
 	if rate != model.SampleRate {
 		if down, err = resample.New(rate, model.SampleRate); err != nil {
-			return "", fmt.Errorf("%s: %w", path, err)
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		if up, err = resample.New(model.SampleRate, rate); err != nil {
-			return "", fmt.Errorf("%s: %w", path, err)
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 	}
 
@@ -204,10 +246,10 @@ func separateFile(sep *separation.Separator, path, outDir string, enc wav.Encodi
 	}()
 	for i := range outs {
 		if names[i], err = atomicfile.Inside(outDir, base+"."+model.Speakers[i].Name+".wav"); err != nil {
-			return "", err
+			return nil, err
 		}
 		if outs[i], err = wav.Create(names[i], rate, enc, n); err != nil {
-			return "", err
+			return nil, err
 		}
 		if up != nil {
 			back[i] = up.NewStream()
@@ -232,17 +274,17 @@ func separateFile(sep *separation.Separator, path, outDir string, enc wav.Encodi
 		if !strings.HasPrefix(err.Error(), path) {
 			err = fmt.Errorf("%s: %w", path, err)
 		}
-		return "", err
+		return nil, err
 	}
 	clipped := 0
 	for i, w := range outs {
 		if back[i] != nil {
 			if err = write(i, back[i].Finish(buf[:0])); err != nil {
-				return "", err
+				return nil, err
 			}
 		}
 		if err = w.Write(make([]float64, n-written[i])); err != nil {
-			return "", err
+			return nil, err
 		}
 		clipped += w.Clipped()
 	}
@@ -253,15 +295,8 @@ func separateFile(sep *separation.Separator, path, outDir string, enc wav.Encodi
 			for _, name := range names[:i] {
 				os.Remove(name)
 			}
-			return "", err
+			return nil, err
 		}
 	}
-	for i := range names {
-		names[i] = filepath.Base(names[i])
-	}
-	msg = fmt.Sprintf("%s -> %s", path, strings.Join(names, ", "))
-	if clipped > 0 {
-		msg += fmt.Sprintf(" (%d samples clipped; use --float to keep them)", clipped)
-	}
-	return msg, nil
+	return &separateResult{Input: path, Outputs: names, Clipped: clipped}, nil
 }

@@ -54,6 +54,7 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	seed := fs.Uint64("seed", 1, "seed of every random choice (shuffles and initialisations)")
 	out := fs.String("o", "", "model file to write (.npz); its folder is created if missing (required)")
 	quiet := fs.Bool("quiet", false, "print nothing but errors")
+	asJSON := fs.Bool("json", false, "print a JSON summary on stdout: the model, each speaker's files and final cost, the training settings")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
@@ -96,6 +97,7 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 		return err
 	}
 	start := time.Now()
+	sum := trainSummary{Model: *out, Method: string(m), Sizes: sizes, Speakers: make([]trainSpeaker, len(speakers))}
 	data := make([]separation.SpeakerData, len(speakers))
 	held := make([][]corpus.Utterance, len(speakers))
 	for i, sd := range speakers {
@@ -120,6 +122,7 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 			}
 		}
 		logf(env.stderr, *quiet, "speaker %s: %d files, %.1f s (%d for training)", sd.name, len(sp.Utterances), sp.Seconds(separation.DefaultSampleRate), len(data[i].Utterances))
+		sum.Speakers[i] = trainSpeaker{Name: sd.name, Files: len(sp.Utterances), Seconds: sp.Seconds(separation.DefaultSampleRate), TrainFiles: len(data[i].Utterances)}
 	}
 	var disc []separation.MixtureData
 	if m == separation.DLNMF {
@@ -140,7 +143,9 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 		return err
 	}
 	for i, r := range rep.Speakers {
+		sum.Speakers[i].Iterations = r.Iterations
 		if len(r.Cost) > 0 {
+			sum.Speakers[i].FinalCost = r.Cost[len(r.Cost)-1]
 			logf(env.stderr, *quiet, "speaker %s: final training cost %.6g after %d iterations", model.Speakers[i].Name, r.Cost[len(r.Cost)-1], r.Iterations)
 		}
 	}
@@ -148,7 +153,31 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 		logf(env.stderr, *quiet, "DL-NMF discriminative cost per round: %v (%d of %d rounds kept)", fmtCosts(rep.DiscCost), model.Training.RoundsAccepted, model.Training.Rounds)
 	}
 	logf(env.stderr, *quiet, "wrote %s (%s, layers %v, %d speakers) in %s", *out, m.Label(), sizes, len(model.Speakers), time.Since(start).Round(time.Millisecond))
+	if *asJSON {
+		sum.DiscMixtures, sum.Training, sum.WallSeconds = len(disc), model.Training, time.Since(start).Seconds()
+		return writeJSON(env.stdout, sum)
+	}
 	return nil
+}
+
+// trainSummary is what train --json prints.
+type trainSummary struct {
+	Model        string              `json:"model"`
+	Method       string              `json:"method"`
+	Sizes        []int               `json:"sizes"`
+	Speakers     []trainSpeaker      `json:"speakers"`
+	DiscMixtures int                 `json:"disc_mixtures"`
+	Training     separation.Training `json:"training"`
+	WallSeconds  float64             `json:"wall_seconds"`
+}
+
+type trainSpeaker struct {
+	Name       string  `json:"name"`
+	Files      int     `json:"files"`
+	Seconds    float64 `json:"seconds"`     // audio, at the working rate
+	TrainFiles int     `json:"train_files"` // the rest is held back for DL-NMF's mixtures
+	Iterations int     `json:"iterations"`
+	FinalCost  float64 `json:"final_cost"`
 }
 
 // loadSpeaker reads a speaker's folder at the working rate and rejects a
