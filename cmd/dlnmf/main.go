@@ -21,6 +21,9 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
+
+	"github.com/dlnmf/dlnmf/internal/atomicfile"
 )
 
 // command is one subcommand of dlnmf.
@@ -64,13 +67,38 @@ func (e usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
+// interruptGrace is how long a command may take to stop after SIGINT or
+// SIGTERM before main ends the process itself.
+const interruptGrace = time.Second
+
 func main() {
 	reexecForBLAS()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	interrupts := make(chan os.Signal, 2)
+	signal.Notify(interrupts, os.Interrupt, syscall.SIGTERM)
+	go guardInterrupt(interrupts, cancel)
 	env := &environment{stdout: os.Stdout, stderr: os.Stderr, stderrIsTerminal: isTerminal(os.Stderr)}
 	code := runMain(ctx, env, os.Args[1:])
-	stop()
 	os.Exit(code)
+}
+
+// guardInterrupt cancels the command's context at the first SIGINT or
+// SIGTERM, so that it stops at its next check, removes what it was writing
+// and exits 130 with one line. A command that cannot see the cancellation
+// in time (blocked in a read, inside one long factorisation) gets
+// interruptGrace, or until a second signal: then the process removes its
+// temporary files itself and exits 130. Outputs are only ever renamed into
+// place complete, so ending the process there leaves no partial file.
+func guardInterrupt(interrupts <-chan os.Signal, cancel context.CancelFunc) {
+	<-interrupts
+	cancel()
+	select {
+	case <-interrupts:
+	case <-time.After(interruptGrace):
+	}
+	atomicfile.RemoveTemporaries()
+	fmt.Fprintln(os.Stderr, "dlnmf: interrupted")
+	os.Exit(exitCanceled)
 }
 
 // runMain runs one command line and returns the exit code. Every error is

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dlnmf/dlnmf/corpus"
+	"github.com/dlnmf/dlnmf/internal/atomicfile"
 	"github.com/dlnmf/dlnmf/nmf"
 	"github.com/dlnmf/dlnmf/separation"
 )
@@ -92,8 +93,12 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	}
 	settings.NMF.Divergence, settings.NMF.Beta = nmf.ForBeta(*beta)
 
-	// Make the output folder now, not after the training.
+	// Make the output folder, and find an output that cannot be written
+	// (a folder, a read-only place), now, not after the training.
 	if err := makeParentDir(*out); err != nil {
+		return err
+	}
+	if err := atomicfile.CheckWritable(*out); err != nil {
 		return err
 	}
 	start := time.Now()

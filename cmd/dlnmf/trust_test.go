@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -145,6 +146,127 @@ func TestNamedPipeInputsAreRefused(t *testing.T) {
 		checkNoPanic(t, stderr)
 	}
 	if files := dirFiles(t, out); len(files) != 0 {
+		t.Errorf("left %v", files)
+	}
+}
+
+// buildDlnmf builds the dlnmf binary into a temporary folder.
+func buildDlnmf(t *testing.T) string {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command to build dlnmf with")
+	}
+	bin := filepath.Join(t.TempDir(), "dlnmf")
+	if out, err := exec.Command(goBin, "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// waitForTemporary waits until dir holds one of atomicfile's temporary
+// files, the sign that a command is writing its outputs.
+func waitForTemporary(t *testing.T, dir string) {
+	t.Helper()
+	for range 600 {
+		for _, f := range dirFiles(t, dir) {
+			if strings.Contains(f, ".tmp-") {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("no temporary file appeared in %s", dir)
+}
+
+// TestInterruptEndsTheProcess runs dlnmf as a real process, interrupts it
+// while it is deep in a separation that does not look at its context, and
+// checks that it exits 130 soon (the guard allows one second), leaving no
+// file behind; then kills one outright and checks that the rerun removes
+// the temporary files the killed one left.
+func TestInterruptEndsTheProcess(t *testing.T) {
+	bin := buildDlnmf(t)
+	model := testModel(t)
+	// 20 minutes (a 10 s mixture repeated): far more work than the time
+	// the test waits, however fast the machine.
+	mix := filepath.Join(t.TempDir(), "long.wav")
+	x := synthMixture(t, mix, 10, 16000, 5)
+	long := make([]float64, 0, 120*len(x))
+	for range 120 {
+		long = append(long, x...)
+	}
+	writeWAV(t, mix, long, 16000)
+	out := t.TempDir()
+	slow := []string{"separate", "-m", model, "-o", out, "--jobs", "1", "--iters", "5000", "--quiet", mix}
+
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		cmd := exec.Command(bin, slow...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		waitForTemporary(t, out)
+		cmd.Process.Signal(sig)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+			t.Fatalf("%v: still running 5 s after the signal", sig)
+		}
+		if code := cmd.ProcessState.ExitCode(); code != exitCanceled || !strings.Contains(stderr.String(), "interrupted") {
+			t.Errorf("%v: exit code %d, stderr %q; want 130, interrupted", sig, code, stderr.String())
+		}
+		if files := dirFiles(t, out); len(files) != 0 {
+			t.Errorf("%v: left %v", sig, files)
+		}
+	}
+
+	// SIGKILL cannot be caught: the temporary files stay, and the next run
+	// writing the same outputs removes them.
+	cmd := exec.Command(bin, slow...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitForTemporary(t, out)
+	cmd.Process.Kill()
+	cmd.Wait()
+	if len(dirFiles(t, out)) == 0 {
+		t.Fatal("no temporary file after SIGKILL")
+	}
+	// A short file of the same name writes the same outputs.
+	short := filepath.Join(t.TempDir(), "long.wav")
+	writeWAV(t, short, x, 16000)
+	if _, stderr, code := runCmd(t, "separate", "-m", model, "-o", out, "--iters", "2", "--quiet", short); code != exitOK {
+		t.Fatalf("rerun: exit %d: %s", code, stderr)
+	}
+	if files := dirFiles(t, out); len(files) != 2 || strings.HasPrefix(files[0], ".") || strings.HasPrefix(files[1], ".") {
+		t.Errorf("after the rerun: %v, want the two outputs only", files)
+	}
+}
+
+// TestTrainChecksOutputFirst checks that an -o that cannot be written
+// fails before the training, not after it.
+func TestTrainChecksOutputFirst(t *testing.T) {
+	low, high := synthSpeakers(t, t.TempDir(), 3, 0.3)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "file.txt"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ out, want string }{
+		{dir, "is a folder"},
+		{filepath.Join(dir, "file.txt", "m.npz"), "cannot write there"},
+	} {
+		stdout, stderr, code := runCmd(t, "train", "--method", "nmf", "-o", tc.out, "--speaker", low, "--speaker", high)
+		line := wantFailure(t, stderr, code, exitFailure, tc.want)
+		if stdout != "" || strings.Contains(line, "speaker") {
+			t.Errorf("%s: stdout %q, stderr %q", tc.out, stdout, stderr)
+		}
+	}
+	if files := dirFiles(t, dir); len(files) != 1 {
 		t.Errorf("left %v", files)
 	}
 }

@@ -1,15 +1,119 @@
 // Package atomicfile writes files so that a reader never sees a half-written
 // one: the content goes to a temporary file in the same directory, which is
 // synced and renamed over the target only when everything succeeded.
+//
+// Temporary files are named ".<target>.tmp-<pid>-<random>". A process killed
+// outright (SIGKILL, power loss) cannot remove its own: the next Create of
+// the same target removes those whose process is gone. RemoveTemporaries
+// removes the current process's, for an interrupt that cannot wait for the
+// writers to abort.
 package atomicfile
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
 )
+
+// live holds the temporary files this process is writing now.
+var live = struct {
+	sync.Mutex
+	names map[string]bool
+}{names: map[string]bool{}}
+
+func track(name string, on bool) {
+	live.Lock()
+	defer live.Unlock()
+	if on {
+		live.names[name] = true
+	} else {
+		delete(live.names, name)
+	}
+}
+
+// RemoveTemporaries removes every temporary file that this process is
+// writing: the targets stay as they were. It is for the last moment before
+// an interrupted process exits; a writer still running afterwards fails.
+func RemoveTemporaries() {
+	live.Lock()
+	defer live.Unlock()
+	for name := range live.names {
+		os.Remove(name)
+		delete(live.names, name)
+	}
+}
+
+// tempPrefix is the start of the temporary file names for target base.
+func tempPrefix(base string) string { return "." + base + ".tmp-" }
+
+// removeStale removes the temporary files left for path by processes that
+// no longer run. Files of live processes, of other naming, or that cannot
+// be read are left alone: this is housekeeping, never an error.
+func removeStale(path string) {
+	dir, prefix := filepath.Dir(path), tempPrefix(filepath.Base(path))
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), prefix)
+		if !ok || !e.Type().IsRegular() {
+			continue
+		}
+		pidText, _, ok := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if !ok || err != nil || pid <= 0 {
+			continue
+		}
+		name := filepath.Join(dir, e.Name())
+		live.Lock()
+		mine := live.names[name]
+		live.Unlock()
+		// This process's own name but not in the live set: a killed
+		// earlier process that had the same id (containers reuse them).
+		if (pid == os.Getpid() && !mine) || (pid != os.Getpid() && !running(pid)) {
+			os.Remove(name)
+		}
+	}
+}
+
+// running reports whether process pid exists on this machine. Any doubt
+// (another user's process, a system that cannot tell) counts as running.
+func running(pid int) bool {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false
+	}
+	err = p.Signal(syscall.Signal(0))
+	return !errors.Is(err, os.ErrProcessDone) && !errors.Is(err, syscall.ESRCH)
+}
+
+// CheckWritable reports, before any work is done, an output path that could
+// not be written: a folder where the file should go, a missing folder, or
+// one without write permission (it creates and removes a temporary file
+// there).
+func CheckWritable(path string) error {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("%s is a folder; give a file name", path)
+	}
+	f, err := Create(path)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the temporary file's name would only confuse
+		}
+		return fmt.Errorf("%s: cannot write there: %w", path, err)
+	}
+	f.Abort()
+	return nil
+}
 
 // Inside returns the path of name inside the output folder dir, or an error
 // when name would leave it: an absolute name, or one that climbs out with
@@ -58,12 +162,15 @@ type File struct {
 	closed bool
 }
 
-// Create starts writing path: a temporary file in the same directory.
+// Create starts writing path: a temporary file in the same directory. It
+// first removes the temporary files of path that killed processes left.
 func Create(path string) (*File, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	removeStale(path)
+	tmp, err := os.CreateTemp(filepath.Dir(path), tempPrefix(filepath.Base(path))+strconv.Itoa(os.Getpid())+"-*")
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	track(tmp.Name(), true)
 	return &File{path: path, tmp: tmp, bw: bufio.NewWriterSize(tmp, 1<<16)}, nil
 }
 
@@ -112,6 +219,7 @@ func (f *File) Commit() (err error) {
 	if err = os.Rename(f.tmp.Name(), f.path); err != nil {
 		return err
 	}
+	track(f.tmp.Name(), false)
 	f.tmp = nil
 	return nil
 }
@@ -126,5 +234,6 @@ func (f *File) Abort() {
 		f.tmp.Close()
 	}
 	os.Remove(f.tmp.Name())
+	track(f.tmp.Name(), false)
 	f.tmp = nil
 }

@@ -2,9 +2,12 @@ package atomicfile
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -84,5 +87,97 @@ func TestInside(t *testing.T) {
 		if p, err := Inside(dir, name); err == nil {
 			t.Errorf("%q: accepted as %q", name, p)
 		}
+	}
+}
+
+// deadPID returns the id of a process that has ended.
+func deadPID(t *testing.T) int {
+	t.Helper()
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Skipf("cannot run a child process: %v", err)
+	}
+	return cmd.Process.Pid
+}
+
+// TestCreateRemovesStaleTemporaries checks that the temporary files a
+// killed process left for a target go at the next write of that target,
+// and that those of running processes, of other targets and of other
+// naming stay.
+func TestCreateRemovesStaleTemporaries(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "results.json")
+	touch := func(name string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte("half"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	dead := deadPID(t)
+	stale := touch(fmt.Sprintf(".results.json.tmp-%d-123", dead))
+	ownOld := touch(fmt.Sprintf(".results.json.tmp-%d-456", os.Getpid())) // an earlier process with our id
+	alive := touch(fmt.Sprintf(".results.json.tmp-%d-789", os.Getppid()))
+	other := touch(fmt.Sprintf(".scores.csv.tmp-%d-123", dead))
+	foreign := touch(".results.json.tmp-abc")
+	if err := WriteBytes(path, []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{stale, ownOld} {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s left", filepath.Base(p))
+		}
+	}
+	for _, p := range []string{alive, other, foreign, path} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s removed", filepath.Base(p))
+		}
+	}
+}
+
+func TestRemoveTemporaries(t *testing.T) {
+	dir := t.TempDir()
+	f, err := Create(filepath.Join(dir, "a.wav"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte("part"))
+	g, err := Create(filepath.Join(dir, "b.wav"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	RemoveTemporaries()
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 || entries[0].Name() != "b.wav" {
+		t.Errorf("left %v, want only b.wav", entries)
+	}
+	if err := f.Commit(); err == nil {
+		t.Error("Commit after RemoveTemporaries succeeded")
+	}
+}
+
+func TestCheckWritable(t *testing.T) {
+	dir := t.TempDir()
+	if err := CheckWritable(filepath.Join(dir, "m.npz")); err != nil {
+		t.Errorf("writable: %v", err)
+	}
+	if err := CheckWritable(dir); err == nil || !strings.Contains(err.Error(), "is a folder") {
+		t.Errorf("folder: %v", err)
+	}
+	if err := CheckWritable(filepath.Join(dir, "no", "m.npz")); err == nil || !strings.Contains(err.Error(), "cannot write there") {
+		t.Errorf("missing folder: %v", err)
+	}
+	ro := filepath.Join(dir, "ro")
+	os.Mkdir(ro, 0o555)
+	if os.Getuid() != 0 { // root writes anywhere
+		if err := CheckWritable(filepath.Join(ro, "m.npz")); err == nil || !strings.Contains(err.Error(), "permission denied") {
+			t.Errorf("read-only folder: %v", err)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("left %v", entries)
 	}
 }
