@@ -38,6 +38,8 @@ repeat of the rows that share training); each finished unit is saved in
 OUTDIR/units, so the same command resumes an interrupted run. An OUTDIR
 holding units of other settings is an error.
 
+` + speakerHelp + `
+
 Examples:
   dlnmf experiment --speaker FA=../shared/corpus/tsp/FA --speaker MC=../shared/corpus/tsp/MC -o out/tsp
   dlnmf experiment --speaker slt=arctic/slt --speaker bdl=arctic/bdl \
@@ -63,7 +65,9 @@ func (l *layerFlags) Set(v string) error {
 func runExperiment(ctx context.Context, cmd *command, env *environment, args []string) error {
 	fs := newFlagSet(env, cmd)
 	var speakers speakerFlags
-	fs.Var(&speakers, "speaker", "a speaker as NAME=DIR (a folder of WAV files); repeat for each speaker, at least 2")
+	fs.Var(&speakers, "speaker", "a speaker as NAME=DIR (a folder of audio files) or NAME=@LIST (a file naming one audio file a line); repeat for each speaker, at least 2")
+	var exclude excludeFlags
+	fs.Var(&exclude, "exclude", "leave out the speakers' files whose name or path matches this glob; repeatable")
 	cfg, opts := protocolFlags(fs, experiment.Config{})
 	out := fs.String("o", "", "output folder, created if missing (required)")
 	sf := bindShardFlags(fs)
@@ -86,7 +90,7 @@ func runExperiment(ctx context.Context, cmd *command, env *environment, args []s
 	}
 	var sps []*corpus.Speaker
 	for _, sd := range speakers {
-		sp, err := loadSpeaker(sd)
+		sp, err := loadSpeaker(sd, exclude)
 		if err != nil {
 			return err
 		}

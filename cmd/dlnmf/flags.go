@@ -82,9 +82,11 @@ func makeParentDir(path string) error {
 	return nil
 }
 
-// speakerFlags collects repeated --speaker NAME=DIR flags in order.
+// speakerFlags collects repeated --speaker NAME=DIR or NAME=@LIST flags
+// in order (see speakerFiles).
 type speakerFlags []speakerDir
 
+// speakerDir is one --speaker flag: dir is a folder, or "@" and a list file.
 type speakerDir struct{ name, dir string }
 
 func (s *speakerFlags) String() string {
@@ -98,7 +100,7 @@ func (s *speakerFlags) String() string {
 func (s *speakerFlags) Set(v string) error {
 	name, dir, ok := strings.Cut(v, "=")
 	if !ok || name == "" || dir == "" {
-		return fmt.Errorf("want NAME=DIR, got %q", v)
+		return fmt.Errorf("want NAME=DIR or NAME=@LIST, got %q", v)
 	}
 	// The name ends up in file names: refuse it now, not after training.
 	if err := separation.CheckName(name); err != nil {

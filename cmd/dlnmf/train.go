@@ -28,11 +28,14 @@ the i-th held-back file of every speaker is mixed with the others' i-th at
 rule (corpus.Pair: two speakers never say the same file name at once), and
 these mixtures with their clean sources drive the discriminative rounds.
 
+` + speakerHelp + `
+
 Examples:
   dlnmf train --method nmf --k 20 --speaker FA=tsp/FA --speaker MC=tsp/MC -o nmf.npz
   dlnmf train --method lnmf --layers 180,20 --speaker FA=tsp/FA --speaker MC=tsp/MC -o lnmf.npz
   dlnmf train --method dlnmf --layers 180,20 --rounds 5 --seed 1 \
-      --speaker FA=tsp/FA --speaker MC=tsp/MC -o dlnmf.npz`,
+      --speaker FA=tsp/FA --speaker MC=tsp/MC -o dlnmf.npz
+  dlnmf train --method nmf --speaker FA=@fa-train.txt --speaker MC=tsp/MC --exclude 'MC01_*' -o nmf.npz`,
 		run: runTrain,
 	})
 }
@@ -40,7 +43,9 @@ Examples:
 func runTrain(ctx context.Context, cmd *command, env *environment, args []string) error {
 	fs := newFlagSet(env, cmd)
 	var speakers speakerFlags
-	fs.Var(&speakers, "speaker", "a speaker as NAME=DIR (a folder of WAV files); repeat for each speaker, at least 2")
+	fs.Var(&speakers, "speaker", "a speaker as NAME=DIR (a folder of audio files) or NAME=@LIST (a file naming one audio file a line); repeat for each speaker, at least 2")
+	var exclude excludeFlags
+	fs.Var(&exclude, "exclude", "leave out the speakers' files whose name or path matches this glob; repeatable")
 	method := fs.String("method", "dlnmf", "nmf, lnmf or dlnmf")
 	k := fs.Int("k", 20, "bases per speaker for nmf")
 	layers := fs.String("layers", "180,20", "layer sizes K1,K2,... for lnmf and dlnmf")
@@ -106,7 +111,7 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	data := make([]separation.SpeakerData, len(speakers))
 	held := make([][]corpus.Utterance, len(speakers))
 	for i, sd := range speakers {
-		sp, err := loadSpeaker(sd)
+		sp, err := loadSpeaker(sd, exclude)
 		if err != nil {
 			return err
 		}
@@ -183,22 +188,6 @@ type trainSpeaker struct {
 	TrainFiles int     `json:"train_files"` // the rest is held back for DL-NMF's mixtures
 	Iterations int     `json:"iterations"`
 	FinalCost  float64 `json:"final_cost"`
-}
-
-// loadSpeaker reads a speaker's folder at the working rate and rejects a
-// silent file or one holding NaN or infinite samples, naming the file: the
-// library only sees anonymous signals and could name just an index.
-func loadSpeaker(sd speakerDir) (*corpus.Speaker, error) {
-	sp, err := corpus.LoadDir(sd.name, sd.dir, separation.DefaultSampleRate)
-	if err != nil {
-		return nil, err
-	}
-	for _, u := range sp.Utterances {
-		if err := separation.CheckSamples(u.Samples); err != nil {
-			return nil, fmt.Errorf("speaker %s: %s: %w", sd.name, u.Path, err)
-		}
-	}
-	return sp, nil
 }
 
 func fmtCosts(c []float64) string {
