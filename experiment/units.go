@@ -389,12 +389,11 @@ func (s *Units) Run(ctx context.Context) (UnitStats, error) {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	workers = max(1, min(workers, len(todo)))
-	if workers > 1 {
-		// Whole units run in parallel, each on one core.
-		prev := openblas.Threads()
-		openblas.SetThreads(1)
-		defer openblas.SetThreads(prev)
-	}
+	// Whole units run in parallel, each on one core; BLAS stays on one
+	// thread for the whole run, however many units run at once, so that the
+	// scores do not depend on --jobs (the thread count changes OpenBLAS's
+	// roundings).
+	defer openblas.HoldSingle()()
 	start := time.Now()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -6,40 +6,31 @@ import (
 	"github.com/dlnmf/dlnmf/internal/openblas"
 )
 
-// blasThreads switches OpenBLAS to one thread while any KL solver runs its
-// own goroutines over column blocks (two BLAS thread pools fighting over the
-// same cores are slower than either alone), and restores the previous count
-// when the last such solver ends. The setting is process-wide: other BLAS
-// users running meanwhile get single-threaded products (correct, slower).
-var blasThreads threadHold
+// blasThreads keeps OpenBLAS on one thread while any KL solver runs its own
+// goroutines over column blocks (two BLAS thread pools fighting over the
+// same cores are slower than either alone), through openblas.HoldSingle, the
+// one owner of the process-wide thread count: the count before the first
+// hold comes back when the last solver ends.
+var blasThreads singleBLAS
 
-type threadHold struct {
-	mu    sync.Mutex
-	holds int
-	saved int
+// singleBLAS pairs acquire and release calls with holds of
+// openblas.HoldSingle (which are counted, so any release ends one hold).
+type singleBLAS struct {
+	mu       sync.Mutex
+	releases []func()
 }
 
-func (h *threadHold) acquire() {
-	if !openblas.Enabled {
-		return
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.holds == 0 {
-		h.saved = openblas.Threads()
-		openblas.SetThreads(1)
-	}
-	h.holds++
+func (b *singleBLAS) acquire() {
+	release := openblas.HoldSingle()
+	b.mu.Lock()
+	b.releases = append(b.releases, release)
+	b.mu.Unlock()
 }
 
-func (h *threadHold) release() {
-	if !openblas.Enabled {
-		return
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.holds--
-	if h.holds == 0 {
-		openblas.SetThreads(h.saved)
-	}
+func (b *singleBLAS) release() {
+	b.mu.Lock()
+	release := b.releases[len(b.releases)-1]
+	b.releases = b.releases[:len(b.releases)-1]
+	b.mu.Unlock()
+	release()
 }

@@ -35,8 +35,7 @@ func randomModel(method Method, sizes []int) *Model {
 // two-speaker DL-NMF model (K1 = 180, K2 = 20), from decoded samples to
 // output samples, with 200 inference iterations, on one core.
 func BenchmarkSeparate3s(b *testing.B) {
-	openblas.SetThreads(1)
-	defer openblas.SetThreads(2)
+	defer openblas.HoldSingle()()
 	m := randomModel(DLNMF, []int{180, 20})
 	sep, err := NewSeparator(m, SeparateSettings{NMF: nmf.Settings{MaxIter: 200, Tol: -1, Workers: 1}})
 	if err != nil {

@@ -72,7 +72,7 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	if workers > 1 {
 		// Whole files in parallel: each keeps to one core.
 		ns.Workers = 1
-		openblas.SetThreads(1)
+		defer openblas.HoldSingle()()
 	}
 	sep, err := separation.NewSeparator(model, separation.SeparateSettings{NMF: ns})
 	if err != nil {

@@ -25,9 +25,8 @@ func init() {
 // CoreName returns the kernel set OpenBLAS selected, such as "SkylakeX".
 func CoreName() string { return C.GoString(C.openblas_get_corename()) }
 
-// Threads returns the number of threads OpenBLAS uses.
-func Threads() int { return int(C.openblas_get_num_threads()) }
+func threads() int { return int(C.openblas_get_num_threads()) }
 
-// SetThreads sets the number of threads OpenBLAS uses. Callers that run
-// their own goroutines over independent blocks set it to 1.
-func SetThreads(n int) { C.openblas_set_num_threads(C.int(n)) }
+// setThreads sets the number of threads OpenBLAS uses; only HoldSingle
+// calls it.
+func setThreads(n int) { C.openblas_set_num_threads(C.int(n)) }
