@@ -7,26 +7,26 @@ import (
 	"sort"
 )
 
-//go:embed male/*.wav female/*.wav
+//go:embed tsp/FA/*.flac tsp/MC/*.flac
 var files embed.FS
 
 // Rate is the sample rate of every file in the corpus, in Hz.
 const Rate = 16000
 
-// Speaker is one voice of the corpus and its recordings.
+// Speaker is one speaker of the corpus and its recordings.
 type Speaker struct {
-	Name  string // the directory name: "male" or "female"
-	Files []File // in name order: 01.wav, 02.wav, ...
+	Name  string // the TSP speaker: "FA" or "MC"
+	Files []File // in name order: FA01_01.flac, FA01_02.flac, ...
 }
 
-// File is one recording: a complete WAV file.
+// File is one recording: a complete FLAC file.
 type File struct {
-	Name string // base name, e.g. "01.wav"
-	Data []byte // the WAV file's bytes; shared, do not modify
+	Name string // base name, e.g. "FA01_01.flac"
+	Data []byte // the file's bytes; shared, do not modify
 }
 
-// speakerNames fixes the order of Speakers.
-var speakerNames = []string{"male", "female"}
+// speakerNames fixes the order of Speakers: the paper's.
+var speakerNames = []string{"FA", "MC"}
 
 // Speakers returns the corpus's speakers in a fixed order, each with its
 // files sorted by name. The File data are shared with the embedded copy and
@@ -34,13 +34,14 @@ var speakerNames = []string{"male", "female"}
 func Speakers() []Speaker {
 	out := make([]Speaker, 0, len(speakerNames))
 	for _, name := range speakerNames {
-		entries, err := fs.ReadDir(files, name)
+		dir := path.Join("tsp", name)
+		entries, err := fs.ReadDir(files, dir)
 		if err != nil {
-			panic("democorpus: embedded directory missing: " + name)
+			panic("democorpus: embedded directory missing: " + dir)
 		}
 		sp := Speaker{Name: name}
 		for _, e := range entries {
-			data, err := files.ReadFile(path.Join(name, e.Name()))
+			data, err := files.ReadFile(path.Join(dir, e.Name()))
 			if err != nil {
 				panic("democorpus: " + err.Error())
 			}

@@ -1,10 +1,15 @@
-// Package democorpus is the project's own small speech corpus, embedded in
-// the binary so that "dlnmf demo" runs on a fresh machine with no data to
-// fetch: two clearly different synthetic English voices ("male", "female")
-// made with espeak-ng, each reading 24 different Harvard sentences.
+// Package democorpus is the speech that "dlnmf demo" runs on, embedded in the
+// binary so that the demo needs nothing to download: the paper's two
+// speakers, FA (female) and MC (male) of the McGill TSP speech database
+// (P. Kabal, TSP speech database, McGill University, 2002; Simplified BSD
+// licence, see tsp/README.md), 60 Harvard sentences each, 145 s and 130 s.
 //
-// Every file is a 16 kHz mono 16-bit PCM WAV file, returned as its raw
-// bytes; decode it with the wav package. The files were made by
-// scripts/make-demo-corpus.sh (see README.md in this directory); they are not
-// derived from any other corpus.
+// Every file is a 16 kHz mono 16-bit FLAC file, returned as its raw bytes;
+// decode it with the wav package (which reads FLAC as it reads WAV). The
+// files were resampled once from the corpus's 48 kHz originals by
+// scripts/make-demo-corpus.sh.
+//
+// The folders male/ and female/ beside this package hold a tiny synthetic
+// corpus for tests and scripts (two espeak-ng voices, 24 sentences each, made
+// by scripts/make-espeak-voices.sh; see README.md). They are not embedded.
 package democorpus
