@@ -9,14 +9,15 @@
 #                    build, CGO_ENABLED=0
 #   chromium         the report's browser test (skipped when absent)
 #   chromium-driver  chromedriver, through which that test drives chromium
+#   python3-numpy    the test that runs docs/models.md's numpy recipe
 #
 # Slurm (slurm-wlm, munge) for the cluster test is installed by
 # scripts/slurm-test.sh itself, which fails when it cannot (no silent skip).
 #
-# Usage: scripts/setup.sh [build|test]   ("test" also wants chromium and chromium-driver)
+# Usage: scripts/setup.sh [build|test]   ("test" also wants chromium, chromium-driver and python3-numpy)
 set -u
 want=(libopenblas-dev libfftw3-dev)
-[ "${1:-build}" = test ] && want+=(chromium chromium-driver)
+[ "${1:-build}" = test ] && want+=(chromium chromium-driver python3-numpy)
 
 missing=()
 for p in "${want[@]}"; do

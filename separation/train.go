@@ -11,7 +11,7 @@ import (
 	"github.com/dlnmf/dlnmf/stft"
 )
 
-// Defaults of TrainSettings (protocol.md: the paper gives no iteration
+// Defaults of TrainSettings (docs/protocol.md: the paper gives no iteration
 // counts; 200 for training and inference, 5 discriminative rounds).
 const (
 	DefaultIterations = 200

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -24,7 +25,7 @@ func init() {
 		summary: "run the paper's whole protocol (Table 1) on your speakers",
 		usage: `Usage: dlnmf experiment --speaker NAME=DIR --speaker NAME=DIR [...] -o OUTDIR [flags]
 
-Runs the protocol of the paper (docs: protocol.md) on the speakers: every
+Runs the protocol of the paper (docs/protocol.md) on the speakers: every
 repeat shuffles each speaker's files with its own seed, trains on 70%, uses
 20% as discriminative mixtures for DL-NMF and 10% as test mixtures (0 dB,
 the longer utterance cut to the shorter), and scores every separated speaker
@@ -121,6 +122,8 @@ func runExperiment(ctx context.Context, cmd *command, env *environment, args []s
 type protocolOptions struct {
 	quiet, json *bool
 	jobs        *int
+	// epilogue, when set, prints after the results table (not with --json).
+	epilogue func(io.Writer, *experiment.Results)
 }
 
 // protocolFlags binds the protocol's settings to fs. The returned function
@@ -240,6 +243,9 @@ func writeProtocol(env *environment, out string, res *experiment.Results, title,
 		fmt.Fprintln(env.stdout, string(js))
 	} else {
 		fmt.Fprint(env.stdout, experiment.Markdown(res, notes))
+		if opts.epilogue != nil {
+			opts.epilogue(env.stdout, res)
+		}
 	}
 	logf(env.stderr, *opts.quiet, "wrote %s/results.md, results.json, scores.csv and report/index.html", out)
 	return nil

@@ -234,7 +234,7 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
 	}
 	t.Logf("demo took %s", time.Since(start))
-	for _, want := range []string{"NMF", "L-NMF", "DL-NMF", "male", "female"} {
+	for _, want := range []string{"NMF", "L-NMF", "DL-NMF", "FA", "MC", "Paired SDR differences", "The full run"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("summary does not mention %q:\n%s", want, stdout)
 		}

@@ -17,13 +17,13 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"runtime/debug"
 	"sort"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/dlnmf/dlnmf/internal/atomicfile"
+	"github.com/dlnmf/dlnmf/internal/buildinfo"
 )
 
 // command is one subcommand of dlnmf.
@@ -226,32 +226,18 @@ func printHelp(w io.Writer) {
 // was built from (with "+modified" when the tree had changes), the Go
 // version and platform, and the BLAS back end.
 func versionLine() string {
-	version, commit := "unknown", "unknown"
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if v := bi.Main.Version; v != "" {
-			version = v
+	b := buildinfo.Get()
+	commit := "unknown"
+	if b.Commit != "" {
+		commit = b.Commit
+		if b.Modified {
+			commit += "+modified"
 		}
-		var rev, when, dirty string
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				rev = s.Value
-			case "vcs.time":
-				when = s.Value
-			case "vcs.modified":
-				if s.Value == "true" {
-					dirty = "+modified"
-				}
-			}
-		}
-		if rev != "" {
-			commit = rev + dirty
-			if when != "" {
-				commit += " (" + when + ")"
-			}
+		if b.Time != "" {
+			commit += " (" + b.Time + ")"
 		}
 	}
-	return fmt.Sprintf("dlnmf %s, commit %s, %s %s/%s, BLAS: %s", version, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH, blasName())
+	return fmt.Sprintf("dlnmf %s, commit %s, %s %s/%s, BLAS: %s", b.Version, commit, b.Go, runtime.GOOS, runtime.GOARCH, blasName())
 }
 
 func isTerminal(f *os.File) bool {

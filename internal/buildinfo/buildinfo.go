@@ -18,6 +18,7 @@ const Module = "github.com/dlnmf/dlnmf"
 type Info struct {
 	Version  string `json:"version"`            // module version, "(devel)" for a local build
 	Commit   string `json:"commit,omitempty"`   // vcs.revision
+	Time     string `json:"time,omitempty"`     // vcs.time: the commit's time
 	Modified bool   `json:"modified,omitempty"` // built from a tree with uncommitted changes
 	Go       string `json:"go"`                 // Go toolchain, e.g. "go1.26.0"
 }
@@ -45,6 +46,8 @@ func Get() Info {
 		switch s.Key {
 		case "vcs.revision":
 			info.Commit = s.Value
+		case "vcs.time":
+			info.Time = s.Value
 		case "vcs.modified":
 			info.Modified = s.Value == "true"
 		}
