@@ -20,7 +20,8 @@
 #
 # Known to work on Debian 12 (Slurm 22.05): SlurmUser=root,
 # proctrack/linuxproc, task/none, jobacct_gather/none, select/cons_tres and
-# no cgroup.conf at all.
+# no cgroup.conf at all. cred_expire=10 (default 120) is also how long a
+# requeued job waits before it may start again.
 #
 # Usage: scripts/slurm-test.sh [CHECK-SCRIPT]   (default scripts/slurm-checks.sh)
 set -euo pipefail
@@ -157,7 +158,7 @@ SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
-AuthInfo=socket=$T/munge/munge.sock
+AuthInfo=socket=$T/munge/munge.sock,cred_expire=10
 StateSaveLocation=$T/state
 SlurmdSpoolDir=$T/spool
 SlurmctldPidFile=$T/slurmctld.pid
