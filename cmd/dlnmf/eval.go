@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"text/tabwriter"
 
@@ -19,6 +20,7 @@ func init() {
 		name:    "eval",
 		summary: "score separated sources with BSS Eval (SDR, SIR, SAR) and SI-SDR",
 		usage: `Usage: dlnmf eval --ref R1.wav,R2.wav --est E1.wav,E2.wav [--perm] [--json] [--window N [--hop N]]
+       dlnmf eval --ref-dir REF --est-dir EST -o OUTDIR [--perm] [--json] [--window N [--hop N]]
 
 Scores the estimated sources against the reference sources with BSS Eval
 v3, the numbers of mir_eval.separation.bss_eval_sources (512-tap distortion
@@ -39,10 +41,29 @@ With --json, one object indexed by reference source is printed:
 JSON cannot hold infinities: null stands for +Inf (the SIR of a single
 source, or a perfect estimate) or an undefined score.
 
+With --ref-dir and --est-dir, every set of sources is scored, in parallel
+(--jobs), like museval's eval_dir. Files are paired by name: EST/P is the
+estimate of REF/P, for every .wav or .flac file P under REF (sub-folders
+included; the extension may differ, mix1.FA.flac pairs with mix1.FA.wav).
+Files are grouped into sets, one per mixture, by their name: ITEM.SOURCE.wav
+(the names "dlnmf separate" writes, e.g. mix1.FA.wav and mix1.MC.wav form
+the set "mix1") or, for a name without a dot, ITEM/SOURCE.wav (the set is
+the folder, as museval's layout: mix1/vocals.wav). The sources of a set are
+scored together, in the order of their names. A reference without its
+estimate, or an estimate without its reference, is reported and its set is
+not scored (exit code 1); the other sets still are. It writes
+OUTDIR/scores.json and OUTDIR/scores.csv: one row per reference source (and
+frame, with --window) naming the set, the source, the reference file and the
+estimate file paired with it (after --perm), with SDR, SIR, SAR, SI-SDR and
+the estimate's index in the set (perm). CSV writes an undefined score as an
+empty cell and infinities as +Inf; JSON writes both as null. It prints one
+line per source (with --window, the median of its frames) and the means.
+
 Examples:
   dlnmf eval --ref s1.wav,s2.wav --est out/s1.wav,out/s2.wav
   dlnmf eval --ref s1.wav,s2.wav --est out/b.wav,out/a.wav --perm --json
-  dlnmf eval --ref s1.wav,s2.wav --est e1.wav,e2.wav --window 16000 --hop 8000`,
+  dlnmf eval --ref s1.wav,s2.wav --est e1.wav,e2.wav --window 16000 --hop 8000
+  dlnmf eval --ref-dir test/clean --est-dir separated --perm -o scores`,
 		run: runEval,
 	})
 }
@@ -82,6 +103,10 @@ func runEval(ctx context.Context, cmd *command, env *environment, args []string)
 	fs := newFlagSet(env, cmd)
 	refList := fs.String("ref", "", "comma-separated reference WAV files, one per source")
 	estList := fs.String("est", "", "comma-separated estimated WAV files, as many as --ref")
+	refDir := fs.String("ref-dir", "", "batch: folder of reference files (with --est-dir and -o)")
+	estDir := fs.String("est-dir", "", "batch: folder of estimated files, named as under --ref-dir")
+	outDir := fs.String("o", "", "batch: folder for scores.json and scores.csv, created if missing")
+	jobs := fs.Int("jobs", runtime.GOMAXPROCS(0), "batch: sets scored at once")
 	perm := fs.Bool("perm", false, "search the estimate-to-reference pairing that maximises the mean SIR")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a table")
 	window := fs.Int("window", 0, "frame length in samples for framewise scores (0: whole signals)")
@@ -89,13 +114,24 @@ func runEval(ctx context.Context, cmd *command, env *environment, args []string)
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
+	batch := *refDir != "" || *estDir != ""
 	refFiles, estFiles := splitList(*refList), splitList(*estList)
 	switch {
-	case len(refFiles) == 0:
-		return usagef("give the reference files with --ref")
-	case len(estFiles) == 0:
+	case batch && (len(refFiles) > 0 || len(estFiles) > 0):
+		return usagef("give either --ref and --est, or --ref-dir and --est-dir, not both")
+	case batch && (*refDir == "" || *estDir == ""):
+		return usagef("--ref-dir and --est-dir go together")
+	case batch && *outDir == "":
+		return usagef("give the folder for scores.json and scores.csv with -o")
+	case batch && *jobs < 1:
+		return usagef("--jobs must be at least 1")
+	case !batch && *outDir != "":
+		return usagef("-o is for --ref-dir and --est-dir; a single set prints its scores")
+	case !batch && len(refFiles) == 0:
+		return usagef("give the reference files with --ref (or folders with --ref-dir and --est-dir)")
+	case !batch && len(estFiles) == 0:
 		return usagef("give the estimated files with --est")
-	case len(refFiles) != len(estFiles):
+	case !batch && len(refFiles) != len(estFiles):
 		return usagef("%d reference files but %d estimated files: give one estimate per reference", len(refFiles), len(estFiles))
 	case *window < 0 || *hop < 0:
 		return usagef("--window and --hop must not be negative")
@@ -105,73 +141,111 @@ func runEval(ctx context.Context, cmd *command, env *environment, args []string)
 	if *window > 0 && *hop == 0 {
 		*hop = max(1, *window/2)
 	}
-
-	files := append(append([]string(nil), refFiles...), estFiles...)
-	signals := make([][]float64, len(files))
-	rate := 0
-	for i, f := range files {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		a, err := wav.ReadFile(f)
-		if err != nil {
-			return err
-		}
-		if i == 0 {
-			rate = a.Rate
-		} else if a.Rate != rate {
-			return fmt.Errorf("%s is at %d Hz but %s is at %d Hz: all files must have the same sample rate", f, a.Rate, files[0], rate)
-		}
-		signals[i] = a.Mono()
-		if len(signals[i]) != len(signals[0]) {
-			return fmt.Errorf("%s has %d samples but %s has %d: all files must have the same length", f, len(signals[i]), files[0], len(signals[0]))
-		}
-		if isSilentSignal(signals[i]) {
-			return fmt.Errorf("%s is silent (all zeros): BSS Eval is undefined for a silent source", f)
-		}
+	sc := scorer{permute: *perm, window: *window, hop: *hop}
+	if batch {
+		return evalDirs(ctx, env, sc, *refDir, *estDir, *outDir, *jobs, *asJSON)
 	}
-	nsrc := len(refFiles)
-	refs, ests := signals[:nsrc], signals[nsrc:]
-	opt := bsseval.Options{Permute: *perm}
-
-	if *window > 0 {
-		r, err := bsseval.SourcesFramewise(refs, ests, *window, *hop, opt)
-		if err != nil {
-			return err
-		}
-		return printFrames(env.stdout, r, refs, ests, refFiles, estFiles, rate, *asJSON)
-	}
-	r, err := bsseval.Sources(refs, ests, opt)
+	set, err := sc.score(ctx, evalSet{References: refFiles, Estimates: estFiles})
 	if err != nil {
 		return err
 	}
-	out := evalScores{Perm: r.Perm}
+	if set.Frames != nil {
+		if *asJSON {
+			return writeJSON(env.stdout, set.Frames)
+		}
+		return printFrames(env.stdout, set, refFiles, estFiles)
+	}
+	out := set.Scores
+	if *asJSON {
+		return writeJSON(env.stdout, out)
+	}
+	tw := tabwriter.NewWriter(env.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "source\treference\testimate\tSDR dB\tSIR dB\tSAR dB\tSI-SDR dB\t")
+	for i, k := range out.Perm {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", i, refFiles[i], estFiles[k],
+			fmtDB(float64(out.SDR[i])), fmtDB(float64(out.SIR[i])), fmtDB(float64(out.SAR[i])), fmtDB(float64(out.SISDR[i])))
+	}
+	fmt.Fprintf(tw, "mean\t\t\t%s\t%s\t%s\t%s\t\n", fmtDB(meanDB(out.SDR)), fmtDB(meanDB(out.SIR)), fmtDB(meanDB(out.SAR)), fmtDB(meanDB(out.SISDR)))
+	return tw.Flush()
+}
+
+// scorer scores one set of sources: whole signals, or frames when window
+// is set.
+type scorer struct {
+	permute     bool
+	window, hop int
+}
+
+// evalSet is one set of sources to score and, after scoring, its scores.
+type evalSet struct {
+	Item       string      `json:"item,omitempty"`
+	Sources    []string    `json:"sources,omitempty"`
+	References []string    `json:"references"`
+	Estimates  []string    `json:"estimates"`
+	Rate       int         `json:"sample_rate"`
+	Scores     *evalScores `json:"scores,omitempty"`
+	Frames     *evalFrames `json:"frames,omitempty"`
+}
+
+// score reads the files of set and scores them.
+func (sc scorer) score(ctx context.Context, set evalSet) (*evalSet, error) {
+	files := append(append([]string(nil), set.References...), set.Estimates...)
+	signals := make([][]float64, len(files))
+	for i, f := range files {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		a, err := wav.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		if i == 0 {
+			set.Rate = a.Rate
+		} else if a.Rate != set.Rate {
+			return nil, fmt.Errorf("%s is at %d Hz but %s is at %d Hz: all files must have the same sample rate", f, a.Rate, files[0], set.Rate)
+		}
+		signals[i] = a.Mono()
+		if len(signals[i]) != len(signals[0]) {
+			return nil, fmt.Errorf("%s has %d samples but %s has %d: all files must have the same length", f, len(signals[i]), files[0], len(signals[0]))
+		}
+		if isSilentSignal(signals[i]) {
+			return nil, fmt.Errorf("%s is silent (all zeros): BSS Eval is undefined for a silent source", f)
+		}
+	}
+	nsrc := len(set.References)
+	refs, ests := signals[:nsrc], signals[nsrc:]
+	opt := bsseval.Options{Permute: sc.permute}
+	if sc.window > 0 {
+		r, err := bsseval.SourcesFramewise(refs, ests, sc.window, sc.hop, opt)
+		if err != nil {
+			return nil, err
+		}
+		set.Frames = framesScores(r, refs, ests)
+		return &set, nil
+	}
+	r, err := bsseval.Sources(refs, ests, opt)
+	if err != nil {
+		return nil, err
+	}
+	out := &evalScores{Perm: r.Perm}
 	for i, k := range r.Perm {
 		si, err := bsseval.SISDR(refs[i], ests[k], true)
 		if err != nil {
-			return fmt.Errorf("SI-SDR of %s against %s: %w", estFiles[k], refFiles[i], err)
+			return nil, fmt.Errorf("SI-SDR of %s against %s: %w", set.Estimates[k], set.References[i], err)
 		}
 		out.SDR = append(out.SDR, jsonDB(r.SDR[i]))
 		out.SIR = append(out.SIR, jsonDB(r.SIR[i]))
 		out.SAR = append(out.SAR, jsonDB(r.SAR[i]))
 		out.SISDR = append(out.SISDR, jsonDB(si))
 	}
-	if *asJSON {
-		return writeJSON(env.stdout, out)
-	}
-	tw := tabwriter.NewWriter(env.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "source\treference\testimate\tSDR dB\tSIR dB\tSAR dB\tSI-SDR dB\t")
-	for i, k := range r.Perm {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", i, refFiles[i], estFiles[k],
-			fmtDB(r.SDR[i]), fmtDB(r.SIR[i]), fmtDB(r.SAR[i]), fmtDB(float64(out.SISDR[i])))
-	}
-	fmt.Fprintf(tw, "mean\t\t\t%s\t%s\t%s\t%s\t\n", fmtDB(meanDB(out.SDR)), fmtDB(meanDB(out.SIR)), fmtDB(meanDB(out.SAR)), fmtDB(meanDB(out.SISDR)))
-	return tw.Flush()
+	set.Scores = out
+	return &set, nil
 }
 
-func printFrames(w io.Writer, r *bsseval.FramewiseResult, refs, ests [][]float64, refFiles, estFiles []string, rate int, asJSON bool) error {
+// framesScores adds SI-SDR per frame to bsseval's framewise scores.
+func framesScores(r *bsseval.FramewiseResult, refs, ests [][]float64) *evalFrames {
 	nsrc, frames := len(refs), r.Frames()
-	out := evalFrames{Window: r.Window, Hop: r.Hop}
+	out := &evalFrames{Window: r.Window, Hop: r.Hop}
 	for i := 0; i < nsrc; i++ {
 		var sdr, sir, sar, si []jsonDB
 		var perm []*int
@@ -192,20 +266,22 @@ func printFrames(w io.Writer, r *bsseval.FramewiseResult, refs, ests [][]float64
 		}
 		out.SDR, out.SIR, out.SAR, out.SISDR, out.Perm = append(out.SDR, sdr), append(out.SIR, sir), append(out.SAR, sar), append(out.SISDR, si), append(out.Perm, perm)
 	}
-	if asJSON {
-		return writeJSON(w, out)
-	}
+	return out
+}
+
+func printFrames(w io.Writer, set *evalSet, refFiles, estFiles []string) error {
+	out := set.Frames
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	for i := 0; i < nsrc; i++ {
+	for i := range out.SDR {
 		fmt.Fprintf(tw, "source %d: reference %s\t\t\t\t\t\t\t\n", i, refFiles[i])
 		fmt.Fprintln(tw, "frame\tstart s\testimate\tSDR dB\tSIR dB\tSAR dB\tSI-SDR dB\t")
-		for f := 0; f < frames; f++ {
+		for f := range out.SDR[i] {
 			est := "-"
 			if p := out.Perm[i][f]; p != nil {
 				est = filepath.Base(estFiles[*p])
 			}
-			fmt.Fprintf(tw, "%d\t%.3f\t%s\t%s\t%s\t%s\t%s\t\n", f, float64(f*r.Hop)/float64(rate), est,
-				fmtDB(r.SDR[i][f]), fmtDB(r.SIR[i][f]), fmtDB(r.SAR[i][f]), fmtDB(float64(out.SISDR[i][f])))
+			fmt.Fprintf(tw, "%d\t%.3f\t%s\t%s\t%s\t%s\t%s\t\n", f, float64(f*out.Hop)/float64(set.Rate), est,
+				fmtDB(float64(out.SDR[i][f])), fmtDB(float64(out.SIR[i][f])), fmtDB(float64(out.SAR[i][f])), fmtDB(float64(out.SISDR[i][f])))
 		}
 	}
 	return tw.Flush()
@@ -252,10 +328,18 @@ func fmtDB(v float64) string {
 	return fmt.Sprintf("%.2f", v)
 }
 
+// meanDB is the mean of the finite values of v (an infinite SIR of a
+// single source would swamp it), NaN if none.
 func meanDB(v []jsonDB) float64 {
-	s := 0.0
+	s, n := 0.0, 0
 	for _, x := range v {
-		s += float64(x)
+		if f := float64(x); !math.IsNaN(f) && !math.IsInf(f, 0) {
+			s += f
+			n++
+		}
 	}
-	return s / float64(len(v))
+	if n == 0 {
+		return math.NaN()
+	}
+	return s / float64(n)
 }

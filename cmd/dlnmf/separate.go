@@ -86,41 +86,23 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	var (
 		mu     sync.Mutex
 		failed int
-		wg     sync.WaitGroup
-		next   = make(chan int)
 		done   = make([]separateResult, len(files))
 	)
 	start := time.Now()
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				r, err := separateFile(sep, files[i], *outDir, enc)
-				mu.Lock()
-				if err != nil {
-					failed++
-					fmt.Fprintf(env.stderr, "dlnmf separate: %v (skipped)\n", err)
-					r = &separateResult{Input: files[i], Error: oneLine(err)}
-				} else if !*quiet && bar == nil {
-					fmt.Fprintln(env.stderr, r.message())
-				}
-				done[i] = *r
-				progressAdd(bar, 1)
-				mu.Unlock()
-			}
-		}()
-	}
-feed:
-	for i := range files {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
+	forEach(ctx, len(files), workers, func(i int) {
+		r, err := separateFile(sep, files[i], *outDir, enc)
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			failed++
+			fmt.Fprintf(env.stderr, "dlnmf separate: %v (skipped)\n", err)
+			r = &separateResult{Input: files[i], Error: oneLine(err)}
+		} else if !*quiet && bar == nil {
+			fmt.Fprintln(env.stderr, r.message())
 		}
-	}
-	close(next)
-	wg.Wait()
+		done[i] = *r
+		progressAdd(bar, 1)
+	})
 	progressDone(bar)
 	if err := ctx.Err(); err != nil {
 		return err
