@@ -7,6 +7,8 @@ import (
 	"image/color"
 	"io"
 	"math"
+	"math/cmplx"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -39,19 +41,48 @@ var (
 // multiple of 10 dB. The STFT is package stft's default (1024-point
 // periodic Hann window, hop 256).
 func SpectrogramPNG(w io.Writer, x []float64, rate int, title string) error {
-	sp, err := newSpectrogram(x, rate)
+	return SpectrogramPNGFrom(w, sliceSource(x), len(x), rate, title)
+}
+
+// SpectrogramPNGFrom draws the picture SpectrogramPNG draws for a signal of
+// n samples that it pulls from src, in memory that does not depend on n:
+// src fills dst with up to len(dst) samples and returns how many, like
+// io.Reader.Read (io.EOF before n samples is an error). A picture has at
+// most maxColumns columns: beyond that many STFT frames, each column shows
+// the RMS magnitude of the frames it covers (up to that, one frame each).
+func SpectrogramPNGFrom(w io.Writer, src func(dst []float64) (int, error), n, rate int, title string) error {
+	sp, err := streamSpectrogram(src, n, rate)
 	if err != nil {
 		return err
 	}
 	return sp.png(w, title, sp.top())
 }
 
-// spectrogram is the dBFS level of an STFT, bins x frames row-major.
+// maxColumns bounds the columns of a spectrogram picture, and so its
+// memory: about three times the pixels across the picture's data area.
+const maxColumns = 2048
+
+// sliceSource returns a source that hands out x.
+func sliceSource(x []float64) func(dst []float64) (int, error) {
+	return func(dst []float64) (int, error) {
+		if len(x) == 0 {
+			return 0, io.EOF
+		}
+		k := copy(dst, x)
+		x = x[k:]
+		return k, nil
+	}
+}
+
+// spectrogram is the dBFS level of an STFT, bins x frames row-major; a
+// "frame" here is a column of the picture, one STFT frame or the RMS of
+// several, step seconds wide; the first starts half a hop (halfHop seconds)
+// before time 0.
 type spectrogram struct {
-	db             []float64
-	bins, frames   int
-	rate, hop, fft int
-	seconds        float64
+	db                     []float64
+	bins, frames           int
+	rate, fft              int
+	step, halfHop, seconds float64
 }
 
 var (
@@ -89,32 +120,109 @@ func defaultPlan() (*stft.Plan, float64, error) {
 }
 
 func newSpectrogram(x []float64, rate int) (*spectrogram, error) {
+	return streamSpectrogram(sliceSource(x), len(x), rate)
+}
+
+// spectrogramBlock is how many STFT frames streamSpectrogram computes at
+// once.
+const spectrogramBlock = 512
+
+// streamSpectrogram computes the spectrogram of n samples pulled from src,
+// frames in blocks: block [t0, t1) is the STFT of the samples its frames
+// cover, with a lead of D samples (a whole number of hops, at least half a
+// window) so that frame t of the signal is frame t-t0+D/hop of the block's
+// STFT, computed from the same samples (zeros beyond the signal's ends, as
+// the whole signal's STFT pads it). So each frame is bit for bit the frame
+// of the whole signal's STFT.
+func streamSpectrogram(src func(dst []float64) (int, error), n, rate int) (*spectrogram, error) {
 	if rate <= 0 {
 		return nil, fmt.Errorf("report: spectrogram: sample rate %d is not positive", rate)
 	}
-	if len(x) == 0 {
+	if n <= 0 {
 		return nil, errors.New("report: spectrogram: empty signal")
 	}
 	p, ref, err := defaultPlan()
 	if err != nil {
 		return nil, fmt.Errorf("report: spectrogram: %w", err)
 	}
-	planMu.Lock()
-	s := p.Forward(nil, x)
-	planMu.Unlock()
-	mag := s.Magnitude(nil)
+	st := p.Settings()
+	hop, W, half := st.Hop, st.WindowSize, st.WindowSize/2
+	T, bins := p.Frames(n), p.Bins()
+	cols := min(T, maxColumns)
+	lead := (half + hop - 1) / hop * hop
+	power := make([]float64, bins*cols) // sum of |X|^2 of the frames of each column
+	count := make([]int, cols)
+
+	var (
+		have   []float64 // samples haveLo, haveLo+1, ... of the signal
+		haveLo int
+		seg    []float64
+		spec   *stft.Spectrogram
+		empty  int
+	)
+	for t0 := 0; t0 < T; t0 += spectrogramBlock {
+		t1 := min(t0+spectrogramBlock, T)
+		a, b := t0*hop-lead, (t1-1)*hop-half+W // the samples of frames t0..t1-1, with the lead
+		if drop := min(a-haveLo, len(have)); drop > 0 {
+			have = have[:copy(have, have[drop:])]
+			haveLo += drop
+		}
+		for haveLo+len(have) < min(b, n) {
+			k0 := len(have)
+			have = slices.Grow(have, min(b, n)-haveLo-k0)
+			k, err := src(have[k0 : min(b, n)-haveLo])
+			have = have[:k0+k]
+			switch {
+			case err == io.EOF && haveLo+len(have) < n:
+				return nil, fmt.Errorf("the signal ended after %d of %d samples", haveLo+len(have), n)
+			case err != nil && err != io.EOF:
+				return nil, err
+			case k == 0:
+				if empty++; empty >= 100 {
+					return nil, io.ErrNoProgress
+				}
+			default:
+				empty = 0
+			}
+		}
+		seg = slices.Grow(seg[:0], b-a)[:b-a]
+		for j := range seg {
+			if i := a + j; i >= 0 && i < n {
+				seg[j] = have[i-haveLo]
+			} else {
+				seg[j] = 0
+			}
+		}
+		if spec != nil && spec.Frames != p.Frames(len(seg)) {
+			spec = &stft.Spectrogram{Data: spec.Data[:0]} // reuse the storage
+		}
+		planMu.Lock()
+		spec = p.Forward(spec, seg)
+		planMu.Unlock()
+		off := lead/hop - t0
+		for t := t0; t < t1; t++ {
+			c := int(int64(t) * int64(cols) / int64(T))
+			count[c]++
+			for bi := range bins {
+				v := cmplx.Abs(spec.Data[bi*spec.Frames+t+off])
+				if math.IsNaN(v) {
+					v = 0
+				}
+				power[bi*cols+c] += v * v
+			}
+		}
+	}
 	// A floor far below 16-bit quantisation keeps log10 finite in silence.
 	const floor = 1e-12
-	for i, v := range mag {
-		if math.IsNaN(v) {
-			v = 0
-		}
-		mag[i] = 20*math.Log10(v+floor) - ref
+	for i, pw := range power {
+		// sqrt(v*v) is v exactly: a one-frame column is that frame.
+		power[i] = 20*math.Log10(math.Sqrt(pw/float64(count[i%cols]))+floor) - ref
 	}
 	return &spectrogram{
-		db: mag, bins: s.Bins, frames: s.Frames,
-		rate: rate, hop: p.Settings().Hop, fft: p.Settings().FFTSize,
-		seconds: float64(len(x)) / float64(rate),
+		db: power, bins: bins, frames: cols,
+		rate: rate, fft: st.FFTSize,
+		step: float64(hop) * float64(T) / float64(cols) / float64(rate), halfHop: float64(hop) / 2 / float64(rate),
+		seconds: float64(n) / float64(rate),
 	}, nil
 }
 
@@ -148,9 +256,11 @@ func (s *spectrogram) png(w io.Writer, title string, top float64) error {
 		}
 	}
 	khz := float64(s.rate) / 2000
-	// Frame f is centred on sample f*hop; each column covers one hop.
-	dt := float64(s.hop) / float64(s.rate)
-	tmin, tmax := -dt/2, (float64(s.frames)-0.5)*dt
+	// STFT frame t is centred on sample t*hop and covers one hop; a column
+	// covers its frames.
+	dt := s.step
+	tmin := -s.halfHop
+	tmax := tmin + float64(s.frames)*dt
 	main := newPlot(title, "Time (s)", "Frequency (kHz)")
 	main.Add(plotter.NewImage(img, tmin, 0, tmax, khz))
 	main.X.Min, main.X.Max = 0, math.Min(tmax, math.Max(s.seconds, dt))

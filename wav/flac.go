@@ -114,10 +114,15 @@ func (d *flacDecoder) next() (err error) {
 }
 
 // read decodes up to len(dst) samples per channel into dst, down-mixed to
-// mono as Audio.Mono does (the channels summed in order, times 1/channels).
-func (d *flacDecoder) read(dst []float64) (int, error) {
+// mono as Audio.Mono does (the channels summed in order, times 1/channels);
+// interleaved, up to len(dst)/channels frames with every channel kept.
+func (d *flacDecoder) read(dst []float64, interleaved bool) (int, error) {
+	frames := len(dst)
+	if interleaved {
+		frames /= d.f.channels
+	}
 	got := 0
-	for got < len(dst) {
+	for got < frames {
 		if d.frame == nil || d.pos == int(d.frame.BlockSize) {
 			if err := d.next(); err == io.EOF {
 				break
@@ -126,7 +131,18 @@ func (d *flacDecoder) read(dst []float64) (int, error) {
 			}
 		}
 		sub := d.frame.Subframes
-		k := min(len(dst)-got, int(d.frame.BlockSize)-d.pos)
+		k := min(frames-got, int(d.frame.BlockSize)-d.pos)
+		if interleaved {
+			nc := len(sub)
+			for c, sf := range sub {
+				for i, v := range sf.Samples[d.pos : d.pos+k] {
+					dst[(got+i)*nc+c] = float64(v) * d.scale
+				}
+			}
+			d.pos += k
+			got += k
+			continue
+		}
 		out := dst[got : got+k]
 		if len(sub) == 1 {
 			for i, v := range sub[0].Samples[d.pos : d.pos+k] {
@@ -145,7 +161,7 @@ func (d *flacDecoder) read(dst []float64) (int, error) {
 		d.pos += k
 		got += k
 	}
-	if got == 0 && len(dst) > 0 {
+	if got == 0 && frames > 0 {
 		return 0, io.EOF
 	}
 	return got, nil

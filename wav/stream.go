@@ -100,9 +100,21 @@ func (rd *Reader) frameBytes() int64 {
 // Read decodes up to len(dst) frames into dst, down-mixed to mono, and
 // returns how many. At the end of the audio it returns 0, io.EOF. A data
 // chunk that ends before the length it claims is an error.
-func (rd *Reader) Read(dst []float64) (int, error) {
+func (rd *Reader) Read(dst []float64) (int, error) { return rd.decode(dst, false) }
+
+// ReadInterleaved decodes up to len(dst)/Channels() frames into dst with
+// every channel kept, interleaved (frame i, channel c at dst[i*Channels()+c]),
+// and returns how many frames. Otherwise it is Read.
+func (rd *Reader) ReadInterleaved(dst []float64) (int, error) { return rd.decode(dst, true) }
+
+func (rd *Reader) decode(dst []float64, interleaved bool) (int, error) {
+	nc := rd.h.channels
+	frames := len(dst)
+	if interleaved {
+		frames /= nc
+	}
 	if rd.fl != nil {
-		n, err := rd.fl.read(dst)
+		n, err := rd.fl.read(dst, interleaved)
 		if err != nil && err != io.EOF {
 			err = fmt.Errorf("%s: %w", rd.prefix, err)
 		}
@@ -113,7 +125,7 @@ func (rd *Reader) Read(dst []float64) (int, error) {
 	if left == 0 {
 		return 0, io.EOF
 	}
-	n := int(min(int64(len(dst)), left))
+	n := int(min(int64(frames), left))
 	if n == 0 {
 		return 0, nil
 	}
@@ -130,7 +142,13 @@ func (rd *Reader) Read(dst []float64) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", rd.prefix, err)
 	}
-	nc, bps, enc := rd.h.channels, rd.h.enc.Bits()/8, rd.h.enc
+	bps, enc := rd.h.enc.Bits()/8, rd.h.enc
+	if interleaved {
+		for i := range n * nc {
+			dst[i] = sample(b[i*bps:], enc)
+		}
+		return n, nil
+	}
 	if nc == 1 {
 		for i := range n {
 			dst[i] = sample(b[i*bps:], enc)

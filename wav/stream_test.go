@@ -250,3 +250,54 @@ func TestCreateIsAtomic(t *testing.T) {
 		t.Errorf("Open of text: %v", err)
 	}
 }
+
+// TestReadInterleaved checks that ReadInterleaved gives every channel of a
+// WAV and of a FLAC file as Decode does, in pieces of odd sizes.
+func TestReadInterleaved(t *testing.T) {
+	chans := make([][]int32, 3)
+	for c := range chans {
+		chans[c] = speechLike(5000, 16, uint64(c+1))
+	}
+	var wavBuf bytes.Buffer
+	floats := make([][]float64, 3)
+	for c, ch := range chans {
+		for _, v := range ch {
+			floats[c] = append(floats[c], float64(v)/32768)
+		}
+	}
+	if _, err := Encode(&wavBuf, floats, 16000, PCM16); err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"wav": wavBuf.Bytes(), "flac": flacBytes(t, chans, 16000, 16, 1152)} {
+		want, err := Decode(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd, err := NewReader(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]float64, 3*700+2) // not a whole number of frames
+		i := 0
+		for {
+			n, err := rd.ReadInterleaved(buf)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			for k := range n {
+				for c := range 3 {
+					if buf[k*3+c] != want.Channels[c][i+k] {
+						t.Fatalf("%s: frame %d channel %d: %v, want %v", name, i+k, c, buf[k*3+c], want.Channels[c][i+k])
+					}
+				}
+			}
+			i += n
+		}
+		if i != 5000 {
+			t.Fatalf("%s: %d frames, want 5000", name, i)
+		}
+	}
+}

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"strings"
 
@@ -19,7 +21,11 @@ func init() {
 Prints one line per file: sample rate, channels, sample encoding, duration,
 peak and RMS level in dBFS (0 dBFS is digital full scale; over all
 channels). A file that cannot be read gets one error line on stderr, the
-other files are still printed, and the exit code is 1 at the end.
+other files are still printed, and the exit code is 1 at the end (with
+--json, its record holds "error" instead of the measurements). Levels are
+over the finite samples; NaN and infinite samples of float files are
+counted and reported. Files are read piece by piece: memory does not grow
+with their length.
 
 Examples:
   dlnmf info ../shared/corpus/tsp/FA/FA01_01.wav
@@ -28,10 +34,19 @@ Examples:
 	})
 }
 
-// fileInfo is what dlnmf info reports about one file. Levels of a silent
-// file are -Inf, written as null in JSON.
+// fileInfo is one file's record: its measurements, or the error that
+// stopped reading it (JSON shows one or the other).
 type fileInfo struct {
-	File     string   `json:"file"`
+	File  string `json:"file"`
+	Error string `json:"error,omitempty"`
+	*AudioInfo
+}
+
+// AudioInfo is what dlnmf info measures (exported so that encoding/json
+// can fill it, embedded, when reading the output back). Levels are over the finite samples;
+// they are null in JSON (-inf dBFS) when there is none that is not zero.
+// NaN and infinite samples are counted, never folded into the levels.
+type AudioInfo struct {
 	Rate     int      `json:"sample_rate"`
 	Channels int      `json:"channels"`
 	Encoding string   `json:"encoding"`
@@ -39,6 +54,8 @@ type fileInfo struct {
 	Seconds  float64  `json:"seconds"`
 	PeakDB   *float64 `json:"peak_dbfs"`
 	RMSDB    *float64 `json:"rms_dbfs"`
+	NaN      int      `json:"nan_samples"`
+	Inf      int      `json:"infinite_samples"`
 }
 
 func runInfo(ctx context.Context, cmd *command, env *environment, args []string) error {
@@ -51,30 +68,31 @@ func runInfo(ctx context.Context, cmd *command, env *environment, args []string)
 	if len(files) == 0 {
 		return usagef("give at least one WAV file")
 	}
-	var infos []fileInfo
+	infos := []fileInfo{}
 	failed := 0
 	for _, f := range files {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		a, err := wav.ReadFile(f)
+		in, err := measureFile(ctx, f)
 		if err != nil {
+			if errors.Is(err, context.Canceled) {
+				return err
+			}
 			fmt.Fprintf(env.stderr, "dlnmf info: %s\n", oneLine(err))
+			infos = append(infos, fileInfo{File: f, Error: oneLine(err)})
 			failed++
 			continue
 		}
-		in := describeAudio(f, a)
 		if *asJSON {
-			infos = append(infos, in)
+			infos = append(infos, fileInfo{File: f, AudioInfo: in})
 			continue
 		}
-		fmt.Fprintf(env.stdout, "%s: %d Hz, %d channel%s, %s, %.3f s (%d samples), peak %s, RMS %s\n",
-			in.File, in.Rate, in.Channels, infoPlural(in.Channels), in.Encoding, in.Seconds, in.Samples, infoDBFS(in.PeakDB), infoDBFS(in.RMSDB))
+		fmt.Fprintf(env.stdout, "%s: %d Hz, %d channel%s, %s, %.3f s (%d samples), peak %s, RMS %s%s\n",
+			f, in.Rate, in.Channels, infoPlural(in.Channels), in.Encoding, in.Seconds, in.Samples,
+			in.dbfs(in.PeakDB), in.dbfs(in.RMSDB), in.nonFinite())
 	}
 	if *asJSON {
-		if infos == nil {
-			infos = []fileInfo{}
-		}
 		b, err := json.MarshalIndent(infos, "", "  ")
 		if err != nil {
 			return err
@@ -87,34 +105,75 @@ func runInfo(ctx context.Context, cmd *command, env *environment, args []string)
 	return nil
 }
 
-// describe measures a: the peak is the largest |sample| and the RMS the
-// root mean square over all channels, both relative to full scale 1.0.
-func describeAudio(file string, a *wav.Audio) fileInfo {
+// measureFile reads path piece by piece, in memory that does not depend on
+// its length: the peak is the largest |sample| and the RMS the root mean
+// square over all channels, both relative to full scale 1.0 and over the
+// finite samples only.
+func measureFile(ctx context.Context, path string) (*AudioInfo, error) {
+	rd, err := wav.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	in := &AudioInfo{Rate: rd.Rate(), Channels: rd.Channels(), Encoding: rd.Encoding().String()}
 	var peak, energy float64
 	count := 0
-	for _, ch := range a.Channels {
-		for _, v := range ch {
-			peak = max(peak, math.Abs(v))
-			energy += v * v
+	buf := make([]float64, 1<<14*rd.Channels())
+	for {
+		n, err := rd.ReadInterleaved(buf)
+		if err == io.EOF {
+			break
 		}
-		count += len(ch)
+		if err != nil {
+			return nil, err // names the file
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		in.Samples += n
+		for _, v := range buf[:n*rd.Channels()] {
+			switch {
+			case math.IsNaN(v):
+				in.NaN++
+			case math.IsInf(v, 0):
+				in.Inf++
+			default:
+				peak = max(peak, math.Abs(v))
+				energy += v * v
+				count++
+			}
+		}
 	}
-	in := fileInfo{File: file, Rate: a.Rate, Channels: len(a.Channels), Encoding: a.Encoding.String(), Samples: a.Len(), Seconds: a.Seconds()}
+	if in.Rate > 0 {
+		in.Seconds = float64(in.Samples) / float64(in.Rate)
+	}
 	if peak > 0 {
 		p := infoRound2(20 * math.Log10(peak))
 		r := infoRound2(10 * math.Log10(energy/float64(count)))
 		in.PeakDB, in.RMSDB = &p, &r
 	}
-	return in
+	return in, nil
 }
 
 func infoRound2(v float64) float64 { return math.Round(v*100) / 100 }
 
-func infoDBFS(v *float64) string {
-	if v == nil {
-		return "-inf dBFS (silent)"
+// dbfs formats a level; -inf is "silent" only when every sample is zero.
+func (in *AudioInfo) dbfs(v *float64) string {
+	switch {
+	case v != nil:
+		return strings.Replace(fmt.Sprintf("%.2f dBFS", *v), "-0.00", "0.00", 1)
+	case in.NaN+in.Inf > 0:
+		return "-inf dBFS"
 	}
-	return strings.Replace(fmt.Sprintf("%.2f dBFS", *v), "-0.00", "0.00", 1)
+	return "-inf dBFS (silent)"
+}
+
+// nonFinite describes the NaN and infinite samples, if any.
+func (in *AudioInfo) nonFinite() string {
+	if in.NaN+in.Inf == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; %d NaN and %d infinite samples (not in the levels)", in.NaN, in.Inf)
 }
 
 func infoPlural(n int) string {

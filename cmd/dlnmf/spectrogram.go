@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -53,22 +54,30 @@ func runSpectrogram(ctx context.Context, cmd *command, env *environment, args []
 	if *title == "" {
 		*title = filepath.Base(in)
 	}
-	a, err := wav.ReadFile(in)
+	// Streamed: memory does not grow with the file's length.
+	rd, err := wav.Open(in)
 	if err != nil {
 		return err // wav's errors name the file and the problem
 	}
-	x := a.Mono()
-	if len(x) == 0 {
+	defer rd.Close()
+	n, rate := rd.Frames(), rd.Rate()
+	if n == 0 {
 		return fmt.Errorf("%s: no samples to draw", in)
-	}
-	if err := ctx.Err(); err != nil {
-		return err
 	}
 	if err := makeParentDir(*out); err != nil {
 		return err
 	}
+	src := func(dst []float64) (int, error) {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		return rd.Read(dst) // errors name the file
+	}
 	err = atomicfile.Write(*out, func(w io.Writer) error {
-		if err := report.SpectrogramPNG(w, x, a.Rate, *title); err != nil {
+		if err := report.SpectrogramPNGFrom(w, src, n, rate, *title); err != nil {
+			if errors.Is(err, context.Canceled) || strings.HasPrefix(err.Error(), in) {
+				return err
+			}
 			return fmt.Errorf("%s: %w", in, err)
 		}
 		return nil
@@ -77,7 +86,7 @@ func runSpectrogram(ctx context.Context, cmd *command, env *environment, args []
 		return err
 	}
 	if !*quiet {
-		fmt.Fprintf(env.stdout, "%s: %.2f s at %d Hz drawn to %s\n", in, a.Seconds(), a.Rate, *out)
+		fmt.Fprintf(env.stdout, "%s: %.2f s at %d Hz drawn to %s\n", in, float64(n)/float64(rate), rate, *out)
 	}
 	return nil
 }

@@ -7,15 +7,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/dlnmf/dlnmf/separation"
+	"github.com/dlnmf/dlnmf/wav"
 )
 
 // withSpeakerName writes a copy of the model file src to dst with speaker
@@ -268,5 +272,103 @@ func TestTrainChecksOutputFirst(t *testing.T) {
 	}
 	if files := dirFiles(t, dir); len(files) != 1 {
 		t.Errorf("left %v", files)
+	}
+}
+
+// TestInfoNonFiniteSamples checks that info reports NaN and infinite
+// samples of float files as such (not as silence), and that with --json a
+// file holding ±Inf or one that cannot be read keeps every other file's
+// record, with an "error" record for the unreadable one.
+func TestInfoNonFiniteSamples(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, x []float64) string {
+		p := filepath.Join(dir, name)
+		if _, err := wav.WriteFile(p, x, 16000, wav.Float32); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	nan := write("nan.wav", []float64{math.NaN(), math.NaN(), math.NaN()})
+	inf := write("inf.wav", []float64{0.5, math.Inf(1), -0.25, math.Inf(-1), math.NaN()})
+	good := write("good.wav", []float64{0.5, -0.5})
+	bad := filepath.Join(dir, "bad.wav")
+	os.WriteFile(bad, []byte("not audio"), 0o644)
+
+	stdout, _, code := runCmd(t, "info", nan, inf, good)
+	if code != exitOK {
+		t.Errorf("exit code %d", code)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 3 || strings.Contains(lines[0], "silent") || !strings.Contains(lines[0], "3 NaN and 0 infinite samples") ||
+		!strings.Contains(lines[1], "peak -6.02 dBFS") || !strings.Contains(lines[1], "1 NaN and 2 infinite samples") {
+		t.Errorf("stdout:\n%s", stdout)
+	}
+
+	stdout, stderr, code := runCmd(t, "info", "--json", nan, inf, bad, good)
+	if code != exitFailure || !strings.Contains(stderr, "1 of 4 files could not be read") {
+		t.Errorf("exit code %d, stderr %q", code, stderr)
+	}
+	var infos []fileInfo
+	if err := json.Unmarshal([]byte(stdout), &infos); err != nil {
+		t.Fatalf("--json output %q: %v", stdout, err)
+	}
+	if len(infos) != 4 {
+		t.Fatalf("%d records: %s", len(infos), stdout)
+	}
+	if infos[0].NaN != 3 || infos[0].PeakDB != nil || infos[1].Inf != 2 || infos[1].NaN != 1 || *infos[1].PeakDB != -6.02 {
+		t.Errorf("non-finite records: %s", stdout)
+	}
+	if infos[2].File != bad || infos[2].Error == "" || infos[2].AudioInfo != nil || strings.Contains(stdout, `"sample_rate": 0`) {
+		t.Errorf("unreadable record: %s", stdout)
+	}
+	if infos[3].File != good || infos[3].Samples != 2 || infos[3].Error != "" {
+		t.Errorf("good record: %s", stdout)
+	}
+}
+
+// allocated returns the bytes the Go heap handed out while f ran.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// TestInfoAndSpectrogramStream checks that info and spectrogram read a long
+// file piece by piece: what they allocate stays far below the file's
+// decoded size (1 minute at 48 kHz: 23 MB of float64 samples, 92 MB of
+// complex STFT), and does not grow from a 20-second file to a 1-minute one.
+func TestInfoAndSpectrogramStream(t *testing.T) {
+	dir := t.TempDir()
+	one := synthMixture(t, filepath.Join(dir, "one.wav"), 20, 48000, 9)
+	long := make([]float64, 0, 3*len(one))
+	for range 3 {
+		long = append(long, one...)
+	}
+	writeWAV(t, filepath.Join(dir, "three.wav"), long, 48000)
+	for _, tc := range []struct {
+		cmd   string
+		limit uint64
+	}{{"info", 4 << 20}, {"spectrogram", 48 << 20}} {
+		var sizes []uint64
+		for _, name := range []string{"one", "three"} {
+			args := []string{tc.cmd, filepath.Join(dir, name+".wav")}
+			if tc.cmd == "spectrogram" {
+				args = append(args, "--quiet", "-o", filepath.Join(dir, name+".png"))
+			}
+			var code int
+			var stderr string
+			n := allocated(func() { _, stderr, code = runCmd(t, args...) })
+			if code != exitOK {
+				t.Fatalf("%v: exit %d: %s", args, code, stderr)
+			}
+			t.Logf("%s %s: %.1f MB allocated", tc.cmd, name, float64(n)/(1<<20))
+			sizes = append(sizes, n)
+		}
+		if sizes[1] > tc.limit || sizes[1] > sizes[0]+sizes[0]/2 {
+			t.Errorf("%s allocates %d bytes for 1 minute, %d for 3 minutes; want flat and under %d", tc.cmd, sizes[0], sizes[1], tc.limit)
+		}
 	}
 }
