@@ -35,14 +35,14 @@ func WriteFiles(dir string, res *Results, notes []string) error {
 
 func writeCSV(w io.Writer, scores []Score) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"repeat", "mixture", "files", "method", "layers", "speaker", "sdr", "sir", "sar"})
+	cw.Write([]string{"repeat", "mixture", "files", "method", "layers", "speaker", "sdr", "sir", "sar", "si_sdr"})
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
 	for _, s := range scores {
 		layers := make([]string, len(s.Layers))
 		for i, k := range s.Layers {
 			layers[i] = strconv.Itoa(k)
 		}
-		cw.Write([]string{strconv.Itoa(s.Repeat), s.Mixture, s.Files, s.Method, strings.Join(layers, ","), s.Speaker, f(float64(s.SDR)), f(float64(s.SIR)), f(float64(s.SAR))})
+		cw.Write([]string{strconv.Itoa(s.Repeat), s.Mixture, s.Files, s.Method, strings.Join(layers, ","), s.Speaker, f(float64(s.SDR)), f(float64(s.SIR)), f(float64(s.SAR)), f(float64(s.SISDR))})
 	}
 	cw.Flush()
 	return cw.Error()

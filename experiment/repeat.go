@@ -23,6 +23,7 @@ type Score struct {
 	SDR     Number `json:"sdr"`
 	SIR     Number `json:"sir"`
 	SAR     Number `json:"sar"`
+	SISDR   Number `json:"si_sdr"` // scale-invariant SDR (bsseval.SISDR, mean removed)
 }
 
 // Curve is a cost history: training cost per speaker, or the DL-NMF
@@ -259,8 +260,12 @@ func (rp *Repeat) score(res *RepeatResult, row Row, model *separation.Model, cor
 			return fmt.Errorf("%s, scoring %s: %w", row.Label(), name, err)
 		}
 		for i, sp := range rp.speakers {
+			si, err := bsseval.SISDR(tm.Sources[i], est[i], true)
+			if err != nil {
+				return fmt.Errorf("%s, SI-SDR of %s: %w", row.Label(), name, err)
+			}
 			res.Scores = append(res.Scores, Score{Repeat: rp.Index + 1, Mixture: name, Files: tm.Name(),
-				Method: row.Method.Label(), Layers: row.Sizes, Speaker: sp, SDR: Number(r.SDR[i]), SIR: Number(r.SIR[i]), SAR: Number(r.SAR[i])})
+				Method: row.Method.Label(), Layers: row.Sizes, Speaker: sp, SDR: Number(r.SDR[i]), SIR: Number(r.SIR[i]), SAR: Number(r.SAR[i]), SISDR: Number(si)})
 		}
 		if j < len(res.Examples) {
 			res.Examples[j].Estimates[row.Label()] = est
