@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/dlnmf/dlnmf/corpus"
 	"github.com/dlnmf/dlnmf/nmf"
 	"github.com/dlnmf/dlnmf/separation"
 )
@@ -23,10 +24,10 @@ type Config struct {
 	SNR           float64             `json:"snr"`         // mixing level of the first speaker over each other, dB
 	Seed          uint64              `json:"seed"`
 	Beta          *float64            `json:"beta"`           // beta-divergence; nil: 1 (Kullback-Leibler)
-	Tol           float64             `json:"tol"`            // engine tolerance; 0: 1e-4; negative: run every iteration
-	TrainFraction float64             `json:"train_fraction"` // 0: 0.7
-	DiscFraction  float64             `json:"disc_fraction"`  // 0: 0.2
-	SampleRate    int                 `json:"sample_rate"`    // 0: 16000
+	Tol           float64             `json:"tol"`            // engine tolerance; 0: nmf.DefaultTol; negative: run every iteration
+	TrainFraction float64             `json:"train_fraction"` // 0: corpus.TrainFraction (0.7)
+	DiscFraction  float64             `json:"disc_fraction"`  // 0: corpus.DiscFraction (0.2)
+	SampleRate    int                 `json:"sample_rate"`    // 0: separation.DefaultSampleRate
 	Examples      int                 `json:"examples"`       // test mixtures of the first repeat kept as audio for the report
 }
 
@@ -46,7 +47,7 @@ func (c Config) Defaults() (Config, error) {
 		c.Methods = []separation.Method{separation.NMF, separation.LNMF, separation.DLNMF}
 	}
 	if c.Iters == 0 {
-		c.Iters = separation.DefaultIterations
+		c.Iters = nmf.DefaultMaxIter
 	}
 	if c.InferIters == 0 {
 		c.InferIters = c.Iters
@@ -62,13 +63,13 @@ func (c Config) Defaults() (Config, error) {
 		c.Beta = &kl
 	}
 	if c.Tol == 0 {
-		c.Tol = 1e-4
+		c.Tol = nmf.DefaultTol
 	}
 	if c.TrainFraction == 0 {
-		c.TrainFraction = 0.7
+		c.TrainFraction = corpus.TrainFraction
 	}
 	if c.DiscFraction == 0 {
-		c.DiscFraction = 0.2
+		c.DiscFraction = corpus.DiscFraction
 	}
 	if c.SampleRate == 0 {
 		c.SampleRate = separation.DefaultSampleRate

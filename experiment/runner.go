@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/dlnmf/dlnmf/corpus"
+	"github.com/dlnmf/dlnmf/separation"
 )
 
 // Runner runs a whole experiment in one process, several units at once,
@@ -53,7 +54,7 @@ func (r *Runner) Run(ctx context.Context) (*Results, error) {
 
 func sampleRateOf(c Config) int {
 	if c.SampleRate == 0 {
-		return 16000
+		return separation.DefaultSampleRate
 	}
 	return c.SampleRate
 }

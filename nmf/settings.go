@@ -41,6 +41,11 @@ func (d Divergence) String() string {
 // should be scaled up, or use a smaller Epsilon with float64.
 const DefaultEpsilon = 1.1920929e-07
 
+// DefaultMaxIter is the number of iterations when Settings.MaxIter is zero,
+// for training and inference alike (the paper gives no count; see
+// docs/protocol.md).
+const DefaultMaxIter = 200
+
 // DefaultTol and DefaultCostEvery are the stopping rule's defaults: stop when
 // the cost fell by less than DefaultTol times the initial cost over the last
 // DefaultCostEvery iterations (scikit-learn's).
@@ -68,13 +73,13 @@ func ForBeta(beta float64) (Divergence, float64) {
 type Settings struct {
 	Divergence Divergence
 	Beta       float64 // used when Divergence == BetaDivergence (any real beta)
-	MaxIter    int     // iterations; 0: 200
+	MaxIter    int     // iterations; 0: DefaultMaxIter
 	// Tol stops the solver when the cost fell by less than Tol times the
 	// initial cost since the previous evaluation, scikit-learn's criterion
 	// ((previous - current) / initial < tol, checked every CostEvery
-	// iterations). 0: 1e-4, as scikit-learn; negative: never stop early.
+	// iterations). 0: DefaultTol (1e-4, as scikit-learn); negative: never stop early.
 	Tol       float64
-	CostEvery int     // evaluate the cost every CostEvery iterations (a log per element); 0: 10
+	CostEvery int     // evaluate the cost every CostEvery iterations (a log per element); 0: DefaultCostEvery
 	L1        float64 // L1 penalty on H (sparsity), added to the cost as L1 * sum(H); 0: none
 	Epsilon   float64 // floor in every division; 0: DefaultEpsilon
 	Seed      uint64  // random initialisation (same seed, same result)
@@ -142,7 +147,7 @@ func (s Settings) resolve() (resolved, error) {
 		return r, errors.New("nmf: NoCost needs Tol < 0 (no early stopping) and no Recorder")
 	}
 	if r.MaxIter == 0 {
-		r.MaxIter = 200
+		r.MaxIter = DefaultMaxIter
 	}
 	if r.Tol == 0 {
 		r.Tol = DefaultTol

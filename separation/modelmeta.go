@@ -114,7 +114,7 @@ func newFileMeta(m *Model, s stft.Settings) fileMeta {
 		Divergence: divergenceNames[m.Divergence], Beta: m.Beta,
 		Sizes: m.Sizes(), Speakers: m.Names(), Basis: metaBasis,
 		Inference: &fileInference{Update: metaUpdate(m.Divergence, m.Beta), Init: metaInit,
-			Iterations: DefaultIterations, Tolerance: nmf.DefaultTol, CostEvery: nmf.DefaultCostEvery, Epsilon: nmf.DefaultEpsilon},
+			Iterations: nmf.DefaultMaxIter, Tolerance: nmf.DefaultTol, CostEvery: nmf.DefaultCostEvery, Epsilon: nmf.DefaultEpsilon},
 		Mask:     &fileMask{Exponent: maskExponent, Gain: metaGain},
 		Training: m.Training,
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dlnmf/dlnmf/nmf"
 	"github.com/dlnmf/dlnmf/npz"
 )
 
@@ -68,7 +69,7 @@ func TestModelFileMetaDescribesUse(t *testing.T) {
 		"mask.exponent":        float64(1),
 		"stft.window":          "hann-periodic",
 		"stft.hop":             float64(256),
-		"inference.iterations": float64(DefaultIterations),
+		"inference.iterations": float64(nmf.DefaultMaxIter),
 		"training.iterations":  float64(m.Training.Iterations),
 		"training.rounds":      float64(m.Training.Rounds),
 	} {

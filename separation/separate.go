@@ -45,7 +45,7 @@ func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 	sep := &Separator{model: m, st: plan.Settings(), settings: m.nmfSettings(s.NMF)}
 	sep.works.Put(&work{plan: plan})
 	if sep.settings.MaxIter == 0 {
-		sep.settings.MaxIter = DefaultIterations
+		sep.settings.MaxIter = nmf.DefaultMaxIter
 	}
 	for i := range m.Speakers {
 		sep.bases = append(sep.bases, m.Speakers[i].Basis())

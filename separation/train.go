@@ -11,11 +11,10 @@ import (
 	"github.com/dlnmf/dlnmf/stft"
 )
 
-// Defaults of TrainSettings (docs/protocol.md: the paper gives no iteration
-// counts; 200 for training and inference, 5 discriminative rounds).
+// Defaults of DL-NMF's settings (docs/protocol.md: the paper gives no
+// counts). Training and inference iterations default to nmf.DefaultMaxIter.
 const (
-	DefaultIterations = 200
-	DefaultRounds     = 5
+	DefaultRounds = 5
 	// DefaultDiscIter is the number of basis updates per DL-NMF round. The
 	// paper does not give it; 50 keeps each round a small step from the
 	// L-NMF bases, and with the default 5 rounds the bases get 250 updates
@@ -39,9 +38,9 @@ type TrainSettings struct {
 	Sizes      []int         // layer sizes; nil: DefaultSizes(Method). NMF takes one size.
 	SampleRate int           // 0: 16000
 	STFT       stft.Settings // zero: 1024-point FFT, periodic Hann window, hop 256
-	NMF        nmf.Settings  // divergence, tolerance, seed, workers, recorder; MaxIter 0: 200
+	NMF        nmf.Settings  // divergence, tolerance, seed, workers, recorder; MaxIter 0: nmf.DefaultMaxIter
 	InferIter  int           // DL-NMF H-step iterations; 0: NMF.MaxIter
-	Rounds     int           // DL-NMF rounds; 0: 5
+	Rounds     int           // DL-NMF rounds; 0: DefaultRounds
 	DiscIter   int           // DL-NMF basis iterations per round; 0: DefaultDiscIter
 }
 
@@ -71,22 +70,37 @@ func (s TrainSettings) withDefaults() (TrainSettings, error) {
 	if s.SampleRate < 0 {
 		return s, fmt.Errorf("sample rate %d is not positive", s.SampleRate)
 	}
-	if s.NMF.MaxIter == 0 {
-		s.NMF.MaxIter = DefaultIterations
+	d, err := s.disc().withDefaults()
+	s.NMF, s.InferIter, s.Rounds, s.DiscIter = d.NMF, d.InferIter, d.Rounds, d.DiscIter
+	return s, err
+}
+
+// disc returns the settings of Discriminate within s.
+func (s TrainSettings) disc() DiscSettings {
+	return DiscSettings{Rounds: s.Rounds, InferIter: s.InferIter, DiscIter: s.DiscIter, NMF: s.NMF}
+}
+
+// withDefaults resolves the zero fields of the iteration and round counts,
+// for Discriminate and for TrainSettings alike: NMF.MaxIter
+// nmf.DefaultMaxIter, InferIter NMF.MaxIter, Rounds DefaultRounds, DiscIter
+// DefaultDiscIter.
+func (d DiscSettings) withDefaults() (DiscSettings, error) {
+	if d.NMF.MaxIter == 0 {
+		d.NMF.MaxIter = nmf.DefaultMaxIter
 	}
-	if s.InferIter == 0 {
-		s.InferIter = s.NMF.MaxIter
+	if d.InferIter == 0 {
+		d.InferIter = d.NMF.MaxIter
 	}
-	if s.Rounds == 0 {
-		s.Rounds = DefaultRounds
+	if d.Rounds == 0 {
+		d.Rounds = DefaultRounds
 	}
-	if s.DiscIter == 0 {
-		s.DiscIter = DefaultDiscIter
+	if d.DiscIter == 0 {
+		d.DiscIter = DefaultDiscIter
 	}
-	if s.NMF.MaxIter < 0 || s.InferIter < 0 || s.Rounds < 0 || s.DiscIter < 0 {
-		return s, errors.New("iteration and round counts must not be negative")
+	if d.NMF.MaxIter < 0 || d.InferIter < 0 || d.Rounds < 0 || d.DiscIter < 0 {
+		return d, errors.New("iteration and round counts must not be negative")
 	}
-	return s, nil
+	return d, nil
 }
 
 // SpeakerData is one speaker's clean training speech at the model's rate.
@@ -259,8 +273,7 @@ func (ts *TrainingSet) Train(ctx context.Context, s TrainSettings) (*Model, *Tra
 		return m, rep, nil
 	}
 	start := time.Now()
-	ds := DiscSettings{Rounds: s.Rounds, InferIter: s.InferIter, DiscIter: s.DiscIter, NMF: s.NMF}
-	dr, err := Discriminate(ctx, m, ts.disc, ds)
+	dr, err := Discriminate(ctx, m, ts.disc, s.disc())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -336,12 +349,12 @@ type DiscData struct {
 }
 
 // DiscSettings control Discriminate; zero values mean the defaults of
-// TrainSettings.
+// TrainSettings (one rule for both, DiscSettings.withDefaults).
 type DiscSettings struct {
-	Rounds    int
-	InferIter int
-	DiscIter  int
-	NMF       nmf.Settings // divergence from the model; seed, workers, recorder
+	Rounds    int          // 0: DefaultRounds
+	InferIter int          // H-step iterations; 0: NMF.MaxIter
+	DiscIter  int          // basis iterations per round; 0: DefaultDiscIter
+	NMF       nmf.Settings // divergence from the model; seed, workers, recorder; MaxIter 0: nmf.DefaultMaxIter
 }
 
 // DiscResult reports a DL-NMF adaptation.
@@ -361,14 +374,9 @@ type DiscResult struct {
 // that raises J is rejected, its bases are restored and training stops, so the
 // recorded cost never rises and the model returned is the best one seen.
 func Discriminate(ctx context.Context, m *Model, data []DiscData, s DiscSettings) (DiscResult, error) {
-	if s.Rounds == 0 {
-		s.Rounds = DefaultRounds
-	}
-	if s.InferIter == 0 {
-		s.InferIter = DefaultIterations
-	}
-	if s.DiscIter == 0 {
-		s.DiscIter = DefaultDiscIter
+	s, err := s.withDefaults()
+	if err != nil {
+		return DiscResult{}, err
 	}
 	if len(data) == 0 {
 		return DiscResult{}, errors.New("DL-NMF needs discriminative mixtures, got none")

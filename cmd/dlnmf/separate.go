@@ -42,7 +42,7 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	fs := newFlagSet(env, cmd)
 	modelPath := fs.String("m", "", "model file written by dlnmf train (required)")
 	outDir := fs.String("o", "", "output folder, created if missing (required)")
-	iters := fs.Int("iters", separation.DefaultIterations, "inference iterations")
+	iters := fs.Int("iters", nmf.DefaultMaxIter, "inference iterations")
 	jobs := fs.Int("jobs", runtime.GOMAXPROCS(0), "files separated at once")
 	float := fs.Bool("float", false, "write 32-bit float WAV instead of 16-bit PCM")
 	quiet := fs.Bool("quiet", false, "print nothing but errors")
