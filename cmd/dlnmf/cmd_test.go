@@ -121,6 +121,14 @@ func writeWAV(t *testing.T, path string, x []float64, rate int) string {
 // two --speaker flags.
 func synthSpeakers(t *testing.T, root string, n int, seconds float64) (low, high string) {
 	t.Helper()
+	return synthSpeakersNamed(t, root, n, seconds, "")
+}
+
+// synthSpeakersNamed is synthSpeakers with file names prefix00.wav, ...
+// for both speakers, as speakers reading the same prompts; "" names them
+// after the speaker.
+func synthSpeakersNamed(t *testing.T, root string, n int, seconds float64, prefix string) (low, high string) {
+	t.Helper()
 	for _, sp := range []struct {
 		name  string
 		notes []float64
@@ -131,7 +139,11 @@ func synthSpeakers(t *testing.T, root string, n int, seconds float64) (low, high
 			t.Fatal(err)
 		}
 		for i := range n {
-			writeWAV(t, filepath.Join(dir, fmt.Sprintf("%s%02d.wav", sp.name, i)), synthVoice(sp.notes, seconds, synthRate, sp.seed+uint64(i)), synthRate)
+			name := sp.name
+			if prefix != "" {
+				name = prefix
+			}
+			writeWAV(t, filepath.Join(dir, fmt.Sprintf("%s%02d.wav", name, i)), synthVoice(sp.notes, seconds, synthRate, sp.seed+uint64(i)), synthRate)
 		}
 	}
 	return "low=" + filepath.Join(root, "low"), "high=" + filepath.Join(root, "high")

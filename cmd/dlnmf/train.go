@@ -27,6 +27,10 @@ the i-th held-back file of every speaker is mixed with the others' i-th at
 --snr dB (0: equal energy; the longer cut to the shortest), the experiment's
 rule (corpus.Pair: two speakers never say the same file name at once), and
 these mixtures with their clean sources drive the discriminative rounds.
+With --disc NAME=DIR or NAME=@LIST for every speaker, those files make the
+mixtures instead, in that order. The files not held back train, in the
+order given: the files of one experiment repeat, listed in its order, with
+its seed (experiment.RepeatSeed) give the very models that repeat trained.
 
 ` + speakerHelp + `
 
@@ -44,6 +48,8 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	fs := newFlagSet(env, cmd)
 	var speakers speakerFlags
 	fs.Var(&speakers, "speaker", "a speaker as NAME=DIR (a folder of audio files) or NAME=@LIST (a file naming one audio file a line); repeat for each speaker, at least 2")
+	var discs speakerFlags
+	fs.Var(&discs, "disc", "dlnmf: a speaker's discriminative files as NAME=DIR or NAME=@LIST, instead of holding back --disc-share of its --speaker files; one for every speaker or none")
 	var exclude excludeFlags
 	fs.Var(&exclude, "exclude", "leave out the speakers' files whose name or path matches this glob; repeatable")
 	method := fs.String("method", "dlnmf", "nmf, lnmf or dlnmf")
@@ -79,6 +85,21 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 		if sizes, err = parseInts(*layers); err != nil {
 			return usagef("--layers: %v", err)
 		}
+	}
+	if len(discs) > 0 && m != separation.DLNMF {
+		return usagef("--disc is for --method dlnmf")
+	}
+	discOf := map[string]speakerDir{}
+	for _, d := range discs {
+		discOf[d.name] = d
+	}
+	for _, sd := range speakers {
+		if _, ok := discOf[sd.name]; len(discs) > 0 && !ok {
+			return usagef("--disc names speakers %s; give one for every --speaker (%s has none)", discs.String(), sd.name)
+		}
+	}
+	if len(discs) > len(speakers) {
+		return usagef("--disc names a speaker that no --speaker gives")
 	}
 	if *discShare <= 0 || *discShare >= 1 {
 		return usagef("--disc-share must lie between 0 and 1")
@@ -116,19 +137,29 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 			return err
 		}
 		data[i] = separation.SpeakerData{Name: sd.name}
-		order := corpus.Shuffle(len(sp.Utterances), *seed, 0, i)
-		nDisc := 0
-		if m == separation.DLNMF {
-			nDisc = int(*discShare*float64(len(order)) + 0.5)
+		isHeld := make([]bool, len(sp.Utterances))
+		if d, ok := discOf[sd.name]; ok {
+			ds, err := loadSpeaker(d, exclude)
+			if err != nil {
+				return err
+			}
+			held[i] = ds.Utterances
+		} else if m == separation.DLNMF {
+			// The first files of a seeded shuffle are held back, paired in
+			// that order.
+			order := corpus.Shuffle(len(sp.Utterances), *seed, 0, i)
+			nDisc := int(*discShare*float64(len(order)) + 0.5)
 			if nDisc < 1 || nDisc >= len(order) {
 				return fmt.Errorf("speaker %s has %d files: too few to hold back %.0f%% for DL-NMF", sd.name, len(order), 100**discShare)
 			}
-		}
-		for j, idx := range order {
-			if j < nDisc {
+			for _, idx := range order[:nDisc] {
 				held[i] = append(held[i], sp.Utterances[idx])
-			} else {
-				data[i].Utterances = append(data[i].Utterances, sp.Utterances[idx].Samples)
+				isHeld[idx] = true
+			}
+		}
+		for j, u := range sp.Utterances { // the rest trains, in the order given
+			if !isHeld[j] {
+				data[i].Utterances = append(data[i].Utterances, u.Samples)
 			}
 		}
 		logf(env.stderr, *quiet, "speaker %s: %d files, %.1f s (%d for training)", sd.name, len(sp.Utterances), sp.Seconds(separation.DefaultSampleRate), len(data[i].Utterances))

@@ -1,13 +1,19 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/dlnmf/dlnmf/corpus"
+	"github.com/dlnmf/dlnmf/experiment"
 	"github.com/dlnmf/dlnmf/separation"
 	"github.com/dlnmf/dlnmf/wav"
 )
@@ -223,6 +229,90 @@ func copyDir(t *testing.T, src, dst string) {
 		}
 		if err := os.WriteFile(filepath.Join(dst, n), b, 0o644); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// dlnmf train on one experiment repeat's training and discriminative files,
+// with the repeat's seed, writes the very models the experiment trained for
+// that repeat, bit for bit, for every method: one pipeline, one pairing
+// rule, one seed rule. Both speakers read "the same prompts" (the same file
+// names), so the pairing rule's swap is part of what must agree.
+func TestTrainBuildsTheExperimentsModels(t *testing.T) {
+	root := t.TempDir()
+	low, high := synthSpeakersNamed(t, root, 10, 1, "u")
+	var sps []*corpus.Speaker
+	for _, flag := range []string{low, high} {
+		name, dir, _ := strings.Cut(flag, "=")
+		sp, err := loadSpeaker(speakerDir{name, dir}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sps = append(sps, sp)
+	}
+	cfg := experiment.Config{Repeats: 2, K: []int{4}, Layers: [][]int{{8, 3}}, Iters: 12, InferIters: 10, Rounds: 2, DiscIters: 5, Seed: 3}
+	const repeat = 1
+	rp, err := experiment.PrepareRepeat(sps, cfg, repeat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]*separation.Model{}
+	rp.Model = func(row experiment.Row, m *separation.Model) { want[row.Label()] = m }
+	// On as many cores as train uses, for now: the engine's column blocks
+	// still depend on the worker count.
+	if _, err := rp.Run(context.Background(), 0, runtime.GOMAXPROCS(0), nil); err != nil {
+		t.Fatal(err)
+	}
+	list := func(name string, us []corpus.Utterance) string {
+		var b strings.Builder
+		for _, u := range us {
+			b.WriteString(u.Path + "\n")
+		}
+		p := filepath.Join(root, name+".txt")
+		if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	common := []string{"--iters", "12", "--infer-iters", "10", "--rounds", "2", "--disc-iters", "5", "--quiet",
+		"--seed", fmt.Sprint(experiment.RepeatSeed(cfg.Seed, repeat))}
+	for i, sp := range sps {
+		common = append(common, "--speaker", sp.Name+"=@"+list("train-"+sp.Name, rp.Train[i]))
+	}
+	discs := []string{}
+	for i, sp := range sps {
+		discs = append(discs, "--disc", sp.Name+"=@"+list("disc-"+sp.Name, rp.Disc[i]))
+	}
+	for _, tc := range []struct {
+		row  string
+		args []string
+	}{
+		{"NMF K=4", []string{"--method", "nmf", "--k", "4"}},
+		{"L-NMF 8,3", []string{"--method", "lnmf", "--layers", "8,3"}},
+		{"DL-NMF 8,3", append([]string{"--method", "dlnmf", "--layers", "8,3"}, discs...)},
+	} {
+		out := filepath.Join(root, strings.Fields(tc.row)[0]+".npz")
+		args := append(append([]string{"train", "-o", out}, tc.args...), common...)
+		if _, stderr, code := runCmd(t, args...); code != exitOK {
+			t.Fatalf("%s: exit %d: %s", tc.row, code, stderr)
+		}
+		got, err := separation.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := want[tc.row]
+		if w == nil {
+			t.Fatalf("the experiment trained no %s", tc.row)
+		}
+		for i := range w.Speakers {
+			for l, layer := range w.Speakers[i].Layers {
+				if !slices.Equal(got.Speakers[i].Layers[l].Data, layer.Data) {
+					t.Errorf("%s: speaker %s layer %d differs from the experiment's", tc.row, w.Speakers[i].Name, l+1)
+				}
+			}
+		}
+		if !slices.Equal(got.Training.DiscCost, w.Training.DiscCost) {
+			t.Errorf("%s: discriminative cost %v, the experiment's %v", tc.row, got.Training.DiscCost, w.Training.DiscCost)
 		}
 	}
 }
