@@ -1,6 +1,8 @@
 // Package corpus loads speakers' recordings and lays out the paper's
 // experiment: per-speaker shuffles, the 70/20/10 split into training,
-// discriminative and test sentences, and mixing at a given SNR.
+// discriminative and test sentences, mixing at a given SNR, and the one rule
+// that pairs speakers' utterances into mixtures (Pair; DiscMixtures gives
+// DL-NMF's discriminative mixtures in the form separation.Train takes).
 //
 // A speaker is a folder of WAV files, one utterance each, read in sorted
 // order, down-mixed to mono and resampled to the working rate (16 kHz by

@@ -7,7 +7,14 @@
 // DL-NMF and 10% as test mixtures, and scores every separated test speaker
 // with BSS Eval v3. Repeats are independent, so a Runner runs several at once
 // (one core each) and saves every finished repeat, which makes a long run
-// resumable. Work shared between methods is done once per repeat: the
-// speakers' spectrograms, and layer-1 pretraining, which does not depend on
-// K2.
+// resumable.
+//
+// A repeat trains through the same pipeline as dlnmf train
+// (separation.TrainingSet), pairs its mixtures by the same rule
+// (corpus.Pair) and seeds its models by one rule (RepeatSeed, then
+// separation.SpeakerSeed per speaker): train given a repeat's files, in the
+// repeat's order, and its seed builds the repeat's very models. Work shared
+// between methods is done once per repeat (PrepareRepeat): the split, the
+// mixtures, the speakers' spectrograms, layer-1 pretraining, which does not
+// depend on K2, and the L-NMF layers that DL-NMF starts from.
 package experiment

@@ -20,6 +20,13 @@
 // SeparateStream pulls the samples from a source and pushes the estimates to
 // a sink block by block, so memory does not grow with the recording.
 //
+// Training is one pipeline (TrainingSet.Train; Train for one model):
+// layer-wise pretraining and fine-tuning per speaker, speaker i seeded with
+// SpeakerSeed, then, for DL-NMF, Discriminate. A TrainingSet computes the
+// spectrograms once for several models and can keep the first layer of each
+// K1 and the L-NMF layers for later models (ShareLayers), as the experiment
+// does; the models are bit-identical to those trained from scratch.
+//
 // DL-NMF (eqs. 12-18): starting from L-NMF models, each round infers H on the
 // discriminative mixtures with the bases fixed, then updates every layer of
 // every speaker, H fixed, so that speaker s's part of the model reconstructs
