@@ -147,6 +147,9 @@ func Train[T Float](X *Dense[T], sizes []int, s Settings) (*Factorization[T], Re
 type Freeze struct {
 	Layers bool // keep every W fixed (fixed-basis inference, eq. 11)
 	H      bool // keep H fixed (the DL-NMF basis step, eqs. 14-16)
+	// Cols keeps the first Cols columns of the basis fixed while the others
+	// are updated (semi-supervised NMF, see InferFree); one layer only.
+	Cols int
 }
 
 // Update is the one solver: multiplicative updates of the unfrozen factors
@@ -193,8 +196,17 @@ func Infer[T Float](dst *Dense[T], X, basis *Dense[T], s Settings) (*Dense[T], R
 	if err := checkData("basis", basis); err != nil {
 		return dst, Result{}, err
 	}
+	dst = startH(reuse(dst, basis.Cols, X.Cols, "Infer"), X, basis, s.Seed)
+	f := &Factorization[T]{Layers: []*Dense[T]{basis}, H: dst}
+	res, err := update(X, f, Freeze{Layers: true}, r, "infer", 0)
+	return dst, res, err
+}
+
+// startH sets dst (K x N) to h_kn = (0.5 + u_k) sum_m X_mn / sum(basis),
+// u_k uniform from the seed: Infer's start, which depends on one column of
+// X only.
+func startH[T Float](dst, X, basis *Dense[T], seed uint64) *Dense[T] {
 	K := basis.Cols
-	dst = reuse(dst, K, X.Cols, "Infer")
 	var bsum float64
 	for i := 0; i < basis.Rows; i++ {
 		for _, v := range basis.row(i) {
@@ -204,7 +216,7 @@ func Infer[T Float](dst *Dense[T], X, basis *Dense[T], s Settings) (*Dense[T], R
 	if bsum <= 0 {
 		bsum = 1
 	}
-	rng := rand.New(rand.NewPCG(s.Seed, 0x696e66)) // "inf"
+	rng := rand.New(rand.NewPCG(seed, 0x696e66)) // "inf"
 	u := make([]float64, K)
 	for k := range u {
 		u[k] = 0.5 + rng.Float64()
@@ -221,7 +233,5 @@ func Infer[T Float](dst *Dense[T], X, basis *Dense[T], s Settings) (*Dense[T], R
 			row[j] = T(u[k] * colsum[j] / bsum)
 		}
 	}
-	f := &Factorization[T]{Layers: []*Dense[T]{basis}, H: dst}
-	res, err := update(X, f, Freeze{Layers: true}, r, "infer", 0)
-	return dst, res, err
+	return dst
 }

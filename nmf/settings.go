@@ -90,6 +90,9 @@ type Settings struct {
 	// needs Tol < 0 and no Recorder. Fixed-iteration inference in
 	// separation saves two reconstructions and a logarithm per element.
 	NoCost bool
+	// Groups adds a group-sparsity penalty on rows of H (GroupSparsity);
+	// the zero value adds none.
+	Groups GroupSparsity
 }
 
 // Recorder receives progress events. The engine never prints.
@@ -142,6 +145,9 @@ func (s Settings) resolve() (resolved, error) {
 	}
 	if !(s.L1 >= 0) || math.IsInf(s.L1, 0) || !(s.Epsilon >= 0) || math.IsInf(s.Epsilon, 0) || math.IsNaN(s.Tol) {
 		return r, errors.New("nmf: L1 and Epsilon must be finite and non-negative, Tol a number")
+	}
+	if err := s.Groups.check(); err != nil {
+		return r, err
 	}
 	if s.NoCost && (s.Tol >= 0 || s.Recorder != nil) {
 		return r, errors.New("nmf: NoCost needs Tol < 0 (no early stopping) and no Recorder")

@@ -74,6 +74,8 @@ type solver[T Float] struct {
 
 	stage string
 	layer int
+
+	semi[T] // partly fixed basis and group sparsity (semi.go)
 }
 
 func newSolver[T Float](X *Dense[T], f *Factorization[T], freeze Freeze, r resolved) (*solver[T], error) {
@@ -191,6 +193,10 @@ func newSolver[T Float](X *Dense[T], f *Factorization[T], freeze Freeze, r resol
 			blasThreads.acquire()
 		}
 	}
+	if err := s.semi.init(s, freeze); err != nil {
+		s.close()
+		return nil, err
+	}
 	s.prefix(2)
 	if s.kl && freeze.Layers {
 		s.psum = make([]T, F[L].Rows)
@@ -231,6 +237,7 @@ func (s *solver[T]) iterate() {
 		}
 	}
 	if !s.freeze.H {
+		s.groupWeights()
 		s.updateFactor(s.L)
 	}
 	if !s.freeze.Layers {
@@ -350,6 +357,8 @@ func (s *solver[T]) updateFactorKL(l int) {
 	if s.fusing {
 		if s.apack == nil || !s.freeze.Layers { // frozen layers: all constant
 			s.prepareFused()
+		} else if s.rowAdd != nil {
+			s.fusedDenominators() // group weights change every iteration
 		}
 		s.runBlocks()
 		return
@@ -482,21 +491,30 @@ const fusedMaxK = 128
 // reciprocals of klMultiply's denominators max(lsum[k] + L1, eps) (rsum =
 // 1), so that the kernel multiplies instead of dividing, and P[L] packed.
 func (s *solver[T]) prepareFused() {
+	s.fusedDenominators()
+	a := any(s.P[s.L]).(*Dense[float32])
+	if s.apack == nil {
+		s.apack = make([]float32, hnumPacked(a.Rows, a.Cols))
+	}
+	hnumPack(s.apack, a)
+}
+
+// fusedDenominators sets the reciprocal denominators of the one-pass
+// kernel, max(lsum[k] + L1 + rowAdd[k], eps).
+func (s *solver[T]) fusedDenominators() {
 	L := s.L
 	s.klSums(L)
 	l1 := T(s.r.L1)
 	for k, a := range s.lsum[:s.F[L].Rows] {
 		d := a + l1
+		if s.rowAdd != nil {
+			d += s.rowAdd[k]
+		}
 		if !(d > s.eps) {
 			d = s.eps
 		}
 		s.hden[k] = float32(1 / d)
 	}
-	a := any(s.P[L]).(*Dense[float32])
-	if s.apack == nil {
-		s.apack = make([]float32, hnumPacked(a.Rows, a.Cols))
-	}
-	hnumPack(s.apack, a)
 }
 
 // fusedH updates columns [j0, j1) of H with the one-pass kernel (see
@@ -649,16 +667,33 @@ func (s *solver[T]) elementwiseRows(lo, hi, _ int) {
 // multiplyRows sets rows [lo, hi) of the current factor F to
 // F (num / max(den + l1, eps))^gamma.
 func (s *solver[T]) multiplyRows(lo, hi, _ int) {
-	F, num, den, l1 := s.F[s.cur], s.num[s.cur], s.den[s.cur], s.l1
-	eps, gamma := s.eps, s.r.gamma
+	F, num, den, rs := s.F[s.cur], s.num[s.cur], s.den[s.cur], s.rsum[:s.F[s.cur].Cols]
+	if s.cur == 0 && s.fixed > 0 { // only the free columns of the basis
+		F, num, den, rs = &s.wfree, &s.nfree, &s.dfree, rs[s.fixed:]
+	}
+	l1, eps, gamma := s.l1, s.eps, s.r.gamma
+	rowAdd := s.rowAdd
+	if s.cur != s.L {
+		rowAdd = nil
+	}
 	if s.kl {
-		klMultiply(F, num, s.lsum, s.rsum[:F.Cols], lo, hi, l1, eps)
+		if rowAdd == nil {
+			klMultiply(F, num, s.lsum, rs, lo, hi, l1, eps)
+			return
+		}
+		for i := lo; i < hi; i++ {
+			klMultiply(F, num, s.lsum, rs, i, i+1, l1+rowAdd[i], eps)
+		}
 		return
 	}
 	for i := lo; i < hi; i++ {
 		f, n, d := F.row(i), num.row(i), den.row(i)
+		add := l1
+		if rowAdd != nil {
+			add += rowAdd[i]
+		}
 		for j := range f {
-			ratio := n[j] / max(d[j]+l1, eps)
+			ratio := n[j] / max(d[j]+add, eps)
 			if gamma != 1 {
 				ratio = T(math.Pow(float64(ratio), gamma))
 			}
@@ -678,6 +713,9 @@ func (s *solver[T]) normalise() {
 		W, next := s.F[l], s.F[l+1]
 		sums := s.lsum[:W.Cols]
 		colSums(sums, W, s.acc)
+		if l == 0 {
+			clear(sums[:s.fixed]) // fixed columns keep their scale
+		}
 		for i := 0; i < W.Rows; i++ {
 			w := W.row(i)
 			for j := range w {
@@ -739,6 +777,7 @@ func (s *solver[T]) objective() float64 {
 	for _, p := range s.partial {
 		sum += p
 	}
+	sum += s.groupPenalty()
 	if s.r.L1 > 0 {
 		H := s.F[s.L]
 		var h float64

@@ -1,0 +1,198 @@
+package nmf
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// Semi-supervised NMF: a basis of which some columns are known and fixed
+// while the others are learned on the data itself, with all activations
+// (Smaragdis, Raj and Shashanka 2007; Mysore and Smaragdis 2011); and group
+// sparsity on the activations (Sun and Mysore 2013), so that a few groups
+// of a large fixed basis explain the data.
+
+// GroupSparsity penalises groups of consecutive rows of H: the cost gains
+// Lambda * sum_g log(Epsilon + ||H_g||_1), which favours few active groups
+// (Lefevre, Bach and Fevotte 2011; Sun and Mysore 2013). The log is
+// concave, so each iteration majorises it by its tangent at the current H: a
+// weighted L1 penalty Lambda / (Epsilon + ||H_g||_1) on the rows of group g,
+// which the multiplicative update of H handles like Settings.L1; the
+// penalised cost never rises.
+type GroupSparsity struct {
+	Start   int     // first row of H in the groups
+	Sizes   []int   // rows of each group, consecutive from Start
+	Lambda  float64 // weight of the penalty; 0: no penalty
+	Epsilon float64 // inside the logarithm; 0: Settings.Epsilon
+}
+
+func (g GroupSparsity) check() error {
+	if !(g.Lambda >= 0) || math.IsInf(g.Lambda, 0) || !(g.Epsilon >= 0) || math.IsInf(g.Epsilon, 0) || g.Start < 0 {
+		return fmt.Errorf("nmf: group sparsity needs finite non-negative Lambda, Epsilon and Start")
+	}
+	for _, k := range g.Sizes {
+		if k < 1 {
+			return fmt.Errorf("nmf: group of %d rows", k)
+		}
+	}
+	return nil
+}
+
+// semi is the solver's state for a partly fixed basis and group sparsity.
+type semi[T Float] struct {
+	fixed               int      // leading columns of W1 kept fixed (Freeze.Cols)
+	wfree, nfree, dfree Dense[T] // views of the free columns of W1, its numerator and denominator
+	rowAdd              []T      // group weights added to the denominators of H's rows; nil: none
+	groupEnd            int      // Start + sum(Sizes)
+	groupEps            float64
+}
+
+// init checks the freeze and the group sparsity against the model and
+// prepares their views.
+func (m *semi[T]) init(s *solver[T], freeze Freeze) error {
+	if freeze.Cols < 0 {
+		return fmt.Errorf("nmf: %d fixed columns", freeze.Cols)
+	}
+	if freeze.Cols > 0 {
+		W := s.F[0]
+		if s.L != 1 || freeze.Layers || freeze.Cols > W.Cols {
+			return fmt.Errorf("nmf: %d fixed columns need one free layer of at least as many columns", freeze.Cols)
+		}
+		m.fixed = freeze.Cols
+		free := func(v *Dense[T], d *Dense[T]) {
+			*v = Dense[T]{Rows: d.Rows, Cols: d.Cols - m.fixed, Stride: d.Stride, Data: d.Data[m.fixed:]}
+		}
+		free(&m.wfree, W)
+		free(&m.nfree, s.num[0])
+		if s.den[0] != nil {
+			free(&m.dfree, s.den[0])
+		}
+	}
+	g := s.r.Groups
+	if g.Lambda == 0 || len(g.Sizes) == 0 {
+		return nil
+	}
+	end := g.Start
+	for _, k := range g.Sizes {
+		end += k
+	}
+	if end > s.F[s.L].Rows {
+		return fmt.Errorf("nmf: groups reach row %d of H, which has %d", end, s.F[s.L].Rows)
+	}
+	m.groupEnd = end
+	m.groupEps = g.Epsilon
+	if m.groupEps == 0 {
+		m.groupEps = s.r.Epsilon
+	}
+	m.rowAdd = make([]T, s.F[s.L].Rows)
+	return nil
+}
+
+// groupWeights sets rowAdd to the tangent of the group penalty at the
+// current H: Lambda / (Epsilon + ||H_g||_1) on every row of group g.
+func (s *solver[T]) groupWeights() {
+	if s.rowAdd == nil {
+		return
+	}
+	g := s.r.Groups
+	H := s.F[s.L]
+	row := g.Start
+	for _, k := range g.Sizes {
+		var n float64
+		for i := row; i < row+k; i++ {
+			for _, v := range H.row(i) {
+				n += float64(v)
+			}
+		}
+		w := T(g.Lambda / (s.groupEps + n))
+		for i := row; i < row+k; i++ {
+			s.rowAdd[i] = w
+		}
+		row += k
+	}
+}
+
+// groupPenalty returns Lambda * sum_g log(Epsilon + ||H_g||_1), or 0.
+func (s *solver[T]) groupPenalty() float64 {
+	if s.rowAdd == nil {
+		return 0
+	}
+	g := s.r.Groups
+	H := s.F[s.L]
+	var sum float64
+	row := g.Start
+	for _, k := range g.Sizes {
+		var n float64
+		for i := row; i < row+k; i++ {
+			for _, v := range H.row(i) {
+				n += float64(v)
+			}
+		}
+		sum += math.Log(s.groupEps + n)
+		row += k
+	}
+	return g.Lambda * sum
+}
+
+// InferFree learns, for X, the activations of the fixed basis together with
+// free more bases and their activations: X ≈ [basis W] H, with multiplicative
+// updates of W (M x free) and of all of H, the basis untouched. It returns
+// the factorization, whose single layer is [basis W] (a copy of basis and
+// the learned W side by side) and whose H has basis.Cols + free rows,
+// reporting stage "infer". The free columns start as seeded random
+// columns of unit sum and are kept at unit sum, so the model's columns (of
+// unit sum when trained here) and the free ones share a scale; H starts as
+// in Infer. free = 0 is Infer.
+func InferFree[T Float](X, basis *Dense[T], free int, s Settings) (*Factorization[T], Result, error) {
+	r, err := s.resolve()
+	if err != nil {
+		return nil, Result{}, err
+	}
+	if err := checkData("X", X); err != nil {
+		return nil, Result{}, err
+	}
+	if basis == nil || basis.Rows != X.Rows || basis.Cols < 1 {
+		return nil, Result{}, fmt.Errorf("nmf: basis does not match X (%d rows)", X.Rows)
+	}
+	if err := checkData("basis", basis); err != nil {
+		return nil, Result{}, err
+	}
+	if free < 0 {
+		return nil, Result{}, fmt.Errorf("nmf: %d free bases: want 0 or more", free)
+	}
+	K := basis.Cols
+	f := freeStart(X, basis, free, s.Seed)
+	freeze := Freeze{Cols: K}
+	if free == 0 {
+		freeze = Freeze{Layers: true}
+	}
+	res, err := update(X, f, freeze, r, "infer", 0)
+	if err != nil {
+		return nil, res, err
+	}
+	return f, res, nil
+}
+
+// freeStart returns InferFree's start: [basis W] with W's columns seeded
+// random of unit sum, and H as Infer starts it.
+func freeStart[T Float](X, basis *Dense[T], free int, seed uint64) *Factorization[T] {
+	K := basis.Cols
+	W := NewDense[T](X.Rows, K+free, nil)
+	for i := 0; i < X.Rows; i++ {
+		copy(W.row(i)[:K], basis.row(i))
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x66726565)) // "free"
+	for k := K; k < K+free; k++ {
+		var sum float64
+		for i := 0; i < X.Rows; i++ {
+			v := 0.5 + rng.Float64()
+			W.Set(i, k, T(v))
+			sum += v
+		}
+		for i := 0; i < X.Rows; i++ {
+			W.Set(i, k, W.At(i, k)/T(sum))
+		}
+	}
+	H := startH(NewDense[T](K+free, X.Cols, nil), X, W, seed)
+	return &Factorization[T]{Layers: []*Dense[T]{W}, H: H}
+}

@@ -1,0 +1,194 @@
+package nmf
+
+import (
+	"math"
+	"testing"
+)
+
+// naiveSemiKL runs iters KL iterations of semi-supervised NMF the plain way
+// on float64 copies: the free columns of W (from fixed on), then H with a
+// group-sparsity tangent, and returns W H.
+func naiveSemiKL(X, W0, H0 *Dense[float64], fixed, iters int, g GroupSparsity) *Dense[float64] {
+	W, H := W0.Clone(), H0.Clone()
+	M, N, K := X.Rows, X.Cols, W.Cols
+	ratio := func() *Dense[float64] {
+		V := Mul(nil, W, H)
+		for i := range V.Data {
+			V.Data[i] = X.Data[i] / max(V.Data[i], DefaultEpsilon)
+		}
+		return V
+	}
+	for range iters {
+		R := ratio()
+		for k := fixed; k < K; k++ {
+			var den float64
+			for n := 0; n < N; n++ {
+				den += H.At(k, n)
+			}
+			for m := 0; m < M; m++ {
+				var num float64
+				for n := 0; n < N; n++ {
+					num += R.At(m, n) * H.At(k, n)
+				}
+				W.Set(m, k, W.At(m, k)*num/max(den, DefaultEpsilon))
+			}
+		}
+		add := make([]float64, K)
+		row := g.Start
+		for _, size := range g.Sizes {
+			var n float64
+			for i := row; i < row+size; i++ {
+				for j := 0; j < N; j++ {
+					n += H.At(i, j)
+				}
+			}
+			for i := row; i < row+size; i++ {
+				add[i] = g.Lambda / (g.Epsilon + n)
+			}
+			row += size
+		}
+		R = ratio()
+		for k := 0; k < K; k++ {
+			var den float64
+			for m := 0; m < M; m++ {
+				den += W.At(m, k)
+			}
+			for n := 0; n < N; n++ {
+				var num float64
+				for m := 0; m < M; m++ {
+					num += W.At(m, k) * R.At(m, n)
+				}
+				H.Set(k, n, H.At(k, n)*num/max(den+add[k], DefaultEpsilon))
+			}
+		}
+	}
+	return Mul(nil, W, H)
+}
+
+func TestInferFreeMatchesNaive(t *testing.T) {
+	basis := randDense[float64](20, 4, 0.1, 11)
+	X := Mul(nil, HConcat(nil, basis, randDense[float64](20, 3, 0, 12)), randDense[float64](7, 30, 0, 13))
+	for _, g := range []GroupSparsity{{}, {Start: 0, Sizes: []int{2, 2}, Lambda: 5, Epsilon: 1e-3}} {
+		for _, workers := range []int{1, 2} {
+			s := Settings{MaxIter: 25, Tol: -1, Seed: 3, Workers: workers, Groups: g}
+			f, _, err := InferFree(X, basis, 3, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f0 := freeStart(X, basis, 3, 3)
+			want := naiveSemiKL(X, f0.Layers[0], f0.H, basis.Cols, 25, g)
+			got := f.Reconstruct(nil)
+			for i := range want.Data {
+				if d := math.Abs(got.Data[i] - want.Data[i]); d > 1e-9*max(1, math.Abs(want.Data[i])) {
+					t.Fatalf("groups %v, %d workers: WH[%d] = %g, naive %g", g.Sizes, workers, i, got.Data[i], want.Data[i])
+				}
+			}
+			for i := 0; i < basis.Rows; i++ {
+				for k := 0; k < basis.Cols; k++ {
+					if f.Layers[0].At(i, k) != basis.At(i, k) {
+						t.Fatalf("fixed column %d changed at row %d", k, i)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestInferFreeFloat32 runs the float32 path (the one-pass H kernel where
+// the CPU has it) against the float64 reference.
+func TestInferFreeFloat32(t *testing.T) {
+	basis := randDense[float64](40, 6, 0.1, 21)
+	X := Mul(nil, HConcat(nil, basis, randDense[float64](40, 2, 0, 22)), randDense[float64](8, 70, 0, 23))
+	g := GroupSparsity{Start: 0, Sizes: []int{3, 3}, Lambda: 20, Epsilon: 1e-2}
+	f0 := freeStart(X, basis, 2, 5)
+	want := naiveSemiKL(X, f0.Layers[0], f0.H, basis.Cols, 30, g)
+	X32, b32 := Convert[float64, float32](nil, X), Convert[float64, float32](nil, basis)
+	f, _, err := InferFree(X32, b32, 2, Settings{MaxIter: 30, Tol: -1, Seed: 5, Groups: g, NoCost: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := f.Reconstruct(nil)
+	for i := range want.Data {
+		if d := math.Abs(float64(got.Data[i]) - want.Data[i]); d > 1e-3*max(0.1, math.Abs(want.Data[i])) {
+			t.Fatalf("WH[%d] = %g, float64 reference %g", i, got.Data[i], want.Data[i])
+		}
+	}
+}
+
+func TestInferFreeCostNeverRises(t *testing.T) {
+	basis := randDense[float32](30, 6, 0.05, 31)
+	X := Mul(nil, HConcat(nil, basis, randDense[float32](30, 3, 0, 32)), randDense[float32](9, 60, 0, 33))
+	for _, beta := range []float64{0.5, 1, 2} {
+		var costs []float64
+		s := Settings{Divergence: BetaDivergence, Beta: beta, MaxIter: 60, Tol: -1, CostEvery: 1, Seed: 2,
+			Groups:   GroupSparsity{Start: 0, Sizes: []int{2, 2, 2}, Lambda: 3},
+			Recorder: recorderFunc(func(e Event) { costs = append(costs, e.Cost) })}
+		if _, _, err := InferFree(X, basis, 4, s); err != nil {
+			t.Fatal(err)
+		}
+		for i := 1; i < len(costs); i++ {
+			if costs[i] > costs[i-1]+1e-5*math.Abs(costs[i-1]) {
+				t.Fatalf("beta %g: cost rose at iteration %d: %g -> %g", beta, i, costs[i-1], costs[i])
+			}
+		}
+		if !(costs[len(costs)-1] < costs[0]) {
+			t.Errorf("beta %g: cost did not fall: %g -> %g", beta, costs[0], costs[len(costs)-1])
+		}
+	}
+}
+
+// TestGroupSparsitySilencesUnusedGroups: data made by one group of the basis
+// only; the penalty leaves the other group nearly silent.
+func TestGroupSparsitySilencesUnusedGroups(t *testing.T) {
+	basis := randDense[float64](30, 8, 0, 41)
+	H := randDense[float64](8, 50, 0, 42)
+	for k := 4; k < 8; k++ {
+		for j := 0; j < 50; j++ {
+			H.Set(k, j, 0)
+		}
+	}
+	X := Mul(nil, basis, H)
+	share := func(lambda float64) float64 {
+		s := Settings{MaxIter: 200, Tol: -1, Groups: GroupSparsity{Sizes: []int{4, 4}, Lambda: lambda, Epsilon: 1e-6}}
+		f, _, err := InferFree(X, basis, 0, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var on, off float64
+		for k := 0; k < 8; k++ {
+			for j := 0; j < 50; j++ {
+				if k < 4 {
+					on += f.H.At(k, j)
+				} else {
+					off += f.H.At(k, j)
+				}
+			}
+		}
+		return off / (on + off)
+	}
+	plain, sparse := share(0), share(50)
+	if !(sparse < plain/10) {
+		t.Errorf("share of the unused group: %.3g with the penalty, %.3g without", sparse, plain)
+	}
+}
+
+func TestInferFreeBadInput(t *testing.T) {
+	X := randDense[float64](10, 12, 0, 51)
+	basis := randDense[float64](10, 3, 0, 52)
+	if _, _, err := InferFree(X, basis, -1, Settings{}); err == nil {
+		t.Error("negative free accepted")
+	}
+	if _, _, err := InferFree(X, randDense[float64](9, 3, 0, 1), 2, Settings{}); err == nil {
+		t.Error("basis of the wrong height accepted")
+	}
+	if _, _, err := InferFree(X, basis, 2, Settings{Groups: GroupSparsity{Sizes: []int{4, 4}, Lambda: 1}}); err == nil {
+		t.Error("groups beyond H accepted")
+	}
+	if _, _, err := InferFree(X, basis, 2, Settings{Groups: GroupSparsity{Sizes: []int{0}, Lambda: 1}}); err == nil {
+		t.Error("an empty group accepted")
+	}
+	f := &Factorization[float64]{Layers: []*Dense[float64]{randDense[float64](10, 4, 0, 1), randDense[float64](4, 3, 0, 2)}, H: randDense[float64](3, 12, 0, 3)}
+	if _, err := Update(X, f, Freeze{Cols: 2}, Settings{}); err == nil {
+		t.Error("fixed columns of a layered model accepted")
+	}
+}
