@@ -13,7 +13,9 @@ import (
 // of a large fixed basis explain the data.
 
 // GroupSparsity penalises groups of consecutive rows of H: the cost gains
-// Lambda * sum_g log(Epsilon + ||H_g||_1), which favours few active groups
+// Lambda * sum_g log(1 + ||H_g||_1 / Epsilon) (log(Epsilon + ||H_g||_1) up to
+// a constant, kept non-negative so that the relative tolerance of
+// Settings.Tol still works), which favours few active groups
 // (Lefevre, Bach and Fevotte 2011; Sun and Mysore 2013). The log is
 // concave, so each iteration majorises it by its tangent at the current H: a
 // weighted L1 penalty Lambda / (Epsilon + ||H_g||_1) on the rows of group g,
@@ -42,6 +44,7 @@ func (g GroupSparsity) check() error {
 type semi[T Float] struct {
 	fixed               int      // leading columns of W1 kept fixed (Freeze.Cols)
 	wfree, nfree, dfree Dense[T] // views of the free columns of W1, its numerator and denominator
+	hfree               Dense[T] // the rows of H of the free columns (KL)
 	rowAdd              []T      // group weights added to the denominators of H's rows; nil: none
 	groupEnd            int      // Start + sum(Sizes)
 	groupEps            float64
@@ -66,6 +69,15 @@ func (m *semi[T]) init(s *solver[T], freeze Freeze) error {
 		free(&m.nfree, s.num[0])
 		if s.den[0] != nil {
 			free(&m.dfree, s.den[0])
+		}
+		if s.kl {
+			// The KL pass forms G = R H^T for the free rows of H only
+			// (compact, as its per-block parts), the numerator of the
+			// free columns.
+			H := s.F[1]
+			m.hfree = Dense[T]{Rows: H.Rows - m.fixed, Cols: H.Cols, Stride: H.Stride, Data: H.Data[m.fixed*H.Stride:]}
+			s.G = NewDense[T](s.X.Rows, W.Cols-m.fixed, nil)
+			m.nfree = *s.G
 		}
 	}
 	g := s.r.Groups
@@ -112,7 +124,7 @@ func (s *solver[T]) groupWeights() {
 	}
 }
 
-// groupPenalty returns Lambda * sum_g log(Epsilon + ||H_g||_1), or 0.
+// groupPenalty returns Lambda * sum_g log(1 + ||H_g||_1 / Epsilon), or 0.
 func (s *solver[T]) groupPenalty() float64 {
 	if s.rowAdd == nil {
 		return 0
@@ -128,7 +140,7 @@ func (s *solver[T]) groupPenalty() float64 {
 				n += float64(v)
 			}
 		}
-		sum += math.Log(s.groupEps + n)
+		sum += math.Log1p(n / s.groupEps)
 		row += k
 	}
 	return g.Lambda * sum

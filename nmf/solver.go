@@ -319,6 +319,7 @@ func (s *solver[T]) nblocks() int { return len(s.bounds) - 1 }
 // blockWork is one worker's workspace for the fused KL update.
 type blockWork[T Float] struct {
 	xb, vb, rb, nb Dense[T]
+	hb             Dense[T]  // the free rows of H in the block (semi.go)
 	buf            []T       // M x BlockCols
 	scratch        []float32 // the one-pass kernel's (fusedH)
 }
@@ -474,7 +475,12 @@ func (s *solver[T]) blocks(b0, b1, part int) {
 			if b > 0 {
 				beta = 1
 			}
-			gemm(false, true, 1, &w.vb, &w.rb, beta, s.blockG[b])
+			rb := &w.rb
+			if s.fixed > 0 { // only the free columns' share (semi.go)
+				setView(&w.hb, &s.hfree, j0, j1)
+				rb = &w.hb
+			}
+			gemm(false, true, 1, &w.vb, rb, beta, s.blockG[b])
 		}
 	}
 }
@@ -712,10 +718,11 @@ func (s *solver[T]) normalise() {
 		}
 		W, next := s.F[l], s.F[l+1]
 		sums := s.lsum[:W.Cols]
-		colSums(sums, W, s.acc)
-		if l == 0 {
-			clear(sums[:s.fixed]) // fixed columns keep their scale
+		if l == 0 && s.fixed > 0 { // fixed columns keep their scale (semi.go)
+			clear(sums[:s.fixed])
+			W, sums = &s.wfree, sums[s.fixed:]
 		}
+		colSums(sums, W, s.acc)
 		for i := 0; i < W.Rows; i++ {
 			w := W.row(i)
 			for j := range w {

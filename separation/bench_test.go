@@ -34,10 +34,16 @@ func randomModel(method Method, sizes []int) *Model {
 // BenchmarkSeparate3s separates a 3-second 16 kHz mixture with a
 // two-speaker DL-NMF model (K1 = 180, K2 = 20), from decoded samples to
 // output samples, with 200 inference iterations, on one core.
-func BenchmarkSeparate3s(b *testing.B) {
+func BenchmarkSeparate3s(b *testing.B) { benchSeparate3s(b, 0) }
+
+// BenchmarkSeparateFree3s is BenchmarkSeparate3s with 20 free bases
+// learned on the mixture (semi-supervised, a third source).
+func BenchmarkSeparateFree3s(b *testing.B) { benchSeparate3s(b, 20) }
+
+func benchSeparate3s(b *testing.B, free int) {
 	defer openblas.HoldSingle()()
 	m := randomModel(DLNMF, []int{180, 20})
-	sep, err := NewSeparator(m, SeparateSettings{NMF: nmf.Settings{MaxIter: 200, Tol: -1, Workers: 1}})
+	sep, err := NewSeparator(m, SeparateSettings{Free: free, NMF: nmf.Settings{MaxIter: 200, Tol: -1, Workers: 1}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -79,6 +79,7 @@ type Model struct {
 	Divergence nmf.Divergence
 	Beta       float64 // with nmf.BetaDivergence
 	Speakers   []Speaker
+	Universal  *Universal // a universal speech model as one more source; nil: none
 	Training   Training
 }
 
@@ -124,8 +125,8 @@ func (m *Model) nmfSettings(base nmf.Settings) nmf.Settings {
 // distinct names, the same layer sizes and bin count for all, finite
 // non-negative layers that chain, and STFT settings that match the bins.
 func (m *Model) Validate() error {
-	if len(m.Speakers) < 2 {
-		return fmt.Errorf("the model has %d speaker(s); separation needs at least 2", len(m.Speakers))
+	if len(m.Speakers) < 1 {
+		return fmt.Errorf("the model has no speakers")
 	}
 	if m.SampleRate <= 0 {
 		return fmt.Errorf("the model's sample rate %d is not positive", m.SampleRate)
@@ -136,34 +137,58 @@ func (m *Model) Validate() error {
 	}
 	seen := map[string]bool{}
 	sizes := m.Speakers[0].Sizes()
-	for _, s := range m.Speakers {
+	check := func(what string, s Speaker) error {
 		if err := CheckName(s.Name); err != nil {
 			return err
 		}
 		// Case-blind: on macOS and Windows "Ann" and "ann" would write the
 		// same output file.
 		if seen[strings.ToLower(s.Name)] {
-			return fmt.Errorf("speaker name %q is used twice (names are compared ignoring case)", s.Name)
+			return fmt.Errorf("%s name %q is used twice (names are compared ignoring case)", what, s.Name)
 		}
 		seen[strings.ToLower(s.Name)] = true
 		if len(s.Layers) == 0 {
-			return fmt.Errorf("speaker %s has no layers", s.Name)
+			return fmt.Errorf("%s %s has no layers", what, s.Name)
 		}
 		if fmt.Sprint(s.Sizes()) != fmt.Sprint(sizes) {
-			return fmt.Errorf("speaker %s has layer sizes %v, speaker %s has %v", s.Name, s.Sizes(), m.Speakers[0].Name, sizes)
+			return fmt.Errorf("%s %s has layer sizes %v, speaker %s has %v", what, s.Name, s.Sizes(), m.Speakers[0].Name, sizes)
 		}
 		rows := plan.Bins()
 		for l, w := range s.Layers {
 			if w.Rows != rows {
-				return fmt.Errorf("speaker %s layer %d has %d rows, want %d", s.Name, l+1, w.Rows, rows)
+				return fmt.Errorf("%s %s layer %d has %d rows, want %d", what, s.Name, l+1, w.Rows, rows)
 			}
 			for _, v := range w.Data {
 				if !(v >= 0) || math.IsInf(float64(v), 0) {
-					return fmt.Errorf("speaker %s layer %d holds a negative or non-finite value", s.Name, l+1)
+					return fmt.Errorf("%s %s layer %d holds a negative or non-finite value", what, s.Name, l+1)
 				}
 			}
 			rows = w.Cols
 		}
+		return nil
+	}
+	for _, s := range m.Speakers {
+		if err := check("speaker", s); err != nil {
+			return err
+		}
+	}
+	if u := m.Universal; u != nil {
+		// The universal model's name names its output file, as a speaker's.
+		if err := CheckName(u.Name); err != nil {
+			return err
+		}
+		if seen[strings.ToLower(u.Name)] {
+			return fmt.Errorf("universal model name %q is a speaker's", u.Name)
+		}
+		if len(u.Speakers) == 0 {
+			return fmt.Errorf("universal model %s has no speakers", u.Name)
+		}
+		for _, s := range u.Speakers {
+			if err := check("universal speaker", s); err != nil {
+				return err
+			}
+		}
+		seen[strings.ToLower(u.Name)] = true
 	}
 	return nil
 }

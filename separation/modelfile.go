@@ -21,6 +21,7 @@ import (
 //	meta            JSON text (0-d unicode array): fileMeta (modelmeta.go),
 //	                which says how to use the file
 //	s<i>_W<l>       float32 array, speaker i's layer l (1-based), rows x cols
+//	u<i>_W<l>       the same for speaker i of the universal model, if any
 //
 // In Python: z = np.load("model.npz"); meta = json.loads(str(z["meta"]));
 // W1 = z["s0_W1"].
@@ -104,14 +105,23 @@ func (m *Model) Encode(w io.Writer) error {
 	if err := zw.Text("meta", string(js)); err != nil {
 		return err
 	}
-	for i, sp := range m.Speakers {
-		for l, layer := range sp.Layers {
-			data := layer.Data
-			if layer.Stride != layer.Cols {
-				data = layer.Clone().Data
-			}
-			if err := zw.Float32(fmt.Sprintf("s%d_W%d", i, l+1), []int{layer.Rows, layer.Cols}, data[:layer.Rows*layer.Cols]); err != nil {
-				return err
+	var universal []Speaker
+	if m.Universal != nil {
+		universal = m.Universal.Speakers
+	}
+	for _, group := range []struct {
+		prefix   string
+		speakers []Speaker
+	}{{"s", m.Speakers}, {"u", universal}} {
+		for i, sp := range group.speakers {
+			for l, layer := range sp.Layers {
+				data := layer.Data
+				if layer.Stride != layer.Cols {
+					data = layer.Clone().Data
+				}
+				if err := zw.Float32(fmt.Sprintf("%s%d_W%d", group.prefix, i, l+1), []int{layer.Rows, layer.Cols}, data[:layer.Rows*layer.Cols]); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -174,20 +184,33 @@ func Decode(r io.ReaderAt, size int64) (*Model, error) {
 	if !found {
 		return nil, fmt.Errorf("unknown divergence %q", meta.Divergence)
 	}
-	for i, name := range meta.Speakers {
-		sp := Speaker{Name: name}
-		for l := range meta.Sizes {
-			key := fmt.Sprintf("s%d_W%d", i, l+1)
-			a, ok := arrays[key]
-			if !ok {
-				return nil, fmt.Errorf("speaker %s: layer %d (%s) is missing", name, l+1, key)
+	read := func(prefix string, names []string) ([]Speaker, error) {
+		var out []Speaker
+		for i, name := range names {
+			sp := Speaker{Name: name}
+			for l := range meta.Sizes {
+				key := fmt.Sprintf("%s%d_W%d", prefix, i, l+1)
+				a, ok := arrays[key]
+				if !ok {
+					return nil, fmt.Errorf("speaker %s: layer %d (%s) is missing", name, l+1, key)
+				}
+				if a.Descr != "<f4" || len(a.Shape) != 2 || a.Shape[1] != meta.Sizes[l] {
+					return nil, fmt.Errorf("speaker %s: layer %d has type %s and shape %v, want float32 with %d columns", name, l+1, a.Descr, a.Shape, meta.Sizes[l])
+				}
+				sp.Layers = append(sp.Layers, nmf.NewDense(a.Shape[0], a.Shape[1], a.Float32))
 			}
-			if a.Descr != "<f4" || len(a.Shape) != 2 || a.Shape[1] != meta.Sizes[l] {
-				return nil, fmt.Errorf("speaker %s: layer %d has type %s and shape %v, want float32 with %d columns", name, l+1, a.Descr, a.Shape, meta.Sizes[l])
-			}
-			sp.Layers = append(sp.Layers, nmf.NewDense(a.Shape[0], a.Shape[1], a.Float32))
+			out = append(out, sp)
 		}
-		m.Speakers = append(m.Speakers, sp)
+		return out, nil
+	}
+	if m.Speakers, err = read("s", meta.Speakers); err != nil {
+		return nil, err
+	}
+	if u := meta.Universal; u != nil {
+		m.Universal = &Universal{Name: u.Name}
+		if m.Universal.Speakers, err = read("u", u.Speakers); err != nil {
+			return nil, err
+		}
 	}
 	if err := m.Validate(); err != nil {
 		return nil, err
@@ -202,7 +225,14 @@ func checkMetaBounds(meta *fileMeta) error {
 	if n := len(meta.Speakers); n > maxFileSpeakers {
 		return fmt.Errorf("%d speakers; at most %d are supported", n, maxFileSpeakers)
 	}
-	for _, name := range meta.Speakers {
+	names := meta.Speakers
+	if u := meta.Universal; u != nil {
+		if n := len(u.Speakers); n > maxFileSpeakers {
+			return fmt.Errorf("%d universal speakers; at most %d are supported", n, maxFileSpeakers)
+		}
+		names = append(append([]string{u.Name}, names...), u.Speakers...)
+	}
+	for _, name := range names {
 		if err := CheckName(name); err != nil {
 			return err
 		}

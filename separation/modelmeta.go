@@ -36,10 +36,19 @@ type fileMeta struct {
 	Beta       float64         `json:"beta"`
 	Sizes      []int           `json:"sizes"`
 	Speakers   []string        `json:"speakers"`
+	Universal  *fileUniversal  `json:"universal,omitempty"`
 	Basis      string          `json:"basis,omitempty"`
 	Inference  *fileInference  `json:"inference,omitempty"`
 	Mask       *fileMask       `json:"mask,omitempty"`
 	Training   Training        `json:"training"`
+}
+
+// fileUniversal names a universal speech model and its speakers, whose
+// layers are u<i>_W<l> (Universal): one more source, Name, whose basis is
+// the speakers' bases side by side, inferred with a group-sparsity penalty.
+type fileUniversal struct {
+	Name     string   `json:"name"`
+	Speakers []string `json:"speakers"`
 }
 
 type fileSTFT struct {
@@ -115,8 +124,9 @@ func newFileMeta(m *Model, s stft.Settings) fileMeta {
 		Sizes: m.Sizes(), Speakers: m.Names(), Basis: metaBasis,
 		Inference: &fileInference{Update: metaUpdate(m.Divergence, m.Beta), Init: metaInit,
 			Iterations: nmf.DefaultMaxIter, Tolerance: nmf.DefaultTol, CostEvery: nmf.DefaultCostEvery, Epsilon: nmf.DefaultEpsilon},
-		Mask:     &fileMask{Exponent: maskExponent, Gain: metaGain},
-		Training: m.Training,
+		Mask:      &fileMask{Exponent: maskExponent, Gain: metaGain},
+		Training:  m.Training,
+		Universal: universalMeta(m.Universal),
 	}
 }
 
@@ -172,4 +182,15 @@ func snakeCase(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+func universalMeta(u *Universal) *fileUniversal {
+	if u == nil {
+		return nil
+	}
+	f := &fileUniversal{Name: u.Name}
+	for _, sp := range u.Speakers {
+		f.Speakers = append(f.Speakers, sp.Name)
+	}
+	return f
 }

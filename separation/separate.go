@@ -24,12 +24,20 @@ type Separator struct {
 	settings nmf.Settings
 	block    int // samples per block, a multiple of the hop
 	margin   int // context samples on each side of a block, a multiple of the hop
+	extra    extraSource
 }
 
 // SeparateSettings control a Separator; zero values mean defaults.
 type SeparateSettings struct {
 	NMF          nmf.Settings // inference: MaxIter 0: 200; tolerance, workers
 	BlockSeconds float64      // 0: DefaultBlockSeconds
+	// Free bases are learned on each mixture (each block of a long one)
+	// for what the model's speakers do not explain, with the model's bases
+	// fixed; their estimate is one more source, OtherName. 0: none.
+	Free int
+	// Sparsity weighs the group penalty of a universal model's
+	// activations, relative to the mixture's magnitude; 0: DefaultSparsity.
+	Sparsity float64
 }
 
 // NewSeparator prepares m for separation: it validates the model and forms
@@ -49,6 +57,9 @@ func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 	}
 	for i := range m.Speakers {
 		sep.bases = append(sep.bases, m.Speakers[i].Basis())
+	}
+	if err := sep.extra.init(sep, s); err != nil {
+		return nil, err
 	}
 	sep.basis = nmf.HConcat(nil, sep.bases...)
 	st := plan.Settings()
@@ -78,6 +89,7 @@ type work struct {
 	parts    []nmf.Dense[float32]
 	buf, win []float64
 	out      [][]float64
+	bases    []*nmf.Dense[float32] // with free bases: the speakers' and this call's free ones
 }
 
 // work returns buffers for this call's use only; put them back with
@@ -118,6 +130,17 @@ func (sp *Separator) oneSegment(n int) bool { return n <= sp.block+2*sp.margin }
 // Model returns the separator's model.
 func (sp *Separator) Model() *Model { return sp.model }
 
+// Sources returns the names of the separated sources in output order: the
+// model's speakers, then the universal model's name or OtherName when
+// there is one more source.
+func (sp *Separator) Sources() []string {
+	names := sp.model.Names()
+	if sp.extra.name != "" {
+		names = append(names, sp.extra.name)
+	}
+	return names
+}
+
 // Separate returns one signal per speaker, each len(x) samples at the model's
 // sample rate, that add up to x. Long signals are processed block by block
 // with enough context that the result equals whole-signal processing (it is
@@ -128,7 +151,7 @@ func (sp *Separator) Separate(x []float64) ([][]float64, error) {
 	if err := CheckSamples(x); err != nil {
 		return nil, err
 	}
-	out := make([][]float64, len(sp.bases))
+	out := make([][]float64, sp.sources())
 	if sp.oneSegment(len(x)) {
 		// One segment, as SeparateStream would make it, without copying
 		// the signal in or the estimates out.
@@ -215,17 +238,17 @@ func (sp *Separator) gains(w *work, Y *nmf.Dense[float32]) ([]nmf.Dense[float32]
 	// Nothing here reads the cost: with a fixed number of iterations, skip
 	// its evaluations.
 	s.NoCost = s.Tol < 0 && s.Recorder == nil
-	H, _, err := nmf.Infer(sized(&w.H, sp.basis.Cols, Y.Cols), Y, sp.basis, s)
+	H, bases, err := sp.extra.infer(sp, w, Y, s)
 	if err != nil {
 		return nil, err
 	}
-	if len(w.parts) != len(sp.bases) {
-		w.parts = make([]nmf.Dense[float32], len(sp.bases))
+	if len(w.parts) != len(bases) {
+		w.parts = make([]nmf.Dense[float32], len(bases))
 	}
 	total := sized(&w.total, Y.Rows, Y.Cols)
 	clear(total.Data)
 	off := 0
-	for i, b := range sp.bases {
+	for i, b := range bases {
 		p := nmf.Mul(sized(&w.parts[i], Y.Rows, Y.Cols), b, rowBlock(H, off, b.Cols))
 		off += b.Cols
 		addInto(total.Data, p.Data)

@@ -43,8 +43,8 @@ func (sp *Separator) SeparateStream(src func(dst []float64) (int, error), n int,
 	win := grow(w.win, min(n, step+2*margin))[:0] // samples lo, lo+1, ...
 	defer func() { w.win = win }()
 	lo := 0
-	if len(w.out) != len(sp.bases) {
-		w.out = make([][]float64, len(sp.bases))
+	if len(w.out) != sp.sources() {
+		w.out = make([][]float64, sp.sources())
 	}
 	out := w.out
 	for i := range out {

@@ -181,8 +181,8 @@ type layeredSpeakers struct {
 // their magnitude spectrograms at sampleRate (0: DefaultSampleRate) with
 // the STFT settings st (zero: stft's defaults).
 func NewTrainingSet(speakers []SpeakerData, disc []MixtureData, sampleRate int, st stft.Settings) (*TrainingSet, error) {
-	if len(speakers) < 2 {
-		return nil, fmt.Errorf("training needs at least 2 speakers, got %d", len(speakers))
+	if len(speakers) < 1 {
+		return nil, errors.New("training needs at least 1 speaker, got none")
 	}
 	for _, sp := range speakers {
 		if err := CheckName(sp.Name); err != nil {
@@ -385,6 +385,9 @@ func Discriminate(ctx context.Context, m *Model, data []DiscData, s DiscSettings
 		return DiscResult{}, err
 	}
 	nsp := len(m.Speakers)
+	if nsp < 2 {
+		return DiscResult{}, fmt.Errorf("DL-NMF needs at least 2 speakers, the model has %d (use nmf or lnmf for one)", nsp)
+	}
 	mixes := make([]*nmf.Dense[float32], len(data))
 	sources := make([][]*nmf.Dense[float32], nsp)
 	for j, d := range data {

@@ -1,0 +1,98 @@
+package separation
+
+import (
+	"fmt"
+
+	"github.com/dlnmf/dlnmf/nmf"
+)
+
+// OtherName is the name of the source that free bases explain.
+const OtherName = "other"
+
+// extraSource is the source a Separator adds to the model's speakers: free
+// bases learned on each mixture, or the model's universal speech model.
+type extraSource struct {
+	name     string // "" when there is none
+	free     int    // free bases per mixture
+	groups   []int  // the universal model's groups (columns per speaker)
+	start    int    // its first column in the separator's basis
+	sparsity float64
+	bases    []*nmf.Dense[float32] // the speakers' bases and a slot for the free ones
+}
+
+// init sets the extra source from the settings and the model, appending
+// the universal model's basis to sep.bases.
+func (e *extraSource) init(sep *Separator, s SeparateSettings) error {
+	m := sep.model
+	switch {
+	case s.Free < 0:
+		return fmt.Errorf("%d free bases: want 1 or more (or 0 for none)", s.Free)
+	case s.Free > 0 && m.Universal != nil:
+		return fmt.Errorf("the model has a universal model (%s) for what its speakers do not explain: free bases would compete with it; use one or the other", m.Universal.Name)
+	case s.Sparsity < 0:
+		return fmt.Errorf("sparsity %g is negative", s.Sparsity)
+	case s.Free > 0:
+		e.name, e.free = OtherName, s.Free
+		e.bases = append(append([]*nmf.Dense[float32](nil), sep.bases...), nil)
+	case m.Universal != nil:
+		basis, groups := m.Universal.Basis()
+		for _, b := range sep.bases {
+			e.start += b.Cols
+		}
+		e.name, e.groups = m.Universal.Name, groups
+		sep.bases = append(sep.bases, basis)
+		e.sparsity = s.Sparsity
+		if e.sparsity == 0 {
+			e.sparsity = DefaultSparsity
+		}
+	}
+	for _, sp := range m.Speakers {
+		if sp.Name == e.name {
+			return fmt.Errorf("speaker %s has the name of the extra source", sp.Name)
+		}
+	}
+	if len(sep.bases)+min(e.free, 1) < 2 {
+		return fmt.Errorf("the model has one speaker (%s) and no universal model: separating needs another source; ask for free bases learned on the mixture (--free K)", m.Speakers[0].Name)
+	}
+	return nil
+}
+
+// sources returns the number of separated sources.
+func (sp *Separator) sources() int { return len(sp.bases) + min(sp.extra.free, 1) }
+
+// infer returns H for Y and the bases whose activations are its row blocks,
+// in source order: the model's speakers' (and the universal model's, with
+// its group penalty), then the free bases learned on Y.
+func (e *extraSource) infer(sp *Separator, w *work, Y *nmf.Dense[float32], s nmf.Settings) (*nmf.Dense[float32], []*nmf.Dense[float32], error) {
+	if e.free == 0 {
+		if e.groups != nil {
+			// The penalty's weight follows the mixture's scale, so that
+			// the balance with the data term does not depend on the level.
+			var sum float64
+			for i := 0; i < Y.Rows; i++ {
+				for _, v := range Y.Data[i*Y.Stride : i*Y.Stride+Y.Cols] {
+					sum += float64(v)
+				}
+			}
+			s.Groups = nmf.GroupSparsity{Start: e.start, Sizes: e.groups, Lambda: e.sparsity * sum, Epsilon: 1e-6 * sum}
+		}
+		H, _, err := nmf.Infer(sized(&w.H, sp.basis.Cols, Y.Cols), Y, sp.basis, s)
+		return H, sp.bases, err
+	}
+	if e.free > Y.Cols {
+		return nil, nil, fmt.Errorf("%d free bases for %d frames: at most one per frame of the mixture", e.free, Y.Cols)
+	}
+	f, _, err := nmf.InferFree(Y, sp.basis, e.free, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	W := f.Layers[0]
+	K := sp.basis.Cols
+	bases := e.bases
+	if w.bases == nil {
+		w.bases = append([]*nmf.Dense[float32](nil), bases...)
+	}
+	bases = w.bases // this call's own copy: the free slot differs per call
+	bases[len(bases)-1] = &nmf.Dense[float32]{Rows: W.Rows, Cols: e.free, Stride: W.Stride, Data: W.Data[K:]}
+	return f.H, bases, nil
+}
