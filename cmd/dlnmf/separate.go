@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -31,12 +32,25 @@ separation and back). The estimates of one mixture add up to it. Many files
 run in parallel on all cores; a file that fails is reported and skipped, the
 others are still done, and the exit code is 1 at the end if any failed.
 
+Sources without a model: --free K learns K more bases on each mixture (each
+30 s block of a long one) beside the model's fixed ones, for whatever its
+speakers do not explain (noise, music, another voice), written as
+OUTDIR/<mix>.other.wav. A model with one speaker (speech enhancement) needs
+another source: --free K, or a universal speech model trained into it (dlnmf
+train --universal), written as <mix>.<its name>.wav; given neither, separate
+says so and uses --free 20.
+
 Examples:
   dlnmf separate -m dlnmf.npz -o separated mix1.wav mix2.wav
-  dlnmf separate -m dlnmf.npz -o out --float --iters 100 recordings/*.wav`,
+  dlnmf separate -m dlnmf.npz -o out --float --iters 100 recordings/*.wav
+  dlnmf separate -m fa.npz --free 20 -o enhanced noisy.wav      # noisy.FA.wav, noisy.other.wav`,
 		run: runSeparate,
 	})
 }
+
+// defaultFree is the number of free bases for a one-speaker model given
+// no --free: the issue's probe found K = 10-20 best for noise.
+const defaultFree = 20
 
 func runSeparate(ctx context.Context, cmd *command, env *environment, args []string) error {
 	fs := newFlagSet(env, cmd)
@@ -47,9 +61,19 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	float := fs.Bool("float", false, "write 32-bit float WAV instead of 16-bit PCM")
 	quiet := fs.Bool("quiet", false, "print nothing but errors")
 	asJSON := fs.Bool("json", false, "print a JSON summary on stdout: every input with its outputs or its error")
+	free := fs.Int("free", 0, "learn this many more bases on each mixture for what the model's speakers do not explain (written as <mix>.other.wav)")
+	sparsity := fs.Float64("sparsity", separation.DefaultSparsity, "weight of the group penalty of a universal model's activations, relative to the mixture")
 	files, err := parseArgs(fs, args)
 	if err != nil {
 		return err
+	}
+	freeSet := false
+	fs.Visit(func(f *flag.Flag) { freeSet = freeSet || f.Name == "free" })
+	if freeSet && *free < 1 {
+		return usagef("--free must be at least 1 (it is %d): the number of bases learned on each mixture", *free)
+	}
+	if *sparsity < 0 {
+		return usagef("--sparsity must not be negative")
 	}
 	if *modelPath == "" || *outDir == "" {
 		return usagef("-m model.npz and -o OUTDIR are required")
@@ -74,7 +98,12 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 		ns.Workers = 1
 		defer openblas.HoldSingle()()
 	}
-	sep, err := separation.NewSeparator(model, separation.SeparateSettings{NMF: ns})
+	if len(model.Speakers) == 1 && model.Universal == nil && !freeSet {
+		*free = defaultFree
+		logf(env.stderr, *quiet, "%s has one speaker (%s) and no universal model: separating %[2]s from everything else with --free %d bases learned on each mixture, written as <mix>.%s.wav",
+			*modelPath, model.Speakers[0].Name, *free, separation.OtherName)
+	}
+	sep, err := separation.NewSeparator(model, separation.SeparateSettings{NMF: ns, Free: *free, Sparsity: *sparsity})
 	if err != nil {
 		return fmt.Errorf("%s: %w", *modelPath, err)
 	}
@@ -213,7 +242,8 @@ func separateFile(sep *separation.Separator, path, outDir string, enc wav.Encodi
 	// The sinks: each speaker's estimate, resampled back, cut to the
 	// input's length, into its own atomic output file.
 	base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-	outs := make([]*wav.Writer, len(model.Speakers))
+	sources := sep.Sources()
+	outs := make([]*wav.Writer, len(sources))
 	names := make([]string, len(outs))
 	back := make([]*resample.Stream, len(outs))
 	written := make([]int, len(outs))
@@ -227,7 +257,7 @@ func separateFile(sep *separation.Separator, path, outDir string, enc wav.Encodi
 		}
 	}()
 	for i := range outs {
-		if names[i], err = atomicfile.Inside(outDir, base+"."+model.Speakers[i].Name+".wav"); err != nil {
+		if names[i], err = atomicfile.Inside(outDir, base+"."+sources[i]+".wav"); err != nil {
 			return nil, err
 		}
 		if outs[i], err = wav.Create(names[i], rate, enc, n); err != nil {

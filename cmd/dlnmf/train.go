@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/dlnmf/dlnmf/corpus"
@@ -32,10 +34,20 @@ mixtures instead, in that order. The files not held back train, in the
 order given: the files of one experiment repeat, listed in its order, with
 its seed (experiment.RepeatSeed) give the very models that repeat trained.
 
+One speaker is enough for nmf and lnmf: such a model separates that voice
+from anything else (speech enhancement) with free bases (dlnmf separate
+--free) or with a universal speech model: --universal NAME=DIR,DIR,...
+trains every folder as a speaker of a universal model (Sun and Mysore 2013)
+stored in the model file, whose group-sparse activations explain a talker
+nobody trained; its estimate is written as <mix>.NAME.wav. It takes the
+model's method and sizes (dlnmf: lnmf, there are no mixtures to
+discriminate) and all of each folder's files.
+
 ` + speakerHelp + `
 
 Examples:
   dlnmf train --method nmf --k 20 --speaker FA=tsp/FA --speaker MC=tsp/MC -o nmf.npz
+  dlnmf train --method nmf --k 20 --speaker FA=tsp/FA --universal speech=arctic/slt,arctic/bdl -o fa.npz
   dlnmf train --method lnmf --layers 180,20 --speaker FA=tsp/FA --speaker MC=tsp/MC -o lnmf.npz
   dlnmf train --method dlnmf --layers 180,20 --rounds 5 --seed 1 \
       --speaker FA=tsp/FA --speaker MC=tsp/MC -o dlnmf.npz
@@ -47,7 +59,7 @@ Examples:
 func runTrain(ctx context.Context, cmd *command, env *environment, args []string) error {
 	fs := newFlagSet(env, cmd)
 	var speakers speakerFlags
-	fs.Var(&speakers, "speaker", "a speaker as NAME=DIR (a folder of audio files) or NAME=@LIST (a file naming one audio file a line); repeat for each speaker, at least 2")
+	fs.Var(&speakers, "speaker", "a speaker as NAME=DIR (a folder of audio files) or NAME=@LIST (a file naming one audio file a line); repeat for each speaker (dlnmf: at least 2)")
 	var discs speakerFlags
 	fs.Var(&discs, "disc", "dlnmf: a speaker's discriminative files as NAME=DIR or NAME=@LIST, instead of holding back --disc-share of its --speaker files; one for every speaker or none")
 	var exclude excludeFlags
@@ -67,18 +79,25 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	out := fs.String("o", "", "model file to write (.npz); its folder is created if missing (required)")
 	quiet := fs.Bool("quiet", false, "print nothing but errors")
 	asJSON := fs.Bool("json", false, "print a JSON summary on stdout: the model, each speaker's files and final cost, the training settings")
+	var universal universalFlag
+	fs.Var(&universal, "universal", "a universal speech model as NAME=DIR,DIR,... (one folder per speaker) for talkers nobody trained")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if *out == "" {
 		return usagef("-o model.npz is required")
 	}
-	if len(speakers) < 2 {
-		return usagef("give at least 2 speakers with --speaker NAME=DIR")
-	}
 	m, err := separation.ParseMethod(*method)
 	if err != nil {
 		return usageError{err.Error()}
+	}
+	if len(speakers) < 1 || (m == separation.DLNMF && len(speakers) < 2) {
+		return usagef("give at least %d speakers with --speaker NAME=DIR (one is enough for nmf and lnmf)", map[bool]int{true: 2, false: 1}[m == separation.DLNMF])
+	}
+	for _, sd := range speakers {
+		if strings.EqualFold(sd.name, universal.name) {
+			return usagef("--universal %s has a speaker's name", universal.name)
+		}
 	}
 	sizes := []int{*k}
 	if m != separation.NMF {
@@ -180,6 +199,11 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	if err != nil {
 		return err
 	}
+	if universal.name != "" {
+		if model.Universal, err = trainUniversal(ctx, env, universal, exclude, settings, *quiet); err != nil {
+			return err
+		}
+	}
 	if err := model.WriteFile(*out); err != nil {
 		return err
 	}
@@ -230,4 +254,64 @@ func fmtCosts(c []float64) string {
 		s += fmt.Sprintf("%.5g", v)
 	}
 	return s
+}
+
+// universalFlag is --universal NAME=DIR,DIR,...: a universal speech model.
+type universalFlag struct {
+	name string
+	dirs []speakerDir
+}
+
+func (u *universalFlag) String() string { return u.name }
+
+// Set takes NAME=DIR,DIR,...; each folder's speaker is named after the
+// folder (made unique and valid as "<NAME><i>" where it is not).
+func (u *universalFlag) Set(v string) error {
+	if u.name != "" {
+		return fmt.Errorf("one --universal model only")
+	}
+	name, list, ok := strings.Cut(v, "=")
+	if !ok || name == "" || list == "" {
+		return fmt.Errorf("want NAME=DIR,DIR,..., got %q", v)
+	}
+	if err := separation.CheckName(name); err != nil {
+		return err
+	}
+	seen := map[string]bool{strings.ToLower(name): true}
+	for i, dir := range strings.Split(list, ",") {
+		if dir == "" {
+			return fmt.Errorf("an empty folder in %q", v)
+		}
+		sp := filepath.Base(filepath.Clean(dir))
+		if separation.CheckName(sp) != nil || seen[strings.ToLower(sp)] {
+			sp = fmt.Sprintf("%s%d", name, i+1)
+		}
+		seen[strings.ToLower(sp)] = true
+		u.dirs = append(u.dirs, speakerDir{sp, dir})
+	}
+	u.name = name
+	return nil
+}
+
+// trainUniversal loads the universal model's folders (every file but the
+// excluded ones) and
+// trains it with the model's settings.
+func trainUniversal(ctx context.Context, env *environment, u universalFlag, exclude excludeFlags, s separation.TrainSettings, quiet bool) (*separation.Universal, error) {
+	data := make([]separation.SpeakerData, len(u.dirs))
+	for i, sd := range u.dirs {
+		sp, err := loadSpeaker(sd, exclude)
+		if err != nil {
+			return nil, err
+		}
+		data[i] = separation.SpeakerData{Name: sd.name}
+		for _, x := range sp.Utterances {
+			data[i].Utterances = append(data[i].Utterances, x.Samples)
+		}
+		logf(env.stderr, quiet, "universal model %s: speaker %s, %d files, %.1f s", u.name, sd.name, len(sp.Utterances), sp.Seconds(separation.DefaultSampleRate))
+	}
+	bar := newProgress(env, quiet, -1, "training the universal model")
+	s.NMF.Recorder = progressRecorder{bar}
+	um, _, err := separation.TrainUniversal(ctx, u.name, data, s)
+	progressDone(bar)
+	return um, err
 }

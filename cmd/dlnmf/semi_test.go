@@ -1,0 +1,75 @@
+package main
+
+import (
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/dlnmf/dlnmf/separation"
+)
+
+// TestSemiSupervised trains one-speaker models (with and without a
+// universal model) and separates with free bases, and checks the bad
+// inputs of issue 13: --free 0 or negative, --free beyond the mixture's
+// frames, a one-speaker model given no --free.
+func TestSemiSupervised(t *testing.T) {
+	root := t.TempDir()
+	low, high := synthSpeakers(t, root, 3, 1)
+	one := filepath.Join(root, "one.npz")
+	if _, stderr, code := runCmd(t, append(trainArgs("nmf", one, low), "--k", "6", "--quiet")...); code != exitOK {
+		t.Fatalf("training one speaker: %s", stderr)
+	}
+	if _, stderr, code := runCmd(t, append(trainArgs("dlnmf", filepath.Join(root, "x.npz"), low), "--quiet")...); code != exitUsage {
+		t.Errorf("dlnmf with one speaker: exit %d, %s", code, stderr)
+	}
+	mix := filepath.Join(root, "mix.wav")
+	synthMixture(t, mix, 1, 16000, 700)
+	out := filepath.Join(root, "out")
+
+	for _, bad := range []string{"0", "-3"} {
+		_, stderr, code := runCmd(t, "separate", "-m", one, "-o", out, "--free", bad, mix)
+		wantFailure(t, stderr, code, exitUsage, "--free must be at least 1")
+	}
+	_, stderr, code := runCmd(t, "separate", "-m", one, "-o", out, "--free", "5000", "--quiet", mix)
+	if code != exitFailure || !strings.Contains(stderr, "5000 free bases for") || strings.Contains(stderr, "panic") {
+		t.Errorf("--free 5000: exit %d, stderr:\n%s", code, stderr)
+	}
+	if got := dirFiles(t, out); len(got) != 0 {
+		t.Errorf("a failed separation left %v", got)
+	}
+
+	// No --free: it says what it does, and does it.
+	_, stderr, code = runCmd(t, "separate", "-m", one, "-o", out, "--iters", "20", mix)
+	if code != exitOK || !strings.Contains(stderr, "one speaker (low)") || !strings.Contains(stderr, "--free 20") {
+		t.Errorf("one speaker without --free: exit %d, stderr:\n%s", code, stderr)
+	}
+	if got, want := dirFiles(t, out), []string{"mix.low.wav", "mix.other.wav"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("outputs %v, want %v", got, want)
+	}
+
+	// A universal model trained into the model file is the second source.
+	uni := filepath.Join(root, "uni.npz")
+	_, highDir, _ := strings.Cut(high, "=")
+	if _, stderr, code := runCmd(t, append(trainArgs("nmf", uni, low), "--k", "6", "--quiet", "--universal", "speech="+highDir)...); code != exitOK {
+		t.Fatalf("training with --universal: %s", stderr)
+	}
+	m, err := separation.ReadFile(uni)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Universal == nil || m.Universal.Name != "speech" || len(m.Universal.Speakers) != 1 || m.Universal.Speakers[0].Name != "high" {
+		t.Fatalf("universal model %+v", m.Universal)
+	}
+	out2 := filepath.Join(root, "out2")
+	if _, stderr, code := runCmd(t, "separate", "-m", uni, "-o", out2, "--iters", "20", "--quiet", mix); code != exitOK {
+		t.Fatalf("separating with the universal model: %s", stderr)
+	}
+	if got, want := dirFiles(t, out2), []string{"mix.low.wav", "mix.speech.wav"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("outputs %v, want %v", got, want)
+	}
+	_, stderr, code = runCmd(t, "separate", "-m", uni, "-o", out2, "--free", "4", mix)
+	wantFailure(t, stderr, code, exitFailure, "universal model")
+	_, stderr, code = runCmd(t, append(trainArgs("nmf", uni, low), "--universal", "low="+highDir)...)
+	wantFailure(t, stderr, code, exitUsage, "--universal low")
+}
