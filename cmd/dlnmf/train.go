@@ -192,6 +192,9 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 		}
 		logf(env.stderr, *quiet, "DL-NMF: %d discriminative mixtures at %g dB", len(disc), *snr)
 	}
+	if err := checkMemory("training", trainMemory(data, disc, settings)); err != nil {
+		return err
+	}
 	bar := newProgress(env, *quiet, -1, "training")
 	settings.NMF.Recorder = progressRecorder{bar}
 	model, rep, err := separation.Train(ctx, data, disc, settings)
@@ -309,9 +312,31 @@ func trainUniversal(ctx context.Context, env *environment, u universalFlag, excl
 		}
 		logf(env.stderr, quiet, "universal model %s: speaker %s, %d files, %.1f s", u.name, sd.name, len(sp.Utterances), sp.Seconds(separation.DefaultSampleRate))
 	}
+	if err := checkMemory("training the universal model", trainMemory(data, nil, s)); err != nil {
+		return nil, err
+	}
 	bar := newProgress(env, quiet, -1, "training the universal model")
 	s.NMF.Recorder = progressRecorder{bar}
 	um, _, err := separation.TrainUniversal(ctx, u.name, data, s)
 	progressDone(bar)
 	return um, err
+}
+
+// trainMemory is separation.TrainMemory of the training data.
+func trainMemory(data []separation.SpeakerData, disc []separation.MixtureData, s separation.TrainSettings) uint64 {
+	speakers := make([][]int, len(data))
+	for i, d := range data {
+		for _, u := range d.Utterances {
+			speakers[i] = append(speakers[i], len(u))
+		}
+	}
+	var mixes []int
+	for _, d := range disc {
+		mixes = append(mixes, len(d.Mixture))
+	}
+	need, err := separation.TrainMemory(speakers, mixes, s)
+	if err != nil {
+		return 0 // bad settings: Train reports them
+	}
+	return need
 }

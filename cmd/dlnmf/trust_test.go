@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dlnmf/dlnmf/internal/sysmem"
 	"github.com/dlnmf/dlnmf/separation"
 	"github.com/dlnmf/dlnmf/wav"
 )
@@ -370,5 +371,51 @@ func TestInfoAndSpectrogramStream(t *testing.T) {
 		if sizes[1] > tc.limit || sizes[1] > sizes[0]+sizes[0]/2 {
 			t.Errorf("%s allocates %d bytes for 1 minute, %d for 3 minutes; want flat and under %d", tc.cmd, sizes[0], sizes[1], tc.limit)
 		}
+	}
+}
+
+// TestSizesBeyondMemoryAreRefused checks that train and experiment refuse,
+// with one line naming the need and what the machine has, sizes that
+// cannot fit in memory, instead of dying with Go's "fatal error: runtime:
+// out of memory" and a goroutine dump (which no test could catch: it ends
+// the process).
+func TestSizesBeyondMemoryAreRefused(t *testing.T) {
+	if _, _, ok := sysmem.Available(); !ok {
+		t.Skip("this system does not tell its available memory")
+	}
+	low, high := synthSpeakers(t, t.TempDir(), 10, 0.3)
+	out := t.TempDir()
+	for _, args := range [][]string{
+		{"train", "--method", "nmf", "--k", "100000000", "-o", filepath.Join(out, "m.npz"), "--speaker", low, "--speaker", high, "--quiet"},
+		{"train", "--method", "lnmf", "--layers", "100000000,20", "-o", filepath.Join(out, "m.npz"), "--speaker", low, "--speaker", high, "--quiet"},
+		{"experiment", "--k", "100000000", "--methods", "nmf", "--repeats", "1", "-o", filepath.Join(out, "exp"), "--speaker", low, "--speaker", high, "--quiet"},
+	} {
+		stdout, stderr, code := runGuarded(t, args...)
+		wantFailure(t, stderr, code, exitFailure, "needs at least", "of memory; this machine has", "available")
+		if stdout != "" {
+			t.Errorf("%s: stdout %q", args[0], stdout)
+		}
+	}
+	if files := dirFiles(t, out); len(files) != 0 {
+		t.Errorf("left %v", files)
+	}
+}
+
+// TestTrainMemoryEstimate checks the estimate against what the
+// factorisation allocates: a small NMF must not be refused, and the
+// estimate grows with the sizes.
+func TestTrainMemoryEstimate(t *testing.T) {
+	speakers := [][]int{{16000, 16000}, {16000}}
+	small, err := separation.TrainMemory(speakers, nil, separation.TrainSettings{Method: separation.NMF, Sizes: []int{20}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	big, _ := separation.TrainMemory(speakers, nil, separation.TrainSettings{Method: separation.NMF, Sizes: []int{100000000}})
+	// W alone is 513 x 1e8 float32: 205 GB.
+	if small > 8<<20 || big < 205e9 {
+		t.Errorf("estimates %d (K 20) and %d (K 1e8)", small, big)
+	}
+	if err := checkMemory("training", small); err != nil {
+		t.Errorf("a small run refused: %v", err)
 	}
 }
