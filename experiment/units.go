@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -39,6 +40,7 @@ import (
 // and its configuration.
 type Job struct {
 	Name     string // names the experiment in messages and tables; "": the speakers joined by "+"
+	Label    string // names the configuration in messages (a sweep's grid point); "": its rows
 	Speakers []*corpus.Speaker
 	Config   Config
 }
@@ -222,7 +224,11 @@ func (s *Units) path(u int) string {
 }
 
 func (s *Units) describe(u unitRef) string {
-	return fmt.Sprintf("unit %d (%s, %s, repeat %d)", u.index, s.Jobs[u.job].name(), u.label, u.repeat+1)
+	what := u.label
+	if l := s.Jobs[u.job].Label; l != "" {
+		what = l
+	}
+	return fmt.Sprintf("unit %d (%s, %s, repeat %d)", u.index, s.Jobs[u.job].name(), what, u.repeat+1)
 }
 
 // errCorrupt marks a unit file that is truncated or altered.
@@ -256,7 +262,8 @@ func (s *Units) load(u unitRef) (*unitFile, error) {
 	}
 	f.Sum = sum
 	want := s.fps[u.job]
-	if d := fingerprintDiff(f.Fingerprint, want); d != "" || f.Unit != u.index || f.Family != u.label || f.Repeat != u.repeat+1 {
+	if !sameFingerprint(f.Fingerprint, want) || f.Unit != u.index || f.Family != u.label || f.Repeat != u.repeat+1 {
+		d := fingerprintDiff(f.Fingerprint, want)
 		if d == "" {
 			d = fmt.Sprintf("there unit %d is %s, repeat %d; here %s, repeat %d", f.Unit, f.Family, f.Repeat, u.label, u.repeat+1)
 		}
@@ -272,6 +279,12 @@ func checksum(f *unitFile) string {
 	b, _ := json.Marshal(f)
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
+}
+
+func sameFingerprint(a, b fingerprint) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return bytes.Equal(ja, jb)
 }
 
 // fingerprintDiff names the settings in which a and b differ, as
@@ -468,21 +481,8 @@ func (s *Units) compute(ctx context.Context, u unitRef, cores int, progress func
 	for i := range f.Curves {
 		f.Curves[i].Seconds = 0
 	}
-	f.Sum = checksum(f)
-	if s.Dir == "" {
-		return f, nil
-	}
-	if len(f.Examples) > 0 {
-		if err := writeExamples(s.path(u.index)+".examples", sampleRateOf(u.config), f.Examples); err != nil {
-			return nil, err
-		}
-	}
-	b, err := json.Marshal(f)
-	if err != nil {
-		return nil, err
-	}
-	if err := atomicfile.WriteBytes(s.path(u.index), append(b, '\n')); err != nil {
-		return nil, err
+	if err := s.save(u, f); err != nil || s.Dir == "" {
+		return f, err
 	}
 	host, _ := os.Hostname()
 	tb, _ := json.Marshal(struct {
@@ -491,6 +491,26 @@ func (s *Units) compute(ctx context.Context, u unitRef, cores int, progress func
 		Host    string  `json:"host"`
 	}{time.Since(t).Seconds(), s.Shard.String(), host})
 	return f, atomicfile.WriteBytes(strings.TrimSuffix(s.path(u.index), ".json")+".time.json", append(tb, '\n'))
+}
+
+// save sets f's checksum and writes it (and its example audio) to Dir,
+// atomically: the unit file is renamed into place last.
+func (s *Units) save(u unitRef, f *unitFile) error {
+	f.Sum = ""
+	f.Sum = checksum(f)
+	if s.Dir == "" {
+		return nil
+	}
+	if len(f.Examples) > 0 {
+		if err := writeExamples(s.path(u.index)+".examples", sampleRateOf(u.config), f.Examples); err != nil {
+			return err
+		}
+	}
+	b, err := json.Marshal(f)
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteBytes(s.path(u.index), append(b, '\n'))
 }
 
 // MissingError lists the units that Collect did not find.

@@ -153,3 +153,49 @@ func TestUnitsShardedEqualsWhole(t *testing.T) {
 		t.Error("a unit changed after the refused run")
 	}
 }
+
+// BenchmarkCollect1000Units times the summary of 1,000 saved units (100
+// repeats of 10 NMF sizes; 6 test mixtures of 2 speakers and a 200-point
+// cost curve per speaker in each, as in the default protocol), from
+// reading and checking the files to the summary rows.
+func BenchmarkCollect1000Units(b *testing.B) {
+	sps := unitSpeakers(10)
+	cfg := Config{Repeats: 100, K: []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, Methods: []separation.Method{separation.NMF}}
+	dir := b.TempDir()
+	u := &Units{Dir: dir, Jobs: []Job{{Speakers: sps, Config: cfg}}}
+	if err := u.prepare(); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "units"), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, ref := range u.plan {
+		f := &unitFile{Unit: ref.index, Experiment: u.Jobs[0].name(), Family: ref.label, Repeat: ref.repeat + 1, Fingerprint: u.fps[0]}
+		row := ref.config.Rows()[0]
+		for m := range 6 {
+			for _, sp := range sps {
+				f.Scores = append(f.Scores, Score{Repeat: ref.repeat + 1, Mixture: fmt.Sprintf("r%02d-m%d", ref.repeat+1, m+1), Method: row.Method.Label(),
+					Layers: row.Sizes, Speaker: sp.Name, SDR: Number(rng.NormFloat64()), SIR: Number(rng.NormFloat64()), SAR: Number(rng.NormFloat64())})
+			}
+		}
+		for _, sp := range sps {
+			c := Curve{Row: row.Label(), Name: sp.Name, Stage: "training"}
+			for i := range 200 {
+				c.Iter = append(c.Iter, i)
+				c.Cost = append(c.Cost, rng.Float64())
+			}
+			f.Curves = append(f.Curves, c)
+		}
+		if err := u.save(ref, f); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for range b.N {
+		res, err := (&Units{Dir: dir, Jobs: u.Jobs}).Collect()
+		if err != nil || len(res[0].Scores) != 1000*12 {
+			b.Fatal(err)
+		}
+	}
+}
