@@ -209,16 +209,7 @@ func runProtocol(ctx context.Context, env *environment, sps []*corpus.Speaker, c
 	}
 	runner := &experiment.Runner{Dir: out, Config: cfg, Speakers: sps, Workers: *opts.jobs}
 	bar := newProgress(env, *opts.quiet, cfgD.Repeats*len(cfgD.Rows()), "training")
-	last := time.Now()
-	runner.Progress = func(done, total int, what string) {
-		if bar != nil {
-			progressDescribe(bar, what)
-			progressAdd(bar, 1)
-		} else if !*opts.quiet && (time.Since(last) > 10*time.Second || done == total) {
-			last = time.Now()
-			fmt.Fprintf(env.stderr, "[%d/%d] %s\n", done, total, what)
-		}
-	}
+	runner.Progress = unitProgress(env, *opts.quiet, bar)
 	start := time.Now()
 	res, err := runner.Run(ctx)
 	progressDone(bar)

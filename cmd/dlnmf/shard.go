@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dlnmf/dlnmf/experiment"
+	"github.com/schollz/progressbar/v3"
 )
 
 // shardFlags are the flags that run a share of an experiment or a sweep as
@@ -57,13 +58,7 @@ func runShard(ctx context.Context, env *environment, jobs []experiment.Job, out 
 		return err
 	}
 	u := &experiment.Units{Dir: out, Jobs: jobs, Shard: sh, Workers: *opts.jobs}
-	last := time.Now()
-	u.Progress = func(done, total int, what string) {
-		if !*opts.quiet && (time.Since(last) > 10*time.Second || done == total) {
-			last = time.Now()
-			fmt.Fprintf(env.stderr, "[%d/%d] %s\n", done, total, what)
-		}
-	}
+	u.Progress = unitProgress(env, *opts.quiet, nil)
 	st, err := u.Run(ctx)
 	if err != nil {
 		return err
@@ -83,4 +78,20 @@ func summarizeUnits(env *environment, jobs []experiment.Job, out string, opts *p
 	n, _ := u.Count()
 	logf(env.stderr, *opts.quiet, "summary of %d units from %s/units", n, out)
 	return res, nil
+}
+
+// unitProgress shows a run's progress (done of total trained rows) on bar,
+// or without a bar as a line on stderr at most every 10 seconds.
+func unitProgress(env *environment, quiet bool, bar *progressbar.ProgressBar) func(done, total int, what string) {
+	last := time.Now()
+	return func(done, total int, what string) {
+		if bar != nil {
+			bar.ChangeMax(total)
+			progressDescribe(bar, what)
+			bar.Set(done)
+		} else if !quiet && (time.Since(last) > 10*time.Second || done == total) {
+			last = time.Now()
+			fmt.Fprintf(env.stderr, "[%d/%d] %s\n", done, total, what)
+		}
+	}
 }

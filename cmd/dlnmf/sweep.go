@@ -161,17 +161,7 @@ func runSweep(ctx context.Context, cmd *command, env *environment, args []string
 	} else {
 		u := &experiment.Units{Dir: *out, Jobs: jobs, Workers: *opts.jobs}
 		bar := newProgress(env, *opts.quiet, 0, "sweep")
-		last := time.Now()
-		u.Progress = func(done, total int, what string) {
-			if bar != nil {
-				bar.ChangeMax(total)
-				progressDescribe(bar, what)
-				progressAdd(bar, 1)
-			} else if !*opts.quiet && (time.Since(last) > 10*time.Second || done == total) {
-				last = time.Now()
-				fmt.Fprintf(env.stderr, "[%d/%d] %s\n", done, total, what)
-			}
-		}
+		u.Progress = unitProgress(env, *opts.quiet, bar)
 		start := time.Now()
 		st, err := u.Run(ctx)
 		progressDone(bar)
