@@ -11,7 +11,7 @@ demo: build
 	bin/dlnmf demo
 
 build: setup
-	$(CGO) $(GO) build -o bin/dlnmf ./cmd/dlnmf
+	$(CGO) $(GO) build -buildvcs=auto -o bin/dlnmf ./cmd/dlnmf
 
 test: setup-test
 	$(CGO) $(GO) vet ./...

@@ -66,6 +66,7 @@ type fileSTFT struct {
 type fileInference struct {
 	Update     string  `json:"update"`
 	Init       string  `json:"init"`
+	Stop       string  `json:"stop"`
 	Iterations int     `json:"iterations"`
 	Tolerance  float64 `json:"tolerance"`
 	CostEvery  int     `json:"cost_every"`
@@ -94,7 +95,9 @@ const (
 	metaScaling = "none: numpy.fft.rfft(window * frame, fft_size); scipy.signal.stft's output times sum(window)"
 	metaInverse = "irfft of each frame, first window_size samples times the window, overlap-added and divided by the " +
 		"overlap-add of the squared window (scipy.signal.istft), the padding cut off: exactly n samples"
-	metaInit = "h_kn = u_k * sum_m Y_mn / sum(B), u_k uniform in [0.5, 1.5) (the result hardly depends on it: with B fixed the KL cost is convex in H)"
+	metaInit = "h_kn = u_k * sum_m Y_mn / sum(B), u_k uniform in [0.5, 1.5) (for KL the result hardly depends on it: with B fixed the cost is convex in H)"
+	metaStop = "after iterations updates, or earlier at the first multiple of cost_every where (previous cost - cost) / initial cost < tolerance, " +
+		"the costs taken at 0, cost_every, 2*cost_every, ...; the cost is the divergence D(Y | max(V, epsilon)), for KL sum(Y log(Y/V) - Y + V)"
 	metaGain = "G_i = (B_i H_i)^p / sum_r (B_r H_r)^p with p = exponent, 1/S where the sum is 0; the masks add up to 1"
 )
 
@@ -122,7 +125,7 @@ func newFileMeta(m *Model, s stft.Settings) fileMeta {
 			Framing: metaFraming, Scaling: metaScaling, Inverse: metaInverse},
 		Divergence: divergenceNames[m.Divergence], Beta: m.Beta,
 		Sizes: m.Sizes(), Speakers: m.Names(), Basis: metaBasis,
-		Inference: &fileInference{Update: metaUpdate(m.Divergence, m.Beta), Init: metaInit,
+		Inference: &fileInference{Update: metaUpdate(m.Divergence, m.Beta), Init: metaInit, Stop: metaStop,
 			Iterations: nmf.DefaultMaxIter, Tolerance: nmf.DefaultTol, CostEvery: nmf.DefaultCostEvery, Epsilon: nmf.DefaultEpsilon},
 		Mask:      &fileMask{Exponent: maskExponent, Gain: metaGain},
 		Training:  m.Training,

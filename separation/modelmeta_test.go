@@ -82,6 +82,7 @@ func TestModelFileMetaDescribesUse(t *testing.T) {
 		"stft.framing":     {"window_size/2 zeros", "boundary='zeros', padded=True"},
 		"stft.inverse":     {"squared window"},
 		"inference.update": {"B.T @ (Y / V)"},
+		"inference.stop":   {"cost_every", "tolerance"},
 		"mask.gain":        {"(B_i H_i)^p / sum_r (B_r H_r)^p"},
 		"usage":            {"ISTFT(G_i * STFT(x))", "docs/models.md"},
 	} {
