@@ -180,3 +180,9 @@ func HConcat[T Float](dst *Dense[T], ms ...*Dense[T]) *Dense[T] {
 	}
 	return dst
 }
+
+// setView points v at columns [j0, j1) of m.
+func setView[T Float](v *Dense[T], m *Dense[T], j0, j1 int) {
+	v.Rows, v.Cols, v.Stride = m.Rows, j1-j0, m.Stride
+	v.Data = m.Data[j0 : (m.Rows-1)*m.Stride+j1]
+}

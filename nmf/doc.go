@@ -46,4 +46,31 @@
 // to one thread process-wide and restored when the last one ends. Other
 // divergences use whole-matrix products (multithreaded BLAS) and Go loops.
 // After the first iteration, iterations allocate nothing.
+//
+// Numeric contract of the C kernels (cgo builds), stated once. Every C
+// kernel has a Go twin compiled in every build (kernels.go), and the tests
+// run both on the same data in the same binary (TestKernelsMatchGoTwins,
+// TestKLHNumMatchesNaive):
+//
+//   - bit-identical to Go: the KL multiply F num / max(ls rs + l1, eps)
+//     (float32 and float64) without an L1 term (every layer update, and H
+//     without sparsity), the float64 ratio X / max(V, eps), the float32
+//     ratio on machines without AVX-512, the sums of G's block parts and the
+//     input check;
+//   - within an ulp: the float32 ratio on AVX-512 (a reciprocal estimate
+//     and one correction instead of a division), in the ratio pass and in
+//     the one-pass H kernel (klHNum32, whose products also run in another
+//     order than BLAS's: within 1e-5 relative of the float64 formula); the
+//     multiply's denominator with an L1 term on AVX-512, where gcc fuses
+//     ls rs + l1 into one FMA (the updated factor within two ulps);
+//   - within 1e-5 relative: the float32 KL cost (a vectorised logarithm,
+//     its polynomial fused into FMAs on AVX-512, and float partial sums per
+//     row, against math.Log in float64).
+//
+// Matrix products go through OpenBLAS in cgo builds and gonum in pure-Go
+// ones, which round differently. So the two builds give the same factors
+// within floating-point tolerance, not bit for bit, and a cost that moves
+// in its last digits can move a Tol early stop by CostEvery iterations
+// between builds (or between machines with and without AVX-512); with
+// Tol < 0 both run the same iterations.
 package nmf

@@ -29,11 +29,14 @@ package nmf
 #cgo CFLAGS: -O2
 #include <stddef.h>
 
+// The tiles; HN_RB and HN_NB are hnumGroup and hnumChunk in Go, which the
+// Go side checks at compile time (below the import "C").
+#define HN_RB 12 // rows of the reconstruction per tile
+#define HN_NB 32 // frames per chunk: two 16-float vectors
+#define HN_KB 20 // rows of num per tile
+
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #include "kl_avx512.h"
-
-#define HN_RB 12 // rows of the reconstruction per tile
-#define HN_KB 20 // rows of num per tile
 
 // The ratio for rb rows of A (from a) and 32 frames: r[i*32 + 16c].
 // a is the rows' group of the packed basis: a[k*12 + i] is row i, column k
@@ -66,7 +69,7 @@ __attribute__((target("avx512f"), always_inline)) static inline void nmf_hnum_ra
 		#pragma GCC unroll 2
 		for (int c = 0; c < 2; c++) {
 			__m512 xv = full ? _mm512_loadu_ps(x + i * xs + 16 * c) : _mm512_maskz_loadu_ps(c ? m1 : m0, x + i * xs + 16 * c);
-			_mm512_storeu_ps(r + 32 * i + 16 * c, nmf_kl_ratio16(xv, v[i][c], epsv));
+			_mm512_storeu_ps(r + HN_NB * i + 16 * c, nmf_kl_ratio16(xv, v[i][c], epsv));
 		}
 	}
 }
@@ -80,7 +83,7 @@ __attribute__((target("avx512f"), always_inline)) static inline void nmf_hnum_nu
 	#pragma GCC unroll 20
 	for (int i = 0; i < kb; i++) s[i] = _mm512_setzero_ps();
 	for (long m = 0; m < M; m++) {
-		__m512 rv = _mm512_loadu_ps(r + 32 * m);
+		__m512 rv = _mm512_loadu_ps(r + HN_NB * m);
 		#pragma GCC unroll 20
 		for (int i = 0; i < kb; i++) s[i] = _mm512_fmadd_ps(_mm512_set1_ps(a[m * as + i]), rv, s[i]);
 	}
@@ -99,19 +102,19 @@ __attribute__((target("avx512f"))) static void nmf_kl_hnum_avx512(
 	const float *x, long xs, float *num, long ns, long cols, float eps, const float *rden, float *r)
 {
 	const __m512 epsv = _mm512_set1_ps(eps);
-	for (long j = 0; j < cols; j += 32) {
+	for (long j = 0; j < cols; j += HN_NB) {
 		long w = cols - j;
 		__mmask16 m0 = w >= 16 ? 0xffff : (__mmask16)((1u << w) - 1);
-		__mmask16 m1 = w >= 32 ? 0xffff : w > 16 ? (__mmask16)((1u << (w - 16)) - 1) : 0;
+		__mmask16 m1 = w >= HN_NB ? 0xffff : w > 16 ? (__mmask16)((1u << (w - 16)) - 1) : 0;
 		long m = 0;
-		if (w >= 32)
+		if (w >= HN_NB)
 			for (; m + HN_RB <= M; m += HN_RB)
-				nmf_hnum_ratio(ap + m * K, K, h + j, hs, x + m * xs + j, xs, r + 32 * m, m0, m1, epsv, HN_RB, 1);
+				nmf_hnum_ratio(ap + m * K, K, h + j, hs, x + m * xs + j, xs, r + HN_NB * m, m0, m1, epsv, HN_RB, 1);
 		else
 			for (; m + HN_RB <= M; m += HN_RB)
-				nmf_hnum_ratio(ap + m * K, K, h + j, hs, x + m * xs + j, xs, r + 32 * m, m0, m1, epsv, HN_RB, 0);
+				nmf_hnum_ratio(ap + m * K, K, h + j, hs, x + m * xs + j, xs, r + HN_NB * m, m0, m1, epsv, HN_RB, 0);
 		const float *am = ap + m * K, *xm = x + m * xs + j;
-		float *rm = r + 32 * m;
+		float *rm = r + HN_NB * m;
 		switch (M - m) {
 #define HN_TAIL(R) case R: nmf_hnum_ratio(am, K, h + j, hs, xm, xs, rm, m0, m1, epsv, R, 0); break;
 		HN_TAIL(1) HN_TAIL(2) HN_TAIL(3) HN_TAIL(4) HN_TAIL(5) HN_TAIL(6)
@@ -162,6 +165,15 @@ static void nmf_kl_hnum_f32(const float *a, long as, const float *ap, long M, lo
 import "C"
 
 import "unsafe"
+
+// The C kernel's tiles are the Go constants that size its packed basis and
+// scratch: an array of negative length fails the build if they differ.
+var (
+	_ [C.HN_RB - hnumGroup]struct{}
+	_ [hnumGroup - C.HN_RB]struct{}
+	_ [C.HN_NB - hnumChunk]struct{}
+	_ [hnumChunk - C.HN_NB]struct{}
+)
 
 // fusedHNum reports whether this machine runs klHNum32 (x86-64 with
 // AVX-512F).

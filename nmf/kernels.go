@@ -2,6 +2,12 @@ package nmf
 
 import "math"
 
+// The elementwise kernels of the KL path. Each C kernel of the cgo build
+// (kernels_cgo.go) has its Go twin in this file, compiled in every build:
+// the pure-Go build runs the twins (kernels_nocgo.go), and the tests run the
+// C kernel and its twin on the same data in the same binary
+// (TestKernelsMatchGoTwins), with the contract stated in doc.go.
+
 // klRatio sets rows [i0, i1) of V to X / max(V, eps).
 func klRatio[T Float](X, V *Dense[T], i0, i1 int, eps T) {
 	if i1 <= i0 || X.Cols == 0 {
@@ -81,4 +87,47 @@ func validGo[T Float](r []T) bool {
 		ok = ok && v >= 0 && v < top // false for NaN too
 	}
 	return ok
+}
+
+// klRatioGo sets v = x / max(v, eps) on rows x cols with strides xs, vs.
+func klRatioGo[T Float](x []T, xs int, v []T, vs, rows, cols int, eps T) {
+	for i := 0; i < rows; i++ {
+		xr := x[i*xs : i*xs+cols]
+		vr := v[i*vs : i*vs+cols]
+		for j, xj := range xr {
+			d := vr[j]
+			if !(d > eps) {
+				d = eps
+			}
+			vr[j] = xj / d
+		}
+	}
+}
+
+// klMultiplyGo sets f[i,j] *= num[i,j] / max(ls[i] rs[j] + add, eps).
+func klMultiplyGo[T Float](f []T, fs int, num []T, ns int, ls, rs []T, rows, cols int, add, eps T) {
+	rs = rs[:cols]
+	for i := 0; i < rows; i++ {
+		fr := f[i*fs : i*fs+cols]
+		nr := num[i*ns : i*ns+cols]
+		a := ls[i]
+		for j, r := range rs {
+			d := a*r + add
+			if !(d > eps) {
+				d = eps
+			}
+			fr[j] *= nr[j] / d
+		}
+	}
+}
+
+// klCostGo is the twin of the float32 KL cost kernel: the sum over the
+// block of x log(x/v) - x + v, v floored at eps (v alone where x = 0), in
+// float64 with math.Log (costRow).
+func klCostGo(x []float32, xs int, v []float32, vs, rows, cols int, eps float32) float64 {
+	var sum float64
+	for i := 0; i < rows; i++ {
+		sum += costRow(x[i*xs:i*xs+cols], v[i*vs:i*vs+cols], 1, float64(eps))
+	}
+	return sum
 }

@@ -10,6 +10,9 @@ package nmf
 #cgo CFLAGS: -O3 -fopenmp-simd
 #include <stddef.h>
 
+// gcc contracts a*b + c into one FMA in the AVX-512 clones (the multiply's
+// denominator, the cost's polynomial): see the numeric contract in doc.go.
+
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define NMF_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
@@ -54,8 +57,12 @@ static void nmf_kl_ratio_f32(const float *restrict x, long xs, float *restrict v
 	else
 		nmf_kl_ratio_f32_any(x, xs, v, vs, rows, cols, eps);
 }
+// 1 when nmf_kl_ratio_f32 divides (bit-identical to Go), 0 when it runs the
+// AVX-512 reciprocal (within an ulp).
+static int nmf_kl_ratio_f32_exact(void) { return !__builtin_cpu_supports("avx512f"); }
 #else
 #define nmf_kl_ratio_f32 nmf_kl_ratio_f32_any
+static int nmf_kl_ratio_f32_exact(void) { return 1; }
 #endif
 
 // 1 when every one of the n values is finite and non-negative (a branch-free
@@ -149,6 +156,13 @@ static void nmf_fp_restore(unsigned old) { (void)old; }
 import "C"
 
 import "unsafe"
+
+// cKernels: this build runs the C kernels, not their Go twins.
+const cKernels = true
+
+// klRatio32Exact reports whether klRatio32 divides, as klRatioGo, rather
+// than running the AVX-512 reciprocal with one correction.
+var klRatio32Exact = C.nmf_kl_ratio_f32_exact() != 0
 
 func klRatio32(x []float32, xs int, v []float32, vs, rows, cols int, eps float32) {
 	C.nmf_kl_ratio_f32((*C.float)(unsafe.Pointer(&x[0])), C.long(xs), (*C.float)(unsafe.Pointer(&v[0])), C.long(vs), C.long(rows), C.long(cols), C.float(eps))

@@ -2,6 +2,14 @@
 
 package nmf
 
+// The pure-Go build runs the Go twins of the C kernels (kernels.go).
+
+// cKernels: this build runs the Go twins themselves.
+const cKernels = false
+
+// klRatio32Exact: klRatio32 is klRatioGo.
+const klRatio32Exact = true
+
 func klRatio32(x []float32, xs int, v []float32, vs, rows, cols int, eps float32) {
 	klRatioGo(x, xs, v, vs, rows, cols, eps)
 }
@@ -23,11 +31,7 @@ func klMultiply64(f []float64, fs int, num []float64, ns int, ls, rs []float64, 
 }
 
 func klCost32(x []float32, xs int, v []float32, vs, rows, cols int, eps float32) float64 {
-	var sum float64
-	for i := 0; i < rows; i++ {
-		sum += costRow(x[i*xs:i*xs+cols], v[i*vs:i*vs+cols], 1, float64(eps))
-	}
-	return sum
+	return klCostGo(x, xs, v, vs, rows, cols, eps)
 }
 
 // flushDenormals does nothing in the pure-Go build: Go has no portable way
@@ -35,35 +39,3 @@ func klCost32(x []float32, xs int, v []float32, vs, rows, cols int, eps float32)
 func flushDenormals() uint32 { return 0 }
 
 func restoreFP(uint32) {}
-
-// klRatioGo sets v = x / max(v, eps) on rows x cols with strides xs, vs.
-func klRatioGo[T Float](x []T, xs int, v []T, vs, rows, cols int, eps T) {
-	for i := 0; i < rows; i++ {
-		xr := x[i*xs : i*xs+cols]
-		vr := v[i*vs : i*vs+cols]
-		for j, xj := range xr {
-			d := vr[j]
-			if !(d > eps) {
-				d = eps
-			}
-			vr[j] = xj / d
-		}
-	}
-}
-
-// klMultiplyGo sets f[i,j] *= num[i,j] / max(ls[i] rs[j] + add, eps).
-func klMultiplyGo[T Float](f []T, fs int, num []T, ns int, ls, rs []T, rows, cols int, add, eps T) {
-	rs = rs[:cols]
-	for i := 0; i < rows; i++ {
-		fr := f[i*fs : i*fs+cols]
-		nr := num[i*ns : i*ns+cols]
-		a := ls[i]
-		for j, r := range rs {
-			d := a*r + add
-			if !(d > eps) {
-				d = eps
-			}
-			fr[j] *= nr[j] / d
-		}
-	}
-}

@@ -171,8 +171,7 @@ func update[T Float](X *Dense[T], f *Factorization[T], freeze Freeze, r resolved
 		return Result{}, err
 	}
 	defer sv.close()
-	sv.stage, sv.layer = stage, layer
-	return sv.run(), nil
+	return sv.run(stage, layer), nil
 }
 
 // Infer learns H (K x N) for X with the basis fixed (eq. 11), reporting

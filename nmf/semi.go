@@ -67,7 +67,7 @@ func (m *semi[T]) init(s *solver[T], freeze Freeze) error {
 		}
 		free(&m.wfree, W)
 		free(&m.nfree, s.num[0])
-		if s.den[0] != nil {
+		if !s.kl { // KL's denominators are sums
 			free(&m.dfree, s.den[0])
 		}
 		if s.kl {
