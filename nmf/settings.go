@@ -85,6 +85,15 @@ type Settings struct {
 	Seed      uint64  // random initialisation (same seed, same result)
 	Workers   int     // goroutines for elementwise passes; 0: GOMAXPROCS
 	Recorder  Recorder
+	// UnitNorm keeps the columns of the first layer W1 at unit Euclidean
+	// norm inside its update (Le Roux, Weninger and Hershey 2015, "Sparse
+	// NMF: half-baked or well done?"): the cost is D(X | W̄1 W2...WL H) +
+	// L1 sum(H) with W̄1 the column-normalised W1, and W1's update follows
+	// the gradient through the normalisation, so an L1 penalty on H cannot
+	// be undone by rescaling the basis. W1's scale is not carried into W2
+	// (or H); later layers are normalised as without it. Without UnitNorm
+	// every layer is scaled to unit column sums after each iteration.
+	UnitNorm bool
 	// NoCost skips every evaluation of the cost (Result.Cost stays empty),
 	// for callers that only want the factors after MaxIter iterations: it
 	// needs Tol < 0 and no Recorder. Fixed-iteration inference in

@@ -34,6 +34,7 @@ type solver[T Float] struct {
 	acc        []float64 // column-sum accumulator
 	partial    []float64 // per-worker cost sums
 	pool       *pool
+	unitAcc    []float64 // column sums of the UnitNorm update of W1
 	// Passes over row ranges, bound once so that a pass allocates nothing;
 	// what they work on is in pass.
 	rowSumsFn, scaleRowsFn func(lo, hi, part int)
@@ -91,6 +92,10 @@ func newSolver[T Float](X *Dense[T], f *Factorization[T], freeze Freeze, r resol
 	s.partial = make([]float64, r.Workers)
 	s.pool = newPool(r.Workers)
 	s.rowSumsFn, s.scaleRowsFn = s.rowSumRows, s.scaleRows
+	if r.UnitNorm && !freeze.Layers {
+		s.unitAcc = make([]float64, 2*F[0].Cols)
+		s.initUnitNorm()
+	}
 	s.prefix(2)
 	if s.kl {
 		s.newKLPath()
@@ -181,11 +186,14 @@ func colSums[T Float](dst []T, m *Dense[T], acc []float64) {
 
 // normalise scales the columns of every layer to unit sum and carries the
 // scale into the rows of the next factor; the last layer keeps its scale
-// when H is frozen. The prefix products are refreshed.
+// when H is frozen, and W1 its unit norm with Settings.UnitNorm. The prefix products are refreshed.
 func (s *solver[T]) normalise() {
 	for l := 0; l < s.L; l++ {
 		if l == s.L-1 && s.freeze.H {
 			break
+		}
+		if l == 0 && s.r.UnitNorm {
+			continue // unit norm already, and its scale stays out of the model
 		}
 		W, next := s.F[l], s.F[l+1]
 		sums := s.lsum[:W.Cols]

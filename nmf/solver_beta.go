@@ -83,6 +83,10 @@ func (s *solver[T]) updateFactorBeta(l int) {
 	s.pool.parallel(s.X.Rows, 16, s.powersFn)
 	s.sandwich(l, s.V, s.num[l], s.mid[l])
 	s.sandwich(l, s.Q, s.den[l], s.midQ[l])
+	if l == 0 && s.r.UnitNorm {
+		s.updateUnitW1()
+		return
+	}
 	s.pass.l = l
 	s.pool.parallel(s.F[l].Rows, 4, s.multiplyBetaFn)
 }

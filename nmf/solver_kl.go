@@ -184,6 +184,10 @@ func (s *solver[T]) updateFactorKL(l int) {
 		}
 	}
 	s.klSums(l)
+	if l == 0 && s.r.UnitNorm {
+		s.updateUnitW1()
+		return
+	}
 	s.pool.parallel(s.F[l].Rows, 4, s.multiplyKLFn)
 }
 

@@ -12,7 +12,13 @@ import (
 // H), Xhat = product of all factors, G = X Xhat^(beta-2), Q = Xhat^(beta-1),
 // F_l *= ((A^T G B^T) / (A^T Q B^T + l1))^gamma, with A the product of the
 // factors before l and B the product after it.
-func naiveIterate(X [][]float64, F [][][]float64, beta, l1, eps float64, freezeLayers, freezeH bool) {
+//
+// With unitW1, W1 has unit columns on entry and takes the update of
+// Settings.UnitNorm instead (Le Roux et al. 2015): with N and D the
+// numerator and denominator above, W1 *= ((N + W1 diag(1^T (D * W1))) /
+// (D + W1 diag(1^T (N * W1))))^gamma, then its columns are scaled to unit
+// norm.
+func naiveIterate(X [][]float64, F [][][]float64, beta, l1, eps float64, freezeLayers, freezeH, unitW1 bool) {
 	L := len(F) - 1
 	gamma := gammaOf(beta)
 	for l := 0; l <= L; l++ {
@@ -47,6 +53,24 @@ func naiveIterate(X [][]float64, F [][][]float64, beta, l1, eps float64, freezeL
 		}
 		num := naiveMul(naiveMul(naiveT(A), G), naiveT(B))
 		den := naiveMul(naiveMul(naiveT(A), Q), naiveT(B))
+		if l == 0 && unitW1 {
+			W := F[0]
+			K := len(W[0])
+			dw, nw := make([]float64, K), make([]float64, K)
+			for i := range W {
+				for k := range K {
+					dw[k] += den[i][k] * W[i][k]
+					nw[k] += num[i][k] * W[i][k]
+				}
+			}
+			for i := range W {
+				for k := range K {
+					W[i][k] *= math.Pow((num[i][k]+W[i][k]*dw[k])/math.Max(den[i][k]+W[i][k]*nw[k], eps), gamma)
+				}
+			}
+			naiveUnitColumns(W)
+			continue
+		}
 		add := 0.0
 		if l == L {
 			add = l1
@@ -57,6 +81,26 @@ func naiveIterate(X [][]float64, F [][][]float64, beta, l1, eps float64, freezeL
 			}
 		}
 	}
+}
+
+// naiveUnitColumns scales the columns of W to unit Euclidean norm and
+// returns the norms.
+func naiveUnitColumns(W [][]float64) []float64 {
+	norms := make([]float64, len(W[0]))
+	for i := range W {
+		for k, v := range W[i] {
+			norms[k] += v * v
+		}
+	}
+	for k := range norms {
+		norms[k] = math.Sqrt(norms[k])
+	}
+	for i := range W {
+		for k := range W[i] {
+			W[i][k] /= norms[k]
+		}
+	}
+	return norms
 }
 
 func naiveChain(F [][][]float64) [][]float64 {
@@ -146,7 +190,7 @@ func TestUpdateMatchesNaive(t *testing.T) {
 				if _, err := Update(X, f, fr, s); err != nil {
 					t.Fatal(err)
 				}
-				naiveIterate(toRows(X), F, beta, 0.01, DefaultEpsilon, fr.Layers, fr.H)
+				naiveIterate(toRows(X), F, beta, 0.01, DefaultEpsilon, fr.Layers, fr.H, false)
 				var d float64
 				switch {
 				case fr.Layers:
@@ -219,6 +263,64 @@ func TestKLBlocksAgree(t *testing.T) {
 			a, b := run(5, 3), run(1000, 1)
 			if d := maxRelDiff(toRows(a), b); d > 1e-10 {
 				t.Errorf("L %d sizes %v: blocked and whole differ by %g", L, sizes[:L], d)
+			}
+		}
+	}
+}
+
+// TestUnitNormMatchesNaive checks the UnitNorm update of W1 (each beta,
+// L = 1..3, H free or frozen, with an L1 penalty) against naiveIterate:
+// W1 itself (its scale stays out of the model) and the reconstruction
+// after one iteration, and W1's columns at unit norm after several.
+func TestUnitNormMatchesNaive(t *testing.T) {
+	for _, beta := range []float64{0.5, 1, 2} {
+		for L := 1; L <= 3; L++ {
+			for _, fr := range []Freeze{{}, {H: true}} {
+				X := randDense[float64](9, 11, 0.05, 5)
+				X.Set(2, 3, 0)
+				f := &Factorization[float64]{}
+				rows := 9
+				for l, k := range []int{5, 4, 3}[:L] {
+					f.Layers = append(f.Layers, randDense[float64](rows, k, 0.1, uint64(20+l)))
+					rows = k
+				}
+				f.H = randDense[float64](rows, 11, 0.1, 30)
+				F := [][][]float64{}
+				for _, w := range f.Layers {
+					F = append(F, toRows(w))
+				}
+				F = append(F, toRows(f.H))
+				// The solver starts by scaling W1 to unit columns, the
+				// scale going into the next factor unless that is a
+				// frozen H.
+				norms := naiveUnitColumns(F[0])
+				if !(fr.H && L == 1) {
+					for k := range F[1] {
+						for j := range F[1][k] {
+							F[1][k][j] *= norms[k]
+						}
+					}
+				}
+				s := Settings{Divergence: BetaDivergence, Beta: beta, MaxIter: 1, Tol: -1, L1: 0.3, UnitNorm: true}
+				if _, err := Update(X, f, fr, s); err != nil {
+					t.Fatal(err)
+				}
+				naiveIterate(toRows(X), F, beta, 0.3, DefaultEpsilon, fr.Layers, fr.H, true)
+				if d := maxRelDiff(F[0], f.Layers[0]); d > 1e-10 {
+					t.Errorf("beta %g L %d freeze %+v: W1 differs from the naive update by %g", beta, L, fr, d)
+				}
+				if d := maxRelDiff(naiveChain(F), f.Reconstruct(nil)); d > 1e-10 {
+					t.Errorf("beta %g L %d freeze %+v: reconstruction differs from the naive update by %g", beta, L, fr, d)
+				}
+				s.MaxIter = 20
+				if _, err := Update(X, f, fr, s); err != nil {
+					t.Fatal(err)
+				}
+				for k, n := range naiveUnitColumns(toRows(f.Layers[0])) {
+					if math.Abs(n-1) > 1e-12 {
+						t.Errorf("beta %g L %d freeze %+v: column %d of W1 has norm %v", beta, L, fr, k, n)
+					}
+				}
 			}
 		}
 	}
