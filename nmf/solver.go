@@ -92,6 +92,9 @@ func newSolver[T Float](X *Dense[T], f *Factorization[T], freeze Freeze, r resol
 	s.partial = make([]float64, r.Workers)
 	s.pool = newPool(r.Workers)
 	s.rowSumsFn, s.scaleRowsFn = s.rowSumRows, s.scaleRows
+	if r.UnitNorm && freeze.Cols > 0 {
+		return nil, fmt.Errorf("nmf: UnitNorm with %d fixed columns is not supported", freeze.Cols)
+	}
 	if r.UnitNorm && !freeze.Layers {
 		s.unitAcc = make([]float64, 2*F[0].Cols)
 		s.initUnitNorm()
