@@ -40,8 +40,15 @@ another source: --free K, or a universal speech model trained into it (dlnmf
 train --universal), written as <mix>.<its name>.wav; given neither, separate
 says so and uses --free 20.
 
+An archive: --list FILE names the recordings, one a line (relative to the
+list's folder); --shard I/N (or auto, from the scheduler, as for
+"dlnmf experiment") separates only the files i with i mod N = I, and
+--skip-existing skips a recording whose outputs are all there, so a
+requeued task does only what is left.
+
 Examples:
   dlnmf separate -m dlnmf.npz -o separated mix1.wav mix2.wav
+  dlnmf separate -m dlnmf.npz -o /shared/out --list archive.txt --shard auto --skip-existing
   dlnmf separate -m dlnmf.npz -o out --float --iters 100 recordings/*.wav
   dlnmf separate -m fa.npz --free 20 -o enhanced noisy.wav      # noisy.FA.wav, noisy.other.wav`,
 		run: runSeparate,
@@ -63,8 +70,12 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	asJSON := fs.Bool("json", false, "print a JSON summary on stdout: every input with its outputs or its error")
 	free := fs.Int("free", 0, "learn this many more bases on each mixture for what the model's speakers do not explain (written as <mix>.other.wav)")
 	sparsity := fs.Float64("sparsity", separation.DefaultSparsity, "weight of the group penalty of a universal model's activations, relative to the mixture")
+	arc := bindArchiveFlags(fs)
 	files, err := parseArgs(fs, args)
 	if err != nil {
+		return err
+	}
+	if files, err = arc.files(files, *outDir); err != nil {
 		return err
 	}
 	freeSet := false
@@ -78,7 +89,7 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	if *modelPath == "" || *outDir == "" {
 		return usagef("-m model.npz and -o OUTDIR are required")
 	}
-	if len(files) == 0 {
+	if len(files) == 0 && !arc.sharded() {
 		return usagef("give at least one mixture WAV file")
 	}
 	if *iters < 1 || *jobs < 1 {
@@ -111,6 +122,14 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	if *float {
 		enc = wav.Float32
 	}
+	if *arc.skipExisting {
+		files = skipSeparated(env, *quiet, files, *outDir, sep.Sources())
+	}
+	if len(files) == 0 {
+		logf(env.stderr, *quiet, "nothing to separate in this share")
+		return nil
+	}
+	workers = min(workers, len(files))
 	bar := newProgress(env, *quiet, len(files), "separating")
 	var (
 		mu     sync.Mutex

@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/dlnmf/dlnmf/experiment"
@@ -94,4 +96,85 @@ func unitProgress(env *environment, quiet bool, bar *progressbar.ProgressBar) fu
 			fmt.Fprintf(env.stderr, "[%d/%d] %s\n", done, total, what)
 		}
 	}
+}
+
+// archiveFlags give dlnmf separate a list of recordings and its share of
+// them, for an archive separated by a job array.
+type archiveFlags struct {
+	list         *string
+	shard        *string
+	shards       *int
+	skipExisting *bool
+	sh           experiment.Shard
+}
+
+func bindArchiveFlags(fs *flag.FlagSet) *archiveFlags {
+	return &archiveFlags{
+		list:         fs.String("list", "", "a file naming the recordings to separate, one a line (relative to the list's folder), after those on the command line"),
+		shard:        fs.String("shard", "", "separate only files i (0-based, in order) with i mod N = I: I/N, or auto (from SLURM_ARRAY_TASK_ID, or JOB_COMPLETION_INDEX with --shards)"),
+		shards:       fs.Int("shards", 0, "the number of shards for --shard auto where the scheduler does not tell it (Kubernetes Indexed Jobs)"),
+		skipExisting: fs.Bool("skip-existing", false, "skip a recording whose outputs are all in OUTDIR already"),
+	}
+}
+
+func (a *archiveFlags) sharded() bool { return a.sh.Sharded() }
+
+// files adds the list's recordings to args and keeps this shard's share. A
+// shard writes into a folder that must exist (the shared one).
+func (a *archiveFlags) files(args []string, out string) ([]string, error) {
+	sh, err := experiment.ParseShard(*a.shard, *a.shards, os.Getenv)
+	if err != nil {
+		return nil, usageError{err.Error()}
+	}
+	a.sh = sh
+	files := args
+	if *a.list != "" {
+		names, err := readList(*a.list)
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range names {
+			if !filepath.IsAbs(n) {
+				n = filepath.Join(filepath.Dir(*a.list), n)
+			}
+			files = append(files, n)
+		}
+	}
+	if !sh.Sharded() {
+		return files, nil
+	}
+	if fi, err := os.Stat(out); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("output folder %s does not exist (a shard writes into the folder shared by every worker; create it before submitting)", out)
+	}
+	var mine []string
+	for i, f := range files {
+		if sh.Owns(i) {
+			mine = append(mine, f)
+		}
+	}
+	return mine, nil
+}
+
+// skipSeparated drops the recordings whose outputs (OUTDIR/<name>.<source>.wav
+// for every source) all exist: a rerun does only what is left. Outputs are
+// renamed into place only when complete, so one that exists is whole.
+func skipSeparated(env *environment, quiet bool, files []string, out string, sources []string) []string {
+	var left []string
+	for _, f := range files {
+		base := strings.TrimSuffix(filepath.Base(f), filepath.Ext(f))
+		all := true
+		for _, s := range sources {
+			if _, err := os.Stat(filepath.Join(out, base+"."+s+".wav")); err != nil {
+				all = false
+				break
+			}
+		}
+		if !all {
+			left = append(left, f)
+		}
+	}
+	if n := len(files) - len(left); n > 0 {
+		logf(env.stderr, quiet, "%d of %d recordings already separated in %s: skipped", n, len(files), out)
+	}
+	return left
 }
