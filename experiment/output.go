@@ -170,8 +170,13 @@ func Report(res *Results, title, intro string, notes []string) *report.Report {
 			m.Scores = append(m.Scores, report.Score{Mixture: s.Mixture, Speaker: s.Speaker, SDR: float64(s.SDR), SIR: float64(s.SIR), SAR: float64(s.SAR)})
 		}
 	}
+	for _, p := range res.Paired {
+		r.Paired = append(r.Paired, report.Paired{A: p.A, B: p.B, Speaker: p.Speaker, Metric: p.Metric,
+			Diff: float64(p.Diff), CI95: float64(p.CI95), P: float64(p.P), N: p.N})
+	}
 	for _, e := range res.Examples {
-		ex := report.Example{Name: e.Name, Rate: sampleRateOf(res.Config), Mixture: e.Mixture}
+		id, heading := exampleHeading(e.Name, res)
+		ex := report.Example{Name: heading, ID: id, Rate: sampleRateOf(res.Config), Mixture: e.Mixture}
 		for i, s := range e.Sources {
 			ex.Sources = append(ex.Sources, report.Track{Name: res.Speakers[i], Samples: s})
 		}
@@ -210,6 +215,32 @@ func Report(res *Results, title, intro string, notes []string) *report.Report {
 		r.Curves = append(r.Curves, dc)
 	}
 	return r
+}
+
+// exampleHeading returns the mixture id of an example ("r01-m1", the
+// Mixture of its scores; Example.Name is the id, a space and the files in
+// parentheses) and a heading a reader can follow: "Repeat 1, test mixture
+// 1: FA01_03 (FA) + MC13_07 (MC)".
+func exampleHeading(name string, res *Results) (id, heading string) {
+	id, _, _ = strings.Cut(name, " ")
+	for _, s := range res.Scores {
+		if s.Mixture != id {
+			continue
+		}
+		var rep, mix int
+		if _, err := fmt.Sscanf(id, "r%d-m%d", &rep, &mix); err != nil {
+			break
+		}
+		files := strings.Split(s.Files, "+")
+		if len(files) != len(res.Speakers) {
+			break
+		}
+		for i, f := range files {
+			files[i] = f + " (" + res.Speakers[i] + ")"
+		}
+		return id, fmt.Sprintf("Repeat %d, test mixture %d: %s", rep, mix, strings.Join(files, " + "))
+	}
+	return id, name
 }
 
 func series(c Curve) report.Series {

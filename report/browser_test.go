@@ -13,6 +13,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -97,7 +99,33 @@ function check() {
   const links = [...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href'));
   const pending = imgs.some(i => !i.complete) || audios.some(a => a.ready < 1 && !a.error);
   if (pending && Date.now() < deadline) { setTimeout(check, 50); return; }
-  done({title: document.title, height: document.documentElement.scrollHeight, imgs, audios, links});
+  // Text cut off: a text node whose box reaches past the page's width or
+  // past an ancestor that hides its overflow (scrolling boxes excepted).
+  const clipped = [];
+  const vw = document.documentElement.clientWidth;
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  let texts = 0;
+  for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+    if (!n.textContent.trim()) continue;
+    const range = document.createRange();
+    range.selectNodeContents(n);
+    const r = range.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) continue;
+    texts++;
+    let bad = r.left < -1 || r.right > vw + 1;
+    for (let a = n.parentElement; a && !bad; a = a.parentElement) {
+      const st = getComputedStyle(a);
+      if (/hidden|clip/.test(st.overflowX + st.overflowY) || st.textOverflow === 'ellipsis') {
+        const ar = a.getBoundingClientRect();
+        bad = r.left < ar.left - 1 || r.right > ar.right + 1 || r.top < ar.top - 1 || r.bottom > ar.bottom + 1;
+      }
+    }
+    if (bad) clipped.push(n.textContent.trim().slice(0, 60));
+  }
+  const scores = [...document.querySelectorAll('.panel .score')].map(e => e.textContent.trim());
+  const best = [...document.querySelectorAll('table.scores td.best')].map(e => e.getAttribute('title'));
+  const paired = document.querySelectorAll('table.paired tbody tr').length;
+  done({title: document.title, height: document.documentElement.scrollHeight, imgs, audios, links, texts, clipped, scores, best, paired});
 }
 check();`
 	var state struct {
@@ -114,7 +142,12 @@ check();`
 			Error    int
 			Duration float64
 		}
-		Links []string
+		Links   []string
+		Texts   int
+		Clipped []string
+		Scores  []string
+		Best    []string
+		Paired  int
 	}
 	must(wd.call(ctx, "POST", s+"/execute/async", map[string]any{"script": script, "args": []any{}}, &state))
 
@@ -135,6 +168,35 @@ check();`
 		if a.Error != 0 || a.Ready < 1 || a.Duration < 1.4 || a.Duration > 1.6 {
 			t.Errorf("audio %s: readyState %d, error code %d, duration %.2f s; want a loaded 1.5 s file", a.Src, a.Ready, a.Error, a.Duration)
 		}
+	}
+	t.Logf("%d text nodes checked for clipping, %d per-example score cells, %d shaded means, %d paired rows", state.Texts, len(state.Scores), len(state.Best), state.Paired)
+	if state.Texts < 50 || len(state.Clipped) > 0 {
+		t.Errorf("%d text nodes checked, %d clipped: %q", state.Texts, len(state.Clipped), state.Clipped)
+	}
+	// Every estimate shows its own SDR, SIR and SAR: 2 methods x 2 speakers.
+	scoreRE := regexp.MustCompile(`^(SDR|SIR|SAR) -?\d+\.\d dB$`)
+	if len(state.Scores) != 12 {
+		t.Errorf("%d per-example score cells, want 12: %q", len(state.Scores), state.Scores)
+	}
+	for _, sc := range state.Scores {
+		if !scoreRE.MatchString(sc) {
+			t.Errorf("per-example score cell %q", sc)
+		}
+	}
+	// A shaded mean names its paired test against the runner-up, with p < 0.05.
+	pRE := regexp.MustCompile(`paired p = (< 0\.001|0\.\d+)`)
+	for _, title := range state.Best {
+		m := pRE.FindStringSubmatch(title)
+		if m == nil {
+			t.Errorf("shaded cell without its paired test: %q", title)
+			continue
+		}
+		if p, err := strconv.ParseFloat(m[1], 64); m[1] != "< 0.001" && (err != nil || p >= 0.05) {
+			t.Errorf("shaded cell with p = %s: %q", m[1], title)
+		}
+	}
+	if state.Paired != len(testReport().Paired) {
+		t.Errorf("paired-differences table has %d rows, want %d", state.Paired, len(testReport().Paired))
 	}
 	for _, l := range state.Links {
 		if strings.HasPrefix(l, "#") {

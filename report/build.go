@@ -21,6 +21,7 @@ func (w *writer) build(r *Report) (*page, error) {
 		Config: r.Config,
 		Notes:  r.Notes,
 		Table:  buildTable(r.Methods),
+		Paired: pairedRows(r.Paired),
 	}
 	if pg.Title == "" {
 		pg.Title = "dlnmf report"
@@ -51,8 +52,9 @@ func (w *writer) build(r *Report) (*page, error) {
 		}
 		pg.Examples = append(pg.Examples, ep)
 	}
+	logY := curvesLogScale(r.Curves)
 	for i, c := range r.Curves {
-		p, err := curvePlot(c)
+		p, err := curvePlot(c, logY)
 		if err != nil {
 			return nil, err
 		}
@@ -104,7 +106,7 @@ func (w *writer) example(r *Report, i int) (examplePage, error) {
 	}
 	var jobs []job
 	var rows []panelRow
-	add := func(row *panelRow, title, file string, x []float64, sp *spectrogram, scores string) {
+	add := func(row *panelRow, title, file string, x []float64, sp *spectrogram, scores []scoreItem) {
 		jobs = append(jobs, job{
 			panel: panel{Title: title, Scores: scores,
 				Img: w.name("figures", prefix+file, ".png"), Audio: w.name("audio", prefix+file, ".wav")},
@@ -113,19 +115,23 @@ func (w *writer) example(r *Report, i int) (examplePage, error) {
 		row.Panels = append(row.Panels, panel{}) // filled in below, in job order
 	}
 	rows = append(rows, panelRow{Label: "Mixture"})
-	add(&rows[0], "Mixture", "mixture", ex.Mixture, mix, "")
+	add(&rows[0], "Mixture", "mixture", ex.Mixture, mix, nil)
 	if len(ex.Sources) > 0 {
 		row := panelRow{Label: "Clean sources"}
 		for _, t := range ex.Sources {
-			add(&row, t.Name, "source-"+t.Name, t.Samples, nil, "")
+			add(&row, t.Name, "source-"+t.Name, t.Samples, nil, nil)
 		}
 		rows = append(rows, row)
+	}
+	id := ex.ID
+	if id == "" {
+		id = ex.Name
 	}
 	for _, e := range ex.Estimates {
 		row := panelRow{Label: e.Method}
 		for _, t := range e.Tracks {
 			add(&row, t.Name+" ("+e.Method+")", e.Method+"-"+t.Name, t.Samples, nil,
-				scoreLine(r.Methods, e.Method, ex.Name, t.Name))
+				exampleScores(r.Methods, e.Method, id, t.Name))
 		}
 		rows = append(rows, row)
 	}

@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"io"
 	"math"
+	"strings"
 
 	xfont "golang.org/x/image/font"
 	"gonum.org/v1/plot"
@@ -59,26 +60,100 @@ func sans(p *plot.Plot) {
 	p.Title.TextStyle.Font.Weight = xfont.WeightBold
 }
 
-// savePNG draws p at w x h into the file rel of the report.
-func (w *writer) savePNG(rel string, p *plot.Plot, width, height vg.Length) error {
+// chart is a plot with its legend, which is drawn under the plot, never
+// over the data, in the font of the tick labels.
+type chart struct {
+	p      *plot.Plot
+	legend []legendEntry
+}
+
+type legendEntry struct {
+	name  string
+	thumb plot.Thumbnailer
+}
+
+// savePNG draws ch at w x h into the file rel of the report.
+func (w *writer) savePNG(rel string, ch *chart, width, height vg.Length) error {
 	return atomicfile.Write(w.path(rel), func(out io.Writer) error {
-		return writePlotPNG(out, p, width, height)
+		return writePlotPNG(out, ch, width, height)
 	})
 }
 
-func writePlotPNG(out io.Writer, p *plot.Plot, width, height vg.Length) error {
+func writePlotPNG(out io.Writer, ch *chart, width, height vg.Length) error {
 	c := vgimg.NewWith(vgimg.UseWH(width, height), vgimg.UseDPI(dpi))
-	p.Draw(draw.New(c))
+	ch.draw(draw.New(c))
 	_, err := vgimg.PngCanvas{Canvas: c}.WriteTo(out)
 	return err
 }
 
+// draw draws the plot and, in rows under it, the legend.
+func (ch *chart) draw(c draw.Canvas) {
+	fitYLabel(ch.p, c.Max.Y-c.Min.Y)
+	if len(ch.legend) == 0 {
+		ch.p.Draw(c)
+		return
+	}
+	sty := ch.p.Y.Tick.Label // upright, the ticks' size
+	sty.Rotation, sty.XAlign, sty.YAlign = 0, draw.XLeft, draw.YCenter
+	thumbW, gap, pad := vg.Points(16), vg.Points(5), vg.Points(14)
+	rowH := sty.Height("Xg") * 1.5
+	avail := c.Max.X - c.Min.X - 2*pad
+	// Lay the entries out in rows that fit the width.
+	var rows [][]legendEntry
+	var rowW []vg.Length
+	for _, e := range ch.legend {
+		w := thumbW + gap + sty.Width(e.name)
+		if n := len(rows); n > 0 && rowW[n-1]+pad+w <= avail {
+			rows[n-1] = append(rows[n-1], e)
+			rowW[n-1] += pad + w
+			continue
+		}
+		rows, rowW = append(rows, []legendEntry{e}), append(rowW, w)
+	}
+	height := vg.Length(len(rows))*rowH + vg.Points(4)
+	ch.p.Draw(draw.Crop(c, 0, 0, height, 0))
+	for r, row := range rows {
+		y := c.Min.Y + height - vg.Length(r)*rowH - rowH/2
+		x := c.Min.X + (c.Max.X-c.Min.X-rowW[r])/2
+		for _, e := range row {
+			tc := draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{
+				Min: vg.Point{X: x, Y: y - rowH/4}, Max: vg.Point{X: x + thumbW, Y: y + rowH/4}}}
+			e.thumb.Thumbnail(&tc)
+			c.FillText(sty, vg.Point{X: x + thumbW + gap, Y: y}, e.name)
+			x += thumbW + gap + sty.Width(e.name) + pad
+		}
+	}
+}
+
+// fitYLabel keeps the y label inside a picture of the given height: a
+// label too long for the axis is broken into two lines at a space, then
+// set smaller until it fits.
+func fitYLabel(p *plot.Plot, height vg.Length) {
+	lbl := &p.Y.Label
+	room := height * 0.8 // the title and the x axis take the rest
+	if lbl.Text == "" || lbl.TextStyle.Width(lbl.Text) <= room {
+		return
+	}
+	if !strings.Contains(lbl.Text, "\n") {
+		words := strings.Fields(lbl.Text)
+		best, bestW := lbl.Text, lbl.TextStyle.Width(lbl.Text)
+		for i := 1; i < len(words); i++ {
+			t := strings.Join(words[:i], " ") + "\n" + strings.Join(words[i:], " ")
+			if w := lbl.TextStyle.Width(t); w < bestW {
+				best, bestW = t, w
+			}
+		}
+		lbl.Text = best
+	}
+	for lbl.TextStyle.Width(lbl.Text) > room && lbl.TextStyle.Font.Size > vg.Points(7) {
+		lbl.TextStyle.Font.Size -= vg.Points(0.5)
+	}
+}
+
 // boxPlot draws metric m of every method as one box per speaker, grouped by
 // method along the x axis.
-func boxPlot(methods []Method, speakers []string, m int) (*plot.Plot, error) {
+func boxPlot(methods []Method, speakers []string, m int) (*chart, error) {
 	p := newPlot(metricNames[m]+" per method", "", metricNames[m]+" (dB)")
-	p.Legend.Top = true
-	p.Legend.Left = false
 	p.Y.Tick.Marker = niceTicks{}
 	grid := plotter.NewGrid()
 	grid.Vertical.Color = nil // categories need no vertical lines
@@ -118,22 +193,19 @@ func boxPlot(methods []Method, speakers []string, m int) (*plot.Plot, error) {
 	if !any {
 		return nil, nil
 	}
-	// Head room at the top keeps the legend clear of the boxes.
-	if nsp > 1 {
-		p.Y.Max += (0.06 + 0.12*float64(nsp)) * (p.Y.Max - p.Y.Min)
-	}
 	p.NominalX(names...)
 	if len(methods) > 4 {
 		p.X.Tick.Label.Rotation = math.Pi / 6
 		p.X.Tick.Label.XAlign = draw.XRight
 		p.X.Tick.Label.YAlign = draw.YCenter
 	}
+	ch := &chart{p: p}
 	if nsp > 1 {
 		for si, sp := range speakers {
-			p.Legend.Add(sp, swatch(seriesColor(si)))
+			ch.legend = append(ch.legend, legendEntry{sp, swatch(seriesColor(si))})
 		}
 	}
-	return p, nil
+	return ch, nil
 }
 
 // swatch is a legend thumbnail: a filled square.
@@ -149,15 +221,10 @@ func (s swatch) Thumbnail(c *draw.Canvas) {
 	c.StrokeLines(draw.LineStyle{Color: col, Width: vg.Points(1)}, append(pts, pts[0]))
 }
 
-// curvePlot draws c as lines, on a log y scale when every y is positive
-// and they span more than a decade (costs fall fast at first).
-func curvePlot(c Curve) (*plot.Plot, error) {
-	p := newPlot(c.Title, c.XLabel, c.YLabel)
-	p.X.Tick.Marker = niceTicks{integer: integerX(c)}
-	p.Y.Tick.Marker = niceTicks{}
-	p.Add(plotter.NewGrid())
-	ymin, ymax := math.Inf(1), math.Inf(-1)
-	n := 0
+// yRange returns the smallest and largest finite y of c, and how many
+// there are.
+func yRange(c Curve) (ymin, ymax float64, n int) {
+	ymin, ymax = math.Inf(1), math.Inf(-1)
 	for _, s := range c.Series {
 		for _, y := range s.Y {
 			if !math.IsNaN(y) && !math.IsInf(y, 0) {
@@ -166,15 +233,43 @@ func curvePlot(c Curve) (*plot.Plot, error) {
 			}
 		}
 	}
-	if n == 0 {
+	return ymin, ymax, n
+}
+
+// curvesLogScale decides one y scale for all the curves of a report, which
+// the page sets side by side: logarithmic when every y of every curve is
+// positive and some curve spans more than a decade (costs fall fast at
+// first), linear otherwise.
+func curvesLogScale(cs []Curve) bool {
+	wide := false
+	for _, c := range cs {
+		ymin, ymax, n := yRange(c)
+		if n == 0 {
+			continue
+		}
+		if ymin <= 0 {
+			return false
+		}
+		wide = wide || ymax/ymin > 10
+	}
+	return wide
+}
+
+// curvePlot draws c as lines, on a log y scale when logY.
+func curvePlot(c Curve, logY bool) (*chart, error) {
+	p := newPlot(c.Title, c.XLabel, c.YLabel)
+	p.X.Tick.Marker = niceTicks{integer: integerX(c)}
+	p.Y.Tick.Marker = niceTicks{}
+	p.Add(plotter.NewGrid())
+	if _, _, n := yRange(c); n == 0 {
 		return nil, nil
 	}
-	logY := ymin > 0 && ymax/ymin > 10
 	if logY {
 		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.Y.Tick.Marker = logTicks{}
 		p.Y.Label.Text += " (log scale)"
 	}
+	ch := &chart{p: p}
 	for i, s := range c.Series {
 		xy := make(plotter.XYs, 0, len(s.X))
 		for j := range s.X {
@@ -195,7 +290,9 @@ func curvePlot(c Curve) (*plot.Plot, error) {
 			sc.GlyphStyle.Color = col
 			sc.GlyphStyle.Shape = draw.CircleGlyph{}
 			p.Add(sc)
-			p.Legend.Add(s.Name, sc)
+			if s.Name != "" {
+				ch.legend = append(ch.legend, legendEntry{s.Name, sc})
+			}
 			continue
 		}
 		l, err := plotter.NewLine(xy)
@@ -209,11 +306,57 @@ func curvePlot(c Curve) (*plot.Plot, error) {
 		}
 		p.Add(l)
 		if s.Name != "" {
-			p.Legend.Add(s.Name, l)
+			ch.legend = append(ch.legend, legendEntry{s.Name, l})
 		}
 	}
-	p.Legend.Top = true
-	return p, nil
+	return ch, nil
+}
+
+// logTicks marks a log axis with enough labelled ticks to read values:
+// powers of ten when the range holds four or more, else 1, 2 and 5 times a
+// power of ten, else every whole multiple, else the linear niceTicks; the
+// other whole multiples get unlabelled minor ticks.
+type logTicks struct{}
+
+func (logTicks) Ticks(min, max float64) []plot.Tick {
+	if !(min > 0) || !(max > min) || math.IsInf(max, 0) {
+		return niceTicks{}.Ticks(min, max)
+	}
+	candidates := func(mults []float64) []float64 {
+		var out []float64
+		for e := math.Floor(math.Log10(min)); e <= math.Ceil(math.Log10(max)); e++ {
+			for _, m := range mults {
+				if v := m * math.Pow(10, e); v >= min*(1-1e-9) && v <= max*(1+1e-9) {
+					out = append(out, v)
+				}
+			}
+		}
+		return out
+	}
+	var major []float64
+	for _, set := range []struct {
+		mults []float64
+		need  int
+	}{{[]float64{1}, 4}, {[]float64{1, 2, 5}, 3}, {[]float64{1, 2, 3, 4, 5, 6, 7, 8, 9}, 3}} {
+		if major = candidates(set.mults); len(major) >= set.need {
+			break
+		}
+	}
+	if len(major) < 3 {
+		return niceTicks{}.Ticks(min, max)
+	}
+	isMajor := map[float64]bool{}
+	var ticks []plot.Tick
+	for _, v := range major {
+		isMajor[v] = true
+		ticks = append(ticks, plot.Tick{Value: v, Label: tickLabel(v)})
+	}
+	for _, v := range candidates([]float64{1, 2, 3, 4, 5, 6, 7, 8, 9}) {
+		if !isMajor[v] {
+			ticks = append(ticks, plot.Tick{Value: v})
+		}
+	}
+	return ticks
 }
 
 // integerX tells whether every x of c is a whole number (iterations,

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"strings"
 
 	"github.com/dlnmf/dlnmf/stats"
 )
@@ -15,6 +16,7 @@ type page struct {
 	Intro    string
 	Config   [][2]string
 	Table    *scoreTable
+	Paired   []pairedRow
 	Boxes    []figure
 	WideBox  bool // many methods: one box plot per row
 	Examples []examplePage
@@ -40,8 +42,16 @@ type scoreRow struct {
 
 type scoreCell struct {
 	Mean, CI string
-	Best     bool
-	Title    string // tooltip: n, std
+	Best     bool   // the column's best mean, better than the runner-up with p < 0.05
+	Title    string // tooltip: n, std, the test against the runner-up
+}
+
+// pairedRow is one line of the paired-differences table.
+type pairedRow struct {
+	A, B, Speaker, Metric string
+	Diff, CI, P           string
+	N                     int
+	Significant           bool
 }
 
 type examplePage struct {
@@ -60,8 +70,11 @@ type panel struct {
 	Title  string
 	Img    string
 	Audio  string
-	Scores string // "SDR 7.1 · SIR 12.0 · SAR 9.3 dB", when known
+	Scores []scoreItem // this estimate's own SDR, SIR and SAR, when known
 }
+
+// scoreItem is one score of one estimate, formatted: {"SDR", "7.1"}.
+type scoreItem struct{ Metric, Value string }
 
 var metricNames = []string{"SDR", "SIR", "SAR"}
 
@@ -121,30 +134,24 @@ func buildTable(methods []Method) *scoreTable {
 	}
 	t := &scoreTable{Speakers: speakers, Metrics: metricNames}
 	nmin, nmax := math.MaxInt, 0
-	best := make([]float64, len(speakers)*len(metricNames))
-	for i := range best {
-		best[i] = math.Inf(-1)
-	}
 	sums := make([][]stats.Summary, len(methods))
 	for i, m := range methods {
-		for si, sp := range speakers {
+		for _, sp := range speakers {
 			for mi := range metricNames {
 				s := stats.Summarize(values(m, sp, mi))
 				sums[i] = append(sums[i], s)
 				if s.N > 0 {
 					nmin, nmax = min(nmin, s.N), max(nmax, s.N)
-					best[si*len(metricNames)+mi] = math.Max(best[si*len(metricNames)+mi], roundTo2(s.Mean))
 				}
 			}
 		}
 	}
 	for i, m := range methods {
 		row := scoreRow{Method: m.Name}
-		for c, s := range sums[i] {
+		for _, s := range sums[i] {
 			cell := scoreCell{Mean: "—", Title: "no scores"}
 			if s.N > 0 {
 				cell.Mean = fmt.Sprintf("%.2f", s.Mean)
-				cell.Best = len(methods) > 1 && roundTo2(s.Mean) == best[c]
 				cell.Title = fmt.Sprintf("n = %d", s.N)
 				if s.N > 1 {
 					cell.CI = fmt.Sprintf("± %.2f", s.CI95)
@@ -154,6 +161,36 @@ func buildTable(methods []Method) *scoreTable {
 			row.Cells = append(row.Cells, cell)
 		}
 		t.Rows = append(t.Rows, row)
+	}
+	// The best mean of a column is shaded only when a paired t-test over
+	// the same mixtures says it beats the runner-up (p < 0.05).
+	for si, sp := range speakers {
+		for mi := range metricNames {
+			c := si*len(metricNames) + mi
+			best, second := -1, -1
+			for i := range methods {
+				if sums[i][c].N == 0 {
+					continue
+				}
+				switch {
+				case best < 0 || sums[i][c].Mean > sums[best][c].Mean:
+					best, second = i, best
+				case second < 0 || sums[i][c].Mean > sums[second][c].Mean:
+					second = i
+				}
+			}
+			if second < 0 {
+				continue
+			}
+			a, b := pairedValues(methods[best], methods[second], sp, mi)
+			if len(a) < 2 {
+				continue
+			}
+			d, _, p := stats.PairedT(a, b)
+			cell := &t.Rows[best].Cells[c]
+			cell.Title += fmt.Sprintf("; %+.2f dB over %s, paired p = %s (n = %d)", d, methods[second].Name, fmtP(p), len(a))
+			cell.Best = d > 0 && p < 0.05
+		}
 	}
 	switch {
 	case nmax == 0:
@@ -166,23 +203,69 @@ func buildTable(methods []Method) *scoreTable {
 	return t
 }
 
-// roundTo2 rounds to the two decimals shown, so that ties in the table are
-// both marked best.
-func roundTo2(x float64) float64 { return math.Round(x*100) / 100 }
+// pairedValues returns metric m of speaker's scores of a and b over the
+// mixtures both have, finite in both, in a's order.
+func pairedValues(a, b Method, speaker string, m int) (xa, xb []float64) {
+	bm := map[string]float64{}
+	for _, s := range b.Scores {
+		if s.Speaker == speaker {
+			bm[s.Mixture] = metric(s, m)
+		}
+	}
+	for _, s := range a.Scores {
+		if s.Speaker != speaker {
+			continue
+		}
+		vb, ok := bm[s.Mixture]
+		va := metric(s, m)
+		if ok && len(finite([]float64{va, vb})) == 2 {
+			xa, xb = append(xa, va), append(xb, vb)
+		}
+	}
+	return xa, xb
+}
 
-// scoreLine finds method's score of speaker in mixture, for a panel caption.
-func scoreLine(methods []Method, method, mixture, speaker string) string {
+// fmtP formats a p-value: three decimals, "< 0.001" below.
+func fmtP(p float64) string {
+	switch {
+	case math.IsNaN(p):
+		return "—"
+	case p < 0.001:
+		return "< 0.001"
+	}
+	return fmt.Sprintf("%.3f", p)
+}
+
+func pairedRows(ps []Paired) []pairedRow {
+	var out []pairedRow
+	for _, p := range ps {
+		r := pairedRow{A: p.A, B: p.B, Speaker: p.Speaker, Metric: strings.ToUpper(p.Metric), N: p.N,
+			Diff: fmt.Sprintf("%+.2f", p.Diff), P: fmtP(p.P), Significant: p.P < 0.05}
+		if !math.IsNaN(p.CI95) {
+			r.CI = fmt.Sprintf("± %.2f", p.CI95)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// exampleScores finds method's score of speaker in mixture, for a panel.
+func exampleScores(methods []Method, method, mixture, speaker string) []scoreItem {
 	for _, m := range methods {
 		if m.Name != method {
 			continue
 		}
 		for _, s := range m.Scores {
 			if s.Mixture == mixture && s.Speaker == speaker {
-				return fmt.Sprintf("SDR %.1f · SIR %.1f · SAR %.1f dB", s.SDR, s.SIR, s.SAR)
+				var out []scoreItem
+				for mi, name := range metricNames {
+					out = append(out, scoreItem{name, fmt.Sprintf("%.1f", metric(s, mi))})
+				}
+				return out
 			}
 		}
 	}
-	return ""
+	return nil
 }
 
 var pageTemplate = template.Must(template.New("index.html").Funcs(template.FuncMap{
@@ -214,7 +297,9 @@ table.scores td.num { text-align: right; white-space: nowrap; }
 table.scores th.group { text-align: center; border-left: 2px solid #fff; }
 table.scores td.first, table.scores th.first { border-left: 2px solid var(--line); }
 table.scores td.best { background: var(--best); font-weight: 600; }
-table.scores .ci { color: var(--muted); font-weight: 400; font-size: 13px; }
+table.scores .ci, table.paired .ci { color: var(--muted); font-weight: 400; font-size: 13px; }
+table.paired td.num { text-align: right; white-space: nowrap; }
+table.paired td.sig { font-weight: 600; }
 .scroll { overflow-x: auto; }
 .caption { color: var(--muted); font-size: 13px; margin: 6px 0 0; }
 .figs { display: grid; grid-template-columns: repeat(auto-fit, minmax(360px, 1fr)); gap: 16px; }
@@ -225,7 +310,8 @@ table.scores .ci { color: var(--muted); font-weight: 400; font-size: 13px; }
 .panels { display: grid; grid-template-columns: repeat(auto-fill, minmax(420px, 1fr)); gap: 14px; }
 .panel { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 8px; }
 .panel .title { font-weight: 600; font-size: 14px; margin: 0 0 6px; display: flex; justify-content: space-between; gap: 8px; flex-wrap: wrap; }
-.panel .title .sc { font-weight: 400; color: var(--muted); font-variant-numeric: tabular-nums; }
+.panel .title .sc { font-weight: 400; color: var(--muted); font-variant-numeric: tabular-nums; display: flex; gap: 10px; flex-wrap: wrap; }
+.panel .title .sc b { color: var(--fg); font-weight: 600; }
 .panel .player { display: flex; align-items: center; gap: 10px; margin-top: 6px; }
 .panel audio { flex: 1; height: 36px; min-width: 0; }
 .panel .player a { font-size: 13px; color: var(--accent); text-decoration: none; }
@@ -240,6 +326,7 @@ footer { margin-top: 48px; color: var(--muted); font-size: 13px; }
 <nav>
 {{- if .Config}}<a href="#settings">Settings</a>{{end}}
 {{- if .Table}}<a href="#scores">Scores</a>{{end}}
+{{- if .Paired}}<a href="#paired">Paired differences</a>{{end}}
 {{- if .Boxes}}<a href="#distributions">Distributions</a>{{end}}
 {{- if .Examples}}<a href="#examples">Examples</a>{{end}}
 {{- if .Curves}}<a href="#costs">Cost curves</a>{{end}}
@@ -266,7 +353,20 @@ footer { margin-top: 48px; color: var(--muted); font-size: 13px; }
 {{end}}</tbody>
 </table>
 </div>
-<p class="caption">BSS Eval scores in dB: mean ± half-width of the 95% confidence interval of the mean (Student's t){{with .N}} over {{.}} mixtures per speaker{{end}}. Higher is better; the best mean of each column is shaded. Hover a cell for the standard deviation.</p>
+<p class="caption">BSS Eval scores in dB: mean ± half-width of the 95% confidence interval of the mean (Student's t){{with .N}} over {{.}} mixtures per speaker{{end}}. Higher is better. The best mean of a column is shaded only when it beats the runner-up with p &lt; 0.05 in a two-sided paired t-test over the same mixtures. Hover a cell for the standard deviation and that test.</p>
+{{end}}
+
+{{with .Paired}}
+<h2 id="paired">Paired differences</h2>
+<div class="scroll">
+<table class="paired">
+<thead><tr><th>A</th><th>B</th><th>Speaker</th><th>Metric</th><th class="num">A − B (dB)</th><th class="num">p</th><th class="num">n</th></tr></thead>
+<tbody>
+{{range .}}<tr><td>{{.A}}</td><td>{{.B}}</td><td>{{.Speaker}}</td><td>{{.Metric}}</td><td class="num{{if .Significant}} sig{{end}}">{{.Diff}} <span class="ci">{{.CI}}</span></td><td class="num{{if .Significant}} sig{{end}}">{{.P}}</td><td class="num">{{.N}}</td></tr>
+{{end}}</tbody>
+</table>
+</div>
+<p class="caption">Mean of A minus B over the same test mixtures, ± half-width of its 95% confidence interval, and the p-value of a two-sided paired t-test; bold where p &lt; 0.05.</p>
 {{end}}
 
 {{with .Boxes}}
@@ -285,7 +385,7 @@ footer { margin-top: 48px; color: var(--muted); font-size: 13px; }
 {{range .Rows}}<div class="row-label">{{.Label}}</div>
 <div class="panels">
 {{range .Panels}}<div class="panel">
-<div class="title"><span>{{.Title}}</span>{{with .Scores}}<span class="sc">{{.}}</span>{{end}}</div>
+<div class="title"><span>{{.Title}}</span>{{with .Scores}}<span class="sc">{{range .}}<span class="score" data-metric="{{.Metric}}">{{.Metric}} <b>{{.Value}}</b> dB</span>{{end}}</span>{{end}}</div>
 <img src="{{.Img}}" alt="Spectrogram: {{.Title}}" loading="eager">
 <div class="player"><audio controls preload="metadata" src="{{.Audio}}"></audio><a href="{{.Audio}}" download>WAV</a></div>
 </div>

@@ -22,7 +22,17 @@ type Report struct {
 	Methods  []Method    // in display order
 	Examples []Example   // example mixtures to look at and listen to
 	Curves   []Curve     // training and discriminative cost curves
+	Paired   []Paired    // paired differences between methods, shown as a table
 	Notes    []string    // plain-text remarks (wall time, iteration counts)
+}
+
+// Paired is the mean difference A minus B of one metric of one speaker over
+// the same mixtures, with the half-width of its 95% confidence interval and
+// the p-value of a two-sided paired t-test (package stats' PairedT).
+type Paired struct {
+	A, B, Speaker, Metric string
+	Diff, CI95, P         float64
+	N                     int
 }
 
 // Method is one separation method and its scores.
@@ -38,9 +48,12 @@ type Score struct {
 }
 
 // Example is one mixture with its clean sources and each method's estimates.
-// Every signal is at sample rate Rate, nominally in [-1, 1].
+// Every signal is at sample rate Rate, nominally in [-1, 1]. The page shows
+// each estimate's own scores beside it: the Score of its method and speaker
+// whose Mixture is ID (or Name when ID is empty).
 type Example struct {
-	Name      string
+	Name      string // the heading
+	ID        string // the Mixture of this example's Scores; empty: Name
 	Rate      int
 	Mixture   []float64
 	Sources   []Track // the clean sources, Name = speaker

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"fmt"
 	"image/png"
 	"math"
 	"math/rand/v2"
@@ -73,6 +74,10 @@ func testReport() *Report {
 		c1 = append(c1, 1000/float64(i)+10)
 		c2 = append(c2, 800/float64(i)+12)
 	}
+	r.Paired = []Paired{
+		{A: "DL-NMF 180,20", B: "NMF K=20", Speaker: "low", Metric: "sdr", Diff: 2.1, CI95: 0.8, P: 0.002, N: 6},
+		{A: "DL-NMF 180,20", B: "NMF K=20", Speaker: "high", Metric: "sdr", Diff: 0.3, CI95: 0.9, P: 0.41, N: 6},
+	}
 	r.Curves = []Curve{
 		{Title: "Training cost", XLabel: "iteration", YLabel: "KL divergence", Series: []Series{{"low", it, c1}, {"high", it, c2}}},
 		{Title: "Discriminative cost", XLabel: "round", YLabel: "cost", Series: []Series{{"DL-NMF 180,20", []float64{1, 2, 3}, []float64{5, 4.5, 4.4}}}},
@@ -143,6 +148,70 @@ func TestWrite(t *testing.T) {
 	again, _ := os.ReadFile(filepath.Join(dir, "index.html"))
 	if !bytes.Equal(again, html) {
 		t.Error("a second Write of the same report gives a different index.html")
+	}
+}
+
+// TestShading checks that a column's best mean is shaded only when a
+// paired t-test over the same mixtures puts it above the runner-up with
+// p < 0.05, and that the tooltip states the test.
+func TestShading(t *testing.T) {
+	method := func(name string, sdr ...float64) Method {
+		m := Method{Name: name}
+		for i, v := range sdr {
+			m.Scores = append(m.Scores, Score{Mixture: fmt.Sprint("m", i), Speaker: "A", SDR: v, SIR: v, SAR: v})
+		}
+		return m
+	}
+	for _, tc := range []struct {
+		name    string
+		methods []Method
+		best    int // row shaded, -1 none
+	}{
+		// 8.63 against 8.54 with p = 0.86: not shaded (the issue's case).
+		{"not significant", []Method{method("NMF", 9, 7, 10.9, 7.6), method("DL-NMF", 8, 9.5, 8.2, 8.46)}, -1},
+		// Better on every mixture by about a dB: shaded, though a third
+		// method is far behind.
+		{"significant", []Method{method("NMF", 5, 6, 7, 8), method("L-NMF", 6.1, 6.9, 8.2, 8.9), method("bad", 1, 1, 2, 1)}, 1},
+		{"one method", []Method{method("NMF", 5, 6, 7, 8)}, -1},
+	} {
+		tab := buildTable(tc.methods)
+		for i, row := range tab.Rows {
+			for c, cell := range row.Cells {
+				if cell.Best != (i == tc.best) {
+					t.Errorf("%s: row %s column %d shaded %v (%s)", tc.name, row.Method, c, cell.Best, cell.Title)
+				}
+			}
+		}
+		if tc.best >= 0 && !strings.Contains(tab.Rows[tc.best].Cells[0].Title, "paired p = ") {
+			t.Errorf("%s: tooltip %q does not state the test", tc.name, tab.Rows[tc.best].Cells[0].Title)
+		}
+	}
+}
+
+// TestExampleScores checks that every estimate of an example shows its own
+// SDR, SIR and SAR, found by the example's ID, and that the paired table
+// is on the page.
+func TestExampleScores(t *testing.T) {
+	r := testReport()
+	r.Examples[0].ID, r.Examples[0].Name = r.Examples[0].Name, "Repeat 1, test mixture 1: low01 (low) + high07 (high)"
+	dir := t.TempDir()
+	if err := Write(dir, r); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "index.html"))
+	page := string(b)
+	if n := strings.Count(page, `class="score"`); n != 12 {
+		t.Errorf("%d score items on the page, want 12 (2 methods x 2 speakers x 3 metrics)", n)
+	}
+	want := r.Methods[1].Scores[0] // DL-NMF, mixA, low
+	if !strings.Contains(page, fmt.Sprintf(`data-metric="SIR">SIR <b>%.1f</b> dB`, want.SIR)) {
+		t.Errorf("the page does not show DL-NMF's SIR %.1f of mixA", want.SIR)
+	}
+	// html/template writes "+" as "&#43;".
+	for _, s := range []string{"Repeat 1, test mixture 1: low01 (low) + high07 (high)", `<table class="paired">`, "+2.10", "0.410"} {
+		if !strings.Contains(strings.ReplaceAll(page, "&#43;", "+"), s) {
+			t.Errorf("the page lacks %q", s)
+		}
 	}
 }
 

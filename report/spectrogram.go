@@ -10,6 +10,7 @@ import (
 	"math/cmplx"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"gonum.org/v1/plot"
@@ -358,7 +359,17 @@ func (nt niceTicks) Ticks(min, max float64) []plot.Tick {
 		if math.Abs(v) < 1e-12*span {
 			v = 0 // no "-0"
 		}
-		ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'g', 6, 64)})
+		ticks = append(ticks, plot.Tick{Value: v, Label: tickLabel(v)})
 	}
 	return ticks
+}
+
+// tickLabel formats a tick value short: "0.5", "250", "1.2e6" (not
+// "1.2e+06").
+func tickLabel(v float64) string {
+	s := strconv.FormatFloat(v, 'g', 6, 64)
+	for _, r := range [][2]string{{"e+0", "e"}, {"e+", "e"}, {"e-0", "e-"}} {
+		s = strings.Replace(s, r[0], r[1], 1)
+	}
+	return s
 }

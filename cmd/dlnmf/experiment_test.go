@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -260,6 +261,15 @@ func TestDemo(t *testing.T) {
 	}
 	if !strings.Contains(string(index), "<audio") || !strings.Contains(string(index), "<img") {
 		t.Errorf("report/index.html has no audio or image")
+	}
+	// The example's heading names the repeat and the files; each estimate
+	// shows its own scores (3 rows x 2 speakers x SDR, SIR, SAR).
+	page := strings.ReplaceAll(string(index), "&#43;", "+")
+	if !regexp.MustCompile(`<h3>Repeat 1, test mixture 1: \S+ \(FA\) \+ \S+ \(MC\)</h3>`).MatchString(page) {
+		t.Errorf("report/index.html lacks a readable example heading")
+	}
+	if n := strings.Count(page, `class="score"`); n != 3*2*3 {
+		t.Errorf("report/index.html shows %d per-example scores, want 18", n)
 	}
 	r := readResults(t, filepath.Join(out, "results.json"))
 	if len(r.Rows) != 6 {
