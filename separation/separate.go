@@ -1,7 +1,9 @@
 package separation
 
 import (
+	"fmt"
 	"io"
+	"math"
 	"sync"
 
 	"github.com/dlnmf/dlnmf/nmf"
@@ -25,7 +27,45 @@ type Separator struct {
 	block    int // samples per block, a multiple of the hop
 	margin   int // context samples on each side of a block, a multiple of the hop
 	extra    extraSource
+
+	// Full band (Rate above the model's): the STFT runs at Rate with the
+	// model's window and hop in seconds; the model sees its own bins, the
+	// first modelBins rows, with magnitudes scaled by magScale to the
+	// model's window; the bins above get gains by the upper rule.
+	rate      int
+	modelBins int
+	magScale  float32
+	upper     UpperBand
 }
+
+// UpperBand is how Separator shares the band above the model's Nyquist
+// frequency between the speakers when the mixture's rate is higher than the
+// model's. Every rule gives gains that add up to 1, so the estimates still
+// add up to the mixture.
+type UpperBand int
+
+const (
+	// UpperSmoothed (the default) gives every bin above the model's band,
+	// in frame t, speaker s's share of the magnitude of the model's top
+	// quarter band (6 to 8 kHz for a 16 kHz model) over frames t-2 ... t+2:
+	// sum Y[b,τ] G_s[b,τ] / sum Y[b,τ]. Speech above 8 kHz (fricatives,
+	// breath, the upper harmonics of voiced sounds) comes with energy
+	// just below it, from the same talker, and the average over 80 ms
+	// keeps single noisy gains from flickering in the high band.
+	UpperSmoothed UpperBand = iota
+	// UpperTopBin copies the gains of the model's highest bin, frame by
+	// frame (measured against UpperSmoothed in the TSP test).
+	UpperTopBin
+	// UpperEven splits the upper band evenly between the speakers.
+	UpperEven
+)
+
+// upperRadius is UpperSmoothed's half-width in frames, and upperFrom the
+// start of the band it averages, as a fraction of the model's bins.
+const (
+	upperRadius = 2
+	upperFrom   = 0.75
+)
 
 // SeparateSettings control a Separator; zero values mean defaults.
 type SeparateSettings struct {
@@ -38,6 +78,13 @@ type SeparateSettings struct {
 	// Sparsity weighs the group penalty of a universal model's
 	// activations, relative to the mixture's magnitude; 0: DefaultSparsity.
 	Sparsity float64
+
+	// Rate is the sample rate of the mixtures, 0 for the model's. Above the
+	// model's rate the separation is full band: the estimates are at Rate,
+	// keep the whole band and add up to the mixture (see the package doc).
+	// Below it is an error: resample the mixture up first.
+	Rate  int
+	Upper UpperBand // how the band above the model's is shared
 }
 
 // NewSeparator prepares m for separation: it validates the model and forms
@@ -50,7 +97,33 @@ func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 	if err != nil {
 		return nil, err
 	}
-	sep := &Separator{model: m, st: plan.Settings(), settings: m.nmfSettings(s.NMF)}
+	sep := &Separator{model: m, st: plan.Settings(), settings: m.nmfSettings(s.NMF), rate: m.SampleRate, modelBins: plan.Bins(), magScale: 1, upper: s.Upper}
+	switch {
+	case s.Rate < 0 || s.Rate > 0 && s.Rate < m.SampleRate:
+		return nil, fmt.Errorf("the mixture's rate %d Hz is below the model's %d Hz", s.Rate, m.SampleRate)
+	case s.Rate > m.SampleRate:
+		// The same window and hop in seconds: bin b is at the same
+		// frequency as the model's bin b (to within half a bin's
+		// rounding of the FFT size), and the model's bins are the first
+		// rows of the spectrogram.
+		ratio := float64(s.Rate) / float64(m.SampleRate)
+		st := plan.Settings()
+		full := stft.Settings{
+			FFTSize:    int(math.Round(float64(st.FFTSize) * ratio)),
+			WindowSize: int(math.Round(float64(st.WindowSize) * ratio)),
+			Hop:        int(math.Round(float64(st.Hop) * ratio)),
+		}
+		full.FFTSize = max(full.FFTSize, full.WindowSize)
+		if plan, err = stft.NewPlan(full); err != nil {
+			return nil, err
+		}
+		sep.st, sep.rate = plan.Settings(), s.Rate
+		// A window ratio times longer sums ratio times more samples.
+		sep.magScale = float32(float64(st.WindowSize) / float64(full.WindowSize))
+	}
+	if s.Upper < UpperSmoothed || s.Upper > UpperEven {
+		return nil, fmt.Errorf("unknown upper-band rule %d", s.Upper)
+	}
 	sep.works.Put(&work{plan: plan})
 	if sep.settings.MaxIter == 0 {
 		sep.settings.MaxIter = nmf.DefaultMaxIter
@@ -62,17 +135,21 @@ func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 		return nil, err
 	}
 	sep.basis = nmf.HConcat(nil, sep.bases...)
-	st := plan.Settings()
+	st := sep.st
 	hop := st.Hop
 	// A frame's window spans WindowSize samples around its centre, so an
 	// output sample depends on frames whose support reaches one window
 	// further out: a margin of one window (rounded up to whole hops) makes
 	// every frame that touches the block exact.
 	sep.margin = (st.WindowSize + hop - 1) / hop * hop
+	if sep.fullBand() {
+		// The upper band's gains of a frame reach upperRadius frames out.
+		sep.margin += upperRadius * hop
+	}
 	if s.BlockSeconds == 0 {
 		s.BlockSeconds = DefaultBlockSeconds
 	}
-	blk := int(s.BlockSeconds * float64(m.SampleRate))
+	blk := int(s.BlockSeconds * float64(sep.rate))
 	sep.block = max(blk/hop, 4*st.WindowSize/hop) * hop
 	return sep, nil
 }
@@ -90,6 +167,8 @@ type work struct {
 	buf, win []float64
 	out      [][]float64
 	bases    []*nmf.Dense[float32] // with free bases: the speakers' and this call's free ones
+	full     []nmf.Dense[float32]  // full-band gains
+	upper    []float32             // speakers x frames: the upper band's gains
 }
 
 // work returns buffers for this call's use only; put them back with
@@ -141,8 +220,14 @@ func (sp *Separator) Sources() []string {
 	return names
 }
 
-// Separate returns one signal per speaker, each len(x) samples at the model's
-// sample rate, that add up to x. Long signals are processed block by block
+// Rate returns the sample rate of the mixtures and estimates: the model's,
+// or SeparateSettings.Rate.
+func (sp *Separator) Rate() int { return sp.rate }
+
+func (sp *Separator) fullBand() bool { return sp.rate != sp.model.SampleRate }
+
+// Separate returns one signal per speaker, each len(x) samples at the
+// separator's rate (Rate), that add up to x. Long signals are processed block by block
 // with enough context that the result equals whole-signal processing (it is
 // SeparateStream's, with x as the source).
 func (sp *Separator) Separate(x []float64) ([][]float64, error) {
@@ -193,10 +278,23 @@ func (sp *Separator) Separate(x []float64) ([][]float64, error) {
 func (sp *Separator) separateSegment(w *work, dst [][]float64, seg []float64, a, b int) error {
 	w.spec.Bins, w.spec.Frames = 0, 0 // Forward sizes it, reusing its storage
 	spec := w.plan.Forward(&w.spec, seg)
-	Y := Magnitude(sized(&w.Y, spec.Bins, spec.Frames), spec)
+	low := spec
+	if sp.fullBand() {
+		// The model's bins are the first rows (row-major by bin).
+		low = &stft.Spectrogram{Bins: sp.modelBins, Frames: spec.Frames, Data: spec.Data[:sp.modelBins*spec.Frames]}
+	}
+	Y := Magnitude(sized(&w.Y, low.Bins, low.Frames), low)
+	if sp.magScale != 1 {
+		for i := range Y.Data {
+			Y.Data[i] *= sp.magScale
+		}
+	}
 	gains, err := sp.gains(w, Y)
 	if err != nil {
 		return err
+	}
+	if sp.fullBand() {
+		gains = sp.fullGains(w, Y, gains, spec.Bins)
 	}
 	whole := a == 0 && b == len(seg) // then the estimates go straight into dst
 	if !whole {
@@ -277,4 +375,84 @@ func (sp *Separator) SeparateSpectrogram(Y *nmf.Dense[float32]) ([]*nmf.Dense[fl
 		}
 	}
 	return gains, nil
+}
+
+// fullGains extends the model's gains (modelBins x frames) to bins rows:
+// the model's rows as they are, every row above with the upper band's gain
+// (see UpperBand). The result is in w.full, valid until w's next use.
+func (sp *Separator) fullGains(w *work, Y *nmf.Dense[float32], gains []nmf.Dense[float32], bins int) []nmf.Dense[float32] {
+	ns, T, mb := len(gains), Y.Cols, sp.modelBins
+	if len(w.full) != ns {
+		w.full = make([]nmf.Dense[float32], ns)
+	}
+	if cap(w.upper) < ns*T {
+		w.upper = make([]float32, ns*T)
+	}
+	upper := w.upper[:ns*T]
+	switch sp.upper {
+	case UpperEven:
+		for i := range upper {
+			upper[i] = 1 / float32(ns)
+		}
+	case UpperTopBin:
+		for s := range gains {
+			g := &gains[s]
+			copy(upper[s*T:(s+1)*T], g.Data[(mb-1)*g.Stride:(mb-1)*g.Stride+T])
+		}
+	default:
+		sp.smoothedUpper(upper, Y, gains)
+	}
+	for s := range gains {
+		g, f := &gains[s], sized(&w.full[s], bins, T)
+		for b := range mb {
+			copy(f.Data[b*T:(b+1)*T], g.Data[b*g.Stride:b*g.Stride+T])
+		}
+		u := upper[s*T : (s+1)*T]
+		for b := mb; b < bins; b++ {
+			copy(f.Data[b*T:(b+1)*T], u)
+		}
+	}
+	return w.full
+}
+
+// smoothedUpper computes UpperSmoothed's gains into upper (speakers x
+// frames): per frame, the magnitude of the model's top band and each
+// speaker's part of it, summed over the frames within upperRadius.
+func (sp *Separator) smoothedUpper(upper []float32, Y *nmf.Dense[float32], gains []nmf.Dense[float32]) {
+	ns, T, mb := len(gains), Y.Cols, sp.modelBins
+	from := int(upperFrom * float64(mb))
+	// Per-frame sums in float64: total magnitude, then each speaker's.
+	sums := make([]float64, (ns+1)*T)
+	tot := sums[ns*T:]
+	for b := from; b < mb; b++ {
+		y := Y.Data[b*Y.Stride : b*Y.Stride+T]
+		for t, v := range y {
+			tot[t] += float64(v)
+		}
+		for s := range gains {
+			g := gains[s].Data[b*gains[s].Stride : b*gains[s].Stride+T]
+			acc := sums[s*T : (s+1)*T]
+			for t, v := range y {
+				acc[t] += float64(v) * float64(g[t])
+			}
+		}
+	}
+	for t := range T {
+		lo, hi := max(t-upperRadius, 0), min(t+upperRadius+1, T)
+		var d float64
+		for k := lo; k < hi; k++ {
+			d += tot[k]
+		}
+		for s := range ns {
+			if d <= 0 {
+				upper[s*T+t] = 1 / float32(ns)
+				continue
+			}
+			var n float64
+			for k := lo; k < hi; k++ {
+				n += sums[s*T+k]
+			}
+			upper[s*T+t] = float32(n / d)
+		}
+	}
 }

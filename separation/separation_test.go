@@ -25,20 +25,29 @@ const testRate = 16000
 // have different spectral bases, which is what supervised NMF separation
 // needs.
 func synthVoice(f0s []float64, seconds float64, seed uint64) []float64 {
+	return synthVoiceAt(testRate, 0, f0s, seconds, seed)
+}
+
+// synthVoiceAt is synthVoice at rate, with harmonics up to top Hz (0: the
+// usual 6 f0 + 1000 Hz); the notes and phases do not depend on rate.
+func synthVoiceAt(rate int, top float64, f0s []float64, seconds float64, seed uint64) []float64 {
 	rng := rand.New(rand.NewPCG(seed, 99))
-	n := int(seconds * testRate)
+	n := int(seconds * float64(rate))
 	x := make([]float64, n)
-	seg := testRate / 8 // a note lasts 125 ms
+	seg := rate / 8 // a note lasts 125 ms
+	if top == 0 {
+		top = 6*f0s[0] + 1000
+	}
 	for start := 0; start < n; start += seg {
 		f0 := f0s[rng.IntN(len(f0s))]
 		amp := 0.1 + 0.2*rng.Float64()
-		for h := 1; float64(h)*f0 < 6*f0s[0]+1000; h++ {
+		for h := 1; float64(h)*f0 < top; h++ {
 			a := amp / float64(h)
 			ph := rng.Float64() * 2 * math.Pi
 			for i := start; i < min(start+seg, n); i++ {
 				// A raised-cosine envelope avoids clicks between notes.
 				env := 0.5 - 0.5*math.Cos(2*math.Pi*float64(i-start)/float64(seg))
-				x[i] += env * a * math.Sin(2*math.Pi*f0*float64(h)*float64(i)/testRate+ph)
+				x[i] += env * a * math.Sin(2*math.Pi*f0*float64(h)*float64(i)/float64(rate)+ph)
 			}
 		}
 	}

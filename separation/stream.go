@@ -10,7 +10,7 @@ import (
 // and no error before SeparateStream gives up on it (as bufio does).
 const maxEmptyReads = 100
 
-// SeparateStream separates a mixture of n samples (at the model's rate) that
+// SeparateStream separates a mixture of n samples (at the separator's Rate) that
 // it pulls from src, in memory that does not depend on n: one block of the
 // separator's BlockSeconds plus a margin of one window on each side. src
 // fills dst with up to len(dst) samples and returns how many, like
