@@ -62,8 +62,7 @@ func benchSeparate3s(b *testing.B, free int) {
 // at 48 kHz, separated full band with the same 16 kHz model: what full band
 // adds to the separation of the same file at 16 kHz.
 func BenchmarkSeparate3sFullBand(b *testing.B) {
-	openblas.SetThreads(1)
-	defer openblas.SetThreads(2)
+	defer openblas.HoldSingle()()
 	m := randomModel(DLNMF, []int{180, 20})
 	sep, err := NewSeparator(m, SeparateSettings{NMF: nmf.Settings{MaxIter: 200, Tol: -1, Workers: 1}, Rate: 48000})
 	if err != nil {

@@ -39,6 +39,7 @@ type command struct {
 // environment carries the process-wide streams, so commands never touch
 // os.Stdout or os.Stderr directly and can be tested.
 type environment struct {
+	stdin            io.Reader // nil: nothing to read ("-" is refused)
 	stdout, stderr   io.Writer
 	stderrIsTerminal bool
 }
@@ -77,7 +78,7 @@ func main() {
 	interrupts := make(chan os.Signal, 2)
 	signal.Notify(interrupts, os.Interrupt, syscall.SIGTERM)
 	go guardInterrupt(interrupts, cancel)
-	env := &environment{stdout: os.Stdout, stderr: os.Stderr, stderrIsTerminal: isTerminal(os.Stderr)}
+	env := &environment{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, stderrIsTerminal: isTerminal(os.Stderr)}
 	code := runMain(ctx, env, os.Args[1:])
 	os.Exit(code)
 }

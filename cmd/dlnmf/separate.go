@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,13 +25,34 @@ func init() {
 	register(&command{
 		name:    "separate",
 		summary: "separate the speakers of a model in one or more recordings",
-		usage: `Usage: dlnmf separate -m model.npz -o OUTDIR MIX.wav [MIX2.wav ...]
+		usage: `Usage: dlnmf separate -m model.npz -o OUTDIR MIX.wav [MIX2.flac ...]
+       dlnmf separate -m model.npz --stdout SPEAKER - < mix.wav > speaker.wav
 
-Writes OUTDIR/<mix>.<speaker>.wav for every speaker of the model: the same
-length and sample rate as the input (resampled to the model's rate for the
-separation and back). The estimates of one mixture add up to it. Many files
-run in parallel on all cores; a file that fails is reported and skipped, the
-others are still done, and the exit code is 1 at the end if any failed.
+Writes OUTDIR/<mix>.<speaker>.wav (or .flac with --format flac) for every
+speaker of the model, with the input's length, sample rate and sample
+format (16-bit in, 16-bit out; float in, float out) unless --encoding says
+otherwise. The estimates of one mixture add up to it. Inputs are WAV or
+FLAC; "-" reads one mixture from standard input, and --stdout SPEAKER
+writes that speaker's estimate to standard output as a WAV (or FLAC)
+stream (-o is then optional).
+
+Sample rates: a mixture at the model's rate is separated as it is. Above it
+(a 44.1 or 48 kHz recording, a 16 kHz model) the separation is full band:
+the STFT runs at the recording's rate with the model's 64 ms / 16 ms
+window and hop, the model separates its own band, and the band above it is
+shared by each speaker's part of the model's top quarter band (6-8 kHz for
+a 16 kHz model) smoothed over 80 ms; the estimates keep the whole band.
+Below the model's rate the mixture is resampled up and back (down to half
+the model's rate; lower is refused: train a model at that rate with
+dlnmf train --rate).
+
+Samples beyond full scale in PCM outputs are clipped (never wrapped) and
+reported; float outputs never clip. FLAC holds integers: float or 32-bit
+inputs are written as 24-bit FLAC.
+
+Many files run in parallel on all cores; a file that fails is reported and
+skipped, the others are still done, and the exit code is 1 at the end if
+any failed.
 
 Sources without a model: --free K learns K more bases on each mixture (each
 30 s block of a long one) beside the model's fixed ones, for whatever its
@@ -47,9 +69,11 @@ list's folder); --shard I/N (or auto, from the scheduler, as for
 requeued task does only what is left.
 
 Examples:
-  dlnmf separate -m dlnmf.npz -o separated mix1.wav mix2.wav
+  dlnmf separate -m dlnmf.npz -o separated mix1.wav mix2.flac
   dlnmf separate -m dlnmf.npz -o /shared/out --list archive.txt --shard auto --skip-existing
-  dlnmf separate -m dlnmf.npz -o out --float --iters 100 recordings/*.wav
+  dlnmf separate -m dlnmf.npz -o out --encoding float32 --iters 100 recordings/*.wav
+  dlnmf separate -m dlnmf.npz -o out --format flac meeting-48k.flac
+  sox meeting.mp3 -t wav - | dlnmf separate -m dlnmf.npz --stdout alice - > alice.wav
   dlnmf separate -m fa.npz --free 20 -o enhanced noisy.wav      # noisy.FA.wav, noisy.other.wav`,
 		run: runSeparate,
 	})
@@ -65,7 +89,10 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	outDir := fs.String("o", "", "output folder, created if missing (required)")
 	iters := fs.Int("iters", nmf.DefaultMaxIter, "inference iterations")
 	jobs := fs.Int("jobs", runtime.GOMAXPROCS(0), "files separated at once")
-	float := fs.Bool("float", false, "write 32-bit float WAV instead of 16-bit PCM")
+	float := fs.Bool("float", false, "the same as --encoding float32")
+	encName := fs.String("encoding", "", "sample format of the outputs: pcm8, pcm16, pcm24, pcm32, float32 or float64 (default: the input's)")
+	formatName := fs.String("format", "wav", "container of the outputs: wav or flac")
+	toStdout := fs.String("stdout", "", "write this source's estimate (a speaker, or other with --free) to standard output (one input only)")
 	quiet := fs.Bool("quiet", false, "print nothing but errors")
 	asJSON := fs.Bool("json", false, "print a JSON summary on stdout: every input with its outputs or its error")
 	free := fs.Int("free", 0, "learn this many more bases on each mixture for what the model's speakers do not explain (written as <mix>.other.wav)")
@@ -86,11 +113,47 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	if *sparsity < 0 {
 		return usagef("--sparsity must not be negative")
 	}
-	if *modelPath == "" || *outDir == "" {
-		return usagef("-m model.npz and -o OUTDIR are required")
+	if *modelPath == "" || (*outDir == "" && *toStdout == "") {
+		return usagef("-m model.npz and -o OUTDIR (or --stdout SOURCE) are required")
 	}
 	if len(files) == 0 && !arc.sharded() {
-		return usagef("give at least one mixture WAV file")
+		return usagef("give at least one mixture WAV or FLAC file (- for standard input)")
+	}
+	out := outputOptions{dir: *outDir}
+	if out.format, err = wav.ParseFormat(*formatName); err != nil {
+		return usagef("--format: %v", err)
+	}
+	if *float {
+		if *encName != "" && *encName != "float32" {
+			return usagef("--float and --encoding %s disagree", *encName)
+		}
+		*encName = "float32"
+	}
+	if *encName != "" {
+		if out.enc, err = parseEncoding(*encName); err != nil {
+			return usagef("--encoding: %v", err)
+		}
+		if out.format == wav.FLAC && (out.enc == wav.Float32 || out.enc == wav.Float64 || out.enc == wav.PCM32) {
+			return usagef("--format flac holds 8, 16 or 24-bit PCM, not %v", out.enc)
+		}
+	}
+	stdinUses := 0
+	for _, f := range files {
+		if f == "-" {
+			stdinUses++
+		}
+	}
+	if stdinUses > 1 {
+		return usagef("- (standard input) can be given once")
+	}
+	if *toStdout != "" {
+		if len(files) != 1 {
+			return usagef("--stdout writes one stream: give one input")
+		}
+		if *asJSON {
+			return usagef("--stdout and --json both write to standard output")
+		}
+		out.stdout, out.stdoutName = env.stdout, *toStdout
 	}
 	if *iters < 1 || *jobs < 1 {
 		return usagef("--iters and --jobs must be at least 1")
@@ -99,8 +162,10 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(*outDir, 0o755); err != nil {
-		return err
+	if *outDir != "" {
+		if err := os.MkdirAll(*outDir, 0o755); err != nil {
+			return err
+		}
 	}
 	workers := min(*jobs, len(files))
 	ns := nmf.Settings{MaxIter: *iters}
@@ -114,16 +179,24 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 		logf(env.stderr, *quiet, "%s has one speaker (%s) and no universal model: separating %[2]s from everything else with --free %d bases learned on each mixture, written as <mix>.%s.wav",
 			*modelPath, model.Speakers[0].Name, *free, separation.OtherName)
 	}
-	sep, err := separation.NewSeparator(model, separation.SeparateSettings{NMF: ns, Free: *free, Sparsity: *sparsity})
+	seps := &separators{model: model, settings: separation.SeparateSettings{NMF: ns, Free: *free, Sparsity: *sparsity}, byRate: map[int]*separation.Separator{}}
+	sep, err := seps.at(model.SampleRate)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *modelPath, err)
 	}
-	enc := wav.PCM16
-	if *float {
-		enc = wav.Float32
+	if *toStdout != "" {
+		out.stdoutSpeaker = -1
+		for i, name := range sep.Sources() {
+			if name == *toStdout {
+				out.stdoutSpeaker = i
+			}
+		}
+		if out.stdoutSpeaker < 0 {
+			return fmt.Errorf("--stdout %s: the model has no such source (it has %s)", *toStdout, strings.Join(sep.Sources(), ", "))
+		}
 	}
 	if *arc.skipExisting {
-		files = skipSeparated(env, *quiet, files, *outDir, sep.Sources())
+		files = skipSeparated(env, *quiet, files, *outDir, out.format.Ext(), sep.Sources())
 	}
 	if len(files) == 0 {
 		logf(env.stderr, *quiet, "nothing to separate in this share")
@@ -138,7 +211,7 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	)
 	start := time.Now()
 	forEach(ctx, len(files), workers, func(i int) {
-		r, err := separateFile(sep, files[i], *outDir, enc)
+		r, err := separateFile(seps, env, files[i], out)
 		mu.Lock()
 		defer mu.Unlock()
 		if err != nil {
@@ -155,7 +228,11 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	logf(env.stderr, *quiet, "separated %d of %d files into %s in %s", len(files)-failed, len(files), *outDir, time.Since(start).Round(time.Millisecond))
+	where := *outDir
+	if where == "" {
+		where = "standard output"
+	}
+	logf(env.stderr, *quiet, "separated %d of %d files into %s in %s", len(files)-failed, len(files), where, time.Since(start).Round(time.Millisecond))
 	if *asJSON {
 		sum := separateSummary{Model: *modelPath, OutDir: *outDir, Files: done, Separated: len(files) - failed, Failed: failed, Seconds: time.Since(start).Seconds()}
 		if err := writeJSON(env.stdout, sum); err != nil {
@@ -183,7 +260,7 @@ type separateSummary struct {
 type separateResult struct {
 	Input   string   `json:"input"`
 	Outputs []string `json:"outputs,omitempty"`
-	Clipped int      `json:"clipped_samples"` // 16-bit output only
+	Clipped int      `json:"clipped_samples"` // PCM outputs only
 	Error   string   `json:"error,omitempty"`
 }
 
@@ -195,26 +272,98 @@ func (r *separateResult) message() string {
 	}
 	msg := fmt.Sprintf("%s -> %s", r.Input, strings.Join(names, ", "))
 	if r.Clipped > 0 {
-		msg += fmt.Sprintf(" (%d samples clipped; use --float to keep them)", r.Clipped)
+		msg += fmt.Sprintf(" (%d samples beyond full scale clipped; --encoding float32 keeps them)", r.Clipped)
 	}
 	return msg
 }
 
-// separateFile separates one recording and writes one file per speaker. It
-// streams: the file is decoded, resampled, separated, resampled back and
-// encoded block by block, so memory does not grow with its length. The
-// outputs appear only when all of them are complete; on any error none is
-// left behind.
-func separateFile(sep *separation.Separator, path, outDir string, enc wav.Encoding) (res *separateResult, err error) {
-	in, err := wav.Open(path)
+// outputOptions say where and how separate writes the estimates.
+type outputOptions struct {
+	dir           string       // folder of the output files, "" for none
+	enc           wav.Encoding // 0: the input's
+	format        wav.Format
+	stdout        io.Writer // nil, or where stdoutSpeaker's estimate goes
+	stdoutName    string
+	stdoutSpeaker int
+}
+
+// parseEncoding parses --encoding.
+func parseEncoding(s string) (wav.Encoding, error) {
+	for _, e := range []wav.Encoding{wav.PCM8, wav.PCM16, wav.PCM24, wav.PCM32, wav.Float32, wav.Float64} {
+		name := fmt.Sprintf("pcm%d", e.Bits())
+		if e == wav.Float32 || e == wav.Float64 {
+			name = fmt.Sprintf("float%d", e.Bits())
+		}
+		if strings.EqualFold(s, name) {
+			return e, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown encoding %q (want pcm8, pcm16, pcm24, pcm32, float32 or float64)", s)
+}
+
+// separators holds one Separator per sample rate met: full band above the
+// model's rate, the model's own below and at it.
+type separators struct {
+	model    *separation.Model
+	settings separation.SeparateSettings
+	mu       sync.Mutex
+	byRate   map[int]*separation.Separator
+}
+
+// at returns the separator for mixtures at rate; below the model's rate it
+// is the model's own (the mixture is resampled up), and below half of it an
+// error.
+func (s *separators) at(rate int) (*separation.Separator, error) {
+	mr := s.model.SampleRate
+	if 2*rate < mr {
+		return nil, fmt.Errorf("the recording is at %d Hz, below half the model's %d Hz: it holds nothing above %.1f kHz of the model's %.1f kHz band; train a model at its rate (dlnmf train --rate %d)",
+			rate, mr, float64(rate)/2000, float64(mr)/2000, rate)
+	}
+	rate = max(rate, mr)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sep := s.byRate[rate]; sep != nil {
+		return sep, nil
+	}
+	st := s.settings
+	st.Rate = rate
+	sep, err := separation.NewSeparator(s.model, st)
 	if err != nil {
 		return nil, err
 	}
+	s.byRate[rate] = sep
+	return sep, nil
+}
+
+// separateFile separates one recording and writes one file per speaker. It
+// streams: the file is decoded, separated (resampled to the model's rate and
+// back when below it) and encoded block by block, so memory does not grow
+// with its length. The output files appear only when all of them are
+// complete; on any error none is left behind. A stream to standard output
+// cannot be taken back: on an error it stops short of the length its
+// header announced, which readers report as truncated.
+func separateFile(seps *separators, env *environment, path string, opt outputOptions) (res *separateResult, err error) {
+	var in *wav.Reader
+	if path == "-" {
+		if env.stdin == nil {
+			return nil, errors.New("-: no standard input")
+		}
+		in, err = wav.NewReader(env.stdin)
+		if err != nil {
+			return nil, fmt.Errorf("standard input: %w", err)
+		}
+	} else if in, err = wav.Open(path); err != nil {
+		return nil, err
+	}
 	defer in.Close()
-	model := sep.Model()
+	model := seps.model
 	rate, n := in.Rate(), in.Frames()
-	var down, up *resample.Resampler // nil: the file is at the model's rate
-	if rate != model.SampleRate {
+	sep, err := seps.at(rate)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var down, up *resample.Resampler // nil: separated at the file's rate
+	if rate != sep.Rate() {
 		if down, err = resample.New(rate, model.SampleRate); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
@@ -222,8 +371,15 @@ func separateFile(sep *separation.Separator, path, outDir string, enc wav.Encodi
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 	}
+	enc := opt.enc
+	if enc == 0 {
+		enc = in.Encoding()
+		if opt.format == wav.FLAC && (enc == wav.Float32 || enc == wav.Float64 || enc == wav.PCM32) {
+			enc = wav.PCM24
+		}
+	}
 
-	// The source: decoded samples, resampled to the model's rate.
+	// The source: decoded samples, resampled to the model's rate if needed.
 	m := n
 	var toModel *resample.Stream
 	if down != nil {
@@ -231,7 +387,7 @@ func separateFile(sep *separation.Separator, path, outDir string, enc wav.Encodi
 		toModel = down.NewStream()
 	}
 	raw := make([]float64, 1<<15)
-	var pending []float64 // samples at the model's rate not yet pulled
+	var pending []float64 // samples at the separator's rate not yet pulled
 	eof := false
 	src := func(dst []float64) (int, error) {
 		for len(pending) == 0 && !eof {
@@ -258,14 +414,19 @@ func separateFile(sep *separation.Separator, path, outDir string, enc wav.Encodi
 		return k, nil
 	}
 
-	// The sinks: each speaker's estimate, resampled back, cut to the
-	// input's length, into its own atomic output file.
-	base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	// The sinks: each source's estimate, resampled back if needed, cut to
+	// the input's length, into its own atomic output file and/or standard
+	// output.
+	base := "stdin"
+	if path != "-" {
+		base = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	}
 	sources := sep.Sources()
 	outs := make([]*wav.Writer, len(sources))
-	names := make([]string, len(outs))
+	var names []string
 	back := make([]*resample.Stream, len(outs))
 	written := make([]int, len(outs))
+	var stream *wav.Writer
 	defer func() {
 		if err != nil {
 			for _, w := range outs {
@@ -276,14 +437,23 @@ func separateFile(sep *separation.Separator, path, outDir string, enc wav.Encodi
 		}
 	}()
 	for i := range outs {
-		if names[i], err = atomicfile.Inside(outDir, base+"."+sources[i]+".wav"); err != nil {
-			return nil, err
-		}
-		if outs[i], err = wav.Create(names[i], rate, enc, n); err != nil {
-			return nil, err
+		if opt.dir != "" {
+			name, err := atomicfile.Inside(opt.dir, base+"."+sources[i]+opt.format.Ext())
+			if err != nil {
+				return nil, err
+			}
+			if outs[i], err = wav.CreateFormat(name, opt.format, rate, enc, n); err != nil {
+				return nil, err
+			}
+			names = append(names, name)
 		}
 		if up != nil {
 			back[i] = up.NewStream()
+		}
+	}
+	if opt.stdout != nil {
+		if stream, err = wav.NewFormatWriter(opt.stdout, opt.format, rate, enc, n); err != nil {
+			return nil, fmt.Errorf("standard output: %w", err)
 		}
 	}
 	var buf []float64
@@ -292,6 +462,14 @@ func separateFile(sep *separation.Separator, path, outDir string, enc wav.Encodi
 	write := func(i int, y []float64) error {
 		y = y[:min(len(y), n-written[i])]
 		written[i] += len(y)
+		if stream != nil && i == opt.stdoutSpeaker {
+			if err := stream.Write(y); err != nil {
+				return err
+			}
+		}
+		if outs[i] == nil {
+			return nil
+		}
 		return outs[i].Write(y)
 	}
 	sink := func(i int, y []float64) error {
@@ -308,20 +486,34 @@ func separateFile(sep *separation.Separator, path, outDir string, enc wav.Encodi
 		return nil, err
 	}
 	clipped := 0
-	for i, w := range outs {
+	for i := range outs {
 		if back[i] != nil {
 			if err = write(i, back[i].Finish(buf[:0])); err != nil {
 				return nil, err
 			}
 		}
-		if err = w.Write(make([]float64, n-written[i])); err != nil {
+		if err = write(i, make([]float64, n-written[i])); err != nil {
 			return nil, err
 		}
-		clipped += w.Clipped()
+		if outs[i] != nil {
+			clipped += outs[i].Clipped()
+		}
+	}
+	if stream != nil {
+		if outs[opt.stdoutSpeaker] == nil {
+			clipped += stream.Clipped()
+		}
+		if err = stream.Close(); err != nil {
+			return nil, fmt.Errorf("standard output: %w", err)
+		}
+		names = append(names, "standard output ("+opt.stdoutName+")")
 	}
 	// Commit all outputs together; if one fails, remove those already in
 	// place, so a mixture never gets part of its outputs.
 	for i, w := range outs {
+		if w == nil {
+			continue
+		}
 		if err = w.Close(); err != nil {
 			for _, name := range names[:i] {
 				os.Remove(name)

@@ -155,16 +155,16 @@ func (a *archiveFlags) files(args []string, out string) ([]string, error) {
 	return mine, nil
 }
 
-// skipSeparated drops the recordings whose outputs (OUTDIR/<name>.<source>.wav
-// for every source) all exist: a rerun does only what is left. Outputs are
+// skipSeparated drops the recordings whose outputs (OUTDIR/<name>.<source><ext>,
+// ext ".wav" or ".flac", for every source) all exist: a rerun does only what is left. Outputs are
 // renamed into place only when complete, so one that exists is whole.
-func skipSeparated(env *environment, quiet bool, files []string, out string, sources []string) []string {
+func skipSeparated(env *environment, quiet bool, files []string, out, ext string, sources []string) []string {
 	var left []string
 	for _, f := range files {
 		base := strings.TrimSuffix(filepath.Base(f), filepath.Ext(f))
 		all := true
 		for _, s := range sources {
-			if _, err := os.Stat(filepath.Join(out, base+"."+s+".wav")); err != nil {
+			if _, err := os.Stat(filepath.Join(out, base+"."+s+ext)); err != nil {
 				all = false
 				break
 			}
