@@ -37,7 +37,7 @@ type TrainSettings struct {
 	Method     Method        // required
 	Sizes      []int         // layer sizes; nil: DefaultSizes(Method). NMF takes one size.
 	SampleRate int           // 0: 16000
-	STFT       stft.Settings // zero: 1024-point FFT, periodic Hann window, hop 256
+	STFT       stft.Settings // zero: STFTAt(SampleRate), the paper's 64 ms window and 16 ms hop
 	NMF        nmf.Settings  // divergence, tolerance, seed, workers, recorder; MaxIter 0: nmf.DefaultMaxIter
 	InferIter  int           // DL-NMF H-step iterations; 0: NMF.MaxIter
 	Rounds     int           // DL-NMF rounds; 0: DefaultRounds
@@ -179,7 +179,7 @@ type layeredSpeakers struct {
 // NewTrainingSet checks the speakers' utterances and the discriminative
 // mixtures (which may be nil when no DL-NMF model is trained) and computes
 // their magnitude spectrograms at sampleRate (0: DefaultSampleRate) with
-// the STFT settings st (zero: stft's defaults).
+// the STFT settings st (zero: STFTAt(sampleRate)).
 func NewTrainingSet(speakers []SpeakerData, disc []MixtureData, sampleRate int, st stft.Settings) (*TrainingSet, error) {
 	if len(speakers) < 1 {
 		return nil, errors.New("training needs at least 1 speaker, got none")
@@ -194,6 +194,9 @@ func NewTrainingSet(speakers []SpeakerData, disc []MixtureData, sampleRate int, 
 	}
 	if sampleRate < 0 {
 		return nil, fmt.Errorf("sample rate %d is not positive", sampleRate)
+	}
+	if st == (stft.Settings{}) {
+		st = STFTAt(sampleRate)
 	}
 	plan, err := stft.NewPlan(st)
 	if err != nil {
@@ -527,4 +530,16 @@ func compoundBasis(m *Model) *nmf.Dense[float32] {
 		bs[i] = m.Speakers[i].Basis()
 	}
 	return nmf.HConcat(nil, bs...)
+}
+
+// STFTAt returns the paper's STFT at rate: a 64 ms periodic Hann window, as
+// long as the FFT, every 16 ms (1024 and 256 samples at 16 kHz), rounded to
+// whole samples. The window and hop stay those durations at any rate, so
+// that a frame holds as much speech whatever the rate.
+func STFTAt(rate int) stft.Settings {
+	if rate == DefaultSampleRate {
+		return stft.Settings{FFTSize: 1024, WindowSize: 1024, Hop: 256}
+	}
+	w := max(int(math.Round(0.064*float64(rate))), 4)
+	return stft.Settings{FFTSize: w, WindowSize: w, Hop: max(int(math.Round(0.016*float64(rate))), 1)}
 }

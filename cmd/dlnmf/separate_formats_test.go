@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dlnmf/dlnmf/separation"
 	"github.com/dlnmf/dlnmf/wav"
 )
 
@@ -154,5 +156,55 @@ func TestSeparateBadAudio(t *testing.T) {
 	}
 	if got := dirFiles(t, out); len(got) != 0 {
 		t.Errorf("bad inputs left %v", got)
+	}
+}
+
+// TestTrainRate trains at 48 kHz and 8 kHz (64 ms / 16 ms at each rate): a
+// model separates at its own rate, full band above it, and refuses a
+// mixture below half of it with one line.
+func TestTrainRate(t *testing.T) {
+	root, out := t.TempDir(), t.TempDir()
+	low, high := synthSpeakers(t, root, 3, 1)
+	for _, tc := range []struct {
+		rate       int
+		fft, hop   int
+		mixRate    int
+		refuseRate int
+	}{{48000, 3072, 768, 48000, 8000}, {8000, 512, 128, 44100, 2000}} {
+		model := filepath.Join(out, fmt.Sprintf("m%d.npz", tc.rate))
+		args := append(trainArgs("nmf", model, low, high), "--rate", fmt.Sprint(tc.rate), "--k", "4", "--iters", "20")
+		if _, stderr, code := runCmd(t, args...); code != exitOK {
+			t.Fatalf("train --rate %d: exit %d: %s", tc.rate, code, stderr)
+		}
+		m, err := separation.ReadFile(model)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.SampleRate != tc.rate || m.STFT.FFTSize != tc.fft || m.STFT.WindowSize != tc.fft || m.STFT.Hop != tc.hop {
+			t.Errorf("--rate %d: model at %d Hz with %+v", tc.rate, m.SampleRate, m.STFT)
+		}
+		mix := filepath.Join(root, fmt.Sprintf("mix%d.wav", tc.mixRate))
+		x := synthMixture(t, mix, 0.5, tc.mixRate, 5)
+		sepOut := filepath.Join(out, fmt.Sprint(tc.rate))
+		if _, stderr, code := runCmd(t, "separate", "-m", model, "-o", sepOut, "--iters", "10", "--quiet", mix); code != exitOK {
+			t.Fatalf("separate with the %d Hz model: exit %d: %s", tc.rate, code, stderr)
+		}
+		a, err := wav.ReadFile(filepath.Join(sepOut, fmt.Sprintf("mix%d.low.wav", tc.mixRate)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Rate != tc.mixRate || a.Len() != len(x) {
+			t.Errorf("%d Hz model: estimate at %d Hz, %d samples; want %d, %d", tc.rate, a.Rate, a.Len(), tc.mixRate, len(x))
+		}
+		bad := filepath.Join(root, fmt.Sprintf("bad%d.wav", tc.refuseRate))
+		synthMixture(t, bad, 0.5, tc.refuseRate, 6)
+		_, stderr, code := runCmd(t, "separate", "-m", model, "-o", sepOut, "--quiet", bad)
+		lines := strings.Split(strings.TrimSpace(stderr), "\n")
+		if code != exitFailure || len(lines) != 2 || !strings.Contains(lines[0], fmt.Sprintf("train a model at its rate (dlnmf train --rate %d)", tc.refuseRate)) {
+			t.Errorf("a %d Hz mixture, %d Hz model: exit %d, stderr:\n%s", tc.refuseRate, tc.rate, code, stderr)
+		}
+		if _, err := os.Stat(filepath.Join(sepOut, fmt.Sprintf("bad%d.low.wav", tc.refuseRate))); err == nil {
+			t.Error("a refused mixture left an output")
+		}
 	}
 }

@@ -81,6 +81,7 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	asJSON := fs.Bool("json", false, "print a JSON summary on stdout: the model, each speaker's files and final cost, the training settings")
 	var universal universalFlag
 	fs.Var(&universal, "universal", "a universal speech model as NAME=DIR,DIR,... (one folder per speaker) for talkers nobody trained")
+	rate := fs.Int("rate", separation.DefaultSampleRate, "sample rate to train at, Hz (files are resampled to it; the STFT stays 64 ms / 16 ms); the model separates at this rate")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
@@ -128,13 +129,17 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	if m == separation.NMF && *k < 1 {
 		return usagef("--k must be at least 1")
 	}
+	if *rate < 1000 || *rate > 384000 {
+		return usagef("--rate must lie between 1000 and 384000 Hz")
+	}
 	if *iters < 1 || *inferIters < 1 || *rounds < 1 || *discIters < 1 {
 		return usagef("--iters, --infer-iters, --rounds and --disc-iters must be at least 1")
 	}
 	settings := separation.TrainSettings{
 		Method: m, Sizes: sizes,
-		NMF:       nmf.Settings{MaxIter: *iters, Tol: *tol, Seed: *seed},
-		InferIter: *inferIters, Rounds: *rounds, DiscIter: *discIters,
+		NMF:        nmf.Settings{MaxIter: *iters, Tol: *tol, Seed: *seed},
+		SampleRate: *rate,
+		InferIter:  *inferIters, Rounds: *rounds, DiscIter: *discIters,
 	}
 	settings.NMF.Divergence, settings.NMF.Beta = nmf.ForBeta(*beta)
 
@@ -151,14 +156,14 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	data := make([]separation.SpeakerData, len(speakers))
 	held := make([][]corpus.Utterance, len(speakers))
 	for i, sd := range speakers {
-		sp, err := loadSpeaker(sd, exclude)
+		sp, err := loadSpeaker(sd, exclude, *rate)
 		if err != nil {
 			return err
 		}
 		data[i] = separation.SpeakerData{Name: sd.name}
 		isHeld := make([]bool, len(sp.Utterances))
 		if d, ok := discOf[sd.name]; ok {
-			ds, err := loadSpeaker(d, exclude)
+			ds, err := loadSpeaker(d, exclude, *rate)
 			if err != nil {
 				return err
 			}
@@ -181,8 +186,8 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 				data[i].Utterances = append(data[i].Utterances, u.Samples)
 			}
 		}
-		logf(env.stderr, *quiet, "speaker %s: %d files, %.1f s (%d for training)", sd.name, len(sp.Utterances), sp.Seconds(separation.DefaultSampleRate), len(data[i].Utterances))
-		sum.Speakers[i] = trainSpeaker{Name: sd.name, Files: len(sp.Utterances), Seconds: sp.Seconds(separation.DefaultSampleRate), TrainFiles: len(data[i].Utterances)}
+		logf(env.stderr, *quiet, "speaker %s: %d files, %.1f s (%d for training)", sd.name, len(sp.Utterances), sp.Seconds(*rate), len(data[i].Utterances))
+		sum.Speakers[i] = trainSpeaker{Name: sd.name, Files: len(sp.Utterances), Seconds: sp.Seconds(*rate), TrainFiles: len(data[i].Utterances)}
 	}
 	var disc []separation.MixtureData
 	if m == separation.DLNMF {
@@ -302,7 +307,7 @@ func (u *universalFlag) Set(v string) error {
 func trainUniversal(ctx context.Context, env *environment, u universalFlag, exclude excludeFlags, s separation.TrainSettings, quiet bool) (*separation.Universal, error) {
 	data := make([]separation.SpeakerData, len(u.dirs))
 	for i, sd := range u.dirs {
-		sp, err := loadSpeaker(sd, exclude)
+		sp, err := loadSpeaker(sd, exclude, s.SampleRate)
 		if err != nil {
 			return nil, err
 		}
@@ -310,7 +315,7 @@ func trainUniversal(ctx context.Context, env *environment, u universalFlag, excl
 		for _, x := range sp.Utterances {
 			data[i].Utterances = append(data[i].Utterances, x.Samples)
 		}
-		logf(env.stderr, quiet, "universal model %s: speaker %s, %d files, %.1f s", u.name, sd.name, len(sp.Utterances), sp.Seconds(separation.DefaultSampleRate))
+		logf(env.stderr, quiet, "universal model %s: speaker %s, %d files, %.1f s", u.name, sd.name, len(sp.Utterances), sp.Seconds(s.SampleRate))
 	}
 	if err := checkMemory("training the universal model", trainMemory(data, nil, s)); err != nil {
 		return nil, err
