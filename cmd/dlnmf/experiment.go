@@ -92,7 +92,7 @@ func runExperiment(ctx context.Context, cmd *command, env *environment, args []s
 	}
 	var sps []*corpus.Speaker
 	for _, sd := range speakers {
-		sp, err := loadSpeaker(sd, exclude, separation.DefaultSampleRate)
+		sp, err := loadSpeaker(sd, exclude)
 		if err != nil {
 			return err
 		}

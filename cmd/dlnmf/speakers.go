@@ -112,10 +112,15 @@ func readList(name string) ([]string, error) {
 	return out, nil
 }
 
-// loadSpeaker reads a speaker's files at rate and rejects a
+// loadSpeaker reads a speaker's files at the working rate and rejects a
 // silent file or one holding NaN or infinite samples, naming the file: the
 // library only sees anonymous signals and could name just an index.
-func loadSpeaker(sd speakerDir, exclude excludeFlags, rate int) (*corpus.Speaker, error) {
+func loadSpeaker(sd speakerDir, exclude excludeFlags) (*corpus.Speaker, error) {
+	return loadSpeakerAt(sd, exclude, separation.DefaultSampleRate)
+}
+
+// loadSpeakerAt is loadSpeaker at rate Hz.
+func loadSpeakerAt(sd speakerDir, exclude excludeFlags, rate int) (*corpus.Speaker, error) {
 	files, err := speakerFiles(sd, exclude)
 	if err != nil {
 		return nil, err

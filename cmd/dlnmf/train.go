@@ -156,14 +156,14 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	data := make([]separation.SpeakerData, len(speakers))
 	held := make([][]corpus.Utterance, len(speakers))
 	for i, sd := range speakers {
-		sp, err := loadSpeaker(sd, exclude, *rate)
+		sp, err := loadSpeakerAt(sd, exclude, *rate)
 		if err != nil {
 			return err
 		}
 		data[i] = separation.SpeakerData{Name: sd.name}
 		isHeld := make([]bool, len(sp.Utterances))
 		if d, ok := discOf[sd.name]; ok {
-			ds, err := loadSpeaker(d, exclude, *rate)
+			ds, err := loadSpeakerAt(d, exclude, *rate)
 			if err != nil {
 				return err
 			}
@@ -307,7 +307,7 @@ func (u *universalFlag) Set(v string) error {
 func trainUniversal(ctx context.Context, env *environment, u universalFlag, exclude excludeFlags, s separation.TrainSettings, quiet bool) (*separation.Universal, error) {
 	data := make([]separation.SpeakerData, len(u.dirs))
 	for i, sd := range u.dirs {
-		sp, err := loadSpeaker(sd, exclude, s.SampleRate)
+		sp, err := loadSpeakerAt(sd, exclude, s.SampleRate)
 		if err != nil {
 			return nil, err
 		}

@@ -244,7 +244,7 @@ func TestTrainBuildsTheExperimentsModels(t *testing.T) {
 	var sps []*corpus.Speaker
 	for _, flag := range []string{low, high} {
 		name, dir, _ := strings.Cut(flag, "=")
-		sp, err := loadSpeaker(speakerDir{name, dir}, nil, separation.DefaultSampleRate)
+		sp, err := loadSpeaker(speakerDir{name, dir}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
