@@ -336,3 +336,44 @@ func BenchmarkSpectrogramPNG(b *testing.B) {
 		}
 	}
 }
+
+// TestLogTicks checks that a log axis gets at least three labelled ticks
+// inside its range, also within one decade (the "1e+06" alone of before).
+func TestLogTicks(t *testing.T) {
+	for _, r := range [][2]float64{{1.2e6, 3e6}, {10, 1e6}, {130000, 152000}, {0.5, 4}} {
+		var labelled []string
+		for _, tk := range (logTicks{}).Ticks(r[0], r[1]) {
+			if tk.Value < r[0] || tk.Value > r[1] {
+				t.Errorf("range %g..%g: tick %g outside", r[0], r[1], tk.Value)
+			}
+			if tk.Label != "" {
+				labelled = append(labelled, tk.Label)
+			}
+		}
+		if len(labelled) < 3 || len(labelled) > 12 {
+			t.Errorf("range %g..%g: labelled ticks %q", r[0], r[1], labelled)
+		}
+		for _, l := range labelled {
+			if strings.Contains(l, "e+") {
+				t.Errorf("tick label %q", l)
+			}
+		}
+	}
+}
+
+// TestFitYLabel checks that a y label too long for the picture is broken
+// and set smaller until it fits, and that a short one is left alone.
+func TestFitYLabel(t *testing.T) {
+	const height = 3.4 * 72 // points, the cost figures' height
+	long := newPlot("", "round", "sum of divergences to the clean spectrograms (log scale)")
+	fitYLabel(long, height)
+	if w := long.Y.Label.TextStyle.Width(long.Y.Label.Text); w > height*0.8 || !strings.Contains(long.Y.Label.Text, "\n") {
+		t.Errorf("label %q is %v long for a %v pt axis", long.Y.Label.Text, w, height)
+	}
+	short := newPlot("", "round", "SDR (dB)")
+	size := short.Y.Label.TextStyle.Font.Size
+	fitYLabel(short, height)
+	if short.Y.Label.Text != "SDR (dB)" || short.Y.Label.TextStyle.Font.Size != size {
+		t.Errorf("a short label was changed: %q at %v", short.Y.Label.Text, short.Y.Label.TextStyle.Font.Size)
+	}
+}
