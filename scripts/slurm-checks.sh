@@ -39,22 +39,6 @@ same() {
   say "identical: $n unit files byte for byte, scores.csv, results.md tables, results.json rows ($a vs $b)"
 }
 
-# 0. The cluster itself: a 4-task array and a summary job after it.
-cat >"$d/task.sh" <<'SH'
-#!/bin/bash
-echo "$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT" >"$1/trivial.$SLURM_ARRAY_TASK_ID"
-SH
-cat >"$d/summary.sh" <<'SH'
-#!/bin/bash
-cat "$1"/trivial.* | sort >"$1/trivial.all"
-SH
-s=$SECONDS
-jid=$(sbatch --parsable --array=0-3 -o "$d/trivial-%a.out" "$d/task.sh" "$d")
-timeout 120 sbatch --wait --dependency="afterok:$jid" -o "$d/trivial-summary.out" "$d/summary.sh" "$d" >/dev/null ||
-  fail "the trivial array and its summary job did not finish"
-[ "$(tr '\n' ' ' <"$d/trivial.all")" = "0/4 1/4 2/4 3/4 " ] || fail "trivial array wrote: $(cat "$d/trivial.all")"
-say "trivial 4-task array + afterok summary: $((SECONDS - s)) s"
-
 s=$SECONDS
 mkdir -p "$d/bin"
 (cd "$repo" && env $(scripts/cgo-env.sh) go build -o "$d/bin/dlnmf" ./cmd/dlnmf) || fail "go build"
@@ -108,3 +92,27 @@ timeout 120 sbatch --wait -o "$d/cancel/logs/summary-again.out" "$repo/deploy/sl
   fail "summary after requeue: $(cat "$d/cancel/logs/summary-again.out")"
 say "task $task cancelled mid-run ($saved units saved by all tasks then), requeued, summarised: $((SECONDS - s)) s"
 same "$d/cancel" "$d/one"
+
+# 4. A sweep (one pair, two configurations) as a 2-task array and its
+#    summary, against the same sweep in one process.
+s=$SECONDS
+cat >"$d/grid.json" <<JSON
+{"pairs": [{"speakers": ["female=$corpus/female", "male=$corpus/male"]}],
+ "protocol": {"repeats": 2, "iters": 20, "infer_iters": 20, "rounds": 2, "disc_iters": 10, "examples": 0},
+ "grid": [{"method": ["lnmf", "dlnmf"], "layers": [[60, 20]]}],
+ "baseline": {"method": "lnmf"}}
+JSON
+read -r array summary < <("$repo/deploy/slurm/submit.sh" 2 sweep "$d/sweep" "$d/grid.json")
+wait_gone "$array" 120
+wait_gone "$summary" 60
+[ "$(state "$summary")" = COMPLETED ] || fail "sweep summary job $summary: $(state "$summary"); $(cat "$d"/sweep/logs/summary-*.out)"
+"$DLNMF" sweep "$d/grid.json" -o "$d/sweep-one" --quiet --jobs 2 >/dev/null || fail "one-process sweep"
+n=0
+for f in "$d"/sweep-one/units/u*[0-9].json; do
+  cmp -s "$f" "$d/sweep/units/${f##*/}" || fail "sweep unit ${f##*/} differs"
+  n=$((n + 1))
+done
+[ "$n" = 4 ] || fail "the sweep made $n units, want 4"
+cmp -s "$d/sweep/scores.csv" "$d/sweep-one/scores.csv" || fail "sweep scores.csv differs"
+cmp -s <(sed '/^## Notes/,$d' "$d/sweep/sweep.md") <(sed '/^## Notes/,$d' "$d/sweep-one/sweep.md") || fail "sweep.md differs"
+say "sweep as a 2-task array + summary, identical to one process ($n units, scores.csv, sweep.md): $((SECONDS - s)) s"
