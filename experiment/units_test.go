@@ -199,3 +199,46 @@ func BenchmarkCollect1000Units(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkUnitBookkeeping times what a unit costs beyond its computation:
+// checksum, atomic write (synced) and the checked read of one unit of the
+// default protocol's layered family (6 test mixtures x 2 speakers x 6 rows,
+// 200-point curves for 6 trainings).
+func BenchmarkUnitBookkeeping(b *testing.B) {
+	sps := unitSpeakers(10)
+	u := &Units{Dir: b.TempDir(), Jobs: []Job{{Speakers: sps, Config: Config{}}}}
+	if err := u.prepare(); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(u.Dir, "units"), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	ref := u.plan[len(u.plan)-1] // the layered family of the last repeat
+	rng := rand.New(rand.NewPCG(1, 2))
+	f := &unitFile{Unit: ref.index, Experiment: u.Jobs[0].name(), Family: ref.label, Repeat: ref.repeat + 1, Fingerprint: u.fps[0]}
+	for _, row := range ref.config.Rows() {
+		for m := range 6 {
+			for _, sp := range sps {
+				f.Scores = append(f.Scores, Score{Repeat: ref.repeat + 1, Mixture: fmt.Sprintf("m%d", m), Method: row.Method.Label(), Layers: row.Sizes,
+					Speaker: sp.Name, SDR: Number(rng.NormFloat64()), SIR: Number(rng.NormFloat64()), SAR: Number(rng.NormFloat64())})
+			}
+		}
+		for _, sp := range sps {
+			c := Curve{Row: row.Label(), Name: sp.Name, Stage: "training"}
+			for i := range 200 {
+				c.Iter, c.Cost = append(c.Iter, i), append(c.Cost, rng.Float64())
+			}
+			f.Curves = append(f.Curves, c)
+		}
+	}
+	b.ResetTimer()
+	for range b.N {
+		if err := u.save(ref, f); err != nil {
+			b.Fatal(err)
+		}
+		delete(u.mem, ref.index)
+		if g, err := u.load(ref); err != nil || g == nil {
+			b.Fatal(err)
+		}
+	}
+}

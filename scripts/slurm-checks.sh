@@ -83,7 +83,7 @@ saved=$(find "$d/cancel/units" -name 'u*[0-9].json' | wc -l)
 scontrol requeue "$task" || fail "scontrol requeue $task"
 wait_gone "$array" 150
 [ "$(state "$task")" = COMPLETED ] || fail "requeued task $task: $(state "$task")"
-grep -q '^dlnmf experiment: interrupted' "$d"/cancel/logs/shard-"${array}"_1.out || fail "task $task was not interrupted in the middle: $(cat "$d"/cancel/logs/shard-"${array}"_1.out)"
+grep -q 'interrupted' "$d"/cancel/logs/shard-"${array}"_1.out || fail "task $task was not interrupted in the middle: $(cat "$d"/cancel/logs/shard-"${array}"_1.out)"
 grep -q 'shard 1/4: 2 of 8 units' "$d"/cancel/logs/shard-"${array}"_1.out || fail "requeued task $task: $(cat "$d"/cancel/logs/shard-"${array}"_1.out)"
 # The first summary job was dropped with the cancelled task (its
 # dependency can no longer be met); the user submits it again.
