@@ -127,6 +127,10 @@ func product(shape []int) int {
 // header cannot make Read allocate without limit (256 Mi elements).
 const maxElements = 1 << 28
 
+// maxArchiveBytes bounds what Read decompresses from one archive: one
+// array of maxElements float32 values with its header.
+const maxArchiveBytes = 4*maxElements + 1<<16
+
 // Read parses an .npz archive of size bytes from r and returns its arrays by
 // name (without the ".npy" suffix).
 func Read(r io.ReaderAt, size int64) (map[string]*Array, error) {
@@ -134,13 +138,24 @@ func Read(r io.ReaderAt, size int64) (map[string]*Array, error) {
 	if err != nil {
 		return nil, fmt.Errorf("not an .npz archive: %w", err)
 	}
+	// The sizes the archive declares bound it as a whole, before anything
+	// is read: many members that each stay under the bound (a deflate
+	// "zip bomb" compresses 1 GiB of zeros to 1 MB) must not add up to
+	// more than one array may hold.
+	var total uint64
+	for _, f := range zr.File {
+		total += min(f.UncompressedSize64, 1<<62)
+		if total > maxArchiveBytes {
+			return nil, fmt.Errorf("the archive's arrays are too large together (more than %d bytes)", uint64(maxArchiveBytes))
+		}
+	}
 	arrays := make(map[string]*Array, len(zr.File))
 	for _, f := range zr.File {
 		name, ok := strings.CutSuffix(f.Name, ".npy")
 		if !ok {
 			return nil, fmt.Errorf("archive member %q is not an .npy array", f.Name)
 		}
-		if f.UncompressedSize64 > 4*maxElements+1<<16 {
+		if f.UncompressedSize64 > maxArchiveBytes {
 			return nil, fmt.Errorf("array %q is too large (%d bytes)", name, f.UncompressedSize64)
 		}
 		rc, err := f.Open()

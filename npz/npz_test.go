@@ -1,7 +1,9 @@
 package npz
 
 import (
+	"archive/zip"
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -80,5 +82,30 @@ print(z["layer"].dtype, z["layer"].shape, z["layer"][2,1], float(z["scalar"]), s
 	}
 	if got := strings.TrimSpace(string(out)); got != "float32 (3, 2) 6.0 2.5 héllo" {
 		t.Fatalf("numpy saw %q", got)
+	}
+}
+
+// TestArchiveBombIsRefused checks that members which each stay under the
+// per-array bound but add up to more are refused from their declared
+// sizes, before anything is decompressed.
+func TestArchiveBombIsRefused(t *testing.T) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for i := range 5 {
+		// A member that claims 600 MB of zeros; its (never read) data is a
+		// few bytes.
+		w, err := zw.CreateRaw(&zip.FileHeader{Name: fmt.Sprintf("a%d.npy", i), Method: zip.Deflate,
+			CompressedSize64: 2, UncompressedSize64: 600 << 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte{3, 0})
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Read(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err == nil || !strings.Contains(err.Error(), "too large together") {
+		t.Fatalf("got %v, want the archive refused as too large", err)
 	}
 }

@@ -3,12 +3,12 @@ package main
 import (
 	"bufio"
 	"fmt"
-	"os"
 	"path"
 	"path/filepath"
 	"strings"
 
 	"github.com/dlnmf/dlnmf/corpus"
+	"github.com/dlnmf/dlnmf/internal/inputfile"
 	"github.com/dlnmf/dlnmf/separation"
 )
 
@@ -90,7 +90,7 @@ func speakerFiles(sd speakerDir, exclude excludeFlags) ([]corpus.File, error) {
 // readList reads a file list: one path a line; blank lines and lines
 // starting with # are skipped.
 func readList(name string) ([]string, error) {
-	f, err := os.Open(name)
+	f, _, err := inputfile.Open(name)
 	if err != nil {
 		return nil, err
 	}

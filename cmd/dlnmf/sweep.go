@@ -17,6 +17,7 @@ import (
 	"github.com/dlnmf/dlnmf/corpus"
 	"github.com/dlnmf/dlnmf/experiment"
 	"github.com/dlnmf/dlnmf/internal/atomicfile"
+	"github.com/dlnmf/dlnmf/internal/inputfile"
 	"github.com/dlnmf/dlnmf/separation"
 )
 
@@ -83,7 +84,7 @@ func runSweep(ctx context.Context, cmd *command, env *environment, args []string
 	if *opts.jobs < 1 {
 		return usagef("--jobs must be at least 1")
 	}
-	f, err := os.Open(pos[0])
+	f, _, err := inputfile.Open(pos[0])
 	if err != nil {
 		return err
 	}

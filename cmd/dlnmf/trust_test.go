@@ -143,6 +143,8 @@ func TestNamedPipeInputsAreRefused(t *testing.T) {
 		{"separate", "-m", fifo, "-o", out, mix},
 		{"eval", "--ref", mix + "," + fifo, "--est", mix + "," + mix},
 		{"train", "--method", "nmf", "--k", "2", "--iters", "2", "-o", filepath.Join(out, "m.npz"), "--speaker", low, "--speaker", high},
+		{"train", "--method", "nmf", "--k", "2", "--iters", "2", "-o", filepath.Join(out, "m.npz"), "--speaker", "a=@" + fifo, "--speaker", high},
+		{"sweep", fifo, "-o", filepath.Join(out, "sweep")},
 	} {
 		_, stderr, code := runGuarded(t, args...)
 		if code != exitFailure || !strings.Contains(stderr, "is a named pipe, not a file") {
