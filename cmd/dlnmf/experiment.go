@@ -73,11 +73,19 @@ func runExperiment(ctx context.Context, cmd *command, env *environment, args []s
 	cfg, opts := protocolFlags(fs, experiment.Config{})
 	out := fs.String("o", "", "output folder, created if missing (required)")
 	sf := bindShardFlags(fs)
+	inter := bindInterferenceFlags(fs)
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if *out == "" {
 		return usagef("-o OUTDIR is required")
+	}
+	if inter.active() {
+		config, err := cfg()
+		if err != nil {
+			return err
+		}
+		return runInterference(ctx, env, speakers, exclude, inter, config, *out, *opts.quiet)
 	}
 	if len(speakers) < 2 {
 		return usagef("give at least 2 speakers with --speaker NAME=DIR")

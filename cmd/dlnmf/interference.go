@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/dlnmf/dlnmf/corpus"
+	"github.com/dlnmf/dlnmf/experiment"
+	"github.com/dlnmf/dlnmf/internal/atomicfile"
+	"github.com/dlnmf/dlnmf/nmf"
+	"github.com/dlnmf/dlnmf/separation"
+)
+
+// interferenceFlags are experiment's flags for sources without a model
+// (issue 13): --unknown NAME=DIR or --noise NAME=FILE_OR_DIR against one
+// --speaker, scored with free bases and a universal model.
+type interferenceFlags struct {
+	unknown, noise speakerFlags
+	free           *string
+	universal      universalFlag
+	sparsity       *string
+	chunk          *float64
+}
+
+func bindInterferenceFlags(fs *flag.FlagSet) *interferenceFlags {
+	f := &interferenceFlags{}
+	fs.Var(&f.unknown, "unknown", "a talker no model is trained on, as NAME=DIR: mixed with the one --speaker at --snr, scored with free bases, a universal model and a supervised model of both")
+	fs.Var(&f.noise, "noise", "noise as NAME=FILE or NAME=DIR, cut into chunks and used as --unknown is")
+	f.free = fs.String("free", "10,20,40", "with --unknown or --noise: free bases of each semi-supervised row, comma-separated")
+	fs.Var(&f.universal, "universal", "with --unknown or --noise: a universal speech model as NAME=DIR,DIR,... (trained once, all files) for one more row")
+	f.sparsity = fs.String("sparsity", fmt.Sprint(separation.DefaultSparsity), "the universal model's group-sparsity weights relative to the mixture, comma-separated: one row each")
+	f.chunk = fs.Float64("noise-chunk", 3, "--noise: seconds per chunk (chunks are split 70/20/10 like utterances)")
+	return f
+}
+
+func (f *interferenceFlags) active() bool { return len(f.unknown)+len(f.noise) > 0 }
+
+// runInterference runs experiment.Interference and writes
+// OUTDIR/results.md and OUTDIR/results.json.
+func runInterference(ctx context.Context, env *environment, speakers speakerFlags, exclude excludeFlags, f *interferenceFlags, cfg experiment.Config, out string, quiet bool) error {
+	if len(speakers) != 1 || len(f.unknown)+len(f.noise) != 1 {
+		return usagef("--unknown or --noise takes exactly one --speaker and one --unknown or --noise")
+	}
+	free, err := parseInts(*f.free)
+	if err != nil {
+		return usagef("--free: %v", err)
+	}
+	var sparsity []float64
+	for _, v := range strings.Split(*f.sparsity, ",") {
+		rho, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || rho < 0 {
+			return usagef("--sparsity: %q is not a non-negative number", v)
+		}
+		sparsity = append(sparsity, rho)
+	}
+	if *f.chunk <= 0 {
+		return usagef("--noise-chunk must be positive")
+	}
+	known, err := loadSpeaker(speakers[0], exclude)
+	if err != nil {
+		return err
+	}
+	var other *corpus.Speaker
+	if len(f.unknown) == 1 {
+		if other, err = loadSpeaker(f.unknown[0], exclude); err != nil {
+			return err
+		}
+	} else {
+		nd := f.noise[0]
+		var raw *corpus.Speaker
+		if fi, err := os.Stat(nd.dir); err == nil && !fi.IsDir() {
+			raw, err = corpus.Load(nd.name, []corpus.File{{Path: nd.dir}}, separation.DefaultSampleRate)
+			if err != nil {
+				return err
+			}
+		} else if raw, err = loadSpeaker(nd, exclude); err != nil {
+			return err
+		}
+		var signals [][]float64
+		for _, u := range raw.Utterances {
+			signals = append(signals, u.Samples)
+		}
+		if other, err = experiment.NoiseSpeaker(nd.name, signals, separation.DefaultSampleRate, *f.chunk); err != nil {
+			return err
+		}
+	}
+	logf(env.stderr, quiet, "known %s: %d files; interferer %s: %d files or chunks", known.Name, len(known.Utterances), other.Name, len(other.Utterances))
+	in := &experiment.Interference{Known: known, Interferer: other, Free: free, Sparsity: sparsity, Config: cfg,
+		Progress: func(s string) { logf(env.stderr, quiet, "%s", s) }}
+	if f.universal.name != "" {
+		d, _ := cfg.Defaults()
+		div, beta := nmf.ForBeta(*d.Beta)
+		ts := separation.TrainSettings{Method: separation.NMF, Sizes: d.K[:1],
+			NMF: nmf.Settings{Divergence: div, Beta: beta, MaxIter: d.Iters, Tol: d.Tol, Seed: d.Seed}}
+		if in.Universal, err = trainUniversal(ctx, env, f.universal, exclude, ts, quiet); err != nil {
+			return err
+		}
+	}
+	res, err := in.Run(ctx)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	md := "# dlnmf experiment: " + known.Name + " + " + other.Name + "\n\n" + res.Markdown()
+	if err := atomicfile.WriteBytes(filepath.Join(out, "results.md"), []byte(md)); err != nil {
+		return err
+	}
+	js, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.WriteBytes(filepath.Join(out, "results.json"), js); err != nil {
+		return err
+	}
+	fmt.Fprint(env.stdout, strings.TrimPrefix(md, "# "))
+	logf(env.stderr, quiet, "wrote %s in %.0f s", filepath.Join(out, "results.md"), res.Seconds)
+	return nil
+}

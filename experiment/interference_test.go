@@ -1,0 +1,67 @@
+package experiment
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/dlnmf/dlnmf/separation"
+)
+
+func TestInterference(t *testing.T) {
+	sps := unitSpeakers(20)
+	u := &separation.Universal{Name: "speech"}
+	m, _, err := separation.Train(context.Background(), []separation.SpeakerData{{Name: "u1", Utterances: [][]float64{sps[1].Utterances[0].Samples}}},
+		nil, separation.TrainSettings{Method: separation.NMF, Sizes: []int{4}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Speakers = m.Speakers
+	in := &Interference{Known: sps[0], Interferer: sps[1], Universal: u, Free: []int{2, 4}, Sparsity: []float64{0.01},
+		Config: Config{Repeats: 2, K: []int{4}, Iters: 30, InferIters: 30}}
+	res, err := in.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"mixture", "supervised", "free K=2", "free K=4", "universal speech, sparsity 0.01"}
+	if len(res.Rows) != len(want) {
+		t.Fatalf("%d rows", len(res.Rows))
+	}
+	for i, row := range res.Rows {
+		if row.Label != want[i] || len(row.SDR) != res.Mixtures || res.Mixtures != 4 {
+			t.Fatalf("row %d: %q with %d scores of %d mixtures", i, row.Label, len(row.SDR), res.Mixtures)
+		}
+		for j := range row.SDR {
+			if math.Abs(row.SDR[j]-res.Rows[0].SDR[j]-row.SDRi[j]) > 1e-9 {
+				t.Fatalf("%s: SDRi is not SDR minus the mixture's", row.Label)
+			}
+		}
+	}
+	if res.Rows[0].MeanSDRi != 0 {
+		t.Errorf("the mixture improves on itself by %g", res.Rows[0].MeanSDRi)
+	}
+	// Two clearly different voices: every model improves on the mixture.
+	for _, row := range res.Rows[1:] {
+		if !(row.MeanSDRi > 3) {
+			t.Errorf("%s: SDRi %.2f dB", row.Label, row.MeanSDRi)
+		}
+	}
+	if len(res.Pairs) != 3+2 {
+		t.Errorf("%d paired tests", len(res.Pairs))
+	}
+	t.Log("\n" + res.Markdown())
+}
+
+func TestNoiseSpeaker(t *testing.T) {
+	x := make([]float64, 10500)
+	sp, err := NoiseSpeaker("n", [][]float64{x, x[:2000]}, 1000, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sp.Utterances) != 3 || len(sp.Utterances[2].Samples) != 3000 || sp.Utterances[1].Name != "n_002" {
+		t.Errorf("%d chunks", len(sp.Utterances))
+	}
+	if _, err := NoiseSpeaker("n", [][]float64{x[:10]}, 1000, 3); err == nil {
+		t.Error("noise shorter than a chunk accepted")
+	}
+}
