@@ -40,12 +40,24 @@ repeat of the rows that share training); each finished unit is saved in
 OUTDIR/units, so the same command resumes an interrupted run. An OUTDIR
 holding units of other settings is an error.
 
+Sources without a model: with one --speaker and --unknown NAME=DIR (a talker
+no model is trained on) or --noise NAME=FILE_OR_DIR (cut into --noise-chunk
+pieces, split like utterances), every repeat mixes the speaker's test files
+with the interferer's at --snr and scores the speaker's SDR and its
+improvement over the mixture (SDRi) for: the mixture itself, a supervised
+model of both, the speaker's model with --free K bases (each K), and with a
+--universal NAME=DIR,DIR,... model (each --sparsity); NMF with the first --k.
+Writes OUTDIR/results.md and results.json.
+
 ` + speakerHelp + `
 
 Examples:
   dlnmf experiment --speaker FA=../shared/corpus/tsp/FA --speaker MC=../shared/corpus/tsp/MC -o out/tsp
   dlnmf experiment --speaker slt=arctic/slt --speaker bdl=arctic/bdl \
-      --repeats 5 --layers 180,20 --k 20 --methods lnmf,dlnmf -o out/arctic`,
+      --repeats 5 --layers 180,20 --k 20 --methods lnmf,dlnmf -o out/arctic
+  dlnmf experiment --speaker FA=tsp/FA --unknown MC=tsp/MC --k 20 --free 10,20,40 \
+      --universal speech=arctic/slt,arctic/bdl -o out/unknown
+  dlnmf experiment --speaker FA=tsp/FA --noise pink=pink.wav --snr 5 --k 20 -o out/pink5`,
 		run: runExperiment,
 	})
 }

@@ -73,3 +73,17 @@ func TestSemiSupervised(t *testing.T) {
 	_, stderr, code = runCmd(t, append(trainArgs("nmf", uni, low), "--universal", "low="+highDir)...)
 	wantFailure(t, stderr, code, exitUsage, "--universal low")
 }
+
+func TestExperimentInterferenceUsage(t *testing.T) {
+	root := t.TempDir()
+	low, high := synthSpeakers(t, root, 3, 0.3)
+	out := filepath.Join(root, "out")
+	_, stderr, code := runCmd(t, "experiment", "--speaker", low, "--speaker", high, "--unknown", high, "-o", out)
+	wantFailure(t, stderr, code, exitUsage, "exactly one --speaker")
+	_, stderr, code = runCmd(t, "experiment", "--speaker", low, "--unknown", high, "--sparsity", "-1", "-o", out)
+	wantFailure(t, stderr, code, exitUsage, "--sparsity")
+	_, stderr, code = runCmd(t, "experiment", "--speaker", low, "--noise", "n="+filepath.Join(root, "missing.wav"), "-o", out)
+	if code != exitFailure || strings.Contains(stderr, "panic") {
+		t.Errorf("missing noise file: exit %d, %s", code, stderr)
+	}
+}
