@@ -81,6 +81,60 @@ type Model struct {
 	Speakers   []Speaker
 	Universal  *Universal // a universal speech model as one more source; nil: none
 	Training   Training
+	// Context is the width T of the spectral patches the bases model (odd;
+	// 0 or 1: single frames, the paper): a basis has T x bins rows, frame
+	// t - c ... t + c stacked (c = (T-1)/2, nmf.Unfold).
+	Context int
+	// Sparsity is the L1 penalty on H (lambda) in training, in DL-NMF's
+	// steps and at inference; with it the first layer's columns are kept at
+	// unit Euclidean norm (nmf.Settings.UnitNorm). For the KL divergence
+	// lambda is scale-free: scaling the spectrogram by a scales the best H
+	// by a and the whole cost by a, so a value found on one corpus means the
+	// same on another at any level (other betas: lambda scales as a^(beta-1)).
+	Sparsity float64
+	// MaskPower is the exponent p of the Wiener gains |V_s|^p / sum_r
+	// |V_r|^p (1: eqs. 19-20, 2: the power ratio); 0 means 1.
+	MaskPower float64
+}
+
+// context returns the patch width: 1 for single frames when Context is 0.
+func (m *Model) context() int {
+	if m.Context == 0 {
+		return 1
+	}
+	return m.Context
+}
+
+// maskPower returns the mask exponent, 1 when unset.
+func (m *Model) maskPower() float64 {
+	if m.MaskPower == 0 {
+		return 1
+	}
+	return m.MaskPower
+}
+
+// CheckContext rejects a patch width that is not odd and positive.
+func CheckContext(t int) error {
+	if t < 1 || t%2 == 0 {
+		return fmt.Errorf("context %d: want an odd number of frames (1, 3, 5, ...)", t)
+	}
+	return nil
+}
+
+// CheckSparsity rejects a negative or non-finite L1 penalty.
+func CheckSparsity(lambda float64) error {
+	if !(lambda >= 0) || math.IsInf(lambda, 0) {
+		return fmt.Errorf("sparsity %v: want a finite number >= 0", lambda)
+	}
+	return nil
+}
+
+// CheckMaskPower rejects a mask exponent that is not positive and finite.
+func CheckMaskPower(p float64) error {
+	if !(p > 0) || math.IsInf(p, 0) {
+		return fmt.Errorf("mask power %v: want a finite number > 0", p)
+	}
+	return nil
 }
 
 // Training records how a model was trained, for the model file and reports.
@@ -114,10 +168,13 @@ func (m *Model) Sizes() []int {
 	return m.Speakers[0].Sizes()
 }
 
-// nmfSettings returns the engine settings for this model's divergence.
+// nmfSettings returns the engine settings for this model's divergence and
+// sparsity.
 func (m *Model) nmfSettings(base nmf.Settings) nmf.Settings {
 	base.Divergence = m.Divergence
 	base.Beta = m.Beta
+	base.L1 = m.Sparsity
+	base.UnitNorm = m.Sparsity > 0
 	return base
 }
 
@@ -134,6 +191,15 @@ func (m *Model) Validate() error {
 	plan, err := stft.NewPlan(m.STFT)
 	if err != nil {
 		return fmt.Errorf("the model's STFT settings: %w", err)
+	}
+	if err := CheckContext(m.context()); err != nil {
+		return fmt.Errorf("the model's %w", err)
+	}
+	if err := CheckSparsity(m.Sparsity); err != nil {
+		return fmt.Errorf("the model's %w", err)
+	}
+	if err := CheckMaskPower(m.maskPower()); err != nil {
+		return fmt.Errorf("the model's %w", err)
 	}
 	seen := map[string]bool{}
 	sizes := m.Speakers[0].Sizes()
@@ -153,7 +219,7 @@ func (m *Model) Validate() error {
 		if fmt.Sprint(s.Sizes()) != fmt.Sprint(sizes) {
 			return fmt.Errorf("%s %s has layer sizes %v, speaker %s has %v", what, s.Name, s.Sizes(), m.Speakers[0].Name, sizes)
 		}
-		rows := plan.Bins()
+		rows := plan.Bins() * m.context()
 		for l, w := range s.Layers {
 			if w.Rows != rows {
 				return fmt.Errorf("%s %s layer %d has %d rows, want %d", what, s.Name, l+1, w.Rows, rows)

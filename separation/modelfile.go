@@ -29,7 +29,7 @@ const (
 	fileFormat = "dlnmf-model"
 	// FileVersion is the model file format version this build reads and
 	// writes. A file of another version is rejected with a clear error.
-	FileVersion = 2
+	FileVersion = 3
 )
 
 // MaxNameLen is the most characters a speaker name may have.
@@ -72,6 +72,7 @@ const (
 	maxFileLayers   = 64
 	maxFileFFT      = 1 << 16 // 4 s at 16 kHz
 	maxFileRate     = 1 << 20 // Hz
+	maxFileContext  = 255     // frames per patch
 )
 
 // divergence names as written in model files.
@@ -167,7 +168,11 @@ func Decode(r io.ReaderAt, size int64) (*Model, error) {
 	}
 	m := &Model{
 		Method: meta.Method, SampleRate: meta.SampleRate, Beta: meta.Beta, Training: meta.Training,
-		STFT: stft.Settings{FFTSize: meta.STFT.FFTSize, WindowSize: meta.STFT.WindowSize, Hop: meta.STFT.Hop},
+		STFT:    stft.Settings{FFTSize: meta.STFT.FFTSize, WindowSize: meta.STFT.WindowSize, Hop: meta.STFT.Hop},
+		Context: meta.Context, Sparsity: meta.Sparsity,
+	}
+	if meta.Mask != nil {
+		m.MaskPower = meta.Mask.Exponent
 	}
 	if _, err := ParseMethod(string(meta.Method)); err != nil {
 		return nil, err
@@ -244,6 +249,9 @@ func checkMetaBounds(meta *fileMeta) error {
 		if k < 1 {
 			return fmt.Errorf("layer %d has size %d", l+1, k)
 		}
+	}
+	if c := meta.Context; c < 0 || c > maxFileContext {
+		return fmt.Errorf("context %d; want 1 to %d frames", c, maxFileContext)
 	}
 	if r := meta.SampleRate; r < 1 || r > maxFileRate {
 		return fmt.Errorf("sample rate %d Hz; want 1 to %d", r, maxFileRate)

@@ -22,6 +22,8 @@ import (
 //	   training keys in Go's CamelCase ("Iterations", "RoundsAccepted")
 //	2  snake_case training keys ("iterations", "rounds_accepted"); the keys
 //	   that describe the use of the file
+//	3  context (spectral patches) and sparsity; any positive mask exponent
+//	   (versions 1 and 2 load as context 1, sparsity 0, exponent 1)
 //
 // ReadFile reads both; WriteFile writes FileVersion.
 type fileMeta struct {
@@ -38,6 +40,9 @@ type fileMeta struct {
 	Speakers   []string        `json:"speakers"`
 	Universal  *fileUniversal  `json:"universal,omitempty"`
 	Basis      string          `json:"basis,omitempty"`
+	Context    int             `json:"context,omitempty"`
+	Patches    string          `json:"patches,omitempty"`
+	Sparsity   float64         `json:"sparsity,omitempty"`
 	Inference  *fileInference  `json:"inference,omitempty"`
 	Mask       *fileMask       `json:"mask,omitempty"`
 	Training   Training        `json:"training"`
@@ -74,21 +79,21 @@ type fileInference struct {
 }
 
 // fileMask is the Wiener gain of eqs. 19-20 with its exponent p:
-// G_s = (B_s H_s)^p / sum_r (B_r H_r)^p. This build separates with p = 1.
+// G_s = (B_s H_s)^p / sum_r (B_r H_r)^p (Model.MaskPower).
 type fileMask struct {
 	Exponent float64 `json:"exponent"`
 	Gain     string  `json:"gain"`
 }
 
-// maskExponent is the exponent of the Wiener gains this build applies.
-const maskExponent = 1
+// v2MaskExponent is the only exponent format version 2 wrote.
+const v2MaskExponent = 1
 
 const (
 	metaUsage = "Separate a mono mixture x at sample_rate: Y = |STFT(x)| (see stft); each speaker i's basis is " +
 		"B_i = s<i>_W1 @ s<i>_W2 @ ... @ s<i>_W<L> (see basis); B = [B_0 B_1 ...] side by side; infer H with B fixed " +
 		"(see inference); speaker i's estimate is ISTFT(G_i * STFT(x)) with the mask G_i (see mask) and the mixture's " +
 		"phase. docs/models.md in dlnmf has a numpy recipe."
-	metaBasis   = "speaker i's basis B_i = s<i>_W1 @ s<i>_W2 @ ... @ s<i>_W<L> (matrix product of its layers, float32 arrays), bins x K_L, bins = fft_size/2+1; speaker i's rows of H are rows i*K_L ... (i+1)*K_L-1"
+	metaBasis   = "speaker i's basis B_i = s<i>_W1 @ s<i>_W2 @ ... @ s<i>_W<L> (matrix product of its layers, float32 arrays), (context*bins) x K_L, bins = fft_size/2+1 (see patches); speaker i's rows of H are rows i*K_L ... (i+1)*K_L-1"
 	metaFraming = "frame t covers samples t*hop - window_size/2 ... t*hop - window_size/2 + window_size - 1 of the signal " +
 		"padded with window_size/2 zeros on each side and with zeros at the end to a whole number of hops " +
 		"(scipy.signal.stft with boundary='zeros', padded=True): 1 + ceil((n + 2*(window_size/2) - window_size)/hop) frames"
@@ -98,7 +103,11 @@ const (
 	metaInit = "h_kn = u_k * sum_m Y_mn / sum(B), u_k uniform in [0.5, 1.5) (for KL the result hardly depends on it: with B fixed the cost is convex in H)"
 	metaStop = "after iterations updates, or earlier at the first multiple of cost_every where (previous cost - cost) / initial cost < tolerance, " +
 		"the costs taken at 0, cost_every, 2*cost_every, ...; the cost is the divergence D(Y | max(V, epsilon)), for KL sum(Y log(Y/V) - Y + V)"
-	metaGain = "G_i = (B_i H_i)^p / sum_r (B_r H_r)^p with p = exponent, 1/S where the sum is 0; the masks add up to 1"
+	metaGain    = "G_i = (B_i H_i)^p / sum_r (B_r H_r)^p with p = exponent, 1/S where the sum is 0; the masks add up to 1"
+	metaPatches = "with context T > 1 the bases model patches: Y is unfolded to T*bins rows, row tau*bins + m of column t " +
+		"being Y[m, t + tau - (T-1)/2] (frames before the first or after the last replaced by the edge frame); H is inferred " +
+		"on the patches, and B_i H_i is folded back: speaker i's magnitude at frame t is the mean, over the columns t' " +
+		"within the signal, of rows tau*bins ... of column t' with t' + tau - (T-1)/2 = t"
 )
 
 // metaUpdate is the multiplicative update of H for a divergence, with
@@ -125,9 +134,10 @@ func newFileMeta(m *Model, s stft.Settings) fileMeta {
 			Framing: metaFraming, Scaling: metaScaling, Inverse: metaInverse},
 		Divergence: divergenceNames[m.Divergence], Beta: m.Beta,
 		Sizes: m.Sizes(), Speakers: m.Names(), Basis: metaBasis,
+		Context: m.context(), Patches: metaPatches, Sparsity: m.Sparsity,
 		Inference: &fileInference{Update: metaUpdate(m.Divergence, m.Beta), Init: metaInit, Stop: metaStop,
 			Iterations: nmf.DefaultMaxIter, Tolerance: nmf.DefaultTol, CostEvery: nmf.DefaultCostEvery, Epsilon: nmf.DefaultEpsilon},
-		Mask:      &fileMask{Exponent: maskExponent, Gain: metaGain},
+		Mask:      &fileMask{Exponent: m.maskPower(), Gain: metaGain},
 		Training:  m.Training,
 		Universal: universalMeta(m.Universal),
 	}
@@ -161,9 +171,13 @@ func parseMeta(text string) (fileMeta, error) {
 		if err := json.Unmarshal(js, &meta.Training); err != nil {
 			return meta, fmt.Errorf("not a dlnmf model file (meta training: %v)", err)
 		}
+	case 2:
+		if meta.Mask == nil || meta.Mask.Exponent != v2MaskExponent {
+			return meta, fmt.Errorf("the model's mask exponent is not %d, the only one format version 2 has", v2MaskExponent)
+		}
 	case FileVersion:
-		if meta.Mask == nil || meta.Mask.Exponent != maskExponent {
-			return meta, fmt.Errorf("the model's mask exponent is not %d, the only one this dlnmf applies", maskExponent)
+		if meta.Mask == nil {
+			return meta, fmt.Errorf("the model has no mask exponent")
 		}
 	default:
 		return meta, fmt.Errorf("model file format version %d; this dlnmf reads versions 1 to %d (retrain the model with this version)", meta.Version, FileVersion)

@@ -24,8 +24,10 @@ type Separator struct {
 	basis    *nmf.Dense[float32] // the speakers' bases side by side
 	bases    []*nmf.Dense[float32]
 	settings nmf.Settings
-	block    int // samples per block, a multiple of the hop
-	margin   int // context samples on each side of a block, a multiple of the hop
+	block    int     // samples per block, a multiple of the hop
+	margin   int     // context samples on each side of a block, a multiple of the hop
+	context  int     // patch width (Model.Context), 1 for single frames
+	power    float64 // mask exponent
 	extra    extraSource
 
 	// Full band (Rate above the model's): the STFT runs at Rate with the
@@ -85,6 +87,8 @@ type SeparateSettings struct {
 	// Below it is an error: resample the mixture up first.
 	Rate  int
 	Upper UpperBand // how the band above the model's is shared
+	// MaskPower is the mask exponent; 0: the model's (Model.MaskPower).
+	MaskPower float64
 }
 
 // NewSeparator prepares m for separation: it validates the model and forms
@@ -97,7 +101,16 @@ func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 	if err != nil {
 		return nil, err
 	}
-	sep := &Separator{model: m, st: plan.Settings(), settings: m.nmfSettings(s.NMF), rate: m.SampleRate, modelBins: plan.Bins(), magScale: 1, upper: s.Upper}
+	if s.MaskPower != 0 {
+		if err := CheckMaskPower(s.MaskPower); err != nil {
+			return nil, err
+		}
+	}
+	sep := &Separator{model: m, st: plan.Settings(), settings: m.nmfSettings(s.NMF), rate: m.SampleRate, modelBins: plan.Bins(), magScale: 1, upper: s.Upper,
+		context: m.context(), power: m.maskPower()}
+	if s.MaskPower != 0 {
+		sep.power = s.MaskPower
+	}
 	switch {
 	case s.Rate < 0 || s.Rate > 0 && s.Rate < m.SampleRate:
 		return nil, fmt.Errorf("the mixture's rate %d Hz is below the model's %d Hz", s.Rate, m.SampleRate)
@@ -141,7 +154,10 @@ func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 	// output sample depends on frames whose support reaches one window
 	// further out: a margin of one window (rounded up to whole hops) makes
 	// every frame that touches the block exact.
-	sep.margin = (st.WindowSize + hop - 1) / hop * hop
+	// With patches of T frames, H at frame t sees frames t-c ... t+c
+	// (c = (T-1)/2) and the magnitude at t folds H's frames t-c ... t+c:
+	// 2c more frames of context on each side.
+	sep.margin = (st.WindowSize+hop-1)/hop*hop + (sep.context-1)*hop
 	if sep.fullBand() {
 		// The upper band's gains of a frame reach upperRadius frames out.
 		sep.margin += upperRadius * hop
@@ -162,6 +178,8 @@ type work struct {
 	plan     *stft.Plan
 	spec     stft.Spectrogram
 	Y, H     nmf.Dense[float32]
+	patches  nmf.Dense[float32] // Y unfolded (Model.Context > 1)
+	rec      nmf.Dense[float32] // one speaker's patch reconstruction
 	total    nmf.Dense[float32]
 	parts    []nmf.Dense[float32]
 	buf, win []float64
@@ -315,8 +333,11 @@ func (sp *Separator) separateSegment(w *work, dst [][]float64, seg []float64, a,
 
 // Gains infers H on the mixture magnitude spectrogram Y with every basis
 // fixed (eq. 11) and returns each speaker's Wiener gain (eqs. 19-20),
-// (B_s H_s) / sum_r (B_r H_r), bins x frames. The gains add up to 1 wherever
-// the model explains any energy, and split silent bins evenly.
+// V_s^p / sum_r V_r^p with V_s = B_s H_s and p the mask exponent, bins x
+// frames. With patches (Model.Context > 1), H is inferred on Y unfolded
+// (nmf.Unfold) and V_s is B_s H_s folded back (nmf.Fold: at each frame, the
+// mean of the patches covering it). The gains add up to 1 wherever the
+// model explains any energy, and split silent bins evenly.
 func (sp *Separator) Gains(Y *nmf.Dense[float32]) ([]*nmf.Dense[float32], error) {
 	gains, err := sp.gains(&work{}, Y)
 	if err != nil {
@@ -336,7 +357,11 @@ func (sp *Separator) gains(w *work, Y *nmf.Dense[float32]) ([]nmf.Dense[float32]
 	// Nothing here reads the cost: with a fixed number of iterations, skip
 	// its evaluations.
 	s.NoCost = s.Tol < 0 && s.Recorder == nil
-	H, bases, err := sp.extra.infer(sp, w, Y, s)
+	X := Y
+	if sp.context > 1 {
+		X = nmf.Unfold(sized(&w.patches, sp.context*Y.Rows, Y.Cols), Y, sp.context)
+	}
+	H, bases, err := sp.extra.infer(sp, w, X, s)
 	if err != nil {
 		return nil, err
 	}
@@ -347,8 +372,14 @@ func (sp *Separator) gains(w *work, Y *nmf.Dense[float32]) ([]nmf.Dense[float32]
 	clear(total.Data)
 	off := 0
 	for i, b := range bases {
-		p := nmf.Mul(sized(&w.parts[i], Y.Rows, Y.Cols), b, rowBlock(H, off, b.Cols))
+		p := sized(&w.parts[i], Y.Rows, Y.Cols)
+		if sp.context > 1 {
+			nmf.Fold(p, nmf.Mul(sized(&w.rec, X.Rows, Y.Cols), b, rowBlock(H, off, b.Cols)), sp.context)
+		} else {
+			nmf.Mul(p, b, rowBlock(H, off, b.Cols))
+		}
 		off += b.Cols
+		raise(p.Data, sp.power)
 		addInto(total.Data, p.Data)
 	}
 	even := 1 / float32(len(w.parts))
@@ -453,6 +484,21 @@ func (sp *Separator) smoothedUpper(upper []float32, Y *nmf.Dense[float32], gains
 				n += sums[s*T+k]
 			}
 			upper[s*T+t] = float32(n / d)
+		}
+	}
+}
+
+// raise sets v to v^p (p = 1: unchanged; 2: squares, exactly).
+func raise(v []float32, p float64) {
+	switch p {
+	case 1:
+	case 2:
+		for i, x := range v {
+			v[i] = x * x
+		}
+	default:
+		for i, x := range v {
+			v[i] = float32(math.Pow(float64(x), p))
 		}
 	}
 }

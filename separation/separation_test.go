@@ -69,6 +69,13 @@ func mixOf(a, b []float64) []float64 {
 
 func trainSynthetic(t *testing.T, method Method, sizes []int) *Model {
 	t.Helper()
+	return trainSyntheticWith(t, TrainSettings{Method: method, Sizes: sizes})
+}
+
+// trainSyntheticWith trains on the synthetic voices with s, whose
+// iteration counts and seed it sets.
+func trainSyntheticWith(t *testing.T, s TrainSettings) *Model {
+	t.Helper()
 	speakers := []SpeakerData{
 		{Name: "low", Utterances: [][]float64{synthVoice(lowNotes, 4, 1), synthVoice(lowNotes, 3, 2)}},
 		{Name: "high", Utterances: [][]float64{synthVoice(highNotes, 4, 3), synthVoice(highNotes, 3, 4)}},
@@ -78,9 +85,8 @@ func trainSynthetic(t *testing.T, method Method, sizes []int) *Model {
 		a, b := synthVoice(lowNotes, 2, uint64(10+j)), synthVoice(highNotes, 2, uint64(20+j))
 		disc = append(disc, MixtureData{Mixture: mixOf(a, b), Sources: [][]float64{a, b}})
 	}
-	m, _, err := Train(context.Background(), speakers, disc, TrainSettings{
-		Method: method, Sizes: sizes, NMF: nmf.Settings{MaxIter: 60, Seed: 5}, Rounds: 2, DiscIter: 20,
-	})
+	s.NMF.MaxIter, s.NMF.Seed, s.Rounds, s.DiscIter = 60, 5, 2, 20
+	m, _, err := Train(context.Background(), speakers, disc, s)
 	if err != nil {
 		t.Fatal(err)
 	}

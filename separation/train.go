@@ -42,6 +42,13 @@ type TrainSettings struct {
 	InferIter  int           // DL-NMF H-step iterations; 0: NMF.MaxIter
 	Rounds     int           // DL-NMF rounds; 0: DefaultRounds
 	DiscIter   int           // DL-NMF basis iterations per round; 0: DefaultDiscIter
+	// Context is the patch width T (odd; 0: 1, single frames), Sparsity the
+	// L1 penalty lambda on H (with unit-norm first-layer columns), and
+	// MaskPower the mask exponent p (0: 1) recorded in the model: see Model.
+	// NMF.L1 and NMF.UnitNorm are set from Sparsity.
+	Context   int
+	Sparsity  float64
+	MaskPower float64
 }
 
 func (s TrainSettings) withDefaults() (TrainSettings, error) {
@@ -70,6 +77,22 @@ func (s TrainSettings) withDefaults() (TrainSettings, error) {
 	if s.SampleRate < 0 {
 		return s, fmt.Errorf("sample rate %d is not positive", s.SampleRate)
 	}
+	if s.Context == 0 {
+		s.Context = 1
+	}
+	if s.MaskPower == 0 {
+		s.MaskPower = 1
+	}
+	if err := CheckContext(s.Context); err != nil {
+		return s, err
+	}
+	if err := CheckSparsity(s.Sparsity); err != nil {
+		return s, err
+	}
+	if err := CheckMaskPower(s.MaskPower); err != nil {
+		return s, err
+	}
+	s.NMF.L1, s.NMF.UnitNorm = s.Sparsity, s.Sparsity > 0
 	d, err := s.disc().withDefaults()
 	s.NMF, s.InferIter, s.Rounds, s.DiscIter = d.NMF, d.InferIter, d.Rounds, d.DiscIter
 	return s, err
@@ -164,7 +187,9 @@ type TrainingSet struct {
 	sampleRate int
 	stft       stft.Settings
 	spectra    []*nmf.Dense[float32]
+	cuts       [][]int // per speaker: the first column of each utterance in spectra
 	disc       []DiscData
+	patched    map[int]patchedSet                       // spectra and disc unfolded, by context
 	first      map[string][]*nmf.Factorization[float32] // by K1 and settings
 	layered    map[string]layeredSpeakers               // by sizes and settings
 }
@@ -202,7 +227,7 @@ func NewTrainingSet(speakers []SpeakerData, disc []MixtureData, sampleRate int, 
 	if err != nil {
 		return nil, err
 	}
-	ts := &TrainingSet{sampleRate: sampleRate, stft: plan.Settings(),
+	ts := &TrainingSet{sampleRate: sampleRate, stft: plan.Settings(), patched: map[int]patchedSet{},
 		first: map[string][]*nmf.Factorization[float32]{}, layered: map[string]layeredSpeakers{}}
 	for _, sp := range speakers {
 		mags := make([]*nmf.Dense[float32], 0, len(sp.Utterances))
@@ -218,6 +243,11 @@ func NewTrainingSet(speakers []SpeakerData, disc []MixtureData, sampleRate int, 
 		ts.names = append(ts.names, sp.Name)
 		ts.utterances = append(ts.utterances, len(sp.Utterances))
 		ts.spectra = append(ts.spectra, Concat(mags))
+		cuts := make([]int, len(mags))
+		for j := 1; j < len(mags); j++ {
+			cuts[j] = cuts[j-1] + mags[j-1].Cols
+		}
+		ts.cuts = append(ts.cuts, cuts)
 	}
 	for j, d := range disc {
 		if len(d.Sources) != len(speakers) {
@@ -262,6 +292,7 @@ func (ts *TrainingSet) Train(ctx context.Context, s TrainSettings) (*Model, *Tra
 	m := &Model{
 		Method: s.Method, SampleRate: ts.sampleRate, STFT: ts.stft,
 		Divergence: s.NMF.Divergence, Beta: s.NMF.Beta,
+		Context: s.Context, Sparsity: s.Sparsity, MaskPower: s.MaskPower,
 		Training: Training{Iterations: s.NMF.MaxIter, Seed: s.NMF.Seed, Utterances: append([]int(nil), ts.utterances...)},
 	}
 	rep := &TrainReport{}
@@ -276,7 +307,7 @@ func (ts *TrainingSet) Train(ctx context.Context, s TrainSettings) (*Model, *Tra
 		return m, rep, nil
 	}
 	start := time.Now()
-	dr, err := Discriminate(ctx, m, ts.disc, s.disc())
+	dr, err := Discriminate(ctx, m, ts.input(s.Context).disc, s.disc())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -290,7 +321,7 @@ func (ts *TrainingSet) Train(ctx context.Context, s TrainSettings) (*Model, *Tra
 func (ts *TrainingSet) layers(ctx context.Context, s TrainSettings, rep *TrainReport) ([][]*nmf.Dense[float32], error) {
 	ns := s.NMF
 	ns.Recorder, ns.Workers = nil, 0 // neither changes the result
-	key := fmt.Sprintf("%v %+v", s.Sizes, ns)
+	key := fmt.Sprintf("%v %d %+v", s.Sizes, s.Context, ns)
 	if kept, ok := ts.layered[key]; ok {
 		out := make([][]*nmf.Dense[float32], len(kept.layers))
 		for i, ls := range kept.layers {
@@ -300,14 +331,15 @@ func (ts *TrainingSet) layers(ctx context.Context, s TrainSettings, rep *TrainRe
 		rep.Seconds = make([]float64, len(kept.layers))
 		return out, nil
 	}
-	firstKey := fmt.Sprintf("%d %+v", s.Sizes[0], ns)
+	firstKey := fmt.Sprintf("%d %d %+v", s.Sizes[0], s.Context, ns)
+	spectra := ts.input(s.Context).spectra
 	out := make([][]*nmf.Dense[float32], len(ts.names))
 	for i, name := range ts.names {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		start := time.Now()
-		X := ts.spectra[i]
+		X := spectra[i]
 		es := s.NMF
 		es.Seed = SpeakerSeed(s.NMF.Seed, i)
 		var f *nmf.Factorization[float32]
@@ -542,4 +574,46 @@ func STFTAt(rate int) stft.Settings {
 	}
 	w := max(int(math.Round(0.064*float64(rate))), 4)
 	return stft.Settings{FFTSize: w, WindowSize: w, Hop: max(int(math.Round(0.016*float64(rate))), 1)}
+}
+
+// patchedSet is a training set's data unfolded into patches of one width.
+type patchedSet struct {
+	spectra []*nmf.Dense[float32]
+	disc    []DiscData
+}
+
+// input returns the set's spectrograms and discriminative mixtures for
+// patch width w: themselves for w = 1, else unfolded (nmf.Unfold) and kept
+// for later calls. Each utterance is unfolded on its own, so no patch spans
+// two.
+func (ts *TrainingSet) input(w int) patchedSet {
+	if w <= 1 {
+		return patchedSet{spectra: ts.spectra, disc: ts.disc}
+	}
+	if p, ok := ts.patched[w]; ok {
+		return p
+	}
+	var p patchedSet
+	for i, X := range ts.spectra {
+		P := nmf.NewDense[float32](w*X.Rows, X.Cols, nil)
+		cuts := append(append([]int(nil), ts.cuts[i]...), X.Cols)
+		for j := 0; j+1 < len(cuts); j++ {
+			nmf.Unfold(colBlock(P, cuts[j], cuts[j+1]), colBlock(X, cuts[j], cuts[j+1]), w)
+		}
+		p.spectra = append(p.spectra, P)
+	}
+	for _, d := range ts.disc {
+		dd := DiscData{Mixture: nmf.Unfold(nil, d.Mixture, w)}
+		for _, src := range d.Sources {
+			dd.Sources = append(dd.Sources, nmf.Unfold(nil, src, w))
+		}
+		p.disc = append(p.disc, dd)
+	}
+	ts.patched[w] = p
+	return p
+}
+
+// colBlock returns a view of columns [j0, j1) of m.
+func colBlock(m *nmf.Dense[float32], j0, j1 int) *nmf.Dense[float32] {
+	return &nmf.Dense[float32]{Rows: m.Rows, Cols: j1 - j0, Stride: m.Stride, Data: m.Data[j0 : (m.Rows-1)*m.Stride+j1]}
 }

@@ -222,3 +222,10 @@ func (p progressRecorder) Record(e nmf.Event) {
 	}
 	p.bar.Add(1)
 }
+
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}

@@ -93,6 +93,7 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	encName := fs.String("encoding", "", "sample format of the outputs: pcm8, pcm16, pcm24, pcm32, float32 or float64 (default: the input's)")
 	formatName := fs.String("format", "wav", "container of the outputs: wav or flac")
 	toStdout := fs.String("stdout", "", "write this source's estimate (a speaker, or other with --free) to standard output (one input only)")
+	maskPower := fs.Float64("mask-power", 0, "exponent P of the Wiener gains |V_s|^P / sum |V_j|^P (default: the model's)")
 	quiet := fs.Bool("quiet", false, "print nothing but errors")
 	asJSON := fs.Bool("json", false, "print a JSON summary on stdout: every input with its outputs or its error")
 	free := fs.Int("free", 0, "learn this many more bases on each mixture for what the model's speakers do not explain (written as <mix>.other.wav)")
@@ -158,6 +159,11 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	if *iters < 1 || *jobs < 1 {
 		return usagef("--iters and --jobs must be at least 1")
 	}
+	if flagSet(fs, "mask-power") {
+		if err := separation.CheckMaskPower(*maskPower); err != nil {
+			return usagef("--mask-power: %v", err)
+		}
+	}
 	model, err := separation.ReadFile(*modelPath)
 	if err != nil {
 		return err
@@ -179,7 +185,7 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 		logf(env.stderr, *quiet, "%s has one speaker (%s) and no universal model: separating %[2]s from everything else with --free %d bases learned on each mixture, written as <mix>.%s.wav",
 			*modelPath, model.Speakers[0].Name, *free, separation.OtherName)
 	}
-	seps := &separators{model: model, settings: separation.SeparateSettings{NMF: ns, Free: *free, Sparsity: *sparsity}, byRate: map[int]*separation.Separator{}}
+	seps := &separators{model: model, settings: separation.SeparateSettings{NMF: ns, Free: *free, Sparsity: *sparsity, MaskPower: *maskPower}, byRate: map[int]*separation.Separator{}}
 	sep, err := seps.at(model.SampleRate)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *modelPath, err)

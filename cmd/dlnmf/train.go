@@ -76,6 +76,9 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	beta := fs.Float64("beta", 1, "beta-divergence: 1 Kullback-Leibler, 2 Euclidean, 0 Itakura-Saito, or any other value")
 	tol := fs.Float64("tol", nmf.DefaultTol, "stop training a layer early when the cost falls by less than this fraction (negative: never)")
 	seed := fs.Uint64("seed", 1, "seed of every random choice (shuffles and initialisations)")
+	contextT := fs.Int("context", 1, "frames per spectral patch T (odd): the bases model T consecutive spectra")
+	sparsity := fs.Float64("sparsity", 0, "L1 penalty LAMBDA on the activations in training, DL-NMF and separation, with unit-norm first-layer columns (scale-free for beta 1)")
+	maskPower := fs.Float64("mask-power", 1, "exponent P of the Wiener gains |V_s|^P / sum |V_j|^P (1: the paper, 2: power ratio), recorded in the model")
 	out := fs.String("o", "", "model file to write (.npz); its folder is created if missing (required)")
 	quiet := fs.Bool("quiet", false, "print nothing but errors")
 	asJSON := fs.Bool("json", false, "print a JSON summary on stdout: the model, each speaker's files and final cost, the training settings")
@@ -135,11 +138,21 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	if *iters < 1 || *inferIters < 1 || *rounds < 1 || *discIters < 1 {
 		return usagef("--iters, --infer-iters, --rounds and --disc-iters must be at least 1")
 	}
+	if err := separation.CheckContext(*contextT); err != nil {
+		return usagef("--context: %v", err)
+	}
+	if err := separation.CheckSparsity(*sparsity); err != nil {
+		return usagef("--sparsity: %v", err)
+	}
+	if err := separation.CheckMaskPower(*maskPower); err != nil {
+		return usagef("--mask-power: %v", err)
+	}
 	settings := separation.TrainSettings{
 		Method: m, Sizes: sizes,
 		NMF:        nmf.Settings{MaxIter: *iters, Tol: *tol, Seed: *seed},
 		SampleRate: *rate,
 		InferIter:  *inferIters, Rounds: *rounds, DiscIter: *discIters,
+		Context: *contextT, Sparsity: *sparsity, MaskPower: *maskPower,
 	}
 	settings.NMF.Divergence, settings.NMF.Beta = nmf.ForBeta(*beta)
 
