@@ -29,6 +29,13 @@ type Config struct {
 	DiscFraction  float64             `json:"disc_fraction"`  // 0: corpus.DiscFraction (0.2)
 	SampleRate    int                 `json:"sample_rate"`    // 0: separation.DefaultSampleRate
 	Examples      int                 `json:"examples"`       // test mixtures of the first repeat kept as audio for the report
+	// Beyond the paper (issue 14), for every row: the patch width T (odd;
+	// 0: 1, single frames), the L1 penalty lambda on H with unit-norm
+	// first-layer columns (0: none) and the mask exponent p (0: 1). See
+	// separation.Model.
+	Context   int     `json:"context,omitempty"`
+	Sparsity  float64 `json:"sparsity,omitempty"`
+	MaskPower float64 `json:"mask_power,omitempty"`
 }
 
 // Defaults returns c with every zero field set to its default, or an error
@@ -81,6 +88,19 @@ func (c Config) Defaults() (Config, error) {
 		return c, errors.New("iteration and round counts must be at least 1")
 	case c.TrainFraction <= 0 || c.DiscFraction <= 0 || c.TrainFraction+c.DiscFraction >= 1:
 		return c, fmt.Errorf("split fractions %g/%g leave no test share", c.TrainFraction, c.DiscFraction)
+	}
+	if c.Context != 0 {
+		if err := separation.CheckContext(c.Context); err != nil {
+			return c, err
+		}
+	}
+	if err := separation.CheckSparsity(c.Sparsity); err != nil {
+		return c, err
+	}
+	if c.MaskPower != 0 {
+		if err := separation.CheckMaskPower(c.MaskPower); err != nil {
+			return c, err
+		}
 	}
 	for _, k := range c.K {
 		if k < 1 {

@@ -133,6 +133,7 @@ func (rp *Repeat) TrainSettings(row Row, cores int) separation.TrainSettings {
 		Method: row.Method, Sizes: row.Sizes, SampleRate: c.SampleRate,
 		NMF:       nmf.Settings{Divergence: div, Beta: beta, MaxIter: c.Iters, Tol: c.Tol, Seed: rp.Seed, Workers: max(cores, 1)},
 		InferIter: c.InferIters, Rounds: c.Rounds, DiscIter: c.DiscIters,
+		Context: c.Context, Sparsity: c.Sparsity, MaskPower: c.MaskPower,
 	}
 }
 

@@ -165,6 +165,9 @@ func protocolFlags(fs *flag.FlagSet, def experiment.Config) (func() (experiment.
 	beta := fs.Float64("beta", *d.Beta, "beta-divergence: 1 Kullback-Leibler, 2 Euclidean, 0 Itakura-Saito")
 	tol := fs.Float64("tol", d.Tol, "stop early when the cost falls by less than this fraction (negative: never)")
 	examples := fs.Int("examples", 2, "test mixtures of the first repeat kept as audio in the report")
+	contextT := fs.Int("context", 1, "frames per spectral patch T (odd) of every row's bases")
+	sparsity := fs.Float64("sparsity", 0, "L1 penalty LAMBDA on the activations of every row, with unit-norm first-layer columns")
+	maskPower := fs.Float64("mask-power", 1, "exponent P of every row's Wiener gains (1: the paper, 2: power ratio)")
 	opts := &protocolOptions{}
 	opts.jobs = fs.Int("jobs", runtime.GOMAXPROCS(0), "repeats run at once, one core each")
 	opts.quiet = fs.Bool("quiet", false, "print nothing but errors and the results")
@@ -181,6 +184,24 @@ func protocolFlags(fs *flag.FlagSet, def experiment.Config) (func() (experiment.
 		}
 		cfg.Repeats, cfg.Iters, cfg.InferIters, cfg.Rounds, cfg.DiscIters = *repeats, *iters, *inferIters, *rounds, *discIters
 		cfg.SNR, cfg.Seed, cfg.Tol, cfg.Examples = *snr, *seed, *tol, *examples
+		if err := separation.CheckContext(*contextT); err != nil {
+			return cfg, usagef("--context: %v", err)
+		}
+		if err := separation.CheckSparsity(*sparsity); err != nil {
+			return cfg, usagef("--sparsity: %v", err)
+		}
+		if err := separation.CheckMaskPower(*maskPower); err != nil {
+			return cfg, usagef("--mask-power: %v", err)
+		}
+		// The defaults stay zero in the config, so that its fingerprint
+		// (and a resumed run's units) do not change for the paper's setup.
+		if *contextT != 1 {
+			cfg.Context = *contextT
+		}
+		if *maskPower != 1 {
+			cfg.MaskPower = *maskPower
+		}
+		cfg.Sparsity = *sparsity
 		b := *beta
 		cfg.Beta = &b
 		if len(layers) > 0 {

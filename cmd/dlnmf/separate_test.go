@@ -316,6 +316,7 @@ func TestSeparateUsageErrors(t *testing.T) {
 		{"no out", []string{"-m", model, mix}, "-o"},
 		{"no files", []string{"-m", model, "-o", out}, "at least one"},
 		{"zero iters", []string{"-m", model, "-o", out, "--iters", "0", mix}, "--iters"},
+		{"zero mask power", []string{"-m", model, "-o", out, "--mask-power", "0", mix}, "--mask-power"},
 		{"zero jobs", []string{"-m", model, "-o", out, "--jobs", "0", mix}, "--jobs"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

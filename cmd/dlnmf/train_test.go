@@ -91,6 +91,10 @@ func TestTrainUsageErrors(t *testing.T) {
 		{"bad rounds", []string{"train", "--method", "dlnmf", "--rounds", "-1", "-o", out, "--speaker", low, "--speaker", high}, "rounds"},
 		{"bad share", []string{"train", "--method", "dlnmf", "--disc-share", "1.5", "-o", out, "--speaker", low, "--speaker", high}, "--disc-share"},
 		{"extra argument", []string{"train", "-o", out, "--speaker", low, "--speaker", high, "stray.wav"}, "stray.wav"},
+		{"even context", []string{"train", "--context", "4", "-o", out, "--speaker", low, "--speaker", high}, "--context"},
+		{"zero context", []string{"train", "--context", "0", "-o", out, "--speaker", low, "--speaker", high}, "--context"},
+		{"negative sparsity", []string{"train", "--sparsity", "-0.5", "-o", out, "--speaker", low, "--speaker", high}, "--sparsity"},
+		{"zero mask power", []string{"train", "--mask-power", "0", "-o", out, "--speaker", low, "--speaker", high}, "--mask-power"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			stdout, stderr, code := runCmd(t, tc.args...)
