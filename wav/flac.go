@@ -13,104 +13,10 @@ import (
 	"github.com/mewkiz/flac/meta"
 )
 
-// flacDecoder reads the audio of a FLAC stream frame by frame (a frame is at
-// most 65535 samples per channel, so memory does not grow with the file).
-type flacDecoder struct {
-	s      *flac.Stream
-	f      format
-	bits   int     // bits per sample of the stream (4 to 32)
-	scale  float64 // 2^-(bits-1): full scale 1.0, as for WAV
-	total  int64   // samples per channel that STREAMINFO announces
-	done   int64   // samples per channel decoded so far
-	frame  *frame.Frame
-	pos    int // next sample of frame to deliver
-	frames int // frames decoded, for errors
-}
-
 // isFLAC reports whether head starts a FLAC stream: the "fLaC" signature,
 // or an ID3v2 tag, which some taggers put in front of it.
 func isFLAC(head []byte) bool {
 	return bytes.HasPrefix(head, []byte("fLaC")) || bytes.HasPrefix(head, []byte("ID3"))
-}
-
-// newFLAC reads the STREAMINFO of the FLAC stream r and skips its other
-// metadata, leaving r at the first audio frame.
-func newFLAC(r io.Reader) (d *flacDecoder, err error) {
-	defer recoverCorrupt(&err, "corrupt FLAC header")
-	s, err := flac.New(r)
-	if err != nil {
-		if strings.Contains(err.Error(), "invalid FLAC signature") {
-			// An ID3 tag not followed by FLAC is almost always an MP3.
-			return nil, unsupportedFormat("MP3 (an ID3 tag not followed by FLAC)", "mp3", true)
-		}
-		return nil, fmt.Errorf("corrupt FLAC header: %s", flacReason(err))
-	}
-	in := s.Info
-	switch {
-	case in.NChannels == 0 || in.SampleRate == 0 || in.BitsPerSample < 4 || in.BitsPerSample > 32:
-		return nil, fmt.Errorf("corrupt FLAC header: %d channels, %d Hz, %d bits per sample", in.NChannels, in.SampleRate, in.BitsPerSample)
-	case in.NSamples == 0:
-		return nil, errors.New("unsupported FLAC: the stream does not say how many samples it holds (re-encode it with `flac`, or convert it with `sox in.flac out.wav`)")
-	}
-	bits := int(in.BitsPerSample)
-	var enc Encoding
-	switch {
-	case bits <= 8:
-		enc = PCM8
-	case bits <= 16:
-		enc = PCM16
-	case bits <= 24:
-		enc = PCM24
-	default:
-		enc = PCM32
-	}
-	return &flacDecoder{
-		s:     s,
-		f:     format{enc: enc, channels: int(in.NChannels), rate: int(in.SampleRate)},
-		bits:  bits,
-		scale: 1 / float64(int64(1)<<(bits-1)),
-		total: int64(in.NSamples),
-	}, nil
-}
-
-// header describes the stream as readHeader describes a WAV file, so that
-// Reader's accessors serve both.
-func (d *flacDecoder) header() *header {
-	return &header{format: d.f, dataSize: d.total * int64(d.f.channels*d.f.enc.Bits()/8)}
-}
-
-// next decodes the next frame and checks it against STREAMINFO. At the end of
-// the announced samples it returns io.EOF.
-func (d *flacDecoder) next() (err error) {
-	if d.done >= d.total {
-		return io.EOF
-	}
-	defer recoverCorrupt(&err, fmt.Sprintf("corrupt FLAC: frame %d (from sample %d)", d.frames, d.done))
-	fr, err := d.s.ParseNext()
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		return fmt.Errorf("truncated FLAC: the stream announces %d samples but ends after %d", d.total, d.done)
-	}
-	if err != nil {
-		return fmt.Errorf("corrupt FLAC: frame %d (from sample %d): %s", d.frames, d.done, flacReason(err))
-	}
-	n := int(fr.BlockSize)
-	switch {
-	case len(fr.Subframes) != d.f.channels:
-		return fmt.Errorf("corrupt FLAC: frame %d has %d channels, the stream %d", d.frames, len(fr.Subframes), d.f.channels)
-	case fr.BitsPerSample != 0 && int(fr.BitsPerSample) != d.bits:
-		return fmt.Errorf("corrupt FLAC: frame %d has %d bits per sample, the stream %d", d.frames, fr.BitsPerSample, d.bits)
-	case int64(n) > d.total-d.done:
-		return fmt.Errorf("corrupt FLAC: frame %d runs past the %d samples the stream announces", d.frames, d.total)
-	}
-	for _, sf := range fr.Subframes {
-		if len(sf.Samples) != n {
-			return fmt.Errorf("corrupt FLAC: frame %d holds %d samples in a block of %d", d.frames, len(sf.Samples), n)
-		}
-	}
-	d.frame, d.pos = fr, 0
-	d.done += int64(n)
-	d.frames++
-	return nil
 }
 
 // read decodes up to len(dst) samples per channel into dst, down-mixed to
@@ -123,19 +29,19 @@ func (d *flacDecoder) read(dst []float64, interleaved bool) (int, error) {
 	}
 	got := 0
 	for got < frames {
-		if d.frame == nil || d.pos == int(d.frame.BlockSize) {
+		if d.pos == d.n {
 			if err := d.next(); err == io.EOF {
 				break
 			} else if err != nil {
 				return 0, err
 			}
 		}
-		sub := d.frame.Subframes
-		k := min(frames-got, int(d.frame.BlockSize)-d.pos)
+		sub := d.block
+		k := min(frames-got, d.n-d.pos)
 		if interleaved {
 			nc := len(sub)
 			for c, sf := range sub {
-				for i, v := range sf.Samples[d.pos : d.pos+k] {
+				for i, v := range sf[d.pos : d.pos+k] {
 					dst[(got+i)*nc+c] = float64(v) * d.scale
 				}
 			}
@@ -145,7 +51,7 @@ func (d *flacDecoder) read(dst []float64, interleaved bool) (int, error) {
 		}
 		out := dst[got : got+k]
 		if len(sub) == 1 {
-			for i, v := range sub[0].Samples[d.pos : d.pos+k] {
+			for i, v := range sub[0][d.pos : d.pos+k] {
 				out[i] = float64(v) * d.scale
 			}
 		} else {
@@ -153,7 +59,7 @@ func (d *flacDecoder) read(dst []float64, interleaved bool) (int, error) {
 			for i := range out {
 				var s float64
 				for _, sf := range sub {
-					s += float64(sf.Samples[d.pos+i]) * d.scale
+					s += float64(sf[d.pos+i]) * d.scale
 				}
 				out[i] = s * inv
 			}
@@ -181,8 +87,8 @@ func decodeFLAC(r io.Reader) (*Audio, error) {
 		} else if err != nil {
 			return nil, err
 		}
-		for c, sf := range d.frame.Subframes {
-			for _, v := range sf.Samples {
+		for c, sf := range d.block {
+			for _, v := range sf[:d.n] {
 				chans[c] = append(chans[c], float64(v)*d.scale)
 			}
 		}
@@ -198,14 +104,6 @@ func flacReason(err error) string {
 		return msg[i+2:]
 	}
 	return msg
-}
-
-// recoverCorrupt turns a panic of the FLAC decoder on malformed data (an
-// index out of range deep in a subframe) into an error.
-func recoverCorrupt(err *error, what string) {
-	if p := recover(); p != nil {
-		*err = fmt.Errorf("%s: %v", what, p)
-	}
 }
 
 // Format is a container that Writer writes.

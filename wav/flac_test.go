@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/mewkiz/flac"
 	"github.com/mewkiz/flac/frame"
@@ -232,42 +231,4 @@ func TestDebianFLAC(t *testing.T) {
 	if rd.Frames() != len(l) || rd.Channels() != 2 || rd.Encoding() != PCM24 {
 		t.Fatalf("Reader: %d frames, %d channels, %v", rd.Frames(), rd.Channels(), rd.Encoding())
 	}
-}
-
-// BenchmarkDecodeFLAC decodes a minute of 48 kHz mono 16-bit audio through
-// Reader and reports the seconds an hour of it takes ("s/hour"). With
-// DLNMF_FLAC_HOUR=path it decodes that file instead (for example an hour
-// made by Debian's flac: see the package doc).
-func BenchmarkDecodeFLAC(b *testing.B) {
-	var data []byte
-	path := os.Getenv("DLNMF_FLAC_HOUR")
-	if path == "" {
-		data = flacBytes(b, [][]int32{speechLike(60*48000, 16, 1)}, 48000, 16, 4096)
-	} else {
-		var err error
-		if data, err = os.ReadFile(path); err != nil {
-			b.Fatal(err)
-		}
-	}
-	buf := make([]float64, 1<<14)
-	var seconds float64
-	b.ResetTimer()
-	start := time.Now()
-	for b.Loop() {
-		rd, err := NewReader(bytes.NewReader(data))
-		if err != nil {
-			b.Fatal(err)
-		}
-		for {
-			_, err := rd.Read(buf)
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
-		seconds = float64(rd.Frames()) / float64(rd.Rate())
-	}
-	b.ReportMetric(time.Since(start).Seconds()/float64(b.N)/seconds*3600, "s/hour")
 }
