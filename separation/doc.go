@@ -20,6 +20,17 @@
 // SeparateStream pulls the samples from a source and pushes the estimates to
 // a sink block by block, so memory does not grow with the recording.
 //
+// Full band (SeparateSettings.Rate above the model's rate): the STFT runs at
+// the mixture's rate with the model's window, FFT and hop scaled to the same
+// durations, so bin b lies at the model's bin b frequency and the model's
+// bins are the spectrogram's first rows (magnitudes scaled back to the
+// model's window length). H and the gains come from those rows alone; every
+// bin above gets, per frame, the speaker's share of the magnitude in the
+// model's top quarter band over 5 frames (UpperSmoothed; UpperTopBin and
+// UpperEven are the alternatives it was measured against on TSP at 48 kHz).
+// The gains still add up to 1, so the estimates add up to the mixture, and
+// nothing is resampled.
+//
 // Training is one pipeline (TrainingSet.Train; Train for one model):
 // layer-wise pretraining and fine-tuning per speaker, speaker i seeded with
 // SpeakerSeed, then, for DL-NMF, Discriminate. A TrainingSet computes the

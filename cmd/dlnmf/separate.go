@@ -26,15 +26,17 @@ func init() {
 		name:    "separate",
 		summary: "separate the speakers of a model in one or more recordings",
 		usage: `Usage: dlnmf separate -m model.npz -o OUTDIR MIX.wav [MIX2.flac ...]
-       dlnmf separate -m model.npz --stdout SPEAKER - < mix.wav > speaker.wav
+       dlnmf separate -m model.npz --stdout SOURCE - < mix.wav > source.wav
 
 Writes OUTDIR/<mix>.<speaker>.wav (or .flac with --format flac) for every
 speaker of the model, with the input's length, sample rate and sample
 format (16-bit in, 16-bit out; float in, float out) unless --encoding says
 otherwise. The estimates of one mixture add up to it. Inputs are WAV or
-FLAC; "-" reads one mixture from standard input, and --stdout SPEAKER
-writes that speaker's estimate to standard output as a WAV (or FLAC)
-stream (-o is then optional).
+FLAC; "-" reads one mixture from standard input (a stream whose header
+states its length, as files have), and --stdout SOURCE writes that
+source's estimate to standard output as a WAV (or FLAC) stream (-o is then
+optional; on an error the stream stops short of the length its header
+announced).
 
 Sample rates: a mixture at the model's rate is separated as it is. Above it
 (a 44.1 or 48 kHz recording, a 16 kHz model) the separation is full band:
@@ -73,7 +75,7 @@ Examples:
   dlnmf separate -m dlnmf.npz -o /shared/out --list archive.txt --shard auto --skip-existing
   dlnmf separate -m dlnmf.npz -o out --encoding float32 --iters 100 recordings/*.wav
   dlnmf separate -m dlnmf.npz -o out --format flac meeting-48k.flac
-  sox meeting.mp3 -t wav - | dlnmf separate -m dlnmf.npz --stdout alice - > alice.wav
+  dlnmf separate -m dlnmf.npz --stdout alice - < meeting.flac > alice.wav
   dlnmf separate -m fa.npz --free 20 -o enhanced noisy.wav      # noisy.FA.wav, noisy.other.wav`,
 		run: runSeparate,
 	})
