@@ -228,6 +228,9 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 			r = &separateResult{Input: files[i], Error: oneLine(err)}
 		} else if !*quiet && bar == nil {
 			fmt.Fprintln(env.stderr, r.message())
+		} else if r.Clipped > 0 {
+			// A warning that a progress bar or --quiet must not hide.
+			fmt.Fprintf(env.stderr, "dlnmf separate: warning: %s: %d samples beyond full scale clipped; --encoding float32 keeps them\n", files[i], r.Clipped)
 		}
 		done[i] = *r
 		progressAdd(bar, 1)

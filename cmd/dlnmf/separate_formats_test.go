@@ -208,3 +208,54 @@ func TestTrainRate(t *testing.T) {
 		}
 	}
 }
+
+// TestSeparateReportsClipping: a float mixture four times full scale,
+// written as 16-bit PCM, clips: it is reported even with --quiet, and every
+// sample is the float output's, clamped to full scale, never wrapped.
+func TestSeparateReportsClipping(t *testing.T) {
+	model := testModel(t)
+	in, out, outF := t.TempDir(), t.TempDir(), t.TempDir()
+	x := synthMixture(t, filepath.Join(in, "src.wav"), 0.5, 16000, 3)
+	peak := 0.0
+	for _, v := range x {
+		peak = math.Max(peak, math.Abs(v))
+	}
+	for i := range x {
+		x[i] *= 4 / peak
+	}
+	loud := filepath.Join(in, "loud.wav")
+	writeAudio(t, loud, x, 16000, wav.WAV, wav.Float32)
+	_, stderr, code := runCmd(t, "separate", "-m", model, "-o", out, "--iters", "20", "--jobs", "1", "--quiet", "--encoding", "pcm16", loud)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "beyond full scale clipped") {
+		t.Errorf("clipping not reported: stderr %q", stderr)
+	}
+	if _, stderr, code := runCmd(t, "separate", "-m", model, "-o", outF, "--iters", "20", "--jobs", "1", "--quiet", loud); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	clipped := 0
+	for _, sp := range []string{"low", "high"} {
+		a, err := wav.ReadFile(filepath.Join(out, "loud."+sp+".wav"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := wav.ReadFile(filepath.Join(outF, "loud."+sp+".wav"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range a.Channels[0] {
+			want := math.Max(-1, math.Min(1, f.Channels[0][i]))
+			if math.Abs(v-want) > 1.0/(1<<15) {
+				t.Fatalf("%s sample %d: %v in 16-bit, %v in float", sp, i, v, f.Channels[0][i])
+			}
+			if math.Abs(f.Channels[0][i]) > 1 {
+				clipped++
+			}
+		}
+	}
+	if clipped == 0 {
+		t.Error("no estimate went beyond full scale")
+	}
+}
