@@ -438,12 +438,17 @@ func (s *Units) Run(ctx context.Context) (UnitStats, error) {
 			}
 		}()
 	}
-	for _, u := range todo {
-		// Every unit runs on one core, however many run beside it: the
-		// engine's sums on several cores are reduced in another order, and
-		// a unit must give the same bytes in any shard and any process.
+	for i, u := range todo {
+		// A unit runs on one core while others run beside it; the last
+		// ones, fewer than the workers, share the cores that free up. The
+		// engine's results do not depend on its number of cores, so a unit
+		// gives the same bytes in any shard and any process.
+		cores := 1
+		if left := len(todo) - i; left < workers {
+			cores = workers / left
+		}
 		select {
-		case next <- job{u, 1}:
+		case next <- job{u, cores}:
 		case <-ctx.Done():
 		}
 	}

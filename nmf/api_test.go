@@ -251,30 +251,27 @@ func TestSchedulingDoesNotChangeResults(t *testing.T) {
 }
 
 // TestBlockBounds checks the column blocks: they tile [0, N) in order, none
-// wider than maxW, one worker's are equal to within a column, and with
-// several workers they never grow towards the end.
+// wider than maxW, equal to within a column, as few as maxW allows.
 func TestBlockBounds(t *testing.T) {
 	for _, N := range []int{1, 2, 7, 188, 513, 1000, 6500} {
-		for _, P := range []int{1, 2, 3} {
-			for _, maxW := range []int{1, 16, 512} {
-				b := blockBounds(N, P, maxW)
-				if b[0] != 0 || b[len(b)-1] != N {
-					t.Fatalf("N=%d P=%d maxW=%d: bounds %v do not span [0, N)", N, P, maxW, b)
+		for _, maxW := range []int{1, 16, 512} {
+			b := blockBounds(N, maxW)
+			if b[0] != 0 || b[len(b)-1] != N {
+				t.Fatalf("N=%d maxW=%d: bounds %v do not span [0, N)", N, maxW, b)
+			}
+			if want := (N + maxW - 1) / maxW; len(b)-1 != want {
+				t.Fatalf("N=%d maxW=%d: %d blocks, want %d", N, maxW, len(b)-1, want)
+			}
+			lo, hi := N, 0
+			for i := 1; i < len(b); i++ {
+				w := b[i] - b[i-1]
+				if w < 1 || w > maxW {
+					t.Fatalf("N=%d maxW=%d: block %d is %d wide", N, maxW, i-1, w)
 				}
-				lo, hi := N, 0
-				for i := 1; i < len(b); i++ {
-					w := b[i] - b[i-1]
-					if w < 1 || w > maxW {
-						t.Fatalf("N=%d P=%d maxW=%d: block %d is %d wide", N, P, maxW, i-1, w)
-					}
-					if P > 1 && i > 1 && w > b[i-1]-b[i-2] && i < len(b)-1 {
-						t.Fatalf("N=%d P=%d maxW=%d: block %d wider than the one before: %v", N, P, maxW, i-1, b)
-					}
-					lo, hi = min(lo, w), max(hi, w)
-				}
-				if P == 1 && hi-lo > 1 {
-					t.Fatalf("N=%d maxW=%d: one worker's blocks %v are not equal", N, maxW, b)
-				}
+				lo, hi = min(lo, w), max(hi, w)
+			}
+			if hi-lo > 1 {
+				t.Fatalf("N=%d maxW=%d: blocks %v are not equal", N, maxW, b)
 			}
 		}
 	}

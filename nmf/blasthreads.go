@@ -6,11 +6,13 @@ import (
 	"github.com/dlnmf/dlnmf/internal/openblas"
 )
 
-// blasThreads keeps OpenBLAS on one thread while any KL solver runs its own
-// goroutines over column blocks (two BLAS thread pools fighting over the
-// same cores are slower than either alone), through openblas.HoldSingle, the
-// one owner of the process-wide thread count: the count before the first
-// hold comes back when the last solver ends.
+// blasThreads keeps OpenBLAS on one thread while any solver runs: the KL
+// path runs its own goroutines over column blocks (two BLAS thread pools
+// fighting over the same cores are slower than either alone), and OpenBLAS
+// rounds differently with one thread and with several, which would make
+// results depend on the machine's parallelism. It goes through
+// openblas.HoldSingle, the one owner of the process-wide thread count: the
+// count before the first hold comes back when the last solver ends.
 var blasThreads singleBLAS
 
 // singleBLAS pairs acquire and release calls with holds of

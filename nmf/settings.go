@@ -83,7 +83,7 @@ type Settings struct {
 	L1        float64 // L1 penalty on H (sparsity), added to the cost as L1 * sum(H); 0: none
 	Epsilon   float64 // floor in every division; 0: DefaultEpsilon
 	Seed      uint64  // random initialisation (same seed, same result)
-	Workers   int     // goroutines for elementwise passes; 0: GOMAXPROCS
+	Workers   int     // goroutines for elementwise and column-block passes; 0: GOMAXPROCS. The result does not depend on it.
 	Recorder  Recorder
 	// UnitNorm keeps the columns of the first layer W1 at unit Euclidean
 	// norm inside its update (Le Roux, Weninger and Hershey 2015, "Sparse

@@ -32,7 +32,7 @@ type solver[T Float] struct {
 	// product lsum rsum (klSums); normalise keeps column sums in lsum.
 	lsum, rsum []T
 	acc        []float64 // column-sum accumulator
-	partial    []float64 // per-worker cost sums
+	rowCost    []float64 // general-beta cost per row, summed in row order
 	pool       *pool
 	unitAcc    []float64 // column sums of the UnitNorm update of W1
 	// Passes over row ranges, bound once so that a pass allocates nothing;
@@ -89,7 +89,6 @@ func newSolver[T Float](X *Dense[T], f *Factorization[T], freeze Freeze, r resol
 	s.lsum = make([]T, max(maxK, M))
 	s.rsum = make([]T, max(maxK, N))
 	s.acc = make([]float64, maxK)
-	s.partial = make([]float64, r.Workers)
 	s.pool = newPool(r.Workers)
 	s.rowSumsFn, s.scaleRowsFn = s.rowSumRows, s.scaleRows
 	if r.UnitNorm && freeze.Cols > 0 {
@@ -99,6 +98,13 @@ func newSolver[T Float](X *Dense[T], f *Factorization[T], freeze Freeze, r resol
 		s.unitAcc = make([]float64, 2*F[0].Cols)
 		s.initUnitNorm()
 	}
+	// Every solver keeps BLAS on one thread: the KL path runs its own
+	// goroutines over column blocks, and the thread count changes how
+	// OpenBLAS splits a product's inner dimension, so the roundings; with
+	// one thread and worker-independent blocks and sums the same seed gives
+	// the same bits on any number of workers.
+	s.blasSingle = true
+	blasThreads.acquire()
 	s.prefix(2)
 	if s.kl {
 		s.newKLPath()

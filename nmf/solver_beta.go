@@ -36,6 +36,7 @@ func (s *solver[T]) newBetaPath() {
 	}
 	s.V = NewDense[T](M, N, nil)
 	s.Q = NewDense[T](M, N, nil)
+	s.rowCost = make([]float64, M)
 	s.PF = make([]*Dense[T], L)
 	s.mid = make([]*Dense[T], L+1) // nil for l = 0 and L (no intermediate)
 	s.midQ = make([]*Dense[T], L+1)
@@ -173,22 +174,20 @@ func (s *solver[T]) multiplyBetaRows(lo, hi, _ int) {
 	}
 }
 
-// costBeta returns D(X | P[L] H), using V as workspace.
+// costBeta returns D(X | P[L] H), using V as workspace. The rows' costs
+// are added in row order, whichever worker computed them.
 func (s *solver[T]) costBeta() float64 {
-	clear(s.partial)
 	gemm(false, false, 1, s.P[s.L], s.F[s.L], 0, s.V)
 	s.pool.parallel(s.X.Rows, 16, s.costBetaFn)
 	var sum float64
-	for _, p := range s.partial {
-		sum += p
+	for _, c := range s.rowCost {
+		sum += c
 	}
 	return sum
 }
 
-func (s *solver[T]) costBetaRows(lo, hi, part int) {
-	var sum float64
+func (s *solver[T]) costBetaRows(lo, hi, _ int) {
 	for i := lo; i < hi; i++ {
-		sum += costRow(s.X.row(i), s.V.row(i), s.r.beta, s.r.Epsilon)
+		s.rowCost[i] = costRow(s.X.row(i), s.V.row(i), s.r.beta, s.r.Epsilon)
 	}
-	s.partial[part] = sum
 }

@@ -88,7 +88,7 @@ func (s *solver[T]) newKLPath() {
 		colSums(s.psum, s.P[L], s.acc)
 	}
 	s.newFusedPath()
-	s.bounds = blockBounds(N, r.Workers, max(1, BlockCols))
+	s.bounds = blockBounds(N, max(1, BlockCols))
 	width := max(1, min(BlockCols, N)) // the widest block's
 	s.work = make([]blockWork[T], r.Workers)
 	for p := range s.work {
@@ -104,34 +104,20 @@ func (s *solver[T]) newKLPath() {
 		}
 	}
 	s.claimFn, s.sumGFn, s.multiplyKLFn = s.claimBlocks, s.sumGRows, s.multiplyKLRows
-	if r.Workers > 1 {
-		s.blasSingle = true
-		blasThreads.acquire()
-	}
 }
 
-// blockBounds returns the boundaries of the column blocks for P workers:
-// at most maxW columns each. One worker gets equal blocks, as few as maxW
-// allows. With several, the blocks shrink towards the end (guided
-// scheduling): the workers claim blocks one at a time, so a pass ends with
-// short blocks and no worker waits long for another to finish a wide one.
-func blockBounds(N, P, maxW int) []int {
+// blockBounds returns the boundaries of the column blocks: equal blocks of
+// at most maxW columns, as few as that allows. They do not depend on the
+// number of workers: G and the cost are summed from per-block parts in
+// block order, so the same blocks give the same bits on any number of cores
+// (blocks that shrank towards the end for several workers, guided
+// scheduling, balanced the last claims better but made the sums depend on
+// the worker count).
+func blockBounds(N, maxW int) []int {
 	bounds := []int{0}
-	if P <= 1 {
-		n := max(1, (N+maxW-1)/maxW)
-		for b := 1; b <= n; b++ {
-			bounds = append(bounds, b*N/n)
-		}
-		return bounds
-	}
-	minW := max(1, maxW/4)
-	for j := 0; j < N; {
-		w := min(maxW, max((N-j)/(2*P), minW))
-		if N-j-w < minW/2 { // no sliver at the end
-			w = N - j
-		}
-		j += w
-		bounds = append(bounds, j)
+	n := max(1, (N+maxW-1)/maxW)
+	for b := 1; b <= n; b++ {
+		bounds = append(bounds, b*N/n)
 	}
 	return bounds
 }
