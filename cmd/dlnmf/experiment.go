@@ -166,7 +166,8 @@ func protocolFlags(fs *flag.FlagSet, def experiment.Config) (func() (experiment.
 	tol := fs.Float64("tol", d.Tol, "stop early when the cost falls by less than this fraction (negative: never)")
 	examples := fs.Int("examples", 2, "test mixtures of the first repeat kept as audio in the report")
 	contextT := fs.Int("context", 1, "frames per spectral patch T (odd) of every row's bases")
-	sparsity := fs.Float64("sparsity", 0, "L1 penalty LAMBDA on the activations of every row, with unit-norm first-layer columns")
+	// Not --sparsity: that is the universal model's group weights (--unknown).
+	sparsity := fs.Float64("sparsity-l1", 0, "L1 penalty LAMBDA on the activations of every row, with unit-norm first-layer columns (train --sparsity)")
 	maskPower := fs.Float64("mask-power", 1, "exponent P of every row's Wiener gains (1: the paper, 2: power ratio)")
 	opts := &protocolOptions{}
 	opts.jobs = fs.Int("jobs", runtime.GOMAXPROCS(0), "repeats run at once, one core each")
@@ -188,7 +189,7 @@ func protocolFlags(fs *flag.FlagSet, def experiment.Config) (func() (experiment.
 			return cfg, usagef("--context: %v", err)
 		}
 		if err := separation.CheckSparsity(*sparsity); err != nil {
-			return cfg, usagef("--sparsity: %v", err)
+			return cfg, usagef("--sparsity-l1: %v", err)
 		}
 		if err := separation.CheckMaskPower(*maskPower); err != nil {
 			return cfg, usagef("--mask-power: %v", err)

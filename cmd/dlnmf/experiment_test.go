@@ -215,7 +215,7 @@ func TestExperimentErrors(t *testing.T) {
 		{"zero iters", []string{"--speaker", low, "--speaker", high, "-o", out, "--iters", "0"}, exitUsage, []string{"iters"}},
 		{"zero jobs", []string{"--speaker", low, "--speaker", high, "-o", out, "--jobs", "0"}, exitUsage, []string{"jobs"}},
 		{"even context", []string{"--speaker", low, "--speaker", high, "-o", out, "--context", "2"}, exitUsage, []string{"--context"}},
-		{"negative sparsity", []string{"--speaker", low, "--speaker", high, "-o", out, "--sparsity", "-1"}, exitUsage, []string{"--sparsity"}},
+		{"negative sparsity", []string{"--speaker", low, "--speaker", high, "-o", out, "--sparsity-l1", "-1"}, exitUsage, []string{"--sparsity-l1"}},
 		{"negative mask power", []string{"--speaker", low, "--speaker", high, "-o", out, "--mask-power", "-2"}, exitUsage, []string{"--mask-power"}},
 		{"extra argument", []string{"--speaker", low, "--speaker", high, "-o", out, "x.wav"}, exitUsage, []string{"x.wav"}},
 		{"missing folder", []string{"--speaker", "low=" + filepath.Join(root, "nope"), "--speaker", high, "-o", out}, exitFailure, []string{"nope"}},
