@@ -19,6 +19,13 @@ type fusedPath[T Float] struct {
 // two cores running AVX-512 FMAs flat out), so larger bases keep OpenBLAS.
 const fusedMaxK = 128
 
+// fusedMinN is the fewest frames for which the one-pass kernel is used: it
+// works on 32-frame chunks, so a frame or two (live separation infers each
+// frame as it arrives) cost nearly a whole chunk; OpenBLAS's two products
+// did a one-frame inference in half the CPU time (BenchmarkLive200 in
+// separation: 5.8 against 2.9 times real time).
+const fusedMinN = 8
+
 // The kernel's tiles, which its C code (HN_RB, HN_NB in fused_cgo.go) must
 // match; the cgo build checks them at compile time.
 const (
@@ -32,7 +39,7 @@ const (
 func (s *solver[T]) newFusedPath() {
 	KL := s.F[s.L].Rows
 	_, f32 := any(s.eps).(float32)
-	s.fused = fusedHNum && f32 && KL <= fusedMaxK
+	s.fused = fusedHNum && f32 && KL <= fusedMaxK && s.X.Cols >= fusedMinN
 	if s.fused {
 		s.hden = make([]float32, KL)
 	}

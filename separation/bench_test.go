@@ -50,12 +50,14 @@ func benchSeparate3s(b *testing.B, free int) {
 	x := mixOf(synthVoice(lowNotes, 3, 1), synthVoice(highNotes, 3, 2))
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := cpuSeconds()
 	for range b.N {
 		if _, err := sep.Separate(x); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(3/(b.Elapsed().Seconds()/float64(b.N)), "x-realtime")
+	b.ReportMetric(3/((cpuSeconds()-cpu)/float64(b.N)), "x-realtime-cpu")
 }
 
 // BenchmarkSeparate3sFullBand is BenchmarkSeparate3s with the same mixture

@@ -238,7 +238,8 @@ done:
 	}
 	h.format = *fmtc
 	frame := int64(fmtc.channels * fmtc.enc.Bits() / 8)
-	if h.dataSize%frame != 0 {
+	// A stream's placeholder size (see unknownLength) need not be whole frames.
+	if h.dataSize%frame != 0 && !(c.s == nil && unknownLength(h.dataSize)) {
 		return nil, fmt.Errorf("truncated data: the data chunk at byte %d holds %d bytes, not a whole number of %d-byte frames", h.dataStart-8, h.dataSize, frame)
 	}
 	if c.s != nil {

@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/dlnmf/dlnmf/internal/atomicfile"
+	"github.com/dlnmf/dlnmf/resample"
+	"github.com/dlnmf/dlnmf/separation"
+	"github.com/dlnmf/dlnmf/wav"
+)
+
+// liveUsage is the part of separate -h about --live.
+const liveUsage = `Live: --live separates a stream as it arrives, from standard input ("-"):
+a WAV stream of unknown length (as "sox -d -t wav -" or "arecord -f S16_LE
+-t wav" write it) or raw PCM (--raw s16le|f32le --rate R --channels C). The
+stream is resampled to the model's rate when needed and the estimates are at
+the model's rate: every source to OUTDIR/<--name>.<source>.wav (written as
+they grow, headers completed when the stream ends or on Ctrl-C), or one
+source to standard output as a WAV stream (--stdout NAME). Latency: one
+window of the model minus one sample (64 ms for the paper's 16 kHz models,
+1024-sample window), plus the resampler's half filter when the rates differ,
+plus compute; the exact figure is printed when the stream starts.
+  sox -d -t wav - | dlnmf separate --live -m m.npz --stdout alice - | play -t wav -
+  arecord -f S16_LE -r 16000 -t wav | dlnmf separate --live -m m.npz -o live -`
+
+// liveOptions are separate's flags for --live.
+type liveOptions struct {
+	stdout   string // the source written to standard output, or ""
+	outDir   string
+	name     string // output file prefix
+	raw      string // "", "s16le" or "f32le"
+	rate, nc int    // of a raw stream
+	float    bool
+	quiet    bool
+}
+
+// runLive separates the stream on env.stdin with sep until it ends or ctx
+// is cancelled; either way every output is completed.
+func runLive(ctx context.Context, env *environment, sep *separation.Separator, o liveOptions) (err error) {
+	var in *wav.StreamReader
+	switch o.raw {
+	case "":
+		in, err = wav.NewStreamReader(env.stdin)
+	case "s16le":
+		in, err = wav.NewRawReader(env.stdin, wav.PCM16, o.rate, o.nc)
+	case "f32le":
+		in, err = wav.NewRawReader(env.stdin, wav.Float32, o.rate, o.nc)
+	default:
+		return usagef("--raw takes s16le or f32le, not %q", o.raw)
+	}
+	if err != nil {
+		return fmt.Errorf("standard input: %w", err)
+	}
+	model := sep.Model()
+	rate := model.SampleRate
+	var down *resample.Stream
+	delay := 0.0
+	if in.Rate() != rate {
+		r, err := resample.New(in.Rate(), rate)
+		if err != nil {
+			return fmt.Errorf("standard input at %d Hz: %w", in.Rate(), err)
+		}
+		down = r.NewStream()
+		delay = float64(r.TapsPerOutput()/2) / float64(rate)
+	}
+	live, err := sep.NewLive()
+	if err != nil {
+		return err
+	}
+	logf(env.stderr, o.quiet, "live: %d Hz, %d channel(s) in; estimates at %d Hz; latency %.1f ms (%d samples of the model's window%s) plus compute",
+		in.Rate(), in.Channels(), rate, (float64(live.Latency())/float64(rate)+delay)*1000, live.Latency(),
+		map[bool]string{true: fmt.Sprintf(", %.1f ms of resampling", delay*1000), false: ""}[down != nil])
+
+	// The outputs: one WAV stream per source, or the chosen one on stdout.
+	sources := sep.Sources()
+	enc := wav.PCM16
+	if o.float {
+		enc = wav.Float32
+	}
+	outs := make([]*wav.StreamWriter, len(sources))
+	var files []*os.File
+	defer func() {
+		// Complete every output whatever happened: headers with their true
+		// sizes, so what was written so far stays a valid file.
+		for i, w := range outs {
+			if w == nil {
+				continue
+			}
+			if cerr := w.Close(); cerr != nil && err == nil && !isBrokenPipe(cerr) {
+				err = cerr
+			}
+			if c := w.Clipped(); c > 0 {
+				logf(env.stderr, o.quiet, "live: %s: %d samples clipped (use --float to keep them)", sources[i], c)
+			}
+		}
+		for _, f := range files {
+			if cerr := f.Close(); cerr != nil && err == nil {
+				err = cerr
+			}
+		}
+	}()
+	if o.stdout != "" {
+		i := indexOf(sources, o.stdout)
+		if i < 0 {
+			return usagef("--stdout %s: the model's sources are %v", o.stdout, sources)
+		}
+		// A reader that goes away gives EPIPE on the next write, not a
+		// silent death by SIGPIPE.
+		signal.Ignore(syscall.SIGPIPE)
+		if outs[i], err = wav.NewStreamWriter(env.stdout, rate, enc); err != nil {
+			return err
+		}
+	} else {
+		if err := os.MkdirAll(o.outDir, 0o755); err != nil {
+			return err
+		}
+		for i, s := range sources {
+			// Written in place, not through a temporary file: a live
+			// output is read while it grows.
+			path, err := atomicfile.Inside(o.outDir, o.name+"."+s+".wav")
+			if err != nil {
+				return err
+			}
+			f, err := os.Create(path)
+			if err != nil {
+				return err
+			}
+			files = append(files, f)
+			if outs[i], err = wav.NewStreamWriter(f, rate, enc); err != nil {
+				return err
+			}
+		}
+	}
+	sink := func(s int, y []float64) error {
+		if outs[s] == nil {
+			return nil
+		}
+		if err := outs[s].Write(y); err != nil {
+			if isBrokenPipe(err) {
+				return errors.New("standard output was closed by its reader")
+			}
+			return err
+		}
+		return nil
+	}
+
+	// Reading blocks (a stall on input waits in the kernel, without
+	// spinning), so it runs apart and Ctrl-C still ends the stream.
+	type chunk struct {
+		x   []float64
+		err error
+	}
+	chunks := make(chan chunk)
+	go func() {
+		buf := make([]float64, 4096)
+		for {
+			n, err := in.Read(buf)
+			x := append([]float64(nil), buf[:n]...)
+			select {
+			case chunks <- chunk{x, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	var res []float64
+	finish := func() error {
+		if down != nil {
+			if err := live.Push(down.Finish(res[:0]), sink); err != nil {
+				return err
+			}
+		}
+		return live.Finish(sink)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			// Interrupted: what arrived is separated and written, the
+			// outputs completed (the deferred Close), exit 130.
+			if err := finish(); err != nil && !errors.Is(err, separation.ErrSilent) {
+				return err
+			}
+			return ctx.Err()
+		case c := <-chunks:
+			x := c.x
+			if down != nil {
+				res = down.Append(res[:0], x)
+				x = res
+			}
+			if err := live.Push(x, sink); err != nil {
+				return err
+			}
+			switch {
+			case c.err == io.EOF:
+				if err := finish(); err != nil {
+					return fmt.Errorf("standard input: %w", err)
+				}
+				logf(env.stderr, o.quiet, "live: the stream ended; %s", describeOutputs(o, sources, outs))
+				return nil
+			case c.err != nil:
+				return fmt.Errorf("standard input: %w (what was separated before is written)", c.err)
+			}
+		}
+	}
+}
+
+// describeOutputs names what was written, for the closing line.
+func describeOutputs(o liveOptions, sources []string, outs []*wav.StreamWriter) string {
+	for i, w := range outs {
+		if w != nil {
+			if o.stdout != "" {
+				return fmt.Sprintf("%d samples of %s to standard output", w.Samples(), sources[i])
+			}
+			return fmt.Sprintf("%d samples per source in %s", w.Samples(), filepath.Join(o.outDir, o.name+".*.wav"))
+		}
+	}
+	return "nothing written"
+}
+
+func isBrokenPipe(err error) bool { return errors.Is(err, syscall.EPIPE) }
+
+func indexOf(list []string, s string) int {
+	for i, v := range list {
+		if v == s {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,102 @@
+package separation
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/dlnmf/dlnmf/internal/openblas"
+	"github.com/dlnmf/dlnmf/nmf"
+)
+
+// BenchmarkLive200 pushes a 3-second 16 kHz mixture into a Live one hop
+// (16 ms) at a time, as a microphone delivers it, with a two-speaker DL-NMF
+// model (K1 = 180, K2 = 20) and 200 inference iterations per frame, on one
+// core. Its x-realtime metric is how many such streams one core keeps up
+// with.
+func BenchmarkLive200(b *testing.B) { benchLive(b, 200) }
+
+// BenchmarkLive50 is BenchmarkLive200 with 50 inference iterations.
+func BenchmarkLive50(b *testing.B) { benchLive(b, 50) }
+
+func benchLive(b *testing.B, iters int) {
+	defer openblas.HoldSingle()()
+	sep := liveBenchSeparator(b, iters)
+	x := mixOf(synthVoice(lowNotes, 3, 1), synthVoice(highNotes, 3, 2))
+	hop := sep.st.Hop
+	sink := func(int, []float64) error { return nil }
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := cpuSeconds()
+	for range b.N {
+		l, err := sep.NewLive()
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := 0; i < len(x); i += hop {
+			if err := l.Push(x[i:min(i+hop, len(x))], sink); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := l.Finish(sink); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(3/(b.Elapsed().Seconds()/float64(b.N)), "x-realtime")
+	// CPU time: on a loaded machine wall time says little about one core.
+	b.ReportMetric(3/((cpuSeconds()-cpu)/float64(b.N)), "x-realtime-cpu")
+}
+
+func liveBenchSeparator(b *testing.B, iters int) *Separator {
+	m := randomModel(DLNMF, []int{180, 20})
+	sep, err := NewSeparator(m, SeparateSettings{NMF: nmf.Settings{MaxIter: iters, Tol: -1, Workers: 1}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return sep
+}
+
+// BenchmarkLivePaced feeds 3 s of mixture in 16 ms chunks at real-time pace
+// (each chunk is pushed when its last sample would have arrived) and
+// measures, for every chunk, the compute delay: from its arrival to the
+// output of the samples it completes. It reports the median and the 99th
+// percentile in ms (run with -benchtime 1x; scripts/bench-live.sh does).
+// The algorithmic latency, Latency() samples, comes on top.
+func BenchmarkLivePaced(b *testing.B) {
+	defer openblas.HoldSingle()()
+	sep := liveBenchSeparator(b, 200)
+	x := mixOf(synthVoice(lowNotes, 3, 1), synthVoice(highNotes, 3, 2))
+	hop := sep.st.Hop
+	rate := float64(sep.model.SampleRate)
+	var delays []float64
+	for range b.N {
+		l, err := sep.NewLive()
+		if err != nil {
+			b.Fatal(err)
+		}
+		var pushed time.Time
+		sink := func(s int, y []float64) error {
+			if s == len(sep.Sources())-1 {
+				delays = append(delays, float64(time.Since(pushed))/1e6)
+			}
+			return nil
+		}
+		start := time.Now()
+		for i := 0; i < len(x); i += hop {
+			end := min(i+hop, len(x))
+			due := start.Add(time.Duration(float64(end) / rate * float64(time.Second)))
+			time.Sleep(time.Until(due))
+			pushed = time.Now()
+			if err := l.Push(x[i:end], sink); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := l.Finish(sink); err != nil {
+			b.Fatal(err)
+		}
+	}
+	slices.Sort(delays)
+	b.ReportMetric(delays[len(delays)/2], "p50-ms")
+	b.ReportMetric(delays[len(delays)*99/100], "p99-ms")
+	b.ReportMetric(float64(sep.NewLiveLatency())/rate*1000, "latency-ms")
+}

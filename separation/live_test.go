@@ -1,0 +1,125 @@
+package separation
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/dlnmf/dlnmf/nmf"
+	"github.com/dlnmf/dlnmf/stft"
+)
+
+// liveRun pushes x into a Live in chunks of the given sizes (cycled) and
+// returns what each source received, checking that no output sample left
+// later than Latency samples after its input sample arrived.
+func liveRun(t *testing.T, sep *Separator, x []float64, chunks []int) [][]float64 {
+	t.Helper()
+	l, err := sep.NewLive()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([][]float64, len(sep.Sources()))
+	pushed := 0
+	sink := func(s int, y []float64) error {
+		got[s] = append(got[s], y...)
+		return nil
+	}
+	for c := 0; pushed < len(x); c++ {
+		k := min(chunks[c%len(chunks)], len(x)-pushed)
+		if err := l.Push(x[pushed:pushed+k], sink); err != nil {
+			t.Fatal(err)
+		}
+		pushed += k
+		// Every sample that arrived Latency or more samples ago is out.
+		if want := pushed - l.Latency(); len(got[0]) < want {
+			t.Fatalf("after %d samples only %d are out: more than the stated latency of %d samples", pushed, len(got[0]), l.Latency())
+		}
+	}
+	if err := l.Finish(sink); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// TestLiveEqualsSeparate feeds a mixture to Live in hop-sized and uneven
+// chunks: with a fixed number of iterations the estimates are Separate's on
+// the whole signal to float32 rounding of the inference (the same frames,
+// inferred in other batches), and they arrive within the stated latency.
+func TestLiveEqualsSeparate(t *testing.T) {
+	m := trainSynthetic(t, NMF, []int{6})
+	mix := mixOf(synthVoice(lowNotes, 3, 7), synthVoice(highNotes, 3, 8))
+	sep, err := NewSeparator(m, SeparateSettings{NMF: nmf.Settings{MaxIter: 40, Tol: -1, Workers: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := sep.Separate(mix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hop := sep.st.Hop
+	rng := rand.New(rand.NewPCG(3, 4))
+	uneven := []int{1, 700, 3, hop, 5000, 17}
+	for range 20 {
+		uneven = append(uneven, rng.IntN(3*hop))
+	}
+	for _, chunks := range [][]int{{hop}, uneven, {len(mix)}} {
+		got := liveRun(t, sep, mix, chunks)
+		for s := range want {
+			if len(got[s]) != len(want[s]) {
+				t.Fatalf("chunks %v: source %d has %d samples, want %d", chunks[:1], s, len(got[s]), len(want[s]))
+			}
+			var e, p float64
+			for i := range want[s] {
+				d := got[s][i] - want[s][i]
+				e += d * d
+				p += want[s][i] * want[s][i]
+			}
+			snr := 10 * math.Log10(p/e)
+			t.Logf("chunks %v...: source %d: live - Separate is %.1f dB below Separate", chunks[:1], s, snr)
+			if e > 0 && snr < 90 {
+				t.Errorf("chunks %v: source %d differs from Separate: %.1f dB below it, want at least 90", chunks[:1], s, snr)
+			}
+		}
+	}
+}
+
+// TestFrameByFrameSTFT checks the per-frame STFT against Forward and
+// Inverse bit for bit (a short signal: Inverse runs on one goroutine).
+func TestFrameByFrameSTFT(t *testing.T) {
+	p, err := stft.NewPlan(stft.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := synthVoice(lowNotes, 0.5, 1)
+	spec := p.Forward(nil, x)
+	W, hop := p.Settings().WindowSize, p.Settings().Hop
+	coef := make([]complex128, p.Bins())
+	out := make([]float64, len(x)+2*W)
+	frame := make([]float64, W)
+	for j := range spec.Frames {
+		start := j*hop - W/2
+		for i := range frame {
+			frame[i] = 0
+			if s := start + i; s >= 0 && s < len(x) {
+				frame[i] = x[s]
+			}
+		}
+		p.ForwardFrame(coef, frame)
+		for b, c := range coef {
+			if c != spec.At(b, j) {
+				t.Fatalf("frame %d bin %d: %v, Forward %v", j, b, c, spec.At(b, j))
+			}
+		}
+		p.InverseFrameAdd(out[W+start:W+start+W], coef, nil)
+	}
+	want := p.Inverse(nil, spec, len(x))
+	for i := range want {
+		y := out[W+i]
+		if d := p.Denominator(i, len(x)); d > 1e-10 {
+			y /= d
+		}
+		if y != want[i] {
+			t.Fatalf("sample %d: %v, Inverse %v", i, y, want[i])
+		}
+	}
+}
