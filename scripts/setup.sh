@@ -14,10 +14,10 @@
 # Slurm (slurm-wlm, munge) for the cluster test is installed by
 # scripts/slurm-test.sh itself, which fails when it cannot (no silent skip).
 #
-# Usage: scripts/setup.sh [build|test]   ("test" also wants chromium, chromium-driver and python3-numpy)
+# Usage: scripts/setup.sh [build|test]   ("test" also wants chromium, chromium-driver, python3-numpy and sox, whose pipe feeds the live test)
 set -u
 want=(libopenblas-dev libfftw3-dev)
-[ "${1:-build}" = test ] && want+=(chromium chromium-driver python3-numpy)
+[ "${1:-build}" = test ] && want+=(chromium chromium-driver python3-numpy sox)
 
 missing=()
 for p in "${want[@]}"; do

@@ -34,9 +34,9 @@ import (
 // A Live is not safe for concurrent use; the Separator it came from can
 // serve other calls meanwhile.
 type Live struct {
-	sp   *Separator
-	w    *work
-	plan *stft.Plan
+	sp                 *Separator
+	w                  *work
+	plan               *stft.Plan
 	W, hop, half, bins int
 
 	in     []float64 // input samples [inLo, inLo+len(in))

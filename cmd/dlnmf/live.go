@@ -72,7 +72,7 @@ func runLive(ctx context.Context, env *environment, sep *separation.Separator, o
 	}
 	live, err := sep.NewLive()
 	if err != nil {
-		return err
+		return usagef("--live: %v", err)
 	}
 	logf(env.stderr, o.quiet, "live: %d Hz, %d channel(s) in; estimates at %d Hz; latency %.1f ms (%d samples of the model's window%s) plus compute",
 		in.Rate(), in.Channels(), rate, (float64(live.Latency())/float64(rate)+delay)*1000, live.Latency(),

@@ -70,6 +70,8 @@ list's folder); --shard I/N (or auto, from the scheduler, as for
 --skip-existing skips a recording whose outputs are all there, so a
 requeued task does only what is left.
 
+` + liveUsage + `
+
 Examples:
   dlnmf separate -m dlnmf.npz -o separated mix1.wav mix2.flac
   dlnmf separate -m dlnmf.npz -o /shared/out --list archive.txt --shard auto --skip-existing
@@ -90,6 +92,7 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	modelPath := fs.String("m", "", "model file written by dlnmf train (required)")
 	outDir := fs.String("o", "", "output folder, created if missing (required)")
 	iters := fs.Int("iters", nmf.DefaultMaxIter, "inference iterations")
+	tol := fs.Float64("tol", nmf.DefaultTol, "stop inferring a block early when its cost falls by less than this fraction (negative: always --iters)")
 	jobs := fs.Int("jobs", runtime.GOMAXPROCS(0), "files separated at once")
 	float := fs.Bool("float", false, "the same as --encoding float32")
 	encName := fs.String("encoding", "", "sample format of the outputs: pcm8, pcm16, pcm24, pcm32, float32 or float64 (default: the input's)")
@@ -101,6 +104,11 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	free := fs.Int("free", 0, "learn this many more bases on each mixture for what the model's speakers do not explain (written as <mix>.other.wav)")
 	sparsity := fs.Float64("sparsity", separation.DefaultSparsity, "weight of the group penalty of a universal model's activations, relative to the mixture")
 	arc := bindArchiveFlags(fs)
+	live := fs.Bool("live", false, "separate standard input (-) as it arrives (see Live above)")
+	raw := fs.String("raw", "", "with --live: standard input is raw PCM, s16le or f32le, not WAV")
+	rawRate := fs.Int("rate", 0, "with --raw: the stream's sample rate in Hz")
+	rawChannels := fs.Int("channels", 1, "with --raw: the stream's channels, interleaved")
+	liveName := fs.String("name", "live", "with --live -o: outputs are OUTDIR/NAME.<source>.wav")
 	files, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -176,7 +184,7 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 		}
 	}
 	workers := min(*jobs, len(files))
-	ns := nmf.Settings{MaxIter: *iters}
+	ns := nmf.Settings{MaxIter: *iters, Tol: *tol}
 	if workers > 1 {
 		// Whole files in parallel: each keeps to one core.
 		ns.Workers = 1
@@ -202,6 +210,21 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 		if out.stdoutSpeaker < 0 {
 			return fmt.Errorf("--stdout %s: the model has no such source (it has %s)", *toStdout, strings.Join(sep.Sources(), ", "))
 		}
+	}
+	if *live {
+		if len(files) != 1 || files[0] != "-" || arc.sharded() {
+			return usagef("--live separates standard input: give - as the only input")
+		}
+		if *raw != "" && *raw != "s16le" && *raw != "f32le" {
+			return usagef("--raw takes s16le or f32le, not %q", *raw)
+		}
+		if *raw != "" && *rawRate <= 0 {
+			return usagef("--raw needs --rate R (and --channels C when not 1)")
+		}
+		return runLive(ctx, env, sep, liveOptions{
+			stdout: *toStdout, outDir: *outDir, name: *liveName, raw: *raw, rate: *rawRate, nc: *rawChannels,
+			float: out.enc == wav.Float32, quiet: *quiet,
+		})
 	}
 	if *arc.skipExisting {
 		files = skipSeparated(env, *quiet, files, *outDir, out.format.Ext(), sep.Sources())
