@@ -2,8 +2,8 @@
 # Live separation (issue 17), on ONE core (the test binary pinned with
 # taskset): a two-speaker DL-NMF model (K1 = 180, K2 = 20) and a 3-second
 # 16 kHz mixture pushed one hop (16 ms) at a time.
-#   BenchmarkLive200 / BenchmarkLive50: how many real-time streams one core
-#     keeps up with, at 200 and 50 inference iterations per frame
+#   BenchmarkLive200 / 50 / 20: how many real-time streams one core keeps
+#     up with, at 200, 50 and 20 inference iterations per frame
 #     (x-realtime: wall time; x-realtime-cpu: CPU time, steadier on a
 #     shared machine); BenchmarkSeparate3s is the offline anchor of the same run.
 #   BenchmarkLivePaced: the mixture fed at real-time pace; the median and
@@ -24,11 +24,11 @@ out=$(mktemp)
 trap 'rm -f "$bin" "$out"' EXIT
 go test -c -o "$bin" ./separation/
 echo "OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE $CGO_ENABLED; pinned to CPU $CPU of $(nproc); load: $(cut -d' ' -f1-3 /proc/loadavg)"
-taskset -c "$CPU" "$bin" -test.run '^$' -test.bench 'Live200$|Live50$|Separate3s$' -test.benchtime 3x -test.count "$COUNT" | tee "$out" | grep -E '^Benchmark'
+taskset -c "$CPU" "$bin" -test.run '^$' -test.bench 'Live200$|Live50$|Live20$|Separate3s$' -test.benchtime 3x -test.count "$COUNT" | tee "$out" | grep -E '^Benchmark'
 taskset -c "$CPU" "$bin" -test.run '^$' -test.bench 'LivePaced$' -test.benchtime 1x -test.count "$COUNT" | tee -a "$out" | grep -E '^Benchmark'
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 metric() { awk -v b="$1" -v m="$2" '$1 ~ "^"b"(-[0-9]+)?$" { for (i = 3; i < NF; i++) if ($(i + 1) == m) print $i }' "$out" | median; }
-for b in BenchmarkLive200 BenchmarkLive50 BenchmarkSeparate3s; do
+for b in BenchmarkLive200 BenchmarkLive50 BenchmarkLive20 BenchmarkSeparate3s; do
 	echo "median $b: $(metric "$b" x-realtime) x real time (wall), $(metric "$b" x-realtime-cpu) x real time (CPU)"
 done
 echo "median BenchmarkLivePaced: compute delay p50 $(metric BenchmarkLivePaced p50-ms) ms, p99 $(metric BenchmarkLivePaced p99-ms) ms; algorithmic latency $(metric BenchmarkLivePaced latency-ms) ms"

@@ -19,6 +19,10 @@ func BenchmarkLive200(b *testing.B) { benchLive(b, 200) }
 // BenchmarkLive50 is BenchmarkLive200 with 50 inference iterations.
 func BenchmarkLive50(b *testing.B) { benchLive(b, 50) }
 
+// BenchmarkLive20 is BenchmarkLive200 with 20 inference iterations, which
+// lose nothing in SDR on TSP test mixtures (see the README's live section).
+func BenchmarkLive20(b *testing.B) { benchLive(b, 20) }
+
 func benchLive(b *testing.B, iters int) {
 	defer openblas.HoldSingle()()
 	sep := liveBenchSeparator(b, iters)
