@@ -31,6 +31,18 @@
 // The gains still add up to 1, so the estimates add up to the mixture, and
 // nothing is resampled.
 //
+// Sources without a model (extra.go, universal.go): with
+// SeparateSettings.Free = K, K more bases are learned on each mixture (each
+// block of a long one) beside the fixed ones, by multiplicative updates of
+// those bases and all activations (nmf.InferFree; Smaragdis, Raj and
+// Shashanka 2007), and their Wiener-gain estimate is one more source,
+// OtherName; the estimates still add up to the mixture, but a block no
+// longer equals whole-file processing (each learns its own bases). A model's
+// Universal speech model is the other source instead: several speakers'
+// bases side by side, inferred with a group-sparsity penalty per speaker
+// (nmf.GroupSparsity; Sun and Mysore 2013) so that a few of them explain a
+// talker nobody trained. A model of one speaker needs one or the other.
+//
 // Training is one pipeline (TrainingSet.Train; Train for one model):
 // layer-wise pretraining and fine-tuning per speaker, speaker i seeded with
 // SpeakerSeed, then, for DL-NMF, Discriminate. A TrainingSet computes the
