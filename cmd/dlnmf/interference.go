@@ -96,7 +96,7 @@ func runInterference(ctx context.Context, env *environment, speakers speakerFlag
 	if f.universal.name != "" {
 		d, _ := cfg.Defaults()
 		div, beta := nmf.ForBeta(*d.Beta)
-		ts := separation.TrainSettings{Method: separation.NMF, Sizes: d.K[:1],
+		ts := separation.TrainSettings{Method: separation.NMF, Sizes: d.K[:1], SampleRate: d.SampleRate,
 			NMF: nmf.Settings{Divergence: div, Beta: beta, MaxIter: d.Iters, Tol: d.Tol, Seed: d.Seed}}
 		if in.Universal, err = trainUniversal(ctx, env, f.universal, exclude, ts, quiet); err != nil {
 			return err
