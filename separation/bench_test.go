@@ -73,12 +73,14 @@ func BenchmarkSeparate3sFullBand(b *testing.B) {
 	x := mixOf(synthVoiceAt(48000, 20000, lowNotes, 3, 1), synthVoiceAt(48000, 20000, highNotes, 3, 2))
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuSeconds()
 	for range b.N {
 		if _, err := sep.Separate(x); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(3/(b.Elapsed().Seconds()/float64(b.N)), "x-realtime")
+	b.ReportMetric(3/((cpuSeconds()-cpu0)/float64(b.N)), "x-realtime-cpu")
 }
 
 // BenchmarkSTFT3s isolates the front end's share of BenchmarkSeparate3s.

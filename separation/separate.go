@@ -323,7 +323,14 @@ func (sp *Separator) separateSegment(w *work, dst [][]float64, seg []float64, a,
 	if !whole {
 		w.buf = grow(w.buf, len(seg))
 	}
-	for i := range gains {
+	last := len(gains)
+	if sp.fullBand() {
+		// At a rate above the model's the inverse STFTs cost most: the
+		// last source is the mixture minus the others (the same signal,
+		// as the gains add up to 1, and a sum exact to the last bit).
+		last--
+	}
+	for i := range gains[:last] {
 		g := &gains[i]
 		mask := stft.Mask{Bins: g.Rows, Frames: g.Cols, Stride: g.Stride, Data: g.Data}
 		if whole {
@@ -332,6 +339,15 @@ func (sp *Separator) separateSegment(w *work, dst [][]float64, seg []float64, a,
 		}
 		w.plan.InverseMasked(w.buf, spec, mask, len(seg))
 		copy(dst[i], w.buf[a:b])
+	}
+	if last < len(gains) {
+		rest := dst[last][:b-a]
+		copy(rest, seg[a:b])
+		for i := range last {
+			for k, v := range dst[i][:b-a] {
+				rest[k] -= v
+			}
+		}
 	}
 	return nil
 }
