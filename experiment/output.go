@@ -197,7 +197,7 @@ func Report(res *Results, title, intro string, notes []string) *report.Report {
 	for _, sp := range res.Speakers {
 		c := report.Curve{Title: "Training cost, speaker " + sp + " (repeat 1)", XLabel: "iteration", YLabel: "divergence"}
 		for _, cv := range res.Curves {
-			if cv.Stage == "training" && cv.Name == sp && len(cv.Cost) > 0 {
+			if cv.Stage == CurveTraining && cv.Name == sp && len(cv.Cost) > 0 {
 				c.Series = append(c.Series, series(cv))
 			}
 		}
@@ -207,7 +207,7 @@ func Report(res *Results, title, intro string, notes []string) *report.Report {
 	}
 	dc := report.Curve{Title: "DL-NMF discriminative cost per round (repeat 1)", XLabel: "round", YLabel: "sum of divergences to the clean spectrograms"}
 	for _, cv := range res.Curves {
-		if cv.Stage == "discriminative" && len(cv.Cost) > 0 {
+		if cv.Stage == CurveDiscriminative && len(cv.Cost) > 0 {
 			dc.Series = append(dc.Series, series(cv))
 		}
 	}

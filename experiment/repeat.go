@@ -29,12 +29,12 @@ type Score struct {
 // Curve is a cost history: training cost per speaker, or the DL-NMF
 // discriminative cost per round.
 type Curve struct {
-	Row     string    `json:"row"`     // the row label, e.g. "L-NMF 180,20"
-	Name    string    `json:"name"`    // the speaker, or "discriminative"
-	Iter    []int     `json:"iter"`    // iteration (or round) of each cost
-	Cost    []float64 `json:"cost"`    // cost values
-	Stage   string    `json:"stage"`   // "training" or "discriminative"
-	Seconds float64   `json:"seconds"` // wall time of this training
+	Row     string     `json:"row"`     // the row label, e.g. "L-NMF 180,20"
+	Name    string     `json:"name"`    // the speaker, or "discriminative"
+	Iter    []int      `json:"iter"`    // iteration (or round) of each cost
+	Cost    []float64  `json:"cost"`    // cost values
+	Stage   CurveStage `json:"stage"`   // CurveTraining or CurveDiscriminative
+	Seconds float64    `json:"seconds"` // wall time of this training
 }
 
 // Example is one test mixture kept as audio for the report.
@@ -44,6 +44,15 @@ type Example struct {
 	Sources   [][]float64            `json:"-"` // scaled clean sources, speaker order
 	Estimates map[string][][]float64 `json:"-"` // by row label
 }
+
+// CurveStage says what a Curve's costs measure.
+type CurveStage string
+
+// The stages of a curve.
+const (
+	CurveTraining       CurveStage = "training"       // one speaker's training cost per iteration
+	CurveDiscriminative CurveStage = "discriminative" // DL-NMF's discriminative cost per round
+)
 
 // RepeatResult is everything one repeat produced.
 type RepeatResult struct {
@@ -177,7 +186,7 @@ func (rp *Repeat) Run(ctx context.Context, keep, cores int, step func(string)) (
 	}
 	curves := func(row Row, rep *separation.TrainReport) {
 		for i, r := range rep.Speakers {
-			c := Curve{Row: row.Label(), Name: rp.speakers[i], Stage: "training", Seconds: rep.Seconds[i], Cost: r.Cost}
+			c := Curve{Row: row.Label(), Name: rp.speakers[i], Stage: CurveTraining, Seconds: rep.Seconds[i], Cost: r.Cost}
 			c.Iter = append(c.Iter, r.CostIter...)
 			res.Curves = append(res.Curves, c)
 		}
@@ -225,7 +234,7 @@ func (rp *Repeat) Run(ctx context.Context, keep, cores int, step func(string)) (
 			if err != nil {
 				return nil, err
 			}
-			c := Curve{Row: drow.Label(), Name: "discriminative", Stage: "discriminative", Cost: drep.DiscCost, Seconds: drep.DiscSeconds}
+			c := Curve{Row: drow.Label(), Name: "discriminative", Stage: CurveDiscriminative, Cost: drep.DiscCost, Seconds: drep.DiscSeconds}
 			for r := range drep.DiscCost {
 				c.Iter = append(c.Iter, r)
 			}

@@ -168,11 +168,11 @@ func TestLayersAndBasis(t *testing.T) {
 	if len(res.Cost) == 0 || res.CostIter[0] != 0 {
 		t.Errorf("cost history %v at %v", res.Cost, res.CostIter)
 	}
-	stages := map[string]bool{}
+	stages := map[Stage]bool{}
 	for _, e := range events {
 		stages[e.Stage] = true
 	}
-	if !stages["pretrain"] || !stages["finetune"] {
+	if !stages[StagePretrain] || !stages[StageFineTune] {
 		t.Errorf("stages recorded: %v", stages)
 	}
 	H := HConcat(nil, f.Layers[0], f.Layers[0])

@@ -78,7 +78,7 @@ func factorize[T Float](X *Dense[T], k int, s Settings, layer int) (*Factorizati
 	}
 	W, H := randomInit(X, k, s.Seed)
 	f := &Factorization[T]{Layers: []*Dense[T]{W}, H: H}
-	res, err := update(X, f, Freeze{}, r, "pretrain", layer)
+	res, err := update(X, f, Freeze{}, r, StagePretrain, layer)
 	if err != nil {
 		return nil, res, err
 	}
@@ -117,7 +117,7 @@ func FineTune[T Float](X *Dense[T], f *Factorization[T], s Settings) (Result, er
 	if err := checkData("X", X); err != nil {
 		return Result{}, err
 	}
-	return update(X, f, Freeze{}, r, "finetune", 0)
+	return update(X, f, Freeze{}, r, StageFineTune, 0)
 }
 
 // Train fits the layered model with layer sizes sizes (K1, K2, ...):
@@ -162,10 +162,10 @@ func Update[T Float](X *Dense[T], f *Factorization[T], freeze Freeze, s Settings
 	if err := checkData("X", X); err != nil {
 		return Result{}, err
 	}
-	return update(X, f, freeze, r, "update", 0)
+	return update(X, f, freeze, r, StageUpdate, 0)
 }
 
-func update[T Float](X *Dense[T], f *Factorization[T], freeze Freeze, r resolved, stage string, layer int) (Result, error) {
+func update[T Float](X *Dense[T], f *Factorization[T], freeze Freeze, r resolved, stage Stage, layer int) (Result, error) {
 	sv, err := newSolver(X, f, freeze, r)
 	if err != nil {
 		return Result{}, err
@@ -197,7 +197,7 @@ func Infer[T Float](dst *Dense[T], X, basis *Dense[T], s Settings) (*Dense[T], R
 	}
 	dst = startH(reuse(dst, basis.Cols, X.Cols, "Infer"), X, basis, s.Seed)
 	f := &Factorization[T]{Layers: []*Dense[T]{basis}, H: dst}
-	res, err := update(X, f, Freeze{Layers: true}, r, "infer", 0)
+	res, err := update(X, f, Freeze{Layers: true}, r, StageInfer, 0)
 	return dst, res, err
 }
 

@@ -178,7 +178,7 @@ func InferFree[T Float](X, basis *Dense[T], free int, s Settings) (*Factorizatio
 	if free == 0 {
 		freeze = Freeze{Layers: true}
 	}
-	res, err := update(X, f, freeze, r, "infer", 0)
+	res, err := update(X, f, freeze, r, StageInfer, 0)
 	if err != nil {
 		return nil, res, err
 	}

@@ -107,11 +107,23 @@ type Settings struct {
 // Recorder receives progress events. The engine never prints.
 type Recorder interface{ Record(Event) }
 
+// Stage names what the engine (or a caller that records its own events,
+// such as separation's DL-NMF rounds) was doing when it recorded an Event.
+type Stage string
+
+// The engine's stages.
+const (
+	StagePretrain Stage = "pretrain" // Factorize, and each layer of Stack and Train; Event.Layer says which
+	StageFineTune Stage = "finetune" // FineTune, the joint update of every layer
+	StageUpdate   Stage = "update"   // Update
+	StageInfer    Stage = "infer"    // Infer and InferFree, the bases fixed
+)
+
 // Event reports the cost at one evaluation.
 type Event struct {
-	Stage string // "pretrain", "finetune", "update", "infer"
-	Layer int    // layer being pretrained (0-based); 0 otherwise
-	Iter  int    // iterations done
+	Stage Stage
+	Layer int // layer being pretrained (0-based); 0 otherwise
+	Iter  int // iterations done
 	Cost  float64
 }
 

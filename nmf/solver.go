@@ -275,7 +275,7 @@ func (s *solver[T]) objective() float64 {
 
 // run iterates until MaxIter or convergence, recording the cost; the
 // Recorder's events carry stage and layer.
-func (s *solver[T]) run(stage string, layer int) Result {
+func (s *solver[T]) run(stage Stage, layer int) Result {
 	// The products and passes of this goroutine run with subnormals
 	// flushed to zero (see flushDenormals); the thread is restored after.
 	runtime.LockOSThread()

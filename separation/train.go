@@ -445,11 +445,11 @@ func Discriminate(ctx context.Context, m *Model, data []DiscData, s DiscSettings
 
 	infer := m.nmfSettings(s.NMF)
 	infer.MaxIter = s.InferIter
-	infer.Recorder = withStage(s.NMF.Recorder, "disc-infer")
+	infer.Recorder = withStage(s.NMF.Recorder, StageDiscInfer)
 	update := m.nmfSettings(s.NMF)
 	update.MaxIter = s.DiscIter
 	update.Tol = -1 // a fixed number of basis steps per round
-	update.Recorder = withStage(s.NMF.Recorder, "disc-update")
+	update.Recorder = withStage(s.NMF.Recorder, StageDiscUpdate)
 
 	// cost infers H on the mixtures with the current bases and returns J
 	// with that H.
@@ -500,7 +500,7 @@ func Discriminate(ctx context.Context, m *Model, data []DiscData, s DiscSettings
 			return res, err
 		}
 		if s.NMF.Recorder != nil {
-			s.NMF.Recorder.Record(nmf.Event{Stage: "disc-round", Iter: r + 1, Cost: next})
+			s.NMF.Recorder.Record(nmf.Event{Stage: StageDiscRound, Iter: r + 1, Cost: next})
 		}
 		if next > J || math.IsNaN(next) {
 			for i := range m.Speakers {
@@ -517,10 +517,18 @@ func Discriminate(ctx context.Context, m *Model, data []DiscData, s DiscSettings
 	return res, nil
 }
 
+// DL-NMF's stages in the events that Discriminate passes to
+// DiscSettings.NMF.Recorder.
+const (
+	StageDiscInfer  nmf.Stage = "disc-infer"  // a round's H step on the mixtures (the engine's infer events)
+	StageDiscUpdate nmf.Stage = "disc-update" // a round's basis step (the engine's update events)
+	StageDiscRound  nmf.Stage = "disc-round"  // a round's end: Iter is the round, Cost the discriminative cost
+)
+
 // stageRecorder renames the stage of the engine's events.
 type stageRecorder struct {
 	r     nmf.Recorder
-	stage string
+	stage nmf.Stage
 }
 
 func (s stageRecorder) Record(e nmf.Event) {
@@ -530,7 +538,7 @@ func (s stageRecorder) Record(e nmf.Event) {
 
 // withStage renames r's events to stage; nil stays nil, so that the engine
 // knows nobody watches.
-func withStage(r nmf.Recorder, stage string) nmf.Recorder {
+func withStage(r nmf.Recorder, stage nmf.Stage) nmf.Recorder {
 	if r == nil {
 		return nil
 	}

@@ -215,7 +215,7 @@ func (p progressRecorder) Record(e nmf.Event) {
 	if p.bar == nil {
 		return
 	}
-	if e.Stage == "pretrain" { // Event.Layer is 0-based, and 0 for other stages
+	if e.Stage == nmf.StagePretrain { // Event.Layer is 0-based, and 0 for other stages
 		p.bar.Describe(fmt.Sprintf("pretrain layer %d iteration %d cost %.4g", e.Layer+1, e.Iter, e.Cost))
 	} else {
 		p.bar.Describe(fmt.Sprintf("%s iteration %d cost %.4g", e.Stage, e.Iter, e.Cost))
