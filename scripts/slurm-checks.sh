@@ -47,7 +47,7 @@ say "built dlnmf in $((SECONDS - s)) s"
 
 corpus=$repo/democorpus
 args=(--speaker "female=$corpus/female" --speaker "male=$corpus/male" --repeats 4 --k 20 --layers 60,20
-  --iters 20 --infer-iters 20 --rounds 2 --disc-iters 10 --examples 1)
+  --iters 40 --infer-iters 20 --rounds 2 --disc-iters 10 --examples 1)
 
 # 1. The experiment as a 4-task array and its summary job.
 s=$SECONDS
@@ -73,7 +73,13 @@ until [ "$(state "$task")" = RUNNING ]; do
   [ $SECONDS -lt $end ] || fail "task $task did not start in 60 s"
   sleep 0.2
 done
-sleep 2
+# Cancel as soon as the task has saved its first unit (u00001 or u00005)
+# and is at work on its second: a fixed sleep lost the race on an idle
+# machine, where a task's two units take under two seconds.
+until compgen -G "$d/cancel/units/u0000[15].json" >/dev/null; do
+  [ $SECONDS -lt $end ] || fail "task $task saved no unit in 60 s: $(state "$task")"
+  sleep 0.05
+done
 scancel "$task"
 until [ "$(state "$task")" = CANCELLED ]; do
   [ $SECONDS -lt $end ] || fail "task $task not cancelled: $(state "$task")"
