@@ -44,8 +44,10 @@ type Live struct {
 	n      int // samples pushed
 	next   int // the next frame to infer
 	acc    [][]float64
-	accLo  int // first sample not yet sent: acc[s][0] is sample accLo
+	accLo  int // acc[s][0] is sample accLo; from -Window/2, where frame 0 starts
+	sent   int // samples sent so far (those before 0 belong to no output)
 	frame  []float64
+	gain   []float32    // one frame's gains, Bins
 	coef   []complex128 // frames x bins, the mixture's frames of one batch
 	spec   stft.Spectrogram
 	done   bool
@@ -63,6 +65,8 @@ func (sp *Separator) NewLive() (*Live, error) {
 	l := &Live{sp: sp, w: w, plan: w.plan, W: st.WindowSize, hop: st.Hop, half: st.WindowSize / 2, bins: w.plan.Bins(), silent: true}
 	l.acc = make([][]float64, sp.sources())
 	l.frame = make([]float64, l.W)
+	l.gain = make([]float32, l.bins)
+	l.accLo = -l.half
 	return l, nil
 }
 
@@ -164,27 +168,14 @@ func (l *Live) frames(end, n int) error {
 	if err != nil {
 		return err
 	}
-	g := make([]float32, bins)
 	for j := range k {
-		start := (l.next+j)*l.hop - l.half
+		lo := (l.next+j)*l.hop - l.half - l.accLo // never negative: accLo starts where frame 0 does
 		for s := range l.acc {
-			need := start + l.W - l.accLo
-			for len(l.acc[s]) < need {
-				l.acc[s] = append(l.acc[s], 0)
-			}
+			l.acc[s] = zeroExtend(l.acc[s], lo+l.W)
 			for b := range bins {
-				g[b] = gains[s].Data[b*gains[s].Stride+j]
+				l.gain[b] = gains[s].Data[b*gains[s].Stride+j]
 			}
-			// Samples before 0 (the first frames reach back half a
-			// window) belong to no output: add into a scratch.
-			if lo := start - l.accLo; lo >= 0 {
-				l.plan.InverseFrameAdd(l.acc[s][lo:lo+l.W], coef[j*bins:(j+1)*bins], g)
-			} else {
-				tmp := make([]float64, l.W)
-				copy(tmp[-lo:], l.acc[s][:l.W+lo])
-				l.plan.InverseFrameAdd(tmp, coef[j*bins:(j+1)*bins], g)
-				copy(l.acc[s][:l.W+lo], tmp[-lo:])
-			}
+			l.plan.InverseFrameAdd(l.acc[s][lo:lo+l.W], coef[j*bins:(j+1)*bins], l.gain)
 		}
 	}
 	l.next = end
@@ -203,16 +194,15 @@ func (l *Live) emit(upto, n int, sink func(int, []float64) error) error {
 		upto = min(upto, n)
 	}
 	k := upto - l.accLo
-	if k <= 0 {
+	if upto <= l.sent || k <= 0 {
 		return nil
 	}
+	skip := l.sent - l.accLo // samples before 0: dropped, never sent
 	for s := range l.acc {
-		for len(l.acc[s]) < k {
-			l.acc[s] = append(l.acc[s], 0)
-		}
-		y := l.acc[s][:k]
+		l.acc[s] = zeroExtend(l.acc[s], k)
+		y := l.acc[s][skip:k]
 		for i := range y {
-			if d := l.plan.Denominator(l.accLo+i, n); d > 1e-10 {
+			if d := l.plan.Denominator(l.sent+i, n); d > 1e-10 {
 				y[i] /= d
 			}
 		}
@@ -221,8 +211,16 @@ func (l *Live) emit(upto, n int, sink func(int, []float64) error) error {
 		}
 		l.acc[s] = l.acc[s][:copy(l.acc[s], l.acc[s][k:])]
 	}
-	l.accLo = upto
+	l.accLo, l.sent = upto, upto
 	return nil
+}
+
+// zeroExtend returns a extended with zeros to n values when shorter.
+func zeroExtend(a []float64, n int) []float64 {
+	if len(a) >= n {
+		return a
+	}
+	return append(a, make([]float64, n-len(a))...)
 }
 
 // ErrSilent is the error of a signal or stream that was silent throughout
