@@ -301,8 +301,9 @@ func SweepTables(pairs []string, configs []SweepConfig, baseline int, res []*Res
 	return append(tables, table("", all))
 }
 
-// SweepMarkdown renders the sweep's tables.
-func SweepMarkdown(tables [][]SweepRow, repeats int, notes []string) string {
+// SweepMarkdown renders the sweep's tables, then extra (more sections in
+// markdown, such as SpeakerMarkdown's), then the notes.
+func SweepMarkdown(tables [][]SweepRow, repeats int, extra string, notes []string) string {
 	var b strings.Builder
 	b.WriteString("# Sweep results\n\n")
 	fmt.Fprintf(&b, "Mean SDR in dB over every separated speaker of every test mixture (%d repeats), ± the half-width of the 95%% confidence interval; ΔSDR is the paired difference from the baseline over the same mixtures and speakers, with its 95%% CI and the p-value of a two-sided paired t-test.\n", repeats)
@@ -324,6 +325,7 @@ func SweepMarkdown(tables [][]SweepRow, repeats int, notes []string) string {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %d |\n", r.Config, r.Row, pm(r.SDR, r.SDRCI95), diff, p, r.N)
 		}
 	}
+	b.WriteString(extra)
 	if len(notes) > 0 {
 		b.WriteString("\n## Notes\n\n")
 		for _, n := range notes {

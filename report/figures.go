@@ -371,3 +371,22 @@ func integerX(c Curve) bool {
 	}
 	return true
 }
+
+// WriteCurvePNG draws c alone as a PNG file at path (5.5 x 3.4 inches, the
+// report's size for curves), atomically; for figures outside a report page,
+// such as a sweep's trade-off plots.
+func WriteCurvePNG(path string, c Curve) error {
+	for _, s := range c.Series {
+		if len(s.X) != len(s.Y) {
+			return fmt.Errorf("report: curve %q, series %q: %d x values for %d y values", c.Title, s.Name, len(s.X), len(s.Y))
+		}
+	}
+	ch, err := curvePlot(c, false)
+	if err != nil {
+		return err
+	}
+	if ch == nil {
+		return fmt.Errorf("report: curve %q has no finite point", c.Title)
+	}
+	return atomicfile.Write(path, func(out io.Writer) error { return writePlotPNG(out, ch, 5.5*vg.Inch, 3.4*vg.Inch) })
+}

@@ -139,3 +139,60 @@ func TestSweepBadSpec(t *testing.T) {
 		wantFailure(t, stderr, code, exitFailure, c.want)
 	}
 }
+
+// TestSweepSpeakersAndTradeOff: a sweep over the sparsity of one NMF size
+// writes a per-speaker table (each speaker's SDR, SIR, SAR and paired
+// differences from the baseline, the baseline's own differences empty) and
+// one SIR/SAR figure per speaker, a PNG, linked from sweep.md.
+func TestSweepSpeakersAndTradeOff(t *testing.T) {
+	root := t.TempDir()
+	low, high := synthSpeakers(t, root, 10, 0.3)
+	spec := writeSpec(t, root, low, high, `[{"method": ["nmf"], "k": [4], "sparsity": [0, 0.5, 2]}]`, `{"sparsity": 0}`)
+	out := filepath.Join(root, "out")
+	stdout, stderr, code := runCmd(t, "sweep", spec, "-o", out, "--quiet", "--json")
+	if code != exitOK {
+		t.Fatalf("sweep: exit %d: %s", code, stderr)
+	}
+	var got struct {
+		Speakers []struct {
+			Speaker  string     `json:"speaker"`
+			Config   string     `json:"config"`
+			Baseline bool       `json:"baseline"`
+			N        int        `json:"n"`
+			Mean     [3]float64 `json:"mean"`
+			Diff     [3]any     `json:"diff"`
+		} `json:"speakers"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Speakers) != 6 {
+		t.Fatalf("%d speaker rows, want 2 speakers x 3 configurations", len(got.Speakers))
+	}
+	for i, r := range got.Speakers {
+		wantSpeaker := []string{"low", "high"}[i/3]
+		if r.Speaker != wantSpeaker || r.N != 2 || r.Baseline != (i%3 == 0) {
+			t.Errorf("row %d: %+v", i, r)
+		}
+		if _, isNum := r.Diff[0].(float64); isNum == r.Baseline {
+			t.Errorf("row %d (%s): diff %v, baseline %v", i, r.Config, r.Diff, r.Baseline)
+		}
+	}
+	md, err := os.ReadFile(filepath.Join(out, "sweep.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sp := range []string{"low", "high"} {
+		rel := "figures/low_high-" + sp + "-sparsity-1.png"
+		if !strings.Contains(string(md), "("+rel+")") {
+			t.Errorf("sweep.md does not link %s:\n%s", rel, md)
+		}
+		b, err := os.ReadFile(filepath.Join(out, rel))
+		if err != nil || len(b) < 8 || string(b[1:4]) != "PNG" {
+			t.Errorf("%s is not a PNG: %v", rel, err)
+		}
+	}
+	if !strings.Contains(string(md), "### low+high, speaker low") || strings.Index(string(md), "## Per speaker") > strings.Index(string(md), "## Notes") {
+		t.Errorf("sweep.md lacks the per-speaker tables before its notes:\n%s", md)
+	}
+}
