@@ -185,26 +185,34 @@ func InferFree[T Float](X, basis *Dense[T], free int, s Settings) (*Factorizatio
 	return f, res, nil
 }
 
-// freeStart returns InferFree's start: [basis W] with W's columns seeded
-// random of unit sum, and H as Infer starts it.
+// freeStart returns InferFree's start: FreeBasis, and H as Infer starts it.
 func freeStart[T Float](X, basis *Dense[T], free int, seed uint64) *Factorization[T] {
-	K := basis.Cols
-	W := NewDense[T](X.Rows, K+free, nil)
-	for i := 0; i < X.Rows; i++ {
+	W := FreeBasis(basis, free, seed)
+	H := startH(NewDense[T](W.Cols, X.Cols, nil), X, W, seed)
+	return &Factorization[T]{Layers: []*Dense[T]{W}, H: H}
+}
+
+// FreeBasis returns [basis W], a copy of basis and free more columns
+// beside it, seeded random of unit sum: the start of InferFree's free
+// bases (and of online learners that update them with Update and
+// Freeze.Cols).
+func FreeBasis[T Float](basis *Dense[T], free int, seed uint64) *Dense[T] {
+	K, M := basis.Cols, basis.Rows
+	W := NewDense[T](M, K+free, nil)
+	for i := 0; i < M; i++ {
 		copy(W.row(i)[:K], basis.row(i))
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x66726565)) // "free"
 	for k := K; k < K+free; k++ {
 		var sum float64
-		for i := 0; i < X.Rows; i++ {
+		for i := 0; i < M; i++ {
 			v := 0.5 + rng.Float64()
 			W.Set(i, k, T(v))
 			sum += v
 		}
-		for i := 0; i < X.Rows; i++ {
+		for i := 0; i < M; i++ {
 			W.Set(i, k, W.At(i, k)/T(sum))
 		}
 	}
-	H := startH(NewDense[T](K+free, X.Cols, nil), X, W, seed)
-	return &Factorization[T]{Layers: []*Dense[T]{W}, H: H}
+	return W
 }

@@ -37,7 +37,9 @@
 // those bases and all activations (nmf.InferFree; Smaragdis, Raj and
 // Shashanka 2007), and their Wiener-gain estimate is one more source,
 // OtherName; the estimates still add up to the mixture, but a block no
-// longer equals whole-file processing (each learns its own bases). A model's
+// longer equals whole-file processing (each learns its own bases). A Live
+// learns them online instead, from a buffer of the last seconds of frames,
+// every few frames (OnlineFree, livefree.go). A model's
 // Universal speech model is the other source instead: several speakers'
 // bases side by side, inferred with a group-sparsity penalty per speaker
 // (nmf.GroupSparsity; Sun and Mysore 2013) so that a few of them explain a

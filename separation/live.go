@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/dlnmf/dlnmf/nmf"
 	"github.com/dlnmf/dlnmf/stft"
 )
 
@@ -28,8 +29,12 @@ import (
 // 30 s block, so the early stop on the cost (Tol) is tested on fewer
 // frames, and float32 matrix products over fewer columns may round
 // differently. With Tol < 0 (a fixed number of iterations) the difference
-// is float32 rounding (see TestLiveEqualsSeparate). Free bases learned on the
-// mixture (SeparateSettings.Free) need many frames at once and are refused.
+// is float32 rounding (see TestLiveEqualsSeparate).
+//
+// Free bases (SeparateSettings.Free) are learned online from a buffer of
+// the last frames, every few frames (see OnlineFree and livefree.go), so
+// the estimates differ from Separate's, which learns them on the whole
+// mixture; the latency is the same, as the learning uses past frames only.
 //
 // A Live is not safe for concurrent use; the Separator it came from can
 // serve other calls meanwhile.
@@ -52,14 +57,11 @@ type Live struct {
 	spec   stft.Spectrogram
 	done   bool
 	silent bool
+	free   *liveFree // nil without free bases
 }
 
-// NewLive starts a stream. It fails for settings that need the whole
-// mixture (free bases) and for full-band separators.
+// NewLive starts a stream.
 func (sp *Separator) NewLive() (*Live, error) {
-	if sp.extra.free > 0 {
-		return nil, errors.New("free bases are learned on many frames at once: live separation does not take them")
-	}
 	w := sp.work()
 	st := w.plan.Settings()
 	l := &Live{sp: sp, w: w, plan: w.plan, W: st.WindowSize, hop: st.Hop, half: st.WindowSize / 2, bins: w.plan.Bins(), silent: true}
@@ -67,6 +69,9 @@ func (sp *Separator) NewLive() (*Live, error) {
 	l.frame = make([]float64, l.W)
 	l.gain = make([]float32, l.bins)
 	l.accLo = -l.half
+	if sp.extra.free > 0 {
+		l.free = newLiveFree(sp)
+	}
 	return l, nil
 }
 
@@ -130,12 +135,30 @@ func (l *Live) Finish(sink func(source int, y []float64) error) error {
 }
 
 // frames infers frames [l.next, end) and adds their estimates into acc; n is
-// the signal's length when known (at the end), else -1.
+// the signal's length when known (at the end), else -1. With free bases the
+// frames go one at a time: each one's inference uses the free bases
+// learned up to the frame before.
 func (l *Live) frames(end, n int) error {
-	k := end - l.next
-	if k <= 0 {
-		return nil
+	for l.next < end {
+		to := end
+		if l.free != nil {
+			to = l.next + 1
+		}
+		if err := l.batch(to, n); err != nil {
+			return err
+		}
 	}
+	// Input before the next frame's first sample is no longer needed.
+	if drop := min(l.next*l.hop-l.half-l.inLo, len(l.in)); drop > 0 {
+		l.in = l.in[:copy(l.in, l.in[drop:])]
+		l.inLo += drop
+	}
+	return nil
+}
+
+// batch infers frames [l.next, end) together, as frames does.
+func (l *Live) batch(end, n int) error {
+	k := end - l.next
 	bins := l.bins
 	if cap(l.coef) < k*bins {
 		l.coef = make([]complex128, k*bins)
@@ -164,7 +187,13 @@ func (l *Live) frames(end, n int) error {
 		}
 	}
 	Y := Magnitude(sized(&l.w.Y, bins, k), &l.spec)
-	gains, err := l.sp.gains(l.w, Y)
+	var gains []nmf.Dense[float32]
+	var err error
+	if l.free != nil {
+		gains, err = l.free.gains(l.sp, l.w, Y)
+	} else {
+		gains, err = l.sp.gains(l.w, Y)
+	}
 	if err != nil {
 		return err
 	}
@@ -179,11 +208,6 @@ func (l *Live) frames(end, n int) error {
 		}
 	}
 	l.next = end
-	// Input before the next frame's first sample is no longer needed.
-	if drop := min(l.next*l.hop-l.half-l.inLo, len(l.in)); drop > 0 {
-		l.in = l.in[:copy(l.in, l.in[drop:])]
-		l.inLo += drop
-	}
 	return nil
 }
 

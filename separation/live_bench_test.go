@@ -1,6 +1,7 @@
 package separation
 
 import (
+	"flag"
 	"slices"
 	"testing"
 	"time"
@@ -23,9 +24,11 @@ func BenchmarkLive50(b *testing.B) { benchLive(b, 50) }
 // lose nothing in SDR on TSP test mixtures (see the README's live section).
 func BenchmarkLive20(b *testing.B) { benchLive(b, 20) }
 
-func benchLive(b *testing.B, iters int) {
+func benchLive(b *testing.B, iters int) { benchLiveWith(b, iters, 0) }
+
+func benchLiveWith(b *testing.B, iters, free int) {
 	defer openblas.HoldSingle()()
-	sep := liveBenchSeparator(b, iters)
+	sep := liveBenchSeparator(b, iters, free)
 	x := mixOf(synthVoice(lowNotes, 3, 1), synthVoice(highNotes, 3, 2))
 	hop := sep.st.Hop
 	sink := func(int, []float64) error { return nil }
@@ -51,9 +54,9 @@ func benchLive(b *testing.B, iters int) {
 	b.ReportMetric(3/((cpuSeconds()-cpu)/float64(b.N)), "x-realtime-cpu")
 }
 
-func liveBenchSeparator(b *testing.B, iters int) *Separator {
+func liveBenchSeparator(b *testing.B, iters, free int) *Separator {
 	m := randomModel(DLNMF, []int{180, 20})
-	sep, err := NewSeparator(m, SeparateSettings{NMF: nmf.Settings{MaxIter: iters, Tol: -1, Workers: 1}})
+	sep, err := NewSeparator(m, SeparateSettings{Free: free, NMF: nmf.Settings{MaxIter: iters, Tol: -1, Workers: 1}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -68,7 +71,7 @@ func liveBenchSeparator(b *testing.B, iters int) *Separator {
 // The algorithmic latency, Latency() samples, comes on top.
 func BenchmarkLivePaced(b *testing.B) {
 	defer openblas.HoldSingle()()
-	sep := liveBenchSeparator(b, 200)
+	sep := liveBenchSeparator(b, 200, 0)
 	x := mixOf(synthVoice(lowNotes, 3, 1), synthVoice(highNotes, 3, 2))
 	hop := sep.st.Hop
 	rate := float64(sep.model.SampleRate)
@@ -104,3 +107,16 @@ func BenchmarkLivePaced(b *testing.B) {
 	b.ReportMetric(delays[len(delays)*99/100], "p99-ms")
 	b.ReportMetric(float64(sep.NewLiveLatency())/rate*1000, "latency-ms")
 }
+
+// benchFree is the number of free bases of BenchmarkLiveFree200 and
+// BenchmarkLiveFree20 (scripts/bench-live.sh passes FREE as -live.free).
+var benchFree = flag.Int("live.free", 20, "free bases of BenchmarkLiveFree*")
+
+// BenchmarkLiveFree200 is BenchmarkLive200 with -live.free free bases
+// learned online (the default OnlineFree: a 2 s buffer, updated every 4
+// frames): its x-realtime against BenchmarkLive200's is the cost of
+// learning them as the stream goes.
+func BenchmarkLiveFree200(b *testing.B) { benchLiveWith(b, 200, *benchFree) }
+
+// BenchmarkLiveFree20 is BenchmarkLiveFree200 with 20 inference iterations.
+func BenchmarkLiveFree20(b *testing.B) { benchLiveWith(b, 20, *benchFree) }

@@ -29,6 +29,7 @@ type Separator struct {
 	context  int     // patch width (Model.Context), 1 for single frames
 	power    float64 // mask exponent
 	extra    extraSource
+	online   OnlineFree // how a Live learns free bases, resolved
 
 	// Full band (Rate above the model's): the STFT runs at Rate with the
 	// model's window and hop in seconds; the model sees its own bins, the
@@ -82,6 +83,9 @@ type SeparateSettings struct {
 	// for what the model's speakers do not explain, with the model's bases
 	// fixed; their estimate is one more source, OtherName. 0: none.
 	Free int
+	// Online sets how a Live learns the free bases as the stream goes
+	// (see OnlineFree); Separate does not use it.
+	Online OnlineFree
 	// Sparsity weighs the group penalty of a universal model's
 	// activations, relative to the mixture's magnitude; 0: DefaultSparsity.
 	Sparsity float64
@@ -150,6 +154,9 @@ func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 		sep.bases = append(sep.bases, m.Speakers[i].Basis())
 	}
 	if err := sep.extra.init(sep, s); err != nil {
+		return nil, err
+	}
+	if sep.online, err = s.Online.resolve(); err != nil {
 		return nil, err
 	}
 	sep.basis = nmf.HConcat(nil, sep.bases...)
@@ -374,18 +381,35 @@ func (sp *Separator) Gains(Y *nmf.Dense[float32]) ([]*nmf.Dense[float32], error)
 // gains is Gains in w's buffers: the result is w.parts, valid until w's
 // next use.
 func (sp *Separator) gains(w *work, Y *nmf.Dense[float32]) ([]nmf.Dense[float32], error) {
+	X := sp.unfold(w, Y)
+	H, bases, err := sp.extra.infer(sp, w, X, sp.inferSettings())
+	if err != nil {
+		return nil, err
+	}
+	return sp.wiener(w, Y, X, H, bases), nil
+}
+
+// inferSettings returns the settings of the inference of H.
+func (sp *Separator) inferSettings() nmf.Settings {
 	s := sp.settings
 	// Nothing here reads the cost: with a fixed number of iterations, skip
 	// its evaluations.
 	s.NoCost = s.Tol < 0 && s.Recorder == nil
-	X := Y
+	return s
+}
+
+// unfold returns what H is inferred on: Y, or Y unfolded into patches
+// (Model.Context > 1) in w's buffer.
+func (sp *Separator) unfold(w *work, Y *nmf.Dense[float32]) *nmf.Dense[float32] {
 	if sp.context > 1 {
-		X = nmf.Unfold(sized(&w.patches, sp.context*Y.Rows, Y.Cols), Y, sp.context)
+		return nmf.Unfold(sized(&w.patches, sp.context*Y.Rows, Y.Cols), Y, sp.context)
 	}
-	H, bases, err := sp.extra.infer(sp, w, X, s)
-	if err != nil {
-		return nil, err
-	}
+	return Y
+}
+
+// wiener returns the Wiener gains of bases (whose activations are H's row
+// blocks, in order) on Y, inferred on X (Y or its patches), in w.parts.
+func (sp *Separator) wiener(w *work, Y, X, H *nmf.Dense[float32], bases []*nmf.Dense[float32]) []nmf.Dense[float32] {
 	if len(w.parts) != len(bases) {
 		w.parts = make([]nmf.Dense[float32], len(bases))
 	}
@@ -407,7 +431,7 @@ func (sp *Separator) gains(w *work, Y *nmf.Dense[float32]) ([]nmf.Dense[float32]
 	for i := range w.parts {
 		gain(w.parts[i].Data, total.Data, even)
 	}
-	return w.parts, nil
+	return w.parts
 }
 
 // SeparateSpectrogram returns each speaker's estimated magnitude spectrogram

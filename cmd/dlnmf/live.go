@@ -27,8 +27,18 @@ source to standard output as a WAV stream (--stdout NAME). Latency: one
 window of the model minus one sample (64 ms for the paper's 16 kHz models,
 1024-sample window), plus the resampler's half filter when the rates differ,
 plus compute; the exact figure is printed when the stream starts.
+With --free K the K free bases are learned online (Duan, Mysore and
+Smaragdis 2012) from a buffer of the last --free-buffer seconds of frames
+(default 2 s), every --free-every frames (default 4: 64 ms with a 16 ms hop) by
+--free-updates multiplicative updates (default 5) of the free bases and the
+buffer's activations, the model's bases fixed; each new frame is inferred
+with the free bases as they are. The learning uses past frames only: the
+latency is the same. The extra source is <--name>.other.wav (--stdout
+other); the estimates add up to the mixture. The free bases start from a
+fixed seed: the same stream gives the same bits, however it is cut.
   sox -d -t wav - | dlnmf separate --live -m m.npz --stdout alice - | play -t wav -
-  arecord -f S16_LE -r 16000 -t wav | dlnmf separate --live -m m.npz -o live -`
+  arecord -f S16_LE -r 16000 -t wav | dlnmf separate --live -m m.npz -o live -
+  arecord -f S16_LE -r 16000 -t wav | dlnmf separate --live -m fa.npz --free 20 --stdout FA - | play -t wav -`
 
 // liveOptions are separate's flags for --live.
 type liveOptions struct {

@@ -109,6 +109,9 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	rawRate := fs.Int("rate", 0, "with --raw: the stream's sample rate in Hz")
 	rawChannels := fs.Int("channels", 1, "with --raw: the stream's channels, interleaved")
 	liveName := fs.String("name", "live", "with --live -o: outputs are OUTDIR/NAME.<source>.wav")
+	freeBuffer := fs.Float64("free-buffer", separation.DefaultOnlineBuffer, "with --live --free: seconds of recent frames the free bases are learned on")
+	freeEvery := fs.Int("free-every", separation.DefaultOnlineEvery, "with --live --free: frames between two updates of the free bases")
+	freeUpdates := fs.Int("free-updates", separation.DefaultOnlineUpdates, "with --live --free: multiplicative updates of the free bases each time")
 	files, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -123,6 +126,14 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	}
 	if *sparsity < 0 {
 		return usagef("--sparsity must not be negative")
+	}
+	for _, name := range []string{"free-buffer", "free-every", "free-updates"} {
+		if flagSet(fs, name) && !*live {
+			return usagef("--%s sets how --live learns free bases: it needs --live", name)
+		}
+	}
+	if !(*freeBuffer > 0) || *freeEvery < 1 || *freeUpdates < 1 {
+		return usagef("--free-buffer must be positive, --free-every and --free-updates at least 1")
 	}
 	if *modelPath == "" || (*outDir == "" && *toStdout == "") {
 		return usagef("-m model.npz and -o OUTDIR (or --stdout SOURCE) are required")
@@ -195,7 +206,8 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 		logf(env.stderr, *quiet, "%s has one speaker (%s) and no universal model: separating %[2]s from everything else with --free %d bases learned on each mixture, written as <mix>.%s.wav",
 			*modelPath, model.Speakers[0].Name, *free, separation.OtherName)
 	}
-	seps := &separators{model: model, settings: separation.SeparateSettings{NMF: ns, Free: *free, Sparsity: *sparsity, MaskPower: *maskPower}, byRate: map[int]*separation.Separator{}}
+	seps := &separators{model: model, settings: separation.SeparateSettings{NMF: ns, Free: *free, Sparsity: *sparsity, MaskPower: *maskPower,
+		Online: separation.OnlineFree{Buffer: *freeBuffer, Every: *freeEvery, Updates: *freeUpdates}}, byRate: map[int]*separation.Separator{}}
 	sep, err := seps.at(model.SampleRate)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *modelPath, err)
