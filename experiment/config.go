@@ -36,6 +36,9 @@ type Config struct {
 	Context   int     `json:"context,omitempty"`
 	Sparsity  float64 `json:"sparsity,omitempty"`
 	MaskPower float64 `json:"mask_power,omitempty"`
+	// Select, when set, adds the row "Selected": its configuration chosen
+	// in every repeat on validation data from a grid (see Selection).
+	Select *Selection `json:"select,omitempty"`
 }
 
 // Defaults returns c with every zero field set to its default, or an error
@@ -99,6 +102,16 @@ func (c Config) Defaults() (Config, error) {
 	}
 	if c.MaskPower != 0 {
 		if err := separation.CheckMaskPower(c.MaskPower); err != nil {
+			return c, err
+		}
+	}
+	if c.Select != nil {
+		sel := *c.Select
+		if sel.Validation == 0 {
+			sel.Validation = DefaultValidation
+		}
+		c.Select = &sel
+		if err := c.checkSelection(); err != nil {
 			return c, err
 		}
 	}

@@ -34,15 +34,29 @@ func WriteFiles(dir string, res *Results, notes []string) error {
 }
 
 func writeCSV(w io.Writer, scores []Score) error {
+	// The column "config" (a selected score's grid point) is there only
+	// when some score has one: the paper's runs keep their format.
+	withConfig := false
+	for _, s := range scores {
+		withConfig = withConfig || s.Method == SelectedLabel
+	}
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"repeat", "mixture", "files", "method", "layers", "speaker", "sdr", "sir", "sar", "si_sdr"})
+	head := []string{"repeat", "mixture", "files", "method", "layers", "speaker", "sdr", "sir", "sar", "si_sdr"}
+	if withConfig {
+		head = append(head, "config")
+	}
+	cw.Write(head)
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
 	for _, s := range scores {
 		layers := make([]string, len(s.Layers))
 		for i, k := range s.Layers {
 			layers[i] = strconv.Itoa(k)
 		}
-		cw.Write([]string{strconv.Itoa(s.Repeat), s.Mixture, s.Files, s.Method, strings.Join(layers, ","), s.Speaker, f(float64(s.SDR)), f(float64(s.SIR)), f(float64(s.SAR)), f(float64(s.SISDR))})
+		rec := []string{strconv.Itoa(s.Repeat), s.Mixture, s.Files, s.Method, strings.Join(layers, ","), s.Speaker, f(float64(s.SDR)), f(float64(s.SIR)), f(float64(s.SAR)), f(float64(s.SISDR))}
+		if withConfig {
+			rec = append(rec, s.Config)
+		}
+		cw.Write(rec)
 	}
 	cw.Flush()
 	return cw.Error()
@@ -60,36 +74,15 @@ func Markdown(res *Results, notes []string) string {
 	}
 	fmt.Fprintf(&b, "# Separation results: %s\n\n", strings.Join(res.Speakers, " + "))
 	fmt.Fprintf(&b, "Mean over %d test mixtures (%d repeats), dB, ± the half-width of the 95%% confidence interval (Student t).\n\n", n, cfg.Repeats)
-	b.WriteString("| method | bases |")
-	for _, sp := range res.Speakers {
-		fmt.Fprintf(&b, " %s SDR | %s SIR | %s SAR |", sp, sp, sp)
-	}
-	b.WriteString("\n|---|---|")
-	for range res.Speakers {
-		b.WriteString("---|---|---|")
-	}
-	b.WriteString("\n")
-	for i := 0; i < len(res.Rows); i += len(res.Speakers) {
-		r := res.Rows[i]
-		bases := fmt.Sprintf("K=%d", r.Layers[0])
-		if r.Method != "NMF" {
-			bases = joinInts(r.Layers)
-		}
-		fmt.Fprintf(&b, "| %s | %s |", r.Method, bases)
-		for _, s := range res.Rows[i : i+len(res.Speakers)] {
-			fmt.Fprintf(&b, " %s | %s | %s |", pm(s.SDR, s.SDRCI95), pm(s.SIR, s.SIRCI95), pm(s.SAR, s.SARCI95))
-		}
-		b.WriteString("\n")
-	}
-	if len(res.Paired) > 0 {
+	own := func(label string) bool { return label != SelectedLabel }
+	scoreTable(&b, res, own)
+	if pairedTable(&b, res, func(p Paired) bool { return own(p.A) }, true) {
 		b.WriteString("\n## Paired differences over the same mixtures\n\n")
 		b.WriteString("Mean of A minus B, ± 95% CI, and the p-value of a two-sided paired t-test.\n\n")
-		b.WriteString("| A | B | speaker | ΔSDR | p | ΔSIR | p | ΔSAR | p |\n|---|---|---|---|---|---|---|---|---|\n")
-		for i := 0; i+2 < len(res.Paired); i += 3 {
-			p := res.Paired[i : i+3]
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", p[0].A, p[0].B, p[0].Speaker,
-				pm(p[0].Diff, p[0].CI95), pval(p[0].P), pm(p[1].Diff, p[1].CI95), pval(p[1].P), pm(p[2].Diff, p[2].CI95), pval(p[2].P))
-		}
+		pairedTable(&b, res, func(p Paired) bool { return own(p.A) }, false)
+	}
+	if res.Config.Select != nil {
+		selectionSection(&b, res)
 	}
 	b.WriteString("\n## Settings\n\n")
 	for _, kv := range ConfigTable(res) {
@@ -99,6 +92,106 @@ func Markdown(res *Results, notes []string) string {
 		fmt.Fprintf(&b, "- %s\n", n)
 	}
 	return b.String()
+}
+
+// scoreTable writes the rows whose label keep accepts as Table 1 does: SDR,
+// SIR and SAR per speaker, mean ± 95% CI.
+func scoreTable(b *bytes.Buffer, res *Results, keep func(label string) bool) {
+	b.WriteString("| method | bases |")
+	for _, sp := range res.Speakers {
+		fmt.Fprintf(b, " %s SDR | %s SIR | %s SAR |", sp, sp, sp)
+	}
+	b.WriteString("\n|---|---|")
+	for range res.Speakers {
+		b.WriteString("---|---|---|")
+	}
+	b.WriteString("\n")
+	for i := 0; i < len(res.Rows); i += len(res.Speakers) {
+		r := res.Rows[i]
+		if !keep(r.Label) {
+			continue
+		}
+		var bases string
+		switch {
+		case r.Method == SelectedLabel:
+			bases = "chosen per repeat"
+		case r.Method == "NMF":
+			bases = fmt.Sprintf("K=%d", r.Layers[0])
+		default:
+			bases = joinInts(r.Layers)
+		}
+		fmt.Fprintf(b, "| %s | %s |", r.Method, bases)
+		for _, s := range res.Rows[i : i+len(res.Speakers)] {
+			fmt.Fprintf(b, " %s | %s | %s |", pm(s.SDR, s.SDRCI95), pm(s.SIR, s.SIRCI95), pm(s.SAR, s.SARCI95))
+		}
+		b.WriteString("\n")
+	}
+}
+
+// pairedTable writes the paired differences that keep accepts (SDR, SIR
+// and SAR of one pair and speaker on a line) and tells whether there were
+// any; with dry it only tells.
+func pairedTable(b *bytes.Buffer, res *Results, keep func(Paired) bool, dry bool) bool {
+	found := false
+	for i := 0; i+2 < len(res.Paired); i += 3 {
+		p := res.Paired[i : i+3]
+		if !keep(p[0]) {
+			continue
+		}
+		if !found && !dry {
+			b.WriteString("| A | B | speaker | ΔSDR | p | ΔSIR | p | ΔSAR | p |\n|---|---|---|---|---|---|---|---|---|\n")
+		}
+		found = true
+		if !dry {
+			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", p[0].A, p[0].B, p[0].Speaker,
+				pm(p[0].Diff, p[0].CI95), pval(p[0].P), pm(p[1].Diff, p[1].CI95), pval(p[1].P), pm(p[2].Diff, p[2].CI95), pval(p[2].P))
+		}
+	}
+	return found
+}
+
+// selectionSection writes the section "Selected on validation data": the
+// configuration chosen in every repeat, the selected row's test scores
+// beside the experiment's rows, and the paired tests of the selected row
+// minus each of them.
+func selectionSection(b *bytes.Buffer, res *Results) {
+	sel := res.Config.Select
+	points, _ := res.Config.SelectPoints()
+	b.WriteString("\n## Selected on validation data\n\n")
+	fmt.Fprintf(b, "In every repeat, %.0f%% of each speaker's training utterances are held out for validation and mixed like the test mixtures; "+
+		"each of the grid's %d configurations is trained on the rest of the training part and scored on the validation mixtures; "+
+		"the one with the best mean validation SDR (over every speaker and validation mixture; ties: the first in grid order) "+
+		"is trained again on the whole training part and scored on the test mixtures as the row %s. The test mixtures take no part in the choice.\n\n",
+		100*sel.Validation, len(points), SelectedLabel)
+	b.WriteString("| repeat | chosen configuration | row | mean validation SDR | validation mixtures |\n|---|---|---|---|---|\n")
+	chosen := map[string]int{}
+	for _, r := range res.Selection {
+		if r.Chosen < 0 || r.Chosen >= len(r.Points) {
+			continue
+		}
+		p := r.Points[r.Chosen]
+		chosen[p.Config]++
+		fmt.Fprintf(b, "| %d | %s | %s | %.2f | %d |\n", r.Repeat, orOwn(p.Config), p.Row, float64(p.SDR), r.Mixtures)
+	}
+	b.WriteString("\nTimes chosen: ")
+	var counts []string
+	for _, p := range points {
+		counts = append(counts, fmt.Sprintf("%s %d", orOwn(p.Label), chosen[p.Label]))
+	}
+	b.WriteString(strings.Join(counts, ", ") + ".\n\n")
+	b.WriteString("Test scores, mean ± 95% CI over the same test mixtures as the experiment's rows:\n\n")
+	scoreTable(b, res, func(string) bool { return true })
+	b.WriteString("\nPaired differences of the selected row minus each of the experiment's rows, over the same test mixtures:\n\n")
+	if !pairedTable(b, res, func(p Paired) bool { return p.A == SelectedLabel }, false) {
+		b.WriteString("(too few mixtures for a paired test)\n")
+	}
+}
+
+func orOwn(label string) string {
+	if label == "" {
+		return "(the experiment's own settings)"
+	}
+	return label
 }
 
 // ConfigTable lists the settings of a run as key/value pairs.
@@ -112,7 +205,7 @@ func ConfigTable(res *Results) [][2]string {
 	for i, m := range c.Methods {
 		methods[i] = m.Label()
 	}
-	return [][2]string{
+	t := [][2]string{
 		{"speakers", strings.Join(res.Speakers, ", ")},
 		{"methods", strings.Join(methods, ", ")},
 		{"NMF sizes K", joinInts(c.K)},
@@ -126,6 +219,10 @@ func ConfigTable(res *Results) [][2]string {
 		{"DL-NMF", fmt.Sprintf("%d rounds of %d basis iterations", c.Rounds, c.DiscIters)},
 		{"seed", strconv.FormatUint(c.Seed, 10)},
 	}
+	if c.Select != nil {
+		t = append(t, [2]string{"selection", fmt.Sprintf("on validation data (%.0f%% of each speaker's training part), from: %s", 100*c.Select.Validation, selectionLabels(c))})
+	}
+	return t
 }
 
 func pm(v, ci Number) string {
@@ -161,6 +258,9 @@ func Report(res *Results, title, intro string, notes []string) *report.Report {
 	byRow := map[string]*report.Method{}
 	for _, row := range res.Config.Rows() {
 		r.Methods = append(r.Methods, report.Method{Name: row.Label()})
+	}
+	if res.Config.Select != nil {
+		r.Methods = append(r.Methods, report.Method{Name: SelectedLabel})
 	}
 	for i := range r.Methods {
 		byRow[r.Methods[i].Name] = &r.Methods[i]

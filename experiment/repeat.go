@@ -24,6 +24,9 @@ type Score struct {
 	SIR     Number `json:"sir"`
 	SAR     Number `json:"sar"`
 	SISDR   Number `json:"si_sdr"` // scale-invariant SDR (bsseval.SISDR, mean removed)
+	// Config is the chosen grid point of a "Selected" score
+	// ("context=5 sparsity=0.5"); "" for the experiment's own rows.
+	Config string `json:"config,omitempty"`
 }
 
 // Curve is a cost history: training cost per speaker, or the DL-NMF
@@ -101,32 +104,56 @@ func PrepareRepeat(speakers []*corpus.Speaker, cfg Config, repeat int) (*Repeat,
 	if len(speakers) < 2 {
 		return nil, fmt.Errorf("the experiment needs at least 2 speakers, got %d", len(speakers))
 	}
-	rp := &Repeat{Index: repeat, Seed: RepeatSeed(cfg.Seed, repeat), cfg: cfg}
-	data := make([]separation.SpeakerData, len(speakers))
+	names := speakerNames(speakers)
+	train, disc, test, err := splitSpeakers(speakers, cfg, repeat)
+	if err != nil {
+		return nil, err
+	}
+	return newRepeat(cfg, repeat, names, train, disc, test)
+}
+
+// splitSpeakers splits every speaker's utterances for repeat by the
+// protocol (corpus.SplitSpeaker): training, discriminative and test shares,
+// each in the repeat's shuffled order. cfg has its defaults.
+func splitSpeakers(speakers []*corpus.Speaker, cfg Config, repeat int) (train, disc, test [][]corpus.Utterance, err error) {
 	for i, sp := range speakers {
 		split, err := corpus.SplitSpeaker(len(sp.Utterances), cfg.Seed, repeat, i, cfg.TrainFraction, cfg.DiscFraction)
 		if err != nil {
-			return nil, fmt.Errorf("speaker %s: %w", sp.Name, err)
+			return nil, nil, nil, fmt.Errorf("speaker %s: %w", sp.Name, err)
 		}
-		rp.speakers = append(rp.speakers, sp.Name)
-		rp.Train = append(rp.Train, pick(sp.Utterances, split.Train))
-		rp.Disc = append(rp.Disc, pick(sp.Utterances, split.Disc))
-		rp.Test = append(rp.Test, pick(sp.Utterances, split.Test))
-		data[i] = separation.SpeakerData{Name: sp.Name}
-		for _, u := range rp.Train[i] {
+		train = append(train, pick(sp.Utterances, split.Train))
+		disc = append(disc, pick(sp.Utterances, split.Disc))
+		test = append(test, pick(sp.Utterances, split.Test))
+	}
+	return train, disc, test, nil
+}
+
+// newRepeat builds repeat (0-based) from each speaker's shares: the models
+// train on train, DL-NMF's mixtures pair disc, and the test mixtures pair
+// test (a selection's validation repeat passes the validation share as
+// test). cfg has its defaults.
+func newRepeat(cfg Config, repeat int, speakers []string, train, disc, test [][]corpus.Utterance) (*Repeat, error) {
+	rp := &Repeat{Index: repeat, Seed: RepeatSeed(cfg.Seed, repeat), cfg: cfg, speakers: speakers, Train: train, Disc: disc, Test: test}
+	data := make([]separation.SpeakerData, len(speakers))
+	for i, name := range speakers {
+		data[i] = separation.SpeakerData{Name: name}
+		for _, u := range train[i] {
 			data[i].Utterances = append(data[i].Utterances, u.Samples)
 		}
 	}
-	var disc []separation.MixtureData
+	var (
+		mixtures []separation.MixtureData
+		err      error
+	)
 	if cfg.has(separation.DLNMF) {
-		if disc, err = corpus.DiscMixtures(rp.Disc, cfg.SNR); err != nil {
+		if mixtures, err = corpus.DiscMixtures(disc, cfg.SNR); err != nil {
 			return nil, err
 		}
 	}
-	if rp.Tests, err = corpus.Pair(rp.Test, cfg.SNR); err != nil {
+	if rp.Tests, err = corpus.Pair(test, cfg.SNR); err != nil {
 		return nil, err
 	}
-	if rp.set, err = separation.NewTrainingSet(data, disc, cfg.SampleRate, stft.Settings{}); err != nil {
+	if rp.set, err = separation.NewTrainingSet(data, mixtures, cfg.SampleRate, stft.Settings{}); err != nil {
 		return nil, err
 	}
 	rp.set.ShareLayers = true

@@ -29,9 +29,12 @@ type Results struct {
 	Paired   []Paired     `json:"paired"`
 	Seconds  float64      `json:"seconds"` // wall time of the units computed by this run
 	Resumed  int          `json:"resumed"` // repeats (every unit of them) loaded from an earlier run
-	Scores   []Score      `json:"-"`
-	Curves   []Curve      `json:"-"` // of the first repeat
-	Examples []Example    `json:"-"` // of the first repeat
+	// Selection is every repeat's choice on validation data (Config.Select),
+	// with every grid point's validation score.
+	Selection []SelectionRepeat `json:"selection,omitempty"`
+	Scores    []Score           `json:"-"`
+	Curves    []Curve           `json:"-"` // of the first repeat
+	Examples  []Example         `json:"-"` // of the first repeat
 }
 
 // Run computes every unit not already saved in Dir and summarises them all.

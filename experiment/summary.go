@@ -78,9 +78,10 @@ func metricOf(s Score, m int) float64 {
 	return float64(s.SAR)
 }
 
-// summarise builds the summary rows (Table 1's order, speakers in order) and
-// the paired differences DL-NMF minus L-NMF (same layers) and L-NMF minus
-// NMF (K equal to the last layer size), over the same mixtures.
+// summarise builds the summary rows (Table 1's order, then the selected
+// row, speakers in order) and the paired differences DL-NMF minus L-NMF
+// (same layers), L-NMF minus NMF (K equal to the last layer size) and the
+// selected row minus each of the experiment's rows, over the same mixtures.
 func summarise(cfg Config, speakers []string, scores []Score) ([]SummaryRow, []Paired) {
 	type key struct{ row, speaker string }
 	byKey := map[key][]Score{}
@@ -89,10 +90,10 @@ func summarise(cfg Config, speakers []string, scores []Score) ([]SummaryRow, []P
 		byKey[key{row, s.Speaker}] = append(byKey[key{row, s.Speaker}], s)
 	}
 	var rows []SummaryRow
-	for _, r := range cfg.Rows() {
+	summary := func(method string, sizes []int, label string) {
 		for _, sp := range speakers {
-			ss := byKey[key{r.Label(), sp}]
-			sr := SummaryRow{Method: r.Method.Label(), Layers: r.Sizes, Label: r.Label(), Speaker: sp, N: len(ss)}
+			ss := byKey[key{label, sp}]
+			sr := SummaryRow{Method: method, Layers: sizes, Label: label, Speaker: sp, N: len(ss)}
 			for m := range metricNames {
 				x := make([]float64, len(ss))
 				for i, s := range ss {
@@ -111,22 +112,33 @@ func summarise(cfg Config, speakers []string, scores []Score) ([]SummaryRow, []P
 			rows = append(rows, sr)
 		}
 	}
-	var pairs [][2]Row
+	for _, r := range cfg.Rows() {
+		summary(r.Method.Label(), r.Sizes, r.Label())
+	}
+	if cfg.Select != nil {
+		summary(SelectedLabel, nil, SelectedLabel)
+	}
+	var pairs [][2]string
 	for _, l := range cfg.Layers {
 		if cfg.has(separation.DLNMF) && cfg.has(separation.LNMF) {
-			pairs = append(pairs, [2]Row{{separation.DLNMF, l}, {separation.LNMF, l}})
+			pairs = append(pairs, [2]string{Row{separation.DLNMF, l}.Label(), Row{separation.LNMF, l}.Label()})
 		}
 	}
 	for _, l := range cfg.Layers {
 		k := l[len(l)-1]
 		if cfg.has(separation.LNMF) && cfg.has(separation.NMF) && contains(cfg.K, k) {
-			pairs = append(pairs, [2]Row{{separation.LNMF, l}, {separation.NMF, []int{k}}})
+			pairs = append(pairs, [2]string{Row{separation.LNMF, l}.Label(), Row{separation.NMF, []int{k}}.Label()})
+		}
+	}
+	if cfg.Select != nil {
+		for _, r := range cfg.Rows() {
+			pairs = append(pairs, [2]string{SelectedLabel, r.Label()})
 		}
 	}
 	var paired []Paired
 	for _, p := range pairs {
 		for _, sp := range speakers {
-			a, b := byKey[key{p[0].Label(), sp}], byKey[key{p[1].Label(), sp}]
+			a, b := byKey[key{p[0], sp}], byKey[key{p[1], sp}]
 			bm := map[string]Score{}
 			for _, s := range b {
 				bm[s.Mixture] = s
@@ -143,7 +155,7 @@ func summarise(cfg Config, speakers []string, scores []Score) ([]SummaryRow, []P
 					continue
 				}
 				d, ci, pv := stats.PairedT(xa, xb)
-				paired = append(paired, Paired{A: p[0].Label(), B: p[1].Label(), Speaker: sp, Metric: name, Diff: Number(d), CI95: Number(ci), P: Number(pv), N: len(xa)})
+				paired = append(paired, Paired{A: p[0], B: p[1], Speaker: sp, Metric: name, Diff: Number(d), CI95: Number(ci), P: Number(pv), N: len(xa)})
 			}
 		}
 	}
@@ -151,6 +163,9 @@ func summarise(cfg Config, speakers []string, scores []Score) ([]SummaryRow, []P
 }
 
 func labelOf(s Score) string {
+	if s.Method == SelectedLabel {
+		return SelectedLabel
+	}
 	m, err := separation.ParseMethod(s.Method)
 	if err != nil {
 		return fmt.Sprintf("%s %v", s.Method, s.Layers)

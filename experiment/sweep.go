@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"reflect"
 	"sort"
 	"strings"
 
@@ -88,45 +89,9 @@ func (s *SweepSpec) Configs(base Config) ([]SweepConfig, int, error) {
 			return nil, 0, fmt.Errorf("sweep spec: protocol: %w", err)
 		}
 	}
-	var out []SweepConfig
-	seen := map[string]bool{}
-	for g, obj := range s.Grid {
-		keys := make([]string, 0, len(obj))
-		for k := range obj {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		values := make([][]json.RawMessage, len(keys))
-		for i, k := range keys {
-			if err := json.Unmarshal(obj[k], &values[i]); err != nil || len(values[i]) == 0 {
-				return nil, 0, fmt.Errorf("sweep spec: grid %d: %q must list its values, e.g. [20, 30]", g+1, k)
-			}
-		}
-		idx := make([]int, len(keys))
-		for {
-			point := map[string]json.RawMessage{}
-			for i, k := range keys {
-				point[k] = values[i][idx[i]]
-			}
-			sc, err := sweepConfig(proto, point)
-			if err != nil {
-				return nil, 0, fmt.Errorf("sweep spec: grid %d, %s: %w", g+1, sc.Label, err)
-			}
-			if !seen[sc.Label] {
-				seen[sc.Label] = true
-				out = append(out, sc)
-			}
-			i := len(idx) - 1
-			for ; i >= 0; i-- {
-				if idx[i]++; idx[i] < len(values[i]) {
-					break
-				}
-				idx[i] = 0
-			}
-			if i < 0 {
-				break
-			}
-		}
+	out, err := ExpandGrid(proto, s.Grid)
+	if err != nil {
+		return nil, 0, fmt.Errorf("sweep spec: %w", err)
 	}
 	if len(s.Baseline) == 0 {
 		return nil, 0, errors.New("sweep spec: no baseline (a grid point every configuration is compared with)")
@@ -156,6 +121,79 @@ func (s *SweepSpec) Configs(base Config) ([]SweepConfig, int, error) {
 	return out, baseline, nil
 }
 
+// ExpandGrid expands grid objects (a sweep's "grid", experiment --select's
+// GRID) into their configurations, in grid order: each object's keys in
+// sorted order, the last key varying fastest; a point that repeats an
+// earlier one is left out. Each object is a cross product: a key names a
+// setting and lists its values. "method", "layers" and "k" give one row (a
+// method, its layer sizes, an NMF size); every other key is a field of
+// Config by its JSON name, set to each listed value, over proto. Every
+// point must make exactly one row.
+func ExpandGrid(proto Config, grid []map[string]json.RawMessage) ([]SweepConfig, error) {
+	if len(grid) == 0 {
+		return nil, errors.New("an empty grid")
+	}
+	var out []SweepConfig
+	seen := map[string]bool{}
+	for g, obj := range grid {
+		keys := make([]string, 0, len(obj))
+		for k := range obj {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		values := make([][]json.RawMessage, len(keys))
+		for i, k := range keys {
+			if !gridKey(k) {
+				return nil, fmt.Errorf("grid %d: unknown setting %q (want method, layers, k or a field of the protocol's config, e.g. iters, context, sparsity, mask_power)", g+1, k)
+			}
+			if err := json.Unmarshal(obj[k], &values[i]); err != nil || len(values[i]) == 0 {
+				return nil, fmt.Errorf("grid %d: %q must list its values, e.g. [20, 30]", g+1, k)
+			}
+		}
+		idx := make([]int, len(keys))
+		for {
+			point := map[string]json.RawMessage{}
+			for i, k := range keys {
+				point[k] = values[i][idx[i]]
+			}
+			sc, err := sweepConfig(proto, point)
+			if err != nil {
+				return nil, fmt.Errorf("grid %d, %s: %w", g+1, sc.Label, err)
+			}
+			if !seen[sc.Label] {
+				seen[sc.Label] = true
+				out = append(out, sc)
+			}
+			i := len(idx) - 1
+			for ; i >= 0; i-- {
+				if idx[i]++; idx[i] < len(values[i]) {
+					break
+				}
+				idx[i] = 0
+			}
+			if i < 0 {
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// gridKey tells whether k names a grid setting: "method", "layers", "k"
+// or a field of Config by its JSON name.
+func gridKey(k string) bool {
+	if k == "method" || k == "layers" || k == "k" {
+		return true
+	}
+	t := reflect.TypeOf(Config{})
+	for i := range t.NumField() {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name == k && name != "methods" {
+			return true
+		}
+	}
+	return false
+}
+
 func canonical(v json.RawMessage) string {
 	var x any
 	if json.Unmarshal(v, &x) != nil {
@@ -178,6 +216,7 @@ func sweepConfig(proto Config, point map[string]json.RawMessage) (SweepConfig, e
 	for _, k := range keys {
 		v := point[k]
 		sc.point[k] = canonical(v)
+
 		label = append(label, k+"="+strings.Trim(strings.ReplaceAll(sc.point[k], `"`, ""), "[]"))
 		switch k {
 		case "method":

@@ -73,7 +73,9 @@ type UnitStats struct {
 type unitRef struct {
 	index, job, family, repeat int // repeat 0-based
 	config                     Config
-	label                      string // the family's rows
+	label                      string // the family's rows, or selectFamily
+	selection                  bool   // the repeat's selection on validation data (Config.Select)
+	rows                       int    // rows trained and scored, for progress
 }
 
 // fingerprint identifies what a unit was computed from: the experiment's
@@ -95,8 +97,10 @@ type unitFile struct {
 	Fingerprint fingerprint `json:"fingerprint"`
 	Scores      []Score     `json:"scores"`
 	Curves      []Curve     `json:"curves"` // their Seconds are zero: timing is in uNNNNN.time.json
-	Sum         string      `json:"sum"`
-	Examples    []Example   `json:"-"`
+	// Selection is a selection unit's validation scores and choice.
+	Selection *SelectionRepeat `json:"selection,omitempty"`
+	Sum       string           `json:"sum"`
+	Examples  []Example        `json:"-"`
 }
 
 // Families splits c (defaults applied) into the groups of rows that share
@@ -107,6 +111,7 @@ type unitFile struct {
 // seeds and splits depend on the repeat and the speaker, not on the rows.
 func (c Config) Families() []Config {
 	var out []Config
+	c.Select = nil // a selection is a family of its own (Units)
 	if c.has(separation.NMF) {
 		for _, k := range c.K {
 			f := c
@@ -141,6 +146,16 @@ func (c Config) Families() []Config {
 		out = append(out, f)
 	}
 	return out
+}
+
+// unitsPerRepeat is the number of units of one repeat of c (defaults
+// applied): its families and its selection.
+func unitsPerRepeat(c Config) int {
+	n := len(c.Families())
+	if c.Select != nil {
+		n++
+	}
+	return n
 }
 
 func familyLabel(f Config) string {
@@ -199,9 +214,21 @@ func (s *Units) prepare() error {
 		}
 		s.cfgs = append(s.cfgs, cfg)
 		s.fps = append(s.fps, newFingerprint(cfg, job.Speakers))
-		for f, fc := range cfg.Families() {
+		families := cfg.Families()
+		for f, fc := range families {
 			for rep := range cfg.Repeats {
-				s.plan = append(s.plan, unitRef{index: len(s.plan), job: j, family: f, repeat: rep, config: fc, label: familyLabel(fc)})
+				s.plan = append(s.plan, unitRef{index: len(s.plan), job: j, family: f, repeat: rep, config: fc, label: familyLabel(fc), rows: len(fc.Rows())})
+			}
+		}
+		// A selection is one more family: its units follow the rows'.
+		if cfg.Select != nil {
+			points, err := cfg.SelectPoints()
+			if err != nil {
+				return fmt.Errorf("%s: %w", job.name(), err)
+			}
+			for rep := range cfg.Repeats {
+				s.plan = append(s.plan, unitRef{index: len(s.plan), job: j, family: len(families), repeat: rep, config: cfg,
+					label: selectFamily, selection: true, rows: len(points) + 1})
 			}
 		}
 	}
@@ -370,18 +397,18 @@ func (s *Units) Run(ctx context.Context) (UnitStats, error) {
 			continue
 		}
 		st.Owned++
-		total += len(u.config.Rows())
+		total += u.rows
 		if f != nil {
 			s.mem[u.index] = f
 			st.Loaded++
-			rowsDone += len(u.config.Rows())
+			rowsDone += u.rows
 			done[[2]int{u.job, u.repeat}]++
 			continue
 		}
 		todo = append(todo, u)
 	}
 	for k, n := range done {
-		if n == len(s.cfgs[k[0]].Families()) {
+		if n == unitsPerRepeat(s.cfgs[k[0]]) {
 			st.Resumed++
 		}
 	}
@@ -475,14 +502,24 @@ func (s *Units) compute(ctx context.Context, u unitRef, cores int, progress func
 		keep = u.config.Examples
 	}
 	t := time.Now()
-	rr, err := RunRepeat(ctx, job.Speakers, u.config, u.repeat, keep, cores, func(what string) {
+	step := func(what string) {
 		progress(fmt.Sprintf("%s repeat %d: %s", job.name(), u.repeat+1, what))
-	})
+	}
+	var (
+		rr  *RepeatResult
+		sel *SelectionRepeat
+		err error
+	)
+	if u.selection {
+		rr, sel, err = runSelection(ctx, job.Speakers, s.cfgs[u.job], u.repeat, cores, step)
+	} else {
+		rr, err = RunRepeat(ctx, job.Speakers, u.config, u.repeat, keep, cores, step)
+	}
 	if err != nil {
 		return nil, err
 	}
 	f := &unitFile{Unit: u.index, Experiment: job.name(), Family: u.label, Repeat: u.repeat + 1,
-		Fingerprint: s.fps[u.job], Scores: rr.Scores, Curves: rr.Curves, Examples: rr.Examples}
+		Fingerprint: s.fps[u.job], Scores: rr.Scores, Curves: rr.Curves, Selection: sel, Examples: rr.Examples}
 	for i := range f.Curves {
 		f.Curves[i].Seconds = 0
 	}
@@ -575,6 +612,9 @@ func (s *Units) Collect() ([]*Results, error) {
 		sort.SliceStable(units, func(a, b int) bool { return units[a].Repeat < units[b].Repeat })
 		for _, f := range units {
 			res.Scores = append(res.Scores, f.Scores...)
+			if f.Selection != nil {
+				res.Selection = append(res.Selection, *f.Selection)
+			}
 			if f.Repeat == 1 {
 				res.Curves = append(res.Curves, f.Curves...)
 				res.Examples = mergeExamples(res.Examples, f.Examples)

@@ -250,6 +250,16 @@ func (sp *Separator) Sources() []string {
 	return names
 }
 
+// ShortForContext returns the number of STFT frames of a signal of n
+// samples at the separator's rate, and whether they are fewer than the
+// model's patch width T (Model.Context): the signal is then padded, its
+// patches filled by repeating its first and last frames (as every
+// signal's edge patches are), and separated as usual. Callers may warn.
+func (sp *Separator) ShortForContext(n int) (frames int, short bool) {
+	frames = sp.st.Frames(n)
+	return frames, frames < sp.context
+}
+
 // Rate returns the sample rate of the mixtures and estimates: the model's,
 // or SeparateSettings.Rate.
 func (sp *Separator) Rate() int { return sp.rate }

@@ -138,15 +138,19 @@ func (p *Plan) Bins() int { return p.bins }
 func (p *Plan) Window() []float64 { return p.window }
 
 // Frames returns the number of frames of a signal of n samples.
-func (p *Plan) Frames(n int) int {
+func (p *Plan) Frames(n int) int { return p.s.Frames(n) }
+
+// Frames returns the number of frames of a signal of n samples with the
+// settings s (their defaults applied, as Plan.Settings returns them).
+func (s Settings) Frames(n int) int {
 	if n < 0 {
 		panic("stft: negative signal length")
 	}
-	ext := n + 2*(p.s.WindowSize/2) - p.s.WindowSize // extended length minus one window
+	ext := n + 2*(s.WindowSize/2) - s.WindowSize // extended length minus one window
 	if ext <= 0 {
 		return 1
 	}
-	return 1 + (ext+p.s.Hop-1)/p.s.Hop
+	return 1 + (ext+s.Hop-1)/s.Hop
 }
 
 // Forward computes the STFT of x into dst and returns dst. When dst is nil or

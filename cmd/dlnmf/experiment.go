@@ -40,6 +40,24 @@ repeat of the rows that share training); each finished unit is saved in
 OUTDIR/units, so the same command resumes an interrupted run. An OUTDIR
 holding units of other settings is an error.
 
+Choosing on validation data: --select GRID adds the row "Selected". GRID
+(a JSON file, or inline JSON) is one object, or a list of objects, mapping
+a setting to the values to try, as a sweep's grid: "method", "layers", "k"
+or any field of results.json's "config" (context, sparsity, mask_power,
+iters, rounds, ...); settings it does not name are the command line's, and
+every grid point must be one row, e.g. with --methods dlnmf --layers 180,20:
+  {"context": [1, 5], "sparsity": [0, 0.5, 1], "mask_power": [1, 2]}
+  [{"layers": [[180, 20], [180, 40]]}, {"layers": [[300, 40]], "sparsity": [0.5]}]
+In every repeat (the same split as the rows), --validation of each
+speaker's training utterances are held out and mixed like the test
+mixtures; every grid point is trained on the rest (DL-NMF with the same
+discriminative share) and scored on them; the best mean validation SDR
+(ties: the first point) is trained again on the whole training part and
+scored on the test mixtures. results.md gets a section "Selected on
+validation data": the choice of every repeat, the selected row's test
+scores beside the rows' and paired tests of Selected minus each row. Each
+repeat's selection is one unit (it resumes and shards as the rows do).
+
 Sources without a model: with one --speaker and --unknown NAME=DIR (a talker
 no model is trained on) or --noise NAME=FILE_OR_DIR (cut into --noise-chunk
 pieces, split like utterances), every repeat mixes the speaker's test files
@@ -55,6 +73,8 @@ Examples:
   dlnmf experiment --speaker FA=../shared/corpus/tsp/FA --speaker MC=../shared/corpus/tsp/MC -o out/tsp
   dlnmf experiment --speaker slt=arctic/slt --speaker bdl=arctic/bdl \
       --repeats 5 --layers 180,20 --k 20 --methods lnmf,dlnmf -o out/arctic
+  dlnmf experiment --speaker FA=tsp/FA --speaker MC=tsp/MC --methods dlnmf --layers 180,20 \
+      --select grid.json -o out/selected
   dlnmf experiment --speaker FA=tsp/FA --unknown MC=tsp/MC --k 20 --free 10,20,40 \
       --universal speech=arctic/slt,arctic/bdl -o out/unknown
   dlnmf experiment --speaker FA=tsp/FA --noise pink=pink.wav --snr 5 --k 20 -o out/pink5`,
@@ -86,11 +106,16 @@ func runExperiment(ctx context.Context, cmd *command, env *environment, args []s
 	out := fs.String("o", "", "output folder, created if missing (required)")
 	sf := bindShardFlags(fs)
 	inter := bindInterferenceFlags(fs)
+	selectGrid := fs.String("select", "", "add the row Selected: a configuration chosen in every repeat on validation data from GRID, a JSON file or inline JSON (see above)")
+	validation := fs.Float64("validation", experiment.DefaultValidation, "with --select: the share of each speaker's training utterances held out for validation")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if *out == "" {
 		return usagef("-o OUTDIR is required")
+	}
+	if inter.active() && *selectGrid != "" {
+		return usagef("--select is for the protocol's rows, not with --unknown or --noise")
 	}
 	if inter.active() {
 		config, err := cfg()
@@ -106,6 +131,14 @@ func runExperiment(ctx context.Context, cmd *command, env *environment, args []s
 	if err != nil {
 		return err
 	}
+	if config.Select, err = parseSelect(*selectGrid, *validation); err != nil {
+		return err
+	}
+	if config.Select != nil {
+		if _, err := config.Defaults(); err != nil {
+			return usageError{err.Error()}
+		}
+	}
 	shard, err := sf.parse(*out)
 	if err != nil {
 		return err
@@ -118,6 +151,9 @@ func runExperiment(ctx context.Context, cmd *command, env *environment, args []s
 		}
 		logf(env.stderr, *opts.quiet, "speaker %s: %d files, %.1f s", sp.Name, len(sp.Utterances), sp.Seconds(separation.DefaultSampleRate))
 		sps = append(sps, sp)
+	}
+	if err := experiment.CheckValidation(sps, config); err != nil {
+		return usagef("--validation: %v", err)
 	}
 	title := "dlnmf experiment: " + strings.Join(names(sps), " + ")
 	intro := "The paper's protocol (Hsu, Chi, Chien, Interspeech 2016, Table 1) on these speakers: " +
@@ -137,6 +173,32 @@ func runExperiment(ctx context.Context, cmd *command, env *environment, args []s
 		}, opts)
 	}
 	return runProtocol(ctx, env, sps, config, *out, title, intro, opts)
+}
+
+// parseSelect reads --select GRID (a JSON file, or inline JSON starting
+// with "{" or "[") and --validation into a selection; "" is none.
+func parseSelect(grid string, validation float64) (*experiment.Selection, error) {
+	if grid == "" {
+		if validation != experiment.DefaultValidation {
+			return nil, usagef("--validation is for --select")
+		}
+		return nil, nil
+	}
+	if validation <= 0 || validation >= 1 {
+		return nil, usagef("--validation %g: want a fraction between 0 and 1", validation)
+	}
+	b := []byte(grid)
+	if t := strings.TrimSpace(grid); !strings.HasPrefix(t, "{") && !strings.HasPrefix(t, "[") {
+		var err error
+		if b, err = os.ReadFile(grid); err != nil {
+			return nil, usagef("--select: %v (give a JSON file or inline JSON)", err)
+		}
+	}
+	g, err := experiment.ParseGrid(b)
+	if err != nil {
+		return nil, usagef("--select: %v", err)
+	}
+	return &experiment.Selection{Grid: g, Validation: validation}, nil
 }
 
 // protocolOptions are the output options shared by experiment and demo.
@@ -341,13 +403,24 @@ func experimentMemory(sps []*corpus.Speaker, cfg experiment.Config, jobs int) ui
 		}
 	}
 	var perRepeat uint64
-	for _, row := range cfg.Rows() {
-		s := separation.TrainSettings{Method: row.Method, Sizes: row.Sizes, SampleRate: cfg.SampleRate}
-		if cfg.Beta != nil {
-			s.NMF.Divergence, s.NMF.Beta = nmf.ForBeta(*cfg.Beta)
+	// A selection's grid points train on the same split (less the
+	// validation share): its largest row counts too.
+	cfgs := []experiment.Config{cfg}
+	points, _ := cfg.SelectPoints()
+	for _, p := range points {
+		if d, err := p.Config.Defaults(); err == nil {
+			cfgs = append(cfgs, d)
 		}
-		if need, err := separation.TrainMemory(speakers, disc, s); err == nil {
-			perRepeat = max(perRepeat, need)
+	}
+	for _, c := range cfgs {
+		for _, row := range c.Rows() {
+			s := separation.TrainSettings{Method: row.Method, Sizes: row.Sizes, SampleRate: c.SampleRate}
+			if c.Beta != nil {
+				s.NMF.Divergence, s.NMF.Beta = nmf.ForBeta(*c.Beta)
+			}
+			if need, err := separation.TrainMemory(speakers, disc, s); err == nil {
+				perRepeat = max(perRepeat, need)
+			}
 		}
 	}
 	return perRepeat * uint64(max(1, min(jobs, cfg.Repeats)))

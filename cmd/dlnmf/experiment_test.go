@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -182,6 +183,67 @@ func readResults(t *testing.T, path string) results {
 	return r
 }
 
+// --select adds the row Selected beside the experiment's rows, in every
+// output, and runs as two shards and a summary to the same files as one
+// process.
+func TestExperimentSelect(t *testing.T) {
+	root := t.TempDir()
+	low, high := synthSpeakers(t, root, 10, 0.5)
+	grid := filepath.Join(root, "grid.json")
+	os.WriteFile(grid, []byte(`{"iters": [1, 10]}`), 0o644)
+	one, sharded := filepath.Join(t.TempDir(), "one"), t.TempDir()
+	args := func(out string, more ...string) []string {
+		a := append([]string{"experiment", "--quiet", "--speaker", low, "--speaker", high, "-o", out}, tinyProtocol...)
+		return append(append(a, "--methods", "nmf", "--select", grid), more...)
+	}
+	stdout, stderr, code := runCmd(t, args(one)...)
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if !strings.Contains(stdout, "## Selected on validation data") || !strings.Contains(stdout, "| Selected | NMF K=4 |") {
+		t.Errorf("the results lack the selection:\n%s", stdout)
+	}
+	var res struct {
+		Rows      []struct{ Label string }
+		Selection []struct {
+			Repeat int
+			Config string
+			Points []struct {
+				Config string
+				SDR    *float64
+			}
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(one, "results.json"))
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != 4 || res.Rows[2].Label != "Selected" || len(res.Selection) != 2 || len(res.Selection[0].Points) != 2 || res.Selection[0].Points[1].SDR == nil {
+		t.Errorf("results.json: %s", b)
+	}
+	csvText, _ := os.ReadFile(filepath.Join(one, "scores.csv"))
+	if !strings.HasSuffix(strings.SplitN(string(csvText), "\n", 2)[0], ",config") || !strings.Contains(string(csvText), ",Selected,4,") {
+		t.Errorf("scores.csv lacks the selected row:\n%s", csvText)
+	}
+	for i := range 2 {
+		if _, stderr, code := runCmd(t, args(sharded, "--shard", fmt.Sprintf("%d/2", i))...); code != exitOK {
+			t.Fatalf("shard %d/2: exit %d: %s", i, code, stderr)
+		}
+	}
+	if _, stderr, code := runCmd(t, args(sharded, "--summarize")...); code != exitOK {
+		t.Fatalf("summary: exit %d: %s", code, stderr)
+	}
+	for _, f := range []string{"scores.csv", "results.md"} {
+		a, _ := os.ReadFile(filepath.Join(one, f))
+		b, _ := os.ReadFile(filepath.Join(sharded, f))
+		// results.md's notes differ (wall time, the summary's source).
+		cut := func(x []byte) string { s, _, _ := strings.Cut(string(x), "## Settings"); return s }
+		if cut(a) != cut(b) || len(a) == 0 {
+			t.Errorf("%s of the shards and summary differs from one process's", f)
+		}
+	}
+}
+
 func TestExperimentErrors(t *testing.T) {
 	root := t.TempDir()
 	low, high := synthSpeakers(t, root, 10, 0.3)
@@ -218,6 +280,16 @@ func TestExperimentErrors(t *testing.T) {
 		{"negative sparsity", []string{"--speaker", low, "--speaker", high, "-o", out, "--sparsity-l1", "-1"}, exitUsage, []string{"--sparsity-l1"}},
 		{"negative mask power", []string{"--speaker", low, "--speaker", high, "-o", out, "--mask-power", "-2"}, exitUsage, []string{"--mask-power"}},
 		{"extra argument", []string{"--speaker", low, "--speaker", high, "-o", out, "x.wav"}, exitUsage, []string{"x.wav"}},
+		{"select unknown setting", []string{"--speaker", low, "--speaker", high, "-o", out, "--methods", "nmf", "--select", `{"colour": [1, 2]}`}, exitUsage, []string{"--select", `unknown setting "colour"`}},
+		{"select empty list", []string{"--speaker", low, "--speaker", high, "-o", out, "--methods", "nmf", "--select", `{"iters": []}`}, exitUsage, []string{"--select", `"iters" must list its values`}},
+		{"select bad value", []string{"--speaker", low, "--speaker", high, "-o", out, "--methods", "nmf", "--select", `{"context": [1, 4]}`}, exitUsage, []string{"--select", "context 4"}},
+		{"select protocol setting", []string{"--speaker", low, "--speaker", high, "-o", out, "--methods", "nmf", "--select", `{"seed": [1, 2]}`}, exitUsage, []string{"seed", "protocol"}},
+		{"select two rows a point", []string{"--speaker", low, "--speaker", high, "-o", out, "--select", `{"iters": [5]}`}, exitUsage, []string{"--select", "rows"}},
+		{"select not JSON", []string{"--speaker", low, "--speaker", high, "-o", out, "--methods", "nmf", "--select", `{iters: 5}`}, exitUsage, []string{"--select"}},
+		{"select missing file", []string{"--speaker", low, "--speaker", high, "-o", out, "--methods", "nmf", "--select", filepath.Join(root, "nogrid.json")}, exitUsage, []string{"--select", "nogrid.json"}},
+		{"select no validation data", []string{"--speaker", low, "--speaker", high, "-o", out, "--methods", "nmf", "--select", `{"iters": [5, 10]}`, "--validation", "0.05"}, exitUsage, []string{"speaker low", "7 training utterances", "leaves no training data for validation"}},
+		{"validation without select", []string{"--speaker", low, "--speaker", high, "-o", out, "--validation", "0.3"}, exitUsage, []string{"--validation is for --select"}},
+		{"select with unknown", []string{"--speaker", low, "--unknown", high, "-o", out, "--select", `{"iters": [5]}`}, exitUsage, []string{"--select"}},
 		{"missing folder", []string{"--speaker", "low=" + filepath.Join(root, "nope"), "--speaker", high, "-o", out}, exitFailure, []string{"nope"}},
 		{"too few files", []string{"--speaker", "low=" + few, "--speaker", high, "-o", out}, exitFailure, []string{"low", "3"}},
 		{"silent file", []string{"--speaker", "low=" + spoiled, "--speaker", high, "-o", out}, exitFailure, []string{corrupt}},

@@ -261,11 +261,17 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 			failed++
 			fmt.Fprintf(env.stderr, "dlnmf separate: %v (skipped)\n", err)
 			r = &separateResult{Input: files[i], Error: oneLine(err)}
-		} else if !*quiet && bar == nil {
-			fmt.Fprintln(env.stderr, r.message())
-		} else if r.Clipped > 0 {
-			// A warning that a progress bar or --quiet must not hide.
-			fmt.Fprintf(env.stderr, "dlnmf separate: warning: %s: %d samples beyond full scale clipped; --encoding float32 keeps them\n", files[i], r.Clipped)
+		} else {
+			if r.padded != "" {
+				// A warning that a progress bar or --quiet must not hide.
+				fmt.Fprintf(env.stderr, "dlnmf separate: warning: %s: %s\n", files[i], r.padded)
+			}
+			if !*quiet && bar == nil {
+				fmt.Fprintln(env.stderr, r.message())
+			} else if r.Clipped > 0 {
+				// A warning that a progress bar or --quiet must not hide.
+				fmt.Fprintf(env.stderr, "dlnmf separate: warning: %s: %d samples beyond full scale clipped; --encoding float32 keeps them\n", files[i], r.Clipped)
+			}
 		}
 		done[i] = *r
 		progressAdd(bar, 1)
@@ -308,6 +314,9 @@ type separateResult struct {
 	Outputs []string `json:"outputs,omitempty"`
 	Clipped int      `json:"clipped_samples"` // PCM outputs only
 	Error   string   `json:"error,omitempty"`
+	// padded, when set, says that the recording has fewer frames than
+	// the model's patch width (a warning on stderr).
+	padded string
 }
 
 // message is the line separate prints for a separated file.
@@ -431,6 +440,10 @@ func separateFile(seps *separators, env *environment, path string, opt outputOpt
 	if down != nil {
 		m = down.OutputLen(n)
 		toModel = down.NewStream()
+	}
+	var padded string
+	if frames, short := sep.ShortForContext(m); short {
+		padded = fmt.Sprintf("%d frames, fewer than the model's patch width of %d (--context): padded by repeating its edge frames", frames, model.Context)
 	}
 	raw := make([]float64, 1<<15)
 	var pending []float64 // samples at the separator's rate not yet pulled
@@ -567,5 +580,5 @@ func separateFile(seps *separators, env *environment, path string, opt outputOpt
 			return nil, err
 		}
 	}
-	return &separateResult{Input: path, Outputs: names, Clipped: clipped}, nil
+	return &separateResult{Input: path, Outputs: names, Clipped: clipped, padded: padded}, nil
 }

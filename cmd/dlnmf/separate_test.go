@@ -331,3 +331,30 @@ func TestSeparateUsageErrors(t *testing.T) {
 	_, stderr, code := runCmd(t, "separate", "-m", model, "-o", mix, "--quiet", mix)
 	wantFailure(t, stderr, code, exitFailure, mix)
 }
+
+// A recording with fewer frames than the model's patch width is padded
+// (its edge frames repeated) and separated, with one warning line on
+// stderr and nothing on stdout.
+func TestSeparateShorterThanPatch(t *testing.T) {
+	root := t.TempDir()
+	low, high := synthSpeakers(t, root, 3, 0.5)
+	model := filepath.Join(root, "model.npz")
+	args := append(trainArgs("nmf", model, low, high), "--iters", "5", "--context", "9")
+	if _, stderr, code := runCmd(t, args...); code != exitOK {
+		t.Fatalf("train: %s", stderr)
+	}
+	out := t.TempDir()
+	short := writeWAV(t, filepath.Join(root, "short.wav"), synthVoice([]float64{150, 400}, 0.05, 16000, 3), 16000) // 800 samples: 5 frames
+	synthMixture(t, filepath.Join(root, "long.wav"), 0.5, 16000, 4)
+	stdout, stderr, code := runCmd(t, "separate", "--quiet", "-m", model, "-o", out, short, filepath.Join(root, "long.wav"))
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
+	if stdout != "" || len(lines) != 1 || !strings.Contains(lines[0], "warning: "+short+": 5 frames, fewer than the model's patch width of 9") || !strings.Contains(lines[0], "padded") {
+		t.Errorf("stdout %q, stderr %q: want one padding warning for %s", stdout, stderr, short)
+	}
+	if fi, err := os.Stat(filepath.Join(out, "short.low.wav")); err != nil || fi.Size() == 0 {
+		t.Errorf("the short recording was not separated: %v", err)
+	}
+}

@@ -1,0 +1,251 @@
+package experiment
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/dlnmf/dlnmf/corpus"
+)
+
+// Selection chooses a configuration on validation data, inside every
+// repeat (issue 14, docs/protocol.md "Choosing on validation data"): a
+// share of each speaker's training utterances is held out, every grid point
+// is trained on the rest and scored on validation mixtures (paired by
+// corpus.Pair at Config.SNR, like the test mixtures), and the point with
+// the best mean validation SDR over every speaker and mixture (ties: the
+// first in grid order) is trained again on the whole training part and
+// scored on the test mixtures as the row "Selected". The test mixtures
+// never take part in the choice.
+//
+// Grid is the sweep's grid language (ExpandGrid) over the experiment's
+// configuration: with --methods dlnmf --layers 180,20, the grid
+// {"context": [1, 5], "sparsity": [0, 0.5]} names four DL-NMF 180,20
+// configurations. A grid point may vary the models' settings, not the
+// protocol's (repeats, seed, snr, splits, sample rate).
+type Selection struct {
+	Grid       []map[string]json.RawMessage `json:"grid"`
+	Validation float64                      `json:"validation"` // share of each speaker's training utterances held out; 0: DefaultValidation
+}
+
+// DefaultValidation is the share of each speaker's training utterances a
+// selection holds out for validation.
+const DefaultValidation = 0.2
+
+// SelectedLabel labels the selected row's scores (Score.Method) and
+// summary rows.
+const SelectedLabel = "Selected"
+
+// selectFamily labels a selection's units.
+const selectFamily = "select"
+
+// protocolKeys are the Config fields a selection grid may not vary: they
+// define the protocol (the splits, the mixtures), not a model.
+var protocolKeys = map[string]bool{"repeats": true, "seed": true, "snr": true, "train_fraction": true,
+	"disc_fraction": true, "sample_rate": true, "examples": true, "select": true}
+
+// ParseGrid reads a selection grid: one JSON object of setting -> list of
+// values, or a list of such objects (as a sweep's "grid").
+func ParseGrid(b []byte) ([]map[string]json.RawMessage, error) {
+	b = bytes.TrimSpace(b)
+	var grid []map[string]json.RawMessage
+	switch {
+	case len(b) > 0 && b[0] == '{':
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(b, &obj); err != nil {
+			return nil, fmt.Errorf("grid: %w", err)
+		}
+		grid = append(grid, obj)
+	case len(b) > 0 && b[0] == '[':
+		if err := json.Unmarshal(b, &grid); err != nil {
+			return nil, fmt.Errorf("grid: want a JSON object or a list of objects: %w", err)
+		}
+	default:
+		return nil, errors.New(`grid: want a JSON object of setting -> values, e.g. {"sparsity": [0, 0.5]}, or a list of them`)
+	}
+	if len(grid) == 0 {
+		return nil, errors.New("grid: an empty list")
+	}
+	return grid, nil
+}
+
+// checkSelection validates c.Select (its defaults applied) against c.
+func (c Config) checkSelection() error {
+	v := c.Select.Validation
+	if v <= 0 || v >= 1 {
+		return fmt.Errorf("--select: validation share %g: want a fraction between 0 and 1", v)
+	}
+	for g, obj := range c.Select.Grid {
+		for k := range obj {
+			if protocolKeys[k] {
+				return fmt.Errorf("--select grid %d: %q is a setting of the protocol, not of a model: it cannot be selected", g+1, k)
+			}
+		}
+	}
+	_, err := c.SelectPoints()
+	return err
+}
+
+// SelectPoints expands the selection grid of c (defaults applied) over c's
+// own settings: one configuration, one row, per grid point.
+func (c Config) SelectPoints() ([]SweepConfig, error) {
+	if c.Select == nil {
+		return nil, nil
+	}
+	proto := c
+	proto.Select = nil
+	proto.Examples = 0
+	points, err := ExpandGrid(proto, c.Select.Grid)
+	if err != nil {
+		return nil, fmt.Errorf("--select %w", err)
+	}
+	return points, nil
+}
+
+// validationSplit holds back the last share v of a speaker's training
+// utterances (in the repeat's shuffled order: a choice fixed by the seed
+// and the repeat) for validation; the rest train.
+func validationSplit(speaker string, train []corpus.Utterance, v float64) (rest, val []corpus.Utterance, err error) {
+	n := len(train)
+	nv := int(math.Round(v * float64(n)))
+	if nv < 1 || n-nv < 1 {
+		return nil, nil, fmt.Errorf("speaker %s: a validation share of %g of its %d training utterances leaves no training data for validation (%d to validate, %d to train; it needs at least 2 training utterances and 1 of each)", speaker, v, n, nv, n-nv)
+	}
+	return train[:n-nv], train[n-nv:], nil
+}
+
+// CheckValidation tells, before any work, whether every speaker's training
+// share can give up c.Select.Validation of its utterances for validation
+// and keep some to train on. The shares' sizes are the same in every
+// repeat.
+func CheckValidation(speakers []*corpus.Speaker, c Config) error {
+	c, err := c.Defaults()
+	if err != nil || c.Select == nil {
+		return err
+	}
+	for i, sp := range speakers {
+		split, err := corpus.SplitSpeaker(len(sp.Utterances), c.Seed, 0, i, c.TrainFraction, c.DiscFraction)
+		if err != nil {
+			return fmt.Errorf("speaker %s: %w", sp.Name, err)
+		}
+		if _, _, err := validationSplit(sp.Name, pick(sp.Utterances, split.Train), c.Select.Validation); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SelectionRepeat is one repeat's selection: every grid point's validation
+// score, in grid order, and the point chosen.
+type SelectionRepeat struct {
+	Repeat   int               `json:"repeat"` // 1-based
+	Points   []ValidationScore `json:"points"`
+	Chosen   int               `json:"chosen"` // index into Points
+	Config   string            `json:"config"` // the chosen point's label
+	Mixtures int               `json:"mixtures"`
+}
+
+// ValidationScore is one grid point's mean validation SDR over every
+// separated speaker of every validation mixture of a repeat.
+type ValidationScore struct {
+	Config string `json:"config"` // the grid point, "context=5 sparsity=0.5"
+	Row    string `json:"row"`    // its method and sizes, "DL-NMF 180,20"
+	SDR    Number `json:"sdr"`
+	N      int    `json:"n"`
+}
+
+// runSelection runs one repeat's selection (cfg has its defaults): every
+// grid point trained on the training share less the validation share and
+// scored on the validation mixtures, then the best trained on the whole
+// training share and scored on the test mixtures, through the rows' own
+// pipeline (Repeat.Run). Its scores carry the method SelectedLabel and the
+// chosen point in Config.
+func runSelection(ctx context.Context, speakers []*corpus.Speaker, cfg Config, repeat, cores int, step func(string)) (*RepeatResult, *SelectionRepeat, error) {
+	points, err := cfg.SelectPoints()
+	if err != nil {
+		return nil, nil, err
+	}
+	names := speakerNames(speakers)
+	train, disc, test, err := splitSpeakers(speakers, cfg, repeat)
+	if err != nil {
+		return nil, nil, err
+	}
+	rest := make([][]corpus.Utterance, len(train))
+	val := make([][]corpus.Utterance, len(train))
+	for i := range train {
+		if rest[i], val[i], err = validationSplit(names[i], train[i], cfg.Select.Validation); err != nil {
+			return nil, nil, err
+		}
+	}
+	sel := &SelectionRepeat{Repeat: repeat + 1, Chosen: -1}
+	best := math.Inf(-1)
+	for i, p := range points {
+		pc, err := p.Config.Defaults()
+		if err != nil {
+			return nil, nil, err
+		}
+		vrp, err := newRepeat(pc, repeat, names, rest, disc, val)
+		if err != nil {
+			return nil, nil, fmt.Errorf("validation of %s: %w", p.Label, err)
+		}
+		rr, err := vrp.Run(ctx, 0, cores, func(string) { step("validation " + p.Label) })
+		if err != nil {
+			return nil, nil, fmt.Errorf("validation of %s: %w", p.Label, err)
+		}
+		sum := 0.0
+		for _, s := range rr.Scores {
+			sum += float64(s.SDR)
+		}
+		mean := sum / float64(len(rr.Scores))
+		sel.Points = append(sel.Points, ValidationScore{Config: p.Label, Row: pc.Rows()[0].Label(), SDR: Number(mean), N: len(rr.Scores)})
+		sel.Mixtures = len(vrp.Tests)
+		// A NaN mean (a failed scoring) never wins; the first best does.
+		if sel.Chosen < 0 || mean > best {
+			sel.Chosen, best = i, mean
+			if math.IsNaN(mean) {
+				best = math.Inf(-1)
+			}
+		}
+	}
+	chosen := points[sel.Chosen]
+	sel.Config = chosen.Label
+	cc, err := chosen.Config.Defaults()
+	if err != nil {
+		return nil, nil, err
+	}
+	rp, err := newRepeat(cc, repeat, names, train, disc, test)
+	if err != nil {
+		return nil, nil, err
+	}
+	rr, err := rp.Run(ctx, 0, cores, func(string) { step(SelectedLabel + " " + chosen.Label) })
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s %s: %w", SelectedLabel, chosen.Label, err)
+	}
+	for i := range rr.Scores {
+		rr.Scores[i].Method, rr.Scores[i].Config = SelectedLabel, chosen.Label
+	}
+	for i := range rr.Curves {
+		rr.Curves[i].Row = SelectedLabel + " (" + chosen.Label + ")"
+	}
+	return rr, sel, nil
+}
+
+// selectionLabels lists a selection's grid points by label.
+func selectionLabels(c Config) string {
+	points, err := c.SelectPoints()
+	if err != nil {
+		return err.Error()
+	}
+	s := make([]string, len(points))
+	for i, p := range points {
+		s[i] = p.Label
+		if s[i] == "" {
+			s[i] = "(the experiment's own settings)"
+		}
+	}
+	return strings.Join(s, "; ")
+}

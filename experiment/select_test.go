@@ -1,0 +1,256 @@
+package experiment
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/dlnmf/dlnmf/separation"
+)
+
+func grid(t *testing.T, js string) []map[string]json.RawMessage {
+	t.Helper()
+	g, err := ParseGrid([]byte(js))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// selectConfig is a small NMF experiment (12 utterances a speaker: 8
+// training, of which 2 validate, 2 discriminative, 2 test) whose selection
+// tries 1 and 30 training iterations.
+func selectConfig(t *testing.T, js string) Config {
+	return Config{Repeats: 2, Methods: []separation.Method{separation.NMF}, K: []int{4}, Iters: 30, InferIters: 20, Tol: -1,
+		Select: &Selection{Grid: grid(t, js)}}
+}
+
+func TestSelectGridErrors(t *testing.T) {
+	for _, js := range []string{"", "3", "[]", `{"k": [4`, `[{"k": 4}, 5]`} {
+		if _, err := ParseGrid([]byte(js)); err == nil {
+			t.Errorf("ParseGrid(%q): no error", js)
+		}
+	}
+	for js, want := range map[string]string{
+		`{"colour": [1]}`:     `unknown setting "colour"`,
+		`{"iters": []}`:       `"iters" must list its values`,
+		`{"context": [1, 2]}`: "context 2",
+		`{"sparsity": [-1]}`:  "sparsity",
+		`{"seed": [1, 2]}`:    `"seed" is a setting of the protocol`,
+		`{"iters": ["many"]}`: "iters",
+		`[{"iters": [5]}, {"method": ["dlnmf"], "layers": [[8, 3]]}]`: "", // one row each: fine
+	} {
+		_, err := selectConfig(t, js).Defaults()
+		if want == "" {
+			if err != nil {
+				t.Errorf("%s: %v", js, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want one containing %q", js, err, want)
+		}
+	}
+	// Every grid point must be one row: the experiment's NMF and DL-NMF
+	// rows with a grid that names no method make two.
+	c := selectConfig(t, `{"iters": [5]}`)
+	c.Methods = append(c.Methods, separation.DLNMF)
+	if _, err := c.Defaults(); err == nil || !strings.Contains(err.Error(), "makes 4 rows") {
+		t.Errorf("a grid point of several rows: %v", err)
+	}
+	c = selectConfig(t, `{"iters": [5]}`)
+	c.Select.Validation = 1
+	if _, err := c.Defaults(); err == nil {
+		t.Error("validation share 1: no error")
+	}
+}
+
+// The validation share comes out of the training share only, the same in
+// every run of a repeat, and another repeat holds back other utterances.
+func TestValidationSplit(t *testing.T) {
+	sps := unitSpeakers(12)
+	cfg, err := selectConfig(t, `{"iters": [1]}`).Defaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := func(rep int) (rest, val, other []string) {
+		train, disc, test, err := splitSpeakers(sps, cfg, rep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range sps {
+			r, v, err := validationSplit(sps[i].Name, train[i], cfg.Select.Validation)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, u := range r {
+				rest = append(rest, sps[i].Name+u.Name)
+			}
+			for _, u := range v {
+				val = append(val, sps[i].Name+u.Name)
+			}
+			for _, u := range append(disc[i], test[i]...) {
+				other = append(other, sps[i].Name+u.Name)
+			}
+		}
+		return rest, val, other
+	}
+	rest, val, other := names(0)
+	if len(val) != 4 || len(rest) != 12 {
+		t.Fatalf("%d validation and %d training utterances, want 2+2 and 6+6", len(val), len(rest))
+	}
+	seen := map[string]bool{}
+	for _, n := range append(append(append([]string(nil), rest...), val...), other...) {
+		if seen[n] {
+			t.Errorf("%s is in two shares", n)
+		}
+		seen[n] = true
+	}
+	if len(seen) != 24 {
+		t.Errorf("the shares hold %d utterances, want all 24", len(seen))
+	}
+	rest2, val2, _ := names(0)
+	if !reflect.DeepEqual(rest, rest2) || !reflect.DeepEqual(val, val2) {
+		t.Error("the validation split of a repeat changed between two calls")
+	}
+	if _, val1, _ := names(1); reflect.DeepEqual(val, val1) {
+		t.Error("repeats 1 and 2 validate on the same utterances")
+	}
+
+	c := selectConfig(t, `{"iters": [1]}`)
+	c.Select.Validation = 0.05 // 0.4 of 8 training utterances: none
+	err = CheckValidation(sps, c)
+	if err == nil || !strings.Contains(err.Error(), "speaker s0") || !strings.Contains(err.Error(), "leaves no training data for validation") || !strings.Contains(err.Error(), "8 training utterances") {
+		t.Errorf("too small a validation share: %v", err)
+	}
+}
+
+// The selection picks the grid point with the best validation SDR, here
+// the 30-iteration model over the 1-iteration one, and its test scores are
+// then those of the experiment's own row with the same settings, bit for
+// bit: one pipeline.
+func TestSelectChoosesBestOnValidation(t *testing.T) {
+	sps := unitSpeakers(12)
+	u := &Units{Jobs: []Job{{Speakers: sps, Config: selectConfig(t, `{"iters": [1, 30]}`)}}, Workers: 1}
+	if _, err := u.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	res, err := u.Collect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res[0]
+	if len(r.Selection) != 2 {
+		t.Fatalf("%d selections, want one per repeat", len(r.Selection))
+	}
+	for _, s := range r.Selection {
+		if len(s.Points) != 2 || s.Points[0].Config != "iters=1" || s.Points[1].Config != "iters=30" || s.Mixtures != 2 || s.Points[0].N != 4 {
+			t.Fatalf("repeat %d: %+v", s.Repeat, s)
+		}
+		if !(s.Points[1].SDR > s.Points[0].SDR) || s.Chosen != 1 || s.Config != "iters=30" {
+			t.Errorf("repeat %d: validation SDR %v (1 iteration) and %v (30), chose %d %q; want the 30 iterations", s.Repeat, s.Points[0].SDR, s.Points[1].SDR, s.Chosen, s.Config)
+		}
+	}
+	var own, sel []Score
+	for _, s := range r.Scores {
+		if s.Method == SelectedLabel {
+			if s.Config != "iters=30" {
+				t.Errorf("selected score with config %q", s.Config)
+			}
+			s.Method, s.Config = "NMF", ""
+			sel = append(sel, s)
+		} else {
+			own = append(own, s)
+		}
+	}
+	if len(own) != 8 || !reflect.DeepEqual(own, sel) {
+		t.Errorf("the selected row's test scores differ from the same configuration's own row:\n%+v\n%+v", own, sel)
+	}
+	if len(r.Rows) != 4 || r.Rows[2].Label != SelectedLabel {
+		t.Errorf("summary rows %+v, want NMF K=4 and Selected for 2 speakers", r.Rows)
+	}
+	var pairs int
+	for _, p := range r.Paired {
+		if p.A == SelectedLabel && p.B == "NMF K=4" {
+			pairs++
+		}
+	}
+	if pairs != 6 {
+		t.Errorf("%d paired tests of Selected - NMF K=4, want 3 metrics x 2 speakers", pairs)
+	}
+	md := Markdown(r, nil)
+	for _, want := range []string{"## Selected on validation data", "| 2 | iters=30 | NMF K=4 |", "Times chosen: iters=1 0, iters=30 2", "| Selected | NMF K=4 | s0 |", "| Selected | chosen per repeat |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("results.md lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+// A selection's units resume and shard like the rows': two shards and a
+// summary give the bytes and results of one process, a lost unit is
+// computed again to the same bytes, and another grid in the same folder is
+// an error.
+func TestSelectUnitsShardAndResume(t *testing.T) {
+	ctx := context.Background()
+	sps := unitSpeakers(12)
+	cfg := selectConfig(t, `{"iters": [1, 30]}`)
+	cfg.InferIters, cfg.Iters = 5, 5
+	cfg.Select = &Selection{Grid: grid(t, `{"iters": [1, 5]}`)}
+	jobs := []Job{{Speakers: sps, Config: cfg}}
+	whole, sharded := t.TempDir(), t.TempDir()
+	if _, err := (&Units{Dir: whole, Jobs: jobs, Workers: 2}).Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want, err := (&Units{Dir: whole, Jobs: jobs}).Collect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if _, err := (&Units{Dir: sharded, Jobs: jobs, Shard: Shard{i, 2}, Workers: 1}).Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	names, _ := filepath.Glob(filepath.Join(whole, "units", "u*[0-9].json"))
+	if len(names) != 4 {
+		t.Fatalf("%d unit files, want 4 (2 repeats x (1 family + 1 selection))", len(names))
+	}
+	for _, n := range names {
+		a, _ := os.ReadFile(n)
+		b, err := os.ReadFile(filepath.Join(sharded, "units", filepath.Base(n)))
+		if err != nil || string(a) != string(b) {
+			t.Errorf("%s differs between the sharded and the whole run (%v)", filepath.Base(n), err)
+		}
+	}
+	got, err := (&Units{Dir: sharded, Jobs: jobs}).Collect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got[0].Scores, want[0].Scores) || !reflect.DeepEqual(got[0].Selection, want[0].Selection) || Markdown(got[0], nil) != Markdown(want[0], nil) {
+		t.Error("the summary of the shards differs from the whole run")
+	}
+
+	p := filepath.Join(sharded, "units", "u00003.json") // the selection of repeat 2
+	orig, _ := os.ReadFile(p)
+	if !strings.Contains(string(orig), `"family":"select"`) {
+		t.Fatalf("unit 3 is not a selection: %.200s", orig)
+	}
+	os.Remove(p)
+	st, err := (&Units{Dir: sharded, Jobs: jobs, Workers: 1}).Run(ctx)
+	if err != nil || st.Computed != 1 || st.Loaded != 3 {
+		t.Errorf("resume: %+v, %v", st, err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != string(orig) {
+		t.Error("the recomputed selection unit differs from the first")
+	}
+
+	other := cfg
+	other.Select = &Selection{Grid: grid(t, `{"iters": [1, 6]}`)}
+	_, err = (&Units{Dir: sharded, Jobs: []Job{{Speakers: sps, Config: other}}}).Run(ctx)
+	if err == nil || !strings.Contains(err.Error(), "select.grid") {
+		t.Errorf("another grid in the same folder: %v", err)
+	}
+}
