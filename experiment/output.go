@@ -13,6 +13,7 @@ import (
 
 	"github.com/dlnmf/dlnmf/internal/atomicfile"
 	"github.com/dlnmf/dlnmf/report"
+	"github.com/dlnmf/dlnmf/stats"
 )
 
 // WriteFiles writes results.json, scores.csv and results.md into dir.
@@ -173,12 +174,20 @@ func selectionSection(b *bytes.Buffer, res *Results) {
 		chosen[p.Config]++
 		fmt.Fprintf(b, "| %d | %s | %s | %.2f | %d |\n", r.Repeat, orOwn(p.Config), p.Row, float64(p.SDR), r.Mixtures)
 	}
-	b.WriteString("\nTimes chosen: ")
-	var counts []string
-	for _, p := range points {
-		counts = append(counts, fmt.Sprintf("%s %d", orOwn(p.Label), chosen[p.Label]))
+	b.WriteString("\nEvery grid point: its validation SDR, mean over the repeats' validation mixtures and speakers, and how often it was chosen:\n\n")
+	b.WriteString("| configuration | row | mean validation SDR | times chosen |\n|---|---|---|---|\n")
+	for i, p := range points {
+		var x []float64
+		row := ""
+		for _, r := range res.Selection {
+			if i < len(r.Points) {
+				x = append(x, float64(r.Points[i].SDR))
+				row = r.Points[i].Row
+			}
+		}
+		fmt.Fprintf(b, "| %s | %s | %.2f | %d |\n", orOwn(p.Label), row, stats.Summarize(x).Mean, chosen[p.Label])
 	}
-	b.WriteString(strings.Join(counts, ", ") + ".\n\n")
+	b.WriteString("\n")
 	b.WriteString("Test scores, mean ± 95% CI over the same test mixtures as the experiment's rows:\n\n")
 	scoreTable(b, res, func(string) bool { return true })
 	b.WriteString("\nPaired differences of the selected row minus each of the experiment's rows, over the same test mixtures:\n\n")

@@ -183,10 +183,22 @@ func TestSelectChoosesBestOnValidation(t *testing.T) {
 		t.Errorf("%d paired tests of Selected - NMF K=4, want 3 metrics x 2 speakers", pairs)
 	}
 	md := Markdown(r, nil)
-	for _, want := range []string{"## Selected on validation data", "| 2 | iters=30 | NMF K=4 |", "Times chosen: iters=1 0, iters=30 2", "| Selected | NMF K=4 | s0 |", "| Selected | chosen per repeat |"} {
+	for _, want := range []string{"## Selected on validation data", "| 2 | iters=30 | NMF K=4 |", "| Selected | NMF K=4 | s0 |", "| Selected | chosen per repeat |"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("results.md lacks %q:\n%s", want, md)
 		}
+	}
+	points := 0
+	for _, l := range strings.Split(md, "\n") {
+		if strings.HasPrefix(l, "| iters=") {
+			points++
+		}
+		if strings.HasPrefix(l, "| iters=1 | NMF K=4 |") && !strings.HasSuffix(l, " | 0 |") || strings.HasPrefix(l, "| iters=30 | NMF K=4 |") && !strings.HasSuffix(l, " | 2 |") {
+			t.Errorf("times chosen: %s", l)
+		}
+	}
+	if points != 2 {
+		t.Errorf("%d lines of grid points in results.md, want 2", points)
 	}
 }
 

@@ -129,7 +129,7 @@ func TestSweepBadSpec(t *testing.T) {
 	for _, c := range []struct{ grid, baseline, want string }{
 		{`[{"method": ["dlnmf"], "layers": [[8, 3]]}]`, `{"method": "nmf"}`, "baseline is none"},
 		{`[{"method": ["dlnmf"], "layers": [[8, 3], [8, 4]]}]`, `{"method": "dlnmf"}`, "the baseline matches"},
-		{`[{"method": ["dlnmf"], "layers": [[8, 3]], "colour": [1]}]`, `{"method": "dlnmf"}`, "unknown field"},
+		{`[{"method": ["dlnmf"], "layers": [[8, 3]], "colour": [1]}]`, `{"method": "dlnmf"}`, `unknown setting "colour"`},
 		{`[{"method": ["nmf", "dlnmf"]}]`, `{"method": "nmf"}`, "makes 3 rows"},
 		{`[{"method": ["dnmf"], "k": [4]}]`, `{"method": "dnmf"}`, "dnmf"},
 		{`[{"method": "dlnmf"}]`, `{"method": "dlnmf"}`, "must list its values"},
