@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 
 	"github.com/dlnmf/dlnmf/corpus"
 )
@@ -147,6 +148,10 @@ type SelectionRepeat struct {
 	Chosen   int               `json:"chosen"` // index into Points
 	Config   string            `json:"config"` // the chosen point's label
 	Mixtures int               `json:"mixtures"`
+	// Seconds is the wall time of each point's training and validation,
+	// then of the chosen point's training and test: kept out of the unit
+	// file (in uNNNNN.time.json), so a unit computed twice is the same.
+	Seconds []float64 `json:"-"`
 }
 
 // ValidationScore is one grid point's mean validation SDR over every
@@ -184,6 +189,7 @@ func runSelection(ctx context.Context, speakers []*corpus.Speaker, cfg Config, r
 	sel := &SelectionRepeat{Repeat: repeat + 1, Chosen: -1}
 	best := math.Inf(-1)
 	for i, p := range points {
+		start := time.Now()
 		pc, err := p.Config.Defaults()
 		if err != nil {
 			return nil, nil, err
@@ -203,6 +209,7 @@ func runSelection(ctx context.Context, speakers []*corpus.Speaker, cfg Config, r
 		mean := sum / float64(len(rr.Scores))
 		sel.Points = append(sel.Points, ValidationScore{Config: p.Label, Row: pc.Rows()[0].Label(), SDR: Number(mean), N: len(rr.Scores)})
 		sel.Mixtures = len(vrp.Tests)
+		sel.Seconds = append(sel.Seconds, time.Since(start).Seconds())
 		// A NaN mean (a failed scoring) never wins; the first best does.
 		if sel.Chosen < 0 || mean > best {
 			sel.Chosen, best = i, mean
@@ -211,6 +218,7 @@ func runSelection(ctx context.Context, speakers []*corpus.Speaker, cfg Config, r
 			}
 		}
 	}
+	start := time.Now()
 	chosen := points[sel.Chosen]
 	sel.Config = chosen.Label
 	cc, err := chosen.Config.Defaults()
@@ -225,6 +233,7 @@ func runSelection(ctx context.Context, speakers []*corpus.Speaker, cfg Config, r
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s %s: %w", SelectedLabel, chosen.Label, err)
 	}
+	sel.Seconds = append(sel.Seconds, time.Since(start).Seconds())
 	for i := range rr.Scores {
 		rr.Scores[i].Method, rr.Scores[i].Config = SelectedLabel, chosen.Label
 	}

@@ -528,12 +528,19 @@ func (s *Units) compute(ctx context.Context, u unitRef, cores int, progress func
 		return f, err
 	}
 	host, _ := os.Hostname()
+	var points []float64
+	if sel != nil {
+		points = sel.Seconds
+	}
 	tb, _ := json.Marshal(struct {
 		Seconds     float64 `json:"seconds"`      // computing the unit
 		SaveSeconds float64 `json:"save_seconds"` // checksumming and writing it (with its example audio)
 		Shard       string  `json:"shard"`
 		Host        string  `json:"host"`
-	}{computed.Seconds(), (time.Since(t) - computed).Seconds(), s.Shard.String(), host})
+		// A selection's: each grid point's training and validation, then
+		// the chosen one's training and test.
+		PointSeconds []float64 `json:"point_seconds,omitempty"`
+	}{computed.Seconds(), (time.Since(t) - computed).Seconds(), s.Shard.String(), host, points})
 	return f, atomicfile.WriteBytes(strings.TrimSuffix(s.path(u.index), ".json")+".time.json", append(tb, '\n'))
 }
 
