@@ -245,13 +245,41 @@ func TestSelectUnitsShardAndResume(t *testing.T) {
 		t.Error("the summary of the shards differs from the whole run")
 	}
 
+	// A run stopped inside the last selection (at its second grid point)
+	// resumes to the same bytes.
+	stopped := t.TempDir()
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	u := &Units{Dir: stopped, Jobs: jobs, Workers: 1, Progress: func(done, total int, what string) {
+		if strings.Contains(what, "repeat 2: validation iters=5") {
+			cancel()
+		}
+	}}
+	if _, err := u.Run(cctx); err == nil {
+		t.Fatal("the interrupted run did not stop")
+	}
+	if _, err := os.Stat(filepath.Join(stopped, "units", "u00003.json")); err == nil {
+		t.Fatal("the interrupted selection was saved")
+	}
+	st, err := (&Units{Dir: stopped, Jobs: jobs, Workers: 1}).Run(ctx)
+	if err != nil || st.Computed != 1 || st.Loaded != 3 {
+		t.Fatalf("resume after the interruption: %+v, %v", st, err)
+	}
+	for _, n := range names {
+		a, _ := os.ReadFile(n)
+		b, err := os.ReadFile(filepath.Join(stopped, "units", filepath.Base(n)))
+		if err != nil || string(a) != string(b) {
+			t.Errorf("%s differs between the resumed and the whole run (%v)", filepath.Base(n), err)
+		}
+	}
+
 	p := filepath.Join(sharded, "units", "u00003.json") // the selection of repeat 2
 	orig, _ := os.ReadFile(p)
 	if !strings.Contains(string(orig), `"family":"select"`) {
 		t.Fatalf("unit 3 is not a selection: %.200s", orig)
 	}
 	os.Remove(p)
-	st, err := (&Units{Dir: sharded, Jobs: jobs, Workers: 1}).Run(ctx)
+	st, err = (&Units{Dir: sharded, Jobs: jobs, Workers: 1}).Run(ctx)
 	if err != nil || st.Computed != 1 || st.Loaded != 3 {
 		t.Errorf("resume: %+v, %v", st, err)
 	}
