@@ -289,12 +289,19 @@ func Report(res *Results, title, intro string, notes []string) *report.Report {
 		for i, s := range e.Sources {
 			ex.Sources = append(ex.Sources, report.Track{Name: res.Speakers[i], Samples: s})
 		}
+		labels := []string{}
 		for _, row := range res.Config.Rows() {
-			est, ok := e.Estimates[row.Label()]
+			labels = append(labels, row.Label())
+		}
+		if res.Config.Select != nil {
+			labels = append(labels, SelectedLabel)
+		}
+		for _, label := range labels {
+			est, ok := e.Estimates[label]
 			if !ok {
 				continue
 			}
-			es := report.Estimate{Method: row.Label()}
+			es := report.Estimate{Method: label}
 			for i, s := range est {
 				es.Tracks = append(es.Tracks, report.Track{Name: res.Speakers[i], Samples: s})
 			}

@@ -168,8 +168,9 @@ type ValidationScore struct {
 // scored on the validation mixtures, then the best trained on the whole
 // training share and scored on the test mixtures, through the rows' own
 // pipeline (Repeat.Run). Its scores carry the method SelectedLabel and the
-// chosen point in Config.
-func runSelection(ctx context.Context, speakers []*corpus.Speaker, cfg Config, repeat, cores int, step func(string)) (*RepeatResult, *SelectionRepeat, error) {
+// chosen point in Config; keep test mixtures are returned as Examples with
+// the selected row's estimates.
+func runSelection(ctx context.Context, speakers []*corpus.Speaker, cfg Config, repeat, keep, cores int, step func(string)) (*RepeatResult, *SelectionRepeat, error) {
 	points, err := cfg.SelectPoints()
 	if err != nil {
 		return nil, nil, err
@@ -229,7 +230,7 @@ func runSelection(ctx context.Context, speakers []*corpus.Speaker, cfg Config, r
 	if err != nil {
 		return nil, nil, err
 	}
-	rr, err := rp.Run(ctx, 0, cores, func(string) { step(SelectedLabel + " " + chosen.Label) })
+	rr, err := rp.Run(ctx, keep, cores, func(string) { step(SelectedLabel + " " + chosen.Label) })
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s %s: %w", SelectedLabel, chosen.Label, err)
 	}
@@ -239,6 +240,9 @@ func runSelection(ctx context.Context, speakers []*corpus.Speaker, cfg Config, r
 	}
 	for i := range rr.Curves {
 		rr.Curves[i].Row = SelectedLabel + " (" + chosen.Label + ")"
+	}
+	for i, e := range rr.Examples {
+		rr.Examples[i].Estimates = map[string][][]float64{SelectedLabel: e.Estimates[cc.Rows()[0].Label()]}
 	}
 	return rr, sel, nil
 }

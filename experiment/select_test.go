@@ -210,7 +210,7 @@ func TestSelectUnitsShardAndResume(t *testing.T) {
 	ctx := context.Background()
 	sps := unitSpeakers(12)
 	cfg := selectConfig(t, `{"iters": [1, 30]}`)
-	cfg.InferIters, cfg.Iters = 5, 5
+	cfg.InferIters, cfg.Iters, cfg.Examples = 5, 5, 1
 	cfg.Select = &Selection{Grid: grid(t, `{"iters": [1, 5]}`)}
 	jobs := []Job{{Speakers: sps, Config: cfg}}
 	whole, sharded := t.TempDir(), t.TempDir()
@@ -240,6 +240,9 @@ func TestSelectUnitsShardAndResume(t *testing.T) {
 	got, err := (&Units{Dir: sharded, Jobs: jobs}).Collect()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(want[0].Examples) != 1 || len(want[0].Examples[0].Estimates) != 2 || want[0].Examples[0].Estimates[SelectedLabel] == nil {
+		t.Errorf("examples: %d, want 1 with the estimates of NMF K=4 and Selected", len(want[0].Examples))
 	}
 	if !reflect.DeepEqual(got[0].Scores, want[0].Scores) || !reflect.DeepEqual(got[0].Selection, want[0].Selection) || Markdown(got[0], nil) != Markdown(want[0], nil) {
 		t.Error("the summary of the shards differs from the whole run")

@@ -511,7 +511,7 @@ func (s *Units) compute(ctx context.Context, u unitRef, cores int, progress func
 		err error
 	)
 	if u.selection {
-		rr, sel, err = runSelection(ctx, job.Speakers, s.cfgs[u.job], u.repeat, cores, step)
+		rr, sel, err = runSelection(ctx, job.Speakers, s.cfgs[u.job], u.repeat, keep, cores, step)
 	} else {
 		rr, err = RunRepeat(ctx, job.Speakers, u.config, u.repeat, keep, cores, step)
 	}
