@@ -60,8 +60,13 @@ type Live struct {
 	free   *liveFree // nil without free bases
 }
 
-// NewLive starts a stream.
+// NewLive starts a stream. It fails for full-band separators
+// (SeparateSettings.Rate above the model's): a stream is separated at the
+// model's rate.
 func (sp *Separator) NewLive() (*Live, error) {
+	if sp.fullBand() {
+		return nil, fmt.Errorf("live separation runs at the model's rate (%d Hz), not %d Hz: resample the stream", sp.model.SampleRate, sp.rate)
+	}
 	w := sp.work()
 	st := w.plan.Settings()
 	l := &Live{sp: sp, w: w, plan: w.plan, W: st.WindowSize, hop: st.Hop, half: st.WindowSize / 2, bins: w.plan.Bins(), silent: true}

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/dlnmf/dlnmf/nmf"
@@ -173,5 +174,12 @@ func TestLiveFree(t *testing.T) {
 	}
 	if _, err := NewSeparator(m, SeparateSettings{Free: 8, Online: OnlineFree{Every: -1}}); err == nil {
 		t.Error("a negative update interval was accepted")
+	}
+	full, err := NewSeparator(m, SeparateSettings{Free: 8, Rate: 48000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := full.NewLive(); err == nil || !strings.Contains(err.Error(), "model's rate") {
+		t.Errorf("a full-band live stream: %v", err)
 	}
 }

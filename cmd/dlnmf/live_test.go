@@ -396,7 +396,16 @@ func TestSeparateLiveFree(t *testing.T) {
 	if !slices.Equal(got, est[1]) {
 		t.Errorf("--stdout other gave %d samples, not those of live.other.wav (%d)", len(got), len(est[1]))
 	}
+	// A one-speaker model given no --free: --free 20, learned online.
+	out := t.TempDir()
+	_, stderr = run("-o", out)
+	if !strings.Contains(stderr, "--free 20 bases learned online, written as live.other.wav") {
+		t.Errorf("one speaker without --free in live mode says:\n%s", stderr)
+	}
+	if got := dirFiles(t, out); !slices.Equal(got, []string{"live.low.wav", "live.other.wav"}) {
+		t.Errorf("outputs %v", got)
+	}
 	// Without --live the online settings mean nothing.
-	_, stderr, code := runCmd(t, "separate", "-m", one, "-o", t.TempDir(), "--free", "4", "--free-every", "2", filepath.Join(root, "low", "low00.wav"))
+	_, stderr, code := runCmd(t, "separate", "-m", one, "-o", out, "--free", "4", "--free-every", "2", filepath.Join(root, "low", "low00.wav"))
 	wantFailure(t, stderr, code, exitUsage, "--free-every", "--live")
 }

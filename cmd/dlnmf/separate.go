@@ -203,8 +203,12 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	}
 	if len(model.Speakers) == 1 && model.Universal == nil && !freeSet {
 		*free = defaultFree
-		logf(env.stderr, *quiet, "%s has one speaker (%s) and no universal model: separating %[2]s from everything else with --free %d bases learned on each mixture, written as <mix>.%s.wav",
-			*modelPath, model.Speakers[0].Name, *free, separation.OtherName)
+		how, out := "learned on each mixture", "<mix>"
+		if *live {
+			how, out = "learned online", *liveName
+		}
+		logf(env.stderr, *quiet, "%s has one speaker (%s) and no universal model: separating %[2]s from everything else with --free %d bases %s, written as %s.%s.wav",
+			*modelPath, model.Speakers[0].Name, *free, how, out, separation.OtherName)
 	}
 	seps := &separators{model: model, settings: separation.SeparateSettings{NMF: ns, Free: *free, Sparsity: *sparsity, MaskPower: *maskPower,
 		Online: separation.OnlineFree{Buffer: *freeBuffer, Every: *freeEvery, Updates: *freeUpdates}}, byRate: map[int]*separation.Separator{}}
