@@ -32,20 +32,44 @@ import (
 //
 // Scores are the known speaker's BSS Eval SDR per test mixture and its
 // improvement over the mixture's (SDRi).
+//
+// Settings of the free and universal rows (free bases, sparsity, inference
+// iterations) are chosen honestly by scoring on validation mixtures first
+// (ScoreOn = ScoreValidation): the known speaker's and the interferer's
+// held-back 20% share (the discriminative share, which no row of this
+// experiment trains on: every model is NMF), paired like the test
+// mixtures; Picked then names the best free and universal rows' settings,
+// which a second run scores once on the test mixtures.
 type Interference struct {
 	Known, Interferer *corpus.Speaker
 	Universal         *separation.Universal // nil: no universal row
 	Free              []int                 // free bases of each free row
 	Sparsity          []float64             // the universal model's, one row each; nil: separation.DefaultSparsity
-	Config            Config                // Repeats, K[0], Iters, InferIters, Tol, SNR, Seed, splits
-	Workers           int                   // cores of the engine; 0: all
-	Progress          func(string)
+	// SemiIters are the inference iterations of the free and universal
+	// rows, one row per value and setting; nil: Config.InferIters (the
+	// supervised row always runs Config.InferIters).
+	SemiIters []int
+	ScoreOn   string // ScoreTest ("" too) or ScoreValidation
+	Config    Config // Repeats, K[0], Iters, InferIters, Tol, SNR, Seed, splits
+	Workers   int    // cores of the engine; 0: all
+	Progress  func(string)
 }
+
+// The mixtures Interference scores.
+const (
+	ScoreTest       = "test"       // the test share (10%)
+	ScoreValidation = "validation" // the held-back discriminative share (20%)
+)
 
 // InterferenceRow is one row's scores of the known speaker, test mixture by
 // test mixture in the same order for every row (so rows pair).
 type InterferenceRow struct {
-	Label    string    `json:"label"`
+	Label string `json:"label"`
+	// The row's settings: free bases (free rows), sparsity (universal
+	// rows) and inference iterations (both); zero for the others.
+	Free     int       `json:"free,omitempty"`
+	Sparsity float64   `json:"sparsity,omitempty"`
+	Iters    int       `json:"iters,omitempty"`
 	SDR      []float64 `json:"sdr"`
 	SDRi     []float64 `json:"sdri"`
 	MeanSDR  float64   `json:"mean_sdr"`
@@ -64,6 +88,7 @@ type InterferencePair struct {
 // InterferenceResults is a finished run.
 type InterferenceResults struct {
 	Known, Interferer string
+	ScoredOn          string // ScoreTest or ScoreValidation
 	SNR               float64
 	Repeats, Mixtures int
 	K                 int
@@ -102,11 +127,33 @@ func (in *Interference) Run(ctx context.Context) (*InterferenceResults, error) {
 		return nil, err
 	}
 	cfg.K = cfg.K[:1]
+	on := in.ScoreOn
+	switch on {
+	case "":
+		on = ScoreTest
+	case ScoreTest, ScoreValidation:
+	default:
+		return nil, fmt.Errorf("score on %q: want %s or %s", on, ScoreTest, ScoreValidation)
+	}
+	iters := in.SemiIters
+	for _, it := range iters {
+		if it < 1 {
+			return nil, fmt.Errorf("%d inference iterations", it)
+		}
+	}
+	suffix := func(int) string { return "" }
+	if len(iters) == 0 {
+		iters = []int{cfg.InferIters}
+	} else {
+		suffix = func(it int) string { return fmt.Sprintf(", %d iters", it) }
+	}
 	start := time.Now()
-	res := &InterferenceResults{Known: in.Known.Name, Interferer: in.Interferer.Name, SNR: cfg.SNR, Repeats: cfg.Repeats, K: cfg.K[0]}
-	labels := []string{"mixture", "supervised"}
+	res := &InterferenceResults{Known: in.Known.Name, Interferer: in.Interferer.Name, ScoredOn: on, SNR: cfg.SNR, Repeats: cfg.Repeats, K: cfg.K[0]}
+	rows := []InterferenceRow{{Label: "mixture"}, {Label: "supervised"}}
 	for _, k := range in.Free {
-		labels = append(labels, fmt.Sprintf("free K=%d", k))
+		for _, it := range iters {
+			rows = append(rows, InterferenceRow{Label: fmt.Sprintf("free K=%d", k) + suffix(it), Free: k, Iters: it})
+		}
 	}
 	sparsity := in.Sparsity
 	if in.Universal != nil && len(sparsity) == 0 {
@@ -116,12 +163,11 @@ func (in *Interference) Run(ctx context.Context) (*InterferenceResults, error) {
 		sparsity = nil
 	}
 	for _, rho := range sparsity {
-		labels = append(labels, fmt.Sprintf("universal %s, sparsity %g", in.Universal.Name, rho))
+		for _, it := range iters {
+			rows = append(rows, InterferenceRow{Label: fmt.Sprintf("universal %s, sparsity %g", in.Universal.Name, rho) + suffix(it), Sparsity: rho, Iters: it})
+		}
 	}
-	rows := make([]InterferenceRow, len(labels))
-	for i := range rows {
-		rows[i].Label = labels[i]
-	}
+	nfree := len(in.Free) * len(iters)
 	progress := in.Progress
 	if progress == nil {
 		progress = func(string) {}
@@ -144,28 +190,34 @@ func (in *Interference) Run(ctx context.Context) (*InterferenceResults, error) {
 		one.Speakers = both.Speakers[:1]
 		withUniversal := one
 		withUniversal.Universal = in.Universal
-		ns := nmf.Settings{MaxIter: cfg.InferIters, Tol: cfg.Tol, Workers: in.Workers, Seed: rp.Seed}
 		seps := []*separation.Separator{nil}
-		add := func(m *separation.Model, s separation.SeparateSettings) error {
-			s.NMF = ns
+		add := func(m *separation.Model, s separation.SeparateSettings, iters int) error {
+			s.NMF = nmf.Settings{MaxIter: iters, Tol: cfg.Tol, Workers: in.Workers, Seed: rp.Seed}
 			sep, err := separation.NewSeparator(m, s)
 			seps = append(seps, sep)
 			return err
 		}
-		if err := add(both, separation.SeparateSettings{}); err != nil {
+		if err := add(both, separation.SeparateSettings{}, cfg.InferIters); err != nil {
 			return nil, err
 		}
-		for _, k := range in.Free {
-			if err := add(&one, separation.SeparateSettings{Free: k}); err != nil {
+		for _, row := range rows[2:] {
+			var err error
+			if row.Free > 0 {
+				err = add(&one, separation.SeparateSettings{Free: row.Free}, row.Iters)
+			} else {
+				err = add(&withUniversal, separation.SeparateSettings{Sparsity: row.Sparsity}, row.Iters)
+			}
+			if err != nil {
 				return nil, err
 			}
 		}
-		for _, rho := range sparsity {
-			if err := add(&withUniversal, separation.SeparateSettings{Sparsity: rho}); err != nil {
-				return nil, err
+		mixtures := rp.Tests
+		if on == ScoreValidation {
+			if mixtures, err = corpus.Pair(rp.Disc, cfg.SNR); err != nil {
+				return nil, fmt.Errorf("repeat %d, validation mixtures: %w", rep+1, err)
 			}
 		}
-		for j, tm := range rp.Tests {
+		for j, tm := range mixtures {
 			base, err := knownSDR(tm.Sources, [][]float64{tm.Mixture, tm.Mixture})
 			if err != nil {
 				return nil, fmt.Errorf("repeat %d, mixture %s: %w", rep+1, tm.Name(), err)
@@ -175,18 +227,18 @@ func (in *Interference) Run(ctx context.Context) (*InterferenceResults, error) {
 				if sep != nil {
 					est, err := sep.Separate(tm.Mixture)
 					if err != nil {
-						return nil, fmt.Errorf("repeat %d, %s, mixture %d: %w", rep+1, labels[i], j+1, err)
+						return nil, fmt.Errorf("repeat %d, %s, mixture %d: %w", rep+1, rows[i].Label, j+1, err)
 					}
 					if sdr, err = knownSDR(tm.Sources, est); err != nil {
-						return nil, fmt.Errorf("repeat %d, %s, mixture %s: %w", rep+1, labels[i], tm.Name(), err)
+						return nil, fmt.Errorf("repeat %d, %s, mixture %s: %w", rep+1, rows[i].Label, tm.Name(), err)
 					}
 				}
 				rows[i].SDR = append(rows[i].SDR, sdr)
 				rows[i].SDRi = append(rows[i].SDRi, sdr-base)
 			}
 		}
-		res.Mixtures += len(rp.Tests)
-		progress(fmt.Sprintf("repeat %d of %d: %d mixtures", rep+1, cfg.Repeats, len(rp.Tests)))
+		res.Mixtures += len(mixtures)
+		progress(fmt.Sprintf("repeat %d of %d: %d %s mixtures", rep+1, cfg.Repeats, len(mixtures), on))
 	}
 	for i := range rows {
 		s := stats.Summarize(rows[i].SDRi)
@@ -201,7 +253,6 @@ func (in *Interference) Run(ctx context.Context) (*InterferenceResults, error) {
 	for i := 2; i < len(rows); i++ {
 		pair(i, 1) // against supervised
 	}
-	nfree := len(in.Free)
 	for u := 2 + nfree; u < len(rows); u++ {
 		for i := 2; i < 2+nfree; i++ {
 			pair(u, i) // each universal row against each free row
@@ -209,6 +260,52 @@ func (in *Interference) Run(ctx context.Context) (*InterferenceResults, error) {
 	}
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil
+}
+
+// Picked is the settings of the best free row and of the best universal
+// row of a run (highest mean SDRi, the first on a tie); zero without such
+// rows. Scored on validation mixtures, they choose the test run's.
+type Picked struct {
+	Free           int     `json:"free,omitempty"`
+	FreeIters      int     `json:"free_iters,omitempty"`
+	Sparsity       float64 `json:"sparsity,omitempty"`
+	UniversalIters int     `json:"universal_iters,omitempty"`
+}
+
+// Picked returns the best rows' settings.
+func (r *InterferenceResults) Picked() Picked {
+	var p Picked
+	var bf, bu *InterferenceRow
+	for i := range r.Rows {
+		row := &r.Rows[i]
+		switch {
+		case row.Free > 0 && (bf == nil || row.MeanSDRi > bf.MeanSDRi):
+			bf = row
+		case row.Free == 0 && row.Iters > 0 && (bu == nil || row.MeanSDRi > bu.MeanSDRi):
+			bu = row
+		}
+	}
+	if bf != nil {
+		p.Free, p.FreeIters = bf.Free, bf.Iters
+	}
+	if bu != nil {
+		p.Sparsity, p.UniversalIters = bu.Sparsity, bu.Iters
+	}
+	return p
+}
+
+// Text returns the settings one per line as "name value" (free,
+// free_iters, sparsity, universal_iters; those of a missing row left out),
+// for scripts.
+func (p Picked) Text() string {
+	var s string
+	if p.Free > 0 {
+		s += fmt.Sprintf("free %d\nfree_iters %d\n", p.Free, p.FreeIters)
+	}
+	if p.UniversalIters > 0 {
+		s += fmt.Sprintf("sparsity %g\nuniversal_iters %d\n", p.Sparsity, p.UniversalIters)
+	}
+	return s
 }
 
 // knownSDR is the SDR of the first estimate against the first reference,
@@ -230,8 +327,12 @@ func knownSDR(refs, ests [][]float64) (float64, error) {
 
 // Markdown returns the results as a table with the paired tests.
 func (r *InterferenceResults) Markdown() string {
-	s := fmt.Sprintf("%s + %s at %g dB: %d repeats, %d test mixtures, NMF K = %d; %s's SDR (BSS Eval v3) and its improvement over the mixture.\n\n",
-		r.Known, r.Interferer, r.SNR, r.Repeats, r.Mixtures, r.K, r.Known)
+	on := r.ScoredOn
+	if on == "" {
+		on = ScoreTest
+	}
+	s := fmt.Sprintf("%s + %s at %g dB: %d repeats, %d %s mixtures, NMF K = %d; %s's SDR (BSS Eval v3) and its improvement over the mixture.\n\n",
+		r.Known, r.Interferer, r.SNR, r.Repeats, r.Mixtures, on, r.K, r.Known)
 	s += "| row | SDR (dB) | SDRi (dB) |\n|---|---|---|\n"
 	for _, row := range r.Rows {
 		s += fmt.Sprintf("| %s | %.2f | %+.2f ± %.2f |\n", row.Label, row.MeanSDR, row.MeanSDRi, row.CI95)

@@ -65,3 +65,59 @@ func TestNoiseSpeaker(t *testing.T) {
 		t.Error("noise shorter than a chunk accepted")
 	}
 }
+
+// TestInterferenceValidation scores the held-back share: rows per setting
+// and iteration count, the validation mixtures' count, and Picked naming
+// the best rows.
+func TestInterferenceValidation(t *testing.T) {
+	sps := unitSpeakers(20)
+	cfg := Config{Repeats: 1, K: []int{4}, Iters: 30, InferIters: 30}
+	in := &Interference{Known: sps[0], Interferer: sps[1], Free: []int{2}, SemiIters: []int{5, 20}, ScoreOn: ScoreValidation, Config: cfg}
+	res, err := in.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"mixture", "supervised", "free K=2, 5 iters", "free K=2, 20 iters"}
+	if len(res.Rows) != len(want) || res.ScoredOn != ScoreValidation {
+		t.Fatalf("%d rows scored on %s", len(res.Rows), res.ScoredOn)
+	}
+	for i, row := range res.Rows {
+		if row.Label != want[i] {
+			t.Fatalf("row %d: %q, want %q", i, row.Label, want[i])
+		}
+	}
+	// 20 files: 4 held back per speaker, so 4 validation mixtures (2 test).
+	if res.Mixtures != 4 {
+		t.Errorf("%d validation mixtures, want 4", res.Mixtures)
+	}
+	best := res.Rows[2]
+	if res.Rows[3].MeanSDRi > best.MeanSDRi {
+		best = res.Rows[3]
+	}
+	if p := res.Picked(); p.Free != 2 || p.FreeIters != best.Iters || p.UniversalIters != 0 {
+		t.Errorf("picked %+v, best row %s", p, best.Label)
+	}
+	test := *in
+	test.ScoreOn = ""
+	tres, err := test.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tres.Mixtures != 2 || tres.ScoredOn != ScoreTest || tres.Rows[2].SDR[0] == res.Rows[2].SDR[0] {
+		t.Errorf("test run: %d mixtures scored on %s", tres.Mixtures, tres.ScoredOn)
+	}
+	in.ScoreOn = "train"
+	if _, err := in.Run(context.Background()); err == nil {
+		t.Error("scoring on the training share accepted")
+	}
+}
+
+func TestPickedText(t *testing.T) {
+	p := Picked{Free: 20, FreeIters: 50, Sparsity: 0.01, UniversalIters: 200}
+	if got, want := p.Text(), "free 20\nfree_iters 50\nsparsity 0.01\nuniversal_iters 200\n"; got != want {
+		t.Errorf("%q, want %q", got, want)
+	}
+	if got := (Picked{}).Text(); got != "" {
+		t.Errorf("no rows: %q", got)
+	}
+}

@@ -47,10 +47,15 @@
 // divergences use whole-matrix products (multithreaded BLAS) and Go loops.
 // After the first iteration, iterations allocate nothing.
 //
+// Semi-supervised KL inference (InferFree) updates the free columns and H
+// together from one ratio per iteration (iterateJoint in semi.go): one
+// pass over the mixture, in which the one-pass H kernel also forms the free
+// columns' numerator.
+//
 // Numeric contract of the C kernels (cgo builds), stated once. Every C
-// kernel has a Go twin compiled in every build (kernels.go), and the tests
-// run both on the same data in the same binary (TestKernelsMatchGoTwins,
-// TestKLHNumMatchesNaive):
+// kernel has a Go twin compiled in every build (kernels.go; klHNumGo for
+// the one-pass kernel), and the tests run both on the same data in the
+// same binary (TestKernelsMatchGoTwins, TestKLHNumMatchesNaive):
 //
 //   - bit-identical to Go: the KL multiply F num / max(ls rs + l1, eps)
 //     (float32 and float64) without an L1 term (every layer update, and H
@@ -60,7 +65,8 @@
 //   - within an ulp: the float32 ratio on AVX-512 (a reciprocal estimate
 //     and one correction instead of a division), in the ratio pass and in
 //     the one-pass H kernel (klHNum32, whose products also run in another
-//     order than BLAS's: within 1e-5 relative of the float64 formula); the
+//     order than BLAS's: its numerators of H and of free columns within
+//     1e-5 relative of the float64 twin); the
 //     multiply's denominator with an L1 term on AVX-512, where gcc fuses
 //     ls rs + l1 into one FMA (the updated factor within two ulps);
 //   - within 1e-5 relative: the float32 KL cost (a vectorised logarithm,

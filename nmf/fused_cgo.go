@@ -91,16 +91,110 @@ __attribute__((target("avx512f"), always_inline)) static inline void nmf_hnum_nu
 	for (int i = 0; i < kb; i++) _mm512_mask_storeu_ps(num + i * ns, mk, s[i]);
 }
 
+// The free columns' numerator for rb rows of the ratio (r, 32 frames per
+// row) and up to 32 free bases: g[i, f] += sum_{jj < w} r[i, jj] ht[jj, f],
+// ht being the chunk's free rows of h transposed (fp floats per frame,
+// zeros past F). The first 16 bases are one vector (mask k0); the next
+// (mask k1) are a second 16-float vector when wide is 2, an 8-float one
+// when it is 1 (half the cost on cores that split 512-bit operations in
+// two, the case of 20 free bases), none when it is 0.
+__attribute__((target("avx512f,avx512vl,fma"), always_inline)) static inline void nmf_hfree_tile(
+	const float *restrict r, const float *restrict ht, long fp, long w,
+	float *restrict g, long gs, __mmask16 k0, __mmask16 k1, const int rb, const int wide)
+{
+	__m512 s[HN_RB], t[HN_RB];
+	__m256 u[HN_RB];
+	#pragma GCC unroll 12
+	for (int i = 0; i < rb; i++) {
+		s[i] = _mm512_maskz_loadu_ps(k0, g + i * gs);
+		if (wide == 2)
+			t[i] = _mm512_maskz_loadu_ps(k1, g + i * gs + 16);
+		if (wide == 1)
+			u[i] = _mm256_maskz_loadu_ps((__mmask8)k1, g + i * gs + 16);
+	}
+	for (long jj = 0; jj < w; jj++) {
+		__m512 h0 = _mm512_loadu_ps(ht + jj * fp), h1 = _mm512_setzero_ps();
+		__m256 h2 = _mm256_setzero_ps();
+		if (wide == 2)
+			h1 = _mm512_loadu_ps(ht + jj * fp + 16);
+		if (wide == 1)
+			h2 = _mm256_loadu_ps(ht + jj * fp + 16);
+		#pragma GCC unroll 12
+		for (int i = 0; i < rb; i++) {
+			__m512 b = _mm512_set1_ps(r[HN_NB * i + jj]);
+			s[i] = _mm512_fmadd_ps(b, h0, s[i]);
+			if (wide == 2)
+				t[i] = _mm512_fmadd_ps(b, h1, t[i]);
+			if (wide == 1)
+				u[i] = _mm256_fmadd_ps(_mm512_castps512_ps256(b), h2, u[i]);
+		}
+	}
+	#pragma GCC unroll 12
+	for (int i = 0; i < rb; i++) {
+		_mm512_mask_storeu_ps(g + i * gs, k0, s[i]);
+		if (wide == 2)
+			_mm512_mask_storeu_ps(g + i * gs + 16, k1, t[i]);
+		if (wide == 1)
+			_mm256_mask_storeu_ps(g + i * gs + 16, (__mmask8)k1, u[i]);
+	}
+}
+
+// nmf_hfree_rows runs nmf_hfree_tile over all M rows, 12 at a time.
+__attribute__((target("avx512f,avx512vl,fma"), always_inline)) static inline void nmf_hfree_rows(
+	const float *r, long M, const float *ht, long fp, long w,
+	float *g, long gs, __mmask16 k0, __mmask16 k1, const int wide)
+{
+	long m = 0;
+	for (; m + HN_RB <= M; m += HN_RB)
+		nmf_hfree_tile(r + HN_NB * m, ht, fp, w, g + m * gs, gs, k0, k1, HN_RB, wide);
+	const float *rm = r + HN_NB * m;
+	float *gm = g + m * gs;
+	switch (M - m) {
+#define HN_TAIL(R) case R: nmf_hfree_tile(rm, ht, fp, w, gm, gs, k0, k1, R, wide); break;
+	HN_TAIL(1) HN_TAIL(2) HN_TAIL(3) HN_TAIL(4) HN_TAIL(5) HN_TAIL(6)
+	HN_TAIL(7) HN_TAIL(8) HN_TAIL(9) HN_TAIL(10) HN_TAIL(11)
+#undef HN_TAIL
+	}
+}
+
+// g (M x F, stride gs) += r h_f^T for one chunk of w frames: r the chunk's
+// ratio (M x 32), hf the chunk's F free rows of h (stride hs), ht scratch
+// of 32 fp floats (fp = F rounded up to 16).
+__attribute__((target("avx512f,avx512vl,fma"))) static void nmf_hfree(
+	const float *r, long M, const float *hf, long hs, long F, long w,
+	float *g, long gs, float *ht, long fp)
+{
+	for (long jj = 0; jj < w; jj++) {
+		for (long f = 0; f < F; f++) ht[jj * fp + f] = hf[f * hs + jj];
+		for (long f = F; f < fp; f++) ht[jj * fp + f] = 0;
+	}
+	for (long f0 = 0; f0 < F; f0 += 32) {
+		long fw = F - f0;
+		__mmask16 k0 = fw >= 16 ? 0xffff : (__mmask16)((1u << fw) - 1);
+		__mmask16 k1 = fw >= 32 ? 0xffff : fw > 16 ? (__mmask16)((1u << (fw - 16)) - 1) : 0;
+		if (fw <= 16)
+			nmf_hfree_rows(r, M, ht + f0, fp, w, g + f0, gs, k0, k1, 0);
+		else if (fw <= 24)
+			nmf_hfree_rows(r, M, ht + f0, fp, w, g + f0, gs, k0, k1, 1);
+		else
+			nmf_hfree_rows(r, M, ht + f0, fp, w, g + f0, gs, k0, k1, 2);
+	}
+}
+
 // num (K x cols) = a^T (x / max(a h, eps)) with a M x K, h K x cols and
 // x M x cols, all row-major with the given strides; r is M x 32 scratch.
 // With rden, each 32-column chunk of h is then updated in place, h *= num
 // rden[k] (the KL update of H, whose denominator is the same for every
 // column: rden holds its reciprocals), as soon as its numerator is
-// complete.
-__attribute__((target("avx512f"))) static void nmf_kl_hnum_avx512(
+// complete. With F > 0, g (M x F, stride gs) also gains r hf^T, hf being
+// the last F rows of h before their update (the numerator of F free
+// columns of a, nmf_hfree), ht its scratch.
+__attribute__((target("avx512f,avx512vl,fma"))) static void nmf_kl_hnum_avx512(
 	const float *a, long as, const float *ap, long M, long K, float *h, long hs,
-	const float *x, long xs, float *num, long ns, long cols, float eps, const float *rden, float *r)
+	const float *x, long xs, float *num, long ns, long cols, float eps, const float *rden, float *r,
+	long F, float *g, long gs, float *ht)
 {
+	const long fp = (F + 15) / 16 * 16;
 	const __m512 epsv = _mm512_set1_ps(eps);
 	for (long j = 0; j < cols; j += HN_NB) {
 		long w = cols - j;
@@ -138,6 +232,8 @@ __attribute__((target("avx512f"))) static void nmf_kl_hnum_avx512(
 #undef HN_TAIL
 			}
 		}
+		if (F > 0)
+			nmf_hfree(r, M, h + (K - F) * hs + j, hs, F, w < HN_NB ? w : HN_NB, g, gs, ht, fp);
 		if (rden)
 			for (long k = 0; k < K; k++) {
 				__m512 d = _mm512_set1_ps(rden[k]);
@@ -149,17 +245,19 @@ __attribute__((target("avx512f"))) static void nmf_kl_hnum_avx512(
 	}
 }
 
-static int nmf_hnum_ok(void) { return __builtin_cpu_supports("avx512f"); }
+static int nmf_hnum_ok(void) { return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl"); }
 
 static void nmf_kl_hnum_f32(const float *a, long as, const float *ap, long M, long K, float *h, long hs,
-	const float *x, long xs, float *num, long ns, long cols, float eps, const float *rden, float *r)
+	const float *x, long xs, float *num, long ns, long cols, float eps, const float *rden, float *r,
+	long F, float *g, long gs, float *ht)
 {
-	nmf_kl_hnum_avx512(a, as, ap, M, K, h, hs, x, xs, num, ns, cols, eps, rden, r);
+	nmf_kl_hnum_avx512(a, as, ap, M, K, h, hs, x, xs, num, ns, cols, eps, rden, r, F, g, gs, ht);
 }
 #else
 static int nmf_hnum_ok(void) { return 0; }
 static void nmf_kl_hnum_f32(const float *a, long as, const float *ap, long M, long K, float *h, long hs,
-	const float *x, long xs, float *num, long ns, long cols, float eps, const float *rden, float *r) {}
+	const float *x, long xs, float *num, long ns, long cols, float eps, const float *rden, float *r,
+	long F, float *g, long gs, float *ht) {}
 #endif
 */
 import "C"
@@ -176,24 +274,37 @@ var (
 )
 
 // fusedHNum reports whether this machine runs klHNum32 (x86-64 with
-// AVX-512F).
+// AVX-512F and VL).
 var fusedHNum = C.nmf_hnum_ok() != 0
 
 // klHNum32 sets num (K x cols) to a^T (x / max(a h, eps)) for a (M x K),
 // h (K x cols) and x (M x cols); then, when rden is not nil, h[k, j] *=
-// num[k, j] rden[k]. ap is a packed by hnumPack; scratch holds at least
-// hnumScratch(M) values. Only when fusedHNum.
-func klHNum32(a *Dense[float32], ap []float32, h, x, num *Dense[float32], eps float32, rden, scratch []float32) {
-	if len(scratch) < hnumScratch(a.Rows) || len(ap) < hnumPacked(a.Rows, a.Cols) {
-		panic("nmf: klHNum32 scratch or packed basis too small")
+// num[k, j] rden[k]. When g is not nil, it also adds to g (M x g.Cols)
+// the product of the ratio with the last g.Cols rows of h (before their
+// update) transposed: the numerator of free columns of a. ap is a packed
+// by hnumPack; scratch holds at least hnumScratch(M, g.Cols) values. Only
+// when fusedHNum. Its twin is klHNumGo.
+func klHNum32(a *Dense[float32], ap []float32, h, x, num *Dense[float32], eps float32, rden []float32, g *Dense[float32], scratch []float32) {
+	free := 0
+	if g != nil {
+		free = g.Cols
+	}
+	if len(scratch) < hnumScratch(a.Rows, free) || len(ap) < hnumPacked(a.Rows, a.Cols) || free > a.Cols || (g != nil && g.Rows != a.Rows) {
+		panic("nmf: klHNum32 scratch, packed basis or free numerator of the wrong size")
 	}
 	var d *C.float
 	if rden != nil {
 		d = (*C.float)(unsafe.Pointer(&rden[0]))
 	}
+	var gp, ht *C.float
+	var gs int
+	if free > 0 {
+		gp, gs = (*C.float)(unsafe.Pointer(&g.Data[0])), g.Stride
+		ht = (*C.float)(unsafe.Pointer(&scratch[hnumChunk*a.Rows]))
+	}
 	C.nmf_kl_hnum_f32((*C.float)(unsafe.Pointer(&a.Data[0])), C.long(a.Stride), (*C.float)(unsafe.Pointer(&ap[0])), C.long(a.Rows), C.long(a.Cols),
 		(*C.float)(unsafe.Pointer(&h.Data[0])), C.long(h.Stride),
 		(*C.float)(unsafe.Pointer(&x.Data[0])), C.long(x.Stride),
 		(*C.float)(unsafe.Pointer(&num.Data[0])), C.long(num.Stride), C.long(x.Cols), C.float(eps), d,
-		(*C.float)(unsafe.Pointer(&scratch[0])))
+		(*C.float)(unsafe.Pointer(&scratch[0])), C.long(free), gp, C.long(gs), ht)
 }

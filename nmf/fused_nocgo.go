@@ -6,6 +6,6 @@ package nmf
 // gemm and the ratio pass.
 const fusedHNum = false
 
-func klHNum32(a *Dense[float32], ap []float32, h, x, num *Dense[float32], eps float32, rden, scratch []float32) {
+func klHNum32(a *Dense[float32], ap []float32, h, x, num *Dense[float32], eps float32, rden []float32, g *Dense[float32], scratch []float32) {
 	panic("nmf: klHNum32 without its kernel")
 }

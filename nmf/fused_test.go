@@ -10,8 +10,10 @@ import (
 )
 
 // TestKLHNumMatchesNaive checks the one-pass numerator of the KL update of
-// H, num = A^T (X / max(A H, eps)), against the formula in float64 on every
-// remainder of its 12-row and 32-column tiles, with strides wider than the
+// H, num = A^T (X / max(A H, eps)), and the free columns' numerator it adds
+// to g (the ratio times the last F rows of H), against its Go twin
+// klHNumGo (float64 sums) on every remainder of its 12-row and 32-column
+// tiles and of the 16-base halves of g, with strides wider than the
 // matrices, zero columns of X and a zero row of A.
 func TestKLHNumMatchesNaive(t *testing.T) {
 	if !fusedHNum {
@@ -27,57 +29,102 @@ func TestKLHNumMatchesNaive(t *testing.T) {
 		return m
 	}
 	const eps = 1e-7
+	close := func(what string, got, want *Dense[float32]) {
+		t.Helper()
+		for i := 0; i < want.Rows; i++ {
+			for j := 0; j < want.Cols; j++ {
+				g, w := float64(got.At(i, j)), float64(want.At(i, j))
+				if math.Abs(g-w) > 1e-5*math.Abs(w)+1e-30 {
+					t.Fatalf("%s[%d,%d] = %g, twin %g", what, i, j, g, w)
+				}
+			}
+		}
+	}
 	for _, M := range []int{1, 5, 11, 12, 13, 24, 35, 513} {
 		for _, K := range []int{1, 3, 25, 40} {
 			for _, N := range []int{1, 15, 16, 17, 31, 32, 33, 64, 75} {
-				t.Run(fmt.Sprintf("%dx%dx%d", M, K, N), func(t *testing.T) {
-					a, h, x, num := view(M, K), view(K, N), view(M, N), view(K, N)
-					for i := 0; i < M; i++ {
-						x.Data[i*x.Stride] = 0 // a silent frame
+				for _, F := range []int{0, 1, 16, 17, 33, 40} {
+					if F > K || (F > 1 && M > 35 && N > 33) {
+						continue // keep the test fast: the wide cases with F <= 1
 					}
-					for k := 0; k < K; k++ {
-						a.Data[(M-1)*a.Stride+k] = 0 // a row the model cannot explain
-					}
-					guard := num.Data[num.Stride-1]
-					scratch := make([]float32, hnumScratch(M))
-					ap := make([]float32, hnumPacked(M, K))
-					hnumPack(ap, a)
-					klHNum32(a, ap, h, x, num, eps, nil, scratch)
-					if num.Data[num.Stride-1] != guard {
-						t.Fatal("wrote past the columns of num")
-					}
-					// With reciprocal denominators the kernel also updates h
-					// in place: h * (num * rden).
-					rden := make([]float32, K)
-					for k := range rden {
-						rden[k] = 1 / (0.5 + float32(k))
-					}
-					h2 := h.Clone()
-					num2 := view(K, N)
-					klHNum32(a, ap, h2, x, num2, eps, rden, scratch)
-					for k := 0; k < K; k++ {
-						for j := 0; j < N; j++ {
-							if want := h.At(k, j) * (num.At(k, j) * rden[k]); h2.At(k, j) != want {
-								t.Fatalf("h[%d,%d] updated to %v, want %v", k, j, h2.At(k, j), want)
-							}
+					t.Run(fmt.Sprintf("%dx%dx%d-free%d", M, K, N, F), func(t *testing.T) {
+						a, h, x, num := view(M, K), view(K, N), view(M, N), view(K, N)
+						for i := 0; i < M; i++ {
+							x.Data[i*x.Stride] = 0 // a silent frame
 						}
-					}
-					for k := 0; k < K; k++ {
-						for j := 0; j < N; j++ {
-							var want float64
-							for m := 0; m < M; m++ {
-								var v float64
-								for q := 0; q < K; q++ {
-									v += float64(a.At(m, q)) * float64(h.At(q, j))
+						for k := 0; k < K; k++ {
+							a.Data[(M-1)*a.Stride+k] = 0 // a row the model cannot explain
+						}
+						var g, gw *Dense[float32]
+						if F > 0 {
+							g = view(M, F) // the kernel adds to it
+							gw = g.Clone()
+						}
+						guard := num.Data[num.Stride-1]
+						var gguard float32
+						if g != nil {
+							gguard = g.Data[g.Stride-1]
+						}
+						scratch := make([]float32, hnumScratch(M, F))
+						ap := make([]float32, hnumPacked(M, K))
+						hnumPack(ap, a, 0)
+						klHNum32(a, ap, h, x, num, eps, nil, g, scratch)
+						if num.Data[num.Stride-1] != guard || (g != nil && g.Data[g.Stride-1] != gguard) {
+							t.Fatal("wrote past the columns of num or g")
+						}
+						numw := view(K, N)
+						klHNumGo(a, h.Clone(), x, numw, eps, nil, gw)
+						close("num", num, numw)
+						if g != nil {
+							close("g", g, gw)
+						}
+						// With reciprocal denominators the kernel also updates h
+						// in place: h * (num * rden), and g still gains the
+						// product with h before the update.
+						rden := make([]float32, K)
+						for k := range rden {
+							rden[k] = 1 / (0.5 + float32(k))
+						}
+						h2 := h.Clone()
+						num2 := view(K, N)
+						var g2 *Dense[float32]
+						if F > 0 {
+							g2 = NewDense[float32](M, F, nil)
+						}
+						klHNum32(a, ap, h2, x, num2, eps, rden, g2, scratch)
+						for k := 0; k < K; k++ {
+							for j := 0; j < N; j++ {
+								if want := h.At(k, j) * (num.At(k, j) * rden[k]); h2.At(k, j) != want {
+									t.Fatalf("h[%d,%d] updated to %v, want %v", k, j, h2.At(k, j), want)
 								}
-								want += float64(a.At(m, k)) * float64(x.At(m, j)) / math.Max(v, eps)
-							}
-							if got := float64(num.At(k, j)); math.Abs(got-want) > 1e-5*math.Abs(want)+1e-30 {
-								t.Fatalf("num[%d,%d] = %g, want %g", k, j, got, want)
 							}
 						}
-					}
-				})
+						if g2 != nil {
+							gw2 := NewDense[float32](M, F, nil)
+							klHNumGo(a, h.Clone(), x, view(K, N), eps, nil, gw2)
+							close("g after the update", g2, gw2)
+						}
+					})
+				}
+			}
+		}
+	}
+}
+
+// TestKLHNumGoMatchesFormula checks the twin itself against the formula on
+// a small case written out: one basis column, so that the ratio is x / (a h).
+func TestKLHNumGoMatchesFormula(t *testing.T) {
+	a := NewDense(2, 1, []float64{1, 2})
+	h := NewDense(1, 2, []float64{2, 4})
+	x := NewDense(2, 2, []float64{4, 8, 8, 0})
+	num, g := NewDense[float64](1, 2, nil), NewDense(2, 1, []float64{1, 0})
+	klHNumGo(a, h, x, num, 1e-9, []float64{0.5}, g)
+	// V = [2 4; 4 8], R = [2 2; 2 0]: num = a^T R = [6 2]; g += R h^T = [12; 4].
+	want := map[string][]float64{"num": {6, 2}, "g": {13, 4}, "h": {6, 4}}
+	for name, m := range map[string]*Dense[float64]{"num": num, "g": g, "h": h} {
+		for i, v := range want[name] {
+			if m.Data[i] != v {
+				t.Fatalf("%s = %v, want %v", name, m.Data, want[name])
 			}
 		}
 	}

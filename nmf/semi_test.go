@@ -6,8 +6,9 @@ import (
 )
 
 // naiveSemiKL runs iters KL iterations of semi-supervised NMF the plain way
-// on float64 copies: the free columns of W (from fixed on), then H with a
-// group-sparsity tangent, and returns W H.
+// on float64 copies: the free columns of W (from fixed on) and H, with a
+// group-sparsity tangent, both from the ratio of the factors the iteration
+// starts with (iterateJoint), and returns W H.
 func naiveSemiKL(X, W0, H0 *Dense[float64], fixed, iters int, g GroupSparsity) *Dense[float64] {
 	W, H := W0.Clone(), H0.Clone()
 	M, N, K := X.Rows, X.Cols, W.Cols
@@ -20,6 +21,7 @@ func naiveSemiKL(X, W0, H0 *Dense[float64], fixed, iters int, g GroupSparsity) *
 	}
 	for range iters {
 		R := ratio()
+		W0 := W.Clone()
 		for k := fixed; k < K; k++ {
 			var den float64
 			for n := 0; n < N; n++ {
@@ -47,16 +49,15 @@ func naiveSemiKL(X, W0, H0 *Dense[float64], fixed, iters int, g GroupSparsity) *
 			}
 			row += size
 		}
-		R = ratio()
 		for k := 0; k < K; k++ {
 			var den float64
 			for m := 0; m < M; m++ {
-				den += W.At(m, k)
+				den += W0.At(m, k)
 			}
 			for n := 0; n < N; n++ {
 				var num float64
 				for m := 0; m < M; m++ {
-					num += W.At(m, k) * R.At(m, n)
+					num += W0.At(m, k) * R.At(m, n)
 				}
 				H.Set(k, n, H.At(k, n)*num/max(den+add[k], DefaultEpsilon))
 			}

@@ -138,6 +138,10 @@ func (s *solver[T]) prefix(from int) {
 // iterate runs one iteration: the layers (eq. 7) then H (eq. 8), then the
 // normalisation.
 func (s *solver[T]) iterate() {
+	if s.joint {
+		s.iterateJoint()
+		return
+	}
 	if !s.freeze.Layers {
 		if !s.kl {
 			s.suffix()

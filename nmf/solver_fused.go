@@ -52,8 +52,10 @@ func (s *solver[T]) prepareFused() {
 	a := any(s.P[s.L]).(*Dense[float32])
 	if s.apack == nil {
 		s.apack = make([]float32, hnumPacked(a.Rows, a.Cols))
+		hnumPack(s.apack, a, 0)
+		return
 	}
-	hnumPack(s.apack, a)
+	hnumPack(s.apack, a, s.fixed) // fixed columns (semi.go) are packed already
 }
 
 // fusedDenominators sets the reciprocals of klMultiply's denominators
@@ -76,30 +78,76 @@ func (s *solver[T]) fusedDenominators() {
 }
 
 // fusedH updates columns [j0, j1) of H with the one-pass kernel, num
-// serving as its scratch.
-func (s *solver[T]) fusedH(w *blockWork[T], j0, j1 int) {
+// serving as its scratch; with g, it adds the block's share of the free
+// columns' numerator to g (iterateJoint, semi.go).
+func (s *solver[T]) fusedH(w *blockWork[T], j0, j1 int, g *Dense[T]) {
 	setView(&w.nb, s.num[s.L], j0, j1)
 	a := any(s.P[s.L]).(*Dense[float32])
-	klHNum32(a, s.apack, any(&w.rb).(*Dense[float32]), any(&w.xb).(*Dense[float32]), any(&w.nb).(*Dense[float32]), float32(s.eps), s.hden, w.scratch)
+	var g32 *Dense[float32]
+	if g != nil {
+		g32 = any(g).(*Dense[float32])
+	}
+	klHNum32(a, s.apack, any(&w.rb).(*Dense[float32]), any(&w.xb).(*Dense[float32]), any(&w.nb).(*Dense[float32]), float32(s.eps), s.hden, g32, w.scratch)
 }
 
-// hnumScratch is the scratch klHNum32 needs for a basis of m rows: the
-// ratio for one chunk of frames.
-func hnumScratch(m int) int { return hnumChunk * m }
+// hnumScratch is the scratch klHNum32 needs for a basis of m rows and free
+// free columns: the ratio for one chunk of frames, and the chunk's free
+// rows of H transposed (free rounded up to 16 per frame).
+func hnumScratch(m, free int) int { return hnumChunk * (m + (free+15)/16*16) }
 
 // hnumPacked is the length of a packed m x k basis.
 func hnumPacked(m, k int) int { return (m + hnumGroup - 1) / hnumGroup * hnumGroup * k }
 
-// hnumPack packs a for klHNum32: rows by groups of hnumGroup (12), each
-// group column by column, so that element (12g + i, k) is at 12 k + i of
-// group g's 12 K values.
-func hnumPack(dst []float32, a *Dense[float32]) {
+// hnumPack packs columns from, from+1, ... of a for klHNum32: rows by
+// groups of hnumGroup (12), each group column by column, so that element
+// (12g + i, k) is at 12 k + i of group g's 12 K values.
+func hnumPack(dst []float32, a *Dense[float32], from int) {
 	K := a.Cols
 	for m := 0; m < a.Rows; m++ {
 		g, i := m/hnumGroup, m%hnumGroup
 		grp := dst[g*hnumGroup*K:]
-		for k, v := range a.row(m) {
-			grp[k*hnumGroup+i] = v
+		for k, v := range a.row(m)[from:] {
+			grp[(from+k)*hnumGroup+i] = v
+		}
+	}
+}
+
+// klHNumGo is the twin of klHNum32, its reference loop: for every column j
+// of x, the ratio r[m] = x[m, j] / max(sum_k a[m, k] h[k, j], eps); then
+// num[k, j] = sum_m a[m, k] r[m]; with g, g[m, f] += r[m] h[K-F+f, j] (F =
+// g.Cols, h before its update); with rden, h[k, j] *= num[k, j] rden[k].
+// The sums run in float64, so the kernel (float32 FMAs) is compared with it
+// within a relative tolerance.
+func klHNumGo[T Float](a, h, x, num *Dense[T], eps T, rden []T, g *Dense[T]) {
+	M, K := a.Rows, a.Cols
+	r := make([]float64, M)
+	for j := 0; j < x.Cols; j++ {
+		for m := 0; m < M; m++ {
+			var v float64
+			for k := 0; k < K; k++ {
+				v += float64(a.At(m, k)) * float64(h.At(k, j))
+			}
+			r[m] = float64(x.At(m, j)) / max(v, float64(eps))
+		}
+		for k := 0; k < K; k++ {
+			var n float64
+			for m := 0; m < M; m++ {
+				n += float64(a.At(m, k)) * r[m]
+			}
+			num.Set(k, j, T(n))
+		}
+		if g != nil {
+			F := g.Cols
+			for m := 0; m < M; m++ {
+				for f := 0; f < F; f++ {
+					g.Set(m, f, g.At(m, f)+T(r[m]*float64(h.At(K-F+f, j))))
+				}
+			}
+		}
+		if rden != nil {
+			for k := 0; k < K; k++ {
+				h.Set(k, j, h.At(k, j)*(num.At(k, j)*rden[k]))
+			}
 		}
 	}
 }

@@ -40,6 +40,7 @@ type blockMode int
 const (
 	blockUpdate blockMode = iota // the ratio X/V and its share of the numerator
 	blockFused                   // the whole H update in the one-pass kernel
+	blockJoint                   // H's numerator (or update) and the free columns' (semi.go)
 	blockCost                    // the block's share of the cost
 )
 
@@ -100,7 +101,11 @@ func (s *solver[T]) newKLPath() {
 			w.buf = make([]T, M*width)
 		}
 		if s.fused {
-			w.scratch = make([]float32, hnumScratch(M))
+			free := 0
+			if s.freeze.Cols > 0 {
+				free = F[0].Cols - s.freeze.Cols
+			}
+			w.scratch = make([]float32, hnumScratch(M, free))
 		}
 	}
 	s.claimFn, s.sumGFn, s.multiplyKLFn = s.claimBlocks, s.sumGRows, s.multiplyKLRows
@@ -253,8 +258,12 @@ func (s *solver[T]) block(b, part int) {
 	j0, j1 := s.bounds[b], s.bounds[b+1]
 	setView(&w.xb, s.X, j0, j1)
 	setView(&w.rb, p.right, j0, j1)
-	if p.mode == blockFused {
-		s.fusedH(w, j0, j1)
+	switch {
+	case p.mode == blockFused:
+		s.fusedH(w, j0, j1, nil)
+		return
+	case p.mode == blockJoint && s.fused:
+		s.fusedH(w, j0, j1, s.blockG[b])
 		return
 	}
 	if len(w.buf) == 0 {
@@ -270,7 +279,9 @@ func (s *solver[T]) block(b, part int) {
 	if p.l == s.L { // num[:, block] = P^T R
 		setView(&w.nb, s.num[s.L], j0, j1)
 		gemm(true, false, 1, s.P[s.L], &w.vb, 0, &w.nb)
-		return
+		if p.mode != blockJoint {
+			return
+		}
 	}
 	// G += R H^T. G itself is overwritten; the other parts are zero
 	// (sumGRows clears them while they are in cache), so they accumulate,
@@ -299,6 +310,13 @@ func (s *solver[T]) klSums(l int) {
 		}
 	case l == s.L && s.psum != nil:
 		copy(ls, s.psum)
+	case l == s.L && s.fixedSum != nil: // fixed columns' sums are constant (semi.go)
+		copy(ls, s.fixedSum)
+		if s.freeSum != nil { // kept by updateFree
+			copy(ls[s.fixed:], s.freeSum)
+		} else {
+			colSums(ls[s.fixed:], &s.wfree, s.acc)
+		}
 	default:
 		colSums(ls, s.P[l], s.acc)
 	}

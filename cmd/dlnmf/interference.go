@@ -26,6 +26,8 @@ type interferenceFlags struct {
 	universal      universalFlag
 	sparsity       *string
 	chunk          *float64
+	semiIters      *string
+	scoreOn        *string
 }
 
 func bindInterferenceFlags(fs *flag.FlagSet) *interferenceFlags {
@@ -36,6 +38,8 @@ func bindInterferenceFlags(fs *flag.FlagSet) *interferenceFlags {
 	fs.Var(&f.universal, "universal", "with --unknown or --noise: a universal speech model as NAME=DIR,DIR,... (trained once, all files) for one more row")
 	f.sparsity = fs.String("sparsity", fmt.Sprint(separation.DefaultSparsity), "the universal model's group-sparsity weights relative to the mixture, comma-separated: one row each")
 	f.chunk = fs.Float64("noise-chunk", 3, "--noise: seconds per chunk (chunks are split 70/20/10 like utterances)")
+	f.semiIters = fs.String("semi-iters", "", "with --unknown or --noise: inference iterations of the free and universal rows, comma-separated: one row each (default: --infer-iters)")
+	f.scoreOn = fs.String("score-on", experiment.ScoreTest, "with --unknown or --noise: the mixtures scored, test (the 10% test share) or validation (the 20% held-back share, which no row trains on): choose --free, --sparsity and --semi-iters on validation (OUTDIR/picked.txt), then run once on test")
 	return f
 }
 
@@ -61,6 +65,15 @@ func runInterference(ctx context.Context, env *environment, speakers speakerFlag
 	}
 	if *f.chunk <= 0 {
 		return usagef("--noise-chunk must be positive")
+	}
+	var semiIters []int
+	if *f.semiIters != "" {
+		if semiIters, err = parseInts(*f.semiIters); err != nil {
+			return usagef("--semi-iters: %v", err)
+		}
+	}
+	if *f.scoreOn != experiment.ScoreTest && *f.scoreOn != experiment.ScoreValidation {
+		return usagef("--score-on %q: want %s or %s", *f.scoreOn, experiment.ScoreTest, experiment.ScoreValidation)
 	}
 	known, err := loadSpeaker(speakers[0], exclude)
 	if err != nil {
@@ -92,6 +105,7 @@ func runInterference(ctx context.Context, env *environment, speakers speakerFlag
 	}
 	logf(env.stderr, quiet, "known %s: %d files; interferer %s: %d files or chunks", known.Name, len(known.Utterances), other.Name, len(other.Utterances))
 	in := &experiment.Interference{Known: known, Interferer: other, Free: free, Sparsity: sparsity, Config: cfg,
+		SemiIters: semiIters, ScoreOn: *f.scoreOn,
 		Progress: func(s string) { logf(env.stderr, quiet, "%s", s) }}
 	if f.universal.name != "" {
 		d, _ := cfg.Defaults()
@@ -110,6 +124,15 @@ func runInterference(ctx context.Context, env *environment, speakers speakerFlag
 		return err
 	}
 	md := "# dlnmf experiment: " + known.Name + " + " + other.Name + "\n\n" + res.Markdown()
+	if res.ScoredOn == experiment.ScoreValidation {
+		// The settings chosen on validation, one per line, for the test
+		// run (scripts/semi-results.sh reads them).
+		p := res.Picked()
+		if err := atomicfile.WriteBytes(filepath.Join(out, "picked.txt"), []byte(p.Text())); err != nil {
+			return err
+		}
+		md += "\nPicked on validation (highest mean SDRi; picked.txt):\n\n```\n" + p.Text() + "```\n"
+	}
 	if err := atomicfile.WriteBytes(filepath.Join(out, "results.md"), []byte(md)); err != nil {
 		return err
 	}

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -85,5 +87,32 @@ func TestExperimentInterferenceUsage(t *testing.T) {
 	_, stderr, code = runCmd(t, "experiment", "--speaker", low, "--noise", "n="+filepath.Join(root, "missing.wav"), "-o", out)
 	if code != exitFailure || strings.Contains(stderr, "panic") {
 		t.Errorf("missing noise file: exit %d, %s", code, stderr)
+	}
+	_, stderr, code = runCmd(t, "experiment", "--speaker", low, "--unknown", high, "--score-on", "train", "-o", out)
+	wantFailure(t, stderr, code, exitUsage, "--score-on")
+	_, stderr, code = runCmd(t, "experiment", "--speaker", low, "--unknown", high, "--semi-iters", "50,0", "-o", out)
+	wantFailure(t, stderr, code, exitUsage, "--semi-iters")
+}
+
+// TestExperimentScoreOnValidation: --score-on validation writes the picked
+// settings, one per line, for the test run.
+func TestExperimentScoreOnValidation(t *testing.T) {
+	root := t.TempDir()
+	low, high := synthSpeakers(t, root, 10, 0.3)
+	out := filepath.Join(root, "out")
+	stdout, stderr, code := runCmd(t, "experiment", "--speaker", low, "--unknown", high, "--k", "4", "--iters", "20",
+		"--repeats", "1", "--free", "2", "--semi-iters", "5,10", "--score-on", "validation", "--quiet", "-o", out)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	picked, err := os.ReadFile(filepath.Join(out, "picked.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`^free 2\nfree_iters (5|10)\n$`).Match(picked) {
+		t.Errorf("picked.txt: %q", picked)
+	}
+	if !strings.Contains(stdout, "validation mixtures") || !strings.Contains(stdout, "free K=2, 10 iters") {
+		t.Errorf("results:\n%s", stdout)
 	}
 }
