@@ -49,6 +49,10 @@ type Interference struct {
 	// rows, one row per value and setting; nil: Config.InferIters (the
 	// supervised row always runs Config.InferIters).
 	SemiIters []int
+	// FreeStart and FreeL1 are the free rows' start and L1 penalty on the
+	// free activations (nmf.Settings).
+	FreeStart nmf.FreeStart
+	FreeL1    float64
 	ScoreOn   string // ScoreTest ("" too) or ScoreValidation
 	Config    Config // Repeats, K[0], Iters, InferIters, Tol, SNR, Seed, splits
 	Workers   int    // cores of the engine; 0: all
@@ -192,7 +196,7 @@ func (in *Interference) Run(ctx context.Context) (*InterferenceResults, error) {
 		withUniversal.Universal = in.Universal
 		seps := []*separation.Separator{nil}
 		add := func(m *separation.Model, s separation.SeparateSettings, iters int) error {
-			s.NMF = nmf.Settings{MaxIter: iters, Tol: cfg.Tol, Workers: in.Workers, Seed: rp.Seed}
+			s.NMF.MaxIter, s.NMF.Tol, s.NMF.Workers, s.NMF.Seed = iters, cfg.Tol, in.Workers, rp.Seed
 			sep, err := separation.NewSeparator(m, s)
 			seps = append(seps, sep)
 			return err
@@ -203,7 +207,9 @@ func (in *Interference) Run(ctx context.Context) (*InterferenceResults, error) {
 		for _, row := range rows[2:] {
 			var err error
 			if row.Free > 0 {
-				err = add(&one, separation.SeparateSettings{Free: row.Free}, row.Iters)
+				s := separation.SeparateSettings{Free: row.Free}
+				s.NMF.FreeStart, s.NMF.FreeL1 = in.FreeStart, in.FreeL1
+				err = add(&one, s, row.Iters)
 			} else {
 				err = add(&withUniversal, separation.SeparateSettings{Sparsity: row.Sparsity}, row.Iters)
 			}

@@ -1,9 +1,11 @@
 package nmf
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 )
 
 // Semi-supervised NMF: a basis of which some columns are known and fixed
@@ -45,7 +47,8 @@ type semi[T Float] struct {
 	fixed               int      // leading columns of W1 kept fixed (Freeze.Cols)
 	wfree, nfree, dfree Dense[T] // views of the free columns of W1, its numerator and denominator
 	hfree               Dense[T] // the rows of H of the free columns (KL)
-	rowAdd              []T      // group weights added to the denominators of H's rows; nil: none
+	rowAdd              []T      // group weights and FreeL1 added to the denominators of H's rows; nil: none
+	grouped             bool     // the group penalty is on
 	groupEnd            int      // Start + sum(Sizes)
 	groupEps            float64
 	joint               bool      // KL: the free columns and H updated together (iterateJoint)
@@ -91,6 +94,14 @@ func (m *semi[T]) init(s *solver[T], freeze Freeze) error {
 			}
 		}
 	}
+	rows := s.F[s.L].Rows
+	freeL1 := s.r.FreeL1 > 0 && m.fixed > 0
+	if freeL1 {
+		m.rowAdd = make([]T, rows)
+		for i := m.fixed; i < rows; i++ {
+			m.rowAdd[i] = T(s.r.FreeL1) // constant: groupWeights leaves these rows
+		}
+	}
 	g := s.r.Groups
 	if g.Lambda == 0 || len(g.Sizes) == 0 {
 		return nil
@@ -99,16 +110,37 @@ func (m *semi[T]) init(s *solver[T], freeze Freeze) error {
 	for _, k := range g.Sizes {
 		end += k
 	}
-	if end > s.F[s.L].Rows {
-		return fmt.Errorf("nmf: groups reach row %d of H, which has %d", end, s.F[s.L].Rows)
+	if end > rows {
+		return fmt.Errorf("nmf: groups reach row %d of H, which has %d", end, rows)
 	}
+	if freeL1 && end > m.fixed {
+		return fmt.Errorf("nmf: groups reach the free rows of H, which FreeL1 penalises")
+	}
+	m.grouped = true
 	m.groupEnd = end
 	m.groupEps = g.Epsilon
 	if m.groupEps == 0 {
 		m.groupEps = s.r.Epsilon
 	}
-	m.rowAdd = make([]T, s.F[s.L].Rows)
+	if m.rowAdd == nil {
+		m.rowAdd = make([]T, rows)
+	}
 	return nil
+}
+
+// freePenalty returns FreeL1 * sum(H_free), or 0.
+func (s *solver[T]) freePenalty() float64 {
+	if s.fixed == 0 || s.r.FreeL1 == 0 {
+		return 0
+	}
+	H := s.F[s.L]
+	var sum float64
+	for i := s.fixed; i < H.Rows; i++ {
+		for _, v := range H.row(i) {
+			sum += float64(v)
+		}
+	}
+	return s.r.FreeL1 * sum
 }
 
 // iterateJoint is one KL iteration of a partly fixed basis (KL only; the
@@ -199,7 +231,7 @@ func (s *solver[T]) updateFree() {
 // groupWeights sets rowAdd to the tangent of the group penalty at the
 // current H: Lambda / (Epsilon + ||H_g||_1) on every row of group g.
 func (s *solver[T]) groupWeights() {
-	if s.rowAdd == nil {
+	if !s.grouped {
 		return
 	}
 	g := s.r.Groups
@@ -222,7 +254,7 @@ func (s *solver[T]) groupWeights() {
 
 // groupPenalty returns Lambda * sum_g log(1 + ||H_g||_1 / Epsilon), or 0.
 func (s *solver[T]) groupPenalty() float64 {
-	if s.rowAdd == nil {
+	if !s.grouped {
 		return 0
 	}
 	g := s.r.Groups
@@ -270,6 +302,9 @@ func InferFree[T Float](X, basis *Dense[T], free int, s Settings) (*Factorizatio
 	}
 	K := basis.Cols
 	f := freeStart(X, basis, free, s.Seed)
+	if s.FreeStart == FreeQuiet {
+		quietStart(f.Layers[0], X, K)
+	}
 	freeze := Freeze{Cols: K}
 	if free == 0 {
 		freeze = Freeze{Layers: true}
@@ -279,6 +314,49 @@ func InferFree[T Float](X, basis *Dense[T], free int, s Settings) (*Factorizatio
 		return nil, res, err
 	}
 	return f, res, nil
+}
+
+// quietStart sets columns from K on of W to the averages of X's quietest
+// frames (FreeQuiet), each plus a floor of 1e-3 of X's mean, at unit sum.
+func quietStart[T Float](W, X *Dense[T], K int) {
+	free := W.Cols - K
+	N := X.Cols
+	sums := make([]float64, N)
+	var total float64
+	for i := 0; i < X.Rows; i++ {
+		for j, v := range X.row(i) {
+			sums[j] += float64(v)
+			total += float64(v)
+		}
+	}
+	order := make([]int, N)
+	for j := range order {
+		order[j] = j
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(sums[a], sums[b]) })
+	n := min(N, max(free, N/10))
+	floor := 1e-3 * total / float64(X.Rows*N)
+	col := make([]float64, X.Rows)
+	for k := 0; k < free; k++ {
+		clear(col)
+		frames := order[k*n/free : (k+1)*n/free]
+		for _, j := range frames {
+			for i := range col {
+				col[i] += float64(X.At(i, j))
+			}
+		}
+		var sum float64
+		for i := range col {
+			col[i] = col[i]/float64(len(frames)) + floor
+			sum += col[i]
+		}
+		if !(sum > 0) {
+			sum, col[0] = 1, 1 // X is all zeros: any column will do
+		}
+		for i, v := range col {
+			W.Set(i, K+k, T(v/sum))
+		}
+	}
 }
 
 // freeStart returns InferFree's start: FreeBasis, and H as Infer starts it.

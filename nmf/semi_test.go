@@ -9,7 +9,7 @@ import (
 // on float64 copies: the free columns of W (from fixed on) and H, with a
 // group-sparsity tangent, both from the ratio of the factors the iteration
 // starts with (iterateJoint), and returns W H.
-func naiveSemiKL(X, W0, H0 *Dense[float64], fixed, iters int, g GroupSparsity) *Dense[float64] {
+func naiveSemiKL(X, W0, H0 *Dense[float64], fixed, iters int, g GroupSparsity, freeL1 float64) *Dense[float64] {
 	W, H := W0.Clone(), H0.Clone()
 	M, N, K := X.Rows, X.Cols, W.Cols
 	ratio := func() *Dense[float64] {
@@ -36,6 +36,9 @@ func naiveSemiKL(X, W0, H0 *Dense[float64], fixed, iters int, g GroupSparsity) *
 			}
 		}
 		add := make([]float64, K)
+		for k := fixed; k < K; k++ {
+			add[k] = freeL1
+		}
 		row := g.Start
 		for _, size := range g.Sizes {
 			var n float64
@@ -62,6 +65,18 @@ func naiveSemiKL(X, W0, H0 *Dense[float64], fixed, iters int, g GroupSparsity) *
 				H.Set(k, n, H.At(k, n)*num/max(den+add[k], DefaultEpsilon))
 			}
 		}
+		for k := fixed; k < K; k++ { // free columns to unit sum, as the solver
+			var sum float64
+			for m := 0; m < M; m++ {
+				sum += W.At(m, k)
+			}
+			for m := 0; m < M; m++ {
+				W.Set(m, k, W.At(m, k)/sum)
+			}
+			for n := 0; n < N; n++ {
+				H.Set(k, n, H.At(k, n)*sum)
+			}
+		}
 	}
 	return Mul(nil, W, H)
 }
@@ -77,7 +92,7 @@ func TestInferFreeMatchesNaive(t *testing.T) {
 				t.Fatal(err)
 			}
 			f0 := freeStart(X, basis, 3, 3)
-			want := naiveSemiKL(X, f0.Layers[0], f0.H, basis.Cols, 25, g)
+			want := naiveSemiKL(X, f0.Layers[0], f0.H, basis.Cols, 25, g, 0)
 			got := f.Reconstruct(nil)
 			for i := range want.Data {
 				if d := math.Abs(got.Data[i] - want.Data[i]); d > 1e-9*max(1, math.Abs(want.Data[i])) {
@@ -102,7 +117,7 @@ func TestInferFreeFloat32(t *testing.T) {
 	X := Mul(nil, HConcat(nil, basis, randDense[float64](40, 2, 0, 22)), randDense[float64](8, 70, 0, 23))
 	g := GroupSparsity{Start: 0, Sizes: []int{3, 3}, Lambda: 20, Epsilon: 1e-2}
 	f0 := freeStart(X, basis, 2, 5)
-	want := naiveSemiKL(X, f0.Layers[0], f0.H, basis.Cols, 30, g)
+	want := naiveSemiKL(X, f0.Layers[0], f0.H, basis.Cols, 30, g, 0)
 	X32, b32 := Convert[float64, float32](nil, X), Convert[float64, float32](nil, basis)
 	f, _, err := InferFree(X32, b32, 2, Settings{MaxIter: 30, Tol: -1, Seed: 5, Groups: g, NoCost: true})
 	if err != nil {
@@ -113,6 +128,76 @@ func TestInferFreeFloat32(t *testing.T) {
 		if d := math.Abs(float64(got.Data[i]) - want.Data[i]); d > 1e-3*max(0.1, math.Abs(want.Data[i])) {
 			t.Fatalf("WH[%d] = %g, float64 reference %g", i, got.Data[i], want.Data[i])
 		}
+	}
+}
+
+// TestInferFreeL1 checks the L1 penalty on the free rows against the
+// plain loops, in float64 and in float32 (the one-pass kernel's path).
+func TestInferFreeL1(t *testing.T) {
+	basis := randDense[float64](40, 6, 0.1, 61)
+	X := Mul(nil, HConcat(nil, basis, randDense[float64](40, 2, 0, 62)), randDense[float64](8, 70, 0, 63))
+	f0 := freeStart(X, basis, 3, 7)
+	want := naiveSemiKL(X, f0.Layers[0], f0.H, basis.Cols, 30, GroupSparsity{}, 0.5)
+	f, _, err := InferFree(X, basis, 3, Settings{MaxIter: 30, Tol: -1, Seed: 7, FreeL1: 0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	X32, b32 := Convert[float64, float32](nil, X), Convert[float64, float32](nil, basis)
+	f32, _, err := InferFree(X32, b32, 3, Settings{MaxIter: 30, Tol: -1, Seed: 7, FreeL1: 0.5, NoCost: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, got32 := f.Reconstruct(nil), f32.Reconstruct(nil)
+	for i := range want.Data {
+		if d := math.Abs(got.Data[i] - want.Data[i]); d > 1e-9*max(1, math.Abs(want.Data[i])) {
+			t.Fatalf("WH[%d] = %g, naive %g", i, got.Data[i], want.Data[i])
+		}
+		if d := math.Abs(float64(got32.Data[i]) - want.Data[i]); d > 1e-3*max(0.1, math.Abs(want.Data[i])) {
+			t.Fatalf("float32 WH[%d] = %g, naive %g", i, got32.Data[i], want.Data[i])
+		}
+	}
+	if _, _, err := InferFree(X, basis, 3, Settings{FreeL1: -1}); err == nil {
+		t.Error("negative FreeL1 accepted")
+	}
+	if _, _, err := InferFree(X, basis, 3, Settings{FreeL1: 1, Groups: GroupSparsity{Sizes: []int{4, 4}, Lambda: 1}}); err == nil {
+		t.Error("groups over the free rows with FreeL1 accepted")
+	}
+}
+
+// TestInferFreeQuietStart: the free columns start from the quietest
+// frames, averaged, at unit sum.
+func TestInferFreeQuietStart(t *testing.T) {
+	const M, N = 5, 40
+	X := NewDense[float64](M, N, nil)
+	quiet := []float64{1, 2, 3, 4, 0}
+	for j := 0; j < N; j++ {
+		for i := 0; i < M; i++ {
+			if j%10 == 3 { // 4 quiet frames of one spectrum
+				X.Set(i, j, quiet[i])
+			} else {
+				X.Set(i, j, 100+float64(i*j%7))
+			}
+		}
+	}
+	basis := randDense[float64](M, 2, 0.1, 71)
+	f := freeStart(X, basis, 2, 1)
+	quietStart(f.Layers[0], X, 2)
+	var mean float64
+	for _, v := range X.Data {
+		mean += v / (M * N)
+	}
+	for k := 2; k < 4; k++ {
+		for i := 0; i < M; i++ {
+			want := (quiet[i] + 1e-3*mean) / (10 + 5e-3*mean)
+			if got := f.Layers[0].At(i, k); math.Abs(got-want) > 1e-12 {
+				t.Fatalf("free column %d, row %d: %g, want %g", k-2, i, got, want)
+			}
+		}
+	}
+	// InferFree with FreeQuiet runs and keeps the basis.
+	g, _, err := InferFree(X, basis, 2, Settings{MaxIter: 5, FreeStart: FreeQuiet})
+	if err != nil || g.Layers[0].At(0, 0) != basis.At(0, 0) {
+		t.Fatalf("FreeQuiet: %v", err)
 	}
 }
 

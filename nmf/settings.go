@@ -102,7 +102,25 @@ type Settings struct {
 	// Groups adds a group-sparsity penalty on rows of H (GroupSparsity);
 	// the zero value adds none.
 	Groups GroupSparsity
+	// FreeStart is how InferFree starts its free columns; FreeL1 adds an
+	// L1 penalty FreeL1 * sum(H_free) on their activations only (on top of
+	// L1), which leaves the fixed columns more of the data.
+	FreeStart FreeStart
+	FreeL1    float64
 }
+
+// FreeStart is how InferFree starts its free columns.
+type FreeStart int
+
+const (
+	// FreeRandom starts them as seeded random columns (the default).
+	FreeRandom FreeStart = iota
+	// FreeQuiet starts them from the data's quietest frames (the tenth
+	// of the columns of X with the smallest sums, at least one per free
+	// column), averaged in groups of consecutive quietness: in a noisy
+	// recording, the noise's spectra where the speech pauses.
+	FreeQuiet
+)
 
 // Recorder receives progress events. The engine never prints.
 type Recorder interface{ Record(Event) }
@@ -166,6 +184,9 @@ func (s Settings) resolve() (resolved, error) {
 	}
 	if !(s.L1 >= 0) || math.IsInf(s.L1, 0) || !(s.Epsilon >= 0) || math.IsInf(s.Epsilon, 0) || math.IsNaN(s.Tol) {
 		return r, errors.New("nmf: L1 and Epsilon must be finite and non-negative, Tol a number")
+	}
+	if !(s.FreeL1 >= 0) || math.IsInf(s.FreeL1, 0) || s.FreeStart < FreeRandom || s.FreeStart > FreeQuiet {
+		return r, errors.New("nmf: FreeL1 must be finite and non-negative, FreeStart FreeRandom or FreeQuiet")
 	}
 	if err := s.Groups.check(); err != nil {
 		return r, err

@@ -255,7 +255,7 @@ func (s *solver[T]) scaleRows(lo, hi, _ int) {
 	}
 }
 
-// objective returns D(X | P[L] H) + L1 sum(H).
+// objective returns D(X | P[L] H) + L1 sum(H) and the penalties of semi.go.
 func (s *solver[T]) objective() float64 {
 	var sum float64
 	if s.kl {
@@ -263,7 +263,7 @@ func (s *solver[T]) objective() float64 {
 	} else {
 		sum = s.costBeta()
 	}
-	sum += s.groupPenalty()
+	sum += s.groupPenalty() + s.freePenalty()
 	if s.r.L1 > 0 {
 		H := s.F[s.L]
 		var h float64

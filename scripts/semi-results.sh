@@ -5,21 +5,71 @@
 # supervised model of both), and FA in white, pink and babble noise
 # (scripts/make-noise.sh) at 0 and 5 dB. NMF K = 20 for every model.
 #
-#   REPEATS=5 scripts/semi-results.sh OUTDIR
+# The settings of the free and universal rows are chosen on validation
+# mixtures, never on the test ones. For each condition:
+#   1. validation: VREPEATS repeats scored on the held-back 20% share
+#      (dlnmf experiment --score-on validation, which no row trains on), over
+#      free bases FREE_GRID x inference iterations ITERS_GRID (and, for the
+#      unknown talker, sparsity SPARSITY_GRID x ITERS_GRID of the universal
+#      model); the best free row and the best universal row by mean
+#      validation SDRi go to OUTDIR/CONDITION/validation/picked.txt;
+#   2. test: REPEATS repeats on the test share with the picked iterations,
+#      free K = 10, 20, 40 (the issue's rows; the picked K is among them) and
+#      the picked sparsity, with paired t-tests (results.md).
+# OUTDIR/picked.md lists every condition's picks.
+#
+#   scripts/semi-results.sh OUTDIR        # REPEATS=15 VREPEATS=2 by default
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-/tmp/dlnmf-semi-results}
-repeats=${REPEATS:-5}
+repeats=${REPEATS:-15}
+vrepeats=${VREPEATS:-2}
+free_grid=${FREE_GRID:-10,20,40}
+iters_grid=${ITERS_GRID:-25,50,100,200}
+sparsity_grid=${SPARSITY_GRID:-0.001,0.003,0.01,0.03}
 corpus=${CORPUS:-../shared/corpus}
 export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SkylakeX}
 mkdir -p "$out"
 go build -o "$out/dlnmf" ./cmd/dlnmf
 scripts/make-noise.sh "$out/noise"
-common=(--speaker "FA=$corpus/tsp/FA" --k 20 --repeats "$repeats" --free 10,20,40 --quiet)
-"$out/dlnmf" experiment "${common[@]}" --unknown "MC=$corpus/tsp/MC" --snr 0 \
-	--universal "speech=$corpus/cmu-arctic/slt,$corpus/cmu-arctic/bdl" --sparsity 0.001,0.01,0.05 -o "$out/unknown-MC-0dB"
+common=(--speaker "FA=$corpus/tsp/FA" --k 20 --quiet)
+universal=(--universal "speech=$corpus/cmu-arctic/slt,$corpus/cmu-arctic/bdl")
+
+# picked FILE KEY prints KEY's value in a picked.txt.
+picked() { awk -v k="$2" '$1 == k { print $2 }' "$1"; }
+
+# run NAME ARGS...: validation, then test with the picked settings.
+run() {
+	local name=$1
+	shift
+	local dir=$out/$name uni=()
+	if [[ " $* " == *" --universal "* ]]; then uni=(--sparsity "$sparsity_grid"); fi
+	"$out/dlnmf" experiment "${common[@]}" "$@" "${uni[@]}" --repeats "$vrepeats" --score-on validation \
+		--free "$free_grid" --semi-iters "$iters_grid" -o "$dir/validation"
+	local p=$dir/validation/picked.txt
+	local iters
+	iters=$(picked "$p" free_iters)
+	uni=()
+	if [[ -n $(picked "$p" sparsity) ]]; then
+		uni=(--sparsity "$(picked "$p" sparsity)")
+		if [[ $(picked "$p" universal_iters) != "$iters" ]]; then iters=$iters,$(picked "$p" universal_iters); fi
+	fi
+	"$out/dlnmf" experiment "${common[@]}" "$@" "${uni[@]}" --repeats "$repeats" \
+		--free 10,20,40 --semi-iters "$iters" -o "$dir/test"
+	{
+		echo "## $name"
+		echo
+		echo '```'
+		cat "$p"
+		echo '```'
+		echo
+	} >>"$out/picked.md"
+}
+
+: >"$out/picked.md"
+run unknown-MC-0dB --unknown "MC=$corpus/tsp/MC" --snr 0 "${universal[@]}"
 for noise in white pink babble; do
 	for snr in 0 5; do
-		"$out/dlnmf" experiment "${common[@]}" --noise "$noise=$out/noise/$noise.wav" --snr "$snr" -o "$out/$noise-${snr}dB"
+		run "$noise-${snr}dB" --noise "$noise=$out/noise/$noise.wav" --snr "$snr"
 	done
 done

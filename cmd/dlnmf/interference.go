@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -28,6 +29,8 @@ type interferenceFlags struct {
 	chunk          *float64
 	semiIters      *string
 	scoreOn        *string
+	freeInit       *string
+	freeL1         *float64
 }
 
 func bindInterferenceFlags(fs *flag.FlagSet) *interferenceFlags {
@@ -39,6 +42,8 @@ func bindInterferenceFlags(fs *flag.FlagSet) *interferenceFlags {
 	f.sparsity = fs.String("sparsity", fmt.Sprint(separation.DefaultSparsity), "the universal model's group-sparsity weights relative to the mixture, comma-separated: one row each")
 	f.chunk = fs.Float64("noise-chunk", 3, "--noise: seconds per chunk (chunks are split 70/20/10 like utterances)")
 	f.semiIters = fs.String("semi-iters", "", "with --unknown or --noise: inference iterations of the free and universal rows, comma-separated: one row each (default: --infer-iters)")
+	f.freeInit = fs.String("free-init", "random", "with --unknown or --noise: how the free bases start, random or quiet (the mixture's quietest frames)")
+	f.freeL1 = fs.Float64("free-l1", 0, "with --unknown or --noise: L1 penalty on the free bases' activations")
 	f.scoreOn = fs.String("score-on", experiment.ScoreTest, "with --unknown or --noise: the mixtures scored, test (the 10% test share) or validation (the 20% held-back share, which no row trains on): choose --free, --sparsity and --semi-iters on validation (OUTDIR/picked.txt), then run once on test")
 	return f
 }
@@ -71,6 +76,13 @@ func runInterference(ctx context.Context, env *environment, speakers speakerFlag
 		if semiIters, err = parseInts(*f.semiIters); err != nil {
 			return usagef("--semi-iters: %v", err)
 		}
+	}
+	freeStart, err := parseFreeInit(*f.freeInit)
+	if err != nil {
+		return err
+	}
+	if !(*f.freeL1 >= 0) || math.IsInf(*f.freeL1, 0) {
+		return usagef("--free-l1 must be a non-negative number")
 	}
 	if *f.scoreOn != experiment.ScoreTest && *f.scoreOn != experiment.ScoreValidation {
 		return usagef("--score-on %q: want %s or %s", *f.scoreOn, experiment.ScoreTest, experiment.ScoreValidation)
@@ -105,7 +117,7 @@ func runInterference(ctx context.Context, env *environment, speakers speakerFlag
 	}
 	logf(env.stderr, quiet, "known %s: %d files; interferer %s: %d files or chunks", known.Name, len(known.Utterances), other.Name, len(other.Utterances))
 	in := &experiment.Interference{Known: known, Interferer: other, Free: free, Sparsity: sparsity, Config: cfg,
-		SemiIters: semiIters, ScoreOn: *f.scoreOn,
+		SemiIters: semiIters, ScoreOn: *f.scoreOn, FreeStart: freeStart, FreeL1: *f.freeL1,
 		Progress: func(s string) { logf(env.stderr, quiet, "%s", s) }}
 	if f.universal.name != "" {
 		d, _ := cfg.Defaults()
@@ -146,4 +158,15 @@ func runInterference(ctx context.Context, env *environment, speakers speakerFlag
 	fmt.Fprint(env.stdout, strings.TrimPrefix(md, "# "))
 	logf(env.stderr, quiet, "wrote %s in %.0f s", filepath.Join(out, "results.md"), res.Seconds)
 	return nil
+}
+
+// parseFreeInit reads --free-init.
+func parseFreeInit(v string) (nmf.FreeStart, error) {
+	switch v {
+	case "random":
+		return nmf.FreeRandom, nil
+	case "quiet":
+		return nmf.FreeQuiet, nil
+	}
+	return 0, usagef("--free-init %q: want random or quiet", v)
 }
