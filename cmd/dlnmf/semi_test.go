@@ -92,6 +92,10 @@ func TestExperimentInterferenceUsage(t *testing.T) {
 	wantFailure(t, stderr, code, exitUsage, "--score-on")
 	_, stderr, code = runCmd(t, "experiment", "--speaker", low, "--unknown", high, "--semi-iters", "50,0", "-o", out)
 	wantFailure(t, stderr, code, exitUsage, "--semi-iters")
+	_, stderr, code = runCmd(t, "experiment", "--speaker", low, "--unknown", high, "--free-init", "loud", "-o", out)
+	wantFailure(t, stderr, code, exitUsage, "--free-init")
+	_, stderr, code = runCmd(t, "experiment", "--speaker", low, "--unknown", high, "--free-l1", "-1", "-o", out)
+	wantFailure(t, stderr, code, exitUsage, "--free-l1")
 }
 
 // TestExperimentScoreOnValidation: --score-on validation writes the picked
