@@ -49,14 +49,15 @@ type Interference struct {
 	// rows, one row per value and setting; nil: Config.InferIters (the
 	// supervised row always runs Config.InferIters).
 	SemiIters []int
-	// FreeStart and FreeL1 are the free rows' start and L1 penalty on the
-	// free activations (nmf.Settings).
-	FreeStart nmf.FreeStart
-	FreeL1    float64
-	ScoreOn   string // ScoreTest ("" too) or ScoreValidation
-	Config    Config // Repeats, K[0], Iters, InferIters, Tol, SNR, Seed, splits
-	Workers   int    // cores of the engine; 0: all
-	Progress  func(string)
+	// FreeStarts are the free rows' starts (nmf.Settings.FreeStart), one
+	// row per value and setting; nil: nmf.FreeRandom. FreeL1 is their L1
+	// penalty on the free activations.
+	FreeStarts []nmf.FreeStart
+	FreeL1     float64
+	ScoreOn    string // ScoreTest ("" too) or ScoreValidation
+	Config     Config // Repeats, K[0], Iters, InferIters, Tol, SNR, Seed, splits
+	Workers    int    // cores of the engine; 0: all
+	Progress   func(string)
 }
 
 // The mixtures Interference scores.
@@ -71,14 +72,15 @@ type InterferenceRow struct {
 	Label string `json:"label"`
 	// The row's settings: free bases (free rows), sparsity (universal
 	// rows) and inference iterations (both); zero for the others.
-	Free     int       `json:"free,omitempty"`
-	Sparsity float64   `json:"sparsity,omitempty"`
-	Iters    int       `json:"iters,omitempty"`
-	SDR      []float64 `json:"sdr"`
-	SDRi     []float64 `json:"sdri"`
-	MeanSDR  float64   `json:"mean_sdr"`
-	MeanSDRi float64   `json:"mean_sdri"`
-	CI95     float64   `json:"ci95_sdri"` // half-width of the 95% interval of the mean SDRi
+	Free      int           `json:"free,omitempty"`
+	FreeStart nmf.FreeStart `json:"free_start,omitempty"` // 1: the quietest frames
+	Sparsity  float64       `json:"sparsity,omitempty"`
+	Iters     int           `json:"iters,omitempty"`
+	SDR       []float64     `json:"sdr"`
+	SDRi      []float64     `json:"sdri"`
+	MeanSDR   float64       `json:"mean_sdr"`
+	MeanSDRi  float64       `json:"mean_sdri"`
+	CI95      float64       `json:"ci95_sdri"` // half-width of the 95% interval of the mean SDRi
 }
 
 // InterferencePair is a paired t-test of two rows' SDR.
@@ -154,9 +156,19 @@ func (in *Interference) Run(ctx context.Context) (*InterferenceResults, error) {
 	start := time.Now()
 	res := &InterferenceResults{Known: in.Known.Name, Interferer: in.Interferer.Name, ScoredOn: on, SNR: cfg.SNR, Repeats: cfg.Repeats, K: cfg.K[0]}
 	rows := []InterferenceRow{{Label: "mixture"}, {Label: "supervised"}}
+	starts := in.FreeStarts
+	if len(starts) == 0 {
+		starts = []nmf.FreeStart{nmf.FreeRandom}
+	}
 	for _, k := range in.Free {
-		for _, it := range iters {
-			rows = append(rows, InterferenceRow{Label: fmt.Sprintf("free K=%d", k) + suffix(it), Free: k, Iters: it})
+		for _, st := range starts {
+			for _, it := range iters {
+				label := fmt.Sprintf("free K=%d", k) + suffix(it)
+				if st == nmf.FreeQuiet {
+					label += ", quiet start"
+				}
+				rows = append(rows, InterferenceRow{Label: label, Free: k, FreeStart: st, Iters: it})
+			}
 		}
 	}
 	sparsity := in.Sparsity
@@ -171,7 +183,7 @@ func (in *Interference) Run(ctx context.Context) (*InterferenceResults, error) {
 			rows = append(rows, InterferenceRow{Label: fmt.Sprintf("universal %s, sparsity %g", in.Universal.Name, rho) + suffix(it), Sparsity: rho, Iters: it})
 		}
 	}
-	nfree := len(in.Free) * len(iters)
+	nfree := len(in.Free) * len(starts) * len(iters)
 	progress := in.Progress
 	if progress == nil {
 		progress = func(string) {}
@@ -208,7 +220,7 @@ func (in *Interference) Run(ctx context.Context) (*InterferenceResults, error) {
 			var err error
 			if row.Free > 0 {
 				s := separation.SeparateSettings{Free: row.Free}
-				s.NMF.FreeStart, s.NMF.FreeL1 = in.FreeStart, in.FreeL1
+				s.NMF.FreeStart, s.NMF.FreeL1 = row.FreeStart, in.FreeL1
 				err = add(&one, s, row.Iters)
 			} else {
 				err = add(&withUniversal, separation.SeparateSettings{Sparsity: row.Sparsity}, row.Iters)
@@ -272,10 +284,13 @@ func (in *Interference) Run(ctx context.Context) (*InterferenceResults, error) {
 // row of a run (highest mean SDRi, the first on a tie); zero without such
 // rows. Scored on validation mixtures, they choose the test run's.
 type Picked struct {
-	Free           int     `json:"free,omitempty"`
-	FreeIters      int     `json:"free_iters,omitempty"`
-	Sparsity       float64 `json:"sparsity,omitempty"`
-	UniversalIters int     `json:"universal_iters,omitempty"`
+	Free           int           `json:"free,omitempty"`
+	FreeIters      int           `json:"free_iters,omitempty"`
+	FreeStart      nmf.FreeStart `json:"free_start,omitempty"`
+	FreeSDRi       float64       `json:"free_sdri,omitempty"` // the row's mean SDRi
+	Sparsity       float64       `json:"sparsity,omitempty"`
+	UniversalIters int           `json:"universal_iters,omitempty"`
+	UniversalSDRi  float64       `json:"universal_sdri,omitempty"`
 }
 
 // Picked returns the best rows' settings.
@@ -292,24 +307,29 @@ func (r *InterferenceResults) Picked() Picked {
 		}
 	}
 	if bf != nil {
-		p.Free, p.FreeIters = bf.Free, bf.Iters
+		p.Free, p.FreeIters, p.FreeStart, p.FreeSDRi = bf.Free, bf.Iters, bf.FreeStart, bf.MeanSDRi
 	}
 	if bu != nil {
-		p.Sparsity, p.UniversalIters = bu.Sparsity, bu.Iters
+		p.Sparsity, p.UniversalIters, p.UniversalSDRi = bu.Sparsity, bu.Iters, bu.MeanSDRi
 	}
 	return p
 }
 
 // Text returns the settings one per line as "name value" (free,
-// free_iters, sparsity, universal_iters; those of a missing row left out),
-// for scripts.
+// free_iters, free_init (random or quiet), free_sdri, sparsity,
+// universal_iters, universal_sdri; those of a missing row left out), for
+// scripts.
 func (p Picked) Text() string {
 	var s string
 	if p.Free > 0 {
-		s += fmt.Sprintf("free %d\nfree_iters %d\n", p.Free, p.FreeIters)
+		init := "random"
+		if p.FreeStart == nmf.FreeQuiet {
+			init = "quiet"
+		}
+		s += fmt.Sprintf("free %d\nfree_iters %d\nfree_init %s\nfree_sdri %.2f\n", p.Free, p.FreeIters, init, p.FreeSDRi)
 	}
 	if p.UniversalIters > 0 {
-		s += fmt.Sprintf("sparsity %g\nuniversal_iters %d\n", p.Sparsity, p.UniversalIters)
+		s += fmt.Sprintf("sparsity %g\nuniversal_iters %d\nuniversal_sdri %.2f\n", p.Sparsity, p.UniversalIters, p.UniversalSDRi)
 	}
 	return s
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/dlnmf/dlnmf/nmf"
 	"github.com/dlnmf/dlnmf/separation"
 )
 
@@ -72,12 +73,13 @@ func TestNoiseSpeaker(t *testing.T) {
 func TestInterferenceValidation(t *testing.T) {
 	sps := unitSpeakers(20)
 	cfg := Config{Repeats: 1, K: []int{4}, Iters: 30, InferIters: 30}
-	in := &Interference{Known: sps[0], Interferer: sps[1], Free: []int{2}, SemiIters: []int{5, 20}, ScoreOn: ScoreValidation, Config: cfg}
+	in := &Interference{Known: sps[0], Interferer: sps[1], Free: []int{2}, SemiIters: []int{5, 20}, FreeStarts: []nmf.FreeStart{nmf.FreeRandom, nmf.FreeQuiet},
+		ScoreOn: ScoreValidation, Config: cfg}
 	res, err := in.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"mixture", "supervised", "free K=2, 5 iters", "free K=2, 20 iters"}
+	want := []string{"mixture", "supervised", "free K=2, 5 iters", "free K=2, 20 iters", "free K=2, 5 iters, quiet start", "free K=2, 20 iters, quiet start"}
 	if len(res.Rows) != len(want) || res.ScoredOn != ScoreValidation {
 		t.Fatalf("%d rows scored on %s", len(res.Rows), res.ScoredOn)
 	}
@@ -91,10 +93,12 @@ func TestInterferenceValidation(t *testing.T) {
 		t.Errorf("%d validation mixtures, want 4", res.Mixtures)
 	}
 	best := res.Rows[2]
-	if res.Rows[3].MeanSDRi > best.MeanSDRi {
-		best = res.Rows[3]
+	for _, row := range res.Rows[3:] {
+		if row.MeanSDRi > best.MeanSDRi {
+			best = row
+		}
 	}
-	if p := res.Picked(); p.Free != 2 || p.FreeIters != best.Iters || p.UniversalIters != 0 {
+	if p := res.Picked(); p.Free != 2 || p.FreeIters != best.Iters || p.FreeStart != best.FreeStart || p.FreeSDRi != best.MeanSDRi || p.UniversalIters != 0 {
 		t.Errorf("picked %+v, best row %s", p, best.Label)
 	}
 	test := *in
@@ -113,8 +117,8 @@ func TestInterferenceValidation(t *testing.T) {
 }
 
 func TestPickedText(t *testing.T) {
-	p := Picked{Free: 20, FreeIters: 50, Sparsity: 0.01, UniversalIters: 200}
-	if got, want := p.Text(), "free 20\nfree_iters 50\nsparsity 0.01\nuniversal_iters 200\n"; got != want {
+	p := Picked{Free: 20, FreeIters: 50, FreeStart: nmf.FreeQuiet, FreeSDRi: 6.123, Sparsity: 0.01, UniversalIters: 200, UniversalSDRi: -0.5}
+	if got, want := p.Text(), "free 20\nfree_iters 50\nfree_init quiet\nfree_sdri 6.12\nsparsity 0.01\nuniversal_iters 200\nuniversal_sdri -0.50\n"; got != want {
 		t.Errorf("%q, want %q", got, want)
 	}
 	if got := (Picked{}).Text(); got != "" {

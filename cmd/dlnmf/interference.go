@@ -42,7 +42,7 @@ func bindInterferenceFlags(fs *flag.FlagSet) *interferenceFlags {
 	f.sparsity = fs.String("sparsity", fmt.Sprint(separation.DefaultSparsity), "the universal model's group-sparsity weights relative to the mixture, comma-separated: one row each")
 	f.chunk = fs.Float64("noise-chunk", 3, "--noise: seconds per chunk (chunks are split 70/20/10 like utterances)")
 	f.semiIters = fs.String("semi-iters", "", "with --unknown or --noise: inference iterations of the free and universal rows, comma-separated: one row each (default: --infer-iters)")
-	f.freeInit = fs.String("free-init", "random", "with --unknown or --noise: how the free bases start, random or quiet (the mixture's quietest frames)")
+	f.freeInit = fs.String("free-init", "random", "with --unknown or --noise: how the free bases start, random or quiet (the mixture's quietest frames), comma-separated: one row each")
 	f.freeL1 = fs.Float64("free-l1", 0, "with --unknown or --noise: L1 penalty on the free bases' activations")
 	f.scoreOn = fs.String("score-on", experiment.ScoreTest, "with --unknown or --noise: the mixtures scored, test (the 10% test share) or validation (the 20% held-back share, which no row trains on): choose --free, --sparsity and --semi-iters on validation (OUTDIR/picked.txt), then run once on test")
 	return f
@@ -77,9 +77,13 @@ func runInterference(ctx context.Context, env *environment, speakers speakerFlag
 			return usagef("--semi-iters: %v", err)
 		}
 	}
-	freeStart, err := parseFreeInit(*f.freeInit)
-	if err != nil {
-		return err
+	var freeStarts []nmf.FreeStart
+	for _, v := range strings.Split(*f.freeInit, ",") {
+		st, err := parseFreeInit(strings.TrimSpace(v))
+		if err != nil {
+			return err
+		}
+		freeStarts = append(freeStarts, st)
 	}
 	if !(*f.freeL1 >= 0) || math.IsInf(*f.freeL1, 0) {
 		return usagef("--free-l1 must be a non-negative number")
@@ -117,7 +121,7 @@ func runInterference(ctx context.Context, env *environment, speakers speakerFlag
 	}
 	logf(env.stderr, quiet, "known %s: %d files; interferer %s: %d files or chunks", known.Name, len(known.Utterances), other.Name, len(other.Utterances))
 	in := &experiment.Interference{Known: known, Interferer: other, Free: free, Sparsity: sparsity, Config: cfg,
-		SemiIters: semiIters, ScoreOn: *f.scoreOn, FreeStart: freeStart, FreeL1: *f.freeL1,
+		SemiIters: semiIters, ScoreOn: *f.scoreOn, FreeStarts: freeStarts, FreeL1: *f.freeL1,
 		Progress: func(s string) { logf(env.stderr, quiet, "%s", s) }}
 	if f.universal.name != "" {
 		d, _ := cfg.Defaults()
