@@ -9,11 +9,12 @@
 # mixtures, never on the test ones. For each condition:
 #   1. validation: VREPEATS repeats scored on the held-back 20% share
 #      (dlnmf experiment --score-on validation, which no row trains on), over
-#      free bases FREE_GRID x inference iterations ITERS_GRID (and, for the
+#      free bases FREE_GRID x start (random, or the quietest frames) x
+#      inference iterations ITERS_GRID (and, for the
 #      unknown talker, sparsity SPARSITY_GRID x ITERS_GRID of the universal
 #      model); the best free row and the best universal row by mean
 #      validation SDRi go to OUTDIR/CONDITION/validation/picked.txt;
-#   2. test: REPEATS repeats on the test share with the picked iterations,
+#   2. test: REPEATS repeats on the test share with the picked start and iterations,
 #      free K = 10, 20, 40 (the issue's rows; the picked K is among them) and
 #      the picked sparsity, with paired t-tests (results.md).
 # OUTDIR/picked.md lists every condition's picks.
@@ -25,7 +26,7 @@ out=${1:-/tmp/dlnmf-semi-results}
 repeats=${REPEATS:-15}
 vrepeats=${VREPEATS:-2}
 free_grid=${FREE_GRID:-10,20,40}
-iters_grid=${ITERS_GRID:-25,50,100,200}
+iters_grid=${ITERS_GRID:-10,25,50,200}
 sparsity_grid=${SPARSITY_GRID:-0.001,0.003,0.01,0.03}
 corpus=${CORPUS:-../shared/corpus}
 export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SkylakeX}
@@ -45,7 +46,7 @@ run() {
 	local dir=$out/$name uni=()
 	if [[ " $* " == *" --universal "* ]]; then uni=(--sparsity "$sparsity_grid"); fi
 	"$out/dlnmf" experiment "${common[@]}" "$@" "${uni[@]}" --repeats "$vrepeats" --score-on validation \
-		--free "$free_grid" --semi-iters "$iters_grid" -o "$dir/validation"
+		--free "$free_grid" --free-init random,quiet --semi-iters "$iters_grid" -o "$dir/validation"
 	local p=$dir/validation/picked.txt
 	local iters
 	iters=$(picked "$p" free_iters)
@@ -55,7 +56,7 @@ run() {
 		if [[ $(picked "$p" universal_iters) != "$iters" ]]; then iters=$iters,$(picked "$p" universal_iters); fi
 	fi
 	"$out/dlnmf" experiment "${common[@]}" "$@" "${uni[@]}" --repeats "$repeats" \
-		--free 10,20,40 --semi-iters "$iters" -o "$dir/test"
+		--free 10,20,40 --free-init "$(picked "$p" free_init)" --semi-iters "$iters" -o "$dir/test"
 	{
 		echo "## $name"
 		echo

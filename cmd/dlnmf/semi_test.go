@@ -113,7 +113,7 @@ func TestExperimentScoreOnValidation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !regexp.MustCompile(`^free 2\nfree_iters (5|10)\n$`).Match(picked) {
+	if !regexp.MustCompile(`^free 2\nfree_iters (5|10)\nfree_init random\nfree_sdri -?[0-9]+\.[0-9]{2}\n$`).Match(picked) {
 		t.Errorf("picked.txt: %q", picked)
 	}
 	if !strings.Contains(stdout, "validation mixtures") || !strings.Contains(stdout, "free K=2, 10 iters") {
