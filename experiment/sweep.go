@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -229,7 +230,11 @@ func sweepConfig(proto Config, point map[string]json.RawMessage) (SweepConfig, e
 	}
 	sc.Label = strings.Join(label, " ")
 	b, _ := json.Marshal(fields)
-	cfg := proto
+	// A fresh copy of every slice and pointer of proto: decoding a JSON
+	// array into a slice reuses its backing array, so a shallow copy let
+	// one point's "method" or "layers" overwrite every other point's (all
+	// of --select's points became the last one's method).
+	cfg := proto.clone()
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&cfg); err != nil {
@@ -372,4 +377,26 @@ func SweepMarkdown(tables [][]SweepRow, repeats int, extra string, notes []strin
 		}
 	}
 	return b.String()
+}
+
+// clone returns c with its own copies of every slice and pointer field.
+func (c Config) clone() Config {
+	c.K = slices.Clone(c.K)
+	c.Methods = slices.Clone(c.Methods)
+	if c.Layers != nil {
+		layers := make([][]int, len(c.Layers))
+		for i, l := range c.Layers {
+			layers[i] = slices.Clone(l)
+		}
+		c.Layers = layers
+	}
+	if c.Beta != nil {
+		b := *c.Beta
+		c.Beta = &b
+	}
+	if c.Select != nil {
+		sel := *c.Select
+		c.Select = &sel
+	}
+	return c
 }
