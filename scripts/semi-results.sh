@@ -56,7 +56,7 @@ run() {
 		if [[ $(picked "$p" universal_iters) != "$iters" ]]; then iters=$iters,$(picked "$p" universal_iters); fi
 	fi
 	"$out/dlnmf" experiment "${common[@]}" "$@" "${uni[@]}" --repeats "$repeats" \
-		--free 10,20,40 --free-init "$(picked "$p" free_init)" --semi-iters "$iters" -o "$dir/test"
+		--free "$free_grid" --free-init "$(picked "$p" free_init)" --semi-iters "$iters" -o "$dir/test"
 	{
 		echo "## $name"
 		echo
