@@ -157,7 +157,7 @@ type writer struct {
 // characters only, so that links need no escaping and work on any file
 // system.
 func (w *writer) name(sub, base, ext string) string {
-	base = slug(base)
+	base = Slug(base)
 	rel := sub + "/" + base + ext
 	for i := 2; w.used[rel]; i++ {
 		rel = fmt.Sprintf("%s/%s-%d%s", sub, base, i, ext)
@@ -168,9 +168,9 @@ func (w *writer) name(sub, base, ext string) string {
 
 func (w *writer) path(rel string) string { return filepath.Join(w.dir, filepath.FromSlash(rel)) }
 
-// slug keeps ASCII letters and digits, lower-cased, and turns every other
+// Slug keeps ASCII letters and digits, lower-cased, and turns every other
 // run of characters into one '-'.
-func slug(s string) string {
+func Slug(s string) string {
 	var b strings.Builder
 	dash := false
 	for _, r := range s {

@@ -318,8 +318,8 @@ func TestSlug(t *testing.T) {
 		"DL-NMF 180,20": "dl-nmf-180-20", "ex01-mixture": "ex01-mixture", "": "x", "/../é": "x",
 		"Ünïcode name": "n-code-name",
 	} {
-		if got := slug(in); got != want {
-			t.Errorf("slug(%q) = %q, want %q", in, got, want)
+		if got := Slug(in); got != want {
+			t.Errorf("Slug(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/dlnmf/dlnmf/corpus"
 	"github.com/dlnmf/dlnmf/experiment"
@@ -299,9 +298,7 @@ func tradeOffFigures(out string, configs []experiment.SweepConfig, rows []experi
 	byKey := map[string]experiment.SpeakerRow{}
 	var order [][2]string
 	for _, r := range rows {
-		if _, ok := byKey[r.Pair+"\x00"+r.Speaker+"\x00"+r.Config]; !ok {
-			byKey[r.Pair+"\x00"+r.Speaker+"\x00"+r.Config] = r
-		}
+		byKey[r.Pair+"\x00"+r.Speaker+"\x00"+r.Config] = r
 		if n := len(order); n == 0 || order[n-1] != [2]string{r.Pair, r.Speaker} {
 			order = append(order, [2]string{r.Pair, r.Speaker})
 		}
@@ -321,7 +318,7 @@ func tradeOffFigures(out string, configs []experiment.SweepConfig, rows []experi
 				}
 				c.Series = append(c.Series, s)
 			}
-			rel := fmt.Sprintf("figures/%s-%s-sparsity-%d.png", fileSafe(ps[0]), fileSafe(ps[1]), gi+1)
+			rel := fmt.Sprintf("figures/%s-%s-sparsity-%d.png", report.Slug(ps[0]), report.Slug(ps[1]), gi+1)
 			if err := report.WriteCurvePNG(filepath.Join(out, filepath.FromSlash(rel)), c); err != nil {
 				return "", err
 			}
@@ -329,15 +326,4 @@ func tradeOffFigures(out string, configs []experiment.SweepConfig, rows []experi
 		}
 	}
 	return b.String(), nil
-}
-
-// fileSafe keeps letters, digits, '-' and '_' of s (a pair or speaker
-// name, already a checked name) for a file name.
-func fileSafe(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) {
-			return r
-		}
-		return '_'
-	}, s)
 }

@@ -183,7 +183,7 @@ func TestSweepSpeakersAndTradeOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, sp := range []string{"low", "high"} {
-		rel := "figures/low_high-" + sp + "-sparsity-1.png"
+		rel := "figures/low-high-" + sp + "-sparsity-1.png"
 		if !strings.Contains(string(md), "("+rel+")") {
 			t.Errorf("sweep.md does not link %s:\n%s", rel, md)
 		}
