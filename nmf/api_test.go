@@ -2,6 +2,8 @@ package nmf
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -274,5 +276,67 @@ func TestBlockBounds(t *testing.T) {
 				t.Fatalf("N=%d maxW=%d: blocks %v are not equal", N, maxW, b)
 			}
 		}
+	}
+}
+
+// TestInfererMatchesInfer: an Inferer gives Infer's bits call after call,
+// for column counts that change and come back (the solver rebuilt and
+// kept), on the KL path with and without the one-pass kernel and on the
+// general beta path, in float32 and float64.
+func TestInfererMatchesInfer(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		s    Settings
+	}{
+		{"kl", Settings{MaxIter: 15, Tol: -1, Seed: 3}},
+		{"kl-tol", Settings{MaxIter: 40, Seed: 4}},
+		{"kl-l1-2workers", Settings{MaxIter: 15, Tol: -1, L1: 0.1, Workers: 2}},
+		{"euclidean", Settings{Divergence: Euclidean, MaxIter: 15, Tol: -1}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			inferEqual[float32](t, c.s)
+			inferEqual[float64](t, c.s)
+		})
+	}
+}
+
+func inferEqual[T Float](t *testing.T, s Settings) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(7, 8))
+	const M, K = 37, 9
+	basis := NewDense[T](M, K, nil)
+	for i := range basis.Data {
+		basis.Data[i] = T(rng.Float64())
+	}
+	in, err := NewInferer(basis, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two matrices, resized in place as live separation does, so that
+	// calls of one size see both a new and the same X.
+	var xs [2]Dense[T]
+	var H Dense[T]
+	for c, n := range []int{1, 1, 3, 20, 20, 1, 700} {
+		X := &xs[c%2]
+		X.Rows, X.Cols, X.Stride, X.Data = M, n, n, make([]T, M*n)
+		for i := range X.Data {
+			X.Data[i] = T(rng.Float64() * 3)
+		}
+		H.Rows, H.Cols, H.Stride, H.Data = K, n, n, make([]T, K*n)
+		want, wres, err := Infer(nil, X, basis, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, gres, err := in.Infer(&H, X)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got.Data, want.Data) || gres.Iterations != wres.Iterations || !slices.Equal(gres.Cost, wres.Cost) {
+			t.Fatalf("%d columns: the Inferer's H differs from Infer's (iterations %d, %d)", n, gres.Iterations, wres.Iterations)
+		}
+	}
+	xs[0].Data[0] = -1
+	if _, _, err := in.Infer(&H, &xs[0]); err == nil {
+		t.Fatal("a negative entry was accepted")
 	}
 }

@@ -205,7 +205,11 @@ func Infer[T Float](dst *Dense[T], X, basis *Dense[T], s Settings) (*Dense[T], R
 // u_k uniform from the seed: Infer's start, which depends on one column of
 // X only.
 func startH[T Float](dst, X, basis *Dense[T], seed uint64) *Dense[T] {
-	K := basis.Cols
+	return startHWith(dst, X, basisSum(basis), startScales(basis.Cols, seed), nil)
+}
+
+// basisSum returns the sum of the basis' entries, 1 when it is not positive.
+func basisSum[T Float](basis *Dense[T]) float64 {
 	var bsum float64
 	for i := 0; i < basis.Rows; i++ {
 		for _, v := range basis.row(i) {
@@ -215,18 +219,34 @@ func startH[T Float](dst, X, basis *Dense[T], seed uint64) *Dense[T] {
 	if bsum <= 0 {
 		bsum = 1
 	}
+	return bsum
+}
+
+// startScales returns the K factors 0.5 + u_k of startH, u_k uniform from
+// the seed.
+func startScales(K int, seed uint64) []float64 {
 	rng := rand.New(rand.NewPCG(seed, 0x696e66)) // "inf"
 	u := make([]float64, K)
 	for k := range u {
 		u[k] = 0.5 + rng.Float64()
 	}
-	colsum := make([]float64, X.Cols)
+	return u
+}
+
+// startHWith is startH with the basis' sum and the scales computed already;
+// colsum is a buffer of at least X.Cols values, or nil.
+func startHWith[T Float](dst, X *Dense[T], bsum float64, u, colsum []float64) *Dense[T] {
+	if cap(colsum) < X.Cols {
+		colsum = make([]float64, X.Cols)
+	}
+	colsum = colsum[:X.Cols]
+	clear(colsum)
 	for i := 0; i < X.Rows; i++ {
 		for j, v := range X.row(i) {
 			colsum[j] += float64(v)
 		}
 	}
-	for k := 0; k < K; k++ {
+	for k := range u {
 		row := dst.row(k)
 		for j := range row {
 			row[j] = T(u[k] * colsum[j] / bsum)

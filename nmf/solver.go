@@ -128,6 +128,17 @@ func (s *solver[T]) close() {
 	}
 }
 
+// resume readies a closed solver for another run on X and H of the sizes
+// it was built for (Inferer): the factors' workspace and everything computed
+// from the layers stay, which is right while the layers are frozen and
+// unchanged.
+func (s *solver[T]) resume(X, H *Dense[T]) {
+	s.X, s.F[s.L] = X, H
+	s.pool = newPool(s.r.Workers)
+	s.blasSingle = true
+	blasThreads.acquire()
+}
+
 // prefix recomputes P[l] = P[l-1] F[l-1] for l >= from.
 func (s *solver[T]) prefix(from int) {
 	for l := max(from, 2); l <= s.L; l++ {

@@ -75,8 +75,21 @@ func (e *extraSource) infer(sp *Separator, w *work, Y *nmf.Dense[float32], s nmf
 				}
 			}
 			s.Groups = nmf.GroupSparsity{Start: e.start, Sizes: e.groups, Lambda: e.sparsity * sum, Epsilon: 1e-6 * sum}
+			H, _, err := nmf.Infer(sized(&w.H, sp.basis.Cols, Y.Cols), Y, sp.basis, s)
+			return H, sp.bases, err
 		}
-		H, _, err := nmf.Infer(sized(&w.H, sp.basis.Cols, Y.Cols), Y, sp.basis, s)
+		// The basis and settings are the separator's for every call on w:
+		// the inference is planned once per work (live separation infers
+		// a frame at a time, and building a solver per frame cost more
+		// than its iterations).
+		if w.inferer == nil {
+			in, err := nmf.NewInferer(sp.basis, s)
+			if err != nil {
+				return nil, nil, err
+			}
+			w.inferer = in
+		}
+		H, _, err := w.inferer.Infer(sized(&w.H, sp.basis.Cols, Y.Cols), Y)
 		return H, sp.bases, err
 	}
 	if e.free > Y.Cols {
