@@ -58,15 +58,12 @@ type Live struct {
 	done   bool
 	silent bool
 	free   *liveFree // nil without free bases
+	full   *liveFull // nil at the model's rate (livefull.go)
 }
 
-// NewLive starts a stream. It fails for full-band separators
-// (SeparateSettings.Rate above the model's): a stream is separated at the
-// model's rate.
+// NewLive starts a stream at the separator's rate: with
+// SeparateSettings.Rate above the model's, full band (see livefull.go).
 func (sp *Separator) NewLive() (*Live, error) {
-	if sp.fullBand() {
-		return nil, fmt.Errorf("live separation runs at the model's rate (%d Hz), not %d Hz: resample the stream", sp.model.SampleRate, sp.rate)
-	}
 	w := sp.work()
 	st := w.plan.Settings()
 	l := &Live{sp: sp, w: w, plan: w.plan, W: st.WindowSize, hop: st.Hop, half: st.WindowSize / 2, bins: w.plan.Bins(), silent: true}
@@ -77,16 +74,26 @@ func (sp *Separator) NewLive() (*Live, error) {
 	if sp.extra.free > 0 {
 		l.free = newLiveFree(sp)
 	}
+	if sp.fullBand() {
+		l.full = newLiveFull(sp, l.bins)
+	}
 	return l, nil
 }
 
 // NewLiveLatency returns the Latency of the Lives that NewLive makes.
-func (sp *Separator) NewLiveLatency() int { return sp.st.WindowSize - 1 }
+func (sp *Separator) NewLiveLatency() int {
+	if sp.fullBand() && sp.upper == UpperSmoothed {
+		return sp.st.WindowSize - 1 + upperRadius*sp.st.Hop
+	}
+	return sp.st.WindowSize - 1
+}
 
-// Latency returns the algorithmic latency in samples at the model's rate:
+// Latency returns the algorithmic latency in samples at the stream's rate:
 // the largest delay between an input sample's arrival and the output of
-// the samples of the same time, compute aside. It is Window - 1.
-func (l *Live) Latency() int { return l.W - 1 }
+// the samples of the same time, compute aside. It is Window - 1, plus
+// upperRadius hops for a full-band stream whose upper band is smoothed
+// over frames (UpperSmoothed, the default).
+func (l *Live) Latency() int { return l.sp.NewLiveLatency() }
 
 // Push adds samples of the mixture (at the model's rate) and sends every
 // estimate sample that became final to sink, source by source (sink must
@@ -111,7 +118,16 @@ func (l *Live) Push(x []float64, sink func(source int, y []float64) error) error
 	if err := l.frames(last+1, -1); err != nil {
 		return err
 	}
-	return l.emit(l.next*l.hop-l.half, -1, sink)
+	return l.emit(l.resynthesised()*l.hop-l.half, -1, sink)
+}
+
+// resynthesised returns the first frame not yet added into the sources'
+// sums.
+func (l *Live) resynthesised() int {
+	if l.full != nil {
+		return l.full.synth
+	}
+	return l.next
 }
 
 // Finish ends the stream: the last frames (zero beyond the end, as the
@@ -153,8 +169,17 @@ func (l *Live) frames(end, n int) error {
 			return err
 		}
 	}
-	// Input before the next frame's first sample is no longer needed.
-	if drop := min(l.next*l.hop-l.half-l.inLo, len(l.in)); drop > 0 {
+	keep := l.next*l.hop - l.half // the next frame's first sample
+	if l.full != nil {
+		T := -1
+		if n >= 0 {
+			T = l.plan.Frames(n)
+		}
+		l.resynth(T)
+		keep = min(keep, l.sent) // the last source is the input minus the others
+	}
+	// Input before keep is no longer needed.
+	if drop := min(keep-l.inLo, len(l.in)); drop > 0 {
 		l.in = l.in[:copy(l.in, l.in[drop:])]
 		l.inLo += drop
 	}
@@ -164,7 +189,10 @@ func (l *Live) frames(end, n int) error {
 // batch infers frames [l.next, end) together, as frames does.
 func (l *Live) batch(end, n int) error {
 	k := end - l.next
-	bins := l.bins
+	bins, mb := l.bins, l.bins
+	if l.full != nil {
+		mb = l.sp.modelBins // the model's bins are the first ones
+	}
 	if cap(l.coef) < k*bins {
 		l.coef = make([]complex128, k*bins)
 	}
@@ -181,17 +209,23 @@ func (l *Live) batch(end, n int) error {
 		}
 		l.plan.ForwardFrame(coef[j*bins:(j+1)*bins], l.frame)
 	}
-	// The batch as a bins x k spectrogram (bin-major, as Forward lays it).
-	if cap(l.spec.Data) < k*bins {
-		l.spec.Data = make([]complex128, k*bins)
+	// The batch's model bins as an mb x k spectrogram (bin-major, as
+	// Forward lays it).
+	if cap(l.spec.Data) < k*mb {
+		l.spec.Data = make([]complex128, k*mb)
 	}
-	l.spec.Bins, l.spec.Frames, l.spec.Data = bins, k, l.spec.Data[:k*bins]
+	l.spec.Bins, l.spec.Frames, l.spec.Data = mb, k, l.spec.Data[:k*mb]
 	for j := range k {
-		for b := range bins {
+		for b := range mb {
 			l.spec.Data[b*k+j] = coef[j*bins+b]
 		}
 	}
-	Y := Magnitude(sized(&l.w.Y, bins, k), &l.spec)
+	Y := Magnitude(sized(&l.w.Y, mb, k), &l.spec)
+	if l.sp.magScale != 1 {
+		for i := range Y.Data {
+			Y.Data[i] *= l.sp.magScale
+		}
+	}
 	var gains []nmf.Dense[float32]
 	var err error
 	if l.free != nil {
@@ -201,6 +235,13 @@ func (l *Live) batch(end, n int) error {
 	}
 	if err != nil {
 		return err
+	}
+	if l.full != nil {
+		for j := range k {
+			l.full.add(coef[j*bins:(j+1)*bins], Y, gains, j)
+		}
+		l.next = end
+		return nil
 	}
 	for j := range k {
 		lo := (l.next+j)*l.hop - l.half - l.accLo // never negative: accLo starts where frame 0 does
@@ -227,15 +268,34 @@ func (l *Live) emit(upto, n int, sink func(int, []float64) error) error {
 		return nil
 	}
 	skip := l.sent - l.accLo // samples before 0: dropped, never sent
+	last := len(l.acc)
+	if l.full != nil {
+		last-- // made below from the input
+	}
 	for s := range l.acc {
 		l.acc[s] = zeroExtend(l.acc[s], k)
+	}
+	for s := range l.acc[:last] {
 		y := l.acc[s][skip:k]
 		for i := range y {
 			if d := l.plan.Denominator(l.sent+i, n); d > 1e-10 {
 				y[i] /= d
 			}
 		}
-		if err := sink(s, y); err != nil {
+	}
+	if last < len(l.acc) {
+		// As Separate at rates above the model's: the mixture minus the
+		// other sources, so that the estimates add up to it exactly.
+		rest := l.acc[last][skip:k]
+		copy(rest, l.in[l.sent-l.inLo:])
+		for s := range last {
+			for i, v := range l.acc[s][skip:k] {
+				rest[i] -= v
+			}
+		}
+	}
+	for s := range l.acc {
+		if err := sink(s, l.acc[s][skip:k]); err != nil {
 			return err
 		}
 		l.acc[s] = l.acc[s][:copy(l.acc[s], l.acc[s][k:])]

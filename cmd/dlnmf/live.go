@@ -19,14 +19,18 @@ import (
 // liveUsage is the part of separate -h about --live.
 const liveUsage = `Live: --live separates a stream as it arrives, from standard input ("-"):
 a WAV stream of unknown length (as "sox -d -t wav -" or "arecord -f S16_LE
--t wav" write it) or raw PCM (--raw s16le|f32le --rate R --channels C). The
-stream is resampled to the model's rate when needed and the estimates are at
-the model's rate: every source to OUTDIR/<--name>.<source>.wav (written as
-they grow, headers completed when the stream ends or on Ctrl-C), or one
-source to standard output as a WAV stream (--stdout NAME). Latency: one
-window of the model minus one sample (64 ms for the paper's 16 kHz models,
-1024-sample window), plus the resampler's half filter when the rates differ,
-plus compute; the exact figure is printed when the stream starts.
+-t wav" write it) or raw PCM (--raw s16le|f32le --rate R --channels C). A
+stream above the model's rate is separated full band, as a file at that
+rate (the band above the model's shared by the gains of its top quarter,
+smoothed over 5 frames), with estimates at the stream's rate that add up
+to it; a stream below is resampled to the model's rate. Every source goes
+to OUTDIR/<--name>.<source>.wav (written as they grow, headers completed
+when the stream ends or on Ctrl-C), or one source to standard output as a
+WAV stream (--stdout NAME). Latency: one window of the model minus one
+sample (64 ms for the paper's 16 kHz models, 1024-sample window); full band,
+two hops more for the smoothing (96 ms); resampled, plus the resampler's
+half filter; plus compute. The exact figure is printed when the stream
+starts.
 With --free K the K free bases are learned online (Duan, Mysore and
 Smaragdis 2012) from a buffer of the last --free-buffer seconds of frames
 (default 2 s), every --free-every frames (default 4: 64 ms with a 16 ms hop) by
@@ -53,7 +57,7 @@ type liveOptions struct {
 
 // runLive separates the stream on env.stdin with sep until it ends or ctx
 // is cancelled; either way every output is completed.
-func runLive(ctx context.Context, env *environment, sep *separation.Separator, o liveOptions) (err error) {
+func runLive(ctx context.Context, env *environment, seps *separators, o liveOptions) (err error) {
 	var in *wav.StreamReader
 	switch o.raw {
 	case "":
@@ -68,10 +72,16 @@ func runLive(ctx context.Context, env *environment, sep *separation.Separator, o
 	if err != nil {
 		return fmt.Errorf("standard input: %w", err)
 	}
-	model := sep.Model()
-	rate := model.SampleRate
+	rate := seps.model.SampleRate
 	var down *resample.Stream
 	delay := 0.0
+	if in.Rate() > rate {
+		rate = in.Rate() // full band, as separate does with a file
+	}
+	sep, err := seps.at(rate)
+	if err != nil {
+		return err
+	}
 	if in.Rate() != rate {
 		r, err := resample.New(in.Rate(), rate)
 		if err != nil {
@@ -86,7 +96,8 @@ func runLive(ctx context.Context, env *environment, sep *separation.Separator, o
 	}
 	logf(env.stderr, o.quiet, "live: %d Hz, %d channel(s) in; estimates at %d Hz; latency %.1f ms (%d samples of the model's window%s) plus compute",
 		in.Rate(), in.Channels(), rate, (float64(live.Latency())/float64(rate)+delay)*1000, live.Latency(),
-		map[bool]string{true: fmt.Sprintf(", %.1f ms of resampling", delay*1000), false: ""}[down != nil])
+		map[bool]string{true: fmt.Sprintf(", %.1f ms of resampling", delay*1000), false: ""}[down != nil]+
+			map[bool]string{true: " and its upper band's smoothing", false: ""}[rate > seps.model.SampleRate])
 
 	// The outputs: one WAV stream per source, or the chosen one on stdout.
 	sources := sep.Sources()

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -64,40 +65,53 @@ func readSamples(t *testing.T, path string) []float64 {
 // estimates of dlnmf separate on the same file (a fixed number of
 // iterations: the same frames, inferred one by one rather than 63 at a
 // time, through OpenBLAS rather than the one-pass kernel, so to float32
-// rounding, which 15 iterations of a two-layer model bring to about 85 dB), in files whose headers are complete, and --stdout gives the
-// same samples as a WAV stream.
+// rounding, which 15 iterations of a two-layer model bring to about 85
+// dB), in files whose headers are complete, and --stdout gives the same
+// samples as a WAV stream; at 16 kHz (the model's rate) and at 48 kHz
+// (full band, as separate does with the file).
 func TestSeparateLiveEqualsOffline(t *testing.T) {
 	model := testModel(t)
+	for _, rate := range []int{16000, 48000} {
+		t.Run(fmt.Sprint(rate), func(t *testing.T) { liveEqualsOffline(t, model, rate) })
+	}
+}
+
+func liveEqualsOffline(t *testing.T, model string, rate int) {
 	in, off, live := t.TempDir(), t.TempDir(), t.TempDir()
 	mix := filepath.Join(in, "mix.wav")
-	x := synthMixture(t, mix, 1, 16000, 300)
+	x := synthMixture(t, mix, 1, rate, 300)
 	common := []string{"-m", model, "--iters", "15", "--tol", "-1", "--float", "--quiet"}
 	if _, stderr, code := runCmd(t, append([]string{"separate", "-o", off, mix}, common...)...); code != exitOK {
 		t.Fatalf("offline: exit %d: %s", code, stderr)
 	}
 	var o, e bytes.Buffer
-	env := &environment{stdin: bytes.NewReader(liveStream(t, x, 16000)), stdout: &o, stderr: &e}
+	env := &environment{stdin: bytes.NewReader(liveStream(t, x, rate)), stdout: &o, stderr: &e}
 	if code := runMain(context.Background(), env, append([]string{"separate", "--live", "-o", live, "-"}, common...)); code != exitOK {
 		t.Fatalf("live: exit %d: %s", code, e.String())
 	}
 	for _, s := range []string{"low", "high"} {
 		want := readSamples(t, filepath.Join(off, "mix."+s+".wav"))
 		got := readSamples(t, filepath.Join(live, "live."+s+".wav"))
-		if len(got) != len(want) {
-			t.Fatalf("%s: %d samples live, %d offline", s, len(got), len(want))
+		if len(got) != len(want) || len(got) != len(x) {
+			t.Fatalf("%s: %d samples live, %d offline, %d in the mixture", s, len(got), len(want), len(x))
 		}
-		if d := belowDB(got, want); d < 70 {
+		d := belowDB(got, want)
+		t.Logf("%d Hz, %s: live - offline is %.1f dB below offline", rate, s, d)
+		if d < 70 {
 			t.Errorf("%s: live differs from offline %.1f dB below it, want at least 70", s, d)
 		}
 	}
 	o.Reset()
-	env = &environment{stdin: bytes.NewReader(liveStream(t, x, 16000)), stdout: &o, stderr: &e}
+	env = &environment{stdin: bytes.NewReader(liveStream(t, x, rate)), stdout: &o, stderr: &e}
 	if code := runMain(context.Background(), env, append([]string{"separate", "--live", "--stdout", "high", "-"}, common...)); code != exitOK {
 		t.Fatalf("live --stdout: exit %d: %s", code, e.String())
 	}
 	sr, err := wav.NewStreamReader(&o)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if sr.Rate() != rate {
+		t.Errorf("--stdout at %d Hz, want %d", sr.Rate(), rate)
 	}
 	got, err := readAllStream(sr)
 	if err != nil {

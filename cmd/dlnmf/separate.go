@@ -237,7 +237,7 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 		if *raw != "" && *rawRate <= 0 {
 			return usagef("--raw needs --rate R (and --channels C when not 1)")
 		}
-		return runLive(ctx, env, sep, liveOptions{
+		return runLive(ctx, env, seps, liveOptions{
 			stdout: *toStdout, outDir: *outDir, name: *liveName, raw: *raw, rate: *rawRate, nc: *rawChannels,
 			float: out.enc == wav.Float32, quiet: *quiet,
 		})
