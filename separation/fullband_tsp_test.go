@@ -7,8 +7,6 @@ import (
 
 	"github.com/dlnmf/dlnmf/bsseval"
 	"github.com/dlnmf/dlnmf/corpus"
-	"github.com/dlnmf/dlnmf/internal/openblas"
-	"github.com/dlnmf/dlnmf/internal/testcorpus"
 	"github.com/dlnmf/dlnmf/nmf"
 	"github.com/dlnmf/dlnmf/separation"
 )
@@ -19,30 +17,8 @@ import (
 // 0.5 dB, the estimates add up to the mixture (at least 100 dB below it),
 // and the default upper-band rule scores no lower than the alternatives.
 func TestFullBandTSP(t *testing.T) {
-	fa := testcorpus.Require(t, "tsp", "FA")
-	mc := testcorpus.Require(t, "tsp", "MC")
-	if !openblas.Enabled || testing.Short() {
-		t.Skip("skipping: real-speech training takes minutes without OpenBLAS (the cgo build runs it)")
-	}
-	load := func(rate int) []*corpus.Speaker {
-		var sps []*corpus.Speaker
-		for _, d := range []struct{ name, dir string }{{"FA", fa}, {"MC", mc}} {
-			sp, err := corpus.LoadDir(d.name, d.dir, rate)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sps = append(sps, sp)
-		}
-		return sps
-	}
-	sps16, sps48 := load(16000), load(48000)
-	speakers := make([]separation.SpeakerData, 2)
-	for i, sp := range sps16 {
-		speakers[i].Name = sp.Name
-		for _, u := range sp.Utterances[:20] {
-			speakers[i].Utterances = append(speakers[i].Utterances, u.Samples)
-		}
-	}
+	sps16, sps48 := loadTSP(t, 16000, "FA", "MC"), loadTSP(t, 48000, "FA", "MC")
+	speakers := firstUtterances(sps16, 20)
 	m, _, err := separation.Train(context.Background(), speakers, nil, separation.TrainSettings{
 		Method: separation.LNMF, Sizes: []int{180, 20}, NMF: nmf.Settings{MaxIter: 60, Seed: 1}})
 	if err != nil {

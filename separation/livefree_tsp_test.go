@@ -7,8 +7,6 @@ import (
 
 	"github.com/dlnmf/dlnmf/bsseval"
 	"github.com/dlnmf/dlnmf/corpus"
-	"github.com/dlnmf/dlnmf/internal/openblas"
-	"github.com/dlnmf/dlnmf/internal/testcorpus"
 	"github.com/dlnmf/dlnmf/nmf"
 	"github.com/dlnmf/dlnmf/separation"
 )
@@ -18,14 +16,7 @@ import (
 // bases learned online. Learning them must pay: FA's SDR beats the same
 // live separation whose free bases never leave their random start.
 func TestLiveFreeTSP(t *testing.T) {
-	fa := testcorpus.Require(t, "tsp", "FA")
-	if !openblas.Enabled || testing.Short() {
-		t.Skip("skipping: real-speech training is slow without OpenBLAS (the cgo build runs it)")
-	}
-	sp, err := corpus.LoadDir("FA", fa, 16000)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sp := loadTSP(t, 16000, "FA")[0]
 	var data [][]float64
 	for _, u := range sp.Utterances[:10] {
 		data = append(data, u.Samples)

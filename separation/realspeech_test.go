@@ -6,8 +6,6 @@ import (
 
 	"github.com/dlnmf/dlnmf/bsseval"
 	"github.com/dlnmf/dlnmf/corpus"
-	"github.com/dlnmf/dlnmf/internal/openblas"
-	"github.com/dlnmf/dlnmf/internal/testcorpus"
 	"github.com/dlnmf/dlnmf/nmf"
 	"github.com/dlnmf/dlnmf/separation"
 	"github.com/dlnmf/dlnmf/stft"
@@ -17,27 +15,11 @@ import (
 // separates 3 unseen 0 dB mixtures with a mean SDR of at least 5 dB, and
 // DL-NMF, adapted on 12 other mixtures, does no worse on the same split.
 func TestRealSpeechTSP(t *testing.T) {
-	fa := testcorpus.Require(t, "tsp", "FA")
-	mc := testcorpus.Require(t, "tsp", "MC")
-	if !openblas.Enabled || testing.Short() {
-		t.Skip("skipping: real-speech training takes minutes without OpenBLAS (the cgo build runs it)")
-	}
-	var sps []*corpus.Speaker
-	for _, d := range []struct{ name, dir string }{{"FA", fa}, {"MC", mc}} {
-		sp, err := corpus.LoadDir(d.name, d.dir, 16000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sps = append(sps, sp)
-	}
+	sps := loadTSP(t, 16000, "FA", "MC")
 	// Fixed, disjoint sentence sets: 0-19 train, 20-31 discriminative, 57-59 test.
-	speakers := make([]separation.SpeakerData, 2)
+	speakers := firstUtterances(sps, 20)
 	var discSets [][]corpus.Utterance
-	for i, sp := range sps {
-		speakers[i].Name = sp.Name
-		for _, u := range sp.Utterances[:20] {
-			speakers[i].Utterances = append(speakers[i].Utterances, u.Samples)
-		}
+	for _, sp := range sps {
 		discSets = append(discSets, sp.Utterances[20:32])
 	}
 	mix := func(j int) ([]float64, [][]float64) {
