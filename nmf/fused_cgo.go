@@ -245,6 +245,60 @@ __attribute__((target("avx512f,avx512vl,fma"))) static void nmf_kl_hnum_avx512(
 	}
 }
 
+// One column (live separation infers each frame as it arrives), where the
+// 32-frame chunks above would waste 31 lanes in 32: the rows are the
+// vector lanes instead. at is a transposed, K x mp (mp = M rounded up to
+// 16, the padding zero), x the column zero-padded to mp, r mp floats of
+// scratch. The reconstruction is formed 8 vectors (128 rows) at a time,
+// h's element broadcast, then turned into the ratio; num[k] is the dot
+// product of row k of at with the ratio, in four accumulators. Padded rows
+// reconstruct to 0 and give a ratio of 0 / eps = 0.
+__attribute__((target("avx512f"), always_inline)) static inline void nmf_h1_ratio(
+	const float *restrict at, long mp, long K, const float *restrict h,
+	const float *restrict x, float *restrict r, __m512 epsv, const int nv)
+{
+	__m512 v[8];
+	#pragma GCC unroll 8
+	for (int i = 0; i < nv; i++) v[i] = _mm512_setzero_ps();
+	for (long k = 0; k < K; k++) {
+		__m512 hk = _mm512_set1_ps(h[k]);
+		const float *p = at + k * mp;
+		#pragma GCC unroll 8
+		for (int i = 0; i < nv; i++) v[i] = _mm512_fmadd_ps(_mm512_loadu_ps(p + 16 * i), hk, v[i]);
+	}
+	#pragma GCC unroll 8
+	for (int i = 0; i < nv; i++)
+		_mm512_storeu_ps(r + 16 * i, nmf_kl_ratio16(_mm512_loadu_ps(x + 16 * i), v[i], epsv));
+}
+
+__attribute__((target("avx512f"))) static void nmf_kl_h1_f32(const float *at, long mp, long K,
+	const float *h, const float *x, float *r, float *num, float eps)
+{
+	const __m512 epsv = _mm512_set1_ps(eps);
+	long m = 0;
+	for (; m + 128 <= mp; m += 128)
+		nmf_h1_ratio(at + m, mp, K, h, x + m, r + m, epsv, 8);
+	switch ((mp - m) / 16) {
+#define H1_TAIL(R) case R: nmf_h1_ratio(at + m, mp, K, h, x + m, r + m, epsv, R); break;
+	H1_TAIL(1) H1_TAIL(2) H1_TAIL(3) H1_TAIL(4) H1_TAIL(5) H1_TAIL(6) H1_TAIL(7)
+#undef H1_TAIL
+	}
+	for (long k = 0; k < K; k++) {
+		const float *p = at + k * mp;
+		__m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+		long i = 0;
+		for (; i + 64 <= mp; i += 64) {
+			s0 = _mm512_fmadd_ps(_mm512_loadu_ps(r + i), _mm512_loadu_ps(p + i), s0);
+			s1 = _mm512_fmadd_ps(_mm512_loadu_ps(r + i + 16), _mm512_loadu_ps(p + i + 16), s1);
+			s2 = _mm512_fmadd_ps(_mm512_loadu_ps(r + i + 32), _mm512_loadu_ps(p + i + 32), s2);
+			s3 = _mm512_fmadd_ps(_mm512_loadu_ps(r + i + 48), _mm512_loadu_ps(p + i + 48), s3);
+		}
+		for (; i < mp; i += 16)
+			s0 = _mm512_fmadd_ps(_mm512_loadu_ps(r + i), _mm512_loadu_ps(p + i), s0);
+		num[k] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+	}
+}
+
 static int nmf_hnum_ok(void) { return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl"); }
 
 static void nmf_kl_hnum_f32(const float *a, long as, const float *ap, long M, long K, float *h, long hs,
@@ -255,6 +309,7 @@ static void nmf_kl_hnum_f32(const float *a, long as, const float *ap, long M, lo
 }
 #else
 static int nmf_hnum_ok(void) { return 0; }
+static void nmf_kl_h1_f32(const float *at, long mp, long K, const float *h, const float *x, float *r, float *num, float eps) {}
 static void nmf_kl_hnum_f32(const float *a, long as, const float *ap, long M, long K, float *h, long hs,
 	const float *x, long xs, float *num, long ns, long cols, float eps, const float *rden, float *r,
 	long F, float *g, long gs, float *ht) {}
@@ -307,4 +362,31 @@ func klHNum32(a *Dense[float32], ap []float32, h, x, num *Dense[float32], eps fl
 		(*C.float)(unsafe.Pointer(&x.Data[0])), C.long(x.Stride),
 		(*C.float)(unsafe.Pointer(&num.Data[0])), C.long(num.Stride), C.long(x.Cols), C.float(eps), d,
 		(*C.float)(unsafe.Pointer(&scratch[0])), C.long(free), gp, C.long(gs), ht)
+}
+
+// klH1_32 is klHNum32 for one column of h, x and num, without free
+// columns: num = a^T (x / max(a h, eps)), then with rden h *= num rden.
+// at is a packed by h1Pack; scratch holds h1Scratch(M, K) values. Only
+// when fusedHNum. Its twin is klHNumGo.
+func klH1_32(at []float32, M int, h, x, num *Dense[float32], eps float32, rden []float32, scratch []float32) {
+	K, mp := h.Rows, h1Rows(M)
+	if x.Rows != M || x.Cols != 1 || h.Cols != 1 || num.Rows != K || num.Cols != 1 || len(at) < K*mp || len(scratch) < h1Scratch(M, K) {
+		panic("nmf: klH1_32 operands or scratch of the wrong size")
+	}
+	xs, r, hv, nv := scratch[:mp], scratch[mp:2*mp], scratch[2*mp:2*mp+K], scratch[2*mp+K:2*mp+2*K]
+	for m := range M {
+		xs[m] = x.Data[m*x.Stride]
+	}
+	clear(xs[M:])
+	for k := range K {
+		hv[k] = h.Data[k*h.Stride]
+	}
+	C.nmf_kl_h1_f32((*C.float)(unsafe.Pointer(&at[0])), C.long(mp), C.long(K), (*C.float)(unsafe.Pointer(&hv[0])),
+		(*C.float)(unsafe.Pointer(&xs[0])), (*C.float)(unsafe.Pointer(&r[0])), (*C.float)(unsafe.Pointer(&nv[0])), C.float(eps))
+	for k, n := range nv {
+		num.Data[k*num.Stride] = n
+		if rden != nil {
+			h.Data[k*h.Stride] = hv[k] * (n * rden[k])
+		}
+	}
 }

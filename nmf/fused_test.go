@@ -19,15 +19,7 @@ func TestKLHNumMatchesNaive(t *testing.T) {
 	if !fusedHNum {
 		t.Skip("no AVX-512 kernel in this build or on this machine")
 	}
-	rng := rand.New(rand.NewPCG(3, 4))
-	view := func(rows, cols int) *Dense[float32] { // stride wider than cols
-		m := NewDense[float32](rows, cols+3, nil)
-		for i := range m.Data {
-			m.Data[i] = 0.1 + rng.Float32()
-		}
-		m.Cols = cols
-		return m
-	}
+	view := stridedViews(3, 4, 3)
 	const eps = 1e-7
 	close := func(what string, got, want *Dense[float32]) {
 		t.Helper()
@@ -168,5 +160,67 @@ func TestKLRatio32(t *testing.T) {
 				t.Fatalf("cols %d: ratio %d = %v, want %v", cols, i, got, w)
 			}
 		}
+	}
+}
+
+// TestKLH1MatchesNaive checks the one-column kernel against the twin of
+// the one-pass kernel, klHNumGo, on every remainder of its 16-row vectors
+// and 128-row tiles, with strides wider than the columns, a silent row of
+// X and a row of A the model cannot explain; and the update of h.
+func TestKLH1MatchesNaive(t *testing.T) {
+	if !fusedHNum {
+		t.Skip("no AVX-512 kernel in this build or on this machine")
+	}
+	view := stridedViews(5, 6, 2)
+	const eps = 1e-7
+	for _, M := range []int{1, 5, 16, 17, 63, 64, 127, 128, 129, 255, 513} {
+		for _, K := range []int{1, 3, 40, 180} {
+			a, h, x, num := view(M, K), view(K, 1), view(M, 1), view(K, 1)
+			x.Data[(M/2)*x.Stride] = 0
+			for k := 0; k < K; k++ {
+				a.Data[(M-1)*a.Stride+k] = 0
+			}
+			at := make([]float32, K*h1Rows(M))
+			h1Pack(at, a)
+			scratch := make([]float32, h1Scratch(M, K))
+			for i := range scratch {
+				scratch[i] = float32(math.NaN()) // the kernel must not read stale scratch
+			}
+			guard := num.Data[1]
+			rden := make([]float32, K)
+			for k := range rden {
+				rden[k] = 1 / (0.5 + float32(k))
+			}
+			h2 := h.Clone()
+			klH1_32(at, M, h2, x, num, eps, rden, scratch)
+			if num.Data[1] != guard {
+				t.Fatal("wrote past the column of num")
+			}
+			want := view(K, 1)
+			klHNumGo(a, h.Clone(), x, want, eps, nil, nil)
+			for k := 0; k < K; k++ {
+				g, w := float64(num.At(k, 0)), float64(want.At(k, 0))
+				if math.Abs(g-w) > 1e-5*math.Abs(w)+1e-30 {
+					t.Fatalf("%dx%d: num[%d] = %g, twin %g", M, K, k, g, w)
+				}
+				if u := h.At(k, 0) * (num.At(k, 0) * rden[k]); h2.At(k, 0) != u {
+					t.Fatalf("%dx%d: h[%d] updated to %v, want %v", M, K, k, h2.At(k, 0), u)
+				}
+			}
+		}
+	}
+}
+
+// stridedViews returns a maker of random matrices (entries in [0.1, 1.1))
+// whose stride is wider than their columns by pad, from the seed.
+func stridedViews(seed1, seed2 uint64, pad int) func(rows, cols int) *Dense[float32] {
+	rng := rand.New(rand.NewPCG(seed1, seed2))
+	return func(rows, cols int) *Dense[float32] {
+		m := NewDense[float32](rows, cols+pad, nil)
+		for i := range m.Data {
+			m.Data[i] = 0.1 + rng.Float32()
+		}
+		m.Cols = cols
+		return m
 	}
 }

@@ -7,6 +7,7 @@ package nmf
 // fusedPath is the one-pass kernel's part of the KL workspace.
 type fusedPath[T Float] struct {
 	fused bool      // H is updated by the one-pass kernel (fusedH), see newFusedPath
+	one   bool      // ... by its one-column form (oneH)
 	hden  []float32 // reciprocals of the denominators of the fused H update
 	apack []float32 // P[L] packed for the kernel (hnumPack)
 }
@@ -20,10 +21,11 @@ type fusedPath[T Float] struct {
 const fusedMaxK = 128
 
 // fusedMinN is the fewest frames for which the one-pass kernel is used: it
-// works on 32-frame chunks, so a frame or two (live separation infers each
-// frame as it arrives) cost nearly a whole chunk; OpenBLAS's two products
-// did a one-frame inference in half the CPU time (BenchmarkLive200 in
-// separation: 5.8 against 2.9 times real time).
+// works on 32-frame chunks, so a few frames cost nearly a whole chunk
+// (OpenBLAS's two products did a one-frame inference in half its CPU
+// time). A single frame, what live separation infers as each arrives, has
+// its own form of the kernel (klH1_32), 3.6x OpenBLAS's time per frame
+// (BenchmarkLive200 in separation: 28 against 7.9 times real time, CPU).
 const fusedMinN = 8
 
 // The kernel's tiles, which its C code (HN_RB, HN_NB in fused_cgo.go) must
@@ -40,6 +42,10 @@ func (s *solver[T]) newFusedPath() {
 	KL := s.F[s.L].Rows
 	_, f32 := any(s.eps).(float32)
 	s.fused = fusedHNum && f32 && KL <= fusedMaxK && s.X.Cols >= fusedMinN
+	// One column with every basis fixed (live separation, a frame at a
+	// time): the one-column kernel, whatever the basis' size.
+	s.one = fusedHNum && f32 && s.X.Cols == 1 && s.freeze.Layers && s.freeze.Cols == 0
+	s.fused = s.fused || s.one
 	if s.fused {
 		s.hden = make([]float32, KL)
 	}
@@ -50,6 +56,11 @@ func (s *solver[T]) newFusedPath() {
 func (s *solver[T]) prepareFused() {
 	s.fusedDenominators()
 	a := any(s.P[s.L]).(*Dense[float32])
+	if s.one { // the layers are frozen: packed once
+		s.apack = make([]float32, a.Cols*h1Rows(a.Rows))
+		h1Pack(s.apack, a)
+		return
+	}
 	if s.apack == nil {
 		s.apack = make([]float32, hnumPacked(a.Rows, a.Cols))
 		hnumPack(s.apack, a, 0)
@@ -88,6 +99,25 @@ func (s *solver[T]) fusedH(w *blockWork[T], j0, j1 int, g *Dense[T]) {
 		g32 = any(g).(*Dense[float32])
 	}
 	klHNum32(a, s.apack, any(&w.rb).(*Dense[float32]), any(&w.xb).(*Dense[float32]), any(&w.nb).(*Dense[float32]), float32(s.eps), s.hden, g32, w.scratch)
+}
+
+// h1Rows is the rows of the basis rounded up to a vector of 16 for klH1_32.
+func h1Rows(m int) int { return (m + 15) / 16 * 16 }
+
+// h1Scratch is the scratch klH1_32 needs for a basis of m rows and k
+// columns: the column of X padded, the ratio, H's and num's column.
+func h1Scratch(m, k int) int { return 2*h1Rows(m) + 2*k }
+
+// h1Pack packs a (M x K) for klH1_32: transposed, each of its K rows padded
+// with zeros to h1Rows(M).
+func h1Pack(dst []float32, a *Dense[float32]) {
+	mp := h1Rows(a.Rows)
+	clear(dst[:a.Cols*mp])
+	for m := 0; m < a.Rows; m++ {
+		for k, v := range a.row(m) {
+			dst[k*mp+m] = v
+		}
+	}
 }
 
 // hnumScratch is the scratch klHNum32 needs for a basis of m rows and free
@@ -150,4 +180,10 @@ func klHNumGo[T Float](a, h, x, num *Dense[T], eps T, rden []T, g *Dense[T]) {
 			}
 		}
 	}
+}
+
+// oneH updates H's one column with klH1_32.
+func (s *solver[T]) oneH() {
+	f := func(m *Dense[T]) *Dense[float32] { return any(m).(*Dense[float32]) }
+	klH1_32(s.apack, s.X.Rows, f(s.F[s.L]), f(s.X), f(s.num[s.L]), float32(s.eps), s.hden, s.work[0].scratch)
 }

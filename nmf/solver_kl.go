@@ -106,6 +106,9 @@ func (s *solver[T]) newKLPath() {
 				free = F[0].Cols - s.freeze.Cols
 			}
 			w.scratch = make([]float32, hnumScratch(M, free))
+			if s.one {
+				w.scratch = make([]float32, h1Scratch(M, KL))
+			}
 		}
 	}
 	s.claimFn, s.sumGFn, s.multiplyKLFn = s.claimBlocks, s.sumGRows, s.multiplyKLRows
@@ -148,6 +151,10 @@ func (s *solver[T]) updateFactorKL(l int) {
 			s.prepareFused()
 		} else if s.rowAdd != nil {
 			s.fusedDenominators() // group weights change every iteration
+		}
+		if s.one {
+			s.oneH()
+			return
 		}
 		s.pass.mode = blockFused
 		s.runBlocks()

@@ -63,12 +63,12 @@ func readSamples(t *testing.T, path string) []float64 {
 
 // TestSeparateLiveEqualsOffline: a live stream on standard input gives the
 // estimates of dlnmf separate on the same file (a fixed number of
-// iterations: the same frames, inferred one by one rather than 63 at a
-// time, through OpenBLAS rather than the one-pass kernel, so to float32
-// rounding, which 15 iterations of a two-layer model bring to about 85
-// dB), in files whose headers are complete, and --stdout gives the same
-// samples as a WAV stream; at 16 kHz (the model's rate) and at 48 kHz
-// (full band, as separate does with the file).
+// iterations: the same frames, inferred in the batches that arrive
+// together rather than 63 at a time, so to float32 rounding, which 15
+// iterations of a two-layer model bring to about 85 dB), in files whose
+// headers are complete, and --stdout gives the same samples as a WAV
+// stream; at 16 kHz (the model's rate) and at 48 kHz (full band, as
+// separate does with the file).
 func TestSeparateLiveEqualsOffline(t *testing.T) {
 	model := testModel(t)
 	for _, rate := range []int{16000, 48000} {
