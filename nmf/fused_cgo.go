@@ -299,6 +299,17 @@ __attribute__((target("avx512f"))) static void nmf_kl_h1_f32(const float *at, lo
 	}
 }
 
+// iters KL updates of h with nmf_kl_h1_f32: h *= num rden after each.
+static void nmf_kl_h1_run(const float *at, long mp, long K, float *h, const float *x, float *r,
+	float *num, float eps, const float *rden, long iters)
+{
+	for (long it = 0; it < iters; it++) {
+		nmf_kl_h1_f32(at, mp, K, h, x, r, num, eps);
+		if (rden)
+			for (long k = 0; k < K; k++) h[k] = h[k] * (num[k] * rden[k]);
+	}
+}
+
 static int nmf_hnum_ok(void) { return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl"); }
 
 static void nmf_kl_hnum_f32(const float *a, long as, const float *ap, long M, long K, float *h, long hs,
@@ -309,7 +320,8 @@ static void nmf_kl_hnum_f32(const float *a, long as, const float *ap, long M, lo
 }
 #else
 static int nmf_hnum_ok(void) { return 0; }
-static void nmf_kl_h1_f32(const float *at, long mp, long K, const float *h, const float *x, float *r, float *num, float eps) {}
+static void nmf_kl_h1_run(const float *at, long mp, long K, float *h, const float *x, float *r,
+	float *num, float eps, const float *rden, long iters) {}
 static void nmf_kl_hnum_f32(const float *a, long as, const float *ap, long M, long K, float *h, long hs,
 	const float *x, long xs, float *num, long ns, long cols, float eps, const float *rden, float *r,
 	long F, float *g, long gs, float *ht) {}
@@ -365,13 +377,15 @@ func klHNum32(a *Dense[float32], ap []float32, h, x, num *Dense[float32], eps fl
 }
 
 // klH1_32 is klHNum32 for one column of h, x and num, without free
-// columns: num = a^T (x / max(a h, eps)), then with rden h *= num rden.
-// at is a packed by h1Pack; scratch holds h1Scratch(M, K) values. Only
-// when fusedHNum. Its twin is klHNumGo.
-func klH1_32(at []float32, M int, h, x, num *Dense[float32], eps float32, rden []float32, scratch []float32) {
+// columns, iters times: num = a^T (x / max(a h, eps)), then with rden h *=
+// num rden (without rden, iters must be 1). at is a packed by h1Pack;
+// scratch holds h1Scratch(M, K) values. Only when fusedHNum. Its twin is
+// klHNumGo, once per iteration.
+func klH1_32(at []float32, M int, h, x, num *Dense[float32], eps float32, rden []float32, scratch []float32, iters int) {
 	K, mp := h.Rows, h1Rows(M)
-	if x.Rows != M || x.Cols != 1 || h.Cols != 1 || num.Rows != K || num.Cols != 1 || len(at) < K*mp || len(scratch) < h1Scratch(M, K) {
-		panic("nmf: klH1_32 operands or scratch of the wrong size")
+	if x.Rows != M || x.Cols != 1 || h.Cols != 1 || num.Rows != K || num.Cols != 1 || len(at) < K*mp || len(scratch) < h1Scratch(M, K) ||
+		iters < 1 || rden == nil && iters != 1 {
+		panic("nmf: klH1_32 operands, scratch or iterations of the wrong size")
 	}
 	xs, r, hv, nv := scratch[:mp], scratch[mp:2*mp], scratch[2*mp:2*mp+K], scratch[2*mp+K:2*mp+2*K]
 	for m := range M {
@@ -381,12 +395,14 @@ func klH1_32(at []float32, M int, h, x, num *Dense[float32], eps float32, rden [
 	for k := range K {
 		hv[k] = h.Data[k*h.Stride]
 	}
-	C.nmf_kl_h1_f32((*C.float)(unsafe.Pointer(&at[0])), C.long(mp), C.long(K), (*C.float)(unsafe.Pointer(&hv[0])),
-		(*C.float)(unsafe.Pointer(&xs[0])), (*C.float)(unsafe.Pointer(&r[0])), (*C.float)(unsafe.Pointer(&nv[0])), C.float(eps))
+	var d *C.float
+	if rden != nil {
+		d = (*C.float)(unsafe.Pointer(&rden[0]))
+	}
+	C.nmf_kl_h1_run((*C.float)(unsafe.Pointer(&at[0])), C.long(mp), C.long(K), (*C.float)(unsafe.Pointer(&hv[0])),
+		(*C.float)(unsafe.Pointer(&xs[0])), (*C.float)(unsafe.Pointer(&r[0])), (*C.float)(unsafe.Pointer(&nv[0])), C.float(eps), d, C.long(iters))
 	for k, n := range nv {
 		num.Data[k*num.Stride] = n
-		if rden != nil {
-			h.Data[k*h.Stride] = hv[k] * (n * rden[k])
-		}
+		h.Data[k*h.Stride] = hv[k]
 	}
 }

@@ -192,7 +192,7 @@ func TestKLH1MatchesNaive(t *testing.T) {
 				rden[k] = 1 / (0.5 + float32(k))
 			}
 			h2 := h.Clone()
-			klH1_32(at, M, h2, x, num, eps, rden, scratch)
+			klH1_32(at, M, h2, x, num, eps, rden, scratch, 1)
 			if num.Data[1] != guard {
 				t.Fatal("wrote past the column of num")
 			}
@@ -205,6 +205,17 @@ func TestKLH1MatchesNaive(t *testing.T) {
 				}
 				if u := h.At(k, 0) * (num.At(k, 0) * rden[k]); h2.At(k, 0) != u {
 					t.Fatalf("%dx%d: h[%d] updated to %v, want %v", M, K, k, h2.At(k, 0), u)
+				}
+			}
+			// Three iterations in one call are three calls, to the bit.
+			h3, h4, num4 := h.Clone(), h.Clone(), view(K, 1)
+			klH1_32(at, M, h3, x, num, eps, rden, scratch, 3)
+			for range 3 {
+				klH1_32(at, M, h4, x, num4, eps, rden, scratch, 1)
+			}
+			for k := 0; k < K; k++ {
+				if h3.At(k, 0) != h4.At(k, 0) || num.At(k, 0) != num4.At(k, 0) {
+					t.Fatalf("%dx%d: three iterations in one call differ from three calls at %d", M, K, k)
 				}
 			}
 		}

@@ -307,9 +307,7 @@ func (s *solver[T]) run(stage Stage, layer int) Result {
 		return c
 	}
 	if s.r.NoCost {
-		for it := 1; it <= s.r.MaxIter; it++ {
-			s.iterate()
-		}
+		s.iterations(s.r.MaxIter)
 		res.Iterations = s.r.MaxIter
 		return res
 	}
@@ -319,9 +317,7 @@ func (s *solver[T]) run(stage Stage, layer int) Result {
 		// at the start and the end only (fixed-iteration inference spent
 		// a third of its time on them).
 		record(0)
-		for it := 1; it <= s.r.MaxIter; it++ {
-			s.iterate()
-		}
+		s.iterations(s.r.MaxIter)
 		res.Iterations = s.r.MaxIter
 		record(s.r.MaxIter)
 		return res

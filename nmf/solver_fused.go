@@ -182,8 +182,24 @@ func klHNumGo[T Float](a, h, x, num *Dense[T], eps T, rden []T, g *Dense[T]) {
 	}
 }
 
-// oneH updates H's one column with klH1_32.
-func (s *solver[T]) oneH() {
+// oneH updates H's one column with klH1_32, iters times.
+func (s *solver[T]) oneH(iters int) {
 	f := func(m *Dense[T]) *Dense[float32] { return any(m).(*Dense[float32]) }
-	klH1_32(s.apack, s.X.Rows, f(s.F[s.L]), f(s.X), f(s.num[s.L]), float32(s.eps), s.hden, s.work[0].scratch)
+	klH1_32(s.apack, s.X.Rows, f(s.F[s.L]), f(s.X), f(s.num[s.L]), float32(s.eps), s.hden, s.work[0].scratch, iters)
+}
+
+// iterations runs n iterations: in one call of the one-column kernel when
+// nothing changes between them (no group penalty, whose weights follow H),
+// else one by one.
+func (s *solver[T]) iterations(n int) {
+	if s.one && !s.grouped && n > 0 {
+		if s.apack == nil {
+			s.prepareFused()
+		}
+		s.oneH(n)
+		return
+	}
+	for range n {
+		s.iterate()
+	}
 }

@@ -153,7 +153,7 @@ func (s *solver[T]) updateFactorKL(l int) {
 			s.fusedDenominators() // group weights change every iteration
 		}
 		if s.one {
-			s.oneH()
+			s.oneH(1)
 			return
 		}
 		s.pass.mode = blockFused
