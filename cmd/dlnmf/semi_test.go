@@ -50,6 +50,26 @@ func TestSemiSupervised(t *testing.T) {
 		t.Errorf("outputs %v, want %v", got, want)
 	}
 
+	// --free-init quiet starts the free bases from the mixture's quietest
+	// frames: other estimates than the random start's, still adding up.
+	outQ := filepath.Join(root, "outq")
+	if _, stderr, code := runCmd(t, "separate", "-m", one, "-o", outQ, "--iters", "20", "--free", "20", "--free-init", "quiet", "--quiet", mix); code != exitOK {
+		t.Fatalf("--free-init quiet: exit %d: %s", code, stderr)
+	}
+	if a, b := readSamples(t, filepath.Join(out, "mix.other.wav")), readSamples(t, filepath.Join(outQ, "mix.other.wav")); len(a) != len(b) || belowDB(a, b) > 100 {
+		t.Errorf("--free-init quiet gave the random start's estimate (%d and %d samples)", len(a), len(b))
+	}
+	for _, bad := range [][]string{{"--free-init", "loud"}, {"--free-init", "quiet", "--live"}} {
+		_, stderr, code := runCmd(t, append([]string{"separate", "-m", one, "-o", outQ, mix}, bad...)...)
+		wantFailure(t, stderr, code, exitUsage, "--free-init")
+	}
+	two := filepath.Join(root, "two.npz")
+	if _, stderr, code := runCmd(t, append(trainArgs("nmf", two, low, high), "--k", "6", "--quiet")...); code != exitOK {
+		t.Fatalf("training two speakers: %s", stderr)
+	}
+	_, stderr, code = runCmd(t, "separate", "-m", two, "-o", outQ, "--free-init", "quiet", mix)
+	wantFailure(t, stderr, code, exitUsage, "it needs --free")
+
 	// A universal model trained into the model file is the second source.
 	uni := filepath.Join(root, "uni.npz")
 	_, highDir, _ := strings.Cut(high, "=")

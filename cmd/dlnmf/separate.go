@@ -112,6 +112,7 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	freeBuffer := fs.Float64("free-buffer", separation.DefaultOnlineBuffer, "with --live --free: seconds of recent frames the free bases are learned on")
 	freeEvery := fs.Int("free-every", separation.DefaultOnlineEvery, "with --live --free: frames between two updates of the free bases")
 	freeUpdates := fs.Int("free-updates", separation.DefaultOnlineUpdates, "with --live --free: multiplicative updates of the free bases each time")
+	freeInit := fs.String("free-init", "random", "with --free: how the free bases start, random (seeded) or quiet (the mixture's quietest frames: in a noisy recording, the noise where the speech pauses); not with --live")
 	files, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -131,6 +132,13 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 		if flagSet(fs, name) && !*live {
 			return usagef("--%s sets how --live learns free bases: it needs --live", name)
 		}
+	}
+	freeStart, err := parseFreeInit(*freeInit)
+	if err != nil {
+		return err
+	}
+	if flagSet(fs, "free-init") && *live {
+		return usagef("--free-init sets how offline free bases start: --live learns them online from a seeded random start")
 	}
 	if !(*freeBuffer > 0) || *freeEvery < 1 || *freeUpdates < 1 {
 		return usagef("--free-buffer must be positive, --free-every and --free-updates at least 1")
@@ -195,7 +203,7 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 		}
 	}
 	workers := min(*jobs, len(files))
-	ns := nmf.Settings{MaxIter: *iters, Tol: *tol}
+	ns := nmf.Settings{MaxIter: *iters, Tol: *tol, FreeStart: freeStart}
 	if workers > 1 {
 		// Whole files in parallel: each keeps to one core.
 		ns.Workers = 1
@@ -209,6 +217,9 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 		}
 		logf(env.stderr, *quiet, "%s has one speaker (%s) and no universal model: separating %[2]s from everything else with --free %d bases %s, written as %s.%s.wav",
 			*modelPath, model.Speakers[0].Name, *free, how, out, separation.OtherName)
+	}
+	if flagSet(fs, "free-init") && *free == 0 {
+		return usagef("--free-init sets how free bases start: it needs --free K")
 	}
 	seps := &separators{model: model, settings: separation.SeparateSettings{NMF: ns, Free: *free, Sparsity: *sparsity, MaskPower: *maskPower,
 		Online: separation.OnlineFree{Buffer: *freeBuffer, Every: *freeEvery, Updates: *freeUpdates}}, byRate: map[int]*separation.Separator{}}
