@@ -91,7 +91,7 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	fs := newFlagSet(env, cmd)
 	modelPath := fs.String("m", "", "model file written by dlnmf train (required)")
 	outDir := fs.String("o", "", "output folder, created if missing (required)")
-	iters := fs.Int("iters", nmf.DefaultMaxIter, "inference iterations")
+	iters := fs.Int("iters", nmf.DefaultMaxIter, "inference iterations (with --live: 50 unless given, see Live above)")
 	tol := fs.Float64("tol", nmf.DefaultTol, "stop inferring a block early when its cost falls by less than this fraction (negative: always --iters)")
 	jobs := fs.Int("jobs", runtime.GOMAXPROCS(0), "files separated at once")
 	float := fs.Bool("float", false, "the same as --encoding float32")
@@ -203,6 +203,9 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 		}
 	}
 	workers := min(*jobs, len(files))
+	if *live && !flagSet(fs, "iters") {
+		*iters = liveIters
+	}
 	ns := nmf.Settings{MaxIter: *iters, Tol: *tol, FreeStart: freeStart}
 	if workers > 1 {
 		// Whole files in parallel: each keeps to one core.
