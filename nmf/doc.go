@@ -52,10 +52,16 @@
 // pass over the mixture, in which the one-pass H kernel also forms the free
 // columns' numerator.
 //
+// Inference of one frame (live separation) runs the one-pass kernel's
+// one-column form (klH1_32: the rows as vector lanes), all of a fixed
+// number of iterations in one call; an Inferer keeps a basis' solver and
+// its packed copy from call to call, so a frame costs its iterations only.
+//
 // Numeric contract of the C kernels (cgo builds), stated once. Every C
 // kernel has a Go twin compiled in every build (kernels.go; klHNumGo for
-// the one-pass kernel), and the tests run both on the same data in the
-// same binary (TestKernelsMatchGoTwins, TestKLHNumMatchesNaive):
+// the one-pass kernel and its one-column form), and the tests run both on
+// the same data in the same binary (TestKernelsMatchGoTwins,
+// TestKLHNumMatchesNaive, TestKLH1MatchesNaive):
 //
 //   - bit-identical to Go: the KL multiply F num / max(ls rs + l1, eps)
 //     (float32 and float64) without an L1 term (every layer update, and H
@@ -64,9 +70,9 @@
 //     input check;
 //   - within an ulp: the float32 ratio on AVX-512 (a reciprocal estimate
 //     and one correction instead of a division), in the ratio pass and in
-//     the one-pass H kernel (klHNum32, whose products also run in another
-//     order than BLAS's: its numerators of H and of free columns within
-//     1e-5 relative of the float64 twin); the
+//     the one-pass H kernel (klHNum32 and klH1_32, whose products also run
+//     in another order than BLAS's: their numerators of H and of free
+//     columns within 1e-5 relative of the float64 twin); the
 //     multiply's denominator with an L1 term on AVX-512, where gcc fuses
 //     ls rs + l1 into one FMA (the updated factor within two ulps);
 //   - within 1e-5 relative: the float32 KL cost (a vectorised logarithm,
