@@ -87,14 +87,17 @@ func (o OnlineFree) resolve() (OnlineFree, error) {
 
 // liveFree is a Live's free bases and the buffer they are learned on.
 type liveFree struct {
-	basis  *nmf.Dense[float32]   // rows x (K + free): the model's bases, then the free ones
-	bases  []*nmf.Dense[float32] // the sources' bases: the speakers', then a view of the free ones
-	fixed  int                   // K, the model's columns
-	X, H   *nmf.Dense[float32]   // the buffer: rows x size and (K + free) x size, frame t in column t mod size
-	size   int                   // frames in the buffer when full
-	every  int
-	update nmf.Settings
-	frames int // frames inferred so far
+	basis *nmf.Dense[float32] // rows x (K + free): the model's bases, then the free ones
+	// inferer is the frames' inference with basis as it is now; nil after
+	// learn changed it.
+	inferer *nmf.Inferer[float32]
+	bases   []*nmf.Dense[float32] // the sources' bases: the speakers', then a view of the free ones
+	fixed   int                   // K, the model's columns
+	X, H    *nmf.Dense[float32]   // the buffer: rows x size and (K + free) x size, frame t in column t mod size
+	size    int                   // frames in the buffer when full
+	every   int
+	update  nmf.Settings
+	frames  int // frames inferred so far
 }
 
 // newLiveFree starts the free bases of a Live on sp.
@@ -121,7 +124,14 @@ func newLiveFree(sp *Separator) *liveFree {
 // frame to the buffer, updating the free bases when one is due.
 func (f *liveFree) gains(sp *Separator, w *work, Y *nmf.Dense[float32]) ([]nmf.Dense[float32], error) {
 	X := sp.unfold(w, Y)
-	H, _, err := nmf.Infer(sized(&w.H, f.basis.Cols, X.Cols), X, f.basis, sp.inferSettings())
+	if f.inferer == nil { // planned again after each update of the free bases
+		in, err := nmf.NewInferer(f.basis, sp.inferSettings())
+		if err != nil {
+			return nil, err
+		}
+		f.inferer = in
+	}
+	H, _, err := f.inferer.Infer(sized(&w.H, f.basis.Cols, X.Cols), X)
 	if err != nil {
 		return nil, err
 	}
@@ -161,6 +171,7 @@ func (f *liveFree) learn() error {
 	}
 	H := &nmf.Dense[float32]{Rows: f.H.Rows, Cols: n, Stride: f.H.Stride, Data: f.H.Data}
 	fac := &nmf.Factorization[float32]{Layers: []*nmf.Dense[float32]{f.basis}, H: H}
+	f.inferer = nil // the basis changes: the next frame plans its inference anew
 	_, err := nmf.Update(X, fac, nmf.Freeze{Cols: f.fixed}, f.update)
 	return err
 }
