@@ -220,12 +220,7 @@ func (l *Live) batch(end, n int) error {
 			l.spec.Data[b*k+j] = coef[j*bins+b]
 		}
 	}
-	Y := Magnitude(sized(&l.w.Y, mb, k), &l.spec)
-	if l.sp.magScale != 1 {
-		for i := range Y.Data {
-			Y.Data[i] *= l.sp.magScale
-		}
-	}
+	Y := l.sp.modelMagnitude(l.w, &l.spec)
 	var gains []nmf.Dense[float32]
 	var err error
 	if l.free != nil {

@@ -324,12 +324,7 @@ func (sp *Separator) separateSegment(w *work, dst [][]float64, seg []float64, a,
 		// The model's bins are the first rows (row-major by bin).
 		low = &stft.Spectrogram{Bins: sp.modelBins, Frames: spec.Frames, Data: spec.Data[:sp.modelBins*spec.Frames]}
 	}
-	Y := Magnitude(sized(&w.Y, low.Bins, low.Frames), low)
-	if sp.magScale != 1 {
-		for i := range Y.Data {
-			Y.Data[i] *= sp.magScale
-		}
-	}
+	Y := sp.modelMagnitude(w, low)
 	gains, err := sp.gains(w, Y)
 	if err != nil {
 		return err
@@ -368,6 +363,18 @@ func (sp *Separator) separateSegment(w *work, dst [][]float64, seg []float64, a,
 		}
 	}
 	return nil
+}
+
+// modelMagnitude returns the magnitude of spec (the model's bins) in w.Y,
+// scaled by magScale to the model's window length at rates above its own.
+func (sp *Separator) modelMagnitude(w *work, spec *stft.Spectrogram) *nmf.Dense[float32] {
+	Y := Magnitude(sized(&w.Y, spec.Bins, spec.Frames), spec)
+	if sp.magScale != 1 {
+		for i := range Y.Data {
+			Y.Data[i] *= sp.magScale
+		}
+	}
+	return Y
 }
 
 // Gains infers H on the mixture magnitude spectrogram Y with every basis
