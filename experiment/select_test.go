@@ -226,17 +226,7 @@ func TestSelectUnitsShardAndResume(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	names, _ := filepath.Glob(filepath.Join(whole, "units", "u*[0-9].json"))
-	if len(names) != 4 {
-		t.Fatalf("%d unit files, want 4 (2 repeats x (1 family + 1 selection))", len(names))
-	}
-	for _, n := range names {
-		a, _ := os.ReadFile(n)
-		b, err := os.ReadFile(filepath.Join(sharded, "units", filepath.Base(n)))
-		if err != nil || string(a) != string(b) {
-			t.Errorf("%s differs between the sharded and the whole run (%v)", filepath.Base(n), err)
-		}
-	}
+	sameUnitFiles(t, whole, sharded, "sharded", 4, "2 repeats x (1 family + 1 selection)")
 	got, err := (&Units{Dir: sharded, Jobs: jobs}).Collect()
 	if err != nil {
 		t.Fatal(err)
@@ -268,13 +258,7 @@ func TestSelectUnitsShardAndResume(t *testing.T) {
 	if err != nil || st.Computed != 1 || st.Loaded != 3 {
 		t.Fatalf("resume after the interruption: %+v, %v", st, err)
 	}
-	for _, n := range names {
-		a, _ := os.ReadFile(n)
-		b, err := os.ReadFile(filepath.Join(stopped, "units", filepath.Base(n)))
-		if err != nil || string(a) != string(b) {
-			t.Errorf("%s differs between the resumed and the whole run (%v)", filepath.Base(n), err)
-		}
-	}
+	sameUnitFiles(t, whole, stopped, "resumed", 4, "2 repeats x (1 family + 1 selection)")
 
 	p := filepath.Join(sharded, "units", "u00003.json") // the selection of repeat 2
 	orig, _ := os.ReadFile(p)

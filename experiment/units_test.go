@@ -86,17 +86,7 @@ func TestUnitsShardedEqualsWhole(t *testing.T) {
 			t.Errorf("shard %d/2: %+v, want 2 of 4 units computed", i, st)
 		}
 	}
-	names, _ := filepath.Glob(filepath.Join(whole, "units", "u*[0-9].json"))
-	if len(names) != 4 {
-		t.Fatalf("%d unit files, want 4 (2 repeats x 2 families)", len(names))
-	}
-	for _, n := range names {
-		a, _ := os.ReadFile(n)
-		b, err := os.ReadFile(filepath.Join(sharded, "units", filepath.Base(n)))
-		if err != nil || string(a) != string(b) {
-			t.Errorf("%s differs between the sharded and the whole run (%v)", filepath.Base(n), err)
-		}
-	}
+	sameUnitFiles(t, whole, sharded, "sharded", 4, "2 repeats x 2 families")
 	summary := &Units{Dir: sharded, Jobs: jobs}
 	got, err := summary.Collect()
 	if err != nil {
@@ -239,6 +229,24 @@ func BenchmarkUnitBookkeeping(b *testing.B) {
 		delete(u.mem, ref.index)
 		if g, err := u.load(ref); err != nil || g == nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// sameUnitFiles checks that the whole run in whole wrote want unit files
+// (what they are, for the message) and the other run in dir (how it ran,
+// for the message) wrote each of them byte for byte.
+func sameUnitFiles(t *testing.T, whole, dir, how string, want int, what string) {
+	t.Helper()
+	names, _ := filepath.Glob(filepath.Join(whole, "units", "u*[0-9].json"))
+	if len(names) != want {
+		t.Fatalf("%d unit files, want %d (%s)", len(names), want, what)
+	}
+	for _, n := range names {
+		a, _ := os.ReadFile(n)
+		b, err := os.ReadFile(filepath.Join(dir, "units", filepath.Base(n)))
+		if err != nil || string(a) != string(b) {
+			t.Errorf("%s differs between the %s and the whole run (%v)", filepath.Base(n), how, err)
 		}
 	}
 }
