@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/dlnmf/dlnmf/bsseval"
@@ -45,6 +46,11 @@ type Interference struct {
 	Universal         *separation.Universal // nil: no universal row
 	Free              []int                 // free bases of each free row
 	Sparsity          []float64             // the universal model's, one row each; nil: separation.DefaultSparsity
+	// Prune are the universal rows' separation.PruneUniversal ratios, one
+	// row each with every sparsity; the shares are measured in every
+	// repeat on the known speaker's training utterances with its model
+	// (separation.UniversalShares). nil: {0}, no pruning.
+	Prune []float64
 	// SemiIters are the inference iterations of the free and universal
 	// rows, one row per value and setting; nil: Config.InferIters (the
 	// supervised row always runs Config.InferIters).
@@ -75,6 +81,7 @@ type InterferenceRow struct {
 	Free      int           `json:"free,omitempty"`
 	FreeStart nmf.FreeStart `json:"free_start,omitempty"` // 1: the quietest frames
 	Sparsity  float64       `json:"sparsity,omitempty"`
+	Prune     float64       `json:"prune,omitempty"` // universal rows: the PruneUniversal ratio
 	Iters     int           `json:"iters,omitempty"`
 	SDR       []float64     `json:"sdr"`
 	SDRi      []float64     `json:"sdri"`
@@ -100,7 +107,10 @@ type InterferenceResults struct {
 	K                 int
 	Rows              []InterferenceRow
 	Pairs             []InterferencePair
-	Seconds           float64
+	// Shares are, per repeat, each universal speaker's
+	// separation.UniversalShares (with a Prune ratio only).
+	Shares  [][]float64 `json:",omitempty"`
+	Seconds float64
 }
 
 // NoiseSpeaker cuts noise signals into chunks of the given length (the last
@@ -178,9 +188,19 @@ func (in *Interference) Run(ctx context.Context) (*InterferenceResults, error) {
 	if in.Universal == nil {
 		sparsity = nil
 	}
-	for _, rho := range sparsity {
-		for _, it := range iters {
-			rows = append(rows, InterferenceRow{Label: fmt.Sprintf("universal %s, sparsity %g", in.Universal.Name, rho) + suffix(it), Sparsity: rho, Iters: it})
+	prune := in.Prune
+	if len(prune) == 0 {
+		prune = []float64{0}
+	}
+	for _, pr := range prune {
+		for _, rho := range sparsity {
+			for _, it := range iters {
+				label := fmt.Sprintf("universal %s, sparsity %g", in.Universal.Name, rho) + suffix(it)
+				if pr > 0 {
+					label += fmt.Sprintf(", pruned at %gx", pr)
+				}
+				rows = append(rows, InterferenceRow{Label: label, Sparsity: rho, Prune: pr, Iters: it})
+			}
 		}
 	}
 	nfree := len(in.Free) * len(starts) * len(iters)
@@ -204,8 +224,35 @@ func (in *Interference) Run(ctx context.Context) (*InterferenceResults, error) {
 		}
 		one := *both
 		one.Speakers = both.Speakers[:1]
-		withUniversal := one
-		withUniversal.Universal = in.Universal
+		var shares []float64
+		if in.Universal != nil && slices.ContainsFunc(prune, func(p float64) bool { return p > 0 }) {
+			known := *both
+			known.Speakers, known.Universal = both.Speakers[:1], in.Universal
+			var clean [][]float64
+			for _, u := range rp.Train[0] {
+				clean = append(clean, u.Samples)
+			}
+			s := separation.SeparateSettings{}
+			s.NMF.MaxIter, s.NMF.Tol, s.NMF.Workers = cfg.InferIters, cfg.Tol, in.Workers
+			if shares, err = separation.UniversalShares(&known, clean, s); err != nil {
+				return nil, fmt.Errorf("repeat %d: %w", rep+1, err)
+			}
+			res.Shares = append(res.Shares, shares)
+			progress(fmt.Sprintf("repeat %d: shares of %s's training utterances taken by each universal speaker: %.3f", rep+1, in.Known.Name, shares))
+		}
+		universalAt := map[float64]*separation.Model{}
+		withUniversal := func(pr float64) *separation.Model {
+			if m, ok := universalAt[pr]; ok {
+				return m
+			}
+			m := one
+			m.Universal = in.Universal
+			if pr > 0 {
+				m.Universal = separation.PruneUniversal(in.Universal, shares, pr)
+			}
+			universalAt[pr] = &m
+			return &m
+		}
 		seps := []*separation.Separator{nil}
 		add := func(m *separation.Model, s separation.SeparateSettings, iters int) error {
 			s.NMF.MaxIter, s.NMF.Tol, s.NMF.Workers, s.NMF.Seed = iters, cfg.Tol, in.Workers, rp.Seed
@@ -223,7 +270,7 @@ func (in *Interference) Run(ctx context.Context) (*InterferenceResults, error) {
 				s.NMF.FreeStart, s.NMF.FreeL1 = row.FreeStart, in.FreeL1
 				err = add(&one, s, row.Iters)
 			} else {
-				err = add(&withUniversal, separation.SeparateSettings{Sparsity: row.Sparsity}, row.Iters)
+				err = add(withUniversal(row.Prune), separation.SeparateSettings{Sparsity: row.Sparsity}, row.Iters)
 			}
 			if err != nil {
 				return nil, err
@@ -289,6 +336,7 @@ type Picked struct {
 	FreeStart      nmf.FreeStart `json:"free_start,omitempty"`
 	FreeSDRi       float64       `json:"free_sdri,omitempty"` // the row's mean SDRi
 	Sparsity       float64       `json:"sparsity,omitempty"`
+	Prune          float64       `json:"prune,omitempty"`
 	UniversalIters int           `json:"universal_iters,omitempty"`
 	UniversalSDRi  float64       `json:"universal_sdri,omitempty"`
 }
@@ -310,13 +358,13 @@ func (r *InterferenceResults) Picked() Picked {
 		p.Free, p.FreeIters, p.FreeStart, p.FreeSDRi = bf.Free, bf.Iters, bf.FreeStart, bf.MeanSDRi
 	}
 	if bu != nil {
-		p.Sparsity, p.UniversalIters, p.UniversalSDRi = bu.Sparsity, bu.Iters, bu.MeanSDRi
+		p.Sparsity, p.Prune, p.UniversalIters, p.UniversalSDRi = bu.Sparsity, bu.Prune, bu.Iters, bu.MeanSDRi
 	}
 	return p
 }
 
 // Text returns the settings one per line as "name value" (free,
-// free_iters, free_init (random or quiet), free_sdri, sparsity,
+// free_iters, free_init (random or quiet), free_sdri, sparsity, prune,
 // universal_iters, universal_sdri; those of a missing row left out), for
 // scripts.
 func (p Picked) Text() string {
@@ -329,7 +377,7 @@ func (p Picked) Text() string {
 		s += fmt.Sprintf("free %d\nfree_iters %d\nfree_init %s\nfree_sdri %.2f\n", p.Free, p.FreeIters, init, p.FreeSDRi)
 	}
 	if p.UniversalIters > 0 {
-		s += fmt.Sprintf("sparsity %g\nuniversal_iters %d\nuniversal_sdri %.2f\n", p.Sparsity, p.UniversalIters, p.UniversalSDRi)
+		s += fmt.Sprintf("sparsity %g\nprune %g\nuniversal_iters %d\nuniversal_sdri %.2f\n", p.Sparsity, p.Prune, p.UniversalIters, p.UniversalSDRi)
 	}
 	return s
 }
@@ -367,6 +415,12 @@ func (r *InterferenceResults) Markdown() string {
 		s += "\n| paired test (SDR) | mean difference (dB) | 95% CI | p |\n|---|---|---|---|\n"
 		for _, p := range r.Pairs {
 			s += fmt.Sprintf("| %s − %s | %+.2f | ± %.2f | %.2g |\n", p.A, p.B, p.MeanDiff, p.CI95, p.P)
+		}
+	}
+	if len(r.Shares) > 0 {
+		s += fmt.Sprintf("\nShares of %s's training audio that each universal speaker takes (separation.UniversalShares; the pruned rows drop those above the ratio times the least), per repeat:\n\n", r.Known)
+		for i, sh := range r.Shares {
+			s += fmt.Sprintf("- repeat %d: %.3f\n", i+1, sh)
 		}
 	}
 	return s

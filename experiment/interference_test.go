@@ -17,14 +17,29 @@ func TestInterference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u.Speakers = m.Speakers
-	in := &Interference{Known: sps[0], Interferer: sps[1], Universal: u, Free: []int{2, 4}, Sparsity: []float64{0.01},
+	// The universal model's second speaker has the known voice: pruning
+	// (Prune 2) drops it.
+	known, _, err := separation.Train(context.Background(), []separation.SpeakerData{{Name: "u0", Utterances: [][]float64{sps[0].Utterances[0].Samples}}},
+		nil, separation.TrainSettings{Method: separation.NMF, Sizes: []int{4}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Speakers = append(m.Speakers, known.Speakers...)
+	in := &Interference{Known: sps[0], Interferer: sps[1], Universal: u, Free: []int{2, 4}, Sparsity: []float64{0.01}, Prune: []float64{0, 2},
 		Config: Config{Repeats: 2, K: []int{4}, Iters: 30, InferIters: 30}}
 	res, err := in.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"mixture", "supervised", "free K=2", "free K=4", "universal speech, sparsity 0.01"}
+	if len(res.Shares) != 2 {
+		t.Fatalf("shares of %d repeats", len(res.Shares))
+	}
+	for _, sh := range res.Shares {
+		if len(sh) != 2 || !(sh[1] > 2*sh[0]) {
+			t.Errorf("shares %v: want the known voice's universal speaker to take more than twice the other's", sh)
+		}
+	}
+	want := []string{"mixture", "supervised", "free K=2", "free K=4", "universal speech, sparsity 0.01", "universal speech, sparsity 0.01, pruned at 2x"}
 	if len(res.Rows) != len(want) {
 		t.Fatalf("%d rows", len(res.Rows))
 	}
@@ -47,7 +62,7 @@ func TestInterference(t *testing.T) {
 			t.Errorf("%s: SDRi %.2f dB", row.Label, row.MeanSDRi)
 		}
 	}
-	if len(res.Pairs) != 3+2 {
+	if len(res.Pairs) != 4+4 {
 		t.Errorf("%d paired tests", len(res.Pairs))
 	}
 	t.Log("\n" + res.Markdown())
@@ -118,7 +133,7 @@ func TestInterferenceValidation(t *testing.T) {
 
 func TestPickedText(t *testing.T) {
 	p := Picked{Free: 20, FreeIters: 50, FreeStart: nmf.FreeQuiet, FreeSDRi: 6.123, Sparsity: 0.01, UniversalIters: 200, UniversalSDRi: -0.5}
-	if got, want := p.Text(), "free 20\nfree_iters 50\nfree_init quiet\nfree_sdri 6.12\nsparsity 0.01\nuniversal_iters 200\nuniversal_sdri -0.50\n"; got != want {
+	if got, want := p.Text(), "free 20\nfree_iters 50\nfree_init quiet\nfree_sdri 6.12\nsparsity 0.01\nprune 0\nuniversal_iters 200\nuniversal_sdri -0.50\n"; got != want {
 		t.Errorf("%q, want %q", got, want)
 	}
 	if got := (Picked{}).Text(); got != "" {

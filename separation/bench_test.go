@@ -34,16 +34,23 @@ func randomModel(method Method, sizes []int) *Model {
 // BenchmarkSeparate3s separates a 3-second 16 kHz mixture with a
 // two-speaker DL-NMF model (K1 = 180, K2 = 20), from decoded samples to
 // output samples, with 200 inference iterations, on one core.
-func BenchmarkSeparate3s(b *testing.B) { benchSeparate3s(b, 0) }
+func BenchmarkSeparate3s(b *testing.B) { benchSeparate3s(b, 0, 200, nmf.FreeRandom) }
 
 // BenchmarkSeparateFree3s is BenchmarkSeparate3s with 20 free bases
-// learned on the mixture (semi-supervised, a third source).
-func BenchmarkSeparateFree3s(b *testing.B) { benchSeparate3s(b, 20) }
+// learned on the mixture (semi-supervised, a third source) at the free
+// bases' default inference (DefaultFreeIters from DefaultFreeStart).
+func BenchmarkSeparateFree3s(b *testing.B) { benchSeparate3s(b, 20, 0, DefaultFreeStart) }
 
-func benchSeparate3s(b *testing.B, free int) {
+// BenchmarkSeparateFree3s200 is BenchmarkSeparateFree3s at the supervised
+// default of 200 iterations (random start): the cost of one joint
+// iteration against BenchmarkSeparate3s's.
+func BenchmarkSeparateFree3s200(b *testing.B) { benchSeparate3s(b, 20, 200, nmf.FreeRandom) }
+
+// benchSeparate3s runs the benchmarks above: iters 0 is the default.
+func benchSeparate3s(b *testing.B, free, iters int, start nmf.FreeStart) {
 	defer openblas.HoldSingle()()
 	m := randomModel(DLNMF, []int{180, 20})
-	sep, err := NewSeparator(m, SeparateSettings{Free: free, NMF: nmf.Settings{MaxIter: 200, Tol: -1, Workers: 1}})
+	sep, err := NewSeparator(m, SeparateSettings{Free: free, NMF: nmf.Settings{MaxIter: iters, Tol: -1, Workers: 1, FreeStart: start}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -41,14 +41,7 @@ func TestPatchesSparsityMaskPower(t *testing.T) {
 					}
 				}
 			}
-			var buf bytes.Buffer
-			if err := m.Encode(&buf); err != nil {
-				t.Fatal(err)
-			}
-			back, err := Decode(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-			if err != nil {
-				t.Fatal(err)
-			}
+			back := roundTrip(t, m)
 			if back.Context != 3 || back.Sparsity != 0.5 || back.MaskPower != 2 {
 				t.Fatalf("file gives context %d, sparsity %v, mask power %v", back.Context, back.Sparsity, back.MaskPower)
 			}
@@ -95,15 +88,7 @@ func TestBlocksEqualWholeSignalPatches(t *testing.T) {
 	m := trainSyntheticWith(t, TrainSettings{Method: NMF, Sizes: []int{6}, Context: 5, Sparsity: 0.2})
 	mix := mixOf(synthVoice(lowNotes, 5, 7), synthVoice(highNotes, 5, 8))
 	run := func(seconds float64) [][]float64 {
-		sep, err := NewSeparator(m, SeparateSettings{NMF: nmf.Settings{MaxIter: 50, Tol: -1}, BlockSeconds: seconds})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := sep.Separate(mix)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out
+		return separateWith(t, m, SeparateSettings{NMF: nmf.Settings{MaxIter: 50, Tol: -1}, BlockSeconds: seconds}, mix)
 	}
 	w, b := run(60), run(0.3)
 	var worst float64

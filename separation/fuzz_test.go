@@ -42,14 +42,7 @@ func checkDecoded(t *testing.T, m *Model) {
 			t.Fatalf("Decode accepted an unsafe name: %v", err)
 		}
 	}
-	var buf bytes.Buffer
-	if err := m.Encode(&buf); err != nil {
-		t.Fatalf("re-encode: %v", err)
-	}
-	back, err := Decode(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-	if err != nil {
-		t.Fatalf("decode of re-encoded model: %v", err)
-	}
+	back := roundTrip(t, m)
 	if !reflect.DeepEqual(back.Names(), m.Names()) || !reflect.DeepEqual(back.Sizes(), m.Sizes()) || back.SampleRate != m.SampleRate {
 		t.Fatalf("round trip changed the model: %v %v %d -> %v %v %d", m.Names(), m.Sizes(), m.SampleRate, back.Names(), back.Sizes(), back.SampleRate)
 	}

@@ -178,9 +178,11 @@ func (m *Model) nmfSettings(base nmf.Settings) nmf.Settings {
 	return base
 }
 
-// Validate checks that the model is usable: at least two speakers with
-// distinct names, the same layer sizes and bin count for all, finite
-// non-negative layers that chain, and STFT settings that match the bins.
+// Validate checks that the model is usable: at least one speaker, with
+// distinct names, the same layer sizes for all speakers (and for all the
+// universal model's speakers, whose sizes may differ from the speakers':
+// --universal-k), the same bin count for all, finite non-negative layers
+// that chain, and STFT settings that match the bins.
 func (m *Model) Validate() error {
 	if len(m.Speakers) < 1 {
 		return fmt.Errorf("the model has no speakers")
@@ -202,8 +204,7 @@ func (m *Model) Validate() error {
 		return fmt.Errorf("the model's %w", err)
 	}
 	seen := map[string]bool{}
-	sizes := m.Speakers[0].Sizes()
-	check := func(what string, s Speaker) error {
+	check := func(what string, s Speaker, first Speaker) error {
 		if err := CheckName(s.Name); err != nil {
 			return err
 		}
@@ -216,8 +217,8 @@ func (m *Model) Validate() error {
 		if len(s.Layers) == 0 {
 			return fmt.Errorf("%s %s has no layers", what, s.Name)
 		}
-		if fmt.Sprint(s.Sizes()) != fmt.Sprint(sizes) {
-			return fmt.Errorf("%s %s has layer sizes %v, speaker %s has %v", what, s.Name, s.Sizes(), m.Speakers[0].Name, sizes)
+		if fmt.Sprint(s.Sizes()) != fmt.Sprint(first.Sizes()) {
+			return fmt.Errorf("%s %s has layer sizes %v, %s %s has %v", what, s.Name, s.Sizes(), what, first.Name, first.Sizes())
 		}
 		rows := plan.Bins() * m.context()
 		for l, w := range s.Layers {
@@ -234,7 +235,7 @@ func (m *Model) Validate() error {
 		return nil
 	}
 	for _, s := range m.Speakers {
-		if err := check("speaker", s); err != nil {
+		if err := check("speaker", s, m.Speakers[0]); err != nil {
 			return err
 		}
 	}
@@ -250,7 +251,7 @@ func (m *Model) Validate() error {
 			return fmt.Errorf("universal model %s has no speakers", u.Name)
 		}
 		for _, s := range u.Speakers {
-			if err := check("universal speaker", s); err != nil {
+			if err := check("universal speaker", s, u.Speakers[0]); err != nil {
 				return err
 			}
 		}

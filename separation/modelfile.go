@@ -189,18 +189,18 @@ func Decode(r io.ReaderAt, size int64) (*Model, error) {
 	if !found {
 		return nil, fmt.Errorf("unknown divergence %q", meta.Divergence)
 	}
-	read := func(prefix string, names []string) ([]Speaker, error) {
+	read := func(prefix string, names []string, sizes []int) ([]Speaker, error) {
 		var out []Speaker
 		for i, name := range names {
 			sp := Speaker{Name: name}
-			for l := range meta.Sizes {
+			for l := range sizes {
 				key := fmt.Sprintf("%s%d_W%d", prefix, i, l+1)
 				a, ok := arrays[key]
 				if !ok {
 					return nil, fmt.Errorf("speaker %s: layer %d (%s) is missing", name, l+1, key)
 				}
-				if a.Descr != "<f4" || len(a.Shape) != 2 || a.Shape[1] != meta.Sizes[l] {
-					return nil, fmt.Errorf("speaker %s: layer %d has type %s and shape %v, want float32 with %d columns", name, l+1, a.Descr, a.Shape, meta.Sizes[l])
+				if a.Descr != "<f4" || len(a.Shape) != 2 || a.Shape[1] != sizes[l] {
+					return nil, fmt.Errorf("speaker %s: layer %d has type %s and shape %v, want float32 with %d columns", name, l+1, a.Descr, a.Shape, sizes[l])
 				}
 				sp.Layers = append(sp.Layers, nmf.NewDense(a.Shape[0], a.Shape[1], a.Float32))
 			}
@@ -208,12 +208,16 @@ func Decode(r io.ReaderAt, size int64) (*Model, error) {
 		}
 		return out, nil
 	}
-	if m.Speakers, err = read("s", meta.Speakers); err != nil {
+	if m.Speakers, err = read("s", meta.Speakers, meta.Sizes); err != nil {
 		return nil, err
 	}
 	if u := meta.Universal; u != nil {
 		m.Universal = &Universal{Name: u.Name}
-		if m.Universal.Speakers, err = read("u", u.Speakers); err != nil {
+		sizes := meta.Sizes
+		if len(u.Sizes) > 0 {
+			sizes = u.Sizes
+		}
+		if m.Universal.Speakers, err = read("u", u.Speakers, sizes); err != nil {
 			return nil, err
 		}
 	}
@@ -242,12 +246,18 @@ func checkMetaBounds(meta *fileMeta) error {
 			return err
 		}
 	}
-	if n := len(meta.Sizes); n == 0 || n > maxFileLayers {
-		return fmt.Errorf("%d layers; want 1 to %d", n, maxFileLayers)
+	sizes := [][]int{meta.Sizes}
+	if u := meta.Universal; u != nil && u.Sizes != nil {
+		sizes = append(sizes, u.Sizes)
 	}
-	for l, k := range meta.Sizes {
-		if k < 1 {
-			return fmt.Errorf("layer %d has size %d", l+1, k)
+	for _, sz := range sizes {
+		if n := len(sz); n == 0 || n > maxFileLayers {
+			return fmt.Errorf("%d layers; want 1 to %d", n, maxFileLayers)
+		}
+		for l, k := range sz {
+			if k < 1 {
+				return fmt.Errorf("layer %d has size %d", l+1, k)
+			}
 		}
 	}
 	if c := meta.Context; c < 0 || c > maxFileContext {

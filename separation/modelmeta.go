@@ -54,6 +54,9 @@ type fileMeta struct {
 type fileUniversal struct {
 	Name     string   `json:"name"`
 	Speakers []string `json:"speakers"`
+	// Sizes are the universal speakers' layer sizes where they differ from
+	// the model's (train --universal-k); absent: the model's sizes.
+	Sizes []int `json:"sizes,omitempty"`
 }
 
 type fileSTFT struct {
@@ -139,7 +142,7 @@ func newFileMeta(m *Model, s stft.Settings) fileMeta {
 			Iterations: nmf.DefaultMaxIter, Tolerance: nmf.DefaultTol, CostEvery: nmf.DefaultCostEvery, Epsilon: nmf.DefaultEpsilon},
 		Mask:      &fileMask{Exponent: m.maskPower(), Gain: metaGain},
 		Training:  m.Training,
-		Universal: universalMeta(m.Universal),
+		Universal: universalMeta(m.Universal, m.Sizes()),
 	}
 }
 
@@ -201,13 +204,17 @@ func snakeCase(s string) string {
 	return b.String()
 }
 
-func universalMeta(u *Universal) *fileUniversal {
+// universalMeta is u's metadata; modelSizes are the model's layer sizes.
+func universalMeta(u *Universal, modelSizes []int) *fileUniversal {
 	if u == nil {
 		return nil
 	}
 	f := &fileUniversal{Name: u.Name}
 	for _, sp := range u.Speakers {
 		f.Speakers = append(f.Speakers, sp.Name)
+	}
+	if len(u.Speakers) > 0 && fmt.Sprint(u.Speakers[0].Sizes()) != fmt.Sprint(modelSizes) {
+		f.Sizes = u.Speakers[0].Sizes()
 	}
 	return f
 }

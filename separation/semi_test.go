@@ -1,9 +1,10 @@
 package separation
 
 import (
-	"bytes"
 	"context"
+	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -103,6 +104,34 @@ func TestSeparateFreeBases(t *testing.T) {
 	}
 }
 
+// TestFreeDefaultIterations checks that free bases infer DefaultFreeIters
+// iterations unless told: the same bits as asking for them, not those of
+// the supervised default.
+func TestFreeDefaultIterations(t *testing.T) {
+	m := trainOne(t)
+	mix := mixOf(synthVoice(lowNotes, 2, 11), synthVoice(highNotes, 2, 12))
+	run := func(iters int) [][]float64 {
+		return separateWith(t, m, SeparateSettings{Free: 6, NMF: nmf.Settings{MaxIter: iters, Tol: -1, Workers: 1, FreeStart: DefaultFreeStart}}, mix)
+	}
+	def, explicit, long := run(0), run(DefaultFreeIters), run(nmf.DefaultMaxIter)
+	same := func(a, b [][]float64) bool {
+		for i := range a {
+			for j := range a[i] {
+				if a[i][j] != b[i][j] {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	if !same(def, explicit) {
+		t.Errorf("MaxIter 0 with free bases is not %d iterations", DefaultFreeIters)
+	}
+	if same(def, long) {
+		t.Errorf("MaxIter 0 with free bases gives the %d iterations of the supervised default", nmf.DefaultMaxIter)
+	}
+}
+
 func TestUniversalModel(t *testing.T) {
 	m := trainOne(t)
 	// The universal model knows two other voices; the interferer is a
@@ -116,14 +145,7 @@ func TestUniversalModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.Universal = u
-	var buf bytes.Buffer
-	if err := m.Encode(&buf); err != nil {
-		t.Fatal(err)
-	}
-	back, err := Decode(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	back := roundTrip(t, m)
 	if back.Universal == nil || back.Universal.Name != "speech" || len(back.Universal.Speakers) != 2 || back.Universal.Speakers[1].Layers[0].At(3, 2) != u.Speakers[1].Layers[0].At(3, 2) {
 		t.Fatalf("universal model did not survive the file: %+v", back.Universal)
 	}
@@ -148,5 +170,67 @@ func TestUniversalModel(t *testing.T) {
 	t.Logf("universal model: SDR %.1f dB, mixture %.1f dB", sdr, base)
 	if sdr < base+10 {
 		t.Errorf("SDR %.1f dB, mixture %.1f dB: want at least 10 dB better", sdr, base)
+	}
+}
+
+// TestUniversalPrune checks UniversalShares and PruneUniversal: a universal
+// speaker with the known voice itself takes much of the known speaker's
+// clean audio, one with another voice little, and pruning drops the first.
+func TestUniversalPrune(t *testing.T) {
+	m := trainOne(t)
+	u, _, err := TrainUniversal(context.Background(), "speech", []SpeakerData{
+		{Name: "same", Utterances: [][]float64{synthVoice(lowNotes, 4, 21)}},
+		{Name: "high", Utterances: [][]float64{synthVoice(highNotes, 4, 22)}},
+	}, TrainSettings{Method: NMF, Sizes: []int{5}, NMF: nmf.Settings{MaxIter: 60, Seed: 5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The universal model's size (5) is not the model's (8): the file
+	// keeps both.
+	withU := *m
+	withU.Universal = u
+	back := roundTrip(t, &withU)
+	if got := fmt.Sprint(back.Sizes(), back.Universal.Speakers[1].Sizes()); got != "[8] [5]" {
+		t.Errorf("sizes after a round trip: %s, want [8] [5]", got)
+	}
+	clean := [][]float64{synthVoice(lowNotes, 2, 23), synthVoice(lowNotes, 2, 24)}
+	if _, err := UniversalShares(m, clean, SeparateSettings{}); err == nil {
+		t.Error("shares of a model without a universal model")
+	}
+	m.Universal = u
+	shares, err := UniversalShares(m, clean, SeparateSettings{NMF: nmf.Settings{MaxIter: 50}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("shares: same %.3f, high %.3f", shares[0], shares[1])
+	if len(shares) != 2 || !(shares[0] > 2*shares[1]) || shares[1] < 0 || shares[0] > 1 {
+		t.Fatalf("shares %v: want the known voice's double to take more than twice the other's", shares)
+	}
+	if _, err := UniversalShares(m, [][]float64{make([]float64, 1000)}, SeparateSettings{}); err == nil {
+		t.Error("silent utterances accepted")
+	}
+	p := PruneUniversal(u, shares, 2)
+	if len(p.Speakers) != 1 || p.Speakers[0].Name != "high" || p.Name != "speech" {
+		t.Fatalf("pruned at 2x: %+v", p)
+	}
+	// A universal model of one speaker separates at DefaultSparsityOne
+	// unless told.
+	pruned := *m
+	pruned.Universal = p
+	mix := mixOf(synthVoice(lowNotes, 2, 25), synthVoice(highNotes, 2, 26))
+	sepAt := func(rho float64) []float64 {
+		return separateWith(t, &pruned, SeparateSettings{Sparsity: rho, NMF: nmf.Settings{MaxIter: 30, Workers: 1}}, mix)[1]
+	}
+	if a, b := sepAt(0), sepAt(DefaultSparsityOne); !slices.Equal(a, b) {
+		t.Errorf("a one-speaker universal model does not default to DefaultSparsityOne")
+	}
+	if p := PruneUniversal(u, shares, 0); len(p.Speakers) != 2 {
+		t.Errorf("ratio 0 dropped speakers")
+	}
+	if p := PruneUniversal(u, []float64{0.3, 0.2}, 2); len(p.Speakers) != 2 {
+		t.Errorf("shares 0.3 and 0.2 at 2x: dropped a speaker")
+	}
+	if p := PruneUniversal(u, []float64{0.1, 0.3}, 2); len(p.Speakers) != 1 || p.Speakers[0].Name != "same" {
+		t.Errorf("shares 0.1 and 0.3 at 2x: %+v", p)
 	}
 }

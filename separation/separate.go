@@ -77,7 +77,7 @@ const (
 
 // SeparateSettings control a Separator; zero values mean defaults.
 type SeparateSettings struct {
-	NMF          nmf.Settings // inference: MaxIter 0: 200; tolerance, workers
+	NMF          nmf.Settings // inference: MaxIter 0: 200 (with Free: DefaultFreeIters); tolerance, workers
 	BlockSeconds float64      // 0: DefaultBlockSeconds
 	// Free bases are learned on each mixture (each block of a long one)
 	// for what the model's speakers do not explain, with the model's bases
@@ -87,7 +87,8 @@ type SeparateSettings struct {
 	// (see OnlineFree); Separate does not use it.
 	Online OnlineFree
 	// Sparsity weighs the group penalty of a universal model's
-	// activations, relative to the mixture's magnitude; 0: DefaultSparsity.
+	// activations, relative to the mixture's magnitude; 0: DefaultSparsity
+	// (DefaultSparsityOne for a universal model of one speaker).
 	Sparsity float64
 
 	// Rate is the sample rate of the mixtures, 0 for the model's. Above the
@@ -149,6 +150,9 @@ func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 	sep.works.Put(&work{plan: plan})
 	if sep.settings.MaxIter == 0 {
 		sep.settings.MaxIter = nmf.DefaultMaxIter
+		if s.Free > 0 {
+			sep.settings.MaxIter = DefaultFreeIters
+		}
 	}
 	for i := range m.Speakers {
 		sep.bases = append(sep.bases, m.Speakers[i].Basis())

@@ -67,6 +67,34 @@ func mixOf(a, b []float64) []float64 {
 	return m
 }
 
+// separateWith separates x with m and settings s.
+func separateWith(t *testing.T, m *Model, s SeparateSettings, x []float64) [][]float64 {
+	t.Helper()
+	sep, err := NewSeparator(m, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	est, err := sep.Separate(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return est
+}
+
+// roundTrip encodes m as a model file and decodes it back.
+func roundTrip(t *testing.T, m *Model) *Model {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := m.Encode(&buf); err != nil {
+		t.Fatalf("encode: %v", err)
+	}
+	back, err := Decode(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	return back
+}
+
 func trainSynthetic(t *testing.T, method Method, sizes []int) *Model {
 	t.Helper()
 	return trainSyntheticWith(t, TrainSettings{Method: method, Sizes: sizes})

@@ -26,6 +26,7 @@ type interferenceFlags struct {
 	free           *string
 	universal      universalFlag
 	sparsity       *string
+	prune          *string
 	chunk          *float64
 	semiIters      *string
 	scoreOn        *string
@@ -38,8 +39,9 @@ func bindInterferenceFlags(fs *flag.FlagSet) *interferenceFlags {
 	fs.Var(&f.unknown, "unknown", "a talker no model is trained on, as NAME=DIR: mixed with the one --speaker at --snr, scored with free bases, a universal model and a supervised model of both")
 	fs.Var(&f.noise, "noise", "noise as NAME=FILE or NAME=DIR, cut into chunks and used as --unknown is")
 	f.free = fs.String("free", "10,20,40", "with --unknown or --noise: free bases of each semi-supervised row, comma-separated")
-	fs.Var(&f.universal, "universal", "with --unknown or --noise: a universal speech model as NAME=DIR,DIR,... (trained once, all files) for one more row")
+	f.universal.bind(fs, "with --unknown or --noise: a universal speech model as NAME=DIR,DIR,... (trained once, all files) for one more row")
 	f.sparsity = fs.String("sparsity", fmt.Sprint(separation.DefaultSparsity), "the universal model's group-sparsity weights relative to the mixture, comma-separated: one row each")
+	f.prune = fs.String("universal-prune", "0", "with --universal: drop the universal speakers that take more than this many times the least share of the known speaker's training audio (train's --universal-prune), comma-separated: one row each; 0: keep all")
 	f.chunk = fs.Float64("noise-chunk", 3, "--noise: seconds per chunk (chunks are split 70/20/10 like utterances)")
 	f.semiIters = fs.String("semi-iters", "", "with --unknown or --noise: inference iterations of the free and universal rows, comma-separated: one row each (default: --infer-iters)")
 	f.freeInit = fs.String("free-init", "random", "with --unknown or --noise: how the free bases start, random or quiet (the mixture's quietest frames), comma-separated: one row each")
@@ -88,6 +90,17 @@ func runInterference(ctx context.Context, env *environment, speakers speakerFlag
 	if !(*f.freeL1 >= 0) || math.IsInf(*f.freeL1, 0) {
 		return usagef("--free-l1 must be a non-negative number")
 	}
+	if err := f.universal.check(); err != nil {
+		return err
+	}
+	var prune []float64
+	for _, v := range strings.Split(*f.prune, ",") {
+		p, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || !(p == 0 || p >= 1) || math.IsInf(p, 0) {
+			return usagef("--universal-prune: %q is not 0 or a ratio of at least 1", v)
+		}
+		prune = append(prune, p)
+	}
 	if *f.scoreOn != experiment.ScoreTest && *f.scoreOn != experiment.ScoreValidation {
 		return usagef("--score-on %q: want %s or %s", *f.scoreOn, experiment.ScoreTest, experiment.ScoreValidation)
 	}
@@ -121,7 +134,7 @@ func runInterference(ctx context.Context, env *environment, speakers speakerFlag
 	}
 	logf(env.stderr, quiet, "known %s: %d files; interferer %s: %d files or chunks", known.Name, len(known.Utterances), other.Name, len(other.Utterances))
 	in := &experiment.Interference{Known: known, Interferer: other, Free: free, Sparsity: sparsity, Config: cfg,
-		SemiIters: semiIters, ScoreOn: *f.scoreOn, FreeStarts: freeStarts, FreeL1: *f.freeL1,
+		SemiIters: semiIters, Prune: prune, ScoreOn: *f.scoreOn, FreeStarts: freeStarts, FreeL1: *f.freeL1,
 		Progress: func(s string) { logf(env.stderr, quiet, "%s", s) }}
 	if f.universal.name != "" {
 		d, _ := cfg.Defaults()
@@ -166,11 +179,13 @@ func runInterference(ctx context.Context, env *environment, speakers speakerFlag
 
 // parseFreeInit reads --free-init.
 func parseFreeInit(v string) (nmf.FreeStart, error) {
-	switch v {
-	case "random":
-		return nmf.FreeRandom, nil
-	case "quiet":
-		return nmf.FreeQuiet, nil
+	for st, name := range freeStartNames {
+		if v == name {
+			return st, nil
+		}
 	}
 	return 0, usagef("--free-init %q: want random or quiet", v)
 }
+
+// freeStartNames are --free-init's values.
+var freeStartNames = map[nmf.FreeStart]string{nmf.FreeRandom: "random", nmf.FreeQuiet: "quiet"}

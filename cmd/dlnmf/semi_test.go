@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -50,14 +51,15 @@ func TestSemiSupervised(t *testing.T) {
 		t.Errorf("outputs %v, want %v", got, want)
 	}
 
-	// --free-init quiet starts the free bases from the mixture's quietest
-	// frames: other estimates than the random start's, still adding up.
+	// --free-init random starts the free bases from seeded random columns
+	// instead of the mixture's quietest frames (the default): other
+	// estimates, still adding up.
 	outQ := filepath.Join(root, "outq")
-	if _, stderr, code := runCmd(t, "separate", "-m", one, "-o", outQ, "--iters", "20", "--free", "20", "--free-init", "quiet", "--quiet", mix); code != exitOK {
-		t.Fatalf("--free-init quiet: exit %d: %s", code, stderr)
+	if _, stderr, code := runCmd(t, "separate", "-m", one, "-o", outQ, "--iters", "20", "--free", "20", "--free-init", "random", "--quiet", mix); code != exitOK {
+		t.Fatalf("--free-init random: exit %d: %s", code, stderr)
 	}
 	if a, b := readSamples(t, filepath.Join(out, "mix.other.wav")), readSamples(t, filepath.Join(outQ, "mix.other.wav")); len(a) != len(b) || belowDB(a, b) > 100 {
-		t.Errorf("--free-init quiet gave the random start's estimate (%d and %d samples)", len(a), len(b))
+		t.Errorf("--free-init random gave the quiet start's estimate (%d and %d samples)", len(a), len(b))
 	}
 	for _, bad := range [][]string{{"--free-init", "loud"}, {"--free-init", "quiet", "--live"}} {
 		_, stderr, code := runCmd(t, append([]string{"separate", "-m", one, "-o", outQ, mix}, bad...)...)
@@ -92,6 +94,54 @@ func TestSemiSupervised(t *testing.T) {
 	}
 	_, stderr, code = runCmd(t, "separate", "-m", uni, "-o", out2, "--free", "4", mix)
 	wantFailure(t, stderr, code, exitFailure, "universal model")
+	_, stderr, code = runCmd(t, "separate", "-m", uni, "-o", out2, "--sparsity", "0", mix)
+	wantFailure(t, stderr, code, exitUsage, "--sparsity must be positive")
+
+	// --universal-prune measures each universal speaker's share of the
+	// speakers' training audio (--json) and --universal-k sets the
+	// universal model's size. The known model explains its synthetic voice
+	// fully, so that the group penalty switches a lone universal speaker
+	// off and both shares are 0 here: nothing is dropped (separation's
+	// TestUniversalPrune tests the dropping on a voice the model does not
+	// explain fully).
+	_, lowDir, _ := strings.Cut(low, "=")
+	same := filepath.Join(root, "same")
+	if err := os.CopyFS(same, os.DirFS(lowDir)); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		prune string
+		want  []string
+	}{{"2", []string{"high", "same"}}, {"0", []string{"high", "same"}}} {
+		stdout, stderr, code := runCmd(t, append(trainArgs("nmf", uni, low), "--k", "6", "--quiet", "--json", "--universal", "speech="+highDir+","+same,
+			"--universal-k", "4", "--universal-prune", c.prune)...)
+		if code != exitOK {
+			t.Fatalf("--universal-prune %s: %s", c.prune, stderr)
+		}
+		m, err := separation.ReadFile(uni)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, sp := range m.Universal.Speakers {
+			names = append(names, sp.Name)
+			if fmt.Sprint(sp.Sizes()) != "[4]" {
+				t.Errorf("universal speaker %s has sizes %v, want [4]", sp.Name, sp.Sizes())
+			}
+		}
+		if !reflect.DeepEqual(names, c.want) {
+			t.Errorf("--universal-prune %s kept %v, want %v; --json: %s", c.prune, names, c.want, stdout)
+		}
+		if c.prune != "0" && !strings.Contains(stdout, `"universal_shares":{"high":`) {
+			t.Errorf("--json has no universal shares: %s", stdout)
+		}
+	}
+	for _, bad := range [][]string{{"--universal-k", "-1"}, {"--universal-prune", "0.5"}} {
+		_, stderr, code = runCmd(t, append(append(trainArgs("nmf", uni, low), "--universal", "speech="+highDir), bad...)...)
+		wantFailure(t, stderr, code, exitUsage, bad[0])
+	}
+	_, stderr, code = runCmd(t, append(trainArgs("nmf", uni, low), "--universal-k", "4")...)
+	wantFailure(t, stderr, code, exitUsage, "it needs --universal")
 	_, stderr, code = runCmd(t, append(trainArgs("nmf", uni, low), "--universal", "low="+highDir)...)
 	wantFailure(t, stderr, code, exitUsage, "--universal low")
 }

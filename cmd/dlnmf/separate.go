@@ -59,7 +59,10 @@ any failed.
 Sources without a model: --free K learns K more bases on each mixture (each
 30 s block of a long one) beside the model's fixed ones, for whatever its
 speakers do not explain (noise, music, another voice), written as
-OUTDIR/<mix>.other.wav. A model with one speaker (speech enhancement) needs
+OUTDIR/<mix>.other.wav. They start from the mixture's quietest frames and
+take 10 iterations unless --free-init and --iters say otherwise: on
+validation mixtures (docs/RESULTS.md) more iterations let them learn the
+known voice too. A model with one speaker (speech enhancement) needs
 another source: --free K, or a universal speech model trained into it (dlnmf
 train --universal), written as <mix>.<its name>.wav; given neither, separate
 says so and uses --free 20.
@@ -91,7 +94,7 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	fs := newFlagSet(env, cmd)
 	modelPath := fs.String("m", "", "model file written by dlnmf train (required)")
 	outDir := fs.String("o", "", "output folder, created if missing (required)")
-	iters := fs.Int("iters", nmf.DefaultMaxIter, "inference iterations (with --live: 50 unless given, see Live above)")
+	iters := fs.Int("iters", nmf.DefaultMaxIter, fmt.Sprintf("inference iterations (with --free: %d, with --live: 50 unless given, see Live above)", separation.DefaultFreeIters))
 	tol := fs.Float64("tol", nmf.DefaultTol, "stop inferring a block early when its cost falls by less than this fraction (negative: always --iters)")
 	jobs := fs.Int("jobs", runtime.GOMAXPROCS(0), "files separated at once")
 	float := fs.Bool("float", false, "the same as --encoding float32")
@@ -102,7 +105,7 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	quiet := fs.Bool("quiet", false, "print nothing but errors")
 	asJSON := fs.Bool("json", false, "print a JSON summary on stdout: every input with its outputs or its error")
 	free := fs.Int("free", 0, "learn this many more bases on each mixture for what the model's speakers do not explain (written as <mix>.other.wav)")
-	sparsity := fs.Float64("sparsity", separation.DefaultSparsity, "weight of the group penalty of a universal model's activations, relative to the mixture")
+	sparsity := fs.Float64("sparsity", 0, fmt.Sprintf("weight of the group penalty of a universal model's activations, relative to the mixture (default: %g for a universal model of several speakers, %g for one)", separation.DefaultSparsity, separation.DefaultSparsityOne))
 	arc := bindArchiveFlags(fs)
 	live := fs.Bool("live", false, "separate standard input (-) as it arrives (see Live above)")
 	raw := fs.String("raw", "", "with --live: standard input is raw PCM, s16le or f32le, not WAV")
@@ -112,7 +115,7 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	freeBuffer := fs.Float64("free-buffer", separation.DefaultOnlineBuffer, "with --live --free: seconds of recent frames the free bases are learned on")
 	freeEvery := fs.Int("free-every", separation.DefaultOnlineEvery, "with --live --free: frames between two updates of the free bases")
 	freeUpdates := fs.Int("free-updates", separation.DefaultOnlineUpdates, "with --live --free: multiplicative updates of the free bases each time")
-	freeInit := fs.String("free-init", "random", "with --free: how the free bases start, random (seeded) or quiet (the mixture's quietest frames: in a noisy recording, the noise where the speech pauses); not with --live")
+	freeInit := fs.String("free-init", freeStartNames[separation.DefaultFreeStart], "with --free: how the free bases start, random (seeded) or quiet (the mixture's quietest frames: in a noisy recording, the noise where the speech pauses); not with --live")
 	files, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -125,8 +128,8 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	if freeSet && *free < 1 {
 		return usagef("--free must be at least 1 (it is %d): the number of bases learned on each mixture", *free)
 	}
-	if *sparsity < 0 {
-		return usagef("--sparsity must not be negative")
+	if *sparsity < 0 || (*sparsity == 0 && flagSet(fs, "sparsity")) {
+		return usagef("--sparsity must be positive (leave it out for the default)")
 	}
 	for _, name := range []string{"free-buffer", "free-every", "free-updates"} {
 		if flagSet(fs, name) && !*live {
@@ -220,6 +223,9 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 		}
 		logf(env.stderr, *quiet, "%s has one speaker (%s) and no universal model: separating %[2]s from everything else with --free %d bases %s, written as %s.%s.wav",
 			*modelPath, model.Speakers[0].Name, *free, how, out, separation.OtherName)
+	}
+	if !*live && !flagSet(fs, "iters") && *free > 0 {
+		ns.MaxIter = separation.DefaultFreeIters
 	}
 	if flagSet(fs, "free-init") && *free == 0 {
 		return usagef("--free-init sets how free bases start: it needs --free K")

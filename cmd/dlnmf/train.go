@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"math"
 	"path/filepath"
 	"strings"
 	"time"
@@ -41,7 +43,12 @@ trains every folder as a speaker of a universal model (Sun and Mysore 2013)
 stored in the model file, whose group-sparse activations explain a talker
 nobody trained; its estimate is written as <mix>.NAME.wav. It takes the
 model's method and sizes (dlnmf: lnmf, there are no mixtures to
-discriminate) and all of each folder's files.
+discriminate), or NMF with --universal-k bases per speaker, and all of each
+folder's files. Universal speakers that sound like the model's own are
+dropped: each one alone takes a share of the speakers' training audio when
+it is separated, and --universal-prune R (default 1.5; 0 keeps all) drops
+those whose share is above R times the least one (on TSP FA, ARCTIC slt
+takes 2 to 8 times bdl's share and is dropped; docs/RESULTS.md).
 
 ` + speakerHelp + `
 
@@ -83,7 +90,8 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	quiet := fs.Bool("quiet", false, "print nothing but errors")
 	asJSON := fs.Bool("json", false, "print a JSON summary on stdout: the model, each speaker's files and final cost, the training settings")
 	var universal universalFlag
-	fs.Var(&universal, "universal", "a universal speech model as NAME=DIR,DIR,... (one folder per speaker) for talkers nobody trained")
+	universal.bind(fs, "a universal speech model as NAME=DIR,DIR,... (one folder per speaker) for talkers nobody trained")
+	prune := fs.Float64("universal-prune", separation.DefaultUniversalPrune, "with --universal: drop the universal speakers that take more than this many times the least share of the speakers' training audio (separation.PruneUniversal); 0: keep all")
 	rate := fs.Int("rate", separation.DefaultSampleRate, "sample rate to train at, Hz (files are resampled to it; the STFT stays 64 ms / 16 ms); the model separates at this rate")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
@@ -97,6 +105,12 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	}
 	if len(speakers) < 1 || (m == separation.DLNMF && len(speakers) < 2) {
 		return usagef("give at least %d speakers with --speaker NAME=DIR (one is enough for nmf and lnmf)", map[bool]int{true: 2, false: 1}[m == separation.DLNMF])
+	}
+	if err := universal.check(); err != nil {
+		return err
+	}
+	if !(*prune == 0 || *prune >= 1) || math.IsInf(*prune, 0) {
+		return usagef("--universal-prune must be 0 (keep all) or a ratio of at least 1")
 	}
 	for _, sd := range speakers {
 		if strings.EqualFold(sd.name, universal.name) {
@@ -224,6 +238,11 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 		if model.Universal, err = trainUniversal(ctx, env, universal, exclude, settings, *quiet); err != nil {
 			return err
 		}
+		if *prune > 0 {
+			if sum.UniversalShares, err = pruneUniversal(env, model, data, *prune, *quiet); err != nil {
+				return err
+			}
+		}
 	}
 	if err := model.WriteFile(*out); err != nil {
 		return err
@@ -248,13 +267,16 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 
 // trainSummary is what train --json prints.
 type trainSummary struct {
-	Model        string              `json:"model"`
-	Method       string              `json:"method"`
-	Sizes        []int               `json:"sizes"`
-	Speakers     []trainSpeaker      `json:"speakers"`
-	DiscMixtures int                 `json:"disc_mixtures"`
-	Training     separation.Training `json:"training"`
-	WallSeconds  float64             `json:"wall_seconds"`
+	Model        string         `json:"model"`
+	Method       string         `json:"method"`
+	Sizes        []int          `json:"sizes"`
+	Speakers     []trainSpeaker `json:"speakers"`
+	DiscMixtures int            `json:"disc_mixtures"`
+	// UniversalShares are the shares of the speakers' training audio that
+	// each universal speaker takes (--universal-prune), by name.
+	UniversalShares map[string]float64  `json:"universal_shares,omitempty"`
+	Training        separation.Training `json:"training"`
+	WallSeconds     float64             `json:"wall_seconds"`
 }
 
 type trainSpeaker struct {
@@ -277,10 +299,29 @@ func fmtCosts(c []float64) string {
 	return s
 }
 
-// universalFlag is --universal NAME=DIR,DIR,...: a universal speech model.
+// universalFlag is --universal NAME=DIR,DIR,...: a universal speech model,
+// with --universal-k.
 type universalFlag struct {
 	name string
 	dirs []speakerDir
+	k    int // --universal-k: NMF bases per speaker; 0: the model's method and sizes
+}
+
+// bind registers --universal (usage) and --universal-k on fs.
+func (u *universalFlag) bind(fs *flag.FlagSet, usage string) {
+	fs.Var(u, "universal", usage)
+	fs.IntVar(&u.k, "universal-k", 0, "with --universal: NMF bases per speaker of the universal model (default: the model's method and sizes)")
+}
+
+// check reports a --universal-k that is negative or has no --universal.
+func (u *universalFlag) check() error {
+	if u.k < 0 {
+		return usagef("--universal-k must be positive")
+	}
+	if u.k > 0 && u.name == "" {
+		return usagef("--universal-k sets the universal model's size: it needs --universal")
+	}
+	return nil
 }
 
 func (u *universalFlag) String() string { return u.name }
@@ -318,6 +359,9 @@ func (u *universalFlag) Set(v string) error {
 // excluded ones) and
 // trains it with the model's settings.
 func trainUniversal(ctx context.Context, env *environment, u universalFlag, exclude excludeFlags, s separation.TrainSettings, quiet bool) (*separation.Universal, error) {
+	if u.k > 0 {
+		s.Method, s.Sizes = separation.NMF, []int{u.k}
+	}
 	data := make([]separation.SpeakerData, len(u.dirs))
 	for i, sd := range u.dirs {
 		sp, err := loadSpeakerAt(sd, exclude, s.SampleRate)
@@ -357,4 +401,35 @@ func trainMemory(data []separation.SpeakerData, disc []separation.MixtureData, s
 		return 0 // bad settings: Train reports them
 	}
 	return need
+}
+
+// pruneUniversal drops from m's universal model the speakers that take more
+// than ratio times the least share of the speakers' training audio
+// (separation.UniversalShares and PruneUniversal, with the model's default
+// inference), and returns every universal speaker's share.
+func pruneUniversal(env *environment, m *separation.Model, data []separation.SpeakerData, ratio float64, quiet bool) (map[string]float64, error) {
+	var clean [][]float64
+	for _, d := range data {
+		clean = append(clean, d.Utterances...)
+	}
+	shares, err := separation.UniversalShares(m, clean, separation.SeparateSettings{})
+	if err != nil {
+		return nil, err
+	}
+	u := m.Universal
+	m.Universal = separation.PruneUniversal(u, shares, ratio)
+	kept := map[string]bool{}
+	for _, sp := range m.Universal.Speakers {
+		kept[sp.Name] = true
+	}
+	byName := map[string]float64{}
+	for i, sp := range u.Speakers {
+		byName[sp.Name] = shares[i]
+		what := "kept"
+		if !kept[sp.Name] {
+			what = "dropped"
+		}
+		logf(env.stderr, quiet, "universal model %s: speaker %s takes %.1f%% of the speakers' training audio: %s (--universal-prune %g)", u.Name, sp.Name, 100*shares[i], what, ratio)
+	}
+	return byName, nil
 }
