@@ -51,6 +51,20 @@ func TestSemiSupervised(t *testing.T) {
 		t.Errorf("outputs %v, want %v", got, want)
 	}
 
+	// Free bases infer separation.DefaultFreeIters iterations unless
+	// --iters says otherwise.
+	var others [][]float64
+	for i, extra := range [][]string{nil, {"--iters", fmt.Sprint(separation.DefaultFreeIters)}, {"--iters", "200"}} {
+		dir := filepath.Join(root, fmt.Sprintf("iters%d", i))
+		if _, stderr, code := runCmd(t, append([]string{"separate", "-m", one, "-o", dir, "--free", "6", "--quiet", mix}, extra...)...); code != exitOK {
+			t.Fatalf("--free 6 %v: %s", extra, stderr)
+		}
+		others = append(others, readSamples(t, filepath.Join(dir, "mix.other.wav")))
+	}
+	if !reflect.DeepEqual(others[0], others[1]) || reflect.DeepEqual(others[0], others[2]) {
+		t.Errorf("--free without --iters is not --iters %d", separation.DefaultFreeIters)
+	}
+
 	// --free-init random starts the free bases from seeded random columns
 	// instead of the mixture's quietest frames (the default): other
 	// estimates, still adding up.

@@ -224,8 +224,8 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 		logf(env.stderr, *quiet, "%s has one speaker (%s) and no universal model: separating %[2]s from everything else with --free %d bases %s, written as %s.%s.wav",
 			*modelPath, model.Speakers[0].Name, *free, how, out, separation.OtherName)
 	}
-	if !*live && !flagSet(fs, "iters") && *free > 0 {
-		ns.MaxIter = separation.DefaultFreeIters
+	if !*live && !flagSet(fs, "iters") {
+		ns.MaxIter = 0 // the library's default: nmf.DefaultMaxIter, or DefaultFreeIters with free bases
 	}
 	if flagSet(fs, "free-init") && *free == 0 {
 		return usagef("--free-init sets how free bases start: it needs --free K")
