@@ -45,7 +45,7 @@ type Interference struct {
 	Known, Interferer *corpus.Speaker
 	Universal         *separation.Universal // nil: no universal row
 	Free              []int                 // free bases of each free row
-	Sparsity          []float64             // the universal model's, one row each; nil: separation.DefaultSparsity
+	Sparsity          []float64             // the universal model's, one row each; 0 or nil: separation's default (SeparateSettings.Sparsity)
 	// Prune are the universal rows' separation.PruneUniversal ratios, one
 	// row each with every sparsity; the shares are measured in every
 	// repeat on the known speaker's training utterances with its model
@@ -183,7 +183,7 @@ func (in *Interference) Run(ctx context.Context) (*InterferenceResults, error) {
 	}
 	sparsity := in.Sparsity
 	if in.Universal != nil && len(sparsity) == 0 {
-		sparsity = []float64{separation.DefaultSparsity}
+		sparsity = []float64{0} // separation's default for the (pruned) universal model
 	}
 	if in.Universal == nil {
 		sparsity = nil
@@ -196,6 +196,9 @@ func (in *Interference) Run(ctx context.Context) (*InterferenceResults, error) {
 		for _, rho := range sparsity {
 			for _, it := range iters {
 				label := fmt.Sprintf("universal %s, sparsity %g", in.Universal.Name, rho) + suffix(it)
+				if rho == 0 {
+					label = fmt.Sprintf("universal %s, default sparsity", in.Universal.Name) + suffix(it)
+				}
 				if pr > 0 {
 					label += fmt.Sprintf(", pruned at %gx", pr)
 				}

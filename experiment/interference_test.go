@@ -25,7 +25,7 @@ func TestInterference(t *testing.T) {
 		t.Fatal(err)
 	}
 	u.Speakers = append(m.Speakers, known.Speakers...)
-	in := &Interference{Known: sps[0], Interferer: sps[1], Universal: u, Free: []int{2, 4}, Sparsity: []float64{0.01}, Prune: []float64{0, 2},
+	in := &Interference{Known: sps[0], Interferer: sps[1], Universal: u, Free: []int{2, 4}, Sparsity: []float64{0.01, 0}, Prune: []float64{0, 2},
 		Config: Config{Repeats: 2, K: []int{4}, Iters: 30, InferIters: 30}}
 	res, err := in.Run(context.Background())
 	if err != nil {
@@ -39,7 +39,8 @@ func TestInterference(t *testing.T) {
 			t.Errorf("shares %v: want the known voice's universal speaker to take more than twice the other's", sh)
 		}
 	}
-	want := []string{"mixture", "supervised", "free K=2", "free K=4", "universal speech, sparsity 0.01", "universal speech, sparsity 0.01, pruned at 2x"}
+	want := []string{"mixture", "supervised", "free K=2", "free K=4", "universal speech, sparsity 0.01", "universal speech, default sparsity",
+		"universal speech, sparsity 0.01, pruned at 2x", "universal speech, default sparsity, pruned at 2x"}
 	if len(res.Rows) != len(want) {
 		t.Fatalf("%d rows", len(res.Rows))
 	}
@@ -62,7 +63,7 @@ func TestInterference(t *testing.T) {
 			t.Errorf("%s: SDRi %.2f dB", row.Label, row.MeanSDRi)
 		}
 	}
-	if len(res.Pairs) != 4+4 {
+	if len(res.Pairs) != 6+4*2 {
 		t.Errorf("%d paired tests", len(res.Pairs))
 	}
 	t.Log("\n" + res.Markdown())

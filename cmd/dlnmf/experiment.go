@@ -64,12 +64,14 @@ pieces, split like utterances), every repeat mixes the speaker's test files
 with the interferer's at --snr and scores the speaker's SDR and its
 improvement over the mixture (SDRi) for: the mixture itself, a supervised
 model of both, the speaker's model with --free K bases (each K), and with a
---universal NAME=DIR,DIR,... model (each --sparsity); NMF with the first --k
-(the universal model: --universal-k per speaker, or the first --k).
-Writes OUTDIR/results.md and results.json. --score-on validation scores the
-held-back 20% share instead (no row trains on it) and writes
-OUTDIR/picked.txt, the best free and universal rows' --free, --sparsity and
---semi-iters: choose them there, then run once on test.
+--universal NAME=DIR,DIR,... model (each --sparsity and --universal-prune
+ratio, pruned in every repeat with the speaker's training files as train
+does); NMF with the first --k (the universal model: --universal-k per
+speaker, or the first --k). Writes OUTDIR/results.md and results.json.
+--score-on validation scores the held-back 20% share instead (no row trains
+on it) and writes OUTDIR/picked.txt, the best free and universal rows'
+--free, --free-init, --sparsity, --universal-prune and --semi-iters: choose
+them there, then run once on test.
 
 ` + speakerHelp + `
 
