@@ -137,6 +137,7 @@ func runInterference(ctx context.Context, env *environment, speakers speakerFlag
 		SemiIters: semiIters, Prune: prune, ScoreOn: *f.scoreOn, FreeStarts: freeStarts, FreeL1: *f.freeL1,
 		Progress: func(s string) { logf(env.stderr, quiet, "%s", s) }}
 	if f.universal.name != "" {
+		f.universal.avoid([]string{known.Name, other.Name})
 		d, _ := cfg.Defaults()
 		div, beta := nmf.ForBeta(*d.Beta)
 		ts := separation.TrainSettings{Method: separation.NMF, Sizes: d.K[:1], SampleRate: d.SampleRate,

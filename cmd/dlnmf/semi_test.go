@@ -150,6 +150,17 @@ func TestSemiSupervised(t *testing.T) {
 			t.Errorf("--json has no universal shares: %s", stdout)
 		}
 	}
+	// A universal folder named like a speaker is renamed, not refused.
+	if _, stderr, code := runCmd(t, append(trainArgs("nmf", uni, low), "--k", "6", "--quiet", "--universal", "speech="+lowDir)...); code != exitOK {
+		t.Fatalf("a universal folder named like the speaker: %s", stderr)
+	}
+	renamed, err := separation.ReadFile(uni)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := renamed.Universal.Speakers[0].Name; got != "speech1" {
+		t.Errorf("the universal speaker of folder low is named %s, want speech1", got)
+	}
 	for _, bad := range [][]string{{"--universal-k", "-1"}, {"--universal-prune", "0.5"}} {
 		_, stderr, code = runCmd(t, append(append(trainArgs("nmf", uni, low), "--universal", "speech="+highDir), bad...)...)
 		wantFailure(t, stderr, code, exitUsage, bad[0])

@@ -112,11 +112,14 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	if !(*prune == 0 || *prune >= 1) || math.IsInf(*prune, 0) {
 		return usagef("--universal-prune must be 0 (keep all) or a ratio of at least 1")
 	}
+	var names []string
 	for _, sd := range speakers {
 		if strings.EqualFold(sd.name, universal.name) {
 			return usagef("--universal %s has a speaker's name", universal.name)
 		}
+		names = append(names, sd.name)
 	}
+	universal.avoid(names)
 	sizes := []int{*k}
 	if m != separation.NMF {
 		if sizes, err = parseInts(*layers); err != nil {
@@ -311,6 +314,22 @@ type universalFlag struct {
 func (u *universalFlag) bind(fs *flag.FlagSet, usage string) {
 	fs.Var(u, "universal", usage)
 	fs.IntVar(&u.k, "universal-k", 0, "with --universal: NMF bases per speaker of the universal model (default: the model's method and sizes)")
+}
+
+// avoid renames the universal speakers whose folder name is a speaker's
+// of the model ("<NAME><i>", as Set does for clashes among them): two
+// sources must not share a name (they name output files).
+func (u *universalFlag) avoid(speakers []string) {
+	taken := map[string]bool{strings.ToLower(u.name): true}
+	for _, n := range speakers {
+		taken[strings.ToLower(n)] = true
+	}
+	for i := range u.dirs {
+		if taken[strings.ToLower(u.dirs[i].name)] {
+			u.dirs[i].name = fmt.Sprintf("%s%d", u.name, i+1)
+		}
+		taken[strings.ToLower(u.dirs[i].name)] = true
+	}
 }
 
 // check reports a --universal-k that is negative or has no --universal.
