@@ -429,7 +429,18 @@ func trainMemory(data []separation.SpeakerData, disc []separation.MixtureData, s
 func pruneUniversal(env *environment, m *separation.Model, data []separation.SpeakerData, ratio float64, quiet bool) (map[string]float64, error) {
 	var clean [][]float64
 	for _, d := range data {
-		clean = append(clean, d.Utterances...)
+		// Each speaker's first shareSeconds: the shares settle long before
+		// (TSP FA's whole 70% share, about 100 s, chose the default), and
+		// an hour-long folder would cost one separation of the hour per
+		// universal speaker.
+		var n int
+		for _, u := range d.Utterances {
+			if n >= shareSeconds*m.SampleRate {
+				break
+			}
+			clean = append(clean, u)
+			n += len(u)
+		}
 	}
 	shares, err := separation.UniversalShares(m, clean, separation.SeparateSettings{})
 	if err != nil {
@@ -452,3 +463,7 @@ func pruneUniversal(env *environment, m *separation.Model, data []separation.Spe
 	}
 	return byName, nil
 }
+
+// shareSeconds is how much of each speaker's training audio measures the
+// universal speakers' shares (pruneUniversal).
+const shareSeconds = 300
