@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"math"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -302,107 +300,6 @@ func fmtCosts(c []float64) string {
 	return s
 }
 
-// universalFlag is --universal NAME=DIR,DIR,...: a universal speech model,
-// with --universal-k.
-type universalFlag struct {
-	name string
-	dirs []speakerDir
-	k    int // --universal-k: NMF bases per speaker; 0: the model's method and sizes
-}
-
-// bind registers --universal (usage) and --universal-k on fs.
-func (u *universalFlag) bind(fs *flag.FlagSet, usage string) {
-	fs.Var(u, "universal", usage)
-	fs.IntVar(&u.k, "universal-k", 0, "with --universal: NMF bases per speaker of the universal model (default: the model's method and sizes)")
-}
-
-// avoid renames the universal speakers whose folder name is a speaker's
-// of the model ("<NAME><i>", as Set does for clashes among them): two
-// sources must not share a name (they name output files).
-func (u *universalFlag) avoid(speakers []string) {
-	taken := map[string]bool{strings.ToLower(u.name): true}
-	for _, n := range speakers {
-		taken[strings.ToLower(n)] = true
-	}
-	for i := range u.dirs {
-		if taken[strings.ToLower(u.dirs[i].name)] {
-			u.dirs[i].name = fmt.Sprintf("%s%d", u.name, i+1)
-		}
-		taken[strings.ToLower(u.dirs[i].name)] = true
-	}
-}
-
-// check reports a --universal-k that is negative or has no --universal.
-func (u *universalFlag) check() error {
-	if u.k < 0 {
-		return usagef("--universal-k must be positive")
-	}
-	if u.k > 0 && u.name == "" {
-		return usagef("--universal-k sets the universal model's size: it needs --universal")
-	}
-	return nil
-}
-
-func (u *universalFlag) String() string { return u.name }
-
-// Set takes NAME=DIR,DIR,...; each folder's speaker is named after the
-// folder (made unique and valid as "<NAME><i>" where it is not).
-func (u *universalFlag) Set(v string) error {
-	if u.name != "" {
-		return fmt.Errorf("one --universal model only")
-	}
-	name, list, ok := strings.Cut(v, "=")
-	if !ok || name == "" || list == "" {
-		return fmt.Errorf("want NAME=DIR,DIR,..., got %q", v)
-	}
-	if err := separation.CheckName(name); err != nil {
-		return err
-	}
-	seen := map[string]bool{strings.ToLower(name): true}
-	for i, dir := range strings.Split(list, ",") {
-		if dir == "" {
-			return fmt.Errorf("an empty folder in %q", v)
-		}
-		sp := filepath.Base(filepath.Clean(dir))
-		if separation.CheckName(sp) != nil || seen[strings.ToLower(sp)] {
-			sp = fmt.Sprintf("%s%d", name, i+1)
-		}
-		seen[strings.ToLower(sp)] = true
-		u.dirs = append(u.dirs, speakerDir{sp, dir})
-	}
-	u.name = name
-	return nil
-}
-
-// trainUniversal loads the universal model's folders (every file but the
-// excluded ones) and
-// trains it with the model's settings.
-func trainUniversal(ctx context.Context, env *environment, u universalFlag, exclude excludeFlags, s separation.TrainSettings, quiet bool) (*separation.Universal, error) {
-	if u.k > 0 {
-		s.Method, s.Sizes = separation.NMF, []int{u.k}
-	}
-	data := make([]separation.SpeakerData, len(u.dirs))
-	for i, sd := range u.dirs {
-		sp, err := loadSpeakerAt(sd, exclude, s.SampleRate)
-		if err != nil {
-			return nil, err
-		}
-		data[i] = separation.SpeakerData{Name: sd.name}
-		for _, x := range sp.Utterances {
-			data[i].Utterances = append(data[i].Utterances, x.Samples)
-		}
-		logf(env.stderr, quiet, "universal model %s: speaker %s, %d files, %.1f s", u.name, sd.name, len(sp.Utterances), sp.Seconds(s.SampleRate))
-	}
-	if err := checkMemory("training the universal model", trainMemory(data, nil, s)); err != nil {
-		return nil, err
-	}
-	bar := newProgress(env, quiet, -1, "training the universal model")
-	s.NMF.Recorder = progressRecorder{bar}
-	um, _, err := separation.TrainUniversal(ctx, u.name, data, s)
-	progressDone(bar)
-	return um, err
-}
-
 // trainMemory is separation.TrainMemory of the training data.
 func trainMemory(data []separation.SpeakerData, disc []separation.MixtureData, s separation.TrainSettings) uint64 {
 	speakers := make([][]int, len(data))
@@ -421,49 +318,3 @@ func trainMemory(data []separation.SpeakerData, disc []separation.MixtureData, s
 	}
 	return need
 }
-
-// pruneUniversal drops from m's universal model the speakers that take more
-// than ratio times the least share of the speakers' training audio
-// (separation.UniversalShares and PruneUniversal, with the model's default
-// inference), and returns every universal speaker's share.
-func pruneUniversal(env *environment, m *separation.Model, data []separation.SpeakerData, ratio float64, quiet bool) (map[string]float64, error) {
-	var clean [][]float64
-	for _, d := range data {
-		// Each speaker's first shareSeconds: the shares settle long before
-		// (TSP FA's whole 70% share, about 100 s, chose the default), and
-		// an hour-long folder would cost one separation of the hour per
-		// universal speaker.
-		var n int
-		for _, u := range d.Utterances {
-			if n >= shareSeconds*m.SampleRate {
-				break
-			}
-			clean = append(clean, u)
-			n += len(u)
-		}
-	}
-	shares, err := separation.UniversalShares(m, clean, separation.SeparateSettings{})
-	if err != nil {
-		return nil, err
-	}
-	u := m.Universal
-	m.Universal = separation.PruneUniversal(u, shares, ratio)
-	kept := map[string]bool{}
-	for _, sp := range m.Universal.Speakers {
-		kept[sp.Name] = true
-	}
-	byName := map[string]float64{}
-	for i, sp := range u.Speakers {
-		byName[sp.Name] = shares[i]
-		what := "kept"
-		if !kept[sp.Name] {
-			what = "dropped"
-		}
-		logf(env.stderr, quiet, "universal model %s: speaker %s takes %.1f%% of the speakers' training audio: %s (--universal-prune %g)", u.Name, sp.Name, 100*shares[i], what, ratio)
-	}
-	return byName, nil
-}
-
-// shareSeconds is how much of each speaker's training audio measures the
-// universal speakers' shares (pruneUniversal).
-const shareSeconds = 300
