@@ -157,6 +157,11 @@ func (in *Interference) Run(ctx context.Context) (*InterferenceResults, error) {
 			return nil, fmt.Errorf("%d inference iterations", it)
 		}
 	}
+	for _, pr := range in.Prune {
+		if err := separation.CheckPrune(pr); err != nil {
+			return nil, err
+		}
+	}
 	suffix := func(int) string { return "" }
 	if len(iters) == 0 {
 		iters = []int{cfg.InferIters}
@@ -228,21 +233,6 @@ func (in *Interference) Run(ctx context.Context) (*InterferenceResults, error) {
 		one := *both
 		one.Speakers = both.Speakers[:1]
 		var shares []float64
-		if in.Universal != nil && slices.ContainsFunc(prune, func(p float64) bool { return p > 0 }) {
-			known := *both
-			known.Speakers, known.Universal = both.Speakers[:1], in.Universal
-			var clean [][]float64
-			for _, u := range rp.Train[0] {
-				clean = append(clean, u.Samples)
-			}
-			s := separation.SeparateSettings{}
-			s.NMF.MaxIter, s.NMF.Tol, s.NMF.Workers = cfg.InferIters, cfg.Tol, in.Workers
-			if shares, err = separation.UniversalShares(&known, clean, s); err != nil {
-				return nil, fmt.Errorf("repeat %d: %w", rep+1, err)
-			}
-			res.Shares = append(res.Shares, shares)
-			progress(fmt.Sprintf("repeat %d: shares of %s's training utterances taken by each universal speaker: %.3f", rep+1, in.Known.Name, shares))
-		}
 		universalAt := map[float64]*separation.Model{}
 		withUniversal := func(pr float64) *separation.Model {
 			if m, ok := universalAt[pr]; ok {
@@ -255,6 +245,19 @@ func (in *Interference) Run(ctx context.Context) (*InterferenceResults, error) {
 			}
 			universalAt[pr] = &m
 			return &m
+		}
+		if in.Universal != nil && slices.ContainsFunc(prune, func(p float64) bool { return p > 0 }) {
+			var clean [][]float64
+			for _, u := range rp.Train[0] {
+				clean = append(clean, u.Samples)
+			}
+			s := separation.SeparateSettings{}
+			s.NMF.MaxIter, s.NMF.Tol, s.NMF.Workers = cfg.InferIters, cfg.Tol, in.Workers
+			if shares, err = separation.UniversalShares(withUniversal(0), clean, s); err != nil {
+				return nil, fmt.Errorf("repeat %d: %w", rep+1, err)
+			}
+			res.Shares = append(res.Shares, shares)
+			progress(fmt.Sprintf("repeat %d: shares of %s's training utterances taken by each universal speaker: %.3f", rep+1, in.Known.Name, shares))
 		}
 		seps := []*separation.Separator{nil}
 		add := func(m *separation.Model, s separation.SeparateSettings, iters int) error {

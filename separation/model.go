@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/dlnmf/dlnmf/nmf"
@@ -217,7 +218,7 @@ func (m *Model) Validate() error {
 		if len(s.Layers) == 0 {
 			return fmt.Errorf("%s %s has no layers", what, s.Name)
 		}
-		if fmt.Sprint(s.Sizes()) != fmt.Sprint(first.Sizes()) {
+		if !slices.Equal(s.Sizes(), first.Sizes()) {
 			return fmt.Errorf("%s %s has layer sizes %v, %s %s has %v", what, s.Name, s.Sizes(), what, first.Name, first.Sizes())
 		}
 		rows := plan.Bins() * m.context()

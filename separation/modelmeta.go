@@ -3,6 +3,7 @@ package separation
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -213,7 +214,7 @@ func universalMeta(u *Universal, modelSizes []int) *fileUniversal {
 	for _, sp := range u.Speakers {
 		f.Speakers = append(f.Speakers, sp.Name)
 	}
-	if len(u.Speakers) > 0 && fmt.Sprint(u.Speakers[0].Sizes()) != fmt.Sprint(modelSizes) {
+	if len(u.Speakers) > 0 && !slices.Equal(u.Speakers[0].Sizes(), modelSizes) {
 		f.Sizes = u.Speakers[0].Sizes()
 	}
 	return f

@@ -224,6 +224,16 @@ func TestUniversalPrune(t *testing.T) {
 	if a, b := sepAt(0), sepAt(DefaultSparsityOne); !slices.Equal(a, b) {
 		t.Errorf("a one-speaker universal model does not default to DefaultSparsityOne")
 	}
+	for _, r := range []float64{0, 1, 1.5} {
+		if err := CheckPrune(r); err != nil {
+			t.Errorf("CheckPrune(%v): %v", r, err)
+		}
+	}
+	for _, r := range []float64{-1, 0.5, math.Inf(1), math.NaN()} {
+		if CheckPrune(r) == nil {
+			t.Errorf("CheckPrune(%v) accepted", r)
+		}
+	}
 	if p := PruneUniversal(u, shares, 0); len(p.Speakers) != 2 {
 		t.Errorf("ratio 0 dropped speakers")
 	}

@@ -128,6 +128,15 @@ func UniversalShares(m *Model, utterances [][]float64, s SeparateSettings) ([]fl
 	return shares, nil
 }
 
+// CheckPrune rejects a PruneUniversal ratio that is neither 0 (keep all)
+// nor a finite ratio of at least 1.
+func CheckPrune(ratio float64) error {
+	if !(ratio == 0 || ratio >= 1) || math.IsInf(ratio, 0) {
+		return fmt.Errorf("prune ratio %v: want 0 (keep all) or a finite ratio of at least 1", ratio)
+	}
+	return nil
+}
+
 // shareSparsity is UniversalShares's group weight unless set: the weight
 // that PruneUniversal's DefaultUniversalPrune was chosen with. One speaker
 // alone is one group, and the penalty a scaled L1 on its activations.

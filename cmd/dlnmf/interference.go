@@ -90,16 +90,16 @@ func runInterference(ctx context.Context, env *environment, speakers speakerFlag
 	if !(*f.freeL1 >= 0) || math.IsInf(*f.freeL1, 0) {
 		return usagef("--free-l1 must be a non-negative number")
 	}
-	if err := f.universal.check(); err != nil {
-		return err
-	}
 	var prune []float64
 	for _, v := range strings.Split(*f.prune, ",") {
 		p, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		if err != nil || !(p == 0 || p >= 1) || math.IsInf(p, 0) {
-			return usagef("--universal-prune: %q is not 0 or a ratio of at least 1", v)
+		if err != nil {
+			return usagef("--universal-prune: %q is not a number", v)
 		}
 		prune = append(prune, p)
+	}
+	if err := f.universal.check(prune...); err != nil {
+		return err
 	}
 	if *f.scoreOn != experiment.ScoreTest && *f.scoreOn != experiment.ScoreValidation {
 		return usagef("--score-on %q: want %s or %s", *f.scoreOn, experiment.ScoreTest, experiment.ScoreValidation)

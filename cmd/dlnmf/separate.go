@@ -60,7 +60,7 @@ Sources without a model: --free K learns K more bases on each mixture (each
 30 s block of a long one) beside the model's fixed ones, for whatever its
 speakers do not explain (noise, music, another voice), written as
 OUTDIR/<mix>.other.wav. They start from the mixture's quietest frames and
-take 10 iterations unless --free-init and --iters say otherwise: on
+take ` + fmt.Sprint(separation.DefaultFreeIters) + ` iterations unless --free-init and --iters say otherwise: on
 validation mixtures (docs/RESULTS.md) more iterations let them learn the
 known voice too. A model with one speaker (speech enhancement) needs
 another source: --free K, or a universal speech model trained into it (dlnmf

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 
@@ -44,7 +43,7 @@ model's method and sizes (dlnmf: lnmf, there are no mixtures to
 discriminate), or NMF with --universal-k bases per speaker, and all of each
 folder's files. Universal speakers that sound like the model's own are
 dropped: each one alone takes a share of the speakers' training audio when
-it is separated, and --universal-prune R (default 1.5; 0 keeps all) drops
+it is separated, and --universal-prune R (default ` + fmt.Sprint(separation.DefaultUniversalPrune) + `; 0 keeps all) drops
 those whose share is above R times the least one (on TSP FA, ARCTIC slt
 takes 2 to 8 times bdl's share and is dropped; docs/RESULTS.md).
 
@@ -104,11 +103,8 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	if len(speakers) < 1 || (m == separation.DLNMF && len(speakers) < 2) {
 		return usagef("give at least %d speakers with --speaker NAME=DIR (one is enough for nmf and lnmf)", map[bool]int{true: 2, false: 1}[m == separation.DLNMF])
 	}
-	if err := universal.check(); err != nil {
+	if err := universal.check(*prune); err != nil {
 		return err
-	}
-	if !(*prune == 0 || *prune >= 1) || math.IsInf(*prune, 0) {
-		return usagef("--universal-prune must be 0 (keep all) or a ratio of at least 1")
 	}
 	var names []string
 	for _, sd := range speakers {

@@ -24,9 +24,10 @@ func (u *universalFlag) bind(fs *flag.FlagSet, usage string) {
 	fs.IntVar(&u.k, "universal-k", 0, "with --universal: NMF bases per speaker of the universal model (default: the model's method and sizes)")
 }
 
-// avoid renames the universal speakers whose folder name is a speaker's
-// of the model ("<NAME><i>", as Set does for clashes among them): two
-// sources must not share a name (they name output files).
+// avoid renames "<NAME><i>" the universal speakers whose folder name is
+// taken: by the universal model, a speaker of the model, or an earlier
+// folder. Two sources must not share a name (they name output files);
+// train and experiment call it before loading the folders.
 func (u *universalFlag) avoid(speakers []string) {
 	taken := map[string]bool{strings.ToLower(u.name): true}
 	for _, n := range speakers {
@@ -40,8 +41,14 @@ func (u *universalFlag) avoid(speakers []string) {
 	}
 }
 
-// check reports a --universal-k that is negative or has no --universal.
-func (u *universalFlag) check() error {
+// check reports a --universal-k that is negative or has no --universal,
+// and a --universal-prune ratio that separation.CheckPrune refuses.
+func (u *universalFlag) check(prune ...float64) error {
+	for _, r := range prune {
+		if err := separation.CheckPrune(r); err != nil {
+			return usagef("--universal-prune: %v", err)
+		}
+	}
 	if u.k < 0 {
 		return usagef("--universal-k must be positive")
 	}
@@ -54,7 +61,8 @@ func (u *universalFlag) check() error {
 func (u *universalFlag) String() string { return u.name }
 
 // Set takes NAME=DIR,DIR,...; each folder's speaker is named after the
-// folder (made unique and valid as "<NAME><i>" where it is not).
+// folder ("<NAME><i>" where that is not a valid name; avoid makes the names
+// unique).
 func (u *universalFlag) Set(v string) error {
 	if u.name != "" {
 		return fmt.Errorf("one --universal model only")
@@ -66,16 +74,14 @@ func (u *universalFlag) Set(v string) error {
 	if err := separation.CheckName(name); err != nil {
 		return err
 	}
-	seen := map[string]bool{strings.ToLower(name): true}
 	for i, dir := range strings.Split(list, ",") {
 		if dir == "" {
 			return fmt.Errorf("an empty folder in %q", v)
 		}
 		sp := filepath.Base(filepath.Clean(dir))
-		if separation.CheckName(sp) != nil || seen[strings.ToLower(sp)] {
+		if separation.CheckName(sp) != nil {
 			sp = fmt.Sprintf("%s%d", name, i+1)
 		}
-		seen[strings.ToLower(sp)] = true
 		u.dirs = append(u.dirs, speakerDir{sp, dir})
 	}
 	u.name = name
