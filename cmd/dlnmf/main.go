@@ -73,7 +73,6 @@ func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(fo
 const interruptGrace = time.Second
 
 func main() {
-	reexecForBLAS()
 	ctx, cancel := context.WithCancel(context.Background())
 	interrupts := make(chan os.Signal, 2)
 	signal.Notify(interrupts, os.Interrupt, syscall.SIGTERM)

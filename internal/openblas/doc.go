@@ -7,6 +7,9 @@
 //
 // OpenBLAS 0.3.21 (Debian 12) does not recognise some newer AVX-512
 // processors (Sapphire Rapids) and falls back to its generic "Prescott"
-// kernels, about 5 times slower for SGEMM. CoreTypeHint tells a launcher
-// which core type to ask for; ReexecWithCoreType does that for a command.
+// kernels, about 5 times slower for SGEMM. On import this package asks
+// OpenBLAS again for the kernels CoreTypeHint names (through OpenBLAS's own
+// dynamic-architecture initialisation, in process), so that a command, a Go
+// program, the Python package and the server all run the same kernels and
+// give the same bytes, with no environment variable set.
 package openblas
