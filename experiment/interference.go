@@ -53,10 +53,14 @@ type Interference struct {
 	Prune []float64
 	// SemiIters are the inference iterations of the free and universal
 	// rows, one row per value and setting; nil: Config.InferIters (the
-	// supervised row always runs Config.InferIters).
+	// supervised row always runs Config.InferIters). This differs from
+	// dlnmf separate's default for free bases (separation.DefaultFreeIters)
+	// on purpose: the experiment is the grid that chose that default, so
+	// its rows name their iterations and compare them at one count unless
+	// asked for several; Free is likewise a grid around separate's K.
 	SemiIters []int
 	// FreeStarts are the free rows' starts (nmf.Settings.FreeStart), one
-	// row per value and setting; nil: nmf.FreeRandom. FreeL1 is their L1
+	// row per value and setting; nil: the default, nmf.FreeQuiet. FreeL1 is their L1
 	// penalty on the free activations.
 	FreeStarts []nmf.FreeStart
 	FreeL1     float64
@@ -79,7 +83,7 @@ type InterferenceRow struct {
 	// The row's settings: free bases (free rows), sparsity (universal
 	// rows) and inference iterations (both); zero for the others.
 	Free      int           `json:"free,omitempty"`
-	FreeStart nmf.FreeStart `json:"free_start,omitempty"` // 1: the quietest frames
+	FreeStart nmf.FreeStart `json:"free_start"`
 	Sparsity  float64       `json:"sparsity,omitempty"`
 	Prune     float64       `json:"prune,omitempty"` // universal rows: the PruneUniversal ratio
 	Iters     int           `json:"iters,omitempty"`
@@ -173,14 +177,14 @@ func (in *Interference) Run(ctx context.Context) (*InterferenceResults, error) {
 	rows := []InterferenceRow{{Label: "mixture"}, {Label: "supervised"}}
 	starts := in.FreeStarts
 	if len(starts) == 0 {
-		starts = []nmf.FreeStart{nmf.FreeRandom}
+		starts = []nmf.FreeStart{nmf.FreeQuiet}
 	}
 	for _, k := range in.Free {
 		for _, st := range starts {
 			for _, it := range iters {
 				label := fmt.Sprintf("free K=%d", k) + suffix(it)
-				if st == nmf.FreeQuiet {
-					label += ", quiet start"
+				if st == nmf.FreeRandom {
+					label += ", random start"
 				}
 				rows = append(rows, InterferenceRow{Label: label, Free: k, FreeStart: st, Iters: it})
 			}
@@ -339,7 +343,7 @@ func (in *Interference) Run(ctx context.Context) (*InterferenceResults, error) {
 type Picked struct {
 	Free           int           `json:"free,omitempty"`
 	FreeIters      int           `json:"free_iters,omitempty"`
-	FreeStart      nmf.FreeStart `json:"free_start,omitempty"`
+	FreeStart      nmf.FreeStart `json:"free_start"`
 	FreeSDRi       float64       `json:"free_sdri,omitempty"` // the row's mean SDRi
 	Sparsity       float64       `json:"sparsity,omitempty"`
 	Prune          float64       `json:"prune,omitempty"`
@@ -376,11 +380,7 @@ func (r *InterferenceResults) Picked() Picked {
 func (p Picked) Text() string {
 	var s string
 	if p.Free > 0 {
-		init := "random"
-		if p.FreeStart == nmf.FreeQuiet {
-			init = "quiet"
-		}
-		s += fmt.Sprintf("free %d\nfree_iters %d\nfree_init %s\nfree_sdri %.2f\n", p.Free, p.FreeIters, init, p.FreeSDRi)
+		s += fmt.Sprintf("free %d\nfree_iters %d\nfree_init %s\nfree_sdri %.2f\n", p.Free, p.FreeIters, p.FreeStart, p.FreeSDRi)
 	}
 	if p.UniversalIters > 0 {
 		s += fmt.Sprintf("sparsity %g\nprune %g\nuniversal_iters %d\nuniversal_sdri %.2f\n", p.Sparsity, p.Prune, p.UniversalIters, p.UniversalSDRi)

@@ -95,7 +95,7 @@ func TestInterferenceValidation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"mixture", "supervised", "free K=2, 5 iters", "free K=2, 20 iters", "free K=2, 5 iters, quiet start", "free K=2, 20 iters, quiet start"}
+	want := []string{"mixture", "supervised", "free K=2, 5 iters, random start", "free K=2, 20 iters, random start", "free K=2, 5 iters", "free K=2, 20 iters"}
 	if len(res.Rows) != len(want) || res.ScoredOn != ScoreValidation {
 		t.Fatalf("%d rows scored on %s", len(res.Rows), res.ScoredOn)
 	}

@@ -86,7 +86,7 @@ func TestInferFreeMatchesNaive(t *testing.T) {
 	X := Mul(nil, HConcat(nil, basis, randDense[float64](20, 3, 0, 12)), randDense[float64](7, 30, 0, 13))
 	for _, g := range []GroupSparsity{{}, {Start: 0, Sizes: []int{2, 2}, Lambda: 5, Epsilon: 1e-3}} {
 		for _, workers := range []int{1, 2} {
-			s := Settings{MaxIter: 25, Tol: -1, Seed: 3, Workers: workers, Groups: g}
+			s := Settings{MaxIter: 25, Tol: -1, Seed: 3, Workers: workers, Groups: g, FreeStart: FreeRandom}
 			f, _, err := InferFree(X, basis, 3, s)
 			if err != nil {
 				t.Fatal(err)
@@ -119,7 +119,7 @@ func TestInferFreeFloat32(t *testing.T) {
 	f0 := freeStart(X, basis, 2, 5)
 	want := naiveSemiKL(X, f0.Layers[0], f0.H, basis.Cols, 30, g, 0)
 	X32, b32 := Convert[float64, float32](nil, X), Convert[float64, float32](nil, basis)
-	f, _, err := InferFree(X32, b32, 2, Settings{MaxIter: 30, Tol: -1, Seed: 5, Groups: g, NoCost: true})
+	f, _, err := InferFree(X32, b32, 2, Settings{MaxIter: 30, Tol: -1, Seed: 5, Groups: g, NoCost: true, FreeStart: FreeRandom})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,12 +138,12 @@ func TestInferFreeL1(t *testing.T) {
 	X := Mul(nil, HConcat(nil, basis, randDense[float64](40, 2, 0, 62)), randDense[float64](8, 70, 0, 63))
 	f0 := freeStart(X, basis, 3, 7)
 	want := naiveSemiKL(X, f0.Layers[0], f0.H, basis.Cols, 30, GroupSparsity{}, 0.5)
-	f, _, err := InferFree(X, basis, 3, Settings{MaxIter: 30, Tol: -1, Seed: 7, FreeL1: 0.5})
+	f, _, err := InferFree(X, basis, 3, Settings{MaxIter: 30, Tol: -1, Seed: 7, FreeL1: 0.5, FreeStart: FreeRandom})
 	if err != nil {
 		t.Fatal(err)
 	}
 	X32, b32 := Convert[float64, float32](nil, X), Convert[float64, float32](nil, basis)
-	f32, _, err := InferFree(X32, b32, 3, Settings{MaxIter: 30, Tol: -1, Seed: 7, FreeL1: 0.5, NoCost: true})
+	f32, _, err := InferFree(X32, b32, 3, Settings{MaxIter: 30, Tol: -1, Seed: 7, FreeL1: 0.5, NoCost: true, FreeStart: FreeRandom})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 reps=${1:-5}
-export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SkylakeX}
+# SkylakeX only where the processor has AVX-512 (elsewhere OpenBLAS knows it).
+grep -qw avx512f /proc/cpuinfo && export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SkylakeX}
 PY=/usr/bin/python3
 $PY -c 'import mir_eval, scipy' 2>/dev/null || scripts/install-anchors.sh
 dir=$(mktemp -d)

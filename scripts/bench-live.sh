@@ -21,7 +21,8 @@
 #   FREE=20 COUNT=3 scripts/bench-live.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SkylakeX}
+# SkylakeX only where the processor has AVX-512 (elsewhere OpenBLAS knows it).
+grep -qw avx512f /proc/cpuinfo && export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SkylakeX}
 export "$(scripts/cgo-env.sh)"
 COUNT=${COUNT:-5}
 CPU=${CPU:-$(($(nproc) - 1))}
@@ -29,7 +30,7 @@ bin=$(mktemp)
 out=$(mktemp)
 trap 'rm -f "$bin" "$out"' EXIT
 go test -c -o "$bin" ./separation/
-echo "OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE $CGO_ENABLED; pinned to CPU $CPU of $(nproc); load: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-} $CGO_ENABLED; pinned to CPU $CPU of $(nproc); load: $(cut -d' ' -f1-3 /proc/loadavg)"
 benches='Live200$|Live50$|Live20$|Separate3s$'
 if [ -n "${FREE:-}" ]; then
 	benches="$benches|LiveFree200\$|LiveFree20\$"

@@ -30,7 +30,8 @@ commands=${COMMANDS:-separate info spectrogram}
 rate=${RATE:-16000}
 command -v sox >/dev/null || scripts/install-anchors.sh
 [ -x /usr/bin/time ] || { echo "needs GNU time at /usr/bin/time (apt-get install time)" >&2; exit 1; }
-export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SkylakeX}
+# SkylakeX only where the processor has AVX-512 (elsewhere OpenBLAS knows it).
+grep -qw avx512f /proc/cpuinfo && export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SkylakeX}
 
 env $(scripts/cgo-env.sh) go build -o bin/dlnmf ./cmd/dlnmf
 work=$(mktemp -d "${TMPDIR:-/tmp}/longfile-memory.XXXXXX")

@@ -35,7 +35,8 @@ uni_k_grid=${UNI_K_GRID:-20,40}
 prune_grid=${PRUNE_GRID:-0,1.5,2}
 conditions=${CONDITIONS:-all}
 corpus=${CORPUS:-../shared/corpus}
-export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SkylakeX}
+# SkylakeX only where the processor has AVX-512 (elsewhere OpenBLAS knows it).
+grep -qw avx512f /proc/cpuinfo && export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SkylakeX}
 mkdir -p "$out"
 go build -o "$out/dlnmf" ./cmd/dlnmf
 scripts/make-noise.sh "$out/noise"

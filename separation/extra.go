@@ -23,8 +23,20 @@ const OtherName = "other"
 // are 0.6 to 0.9 dB below quiet ones at 5 to 25 iterations.
 const (
 	DefaultFreeIters = 10
-	DefaultFreeStart = nmf.FreeQuiet
+	DefaultFreeStart = nmf.FreeQuiet // nmf.FreeStart's zero value
 )
+
+// DefaultFree is the number of free bases of a model of one speaker
+// without a universal model when SeparateSettings.Free is 0: such a model
+// needs another source, and on the validation mixtures of docs/RESULTS.md
+// ("Sources without a model") K = 10 to 20 served noise best.
+const DefaultFree = 20
+
+// DefaultLiveIters are a Live's inference iterations per frame when
+// SeparateSettings.NMF.MaxIter is 0: on TSP test mixtures 50 iterations
+// scored the SDR of 200, at 2.5 times the throughput (docs/RESULTS.md,
+// "Live separation").
+const DefaultLiveIters = 50
 
 // extraSource is the source a Separator adds to the model's speakers: free
 // bases learned on each mixture, or the model's universal speech model.
@@ -72,10 +84,15 @@ func (e *extraSource) init(sep *Separator, s SeparateSettings) error {
 		}
 	}
 	if len(sep.bases)+min(e.free, 1) < 2 {
-		return fmt.Errorf("the model has one speaker (%s) and no universal model: separating needs another source; ask for free bases learned on the mixture (--free K)", m.Speakers[0].Name)
+		return fmt.Errorf("the model has one speaker (%s) and no universal model: separating needs another source, free bases learned on the mixture or a universal model", m.Speakers[0].Name)
 	}
 	return nil
 }
+
+// Free returns the number of free bases learned on each mixture: the
+// settings', or DefaultFree for a model of one speaker without a universal
+// model; 0 for none.
+func (sp *Separator) Free() int { return sp.extra.free }
 
 // sources returns the number of separated sources.
 func (sp *Separator) sources() int { return len(sp.bases) + min(sp.extra.free, 1) }

@@ -13,7 +13,8 @@ import (
 // out to a sink as soon as it is final; Finish ends the stream. With every
 // basis fixed, a frame's activations depend on that frame alone, so each
 // frame is transformed, inferred and resynthesised once, when its last
-// sample has arrived (frames that arrive together are inferred together).
+// sample has arrived, one frame at a time: the same stream gives the same
+// bits however it is cut into pushes.
 //
 // Latency. Frame t spans samples [t*Hop - Window/2, t*Hop + Window/2) and
 // sample i is final once every frame that covers it has been added, the
@@ -25,10 +26,9 @@ import (
 //
 // The estimates are those of Separate on the whole signal, frame by frame
 // the same arithmetic, but for two things: the activations of a frame are
-// inferred with the frames that arrived with it rather than with the whole
-// 30 s block, so the early stop on the cost (Tol) is tested on fewer
-// frames, and float32 matrix products over fewer columns may round
-// differently. With Tol < 0 (a fixed number of iterations) the difference
+// inferred alone rather than with the whole 30 s block, so the early stop
+// on the cost (Tol) is tested on one frame, and the one-column kernel
+// rounds its float32 products differently from the matrix products. With Tol < 0 (a fixed number of iterations) the difference
 // is float32 rounding (see TestLiveEqualsSeparate).
 //
 // Free bases (SeparateSettings.Free) are learned online from a buffer of
@@ -156,16 +156,16 @@ func (l *Live) Finish(sink func(source int, y []float64) error) error {
 }
 
 // frames infers frames [l.next, end) and adds their estimates into acc; n is
-// the signal's length when known (at the end), else -1. With free bases the
-// frames go one at a time: each one's inference uses the free bases
-// learned up to the frame before.
+// the signal's length when known (at the end), else -1. The frames go one
+// at a time, through the engine's one-column kernel: the estimates then
+// depend on the samples alone, not on how the stream was cut into pushes
+// (a batch of frames would round its float32 products otherwise), so every
+// door that feeds the same stream gives the same bits; with free bases each
+// frame's inference also uses the free bases learned up to the frame
+// before.
 func (l *Live) frames(end, n int) error {
 	for l.next < end {
-		to := end
-		if l.free != nil {
-			to = l.next + 1
-		}
-		if err := l.batch(to, n); err != nil {
+		if err := l.batch(l.next+1, n); err != nil {
 			return err
 		}
 	}
@@ -226,7 +226,7 @@ func (l *Live) batch(end, n int) error {
 	if l.free != nil {
 		gains, err = l.free.gains(l.sp, l.w, Y)
 	} else {
-		gains, err = l.sp.gains(l.w, Y)
+		gains, err = l.sp.gains(l.w, Y, true)
 	}
 	if err != nil {
 		return err

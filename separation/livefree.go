@@ -125,7 +125,7 @@ func newLiveFree(sp *Separator) *liveFree {
 func (f *liveFree) gains(sp *Separator, w *work, Y *nmf.Dense[float32]) ([]nmf.Dense[float32], error) {
 	X := sp.unfold(w, Y)
 	if f.inferer == nil { // planned again after each update of the free bases
-		in, err := nmf.NewInferer(f.basis, sp.inferSettings())
+		in, err := nmf.NewInferer(f.basis, sp.inferSettings(true))
 		if err != nil {
 			return nil, err
 		}

@@ -57,8 +57,18 @@ func TestSeparateFreeBases(t *testing.T) {
 	m := trainOne(t)
 	a, b := synthVoice(lowNotes, 3, 100), synthVoice(highNotes, 3, 200)
 	mix := mixOf(a, b)
-	if _, err := NewSeparator(m, SeparateSettings{}); err == nil || !strings.Contains(err.Error(), "--free") {
-		t.Errorf("one speaker without free bases: %v", err)
+	// A model of one speaker without a universal model gets DefaultFree
+	// free bases, starting quiet, as the zero settings say.
+	if sep, err := NewSeparator(m, SeparateSettings{}); err != nil || sep.Free() != DefaultFree || len(sep.Sources()) != 2 {
+		t.Errorf("one speaker, zero settings: %v", err)
+	} else if def, err := NewSeparator(m, SeparateSettings{Free: DefaultFree, NMF: nmf.Settings{FreeStart: DefaultFreeStart, MaxIter: DefaultFreeIters}}); err != nil {
+		t.Fatal(err)
+	} else {
+		x, err1 := sep.Separate(mix)
+		y, err2 := def.Separate(mix)
+		if err1 != nil || err2 != nil || !slices.Equal(x[1], y[1]) {
+			t.Errorf("zero settings differ from the documented defaults (%v, %v)", err1, err2)
+		}
 	}
 	if _, err := NewSeparator(m, SeparateSettings{Free: -1}); err == nil {
 		t.Error("negative free bases accepted")

@@ -28,8 +28,11 @@ type Separator struct {
 	margin   int     // context samples on each side of a block, a multiple of the hop
 	context  int     // patch width (Model.Context), 1 for single frames
 	power    float64 // mask exponent
-	extra    extraSource
-	online   OnlineFree // how a Live learns free bases, resolved
+	// liveIters are a Live's inference iterations per frame:
+	// SeparateSettings.NMF.MaxIter, or DefaultLiveIters when that is 0.
+	liveIters int
+	extra     extraSource
+	online    OnlineFree // how a Live learns free bases, resolved
 
 	// Full band (Rate above the model's): the STFT runs at Rate with the
 	// model's window and hop in seconds; the model sees its own bins, the
@@ -77,11 +80,17 @@ const (
 
 // SeparateSettings control a Separator; zero values mean defaults.
 type SeparateSettings struct {
-	NMF          nmf.Settings // inference: MaxIter 0: 200 (with Free: DefaultFreeIters); tolerance, workers
-	BlockSeconds float64      // 0: DefaultBlockSeconds
+	// NMF sets the inference: MaxIter 0 means nmf.DefaultMaxIter
+	// (DefaultFreeIters with free bases) for Separate and DefaultLiveIters
+	// for a Live; FreeStart's zero value starts free bases from the
+	// mixture's quietest frames (DefaultFreeStart); tolerance, workers.
+	NMF          nmf.Settings
+	BlockSeconds float64 // 0: DefaultBlockSeconds
 	// Free bases are learned on each mixture (each block of a long one)
 	// for what the model's speakers do not explain, with the model's bases
-	// fixed; their estimate is one more source, OtherName. 0: none.
+	// fixed; their estimate is one more source, OtherName. 0: none, but
+	// DefaultFree for a model of one speaker without a universal model,
+	// which needs another source (Separator.Free says how many it uses).
 	Free int
 	// Online sets how a Live learns the free bases as the stream goes
 	// (see OnlineFree); Separate does not use it.
@@ -106,6 +115,9 @@ type SeparateSettings struct {
 func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
+	}
+	if s.Free == 0 && m.Universal == nil && len(m.Speakers) == 1 {
+		s.Free = DefaultFree
 	}
 	plan, err := stft.NewPlan(m.STFT)
 	if err != nil {
@@ -148,6 +160,10 @@ func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 		return nil, fmt.Errorf("unknown upper-band rule %d", s.Upper)
 	}
 	sep.works.Put(&work{plan: plan})
+	sep.liveIters = sep.settings.MaxIter
+	if sep.liveIters == 0 {
+		sep.liveIters = DefaultLiveIters
+	}
 	if sep.settings.MaxIter == 0 {
 		sep.settings.MaxIter = nmf.DefaultMaxIter
 		if s.Free > 0 {
@@ -329,7 +345,7 @@ func (sp *Separator) separateSegment(w *work, dst [][]float64, seg []float64, a,
 		low = &stft.Spectrogram{Bins: sp.modelBins, Frames: spec.Frames, Data: spec.Data[:sp.modelBins*spec.Frames]}
 	}
 	Y := sp.modelMagnitude(w, low)
-	gains, err := sp.gains(w, Y)
+	gains, err := sp.gains(w, Y, false)
 	if err != nil {
 		return err
 	}
@@ -389,7 +405,7 @@ func (sp *Separator) modelMagnitude(w *work, spec *stft.Spectrogram) *nmf.Dense[
 // mean of the patches covering it). The gains add up to 1 wherever the
 // model explains any energy, and split silent bins evenly.
 func (sp *Separator) Gains(Y *nmf.Dense[float32]) ([]*nmf.Dense[float32], error) {
-	gains, err := sp.gains(&work{}, Y)
+	gains, err := sp.gains(&work{}, Y, false)
 	if err != nil {
 		return nil, err
 	}
@@ -400,20 +416,24 @@ func (sp *Separator) Gains(Y *nmf.Dense[float32]) ([]*nmf.Dense[float32], error)
 	return out, nil
 }
 
-// gains is Gains in w's buffers: the result is w.parts, valid until w's
-// next use.
-func (sp *Separator) gains(w *work, Y *nmf.Dense[float32]) ([]nmf.Dense[float32], error) {
+// gains is Gains in w's buffers, with a Live's iterations when live: the
+// result is w.parts, valid until w's next use.
+func (sp *Separator) gains(w *work, Y *nmf.Dense[float32], live bool) ([]nmf.Dense[float32], error) {
 	X := sp.unfold(w, Y)
-	H, bases, err := sp.extra.infer(sp, w, X, sp.inferSettings())
+	H, bases, err := sp.extra.infer(sp, w, X, sp.inferSettings(live))
 	if err != nil {
 		return nil, err
 	}
 	return sp.wiener(w, Y, X, H, bases), nil
 }
 
-// inferSettings returns the settings of the inference of H.
-func (sp *Separator) inferSettings() nmf.Settings {
+// inferSettings returns the settings of the inference of H, offline or in
+// a Live.
+func (sp *Separator) inferSettings(live bool) nmf.Settings {
 	s := sp.settings
+	if live {
+		s.MaxIter = sp.liveIters
+	}
 	// Nothing here reads the cost: with a fixed number of iterations, skip
 	// its evaluations.
 	s.NoCost = s.Tol < 0 && s.Recorder == nil

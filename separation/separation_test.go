@@ -297,8 +297,8 @@ func TestBadInputs(t *testing.T) {
 		}
 	}
 	one := &Model{Method: NMF, SampleRate: 16000, Speakers: m.Speakers[:1]}
-	if _, err := NewSeparator(one, SeparateSettings{}); err == nil {
-		t.Error("one-speaker model: no error")
+	if _, err := NewSeparator(one, SeparateSettings{Free: -1}); err == nil {
+		t.Error("one-speaker model with negative free bases: no error")
 	}
 }
 

@@ -44,7 +44,7 @@ func bindInterferenceFlags(fs *flag.FlagSet) *interferenceFlags {
 	f.prune = fs.String("universal-prune", fmt.Sprint(separation.DefaultUniversalPrune), "with --universal: drop the universal speakers that take more than this many times the least share of the known speaker's training audio (train's --universal-prune), comma-separated: one row each; 0: keep all")
 	f.chunk = fs.Float64("noise-chunk", 3, "--noise: seconds per chunk (chunks are split 70/20/10 like utterances)")
 	f.semiIters = fs.String("semi-iters", "", "with --unknown or --noise: inference iterations of the free and universal rows, comma-separated: one row each (default: --infer-iters)")
-	f.freeInit = fs.String("free-init", "random", "with --unknown or --noise: how the free bases start, random or quiet (the mixture's quietest frames), comma-separated: one row each")
+	f.freeInit = fs.String("free-init", nmf.FreeQuiet.String(), "with --unknown or --noise: how the free bases start, random or quiet (the mixture's quietest frames), comma-separated: one row each")
 	f.freeL1 = fs.Float64("free-l1", 0, "with --unknown or --noise: L1 penalty on the free bases' activations")
 	f.scoreOn = fs.String("score-on", experiment.ScoreTest, "with --unknown or --noise: the mixtures scored, test (the 10% test share) or validation (the 20% held-back share, which no row trains on): choose --free, --sparsity and --semi-iters on validation (OUTDIR/picked.txt), then run once on test")
 	return f
@@ -180,13 +180,9 @@ func runInterference(ctx context.Context, env *environment, speakers speakerFlag
 
 // parseFreeInit reads --free-init.
 func parseFreeInit(v string) (nmf.FreeStart, error) {
-	for st, name := range freeStartNames {
-		if v == name {
-			return st, nil
-		}
+	st, err := nmf.ParseFreeStart(v)
+	if err != nil {
+		return 0, usagef("--free-init: %v", err)
 	}
-	return 0, usagef("--free-init %q: want random or quiet", v)
+	return st, nil
 }
-
-// freeStartNames are --free-init's values.
-var freeStartNames = map[nmf.FreeStart]string{nmf.FreeRandom: "random", nmf.FreeQuiet: "quiet"}

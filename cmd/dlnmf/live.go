@@ -6,12 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"syscall"
 
 	"github.com/dlnmf/dlnmf/internal/atomicfile"
-	"github.com/dlnmf/dlnmf/resample"
+	"github.com/dlnmf/dlnmf/recording"
 	"github.com/dlnmf/dlnmf/separation"
 	"github.com/dlnmf/dlnmf/wav"
 )
@@ -47,12 +46,6 @@ fixed seed: the same stream gives the same bits, however it is cut.
   arecord -f S16_LE -r 16000 -t wav | dlnmf separate --live -m m.npz -o live -
   arecord -f S16_LE -r 16000 -t wav | dlnmf separate --live -m fa.npz --free 20 --stdout FA - | play -t wav -`
 
-// liveIters is --live's number of inference iterations per frame unless
-// --iters is given: on TSP test mixtures 50 iterations scored the same SDR
-// as 200 (docs/RESULTS.md, "Live separation": -0.01 / -0.03 dB, n.s.), and
-// one core keeps up with 90 streams at 50 against 37 at 200.
-const liveIters = 50
-
 // liveOptions are separate's flags for --live.
 type liveOptions struct {
 	stdout   string // the source written to standard output, or ""
@@ -64,9 +57,9 @@ type liveOptions struct {
 	quiet    bool
 }
 
-// runLive separates the stream on env.stdin with sep until it ends or ctx
+// runLive separates the stream on env.stdin with seps until it ends or ctx
 // is cancelled; either way every output is completed.
-func runLive(ctx context.Context, env *environment, seps *separators, o liveOptions) (err error) {
+func runLive(ctx context.Context, env *environment, seps *recording.Separator, o liveOptions) (err error) {
 	var in *wav.StreamReader
 	switch o.raw {
 	case "":
@@ -81,35 +74,23 @@ func runLive(ctx context.Context, env *environment, seps *separators, o liveOpti
 	if err != nil {
 		return fmt.Errorf("standard input: %w", err)
 	}
-	rate := seps.model.SampleRate
-	var down *resample.Stream
-	delay := 0.0
-	if in.Rate() > rate {
-		rate = in.Rate() // full band, as separate does with a file
-	}
-	sep, err := seps.at(rate)
+	live, err := seps.NewLive(in.Rate())
 	if err != nil {
-		return err
+		return fmt.Errorf("standard input: %w", err)
 	}
-	if in.Rate() != rate {
-		r, err := resample.New(in.Rate(), rate)
-		if err != nil {
-			return fmt.Errorf("standard input at %d Hz: %w", in.Rate(), err)
-		}
-		down = r.NewStream()
-		delay = float64(r.TapsPerOutput()/2) / float64(rate)
-	}
-	live, err := sep.NewLive()
-	if err != nil {
-		return usagef("--live: %v", err)
+	rate := live.Rate()
+	how := ""
+	switch {
+	case live.Resampled():
+		how = fmt.Sprintf(", %.1f ms of resampling", float64(live.ResamplerDelay())/float64(rate)*1000)
+	case live.FullBand():
+		how = " and its upper band's smoothing"
 	}
 	logf(env.stderr, o.quiet, "live: %d Hz, %d channel(s) in; estimates at %d Hz; latency %.1f ms (%d samples of the model's window%s) plus compute",
-		in.Rate(), in.Channels(), rate, (float64(live.Latency())/float64(rate)+delay)*1000, live.Latency(),
-		map[bool]string{true: fmt.Sprintf(", %.1f ms of resampling", delay*1000), false: ""}[down != nil]+
-			map[bool]string{true: " and its upper band's smoothing", false: ""}[rate > seps.model.SampleRate])
+		in.Rate(), in.Channels(), rate, live.Latency().Seconds()*1000, live.LatencySamples()-live.ResamplerDelay(), how)
 
 	// The outputs: one WAV stream per source, or the chosen one on stdout.
-	sources := sep.Sources()
+	sources := seps.Sources()
 	enc := wav.PCM16
 	if o.float {
 		enc = wav.Float32
@@ -141,9 +122,6 @@ func runLive(ctx context.Context, env *environment, seps *separators, o liveOpti
 		if i < 0 {
 			return usagef("--stdout %s: the model's sources are %v", o.stdout, sources)
 		}
-		// A reader that goes away gives EPIPE on the next write, not a
-		// silent death by SIGPIPE.
-		signal.Ignore(syscall.SIGPIPE)
 		if outs[i], err = wav.NewStreamWriter(env.stdout, rate, enc); err != nil {
 			return err
 		}
@@ -158,7 +136,7 @@ func runLive(ctx context.Context, env *environment, seps *separators, o liveOpti
 			if err != nil {
 				return err
 			}
-			f, err := os.Create(path)
+			f, err := atomicfile.CreateInPlace(path)
 			if err != nil {
 				return err
 			}
@@ -203,15 +181,7 @@ func runLive(ctx context.Context, env *environment, seps *separators, o liveOpti
 			}
 		}
 	}()
-	var res []float64
-	finish := func() error {
-		if down != nil {
-			if err := live.Push(down.Finish(res[:0]), sink); err != nil {
-				return err
-			}
-		}
-		return live.Finish(sink)
-	}
+	finish := func() error { return live.Finish(sink) }
 	for {
 		select {
 		case <-ctx.Done():
@@ -222,12 +192,7 @@ func runLive(ctx context.Context, env *environment, seps *separators, o liveOpti
 			}
 			return ctx.Err()
 		case c := <-chunks:
-			x := c.x
-			if down != nil {
-				res = down.Append(res[:0], x)
-				x = res
-			}
-			if err := live.Push(x, sink); err != nil {
+			if err := live.Push(c.x, sink); err != nil {
 				return err
 			}
 			switch {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dlnmf/dlnmf/bsseval"
 	"github.com/dlnmf/dlnmf/corpus"
+	"github.com/dlnmf/dlnmf/internal/openblas"
 	"github.com/dlnmf/dlnmf/wav"
 )
 
@@ -99,7 +100,10 @@ func TestModelsDocNumpyRecipe(t *testing.T) {
 		t.Fatalf("separate: exit %d: %s", code, stderr)
 	}
 	cmd := exec.Command(py, script, model, mixPath, filepath.Join(dir, "np"))
-	cmd.Env = append(os.Environ(), "OPENBLAS_CORETYPE=SkylakeX")
+	if core := openblas.SelectedCore(); core != "" {
+		// numpy's OpenBLAS runs the kernels dlnmf selected.
+		cmd.Env = append(os.Environ(), "OPENBLAS_CORETYPE="+core)
+	}
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("the recipe failed: %v\n%s", err, out)
 	}

@@ -30,11 +30,9 @@ func TestSemiSupervised(t *testing.T) {
 	synthMixture(t, mix, 1, 16000, 700)
 	out := filepath.Join(root, "out")
 
-	for _, bad := range []string{"0", "-3"} {
-		_, stderr, code := runCmd(t, "separate", "-m", one, "-o", out, "--free", bad, mix)
-		wantFailure(t, stderr, code, exitUsage, "--free must be at least 1")
-	}
-	_, stderr, code := runCmd(t, "separate", "-m", one, "-o", out, "--free", "5000", "--quiet", mix)
+	_, stderr, code := runCmd(t, "separate", "-m", one, "-o", out, "--free", "-3", mix)
+	wantFailure(t, stderr, code, exitUsage, "--free must be 0 or more")
+	_, stderr, code = runCmd(t, "separate", "-m", one, "-o", out, "--free", "5000", "--quiet", mix)
 	if code != exitFailure || !strings.Contains(stderr, "5000 free bases for") || strings.Contains(stderr, "panic") {
 		t.Errorf("--free 5000: exit %d, stderr:\n%s", code, stderr)
 	}
@@ -42,13 +40,17 @@ func TestSemiSupervised(t *testing.T) {
 		t.Errorf("a failed separation left %v", got)
 	}
 
-	// No --free: it says what it does, and does it.
-	_, stderr, code = runCmd(t, "separate", "-m", one, "-o", out, "--iters", "20", mix)
-	if code != exitOK || !strings.Contains(stderr, "one speaker (low)") || !strings.Contains(stderr, "--free 20") {
-		t.Errorf("one speaker without --free: exit %d, stderr:\n%s", code, stderr)
-	}
-	if got, want := dirFiles(t, out), []string{"mix.low.wav", "mix.other.wav"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("outputs %v, want %v", got, want)
+	// No --free, or --free 0 (the default, as -h shows it): it says what
+	// it does, and does it.
+	for i, free := range [][]string{nil, {"--free", "0"}} {
+		dir := filepath.Join(root, fmt.Sprintf("default%d", i))
+		_, stderr, code = runCmd(t, append([]string{"separate", "-m", one, "-o", dir, "--iters", "20", mix}, free...)...)
+		if code != exitOK || !strings.Contains(stderr, "one speaker (low)") || !strings.Contains(stderr, "with 20 free bases") {
+			t.Errorf("one speaker, %v: exit %d, stderr:\n%s", free, code, stderr)
+		}
+		if got, want := dirFiles(t, dir), []string{"mix.low.wav", "mix.other.wav"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("outputs %v, want %v", got, want)
+		}
 	}
 
 	// Free bases infer separation.DefaultFreeIters iterations unless
@@ -72,7 +74,7 @@ func TestSemiSupervised(t *testing.T) {
 	if _, stderr, code := runCmd(t, "separate", "-m", one, "-o", outQ, "--iters", "20", "--free", "20", "--free-init", "random", "--quiet", mix); code != exitOK {
 		t.Fatalf("--free-init random: exit %d: %s", code, stderr)
 	}
-	if a, b := readSamples(t, filepath.Join(out, "mix.other.wav")), readSamples(t, filepath.Join(outQ, "mix.other.wav")); len(a) != len(b) || belowDB(a, b) > 100 {
+	if a, b := readSamples(t, filepath.Join(root, "default0", "mix.other.wav")), readSamples(t, filepath.Join(outQ, "mix.other.wav")); len(a) != len(b) || belowDB(a, b) > 100 {
 		t.Errorf("--free-init random gave the quiet start's estimate (%d and %d samples)", len(a), len(b))
 	}
 	for _, bad := range [][]string{{"--free-init", "loud"}, {"--free-init", "quiet", "--live"}} {
@@ -208,7 +210,7 @@ func TestExperimentScoreOnValidation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !regexp.MustCompile(`^free 2\nfree_iters (5|10)\nfree_init random\nfree_sdri -?[0-9]+\.[0-9]{2}\n$`).Match(picked) {
+	if !regexp.MustCompile(`^free 2\nfree_iters (5|10)\nfree_init quiet\nfree_sdri -?[0-9]+\.[0-9]{2}\n$`).Match(picked) {
 		t.Errorf("picked.txt: %q", picked)
 	}
 	if !strings.Contains(stdout, "validation mixtures") || !strings.Contains(stdout, "free K=2, 10 iters") {

@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/dlnmf/dlnmf/experiment"
+	"github.com/dlnmf/dlnmf/recording"
 	"github.com/schollz/progressbar/v3"
 )
 
@@ -155,21 +155,13 @@ func (a *archiveFlags) files(args []string, out string) ([]string, error) {
 	return mine, nil
 }
 
-// skipSeparated drops the recordings whose outputs (OUTDIR/<name>.<source><ext>,
-// ext ".wav" or ".flac", for every source) all exist: a rerun does only what is left. Outputs are
+// skipSeparated drops the recordings whose outputs are all in out
+// (recording.Separator.Done): a rerun does only what is left. Outputs are
 // renamed into place only when complete, so one that exists is whole.
-func skipSeparated(env *environment, quiet bool, files []string, out, ext string, sources []string) []string {
+func skipSeparated(env *environment, quiet bool, files []string, out string, sp *recording.Separator) []string {
 	var left []string
 	for _, f := range files {
-		base := strings.TrimSuffix(filepath.Base(f), filepath.Ext(f))
-		all := true
-		for _, s := range sources {
-			if _, err := os.Stat(filepath.Join(out, base+"."+s+ext)); err != nil {
-				all = false
-				break
-			}
-		}
-		if !all {
+		if !sp.Done(f, out) {
 			left = append(left, f)
 		}
 	}

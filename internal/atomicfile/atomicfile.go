@@ -237,3 +237,21 @@ func (f *File) Abort() {
 	track(f.tmp.Name(), false)
 	f.tmp = nil
 }
+
+// CreateInPlace creates path for a file that is read while it grows (a live
+// output), where Create's temporary file cannot serve. Whatever is at path
+// is replaced, never followed: a file or a symbolic link there is removed
+// first, and the new file is created exclusively, so a link put there
+// meanwhile makes it fail rather than write through the link. A directory
+// at path is an error.
+func CreateInPlace(path string) (*os.File, error) {
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.IsDir() {
+			return nil, fmt.Errorf("%s is a directory", path)
+		}
+		if err := os.Remove(path); err != nil {
+			return nil, err
+		}
+	}
+	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+}

@@ -181,3 +181,32 @@ func TestCheckWritable(t *testing.T) {
 		t.Errorf("left %v", entries)
 	}
 }
+
+// CreateInPlace replaces a symbolic link at its path instead of writing
+// through it, and refuses a directory.
+func TestCreateInPlaceReplacesLink(t *testing.T) {
+	dir := t.TempDir()
+	outside := filepath.Join(t.TempDir(), "victim")
+	if err := os.WriteFile(outside, []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "live.a.wav")
+	if err := os.Symlink(outside, path); err != nil {
+		t.Fatal(err)
+	}
+	f, err := CreateInPlace(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("new")
+	f.Close()
+	if b, _ := os.ReadFile(outside); string(b) != "keep" {
+		t.Errorf("the link's target was written: %q", b)
+	}
+	if fi, err := os.Lstat(path); err != nil || !fi.Mode().IsRegular() {
+		t.Errorf("%s is not a regular file: %v", path, err)
+	}
+	if _, err := CreateInPlace(dir); err == nil {
+		t.Error("a directory was accepted")
+	}
+}

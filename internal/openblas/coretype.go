@@ -26,3 +26,12 @@ func CoreTypeHint() string {
 	}
 	return ""
 }
+
+// selected is the kernel table init selected, "" for OpenBLAS's own choice.
+var selected string
+
+// SelectedCore returns the OPENBLAS_CORETYPE value that names the kernels
+// this package selected at initialisation, or "" when it kept OpenBLAS's
+// choice: what a test or script sets for another program that loads
+// OpenBLAS (numpy) to run the same kernels.
+func SelectedCore() string { return selected }

@@ -40,8 +40,8 @@ func init() {
 	// the same bytes, as the command line: the choice is made here, at
 	// package initialisation, before any BLAS call, not by an environment
 	// variable that only a launcher could set.
-	if hint := CoreTypeHint(); hint != "" {
-		selectCore(hint)
+	if hint := CoreTypeHint(); hint != "" && selectCore(hint) {
+		selected = hint
 	}
 }
 
