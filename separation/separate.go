@@ -82,7 +82,7 @@ const (
 type SeparateSettings struct {
 	// NMF sets the inference: MaxIter 0 means nmf.DefaultMaxIter
 	// (DefaultFreeIters with free bases) for Separate and DefaultLiveIters
-	// for a Live; FreeStart's zero value starts free bases from the
+	// for a Live, which always runs exactly its iterations (no Tol); FreeStart's zero value starts free bases from the
 	// mixture's quietest frames (DefaultFreeStart); tolerance, workers.
 	NMF          nmf.Settings
 	BlockSeconds float64 // 0: DefaultBlockSeconds
@@ -432,7 +432,12 @@ func (sp *Separator) gains(w *work, Y *nmf.Dense[float32], live bool) ([]nmf.Den
 func (sp *Separator) inferSettings(live bool) nmf.Settings {
 	s := sp.settings
 	if live {
-		s.MaxIter = sp.liveIters
+		// A Live runs exactly its iterations on each frame: a fixed cost
+		// per frame (the latency a stream can rely on), and no cost to
+		// evaluate, which on one frame would cost as much as the
+		// iterations themselves. One frame is one column: nothing to
+		// share between workers, whose hand-offs would cost more than it.
+		s.MaxIter, s.Tol, s.Workers = sp.liveIters, -1, 1
 	}
 	// Nothing here reads the cost: with a fixed number of iterations, skip
 	// its evaluations.
