@@ -22,7 +22,7 @@ type Config struct {
 	Rounds        int                 `json:"rounds"`      // DL-NMF rounds; 0: 5
 	DiscIters     int                 `json:"disc_iters"`  // DL-NMF basis iterations per round; 0: separation.DefaultDiscIter
 	SNR           float64             `json:"snr"`         // mixing level of the first speaker over each other, dB
-	Seed          uint64              `json:"seed"`
+	Seed          uint64              `json:"seed"`  // used as given (0 is a seed too); DefaultConfig sets separation.DefaultSeed
 	Beta          *float64            `json:"beta"`           // beta-divergence; nil: 1 (Kullback-Leibler)
 	Tol           float64             `json:"tol"`            // engine tolerance; 0: nmf.DefaultTol; negative: run every iteration
 	TrainFraction float64             `json:"train_fraction"` // 0: corpus.TrainFraction (0.7)
@@ -40,6 +40,11 @@ type Config struct {
 	// in every repeat on validation data from a grid (see Selection).
 	Select *Selection `json:"select,omitempty"`
 }
+
+// DefaultConfig returns the configuration every door starts from: the zero
+// Config (the protocol's defaults) with separation.DefaultSeed, the seed of
+// the results in docs/RESULTS.md.
+func DefaultConfig() Config { return Config{Seed: separation.DefaultSeed} }
 
 // Defaults returns c with every zero field set to its default, or an error
 // for a setting that cannot work.

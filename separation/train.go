@@ -31,6 +31,12 @@ func DefaultSizes(m Method) []int {
 	return []int{180, 20}
 }
 
+// DefaultSeed is the seed of every random choice (shuffles, initialisations)
+// that dlnmf's commands, the Python package and experiment.DefaultConfig
+// start from: the seed of the results in docs/RESULTS.md. A zero seed in
+// settings is a seed like any other.
+const DefaultSeed = 1
+
 // TrainSettings control Train. The zero value of each field means its
 // documented default.
 type TrainSettings struct {

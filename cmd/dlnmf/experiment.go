@@ -228,7 +228,7 @@ func protocolFlags(fs *flag.FlagSet, def experiment.Config) (func() (experiment.
 	rounds := fs.Int("rounds", d.Rounds, "DL-NMF rounds")
 	discIters := fs.Int("disc-iters", d.DiscIters, "DL-NMF basis iterations per round")
 	snr := fs.Float64("snr", d.SNR, "level of the first speaker over each other in the mixtures, dB")
-	seed := fs.Uint64("seed", 1, "seed of every shuffle and initialisation")
+	seed := fs.Uint64("seed", separation.DefaultSeed, "seed of every shuffle and initialisation")
 	methods := fs.String("methods", "nmf,lnmf,dlnmf", "methods to run, comma-separated")
 	beta := fs.Float64("beta", *d.Beta, "beta-divergence: 1 Kullback-Leibler, 2 Euclidean, 0 Itakura-Saito")
 	tol := fs.Float64("tol", d.Tol, "stop early when the cost falls by less than this fraction (negative: never)")

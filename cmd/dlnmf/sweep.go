@@ -94,7 +94,9 @@ func runSweep(ctx context.Context, cmd *command, env *environment, args []string
 	if err != nil {
 		return err
 	}
-	configs, baseline, err := spec.Configs(experiment.Config{Seed: 1, Examples: 2})
+	base := experiment.DefaultConfig()
+	base.Examples = 2
+	configs, baseline, err := spec.Configs(base)
 	if err != nil {
 		return err
 	}

@@ -79,7 +79,7 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	snr := fs.Float64("snr", 0, "dlnmf: level of the first speaker over each other one in the discriminative mixtures, dB")
 	beta := fs.Float64("beta", 1, "beta-divergence: 1 Kullback-Leibler, 2 Euclidean, 0 Itakura-Saito, or any other value")
 	tol := fs.Float64("tol", nmf.DefaultTol, "stop training a layer early when the cost falls by less than this fraction (negative: never)")
-	seed := fs.Uint64("seed", 1, "seed of every random choice (shuffles and initialisations)")
+	seed := fs.Uint64("seed", separation.DefaultSeed, "seed of every random choice (shuffles and initialisations)")
 	contextT := fs.Int("context", 1, "frames per spectral patch T (odd): the bases model T consecutive spectra")
 	sparsity := fs.Float64("sparsity", 0, "L1 penalty LAMBDA on the activations in training, DL-NMF and separation, with unit-norm first-layer columns (scale-free for beta 1)")
 	maskPower := fs.Float64("mask-power", 1, "exponent P of the Wiener gains |V_s|^P / sum |V_j|^P (1: the paper, 2: power ratio), recorded in the model")
