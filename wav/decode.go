@@ -337,8 +337,8 @@ func parseFormat(b []byte) (*format, error) {
 	if rate == 0 {
 		return nil, errors.New("zero sample rate in the fmt chunk")
 	}
-	if rate > math.MaxInt32 {
-		return nil, fmt.Errorf("absurd sample rate %d Hz in the fmt chunk", rate)
+	if rate > MaxRate {
+		return nil, fmt.Errorf("sample rate %d Hz in the fmt chunk, above the %d Hz read", rate, MaxRate)
 	}
 	var enc Encoding
 	switch {
