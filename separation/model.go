@@ -114,6 +114,40 @@ func (m *Model) maskPower() float64 {
 	return m.MaskPower
 }
 
+// The sample rates a model may have. A model at a rate far below its
+// mixtures' runs its STFT scaled up by their ratio (full band), so the
+// lower bound also bounds that scaling.
+const (
+	MinSampleRate = 1000
+	MaxSampleRate = 384000
+)
+
+// The bounds of a model's STFT, from which every spectrogram is sized: a
+// window of at most one second (FFT size <= sample rate), and a hop of at
+// least a sixteenth of the FFT size, so that a spectrogram holds at most 8
+// complex values per sample of the signal (the paper's 1024/256 holds 2).
+// An FFT of 65536 with a hop of 1 would need 131 kB per sample.
+const MaxOverlap = 16
+
+// CheckSampleRate rejects a model rate outside MinSampleRate..MaxSampleRate.
+func CheckSampleRate(rate int) error {
+	if rate < MinSampleRate || rate > MaxSampleRate {
+		return fmt.Errorf("sample rate %d Hz: want %d to %d Hz", rate, MinSampleRate, MaxSampleRate)
+	}
+	return nil
+}
+
+// checkSTFTBounds rejects STFT settings beyond the bounds above.
+func checkSTFTBounds(st stft.Settings, rate int) error {
+	if st.FFTSize > rate {
+		return fmt.Errorf("FFT size %d at %d Hz: a window longer than one second", st.FFTSize, rate)
+	}
+	if st.Hop > 0 && st.FFTSize > MaxOverlap*st.Hop {
+		return fmt.Errorf("FFT size %d with a hop of %d: more than %d frames overlap (want a hop of at least %d)", st.FFTSize, st.Hop, MaxOverlap, (st.FFTSize+MaxOverlap-1)/MaxOverlap)
+	}
+	return nil
+}
+
 // CheckContext rejects a patch width that is not odd and positive.
 func CheckContext(t int) error {
 	if t < 1 || t%2 == 0 {
@@ -188,11 +222,14 @@ func (m *Model) Validate() error {
 	if len(m.Speakers) < 1 {
 		return fmt.Errorf("the model has no speakers")
 	}
-	if m.SampleRate <= 0 {
-		return fmt.Errorf("the model's sample rate %d is not positive", m.SampleRate)
+	if err := CheckSampleRate(m.SampleRate); err != nil {
+		return fmt.Errorf("the model's %w", err)
 	}
 	plan, err := stft.NewPlan(m.STFT)
 	if err != nil {
+		return fmt.Errorf("the model's STFT settings: %w", err)
+	}
+	if err := checkSTFTBounds(plan.Settings(), m.SampleRate); err != nil {
 		return fmt.Errorf("the model's STFT settings: %w", err)
 	}
 	if err := CheckContext(m.context()); err != nil {

@@ -38,11 +38,22 @@ func TestDecodeRefusesUntrustedMeta(t *testing.T) {
 		{`"window_size":1024`, `"window_size":-4`, "STFT sizes"},
 		{`"sample_rate":16000`, `"sample_rate":0`, "sample rate"},
 		{`"sizes":[4]`, `"sizes":[]`, "layers"},
+		{`"sample_rate":16000`, `"sample_rate":1`, "sample rate 1 Hz: want 1000 to 384000 Hz"},
+		{`"fft_size":1024,"window_size":1024,"hop":256`, `"fft_size":65536,"window_size":65536,"hop":1`, "a window longer than one second"},
+		{`"hop":256`, `"hop":1`, "FFT size 1024 with a hop of 1: more than 16 frames overlap"},
 	} {
 		b := rewriteMeta(t, good, tc.old, tc.new)
 		_, err := Decode(bytes.NewReader(b), int64(len(b)))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s -> %s: got %v, want an error with %q", tc.old, tc.new, err, tc.want)
 		}
+	}
+	// A one-second window at 96 kHz, but 1024 frames overlapping (901 MB
+	// for a 2 s mixture).
+	b := rewriteMeta(t, good, `"sample_rate":16000`, `"sample_rate":96000`)
+	b = rewriteMeta(t, b, `"fft_size":1024,"window_size":1024,"hop":256`, `"fft_size":65536,"window_size":65536,"hop":64`)
+	want := "FFT size 65536 with a hop of 64: more than 16 frames overlap (want a hop of at least 4096)"
+	if _, err := Decode(bytes.NewReader(b), int64(len(b))); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("FFT 65536, hop 64: got %v, want an error with %q", err, want)
 	}
 }
