@@ -148,10 +148,32 @@ func checkSTFTBounds(st stft.Settings, rate int) error {
 	return nil
 }
 
-// CheckContext rejects a patch width that is not odd and positive.
+// MaxContext is the widest patch a model may have, in frames: a basis has
+// MaxContext times the bins as rows (255 frames of 513 bins: 131k rows, 4
+// s of context at the paper's hop), so the bound also bounds the patches
+// that training unfolds.
+const MaxContext = 255
+
+// MaxLayerSize is the largest number of bases in a layer (an NMF's K): a
+// speaker's first layer of 65536 bases at 513 bins holds 134 MB.
+const MaxLayerSize = 1 << 16
+
+// CheckContext rejects a patch width that is not odd, positive and at most
+// MaxContext.
 func CheckContext(t int) error {
-	if t < 1 || t%2 == 0 {
-		return fmt.Errorf("context %d: want an odd number of frames (1, 3, 5, ...)", t)
+	if t < 1 || t%2 == 0 || t > MaxContext {
+		return fmt.Errorf("context %d: want an odd number of frames from 1 to %d (1, 3, 5, ...)", t, MaxContext)
+	}
+	return nil
+}
+
+// CheckLayerSizes rejects layer sizes (bases per layer) outside 1 to
+// MaxLayerSize.
+func CheckLayerSizes(sizes []int) error {
+	for _, k := range sizes {
+		if k < 1 || k > MaxLayerSize {
+			return fmt.Errorf("layer size %d: want 1 to %d bases", k, MaxLayerSize)
+		}
 	}
 	return nil
 }

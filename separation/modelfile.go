@@ -71,7 +71,6 @@ const (
 	maxFileSpeakers = 1024
 	maxFileLayers   = 64
 	maxFileFFT      = 1 << 16 // 4 s at 16 kHz
-	maxFileContext  = 255     // frames per patch
 )
 
 // divergence names as written in model files.
@@ -274,14 +273,14 @@ func checkMetaBounds(meta *fileMeta) error {
 		if n := len(sz); n == 0 || n > maxFileLayers {
 			return fmt.Errorf("%d layers; want 1 to %d", n, maxFileLayers)
 		}
-		for l, k := range sz {
-			if k < 1 {
-				return fmt.Errorf("layer %d has size %d", l+1, k)
-			}
+		if err := CheckLayerSizes(sz); err != nil {
+			return err
 		}
 	}
-	if c := meta.Context; c < 0 || c > maxFileContext {
-		return fmt.Errorf("context %d; want 1 to %d frames", c, maxFileContext)
+	if c := meta.Context; c != 0 {
+		if err := CheckContext(c); err != nil {
+			return err
+		}
 	}
 	if err := CheckSampleRate(meta.SampleRate); err != nil {
 		return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -69,5 +70,40 @@ func TestInfoManyChannels(t *testing.T) {
 	}
 	if got := after.TotalAlloc - before.TotalAlloc; got > 64<<20 {
 		t.Errorf("info allocated %d MB for a file of %d MB", got>>20, len(data)>>20)
+	}
+}
+
+// Sizes from specs and flags that would train or allocate without bound are
+// refused before any work: a patch width, layer sizes, repeats and grids.
+func TestProtocolSizesBounded(t *testing.T) {
+	root := t.TempDir()
+	low, high := synthSpeakers(t, root, 2, 0.2)
+	hundred := make([]string, 100)
+	for i := range hundred {
+		hundred[i] = fmt.Sprint(i + 1)
+	}
+	list := "[" + strings.Join(hundred, ",") + "]"
+	million := fmt.Sprintf(`{"iters": %s, "infer_iters": %s, "disc_iters": %s}`, list, list, list)
+	gridFile := filepath.Join(root, "grid.json")
+	if err := os.WriteFile(gridFile, []byte(million), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(root, "out")
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"train", "--speaker", low, "--speaker", high, "-o", filepath.Join(root, "m.npz"), "--context", "1000001"}, exitUsage, "context 1000001: want an odd number of frames from 1 to 255"},
+		{[]string{"train", "--speaker", low, "--speaker", high, "-o", filepath.Join(root, "m.npz"), "--method", "nmf", "--k", "1000000000"}, exitUsage, "layer size 1000000000: want 1 to 65536 bases"},
+		{[]string{"sweep", writeSpec(t, root, low, high, `[{"k": [1000000000]}]`, `{"k": 1000000000}`), "-o", out}, exitFailure, "layer size 1000000000"},
+		{[]string{"sweep", writeSpec(t, root, low, high, `[{"repeats": [1000000000]}]`, `{"repeats": 1000000000}`), "-o", out}, exitFailure, "repeats 1000000000: want 1 to 1000"},
+		{[]string{"sweep", writeSpec(t, root, low, high, "["+million+"]", `{"iters": 1}`), "-o", out}, exitFailure, "a grid of more than 1000 points"},
+		{[]string{"experiment", "--speaker", low, "--speaker", high, "-o", out, "--select", gridFile}, exitUsage, "a grid of more than 1000 points"},
+		{[]string{"experiment", "--speaker", low, "--speaker", high, "-o", out, "--select", million}, exitUsage, "a grid of more than 1000 points"},
+		{[]string{"experiment", "--speaker", low, "--speaker", high, "-o", out, "--select", "/dev/zero"}, exitUsage, "/dev/zero is a character device, not a file"},
+	} {
+		_, stderr, code := runCmd(t, tc.args...)
+		wantFailure(t, stderr, code, tc.code, tc.want)
 	}
 }

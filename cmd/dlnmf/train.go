@@ -158,6 +158,9 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	if err := separation.CheckMaskPower(*maskPower); err != nil {
 		return usagef("--mask-power: %v", err)
 	}
+	if err := separation.CheckLayerSizes(sizes); err != nil {
+		return usagef("--k or --layers: %v", err)
+	}
 	settings := separation.TrainSettings{
 		Method: m, Sizes: sizes,
 		NMF:        nmf.Settings{MaxIter: *iters, Tol: *tol, Seed: *seed},
