@@ -46,6 +46,10 @@ type Config struct {
 // the results in docs/RESULTS.md.
 func DefaultConfig() Config { return Config{Seed: separation.DefaultSeed} }
 
+// MaxRepeats bounds the repeats of a protocol (the paper's is 15): each
+// repeat trains every model again.
+const MaxRepeats = 1000
+
 // Defaults returns c with every zero field set to its default, or an error
 // for a setting that cannot work.
 func (c Config) Defaults() (Config, error) {
@@ -90,8 +94,8 @@ func (c Config) Defaults() (Config, error) {
 		c.SampleRate = separation.DefaultSampleRate
 	}
 	switch {
-	case c.Repeats < 1:
-		return c, errors.New("repeats must be at least 1")
+	case c.Repeats < 1 || c.Repeats > MaxRepeats:
+		return c, fmt.Errorf("repeats %d: want 1 to %d", c.Repeats, MaxRepeats)
 	case c.Iters < 1 || c.InferIters < 1 || c.Rounds < 1 || c.DiscIters < 1:
 		return c, errors.New("iteration and round counts must be at least 1")
 	case c.TrainFraction <= 0 || c.DiscFraction <= 0 || c.TrainFraction+c.DiscFraction >= 1:
@@ -120,19 +124,15 @@ func (c Config) Defaults() (Config, error) {
 			return c, err
 		}
 	}
-	for _, k := range c.K {
-		if k < 1 {
-			return c, fmt.Errorf("NMF size %d is not positive", k)
-		}
+	if err := separation.CheckLayerSizes(c.K); err != nil {
+		return c, fmt.Errorf("NMF size: %w", err)
 	}
 	for _, l := range c.Layers {
 		if len(l) < 1 {
 			return c, errors.New("an empty layer configuration")
 		}
-		for _, k := range l {
-			if k < 1 {
-				return c, fmt.Errorf("layer size %d is not positive", k)
-			}
+		if err := separation.CheckLayerSizes(l); err != nil {
+			return c, err
 		}
 	}
 	return c, nil

@@ -163,11 +163,17 @@ func newRepeat(cfg Config, repeat int, speakers []string, train, disc, test [][]
 // TrainSettings returns the settings of row's model in this repeat, the
 // engine on the given number of cores.
 func (rp *Repeat) TrainSettings(row Row, cores int) separation.TrainSettings {
-	c := rp.cfg
+	return rp.cfg.TrainSettings(row, rp.Seed, cores)
+}
+
+// TrainSettings returns the settings of row's model under c (its defaults
+// applied), seeded with seed, the engine on the given number of cores: what
+// a repeat trains, and what its memory estimate counts.
+func (c Config) TrainSettings(row Row, seed uint64, cores int) separation.TrainSettings {
 	div, beta := c.divergence()
 	return separation.TrainSettings{
 		Method: row.Method, Sizes: row.Sizes, SampleRate: c.SampleRate,
-		NMF:       nmf.Settings{Divergence: div, Beta: beta, MaxIter: c.Iters, Tol: c.Tol, Seed: rp.Seed, Workers: max(cores, 1)},
+		NMF:       nmf.Settings{Divergence: div, Beta: beta, MaxIter: c.Iters, Tol: c.Tol, Seed: seed, Workers: max(cores, 1)},
 		InferIter: c.InferIters, Rounds: c.Rounds, DiscIter: c.DiscIters,
 		Context: c.Context, Sparsity: c.Sparsity, MaskPower: c.MaskPower,
 	}

@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"strings"
 	"time"
 
 	"github.com/dlnmf/dlnmf/corpus"
+	"github.com/dlnmf/dlnmf/internal/inputfile"
 )
 
 // Selection chooses a configuration on validation data, inside every
@@ -48,6 +50,29 @@ const selectFamily = "select"
 // define the protocol (the splits, the mixtures), not a model.
 var protocolKeys = map[string]bool{"repeats": true, "seed": true, "snr": true, "train_fraction": true,
 	"disc_fraction": true, "sample_rate": true, "examples": true, "select": true}
+
+// ReadGrid reads experiment --select's GRID argument: inline JSON when it
+// starts with "{" or "[", else the path of a JSON file, which must be a
+// regular file of at most MaxSpecBytes (a device such as /dev/zero would
+// never end).
+func ReadGrid(arg string) ([]map[string]json.RawMessage, error) {
+	if t := strings.TrimSpace(arg); strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[") {
+		return ParseGrid([]byte(arg))
+	}
+	f, _, err := inputfile.Open(arg)
+	if err != nil {
+		return nil, fmt.Errorf("%w (give a JSON file or inline JSON)", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxSpecBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxSpecBytes {
+		return nil, fmt.Errorf("%s: larger than %d bytes", arg, MaxSpecBytes)
+	}
+	return ParseGrid(b)
+}
 
 // ParseGrid reads a selection grid: one JSON object of setting -> list of
 // values, or a list of such objects (as a sweep's "grid").

@@ -57,7 +57,14 @@ type SweepConfig struct {
 
 // ParseSweepSpec reads a sweep spec, rejecting unknown fields.
 func ParseSweepSpec(r io.Reader) (*SweepSpec, error) {
-	dec := json.NewDecoder(r)
+	b, err := io.ReadAll(io.LimitReader(r, MaxSpecBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("sweep spec: %w", err)
+	}
+	if len(b) > MaxSpecBytes {
+		return nil, fmt.Errorf("sweep spec: larger than %d bytes", MaxSpecBytes)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	var s SweepSpec
 	if err := dec.Decode(&s); err != nil {
@@ -122,6 +129,14 @@ func (s *SweepSpec) Configs(base Config) ([]SweepConfig, int, error) {
 	return out, baseline, nil
 }
 
+// MaxGridPoints bounds the points of a grid (a sweep's, experiment
+// --select's), counted before any is expanded: 10^6 points from a 2 kB
+// grid would take gigabytes before any training.
+const MaxGridPoints = 1000
+
+// MaxSpecBytes bounds a sweep spec or grid file.
+const MaxSpecBytes = 1 << 20
+
 // ExpandGrid expands grid objects (a sweep's "grid", experiment --select's
 // GRID) into their configurations, in grid order: each object's keys in
 // sorted order, the last key varying fastest; a point that repeats an
@@ -136,6 +151,20 @@ func ExpandGrid(proto Config, grid []map[string]json.RawMessage) ([]SweepConfig,
 	}
 	var out []SweepConfig
 	seen := map[string]bool{}
+	points := 0 // the grid's points, counted before any is expanded
+	for g, obj := range grid {
+		n := 1
+		for k, v := range obj {
+			var values []json.RawMessage
+			if err := json.Unmarshal(v, &values); err != nil || len(values) == 0 {
+				return nil, fmt.Errorf("grid %d: %q must list its values, e.g. [20, 30]", g+1, k)
+			}
+			n = min(n*len(values), MaxGridPoints+1)
+		}
+		if points += n; points > MaxGridPoints {
+			return nil, fmt.Errorf("a grid of more than %d points; each point trains its models in every repeat: split it", MaxGridPoints)
+		}
+	}
 	for g, obj := range grid {
 		keys := make([]string, 0, len(obj))
 		for k := range obj {

@@ -6,5 +6,8 @@
 // strings ('<U', stored as a 0-d array, which numpy.load returns as a 0-d
 // str array; str(a) gives the text). Reading checks every header and length,
 // so a truncated or corrupt file yields an error, never a panic or a huge
-// allocation.
+// allocation. Open and Archive.Header read an array's dtype and shape
+// without its data, so that a caller refuses a shape it does not expect
+// before anything is sized from it; Archive.Array then decodes the values
+// as they are decompressed (Read does both for every array).
 package npz

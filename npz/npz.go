@@ -131,9 +131,17 @@ const maxElements = 1 << 28
 // array of maxElements float32 values with its header.
 const maxArchiveBytes = 4*maxElements + 1<<16
 
-// Read parses an .npz archive of size bytes from r and returns its arrays by
-// name (without the ".npy" suffix).
-func Read(r io.ReaderAt, size int64) (map[string]*Array, error) {
+// Archive is an opened .npz archive whose arrays are read one at a time:
+// Header reads an array's dtype and shape only, so that a caller can refuse
+// a shape it does not expect before the data is decoded (up to 1 GiB).
+type Archive struct {
+	members map[string]*zip.File
+	names   []string
+}
+
+// Open opens the .npz archive of size bytes in r, checking the sizes it
+// declares; nothing is decompressed yet.
+func Open(r io.ReaderAt, size int64) (*Archive, error) {
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
 		return nil, fmt.Errorf("not an .npz archive: %w", err)
@@ -149,29 +157,74 @@ func Read(r io.ReaderAt, size int64) (map[string]*Array, error) {
 			return nil, fmt.Errorf("the archive's arrays are too large together (more than %d bytes)", uint64(maxArchiveBytes))
 		}
 	}
-	arrays := make(map[string]*Array, len(zr.File))
+	ar := &Archive{members: make(map[string]*zip.File, len(zr.File))}
 	for _, f := range zr.File {
 		name, ok := strings.CutSuffix(f.Name, ".npy")
 		if !ok {
 			return nil, fmt.Errorf("archive member %q is not an .npy array", f.Name)
 		}
-		if f.UncompressedSize64 > maxArchiveBytes {
-			return nil, fmt.Errorf("array %q is too large (%d bytes)", name, f.UncompressedSize64)
+		if _, dup := ar.members[name]; !dup {
+			ar.names = append(ar.names, name)
 		}
-		rc, err := f.Open()
-		if err != nil {
-			return nil, fmt.Errorf("array %q: %w", name, err)
-		}
-		data, err := io.ReadAll(io.LimitReader(rc, int64(f.UncompressedSize64)+1))
+		ar.members[name] = f
+	}
+	return ar, nil
+}
+
+// Names returns the names of the archive's arrays, in archive order.
+func (ar *Archive) Names() []string { return ar.names }
+
+// Header returns the dtype and shape of the array name, without its data,
+// or nil, nil when the archive has no such array.
+func (ar *Archive) Header(name string) (*Array, error) {
+	a, _, err := ar.open(name)
+	return a, err
+}
+
+// Array reads the array name whole, or returns nil, nil when the archive
+// has no such array.
+func (ar *Archive) Array(name string) (*Array, error) {
+	a, rc, err := ar.open(name)
+	if a == nil || err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	if err := a.decode(rc); err != nil {
+		return nil, fmt.Errorf("array %q: %w", name, err)
+	}
+	return a, nil
+}
+
+// open reads the header of the array name and leaves rc at its data.
+func (ar *Archive) open(name string) (*Array, io.ReadCloser, error) {
+	f := ar.members[name]
+	if f == nil {
+		return nil, nil, nil
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return nil, nil, fmt.Errorf("array %q: %w", name, err)
+	}
+	a, err := parseHeader(rc)
+	if err != nil {
 		rc.Close()
-		if err != nil {
-			return nil, fmt.Errorf("array %q: %w", name, err)
+		return nil, nil, fmt.Errorf("array %q: %w", name, err)
+	}
+	return a, rc, nil
+}
+
+// Read parses an .npz archive of size bytes from r and returns its arrays by
+// name (without the ".npy" suffix).
+func Read(r io.ReaderAt, size int64) (map[string]*Array, error) {
+	ar, err := Open(r, size)
+	if err != nil {
+		return nil, err
+	}
+	arrays := make(map[string]*Array, len(ar.names))
+	for _, name := range ar.names {
+		if arrays[name], err = ar.Array(name); err != nil {
+			return nil, err
 		}
-		a, err := parseNPY(data)
-		if err != nil {
-			return nil, fmt.Errorf("array %q: %w", name, err)
-		}
-		arrays[name] = a
 	}
 	return arrays, nil
 }
@@ -182,27 +235,38 @@ var (
 	shapeRe   = regexp.MustCompile(`'shape':\s*\(([^)]*)\)`)
 )
 
-func parseNPY(data []byte) (*Array, error) {
-	if len(data) < 10 || string(data[:6]) != "\x93NUMPY" {
+// parseHeader reads the .npy header at the start of r: the dtype and
+// shape, checked against maxElements, and nothing of the data.
+func parseHeader(r io.Reader) (*Array, error) {
+	var pre [12]byte
+	if _, err := io.ReadFull(r, pre[:10]); err != nil || string(pre[:6]) != "\x93NUMPY" {
 		return nil, errors.New("not an .npy array (bad magic)")
 	}
-	var hlen, start int
-	switch data[6] {
+	var hlen int
+	switch pre[6] {
 	case 1:
-		hlen, start = int(binary.LittleEndian.Uint16(data[8:10])), 10
+		hlen = int(binary.LittleEndian.Uint16(pre[8:10]))
 	case 2, 3:
-		if len(data) < 12 {
+		if _, err := io.ReadFull(r, pre[10:12]); err != nil {
 			return nil, errors.New("truncated .npy header")
 		}
-		hlen, start = int(binary.LittleEndian.Uint32(data[8:12])), 12
+		hlen = int(binary.LittleEndian.Uint32(pre[8:12]))
 	default:
-		return nil, fmt.Errorf("unsupported .npy version %d", data[6])
+		return nil, fmt.Errorf("unsupported .npy version %d", pre[6])
 	}
-	if hlen > len(data)-start {
+	// Read what arrives, not what the header claims, and no more than a
+	// header of a few fields can need.
+	b, err := io.ReadAll(io.LimitReader(r, int64(min(hlen, maxHeaderBytes))))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) < hlen {
+		if hlen > maxHeaderBytes {
+			return nil, fmt.Errorf("an .npy header of %d bytes (at most %d are read)", hlen, maxHeaderBytes)
+		}
 		return nil, errors.New("truncated .npy header")
 	}
-	dict := string(data[start : start+hlen])
-	payload := data[start+hlen:]
+	dict := string(b)
 	m := descrRe.FindStringSubmatch(dict)
 	if m == nil {
 		return nil, errors.New("the .npy header has no dtype")
@@ -231,42 +295,66 @@ func parseNPY(data []byte) (*Array, error) {
 		n *= d
 		a.Shape = append(a.Shape, d)
 	}
+	return a, nil
+}
+
+// maxHeaderBytes bounds an .npy header: numpy writes 64 to a few hundred
+// bytes.
+const maxHeaderBytes = 1 << 16
+
+// decode reads the data of a, whose header parseHeader read, from r, which
+// must end with it: the values are decoded as they arrive, a block at a
+// time, never held twice.
+func (a *Array) decode(r io.Reader) error {
+	n := a.Len()
+	var size int // bytes per element
 	switch {
 	case a.Descr == "<f4":
-		if len(payload) != 4*n {
-			return nil, fmt.Errorf("holds %d bytes for %d float32 values", len(payload), n)
-		}
-		a.Float32 = make([]float32, n)
-		for i := range a.Float32 {
-			a.Float32[i] = math.Float32frombits(binary.LittleEndian.Uint32(payload[4*i:]))
-		}
+		size, a.Float32 = 4, make([]float32, n)
 	case a.Descr == "<f8":
-		if len(payload) != 8*n {
-			return nil, fmt.Errorf("holds %d bytes for %d float64 values", len(payload), n)
-		}
-		a.Float64 = make([]float64, n)
-		for i := range a.Float64 {
-			a.Float64[i] = math.Float64frombits(binary.LittleEndian.Uint64(payload[8*i:]))
-		}
+		size, a.Float64 = 8, make([]float64, n)
 	case strings.HasPrefix(a.Descr, "<U"):
 		width, err := strconv.Atoi(a.Descr[2:])
-		if err != nil || width < 0 || n != 1 || len(payload) != 4*width {
-			return nil, fmt.Errorf("unsupported text array %q with shape %v", a.Descr, a.Shape)
+		if err != nil || width < 0 || width > maxHeaderBytes || n != 1 {
+			return fmt.Errorf("unsupported text array %q with shape %v", a.Descr, a.Shape)
 		}
-		var sb strings.Builder
-		for i := 0; i < width; i++ {
-			r := rune(binary.LittleEndian.Uint32(payload[4*i:]))
-			if r == 0 {
-				break // numpy pads short strings with NULs
-			}
-			if !utf8.ValidRune(r) {
-				return nil, errors.New("text array holds an invalid character")
-			}
-			sb.WriteRune(r)
-		}
-		a.Text = sb.String()
+		size, n = 4, width
 	default:
-		return nil, fmt.Errorf("unsupported dtype %q", a.Descr)
+		return fmt.Errorf("unsupported dtype %q", a.Descr)
 	}
-	return a, nil
+	var sb strings.Builder
+	ended := false // numpy pads short strings with NULs
+	buf := make([]byte, min(n*size, 1<<16))
+	le := binary.LittleEndian
+	for at := 0; at < n; {
+		k := min(n-at, len(buf)/size)
+		if got, err := io.ReadFull(r, buf[:k*size]); err != nil {
+			return fmt.Errorf("holds %d bytes for %d values of %d bytes", at*size+got, n, size)
+		}
+		for i := range k {
+			b := buf[i*size:]
+			switch {
+			case a.Float32 != nil:
+				a.Float32[at+i] = math.Float32frombits(le.Uint32(b))
+			case a.Float64 != nil:
+				a.Float64[at+i] = math.Float64frombits(le.Uint64(b))
+			default:
+				c := rune(le.Uint32(b))
+				if ended = ended || c == 0; ended {
+					continue
+				}
+				if !utf8.ValidRune(c) {
+					return errors.New("text array holds an invalid character")
+				}
+				sb.WriteRune(c)
+			}
+		}
+		at += k
+	}
+	a.Text = sb.String()
+	var more [1]byte
+	if k, _ := io.ReadFull(r, more[:]); k > 0 {
+		return fmt.Errorf("holds more bytes than its %d values of %d bytes", n, size)
+	}
+	return nil
 }

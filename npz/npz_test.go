@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -52,10 +53,10 @@ func TestCorruptArchivesAreErrors(t *testing.T) {
 			t.Errorf("truncated to %d bytes: no error", n)
 		}
 	}
-	if _, err := parseNPY([]byte("\x93NUMPY\x01\x00\x30\x00{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999, 99999999), }")); err == nil {
+	if _, err := parseHeader(strings.NewReader("\x93NUMPY\x01\x00\x50\x00{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999, 99999999), }")); err == nil {
 		t.Error("absurd shape: no error")
 	}
-	if _, err := parseNPY([]byte("hello world, not numpy")); err == nil {
+	if _, err := parseHeader(strings.NewReader("hello world, not numpy")); err == nil {
 		t.Error("text: no error")
 	}
 }
@@ -107,5 +108,61 @@ func TestArchiveBombIsRefused(t *testing.T) {
 	_, err := Read(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
 	if err == nil || !strings.Contains(err.Error(), "too large together") {
 		t.Fatalf("got %v, want the archive refused as too large", err)
+	}
+}
+
+// Header reads an array's dtype and shape without decoding its data, so
+// that a reader can refuse a shape it does not expect first (a 2^28-element
+// array took 3.6 GB before its shape was refused).
+func TestHeaderDecodesNothing(t *testing.T) {
+	const rows, cols = 1 << 13, 1 << 13 // 64 Mi float32: 256 MiB, a few hundred kB compressed
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	if err := w.Float32("big", []int{rows, cols}, make([]float32, rows*cols)); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	b := buf.Bytes()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	ar, err := Open(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := ar.Header("big")
+	runtime.ReadMemStats(&after)
+	if err != nil || h.Descr != "<f4" || len(h.Shape) != 2 || h.Shape[0] != rows || h.Shape[1] != cols || h.Float32 != nil {
+		t.Fatalf("Header: %+v, %v", h, err)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 4<<20 {
+		t.Errorf("Open and Header allocated %d MB", got>>20)
+	}
+	if h, err := ar.Header("none"); h != nil || err != nil {
+		t.Errorf("Header of a missing array: %v, %v", h, err)
+	}
+	// Array reads it whole, holding the values once (not the bytes too).
+	runtime.ReadMemStats(&before)
+	a, err := ar.Array("big")
+	runtime.ReadMemStats(&after)
+	if err != nil || len(a.Float32) != rows*cols {
+		t.Fatalf("Array: %v", err)
+	}
+	if got, want := after.TotalAlloc-before.TotalAlloc, uint64(4*rows*cols); got > want+want/4 {
+		t.Errorf("Array allocated %d MB for %d MB of values", got>>20, want>>20)
+	}
+}
+
+// A payload longer or shorter than its shape is an error.
+func TestPayloadLengthMustMatchShape(t *testing.T) {
+	for _, extra := range []string{"", "\x00\x00\x00\x00\x00"} {
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		f, _ := zw.Create("a.npy")
+		hdr := "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }"
+		fmt.Fprintf(f, "\x93NUMPY\x01\x00%c\x00%s\x00\x00\x80\x3f%s", len(hdr), hdr, extra)
+		zw.Close()
+		if _, err := Read(bytes.NewReader(buf.Bytes()), int64(buf.Len())); err == nil || !strings.Contains(err.Error(), "holds") {
+			t.Errorf("payload of %d bytes for 2 float32: %v", 4+len(extra), err)
+		}
 	}
 }

@@ -15,7 +15,8 @@ import (
 // numerators, one activation matrix per layer and, off the KL divergence,
 // the denominators and two bins x frames buffers) and, for DL-NMF, the
 // joined copies of the mixtures' spectrograms with the activations
-// inferred on them. Small buffers and the Go runtime's own overhead are
+// inferred on them. Every spectrogram counts with its patches' rows (bins
+// times Context): training unfolds them. Small buffers and the Go runtime's own overhead are
 // left out, so it is a lower bound: a run that needs more than a machine
 // has cannot fit. Callers check it before anything is allocated, because Go
 // cannot recover from running out of memory.
@@ -28,7 +29,9 @@ func TrainMemory(speakers [][]int, disc []int, s TrainSettings) (uint64, error) 
 	if err != nil {
 		return 0, err
 	}
-	M := float64(plan.Bins())
+	// With patches of T frames (Context) every basis and the spectrogram
+	// it is factorised against have T times the bins as rows (nmf.Unfold).
+	M := float64(plan.Bins()) * float64(s.Context)
 	frames := func(lengths []int) float64 {
 		n := 0.0
 		for _, l := range lengths {

@@ -114,10 +114,66 @@ func (m *Model) maskPower() float64 {
 	return m.MaskPower
 }
 
-// CheckContext rejects a patch width that is not odd and positive.
+// The sample rates a model may have. A model at a rate far below its
+// mixtures' runs its STFT scaled up by their ratio (full band), so the
+// lower bound also bounds that scaling.
+const (
+	MinSampleRate = 1000
+	MaxSampleRate = 384000
+)
+
+// The bounds of a model's STFT, from which every spectrogram is sized: a
+// window of at most one second (FFT size <= sample rate), and a hop of at
+// least a sixteenth of the FFT size, so that a spectrogram holds at most 8
+// complex values per sample of the signal (the paper's 1024/256 holds 2).
+// An FFT of 65536 with a hop of 1 would need 131 kB per sample.
+const MaxOverlap = 16
+
+// CheckSampleRate rejects a model rate outside MinSampleRate..MaxSampleRate.
+func CheckSampleRate(rate int) error {
+	if rate < MinSampleRate || rate > MaxSampleRate {
+		return fmt.Errorf("sample rate %d Hz: want %d to %d Hz", rate, MinSampleRate, MaxSampleRate)
+	}
+	return nil
+}
+
+// checkSTFTBounds rejects STFT settings beyond the bounds above.
+func checkSTFTBounds(st stft.Settings, rate int) error {
+	if st.FFTSize > rate {
+		return fmt.Errorf("FFT size %d at %d Hz: a window longer than one second", st.FFTSize, rate)
+	}
+	if st.Hop > 0 && st.FFTSize > MaxOverlap*st.Hop {
+		return fmt.Errorf("FFT size %d with a hop of %d: more than %d frames overlap (want a hop of at least %d)", st.FFTSize, st.Hop, MaxOverlap, (st.FFTSize+MaxOverlap-1)/MaxOverlap)
+	}
+	return nil
+}
+
+// MaxContext is the widest patch a model may have, in frames: a basis has
+// MaxContext times the bins as rows (255 frames of 513 bins: 131k rows, 4
+// s of context at the paper's hop), so the bound also bounds the patches
+// that training unfolds.
+const MaxContext = 255
+
+// MaxLayerSize is the largest number of bases in a layer (an NMF's K): a
+// speaker's first layer of 65536 bases at 513 bins holds 134 MB.
+const MaxLayerSize = 1 << 16
+
+// CheckContext rejects a patch width that is not odd, positive and at most
+// MaxContext.
 func CheckContext(t int) error {
-	if t < 1 || t%2 == 0 {
-		return fmt.Errorf("context %d: want an odd number of frames (1, 3, 5, ...)", t)
+	if t < 1 || t%2 == 0 || t > MaxContext {
+		return fmt.Errorf("context %d: want an odd number of frames from 1 to %d (1, 3, 5, ...)", t, MaxContext)
+	}
+	return nil
+}
+
+// CheckLayerSizes rejects layer sizes (bases per layer) outside 1 to
+// MaxLayerSize.
+func CheckLayerSizes(sizes []int) error {
+	for _, k := range sizes {
+		if k < 1 || k > MaxLayerSize {
+			return fmt.Errorf("layer size %d: want 1 to %d bases", k, MaxLayerSize)
+		}
 	}
 	return nil
 }
@@ -188,11 +244,14 @@ func (m *Model) Validate() error {
 	if len(m.Speakers) < 1 {
 		return fmt.Errorf("the model has no speakers")
 	}
-	if m.SampleRate <= 0 {
-		return fmt.Errorf("the model's sample rate %d is not positive", m.SampleRate)
+	if err := CheckSampleRate(m.SampleRate); err != nil {
+		return fmt.Errorf("the model's %w", err)
 	}
 	plan, err := stft.NewPlan(m.STFT)
 	if err != nil {
+		return fmt.Errorf("the model's STFT settings: %w", err)
+	}
+	if err := checkSTFTBounds(plan.Settings(), m.SampleRate); err != nil {
 		return fmt.Errorf("the model's STFT settings: %w", err)
 	}
 	if err := CheckContext(m.context()); err != nil {

@@ -71,8 +71,6 @@ const (
 	maxFileSpeakers = 1024
 	maxFileLayers   = 64
 	maxFileFFT      = 1 << 16 // 4 s at 16 kHz
-	maxFileRate     = 1 << 20 // Hz
-	maxFileContext  = 255     // frames per patch
 )
 
 // divergence names as written in model files.
@@ -151,12 +149,18 @@ func ReadFile(path string) (*Model, error) {
 
 // Decode reads a model from an .npz archive of size bytes.
 func Decode(r io.ReaderAt, size int64) (*Model, error) {
-	arrays, err := npz.Read(r, size)
+	ar, err := npz.Open(r, size)
 	if err != nil {
 		return nil, fmt.Errorf("not a dlnmf model file (%v)", err)
 	}
-	metaArr, ok := arrays["meta"]
-	if !ok || !strings.HasPrefix(metaArr.Descr, "<U") {
+	metaArr, err := ar.Header("meta")
+	if err == nil && metaArr != nil && strings.HasPrefix(metaArr.Descr, "<U") {
+		metaArr, err = ar.Array("meta")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("not a dlnmf model file (%v)", err)
+	}
+	if metaArr == nil || !strings.HasPrefix(metaArr.Descr, "<U") {
 		return nil, fmt.Errorf("not a dlnmf model file (no meta entry)")
 	}
 	meta, err := parseMeta(metaArr.Text)
@@ -189,18 +193,33 @@ func Decode(r io.ReaderAt, size int64) (*Model, error) {
 	if !found {
 		return nil, fmt.Errorf("unknown divergence %q", meta.Divergence)
 	}
+	// Every layer's shape is known from the meta text: the first has the
+	// STFT's bins (times the patch width) as rows, each next one the
+	// previous one's columns. An array of another shape is refused from
+	// its header, before its data is decoded.
+	bins := meta.STFT.FFTSize/2 + 1
 	read := func(prefix string, names []string, sizes []int) ([]Speaker, error) {
 		var out []Speaker
 		for i, name := range names {
 			sp := Speaker{Name: name}
 			for l := range sizes {
 				key := fmt.Sprintf("%s%d_W%d", prefix, i, l+1)
-				a, ok := arrays[key]
-				if !ok {
+				rows := bins * max(meta.Context, 1)
+				if l > 0 {
+					rows = sizes[l-1]
+				}
+				a, err := ar.Header(key)
+				if err != nil {
+					return nil, fmt.Errorf("speaker %s: %w", name, err)
+				}
+				if a == nil {
 					return nil, fmt.Errorf("speaker %s: layer %d (%s) is missing", name, l+1, key)
 				}
-				if a.Descr != "<f4" || len(a.Shape) != 2 || a.Shape[1] != sizes[l] {
-					return nil, fmt.Errorf("speaker %s: layer %d has type %s and shape %v, want float32 with %d columns", name, l+1, a.Descr, a.Shape, sizes[l])
+				if a.Descr != "<f4" || len(a.Shape) != 2 || a.Shape[0] != rows || a.Shape[1] != sizes[l] {
+					return nil, fmt.Errorf("speaker %s: layer %d has type %s and shape %v, want float32 of %d x %d", name, l+1, a.Descr, a.Shape, rows, sizes[l])
+				}
+				if a, err = ar.Array(key); err != nil {
+					return nil, fmt.Errorf("speaker %s: %w", name, err)
 				}
 				sp.Layers = append(sp.Layers, nmf.NewDense(a.Shape[0], a.Shape[1], a.Float32))
 			}
@@ -254,23 +273,26 @@ func checkMetaBounds(meta *fileMeta) error {
 		if n := len(sz); n == 0 || n > maxFileLayers {
 			return fmt.Errorf("%d layers; want 1 to %d", n, maxFileLayers)
 		}
-		for l, k := range sz {
-			if k < 1 {
-				return fmt.Errorf("layer %d has size %d", l+1, k)
-			}
+		if err := CheckLayerSizes(sz); err != nil {
+			return err
 		}
 	}
-	if c := meta.Context; c < 0 || c > maxFileContext {
-		return fmt.Errorf("context %d; want 1 to %d frames", c, maxFileContext)
+	if c := meta.Context; c != 0 {
+		if err := CheckContext(c); err != nil {
+			return err
+		}
 	}
-	if r := meta.SampleRate; r < 1 || r > maxFileRate {
-		return fmt.Errorf("sample rate %d Hz; want 1 to %d", r, maxFileRate)
+	if err := CheckSampleRate(meta.SampleRate); err != nil {
+		return err
 	}
 	st := meta.STFT
 	for _, v := range []int{st.FFTSize, st.WindowSize, st.Hop} {
 		if v < 1 || v > maxFileFFT {
 			return fmt.Errorf("STFT sizes %d/%d/%d (FFT/window/hop); each must lie between 1 and %d", st.FFTSize, st.WindowSize, st.Hop, maxFileFFT)
 		}
+	}
+	if err := checkSTFTBounds(stft.Settings{FFTSize: st.FFTSize, WindowSize: st.WindowSize, Hop: st.Hop}, meta.SampleRate); err != nil {
+		return fmt.Errorf("STFT settings: %w", err)
 	}
 	return nil
 }

@@ -2,8 +2,11 @@ package separation
 
 import (
 	"bytes"
+	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/dlnmf/dlnmf/npz"
 )
 
 func TestCheckName(t *testing.T) {
@@ -38,11 +41,64 @@ func TestDecodeRefusesUntrustedMeta(t *testing.T) {
 		{`"window_size":1024`, `"window_size":-4`, "STFT sizes"},
 		{`"sample_rate":16000`, `"sample_rate":0`, "sample rate"},
 		{`"sizes":[4]`, `"sizes":[]`, "layers"},
+		{`"sample_rate":16000`, `"sample_rate":1`, "sample rate 1 Hz: want 1000 to 384000 Hz"},
+		{`"fft_size":1024,"window_size":1024,"hop":256`, `"fft_size":65536,"window_size":65536,"hop":1`, "a window longer than one second"},
+		{`"hop":256`, `"hop":1`, "FFT size 1024 with a hop of 1: more than 16 frames overlap"},
 	} {
 		b := rewriteMeta(t, good, tc.old, tc.new)
 		_, err := Decode(bytes.NewReader(b), int64(len(b)))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s -> %s: got %v, want an error with %q", tc.old, tc.new, err, tc.want)
 		}
+	}
+	// A one-second window at 96 kHz, but 1024 frames overlapping (901 MB
+	// for a 2 s mixture).
+	b := rewriteMeta(t, good, `"sample_rate":16000`, `"sample_rate":96000`)
+	b = rewriteMeta(t, b, `"fft_size":1024,"window_size":1024,"hop":256`, `"fft_size":65536,"window_size":65536,"hop":64`)
+	want := "FFT size 65536 with a hop of 64: more than 16 frames overlap (want a hop of at least 4096)"
+	if _, err := Decode(bytes.NewReader(b), int64(len(b))); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("FFT 65536, hop 64: got %v, want an error with %q", err, want)
+	}
+}
+
+// A layer whose shape the meta text does not call for is refused from its
+// header, before its data is decoded: a 2^28-element array took 3.6 GB
+// before its shape was refused.
+func TestDecodeChecksShapesBeforeData(t *testing.T) {
+	m := trainSynthetic(t, NMF, []int{4})
+	var buf bytes.Buffer
+	if err := m.Encode(&buf); err != nil {
+		t.Fatal(err)
+	}
+	good := buf.Bytes()
+	arrays, err := npz.Read(bytes.NewReader(good), int64(len(good)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf.Reset()
+	w := npz.NewWriter(&buf)
+	for name, a := range arrays {
+		switch {
+		case name == "meta":
+			w.Text(name, a.Text)
+		case name == "s0_W1":
+			const rows = 1 << 24 // 64 Mi float32, 256 MiB: zeros compress to little
+			w.Float32(name, []int{rows, 4}, make([]float32, rows*4))
+		default:
+			w.Float32(name, a.Shape, a.Float32)
+		}
+	}
+	w.Close()
+	b := buf.Bytes()
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err = Decode(bytes.NewReader(b), int64(len(b)))
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "shape [16777216 4], want float32 of 513 x 4") {
+		t.Errorf("got %v, want the layer's shape refused", err)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 16<<20 {
+		t.Errorf("Decode allocated %d MB before refusing the shape", got>>20)
 	}
 }

@@ -69,10 +69,8 @@ func (s TrainSettings) withDefaults() (TrainSettings, error) {
 	if len(s.Sizes) == 0 {
 		return s, errors.New("no layer sizes given")
 	}
-	for _, k := range s.Sizes {
-		if k < 1 {
-			return s, fmt.Errorf("layer size %d is not positive", k)
-		}
+	if err := CheckLayerSizes(s.Sizes); err != nil {
+		return s, err
 	}
 	if s.Method == NMF && len(s.Sizes) != 1 {
 		return s, fmt.Errorf("NMF takes one size K, got %v (use lnmf or dlnmf for layers)", s.Sizes)

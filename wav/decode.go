@@ -37,8 +37,8 @@ func ReadFile(path string) (*Audio, error) {
 	return a, nil
 }
 
-// Decode reads a whole WAV stream from r. Errors start with "wav:" and say
-// what is wrong with the data.
+// Decode reads a whole WAV or FLAC stream from r. Errors start with "wav:",
+// or "flac:" for a FLAC stream, and say what is wrong with the data.
 func Decode(r io.Reader) (*Audio, error) {
 	data, err := readAll(r)
 	if err != nil {
@@ -46,6 +46,9 @@ func Decode(r io.Reader) (*Audio, error) {
 	}
 	a, err := decode(data)
 	if err != nil {
+		if isFLAC(data) {
+			return nil, fmt.Errorf("flac: %w", err)
+		}
 		return nil, fmt.Errorf("wav: %w", err)
 	}
 	return a, nil
@@ -95,6 +98,10 @@ type header struct {
 	format
 	dataStart int64 // byte offset of the data chunk's body
 	dataSize  int64 // bytes in the data chunk, a whole number of frames
+	// toEnd: the audio runs to the end of a stream that cannot seek, whose
+	// header gives a placeholder size (see unknownLength); dataSize is then
+	// not the audio's length.
+	toEnd bool
 }
 
 // chunkReader reads RIFF chunks, skipping by seeking when it can.
@@ -169,6 +176,22 @@ func readHeader(r io.Reader) (*header, error) {
 		c.off += 8
 		id := string(ch[0:4])
 		size := int64(le.Uint32(ch[4:8]))
+		if c.s != nil && id == "data" && !haveData && fmtc != nil {
+			// A file left with a stream's placeholder size (a live
+			// writer killed before it could write the true one) is read
+			// as the stream it was: its audio runs to the end of the file.
+			placeholder, err := c.placeholder(size)
+			if err != nil {
+				return nil, err
+			}
+			if placeholder {
+				frame := int64(fmtc.channels * fmtc.enc.Bits() / 8)
+				remain := c.size - c.off
+				haveData = true
+				h.dataStart, h.dataSize = c.off, remain-remain%frame
+				goto done
+			}
+		}
 		if c.s != nil && size > c.size-c.off {
 			remain := c.size - c.off
 			switch {
@@ -202,6 +225,7 @@ func readHeader(r io.Reader) (*header, error) {
 		case id == "data" && !haveData: // the first data chunk is the audio
 			haveData = true
 			h.dataStart, h.dataSize = c.off, size
+			h.toEnd = c.s == nil && unknownLength(size)
 			if c.s == nil {
 				if fmtc == nil {
 					return nil, errors.New("the fmt chunk follows the audio, which needs a file that can seek")
@@ -239,7 +263,7 @@ done:
 	h.format = *fmtc
 	frame := int64(fmtc.channels * fmtc.enc.Bits() / 8)
 	// A stream's placeholder size (see unknownLength) need not be whole frames.
-	if h.dataSize%frame != 0 && !(c.s == nil && unknownLength(h.dataSize)) {
+	if h.dataSize%frame != 0 && !h.toEnd {
 		return nil, fmt.Errorf("truncated data: the data chunk at byte %d holds %d bytes, not a whole number of %d-byte frames", h.dataStart-8, h.dataSize, frame)
 	}
 	if c.s != nil {
@@ -248,6 +272,36 @@ done:
 		}
 	}
 	return &h, nil
+}
+
+// placeholder reports whether a data chunk of size bytes, whose 8-byte
+// header c has just read, carries a stream's placeholder size rather than
+// its true one: nearly 4 GiB where fewer bytes remain, or 0 where what
+// follows is not a chunk (fewer than 8 bytes, an id that is not four
+// printable characters, or a size past the end). It leaves c where it was.
+func (c *chunkReader) placeholder(size int64) (bool, error) {
+	remain := c.size - c.off
+	switch {
+	case remain <= 0 || !unknownLength(size):
+		return false, nil
+	case size != 0:
+		return size > remain, nil
+	case remain < 8:
+		return true, nil
+	}
+	var next [8]byte
+	if _, err := io.ReadFull(c.r, next[:]); err != nil {
+		return false, err
+	}
+	if _, err := c.s.Seek(-8, io.SeekCurrent); err != nil {
+		return false, err
+	}
+	for _, b := range next[:4] {
+		if b < 0x20 || b > 0x7e {
+			return true, nil
+		}
+	}
+	return int64(binary.LittleEndian.Uint32(next[4:])) > remain-8, nil
 }
 
 func truncatedData(size, remain int64) error {
@@ -283,8 +337,8 @@ func parseFormat(b []byte) (*format, error) {
 	if rate == 0 {
 		return nil, errors.New("zero sample rate in the fmt chunk")
 	}
-	if rate > math.MaxInt32 {
-		return nil, fmt.Errorf("absurd sample rate %d Hz in the fmt chunk", rate)
+	if rate > MaxRate {
+		return nil, fmt.Errorf("sample rate %d Hz in the fmt chunk, above the %d Hz read", rate, MaxRate)
 	}
 	var enc Encoding
 	switch {

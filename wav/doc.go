@@ -20,6 +20,15 @@
 //     accept the same files and give the same errors (FuzzReader checks
 //     this); Writer writes Encode's bytes. Create writes atomically, like
 //     WriteFile: the file appears when Close succeeds, never half-written.
+//   - A pipe reads as the same bytes in a file do (the same samples): an
+//     *os.File that cannot seek is read straight through. A WAV data size
+//     that is a writer's placeholder for "unknown" (0, or nearly 4 GiB, as
+//     sox, arecord and ffmpeg write to a pipe and a killed live writer
+//     leaves in a file) means the audio runs to the end. Reader copies
+//     such a stream into an unnamed temporary file first, so that Frames
+//     is known, as for any file.
+//   - Errors of a FLAC stream start with "flac:", of a WAV one with "wav:"
+//     (or with the file name, for ReadFile and Open).
 //   - FLAC is read wherever WAV is (ReadFile, Decode, Open, NewReader
 //     recognise the "fLaC" signature, also behind an ID3v2 tag): 4 to 32
 //     bits per sample, 1 to 8 channels (down-mixed by Reader as for WAV);

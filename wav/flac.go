@@ -218,11 +218,3 @@ func (f *flacWriter) close() error {
 	}
 	return f.bw.Flush()
 }
-
-// Format returns the container the Reader decodes: FLAC or WAV.
-func (rd *Reader) Format() Format {
-	if rd.fl != nil {
-		return FLAC
-	}
-	return WAV
-}

@@ -156,6 +156,7 @@ func TestFLACTruncatedAndCorrupt(t *testing.T) {
 		{"cut in the header", b[:20], "corrupt FLAC header"},
 		{"signature only", b[:4], "corrupt FLAC header"},
 		{"flipped byte", flip(b, len(b)/2), "corrupt FLAC: frame 2 (from sample 8192)"},
+		{"rate 1 MHz", flacRate(b, 1000000), "sample rate 1000000 Hz in the FLAC header, above the 768000 Hz read"},
 		{"id3 then mp3", append([]byte("ID3\x04\x00\x00\x00\x00\x00\x02xx"), 0xFF, 0xFB, 0x90, 0x00), "unsupported format: MP3"},
 	}
 	for _, c := range cases {
@@ -165,6 +166,15 @@ func TestFLACTruncatedAndCorrupt(t *testing.T) {
 		}
 		agree(t, c.data, rng)
 	}
+}
+
+// flacRate returns a copy of the FLAC stream b whose STREAMINFO (right
+// after the signature and its block header) claims rate Hz.
+func flacRate(b []byte, rate int) []byte {
+	c := append([]byte(nil), b...)
+	c[18], c[19] = byte(rate>>12), byte(rate>>4)
+	c[20] = c[20]&0x0f | byte(rate&0xf)<<4
+	return c
 }
 
 func flip(b []byte, i int) []byte {

@@ -243,6 +243,8 @@ func newFLAC(r io.Reader) (*flacDecoder, error) {
 	switch {
 	case rate == 0 || depth < 4:
 		return nil, fmt.Errorf("corrupt FLAC header: %d channels, %d Hz, %d bits per sample", channels, rate, depth)
+	case rate > MaxRate:
+		return nil, fmt.Errorf("sample rate %d Hz in the FLAC header, above the %d Hz read", rate, MaxRate)
 	case total == 0:
 		return nil, errors.New("unsupported FLAC: the stream does not say how many samples it holds (re-encode it with `flac`, or convert it with `sox in.flac out.wav`)")
 	}

@@ -63,8 +63,8 @@ func NewStreamReader(r io.Reader) (*StreamReader, error) {
 // NewRawReader reads raw PCM with no header: little-endian samples of enc,
 // nc channels interleaved, at rate.
 func NewRawReader(r io.Reader, enc Encoding, rate, nc int) (*StreamReader, error) {
-	if enc.Bits() == 0 || rate <= 0 || nc < 1 || nc > 64 {
-		return nil, fmt.Errorf("raw: want an encoding, a positive rate and 1 to 64 channels (got %v, %d Hz, %d channels)", enc, rate, nc)
+	if enc.Bits() == 0 || rate <= 0 || rate > MaxRate || nc < 1 || nc > 64 {
+		return nil, fmt.Errorf("raw: want an encoding, a rate of 1 to %d Hz and 1 to 64 channels (got %v, %d Hz, %d channels)", MaxRate, enc, rate, nc)
 	}
 	return &StreamReader{r: r, prefix: "raw", rate: rate, nc: nc, enc: enc, left: -1}, nil
 }

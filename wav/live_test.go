@@ -126,6 +126,12 @@ func TestStreamReaderBadStreams(t *testing.T) {
 			t.Errorf("want an error with %q, got %v", want, err)
 		}
 	}
+	// A raw stream's rate is bounded as a header's.
+	for _, rate := range []int{0, -1, MaxRate + 1, 1e9} {
+		if _, err := NewRawReader(bytes.NewReader(nil), PCM16, rate, 1); err == nil || !strings.Contains(err.Error(), "a rate of 1 to 768000 Hz") {
+			t.Errorf("raw stream at %d Hz: %v", rate, err)
+		}
+	}
 	// A raw stream cut inside a 4-byte float.
 	sr, err := NewRawReader(bytes.NewReader(make([]byte, 10)), Float32, 16000, 1)
 	if err != nil {

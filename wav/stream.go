@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 
 	"github.com/dlnmf/dlnmf/internal/atomicfile"
 	"github.com/dlnmf/dlnmf/internal/inputfile"
@@ -25,11 +26,19 @@ type Reader struct {
 	closeOK bool
 }
 
-// NewReader reads the header of the WAV stream r, up to its audio. When r is
-// an io.Seeker (a file), every chunk is checked as Decode checks them, and a
-// fmt chunk that follows the audio is found; otherwise reading stops at the
-// audio, and a data chunk cut short shows as an error from Read at its end.
-// Errors start with "wav:".
+// NewReader reads the header of the WAV or FLAC stream r, up to its audio.
+// When r can seek (a file; an *os.File on a pipe cannot), every chunk is
+// checked as Decode checks them, and a fmt chunk that follows the audio is
+// found; otherwise reading stops at the audio, and a data chunk cut short
+// shows as an error from Read at its end. Either way the samples are those
+// of the same bytes read as a file.
+//
+// A WAV stream whose data size is a placeholder (0, or nearly 4 GiB, as
+// sox, arecord and ffmpeg write to a pipe) runs to the end of r: as Frames
+// must be known up front, NewReader copies its audio, at most 4 GiB, into
+// an unnamed temporary file (in os.TempDir) that Close removes. (A file
+// carrying such a size is read in place, to its end.) Errors start with
+// "wav:", or "flac:" for a FLAC stream.
 func NewReader(r io.Reader) (*Reader, error) {
 	return newReader(r, "wav")
 }
@@ -51,7 +60,17 @@ func Open(path string) (*Reader, error) {
 	return rd, nil
 }
 
+// readOnly hides the Seek method of what it wraps.
+type readOnly struct{ io.Reader }
+
 func newReader(r io.Reader, prefix string) (*Reader, error) {
+	// An *os.File is an io.Seeker even on a pipe, where Seek fails: find
+	// out before relying on it.
+	if s, ok := r.(io.Seeker); ok {
+		if _, err := s.Seek(0, io.SeekCurrent); err != nil {
+			r = readOnly{r}
+		}
+	}
 	// Look at the first bytes for a FLAC signature, then put them back:
 	// by seeking where r can (readHeader walks a seekable WAV file whole),
 	// else in front of the rest of the stream.
@@ -68,6 +87,9 @@ func newReader(r io.Reader, prefix string) (*Reader, error) {
 		r = io.MultiReader(bytes.NewReader(head[:n]), r)
 	}
 	if isFLAC(head[:n]) {
+		if prefix == "wav" {
+			prefix = "flac"
+		}
 		fl, err := newFLAC(r)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", prefix, err)
@@ -78,7 +100,56 @@ func newReader(r io.Reader, prefix string) (*Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", prefix, err)
 	}
-	return &Reader{r: r, prefix: prefix, h: h}, nil
+	rd := &Reader{r: r, prefix: prefix, h: h}
+	if h.toEnd {
+		if err := rd.spool(); err != nil {
+			return nil, fmt.Errorf("%s: %w", prefix, err)
+		}
+	}
+	return rd, nil
+}
+
+// spool copies the audio of a stream of unknown length into an unnamed
+// temporary file and reads it from there, its length now known. The whole
+// frames are the audio: a frame cut short at the end is not.
+func (rd *Reader) spool() error {
+	f, err := os.CreateTemp("", ".dlnmf-stream-*")
+	if err != nil {
+		return fmt.Errorf("a stream of unknown length needs a temporary file: %w", err)
+	}
+	// Unnamed at once where the system allows it: nothing is left behind,
+	// whatever ends the process. Elsewhere Close removes it.
+	unnamed := os.Remove(f.Name()) == nil
+	rd.closer = spoolFile{f, unnamed}
+	n, err := io.Copy(f, io.LimitReader(rd.r, maxFileBytes+1))
+	if err == nil && n > maxFileBytes {
+		err = errors.New("a WAV stream of unknown length longer than 4 GiB, the most a WAV file can hold")
+	}
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		rd.Close()
+		return err
+	}
+	rd.r = f
+	rd.h.toEnd = false
+	rd.h.dataSize = n - n%rd.frameBytes()
+	return nil
+}
+
+// spoolFile is the temporary file of a spooled stream.
+type spoolFile struct {
+	*os.File
+	unnamed bool
+}
+
+func (s spoolFile) Close() error {
+	err := s.File.Close()
+	if !s.unnamed {
+		os.Remove(s.File.Name())
+	}
+	return err
 }
 
 // Rate returns the sample rate in Hz.
@@ -92,6 +163,14 @@ func (rd *Reader) Encoding() Encoding { return rd.h.enc }
 
 // Frames returns the number of samples per channel the data chunk holds.
 func (rd *Reader) Frames() int { return int(rd.h.dataSize / rd.frameBytes()) }
+
+// Format returns the file's container, WAV or FLAC.
+func (rd *Reader) Format() Format {
+	if rd.fl != nil {
+		return FLAC
+	}
+	return WAV
+}
 
 func (rd *Reader) frameBytes() int64 {
 	return int64(rd.h.channels * rd.h.enc.Bits() / 8)
@@ -167,8 +246,8 @@ func (rd *Reader) decode(dst []float64, interleaved bool) (int, error) {
 	return n, nil
 }
 
-// Close closes the file that Open opened; for a Reader from NewReader it
-// does nothing.
+// Close closes the file that Open opened, or removes the temporary file of a
+// spooled stream (see NewReader); otherwise it does nothing.
 func (rd *Reader) Close() error {
 	if rd.closer == nil || rd.closeOK {
 		return nil

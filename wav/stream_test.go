@@ -27,9 +27,10 @@ func readStream(r io.Reader, rng *rand.Rand) ([]float64, *Reader, error) {
 		n, err := rd.Read(buf[:rng.IntN(len(buf)+1)])
 		out = append(out, buf[:n]...)
 		if err == io.EOF {
-			return out, rd, nil
+			return out, rd, rd.Close()
 		}
 		if err != nil {
+			rd.Close()
 			return nil, rd, err
 		}
 	}
@@ -94,8 +95,8 @@ func TestReaderEqualsDecode(t *testing.T) {
 		fmtChunk := mono[12:i]
 		late := append(append(append([]byte{}, mono[:12]...), mono[i:]...), fmtChunk...)
 		agree(t, late, rng)
-		// Malformed: cut short, a huge data size, a second fmt chunk
-		// after the audio.
+		// Malformed: cut short, a huge data size (a placeholder: the
+		// audio runs to the end), a second fmt chunk after the audio.
 		agree(t, mono[:len(mono)-3], rng)
 		agree(t, mono[:40], rng)
 		huge := append([]byte{}, mono...)

@@ -2,6 +2,13 @@ package wav
 
 import "fmt"
 
+// MaxRate is the highest sample rate read, in Hz: a WAV or FLAC header, or
+// a raw stream's rate, above it is refused before anything is sized from
+// it. 768 kHz is the highest rate audio interfaces offer (four times 192
+// kHz); a header above it is broken or hostile, and resampling or an STFT
+// sized from it would need memory in proportion.
+const MaxRate = 768000
+
 // Encoding is the sample format of a WAV file.
 type Encoding int
 

@@ -173,7 +173,9 @@ func TestMalformed(t *testing.T) {
 		{"12-bit", mod(func(b []byte) []byte { le.PutUint16(b[34:36], 12); return b }), "unsupported encoding: 12-bit PCM"},
 		{"block align", mod(func(b []byte) []byte { le.PutUint16(b[32:34], 4); return b }), "block align"},
 		{"huge fmt size", mod(func(b []byte) []byte { le.PutUint32(b[16:20], 0xfffffff0); return b }), "past the end"},
-		{"huge data size", mod(func(b []byte) []byte { le.PutUint32(b[40:44], 0xfffffff0); return b }), "truncated data"},
+		{"rate 1e9", mod(func(b []byte) []byte { le.PutUint32(b[24:28], 1e9); return b }), "sample rate 1000000000 Hz in the fmt chunk, above the 768000 Hz read"},
+		{"rate 2^31-1", mod(func(b []byte) []byte { le.PutUint32(b[24:28], 1<<31-1); return b }), "above the 768000 Hz read"},
+		{"huge data size", mod(func(b []byte) []byte { le.PutUint32(b[40:44], 0x7ffe0000); return b }), "truncated data"},
 		{"short fmt", mod(func(b []byte) []byte { le.PutUint32(b[16:20], 8); return b }), "fmt chunk too short"},
 	}
 	for _, c := range cases {

@@ -15,7 +15,6 @@ import (
 	"github.com/dlnmf/dlnmf/corpus"
 	"github.com/dlnmf/dlnmf/experiment"
 	"github.com/dlnmf/dlnmf/internal/openblas"
-	"github.com/dlnmf/dlnmf/nmf"
 	"github.com/dlnmf/dlnmf/report"
 	"github.com/dlnmf/dlnmf/separation"
 )
@@ -193,14 +192,7 @@ func parseSelect(grid string, validation float64) (*experiment.Selection, error)
 	if validation <= 0 || validation >= 1 {
 		return nil, usagef("--validation %g: want a fraction between 0 and 1", validation)
 	}
-	b := []byte(grid)
-	if t := strings.TrimSpace(grid); !strings.HasPrefix(t, "{") && !strings.HasPrefix(t, "[") {
-		var err error
-		if b, err = os.ReadFile(grid); err != nil {
-			return nil, usagef("--select: %v (give a JSON file or inline JSON)", err)
-		}
-	}
-	g, err := experiment.ParseGrid(b)
+	g, err := experiment.ReadGrid(grid)
 	if err != nil {
 		return nil, usagef("--select: %v", err)
 	}
@@ -420,11 +412,7 @@ func experimentMemory(sps []*corpus.Speaker, cfg experiment.Config, jobs int) ui
 	}
 	for _, c := range cfgs {
 		for _, row := range c.Rows() {
-			s := separation.TrainSettings{Method: row.Method, Sizes: row.Sizes, SampleRate: c.SampleRate}
-			if c.Beta != nil {
-				s.NMF.Divergence, s.NMF.Beta = nmf.ForBeta(*c.Beta)
-			}
-			if need, err := separation.TrainMemory(speakers, disc, s); err == nil {
+			if need, err := separation.TrainMemory(speakers, disc, c.TrainSettings(row, 0, 1)); err == nil {
 				perRepeat = max(perRepeat, need)
 			}
 		}

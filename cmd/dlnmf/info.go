@@ -118,7 +118,9 @@ func measureFile(ctx context.Context, path string) (*AudioInfo, error) {
 	in := &AudioInfo{Rate: rd.Rate(), Channels: rd.Channels(), Encoding: rd.Encoding().String()}
 	var peak, energy float64
 	count := 0
-	buf := make([]float64, 1<<14*rd.Channels())
+	// About 64 Ki samples a read, whatever the channel count: a file of
+	// 65535 channels must not make a buffer of a billion.
+	buf := make([]float64, max(1<<16/rd.Channels(), 1)*rd.Channels())
 	for {
 		n, err := rd.ReadInterleaved(buf)
 		if err == io.EOF {

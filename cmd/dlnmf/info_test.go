@@ -76,3 +76,25 @@ func TestInfo(t *testing.T) {
 		t.Errorf("no files: exit code %d, want 2", code)
 	}
 }
+
+// A live output cut by SIGKILL keeps the placeholder sizes of its header:
+// info reads it as the stream it was, to the end of the file.
+func TestInfoReadsCutLiveOutput(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "live.low.wav")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw, err := wav.NewStreamWriter(f, 16000, wav.PCM16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sw.Write(make([]float64, 1600)); err != nil {
+		t.Fatal(err)
+	}
+	f.Close() // no sw.Close: the sizes stay 0xFFFFFFFF
+	stdout, stderr, code := runInfoForTest(t, path)
+	if code != exitOK || !strings.Contains(stdout, "0.100 s (1600 samples)") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}

@@ -143,8 +143,8 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	if m == separation.NMF && *k < 1 {
 		return usagef("--k must be at least 1")
 	}
-	if *rate < 1000 || *rate > 384000 {
-		return usagef("--rate must lie between 1000 and 384000 Hz")
+	if err := separation.CheckSampleRate(*rate); err != nil {
+		return usagef("--rate: %v", err)
 	}
 	if *iters < 1 || *inferIters < 1 || *rounds < 1 || *discIters < 1 {
 		return usagef("--iters, --infer-iters, --rounds and --disc-iters must be at least 1")
@@ -157,6 +157,9 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	}
 	if err := separation.CheckMaskPower(*maskPower); err != nil {
 		return usagef("--mask-power: %v", err)
+	}
+	if err := separation.CheckLayerSizes(sizes); err != nil {
+		return usagef("--k or --layers: %v", err)
 	}
 	settings := separation.TrainSettings{
 		Method: m, Sizes: sizes,

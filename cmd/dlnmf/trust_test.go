@@ -388,9 +388,9 @@ func TestSizesBeyondMemoryAreRefused(t *testing.T) {
 	low, high := synthSpeakers(t, t.TempDir(), 10, 0.3)
 	out := t.TempDir()
 	for _, args := range [][]string{
-		{"train", "--method", "nmf", "--k", "100000000", "-o", filepath.Join(out, "m.npz"), "--speaker", low, "--speaker", high, "--quiet"},
-		{"train", "--method", "lnmf", "--layers", "100000000,20", "-o", filepath.Join(out, "m.npz"), "--speaker", low, "--speaker", high, "--quiet"},
-		{"experiment", "--k", "100000000", "--methods", "nmf", "--repeats", "1", "-o", filepath.Join(out, "exp"), "--speaker", low, "--speaker", high, "--quiet"},
+		{"train", "--method", "nmf", "--k", "65536", "--context", "255", "-o", filepath.Join(out, "m.npz"), "--speaker", low, "--speaker", high, "--quiet"},
+		{"train", "--method", "lnmf", "--layers", "65536,20", "--context", "255", "-o", filepath.Join(out, "m.npz"), "--speaker", low, "--speaker", high, "--quiet"},
+		{"experiment", "--k", "65536", "--context", "255", "--methods", "nmf", "--repeats", "1", "-o", filepath.Join(out, "exp"), "--speaker", low, "--speaker", high, "--quiet"},
 	} {
 		stdout, stderr, code := runGuarded(t, args...)
 		wantFailure(t, stderr, code, exitFailure, "needs at least", "of memory; this machine has", "available")
@@ -412,10 +412,10 @@ func TestTrainMemoryEstimate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	big, _ := separation.TrainMemory(speakers, nil, separation.TrainSettings{Method: separation.NMF, Sizes: []int{100000000}})
-	// W alone is 513 x 1e8 float32: 205 GB.
-	if small > 8<<20 || big < 205e9 {
-		t.Errorf("estimates %d (K 20) and %d (K 1e8)", small, big)
+	big, _ := separation.TrainMemory(speakers, nil, separation.TrainSettings{Method: separation.NMF, Sizes: []int{65536}, Context: 255})
+	// W alone is 513 x 255 x 65536 float32: 34 GB.
+	if small > 8<<20 || big < 34e9 {
+		t.Errorf("estimates %d (K 20) and %d (K 65536, context 255)", small, big)
 	}
 	if err := checkMemory("training", small); err != nil {
 		t.Errorf("a small run refused: %v", err)
