@@ -352,9 +352,13 @@ func (a *Array) decode(r io.Reader) error {
 		at += k
 	}
 	a.Text = sb.String()
+	// Reading to the end also has the zip reader check the member's CRC-32.
 	var more [1]byte
-	if k, _ := io.ReadFull(r, more[:]); k > 0 {
+	switch k, err := io.ReadFull(r, more[:]); {
+	case k > 0:
 		return fmt.Errorf("holds more bytes than its %d values of %d bytes", n, size)
+	case err != io.EOF:
+		return err
 	}
 	return nil
 }

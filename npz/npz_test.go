@@ -166,3 +166,19 @@ func TestPayloadLengthMustMatchShape(t *testing.T) {
 		}
 	}
 }
+
+// A member whose data was damaged fails its CRC-32 check.
+func TestDamagedDataIsAnError(t *testing.T) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	f, _ := zw.CreateHeader(&zip.FileHeader{Name: "a.npy", Method: zip.Store})
+	hdr := "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }"
+	fmt.Fprintf(f, "\x93NUMPY\x01\x00%c\x00%s\x00\x00\x80\x3f\x00\x00\x80\x3f", len(hdr), hdr)
+	zw.Close()
+	b := buf.Bytes()
+	i := bytes.Index(b, []byte("\x80\x3f\x00\x00\x80\x3f"))
+	b[i] ^= 1
+	if _, err := Read(bytes.NewReader(b), int64(len(b))); err == nil || !strings.Contains(err.Error(), "checksum") {
+		t.Errorf("damaged data: %v", err)
+	}
+}
