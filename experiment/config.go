@@ -13,16 +13,16 @@ import (
 // Config is one experiment. The zero value of each field means the
 // protocol's default.
 type Config struct {
-	Repeats       int                 `json:"repeats"`     // 0: 15
-	K             []int               `json:"k"`           // NMF sizes; nil: 10, 20, 30
-	Layers        [][]int             `json:"layers"`      // layered sizes; nil: 180,10 180,20 180,30
-	Methods       []separation.Method `json:"methods"`     // nil: nmf, lnmf, dlnmf
-	Iters         int                 `json:"iters"`       // training iterations; 0: 200
-	InferIters    int                 `json:"infer_iters"` // inference iterations; 0: Iters
-	Rounds        int                 `json:"rounds"`      // DL-NMF rounds; 0: 5
-	DiscIters     int                 `json:"disc_iters"`  // DL-NMF basis iterations per round; 0: separation.DefaultDiscIter
-	SNR           float64             `json:"snr"`         // mixing level of the first speaker over each other, dB
-	Seed          uint64              `json:"seed"`  // used as given (0 is a seed too); DefaultConfig sets separation.DefaultSeed
+	Repeats       int                 `json:"repeats"`        // 0: 15
+	K             []int               `json:"k"`              // NMF sizes; nil: 10, 20, 30
+	Layers        [][]int             `json:"layers"`         // layered sizes; nil: 180,10 180,20 180,30
+	Methods       []separation.Method `json:"methods"`        // nil: nmf, lnmf, dlnmf
+	Iters         int                 `json:"iters"`          // training iterations; 0: 200
+	InferIters    int                 `json:"infer_iters"`    // inference iterations; 0: Iters
+	Rounds        int                 `json:"rounds"`         // DL-NMF rounds; 0: 5
+	DiscIters     int                 `json:"disc_iters"`     // DL-NMF basis iterations per round; 0: separation.DefaultDiscIter
+	SNR           float64             `json:"snr"`            // mixing level of the first speaker over each other, dB
+	Seed          uint64              `json:"seed"`           // used as given (0 is a seed too); DefaultConfig sets separation.DefaultSeed
 	Beta          *float64            `json:"beta"`           // beta-divergence; nil: 1 (Kullback-Leibler)
 	Tol           float64             `json:"tol"`            // engine tolerance; 0: nmf.DefaultTol; negative: run every iteration
 	TrainFraction float64             `json:"train_fraction"` // 0: corpus.TrainFraction (0.7)
