@@ -34,7 +34,7 @@ import (
 // Scores are the known speaker's BSS Eval SDR per test mixture and its
 // improvement over the mixture's (SDRi).
 //
-// Settings of the free and universal rows (free bases, sparsity, inference
+// Settings of the free and universal rows (free bases, universal weight, inference
 // iterations) are chosen honestly by scoring on validation mixtures first
 // (ScoreOn = ScoreValidation): the known speaker's and the interferer's
 // held-back 20% share (the discriminative share, which no row of this
@@ -45,9 +45,9 @@ type Interference struct {
 	Known, Interferer *corpus.Speaker
 	Universal         *separation.Universal // nil: no universal row
 	Free              []int                 // free bases of each free row
-	Sparsity          []float64             // the universal model's, one row each; 0 or nil: separation's default (SeparateSettings.Sparsity)
+	UniversalWeights  []float64             // the universal model's group weights, one row each; 0 or nil: separation's default (SeparateSettings.UniversalWeight)
 	// Prune are the universal rows' separation.PruneUniversal ratios, one
-	// row each with every sparsity; the shares are measured in every
+	// row each with every universal weight; the shares are measured in every
 	// repeat on the known speaker's training utterances with its model
 	// (separation.UniversalShares). nil: {0}, no pruning.
 	Prune []float64
@@ -80,18 +80,18 @@ const (
 // test mixture in the same order for every row (so rows pair).
 type InterferenceRow struct {
 	Label string `json:"label"`
-	// The row's settings: free bases (free rows), sparsity (universal
+	// The row's settings: free bases (free rows), universal weight (universal
 	// rows) and inference iterations (both); zero for the others.
-	Free      int           `json:"free,omitempty"`
-	FreeStart nmf.FreeStart `json:"free_start"`
-	Sparsity  float64       `json:"sparsity,omitempty"`
-	Prune     float64       `json:"prune,omitempty"` // universal rows: the PruneUniversal ratio
-	Iters     int           `json:"iters,omitempty"`
-	SDR       []float64     `json:"sdr"`
-	SDRi      []float64     `json:"sdri"`
-	MeanSDR   float64       `json:"mean_sdr"`
-	MeanSDRi  float64       `json:"mean_sdri"`
-	CI95      float64       `json:"ci95_sdri"` // half-width of the 95% interval of the mean SDRi
+	Free            int           `json:"free,omitempty"`
+	FreeStart       nmf.FreeStart `json:"free_start"`
+	UniversalWeight float64       `json:"universal_weight,omitempty"`
+	Prune           float64       `json:"prune,omitempty"` // universal rows: the PruneUniversal ratio
+	Iters           int           `json:"iters,omitempty"`
+	SDR             []float64     `json:"sdr"`
+	SDRi            []float64     `json:"sdri"`
+	MeanSDR         float64       `json:"mean_sdr"`
+	MeanSDRi        float64       `json:"mean_sdri"`
+	CI95            float64       `json:"ci95_sdri"` // half-width of the 95% interval of the mean SDRi
 }
 
 // InterferencePair is a paired t-test of two rows' SDR.
@@ -190,7 +190,7 @@ func (in *Interference) Run(ctx context.Context) (*InterferenceResults, error) {
 			}
 		}
 	}
-	sparsity := in.Sparsity
+	sparsity := in.UniversalWeights
 	if in.Universal != nil && len(sparsity) == 0 {
 		sparsity = []float64{0} // separation's default for the (pruned) universal model
 	}
@@ -204,14 +204,14 @@ func (in *Interference) Run(ctx context.Context) (*InterferenceResults, error) {
 	for _, pr := range prune {
 		for _, rho := range sparsity {
 			for _, it := range iters {
-				label := fmt.Sprintf("universal %s, sparsity %g", in.Universal.Name, rho) + suffix(it)
+				label := fmt.Sprintf("universal %s, weight %g", in.Universal.Name, rho) + suffix(it)
 				if rho == 0 {
-					label = fmt.Sprintf("universal %s, default sparsity", in.Universal.Name) + suffix(it)
+					label = fmt.Sprintf("universal %s, default weight", in.Universal.Name) + suffix(it)
 				}
 				if pr > 0 {
 					label += fmt.Sprintf(", pruned at %gx", pr)
 				}
-				rows = append(rows, InterferenceRow{Label: label, Sparsity: rho, Prune: pr, Iters: it})
+				rows = append(rows, InterferenceRow{Label: label, UniversalWeight: rho, Prune: pr, Iters: it})
 			}
 		}
 	}
@@ -280,7 +280,7 @@ func (in *Interference) Run(ctx context.Context) (*InterferenceResults, error) {
 				s.NMF.FreeStart, s.NMF.FreeL1 = row.FreeStart, in.FreeL1
 				err = add(&one, s, row.Iters)
 			} else {
-				err = add(withUniversal(row.Prune), separation.SeparateSettings{Sparsity: row.Sparsity}, row.Iters)
+				err = add(withUniversal(row.Prune), separation.SeparateSettings{UniversalWeight: row.UniversalWeight}, row.Iters)
 			}
 			if err != nil {
 				return nil, err
@@ -341,14 +341,14 @@ func (in *Interference) Run(ctx context.Context) (*InterferenceResults, error) {
 // row of a run (highest mean SDRi, the first on a tie); zero without such
 // rows. Scored on validation mixtures, they choose the test run's.
 type Picked struct {
-	Free           int           `json:"free,omitempty"`
-	FreeIters      int           `json:"free_iters,omitempty"`
-	FreeStart      nmf.FreeStart `json:"free_start"`
-	FreeSDRi       float64       `json:"free_sdri,omitempty"` // the row's mean SDRi
-	Sparsity       float64       `json:"sparsity,omitempty"`
-	Prune          float64       `json:"prune,omitempty"`
-	UniversalIters int           `json:"universal_iters,omitempty"`
-	UniversalSDRi  float64       `json:"universal_sdri,omitempty"`
+	Free            int           `json:"free,omitempty"`
+	FreeIters       int           `json:"free_iters,omitempty"`
+	FreeStart       nmf.FreeStart `json:"free_start"`
+	FreeSDRi        float64       `json:"free_sdri,omitempty"` // the row's mean SDRi
+	UniversalWeight float64       `json:"universal_weight,omitempty"`
+	Prune           float64       `json:"prune,omitempty"`
+	UniversalIters  int           `json:"universal_iters,omitempty"`
+	UniversalSDRi   float64       `json:"universal_sdri,omitempty"`
 }
 
 // Picked returns the best rows' settings.
@@ -368,7 +368,7 @@ func (r *InterferenceResults) Picked() Picked {
 		p.Free, p.FreeIters, p.FreeStart, p.FreeSDRi = bf.Free, bf.Iters, bf.FreeStart, bf.MeanSDRi
 	}
 	if bu != nil {
-		p.Sparsity, p.Prune, p.UniversalIters, p.UniversalSDRi = bu.Sparsity, bu.Prune, bu.Iters, bu.MeanSDRi
+		p.UniversalWeight, p.Prune, p.UniversalIters, p.UniversalSDRi = bu.UniversalWeight, bu.Prune, bu.Iters, bu.MeanSDRi
 	}
 	return p
 }
@@ -383,7 +383,7 @@ func (p Picked) Text() string {
 		s += fmt.Sprintf("free %d\nfree_iters %d\nfree_init %s\nfree_sdri %.2f\n", p.Free, p.FreeIters, p.FreeStart, p.FreeSDRi)
 	}
 	if p.UniversalIters > 0 {
-		s += fmt.Sprintf("sparsity %g\nprune %g\nuniversal_iters %d\nuniversal_sdri %.2f\n", p.Sparsity, p.Prune, p.UniversalIters, p.UniversalSDRi)
+		s += fmt.Sprintf("universal_weight %g\nprune %g\nuniversal_iters %d\nuniversal_sdri %.2f\n", p.UniversalWeight, p.Prune, p.UniversalIters, p.UniversalSDRi)
 	}
 	return s
 }

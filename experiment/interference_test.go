@@ -25,7 +25,7 @@ func TestInterference(t *testing.T) {
 		t.Fatal(err)
 	}
 	u.Speakers = append(m.Speakers, known.Speakers...)
-	in := &Interference{Known: sps[0], Interferer: sps[1], Universal: u, Free: []int{2, 4}, Sparsity: []float64{0.01, 0}, Prune: []float64{0, 2},
+	in := &Interference{Known: sps[0], Interferer: sps[1], Universal: u, Free: []int{2, 4}, UniversalWeights: []float64{0.01, 0}, Prune: []float64{0, 2},
 		Config: Config{Repeats: 2, K: []int{4}, Iters: 30, InferIters: 30}}
 	res, err := in.Run(context.Background())
 	if err != nil {
@@ -39,8 +39,8 @@ func TestInterference(t *testing.T) {
 			t.Errorf("shares %v: want the known voice's universal speaker to take more than twice the other's", sh)
 		}
 	}
-	want := []string{"mixture", "supervised", "free K=2", "free K=4", "universal speech, sparsity 0.01", "universal speech, default sparsity",
-		"universal speech, sparsity 0.01, pruned at 2x", "universal speech, default sparsity, pruned at 2x"}
+	want := []string{"mixture", "supervised", "free K=2", "free K=4", "universal speech, weight 0.01", "universal speech, default weight",
+		"universal speech, weight 0.01, pruned at 2x", "universal speech, default weight, pruned at 2x"}
 	if len(res.Rows) != len(want) {
 		t.Fatalf("%d rows", len(res.Rows))
 	}
@@ -133,8 +133,8 @@ func TestInterferenceValidation(t *testing.T) {
 }
 
 func TestPickedText(t *testing.T) {
-	p := Picked{Free: 20, FreeIters: 50, FreeStart: nmf.FreeQuiet, FreeSDRi: 6.123, Sparsity: 0.01, UniversalIters: 200, UniversalSDRi: -0.5}
-	if got, want := p.Text(), "free 20\nfree_iters 50\nfree_init quiet\nfree_sdri 6.12\nsparsity 0.01\nprune 0\nuniversal_iters 200\nuniversal_sdri -0.50\n"; got != want {
+	p := Picked{Free: 20, FreeIters: 50, FreeStart: nmf.FreeQuiet, FreeSDRi: 6.123, UniversalWeight: 0.01, UniversalIters: 200, UniversalSDRi: -0.5}
+	if got, want := p.Text(), "free 20\nfree_iters 50\nfree_init quiet\nfree_sdri 6.12\nuniversal_weight 0.01\nprune 0\nuniversal_iters 200\nuniversal_sdri -0.50\n"; got != want {
 		t.Errorf("%q, want %q", got, want)
 	}
 	if got := (Picked{}).Text(); got != "" {

@@ -61,7 +61,7 @@ run() {
 		local k best=-1e9 sdri
 		for k in ${uni_k_grid//,/ }; do
 			"$out/dlnmf" "${validate[@]}" --universal-k "$k" --universal-prune "$prune_grid" \
-				--sparsity "$sparsity_grid" -o "$dir/validation-k$k"
+				--universal-weight "$sparsity_grid" -o "$dir/validation-k$k"
 			sdri=$(picked "$dir/validation-k$k/picked.txt" universal_sdri)
 			if awk -v a="$sdri" -v b="$best" 'BEGIN { exit !(a > b) }'; then
 				best=$sdri
@@ -78,8 +78,8 @@ run() {
 	local iters
 	iters=$(picked "$p" free_iters)
 	local uni=()
-	if [[ -n $(picked "$p" sparsity) ]]; then
-		uni=(--sparsity "$(picked "$p" sparsity)" --universal-k "$(picked "$p" universal_k)" --universal-prune "$(picked "$p" prune)")
+	if [[ -n $(picked "$p" universal_weight) ]]; then
+		uni=(--universal-weight "$(picked "$p" universal_weight)" --universal-k "$(picked "$p" universal_k)" --universal-prune "$(picked "$p" prune)")
 		if [[ $(picked "$p" universal_iters) != "$iters" ]]; then iters=$iters,$(picked "$p" universal_iters); fi
 	fi
 	"$out/dlnmf" experiment "${common[@]}" "$@" "${uni[@]}" --repeats "$repeats" \

@@ -45,7 +45,7 @@ type extraSource struct {
 	free     int    // free bases per mixture
 	groups   []int  // the universal model's groups (columns per speaker)
 	start    int    // its first column in the separator's basis
-	sparsity float64
+	weight   float64
 	bases    []*nmf.Dense[float32] // the speakers' bases and a slot for the free ones
 }
 
@@ -58,8 +58,8 @@ func (e *extraSource) init(sep *Separator, s SeparateSettings) error {
 		return fmt.Errorf("%d free bases: want 1 or more (or 0 for none)", s.Free)
 	case s.Free > 0 && m.Universal != nil:
 		return fmt.Errorf("the model has a universal model (%s) for what its speakers do not explain: free bases would compete with it; use one or the other", m.Universal.Name)
-	case s.Sparsity < 0:
-		return fmt.Errorf("sparsity %g is negative", s.Sparsity)
+	case s.UniversalWeight < 0:
+		return fmt.Errorf("universal weight %g is negative", s.UniversalWeight)
 	case s.Free > 0:
 		e.name, e.free = OtherName, s.Free
 		e.bases = append(append([]*nmf.Dense[float32](nil), sep.bases...), nil)
@@ -70,12 +70,12 @@ func (e *extraSource) init(sep *Separator, s SeparateSettings) error {
 		}
 		e.name, e.groups = m.Universal.Name, groups
 		sep.bases = append(sep.bases, basis)
-		e.sparsity = s.Sparsity
+		e.weight = s.UniversalWeight
 		switch {
-		case e.sparsity == 0 && len(groups) == 1:
-			e.sparsity = DefaultSparsityOne
-		case e.sparsity == 0:
-			e.sparsity = DefaultSparsity
+		case e.weight == 0 && len(groups) == 1:
+			e.weight = DefaultUniversalWeightOne
+		case e.weight == 0:
+			e.weight = DefaultUniversalWeight
 		}
 	}
 	for _, sp := range m.Speakers {
@@ -111,7 +111,7 @@ func (e *extraSource) infer(sp *Separator, w *work, Y *nmf.Dense[float32], s nmf
 					sum += float64(v)
 				}
 			}
-			s.Groups = nmf.GroupSparsity{Start: e.start, Sizes: e.groups, Lambda: e.sparsity * sum, Epsilon: 1e-6 * sum}
+			s.Groups = nmf.GroupSparsity{Start: e.start, Sizes: e.groups, Lambda: e.weight * sum, Epsilon: 1e-6 * sum}
 			H, _, err := nmf.Infer(sized(&w.H, sp.basis.Cols, Y.Cols), Y, sp.basis, s)
 			return H, sp.bases, err
 		}

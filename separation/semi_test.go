@@ -223,16 +223,16 @@ func TestUniversalPrune(t *testing.T) {
 	if len(p.Speakers) != 1 || p.Speakers[0].Name != "high" || p.Name != "speech" {
 		t.Fatalf("pruned at 2x: %+v", p)
 	}
-	// A universal model of one speaker separates at DefaultSparsityOne
+	// A universal model of one speaker separates at DefaultUniversalWeightOne
 	// unless told.
 	pruned := *m
 	pruned.Universal = p
 	mix := mixOf(synthVoice(lowNotes, 2, 25), synthVoice(highNotes, 2, 26))
 	sepAt := func(rho float64) []float64 {
-		return separateWith(t, &pruned, SeparateSettings{Sparsity: rho, NMF: nmf.Settings{MaxIter: 30, Workers: 1}}, mix)[1]
+		return separateWith(t, &pruned, SeparateSettings{UniversalWeight: rho, NMF: nmf.Settings{MaxIter: 30, Workers: 1}}, mix)[1]
 	}
-	if a, b := sepAt(0), sepAt(DefaultSparsityOne); !slices.Equal(a, b) {
-		t.Errorf("a one-speaker universal model does not default to DefaultSparsityOne")
+	if a, b := sepAt(0), sepAt(DefaultUniversalWeightOne); !slices.Equal(a, b) {
+		t.Errorf("a one-speaker universal model does not default to DefaultUniversalWeightOne")
 	}
 	for _, r := range []float64{0, 1, 1.5} {
 		if err := CheckPrune(r); err != nil {

@@ -95,10 +95,12 @@ type SeparateSettings struct {
 	// Online sets how a Live learns the free bases as the stream goes
 	// (see OnlineFree); Separate does not use it.
 	Online OnlineFree
-	// Sparsity weighs the group penalty of a universal model's
-	// activations, relative to the mixture's magnitude; 0: DefaultSparsity
-	// (DefaultSparsityOne for a universal model of one speaker).
-	Sparsity float64
+	// UniversalWeight weighs the group-sparsity penalty of a universal
+	// model's activations, relative to the mixture's magnitude (not the L1
+	// penalty of training, TrainSettings.Sparsity); 0:
+	// DefaultUniversalWeight (DefaultUniversalWeightOne for a universal
+	// model of one speaker).
+	UniversalWeight float64
 
 	// Rate is the sample rate of the mixtures, 0 for the model's. Above the
 	// model's rate the separation is full band: the estimates are at Rate,

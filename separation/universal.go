@@ -33,13 +33,13 @@ func (u *Universal) Basis() (*nmf.Dense[float32], []int) {
 	return nmf.HConcat(nil, bs...), groups
 }
 
-// DefaultSparsity and DefaultSparsityOne are the default weights of the
+// DefaultUniversalWeight and DefaultUniversalWeightOne are the default weights of the
 // universal model's group penalty, relative to the mixture's magnitude
-// (SeparateSettings.Sparsity 0): a speaker of the universal model that
+// (SeparateSettings.UniversalWeight 0): a speaker of the universal model that
 // explains a share s of the mixture gets rho / s added to the denominators
-// of its activations, against 1 for the data term. DefaultSparsity is for
+// of its activations, against 1 for the data term. DefaultUniversalWeight is for
 // a universal model of several speakers, where the penalty chooses among
-// them; DefaultSparsityOne for one speaker (a pruned model,
+// them; DefaultUniversalWeightOne for one speaker (a pruned model,
 // PruneUniversal), where there is nothing to choose and the penalty only
 // shrinks the universal source. Chosen on the validation mixtures of TSP FA
 // + MC with an ARCTIC slt + bdl universal model (docs/RESULTS.md,
@@ -48,8 +48,8 @@ func (u *Universal) Basis() (*nmf.Dense[float32], []int) {
 // and +1.47 at 0.03); pruned to bdl, 0.0001, the grid's smallest, is best
 // at K = 20 and 40 (+5.60 and +6.13 dB, against +5.31 and +5.99 at 0.01).
 const (
-	DefaultSparsity    = 0.01
-	DefaultSparsityOne = 0.0001
+	DefaultUniversalWeight    = 0.01
+	DefaultUniversalWeightOne = 0.0001
 )
 
 // TrainUniversal trains a universal speech model from the speakers' clean
@@ -84,7 +84,7 @@ func TrainUniversal(ctx context.Context, name string, speakers []SpeakerData, s 
 // universal source's estimate when the known speakers' clean utterances
 // (recordings of the model's speakers alone, such as their training files)
 // are separated with universal speaker i alone as the universal model, with
-// settings s (group weight s.Sparsity, or shareSparsity if 0). A universal
+// settings s (group weight s.UniversalWeight, or shareWeight if 0). A universal
 // speaker that explains the known voices (a woman's voice for a model of a
 // woman) takes their energy at separation as well as the unknown
 // talker's; PruneUniversal removes such speakers. It costs one separation
@@ -102,8 +102,8 @@ func UniversalShares(m *Model, utterances [][]float64, s SeparateSettings) ([]fl
 	if !(total > 0) || math.IsInf(total, 0) {
 		return nil, fmt.Errorf("universal model %s: the known speakers' utterances are silent or not finite", m.Universal.Name)
 	}
-	if s.Sparsity == 0 {
-		s.Sparsity = shareSparsity
+	if s.UniversalWeight == 0 {
+		s.UniversalWeight = shareWeight
 	}
 	shares := make([]float64, len(m.Universal.Speakers))
 	for i, us := range m.Universal.Speakers {
@@ -137,10 +137,10 @@ func CheckPrune(ratio float64) error {
 	return nil
 }
 
-// shareSparsity is UniversalShares's group weight unless set: the weight
+// shareWeight is UniversalShares's group weight unless set: the weight
 // that PruneUniversal's DefaultUniversalPrune was chosen with. One speaker
 // alone is one group, and the penalty a scaled L1 on its activations.
-const shareSparsity = 0.01
+const shareWeight = 0.01
 
 // PruneUniversal returns u without the speakers whose share
 // (UniversalShares) is more than ratio times the smallest share: the

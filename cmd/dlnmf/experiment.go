@@ -111,6 +111,7 @@ func runExperiment(ctx context.Context, cmd *command, env *environment, args []s
 	out := fs.String("o", "", "output folder, created if missing (required)")
 	sf := bindShardFlags(fs)
 	inter := bindInterferenceFlags(fs)
+	renameFlag(env, fs, "sparsity", "universal-weight")
 	selectGrid := fs.String("select", "", "add the row Selected: a configuration chosen in every repeat on validation data from GRID, a JSON file or inline JSON (see above)")
 	validation := fs.Float64("validation", experiment.DefaultValidation, "with --select: the share of each speaker's training utterances held out for validation")
 	if err := parseNoArgs(fs, args); err != nil {

@@ -229,3 +229,26 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
 }
+
+// renamedFlag keeps a flag's old name working: --old sets what --new sets,
+// and says once on stderr that the flag has a new name.
+type renamedFlag struct {
+	flag.Value
+	stderr          io.Writer
+	cmd, old, newer string
+	told            *bool
+}
+
+func (r renamedFlag) Set(v string) error {
+	if !*r.told {
+		*r.told = true
+		fmt.Fprintf(r.stderr, "%s: --%s is now --%s (the old name still works)\n", r.cmd, r.old, r.newer)
+	}
+	return r.Value.Set(v)
+}
+
+// renameFlag registers old as another name of the flag newer of fs.
+func renameFlag(env *environment, fs *flag.FlagSet, old, newer string) {
+	f := fs.Lookup(newer)
+	fs.Var(renamedFlag{Value: f.Value, stderr: env.stderr, cmd: fs.Name(), old: old, newer: newer, told: new(bool)}, old, "the old name of --"+newer)
+}

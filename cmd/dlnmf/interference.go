@@ -25,7 +25,7 @@ type interferenceFlags struct {
 	unknown, noise speakerFlags
 	free           *string
 	universal      universalFlag
-	sparsity       *string
+	weight         *string
 	prune          *string
 	chunk          *float64
 	semiIters      *string
@@ -40,13 +40,13 @@ func bindInterferenceFlags(fs *flag.FlagSet) *interferenceFlags {
 	fs.Var(&f.noise, "noise", "noise as NAME=FILE or NAME=DIR, cut into chunks and used as --unknown is")
 	f.free = fs.String("free", "10,20,40", "with --unknown or --noise: free bases of each semi-supervised row, comma-separated")
 	f.universal.bind(fs, "with --unknown or --noise: a universal speech model as NAME=DIR,DIR,... (trained once, all files) for one more row")
-	f.sparsity = fs.String("sparsity", "0", fmt.Sprintf("the universal model's group-sparsity weights relative to the mixture, comma-separated: one row each; 0: separate's default (%g for several universal speakers, %g for one)", separation.DefaultSparsity, separation.DefaultSparsityOne))
+	f.weight = fs.String("universal-weight", "0", fmt.Sprintf("the universal model's group-sparsity weights relative to the mixture, comma-separated: one row each; 0: separate's default (%g for several universal speakers, %g for one)", separation.DefaultUniversalWeight, separation.DefaultUniversalWeightOne))
 	f.prune = fs.String("universal-prune", fmt.Sprint(separation.DefaultUniversalPrune), "with --universal: drop the universal speakers that take more than this many times the least share of the known speaker's training audio (train's --universal-prune), comma-separated: one row each; 0: keep all")
 	f.chunk = fs.Float64("noise-chunk", 3, "--noise: seconds per chunk (chunks are split 70/20/10 like utterances)")
 	f.semiIters = fs.String("semi-iters", "", "with --unknown or --noise: inference iterations of the free and universal rows, comma-separated: one row each (default: --infer-iters)")
 	f.freeInit = fs.String("free-init", nmf.FreeQuiet.String(), "with --unknown or --noise: how the free bases start, random or quiet (the mixture's quietest frames), comma-separated: one row each")
 	f.freeL1 = fs.Float64("free-l1", 0, "with --unknown or --noise: L1 penalty on the free bases' activations")
-	f.scoreOn = fs.String("score-on", experiment.ScoreTest, "with --unknown or --noise: the mixtures scored, test (the 10% test share) or validation (the 20% held-back share, which no row trains on): choose --free, --sparsity and --semi-iters on validation (OUTDIR/picked.txt), then run once on test")
+	f.scoreOn = fs.String("score-on", experiment.ScoreTest, "with --unknown or --noise: the mixtures scored, test (the 10% test share) or validation (the 20% held-back share, which no row trains on): choose --free, --universal-weight and --semi-iters on validation (OUTDIR/picked.txt), then run once on test")
 	return f
 }
 
@@ -62,13 +62,13 @@ func runInterference(ctx context.Context, env *environment, speakers speakerFlag
 	if err != nil {
 		return usagef("--free: %v", err)
 	}
-	var sparsity []float64
-	for _, v := range strings.Split(*f.sparsity, ",") {
+	var weights []float64
+	for _, v := range strings.Split(*f.weight, ",") {
 		rho, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 		if err != nil || rho < 0 {
-			return usagef("--sparsity: %q is not a non-negative number", v)
+			return usagef("--universal-weight: %q is not a non-negative number", v)
 		}
-		sparsity = append(sparsity, rho)
+		weights = append(weights, rho)
 	}
 	if *f.chunk <= 0 {
 		return usagef("--noise-chunk must be positive")
@@ -133,7 +133,7 @@ func runInterference(ctx context.Context, env *environment, speakers speakerFlag
 		}
 	}
 	logf(env.stderr, quiet, "known %s: %d files; interferer %s: %d files or chunks", known.Name, len(known.Utterances), other.Name, len(other.Utterances))
-	in := &experiment.Interference{Known: known, Interferer: other, Free: free, Sparsity: sparsity, Config: cfg,
+	in := &experiment.Interference{Known: known, Interferer: other, Free: free, UniversalWeights: weights, Config: cfg,
 		SemiIters: semiIters, Prune: prune, ScoreOn: *f.scoreOn, FreeStarts: freeStarts, FreeL1: *f.freeL1,
 		Progress: func(s string) { logf(env.stderr, quiet, "%s", s) }}
 	if f.universal.name != "" {

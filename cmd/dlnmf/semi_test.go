@@ -110,8 +110,21 @@ func TestSemiSupervised(t *testing.T) {
 	}
 	_, stderr, code = runCmd(t, "separate", "-m", uni, "-o", out2, "--free", "4", mix)
 	wantFailure(t, stderr, code, exitFailure, "universal model")
-	_, stderr, code = runCmd(t, "separate", "-m", uni, "-o", out2, "--sparsity", "0", mix)
-	wantFailure(t, stderr, code, exitUsage, "--sparsity must be positive")
+	_, stderr, code = runCmd(t, "separate", "-m", uni, "-o", out2, "--universal-weight", "0", mix)
+	wantFailure(t, stderr, code, exitUsage, "--universal-weight must be positive")
+	// The old name of --universal-weight still works, with a notice, and
+	// gives the same bytes.
+	oldName, newName := filepath.Join(root, "old-name"), filepath.Join(root, "new-name")
+	if _, stderr, code := runCmd(t, "separate", "-m", uni, "-o", newName, "--universal-weight", "0.02", "--quiet", mix); code != exitOK {
+		t.Fatalf("--universal-weight 0.02: exit %d: %s", code, stderr)
+	}
+	_, stderr, code = runCmd(t, "separate", "-m", uni, "-o", oldName, "--sparsity", "0.02", "--quiet", mix)
+	if code != exitOK || !strings.Contains(stderr, "--sparsity is now --universal-weight") {
+		t.Errorf("--sparsity 0.02: exit %d: %s", code, stderr)
+	}
+	if a, b := readSamples(t, filepath.Join(oldName, "mix.speech.wav")), readSamples(t, filepath.Join(newName, "mix.speech.wav")); !reflect.DeepEqual(a, b) {
+		t.Error("--sparsity and --universal-weight gave different estimates")
+	}
 
 	// --universal-prune measures each universal speaker's share of the
 	// speakers' training audio (--json) and --universal-k sets the
@@ -179,8 +192,8 @@ func TestExperimentInterferenceUsage(t *testing.T) {
 	out := filepath.Join(root, "out")
 	_, stderr, code := runCmd(t, "experiment", "--speaker", low, "--speaker", high, "--unknown", high, "-o", out)
 	wantFailure(t, stderr, code, exitUsage, "exactly one --speaker")
-	_, stderr, code = runCmd(t, "experiment", "--speaker", low, "--unknown", high, "--sparsity", "-1", "-o", out)
-	wantFailure(t, stderr, code, exitUsage, "--sparsity")
+	_, stderr, code = runCmd(t, "experiment", "--speaker", low, "--unknown", high, "--universal-weight", "-1", "-o", out)
+	wantFailure(t, stderr, code, exitUsage, "--universal-weight")
 	_, stderr, code = runCmd(t, "experiment", "--speaker", low, "--noise", "n="+filepath.Join(root, "missing.wav"), "-o", out)
 	if code != exitFailure || strings.Contains(stderr, "panic") {
 		t.Errorf("missing noise file: exit %d, %s", code, stderr)

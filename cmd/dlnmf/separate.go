@@ -102,7 +102,8 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	quiet := fs.Bool("quiet", false, "print nothing but errors")
 	asJSON := fs.Bool("json", false, "print a JSON summary on stdout: every input with its outputs or its error")
 	free := fs.Int("free", 0, fmt.Sprintf("learn this many more bases on each mixture for what the model's speakers do not explain, written as <mix>.other.wav (0: none, or %d for a model of one speaker without a universal model)", separation.DefaultFree))
-	sparsity := fs.Float64("sparsity", 0, fmt.Sprintf("weight of the group penalty of a universal model's activations, relative to the mixture (default: %g for a universal model of several speakers, %g for one)", separation.DefaultSparsity, separation.DefaultSparsityOne))
+	universalWeight := fs.Float64("universal-weight", 0, fmt.Sprintf("weight of the group-sparsity penalty of a universal model's activations, relative to the mixture (default: %g for a universal model of several speakers, %g for one)", separation.DefaultUniversalWeight, separation.DefaultUniversalWeightOne))
+	renameFlag(env, fs, "sparsity", "universal-weight")
 	arc := bindArchiveFlags(fs)
 	live := fs.Bool("live", false, "separate standard input (-) as it arrives (see Live above)")
 	raw := fs.String("raw", "", "with --live: standard input is raw PCM, s16le or f32le, not WAV")
@@ -123,8 +124,8 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	if *free < 0 {
 		return usagef("--free must be 0 or more (it is %d): the number of bases learned on each mixture", *free)
 	}
-	if *sparsity < 0 || (*sparsity == 0 && flagSet(fs, "sparsity")) {
-		return usagef("--sparsity must be positive (leave it out for the default)")
+	if *universalWeight < 0 || (*universalWeight == 0 && (flagSet(fs, "universal-weight") || flagSet(fs, "sparsity"))) {
+		return usagef("--universal-weight must be positive (leave it out for the default)")
 	}
 	for _, name := range []string{"free-buffer", "free-every", "free-updates"} {
 		if flagSet(fs, name) && !*live {
@@ -207,7 +208,7 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	}
 	settings.Separation = separation.SeparateSettings{
 		NMF:  nmf.Settings{MaxIter: *iters, Tol: *tol, FreeStart: freeStart},
-		Free: *free, Sparsity: *sparsity, MaskPower: *maskPower,
+		Free: *free, UniversalWeight: *universalWeight, MaskPower: *maskPower,
 		Online: separation.OnlineFree{Buffer: *freeBuffer, Every: *freeEvery, Updates: *freeUpdates},
 	}
 	workers := min(*jobs, len(files))
