@@ -41,12 +41,12 @@ const DefaultLiveIters = 50
 // extraSource is the source a Separator adds to the model's speakers: free
 // bases learned on each mixture, or the model's universal speech model.
 type extraSource struct {
-	name     string // "" when there is none
-	free     int    // free bases per mixture
-	groups   []int  // the universal model's groups (columns per speaker)
-	start    int    // its first column in the separator's basis
-	weight   float64
-	bases    []*nmf.Dense[float32] // the speakers' bases and a slot for the free ones
+	name   string // "" when there is none
+	free   int    // free bases per mixture
+	groups []int  // the universal model's groups (columns per speaker)
+	start  int    // its first column in the separator's basis
+	weight float64
+	bases  []*nmf.Dense[float32] // the speakers' bases and a slot for the free ones
 }
 
 // init sets the extra source from the settings and the model, appending
