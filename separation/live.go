@@ -281,13 +281,7 @@ func (l *Live) emit(upto, n int, sink func(int, []float64) error) error {
 	if last < len(l.acc) {
 		// As Separate at rates above the model's: the mixture minus the
 		// other sources, so that the estimates add up to it exactly.
-		rest := l.acc[last][skip:k]
-		copy(rest, l.in[l.sent-l.inLo:])
-		for s := range last {
-			for i, v := range l.acc[s][skip:k] {
-				rest[i] -= v
-			}
-		}
+		mixtureMinus(l.acc[last][skip:k], l.in[l.sent-l.inLo:], last, func(s int) []float64 { return l.acc[s][skip:] })
 	}
 	for s := range l.acc {
 		if err := sink(s, l.acc[s][skip:k]); err != nil {

@@ -61,19 +61,12 @@ func (f *liveFull) add(coef []complex128, Y *nmf.Dense[float32], gains []nmf.Den
 		}
 	}
 	f.coefs, f.lower = append(f.coefs, c), append(f.lower, g)
-	// smoothedUpper's sums, in its order: bin by bin, in float64.
+	// smoothedUpper's sums, by the same function.
 	n := len(f.sums)
 	for range f.ns + 1 {
 		f.sums = append(f.sums, 0)
 	}
-	row := f.sums[n:]
-	for b := int(upperFrom * float64(f.mb)); b < f.mb; b++ {
-		y := float64(Y.Data[b*Y.Stride+j])
-		row[f.ns] += y
-		for s := range f.ns {
-			row[s] += y * float64(g[s*f.mb+b])
-		}
-	}
+	upperSums(f.sums[n:], Y, gains, j, f.mb)
 }
 
 // ready returns how many waiting frames can be resynthesised once the
@@ -100,18 +93,7 @@ func (f *liveFull) upper(s, T int) float32 {
 		hi = min(hi, T)
 	}
 	w := f.ns + 1
-	var d float64
-	for k := lo; k < hi; k++ {
-		d += f.sums[(k-f.sumLo)*w+f.ns]
-	}
-	if d <= 0 {
-		return 1 / float32(f.ns)
-	}
-	var n float64
-	for k := lo; k < hi; k++ {
-		n += f.sums[(k-f.sumLo)*w+s]
-	}
-	return float32(n / d)
+	return upperRatio(f.sums[(lo-f.sumLo)*w:(hi-f.sumLo)*w], f.ns, s)
 }
 
 // pop drops the oldest waiting frame, once resynthesised, and the sums no

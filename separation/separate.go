@@ -376,13 +376,7 @@ func (sp *Separator) separateSegment(w *work, dst [][]float64, seg []float64, a,
 		copy(dst[i], w.buf[a:b])
 	}
 	if last < len(gains) {
-		rest := dst[last][:b-a]
-		copy(rest, seg[a:b])
-		for i := range last {
-			for k, v := range dst[i][:b-a] {
-				rest[k] -= v
-			}
-		}
+		mixtureMinus(dst[last][:b-a], seg[a:b], last, func(i int) []float64 { return dst[i] })
 	}
 	return nil
 }
@@ -542,42 +536,65 @@ func (sp *Separator) fullGains(w *work, Y *nmf.Dense[float32], gains []nmf.Dense
 
 // smoothedUpper computes UpperSmoothed's gains into upper (speakers x
 // frames): per frame, the magnitude of the model's top band and each
-// speaker's part of it, summed over the frames within upperRadius.
+// speaker's part of it (upperSums), summed over the frames within
+// upperRadius (upperRatio). A Live makes them frame by frame with the same
+// two functions, so offline and live give the same gains.
 func (sp *Separator) smoothedUpper(upper []float32, Y *nmf.Dense[float32], gains []nmf.Dense[float32]) {
 	ns, T, mb := len(gains), Y.Cols, sp.modelBins
-	from := int(upperFrom * float64(mb))
-	// Per-frame sums in float64: total magnitude, then each speaker's.
-	sums := make([]float64, (ns+1)*T)
-	tot := sums[ns*T:]
-	for b := from; b < mb; b++ {
-		y := Y.Data[b*Y.Stride : b*Y.Stride+T]
-		for t, v := range y {
-			tot[t] += float64(v)
-		}
-		for s := range gains {
-			g := gains[s].Data[b*gains[s].Stride : b*gains[s].Stride+T]
-			acc := sums[s*T : (s+1)*T]
-			for t, v := range y {
-				acc[t] += float64(v) * float64(g[t])
-			}
-		}
+	w := ns + 1
+	sums := make([]float64, w*T)
+	for t := range T {
+		upperSums(sums[t*w:(t+1)*w], Y, gains, t, mb)
 	}
 	for t := range T {
 		lo, hi := max(t-upperRadius, 0), min(t+upperRadius+1, T)
-		var d float64
-		for k := lo; k < hi; k++ {
-			d += tot[k]
-		}
 		for s := range ns {
-			if d <= 0 {
-				upper[s*T+t] = 1 / float32(ns)
-				continue
-			}
-			var n float64
-			for k := lo; k < hi; k++ {
-				n += sums[s*T+k]
-			}
-			upper[s*T+t] = float32(n / d)
+			upper[s*T+t] = upperRatio(sums[lo*w:hi*w], ns, s)
+		}
+	}
+}
+
+// upperSums adds frame t's sums over the model's top quarter band into row
+// (ns+1 values): each source's gain-weighted magnitude, then the magnitude
+// itself, bin by bin in float64.
+func upperSums(row []float64, Y *nmf.Dense[float32], gains []nmf.Dense[float32], t, mb int) {
+	ns := len(gains)
+	for b := int(upperFrom * float64(mb)); b < mb; b++ {
+		y := float64(Y.Data[b*Y.Stride+t])
+		row[ns] += y
+		for s := range gains {
+			row[s] += y * float64(gains[s].Data[b*gains[s].Stride+t])
+		}
+	}
+}
+
+// upperRatio returns source s's UpperSmoothed gain from the rows of
+// upperSums of the frames it spans: its share of their top band's
+// magnitude, or an even split of a silent band.
+func upperRatio(rows []float64, ns, s int) float32 {
+	w := ns + 1
+	var d, n float64
+	for k := 0; k+w <= len(rows); k += w {
+		d += rows[k+ns]
+	}
+	if d <= 0 {
+		return 1 / float32(ns)
+	}
+	for k := 0; k+w <= len(rows); k += w {
+		n += rows[k+s]
+	}
+	return float32(n / d)
+}
+
+// mixtureMinus sets rest to mix minus the n other sources (other(i), at
+// least len(rest) samples each): the last source at rates above the
+// model's, offline and live, so that the estimates add up to the mixture
+// exactly and one inverse STFT is saved.
+func mixtureMinus(rest, mix []float64, n int, other func(i int) []float64) {
+	copy(rest, mix)
+	for i := range n {
+		for k, v := range other(i)[:len(rest)] {
+			rest[k] -= v
 		}
 	}
 }
