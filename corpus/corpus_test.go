@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/dlnmf/dlnmf/internal/testcorpus"
+	"github.com/dlnmf/dlnmf/internal/sharedcorpus"
 )
 
 func TestSplitSpeaker(t *testing.T) {
@@ -60,7 +60,7 @@ func TestMixEqualEnergy(t *testing.T) {
 }
 
 func TestLoadTSPResamplesTo16k(t *testing.T) {
-	dir := testcorpus.Require(t, "tsp", "FA")
+	dir := sharedcorpus.Require(t, "tsp", "FA")
 	sp, err := LoadDir("FA", dir, 16000)
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dlnmf/dlnmf/internal/testcorpus"
+	"github.com/dlnmf/dlnmf/internal/sharedcorpus"
 	"github.com/dlnmf/dlnmf/resample"
 	"github.com/dlnmf/dlnmf/wav"
 )
@@ -85,7 +85,7 @@ func TestLicenceNotice(t *testing.T) {
 // differ: 52 to 62 dB apart) and 16-bit rounding. A gain change of 1% alone
 // gives 40 dB; a shift by one sample or a wrong rate far less.
 func TestMatchesOriginals(t *testing.T) {
-	src := testcorpus.Require(t, "tsp")
+	src := sharedcorpus.Require(t, "tsp")
 	for _, s := range Speakers() {
 		for _, f := range []File{s.Files[0], s.Files[len(s.Files)-1]} {
 			orig, err := wav.ReadFile(filepath.Join(src, s.Name, strings.TrimSuffix(f.Name, ".flac")+".wav"))

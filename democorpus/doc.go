@@ -8,8 +8,4 @@
 // decode it with the wav package (which reads FLAC as it reads WAV). The
 // files were resampled once from the corpus's 48 kHz originals by
 // scripts/make-demo-corpus.sh.
-//
-// The folders male/ and female/ beside this package hold a tiny synthetic
-// corpus for tests and scripts (two espeak-ng voices, 24 sentences each, made
-// by scripts/make-espeak-voices.sh; see README.md). They are not embedded.
 package democorpus

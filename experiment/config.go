@@ -29,7 +29,7 @@ type Config struct {
 	DiscFraction  float64             `json:"disc_fraction"`  // 0: corpus.DiscFraction (0.2)
 	SampleRate    int                 `json:"sample_rate"`    // 0: separation.DefaultSampleRate
 	Examples      int                 `json:"examples"`       // test mixtures of the first repeat kept as audio for the report
-	// Beyond the paper (issue 14), for every row: the patch width T (odd;
+	// Beyond the paper, for every row: the patch width T (odd;
 	// 0: 1, single frames), the L1 penalty lambda on H with unit-norm
 	// first-layer columns (0: none) and the mask exponent p (0: 1). See
 	// separation.Model.

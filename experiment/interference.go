@@ -15,7 +15,7 @@ import (
 )
 
 // Interference scores a known speaker's separation from something no model
-// of the known speaker's was trained with (issue 13): an unknown talker or
+// of the known speaker's was trained with: an unknown talker or
 // noise, mixed at Config.SNR (the known speaker's level over it). Every
 // repeat splits both "speakers" as the protocol does (70/20/10; noise comes
 // as chunks, see NoiseSpeaker) and pairs their test shares into mixtures;

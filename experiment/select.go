@@ -16,7 +16,7 @@ import (
 )
 
 // Selection chooses a configuration on validation data, inside every
-// repeat (issue 14, docs/protocol.md "Choosing on validation data"): a
+// repeat (docs/protocol.md "Choosing on validation data"): a
 // share of each speaker's training utterances is held out, every grid point
 // is trained on the rest and scored on validation mixtures (paired by
 // corpus.Pair at Config.SNR, like the test mixtures), and the point with

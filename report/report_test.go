@@ -167,7 +167,7 @@ func TestShading(t *testing.T) {
 		methods []Method
 		best    int // row shaded, -1 none
 	}{
-		// 8.63 against 8.54 with p = 0.86: not shaded (the case).
+		// 8.63 against 8.54 with p = 0.86: not shaded (the audit's case).
 		{"not significant", []Method{method("NMF", 9, 7, 10.9, 7.6), method("DL-NMF", 8, 9.5, 8.2, 8.46)}, -1},
 		// Better on every mixture by about a dB: shaded, though a third
 		// method is far behind.

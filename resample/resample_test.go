@@ -34,7 +34,7 @@ func edgeOut(r *Resampler) int {
 	return r.taps*r.up/r.down + 10
 }
 
-func TestIssueNumbers(t *testing.T) {
+func TestResampleLevelAndError(t *testing.T) {
 	r, err := New(48000, 16000)
 	if err != nil {
 		t.Fatal(err)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Live separation (issue 17), on ONE core (the test binary pinned with
+# Live separation, on ONE core (the test binary pinned with
 # taskset): a two-speaker DL-NMF model (K1 = 180, K2 = 20) and a 3-second
 # 16 kHz mixture pushed one hop (16 ms) at a time.
 #   BenchmarkLive200 / 50 / 20: how many real-time streams one core keeps

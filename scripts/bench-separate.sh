@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Times BenchmarkSeparate3s (issue 5): a 3-second 16 kHz mixture separated
+# Times BenchmarkSeparate3s: a 3-second 16 kHz mixture separated
 # with a two-speaker DL-NMF model (K1 = 180, K2 = 20), from decoded samples
 # to output samples, 200 inference iterations, on ONE core: the test binary
 # is pinned to one CPU with taskset, so the Go runtime, the FFTs and the

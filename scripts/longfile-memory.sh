@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Peak memory and wall time of `dlnmf separate`, `dlnmf info` and
-# `dlnmf spectrogram` on long recordings (issues 5 and 11: peak memory must
+# `dlnmf spectrogram` on long recordings (peak memory must
 # not grow with the file length; under 300 MB for 2 hours at 48 kHz).
 #
-# Builds bin/dlnmf, trains a small model on the demo corpus (democorpus/male
-# and democorpus/female, about one minute each), makes 0 dB mixtures of the
+# Builds bin/dlnmf, trains a small model on the demo corpus (testdata/voices/male
+# and testdata/voices/female, about one minute each), makes 0 dB mixtures of the
 # two speakers of 1, 10 and 60 minutes at 16 kHz (16-bit PCM; the 60-minute
 # one is 110 MB) by looping the corpus with sox, separates each with
 # `/usr/bin/time -v bin/dlnmf separate --jobs 1` and prints the peak RSS
@@ -14,7 +14,7 @@
 # Usage: scripts/longfile-memory.sh [MINUTES ...]   (default: 1 10 60)
 # Environment: COMMANDS (which of separate, info, spectrogram to measure,
 # default all three), RATE (sample rate of the long files, default 16000;
-# issue 11's check is RATE=48000 with 120 minutes), METHOD (nmf|lnmf|dlnmf,
+# the long-file check is RATE=48000 with 120 minutes), METHOD (nmf|lnmf|dlnmf,
 # default lnmf), LAYERS (default 180,20), ITERS (inference iterations,
 # default 200), TMPDIR (where the files go).
 #
@@ -40,13 +40,13 @@ trap 'rm -rf "$work"' EXIT
 if [[ " $commands " == *" separate "* ]]; then
   echo "training a $method model ($layers) on the demo corpus..." >&2
   bin/dlnmf train --quiet --method "$method" --layers "$layers" --k 20 --iters 100 --seed 1 \
-    --speaker male=democorpus/male --speaker female=democorpus/female -o "$work/model.npz"
+    --speaker male=testdata/voices/male --speaker female=testdata/voices/female -o "$work/model.npz"
 fi
 
 # One 0 dB mixture of the two speakers' concatenated sentences (cut to the
 # shorter), looped to each length.
-sox democorpus/male/*.wav "$work/male.wav"
-sox democorpus/female/*.wav "$work/female.wav"
+sox testdata/voices/male/*.wav "$work/male.wav"
+sox testdata/voices/female/*.wav "$work/female.wav"
 len=$(printf '%s\n%s\n' "$(soxi -s "$work/male.wav")" "$(soxi -s "$work/female.wav")" | sort -n | head -1)
 sox "$work/male.wav" "$work/m.wav" trim 0 "${len}s" norm -6
 sox "$work/female.wav" "$work/f.wav" trim 0 "${len}s" norm -6

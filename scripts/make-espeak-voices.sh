@@ -4,7 +4,7 @@
 # synthetic English voices from Debian's espeak-ng, each reading 24 different
 # Harvard sentences (IEEE 1969 "Recommended practice for speech quality
 # measurements", public domain), as 16 kHz mono 16-bit PCM WAV files
-# democorpus/<voice>/NN.wav.
+# testdata/voices/<voice>/NN.wav.
 #
 #   male    espeak-ng voice en-us, variant m3, pitch 25, 150 words/min,
 #           Harvard lists 1-3 (sentences 1-24)
@@ -83,8 +83,8 @@ speak() {
   local args=()
   while [ "$1" != -- ]; do args+=("$1"); shift; done
   shift
-  rm -rf "democorpus/$dir"
-  mkdir -p "democorpus/$dir"
+  rm -rf "testdata/voices/$dir"
+  mkdir -p "testdata/voices/$dir"
   local i=0
   for s in "$@"; do
     i=$((i + 1))
@@ -95,10 +95,10 @@ speak() {
     # (high quality) resampler with 6 dB of head room against overshoot, then
     # peak-normalise to -3 dBFS; no dither.
     sox -R -D "$tmp/raw.wav" -c 1 -b 16 -e signed-integer \
-      "democorpus/$dir/$n.wav" gain -6 rate 16000 gain -n -3
+      "testdata/voices/$dir/$n.wav" gain -6 rate 16000 gain -n -3
   done
 }
 
 speak male -v en-us+m3 -p 25 -s 150 -- "${male[@]}"
 speak female -v en-gb+f4 -p 80 -s 160 -- "${female[@]}"
-du -sh democorpus/male democorpus/female
+du -sh testdata/voices/male testdata/voices/female

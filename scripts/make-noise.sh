@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Makes the noises of issue 13's enhancement experiment (docs/RESULTS.md,
+# Makes the noises of the enhancement experiment (docs/RESULTS.md,
 # "Sources without a model") at run time: white, pink and babble, 300 s each
 # at 16 kHz, into OUTDIR (default /tmp/dlnmf-noise). The babble is 8 talkers
 # at once drawn from the 120 CMU ARCTIC utterances of slt and bdl, speakers

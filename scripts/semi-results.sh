@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the experiments of docs/RESULTS.md, "Sources without a model"
-# (issue 13): TSP FA known against the unknown talker MC at 0 dB (free bases
+# (sources without a model): TSP FA known against the unknown talker MC at 0 dB (free bases
 # K = 10, 20, 40, a universal model of CMU ARCTIC slt + bdl, and the
 # supervised model of both), and FA in white, pink and babble noise
 # (scripts/make-noise.sh) at 0 and 5 dB. NMF K = 20 for every model.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sharding overhead (issue 15): the protocol in one process (--jobs 2) and
+# Sharding overhead: the protocol in one process (--jobs 2) and
 # the same protocol as 2 shards of one core each (--jobs 1), started at
 # once on this machine, then --summarize. Prints both wall times, their
 # ratio, the per-unit bookkeeping share, and checks that both runs give the

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs dlnmf as a batch worker under a real, one-node Slurm cluster that this
-# script starts and stops (issue 15), from "make test" and so from .ci/run.
+# script starts and stops, from "make test" and so from .ci/run.
 #
 #   1. installs Debian's slurm-wlm and munge when missing (as root, apt-get);
 #   2. writes a one-node slurm.conf (this machine's CPUs and memory) and a

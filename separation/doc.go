@@ -31,7 +31,7 @@
 // The gains still add up to 1, so the estimates add up to the mixture, and
 // nothing is resampled.
 //
-// Sources without a model (extra.go, universal.go): with
+// Sources without a model (extrasource.go, universal.go): with
 // SeparateSettings.Free = K, K more bases are learned on each mixture (each
 // block of a long one) beside the fixed ones, by multiplicative updates of
 // those bases and all activations (nmf.InferFree; Smaragdis, Raj and

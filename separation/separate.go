@@ -221,7 +221,7 @@ type work struct {
 	bases    []*nmf.Dense[float32] // with free bases: the speakers' and this call's free ones
 	full     []nmf.Dense[float32]  // full-band gains
 	upper    []float32             // speakers x frames: the upper band's gains
-	inferer  *nmf.Inferer[float32] // the separator's inference, planned on first use (extra.go)
+	inferer  *nmf.Inferer[float32] // the separator's inference, planned on first use (extrasource.go)
 }
 
 // work returns buffers for this call's use only; put them back with

@@ -5,7 +5,7 @@ import (
 
 	"github.com/dlnmf/dlnmf/corpus"
 	"github.com/dlnmf/dlnmf/internal/openblas"
-	"github.com/dlnmf/dlnmf/internal/testcorpus"
+	"github.com/dlnmf/dlnmf/internal/sharedcorpus"
 	"github.com/dlnmf/dlnmf/separation"
 )
 
@@ -18,7 +18,7 @@ func loadTSP(t *testing.T, rate int, names ...string) []*corpus.Speaker {
 	t.Helper()
 	dirs := make([]string, len(names))
 	for i, name := range names {
-		dirs[i] = testcorpus.Require(t, "tsp", name)
+		dirs[i] = sharedcorpus.Require(t, "tsp", name)
 	}
 	if !openblas.Enabled || testing.Short() {
 		t.Skip("skipping: real-speech training takes minutes without OpenBLAS (the cgo build runs it)")

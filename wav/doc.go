@@ -46,8 +46,14 @@
 //   - Encode writes PCM (reporting how many samples clipped, that is lay
 //     outside [-1, 1] or were NaN) and IEEE float, which never clips.
 //
+// What it holds: WAV reading and writing (wav.go, decode.go, encode.go,
+// stream.go), a FLAC decoder and writer (flacdec.go, flac.go) and streams
+// of unknown length for live use (live.go): every container dlnmf reads
+// and writes, behind one Reader and one Writer.
+//
 // Why not a library: the Go WAV readers we looked at (go-audio/wav being the
 // most used) decode into integer buffers rather than float64 and do not give
 // the precise errors for truncated or malformed files that this project
-// requires, so this package is a focused decoder of about 300 lines.
+// requires; the FLAC decoder is our own for speed (mewkiz/flac, used to
+// write and to check it in tests, decodes several times slower).
 package wav

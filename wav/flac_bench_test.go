@@ -16,7 +16,7 @@ import (
 // ("s/hour") and in CPU time of the process ("cpu-s/hour", the figure that
 // a loaded machine does not inflate). With DLNMF_FLAC_HOUR=path it decodes
 // that file instead (for example an hour of speech encoded by Debian's
-// flac, as the final report of issue 13 measured).
+// flac, as an earlier measurement found).
 func BenchmarkDecodeFLAC(b *testing.B) {
 	var data []byte
 	path := os.Getenv("DLNMF_FLAC_HOUR")

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dlnmf/dlnmf/internal/testcorpus"
+	"github.com/dlnmf/dlnmf/internal/sharedcorpus"
 )
 
 // encodeBytes encodes channels or fails the test.
@@ -227,7 +227,7 @@ func TestCorpora(t *testing.T) {
 		parts []string
 		rate  int
 	}{{[]string{"tsp", "FA"}, 48000}, {[]string{"tsp", "MC"}, 48000}, {[]string{"cmu-arctic", "slt"}, 16000}, {[]string{"cmu-arctic", "bdl"}, 16000}} {
-		dir := testcorpus.Path(c.parts...)
+		dir := sharedcorpus.Path(c.parts...)
 		if dir == "" {
 			t.Logf("skipping %s: corpus absent", filepath.Join(c.parts...))
 			continue

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dlnmf/dlnmf/internal/testcorpus"
+	"github.com/dlnmf/dlnmf/internal/sharedcorpus"
 )
 
 // repoFile reads a file of the repository by its path from the root.
@@ -80,7 +80,7 @@ func TestProtocolDocReferenced(t *testing.T) {
 // docs/protocol.md quotes the paper's Table 1 exactly (checked against the
 // paper's text where it is at hand).
 func TestProtocolDocTable1(t *testing.T) {
-	root, _ := testcorpus.Root()
+	root, _ := sharedcorpus.Root()
 	paperPath := filepath.Join(root, "..", "shared", "paper", "dlnmf-paper.txt")
 	paper, err := os.ReadFile(paperPath)
 	if err != nil {

@@ -48,7 +48,7 @@ func TestParseArgs(t *testing.T) {
 	}
 }
 
-// TestFlagsAfterFiles runs the command line: flags after the
+// TestFlagsAfterFiles runs the audit's command line: flags after the
 // mixture used to be ignored ("-m model.npz and -o OUTDIR are required").
 func TestFlagsAfterFiles(t *testing.T) {
 	model := testModel(t)

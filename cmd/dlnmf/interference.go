@@ -19,7 +19,7 @@ import (
 )
 
 // interferenceFlags are experiment's flags for sources without a model
-// (issue 13): --unknown NAME=DIR or --noise NAME=FILE_OR_DIR against one
+// --unknown NAME=DIR or --noise NAME=FILE_OR_DIR against one
 // --speaker, scored with free bases and a universal model.
 type interferenceFlags struct {
 	unknown, noise speakerFlags

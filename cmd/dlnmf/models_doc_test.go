@@ -60,7 +60,7 @@ func TestModelsDocNumpyRecipe(t *testing.T) {
 	}
 
 	// Train on 20 sentences of each voice; mix sentence 24 of each.
-	voices := filepath.Join("..", "..", "democorpus")
+	voices := filepath.Join("..", "..", "testdata", "voices")
 	var args []string
 	var refs [][]float64
 	for _, v := range []string{"male", "female"} {

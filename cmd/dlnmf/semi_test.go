@@ -14,7 +14,7 @@ import (
 
 // TestSemiSupervised trains one-speaker models (with and without a
 // universal model) and separates with free bases, and checks the bad
-// inputs of issue 13: --free 0 or negative, --free beyond the mixture's
+// inputs of sources without a model: --free 0 or negative, --free beyond the mixture's
 // frames, a one-speaker model given no --free.
 func TestSemiSupervised(t *testing.T) {
 	root := t.TempDir()

@@ -1,6 +1,6 @@
 package main
 
-// Tests of what dlnmf does with untrusted input (issue 11): model files
+// Tests of what dlnmf does with untrusted input: model files
 // whose speaker names point elsewhere, named pipes and other non-files as
 // input.
 

@@ -1,4 +1,4 @@
-// Command makenoise writes the noises of issue 13's enhancement experiment
+// Command makenoise writes the noises of the enhancement experiment
 // at 16 kHz, 32-bit float: white.wav, pink.wav and babble.wav, each
 // -seconds long, into -o. Babble is the sum of -talkers tracks, each a
 // seeded random sequence of the utterances found under the -speech folders

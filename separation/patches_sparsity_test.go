@@ -12,7 +12,7 @@ import (
 	"github.com/dlnmf/dlnmf/stft"
 )
 
-// Spectral patches, sparsity and the mask exponent (issue 14) for every
+// Spectral patches, sparsity and the mask exponent for every
 // method, L = 3 included: the bases model T x bins rows, the first layer's
 // columns have unit norm, the model file keeps T, lambda and p, the
 // estimates add up to the mixture and separate the voices.

@@ -1,7 +1,7 @@
-// Package testcorpus finds the real speech corpora in ../shared/corpus (beside
+// Package sharedcorpus finds the real speech corpora in ../shared/corpus (beside
 // the repository) for integration tests and benchmarks, and skips the test
 // with a clear message where they are absent, as in a user's fresh clone.
-package testcorpus
+package sharedcorpus
 
 import (
 	"os"
