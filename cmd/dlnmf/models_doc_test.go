@@ -107,6 +107,17 @@ func TestModelsDocNumpyRecipe(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("the recipe failed: %v\n%s", err, out)
 	}
+	// A model it cannot apply (one speaker: dlnmf learns free bases for the
+	// rest) is refused with a message, never returned unchanged.
+	one := filepath.Join(dir, "one.npz")
+	if _, stderr, code := runCmd(t, "train", "--method", "nmf", "--k", "5", "--iters", "10", "--speaker", args[1], "-o", one, "--quiet"); code != exitOK {
+		t.Fatalf("train one speaker: exit %d: %s", code, stderr)
+	}
+	refused := exec.Command(py, script, one, mixPath, filepath.Join(dir, "one"))
+	refused.Env = cmd.Env
+	if out, err := refused.CombinedOutput(); err == nil || !strings.Contains(string(out), "use dlnmf separate") {
+		t.Errorf("the recipe on a one-speaker model: %v\n%s", err, out)
+	}
 
 	score := func(paths ...string) []float64 {
 		var est [][]float64
