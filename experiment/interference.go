@@ -251,10 +251,12 @@ func (in *Interference) Run(ctx context.Context) (*InterferenceResults, error) {
 			return &m
 		}
 		if in.Universal != nil && slices.ContainsFunc(prune, func(p float64) bool { return p > 0 }) {
-			var clean [][]float64
+			known := separation.SpeakerData{Name: in.Known.Name}
 			for _, u := range rp.Train[0] {
-				clean = append(clean, u.Samples)
+				known.Utterances = append(known.Utterances, u.Samples)
 			}
+			// The first separation.ShareSeconds, as dlnmf train measures.
+			clean := separation.ShareAudio([]separation.SpeakerData{known}, cfg.SampleRate)
 			s := separation.SeparateSettings{}
 			s.NMF.MaxIter, s.NMF.Tol, s.NMF.Workers = cfg.InferIters, cfg.Tol, in.Workers
 			if shares, err = separation.UniversalShares(withUniversal(0), clean, s); err != nil {

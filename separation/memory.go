@@ -1,9 +1,40 @@
 package separation
 
 import (
+	"fmt"
+
+	"github.com/dlnmf/dlnmf/internal/sysmem"
 	"github.com/dlnmf/dlnmf/nmf"
 	"github.com/dlnmf/dlnmf/stft"
 )
+
+// CheckMemory refuses, with one line naming both numbers, work whose
+// estimated need (bytes, a lower bound from its sizes and data, such as
+// TrainMemory's) is more than this machine has available. Call it before
+// the work allocates: Go cannot recover from running out of memory. Where
+// the available memory cannot be read, it lets the work go.
+func CheckMemory(what string, need uint64) error {
+	have, source, ok := sysmem.Available()
+	if !ok || need <= have {
+		return nil
+	}
+	return fmt.Errorf("%s needs at least %s of memory; this machine has %s available (%s): use smaller sizes or less data", what, FormatBytes(need), FormatBytes(have), source)
+}
+
+// FormatBytes formats n bytes with a binary unit, to three digits.
+func FormatBytes(n uint64) string {
+	v, unit := float64(n), "B"
+	for _, u := range []string{"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"} {
+		if v < 1024 {
+			break
+		}
+		v, unit = v/1024, u
+	}
+	if unit == "B" {
+		return fmt.Sprintf("%d B", n)
+	}
+	return fmt.Sprintf("%.3g %s", v, unit)
+}
 
 // TrainMemory estimates the bytes that training with s allocates at its
 // peak, from the lengths in samples (at s.SampleRate) of every speaker's

@@ -165,6 +165,44 @@ func PruneUniversal(u *Universal, shares []float64, ratio float64) *Universal {
 	return out
 }
 
+// ShareSeconds is how much of each speaker's training audio
+// PruneUniversalOn measures the universal speakers' shares on: the shares
+// settle long before (TSP FA's whole 70% share, about 100 s, chose
+// DefaultUniversalPrune), and an hour-long folder would cost one separation
+// of the hour per universal speaker.
+const ShareSeconds = 300
+
+// PruneUniversalOn measures the share of the speakers' training audio (each
+// speaker's first ShareSeconds, in order) that each of m's universal
+// speakers takes (UniversalShares, with the model's default inference),
+// drops those above ratio times the least (PruneUniversal) from m, and
+// returns every universal speaker's share, in the order m had them.
+func PruneUniversalOn(m *Model, speakers []SpeakerData, ratio float64) ([]float64, error) {
+	shares, err := UniversalShares(m, ShareAudio(speakers, m.SampleRate), SeparateSettings{})
+	if err != nil {
+		return nil, err
+	}
+	m.Universal = PruneUniversal(m.Universal, shares, ratio)
+	return shares, nil
+}
+
+// ShareAudio returns the utterances that the universal speakers' shares are
+// measured on: each speaker's first ShareSeconds (at rate), in order.
+func ShareAudio(speakers []SpeakerData, rate int) [][]float64 {
+	var clean [][]float64
+	for _, d := range speakers {
+		n := 0
+		for _, u := range d.Utterances {
+			if n >= ShareSeconds*rate {
+				break
+			}
+			clean = append(clean, u)
+			n += len(u)
+		}
+	}
+	return clean
+}
+
 // DefaultUniversalPrune is dlnmf train's --universal-prune ratio
 // (PruneUniversal), chosen on the validation mixtures of TSP FA + MC
 // (docs/RESULTS.md, "Sources without a model"): 1.5 and 2 both drop ARCTIC

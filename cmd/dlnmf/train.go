@@ -9,6 +9,7 @@ import (
 	"github.com/dlnmf/dlnmf/corpus"
 	"github.com/dlnmf/dlnmf/internal/atomicfile"
 	"github.com/dlnmf/dlnmf/nmf"
+	"github.com/dlnmf/dlnmf/recording"
 	"github.com/dlnmf/dlnmf/separation"
 )
 
@@ -180,68 +181,58 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	}
 	start := time.Now()
 	sum := trainSummary{Model: *out, Method: string(m), Sizes: sizes, Speakers: make([]trainSpeaker, len(speakers))}
-	data := make([]separation.SpeakerData, len(speakers))
-	held := make([][]corpus.Utterance, len(speakers))
+	ts := recording.TrainSettings{TrainSettings: settings, DiscShare: *discShare, DiscSNR: *snr,
+		Progress: func(line string) { logf(env.stderr, *quiet, "%s", line) }}
+	data := make([]recording.TrainSpeaker, len(speakers))
 	for i, sd := range speakers {
 		sp, err := loadSpeakerAt(sd, exclude, *rate)
 		if err != nil {
 			return err
 		}
-		data[i] = separation.SpeakerData{Name: sd.name}
-		isHeld := make([]bool, len(sp.Utterances))
+		data[i] = recording.TrainSpeaker{Name: sd.name, Utterances: sp.Utterances}
 		if d, ok := discOf[sd.name]; ok {
 			ds, err := loadSpeakerAt(d, exclude, *rate)
 			if err != nil {
 				return err
 			}
-			held[i] = ds.Utterances
-		} else if m == separation.DLNMF {
-			// The first files of a seeded shuffle are held back, paired in
-			// that order.
-			order := corpus.Shuffle(len(sp.Utterances), *seed, 0, i)
-			nDisc := int(*discShare*float64(len(order)) + 0.5)
-			if nDisc < 1 || nDisc >= len(order) {
-				return fmt.Errorf("speaker %s has %d files: too few to hold back %.0f%% for DL-NMF", sd.name, len(order), 100**discShare)
-			}
-			for _, idx := range order[:nDisc] {
-				held[i] = append(held[i], sp.Utterances[idx])
-				isHeld[idx] = true
-			}
+			data[i].Disc = append([]corpus.Utterance{}, ds.Utterances...)
 		}
-		for j, u := range sp.Utterances { // the rest trains, in the order given
-			if !isHeld[j] {
-				data[i].Utterances = append(data[i].Utterances, u.Samples)
-			}
-		}
-		logf(env.stderr, *quiet, "speaker %s: %d files, %.1f s (%d for training)", sd.name, len(sp.Utterances), sp.Seconds(*rate), len(data[i].Utterances))
-		sum.Speakers[i] = trainSpeaker{Name: sd.name, Files: len(sp.Utterances), Seconds: sp.Seconds(*rate), TrainFiles: len(data[i].Utterances)}
+		sum.Speakers[i] = trainSpeaker{Name: sd.name, Files: len(sp.Utterances), Seconds: sp.Seconds(*rate)}
 	}
-	var disc []separation.MixtureData
-	if m == separation.DLNMF {
-		var err error
-		if disc, err = corpus.DiscMixtures(held, *snr); err != nil {
-			return fmt.Errorf("discriminative mixtures: %w", err)
+	if universal.name != "" {
+		u, err := loadUniversal(env, universal, exclude, *rate, *quiet)
+		if err != nil {
+			return err
 		}
-		logf(env.stderr, *quiet, "DL-NMF: %d discriminative mixtures at %g dB", len(disc), *snr)
-	}
-	if err := checkMemory("training", trainMemory(data, disc, settings)); err != nil {
-		return err
+		u.Prune = *prune
+		if *prune == 0 {
+			u.Prune = -1 // --universal-prune 0 keeps all
+		}
+		ts.Universal = u
 	}
 	bar := newProgress(env, *quiet, -1, "training")
-	settings.NMF.Recorder = progressRecorder{bar}
-	model, rep, err := separation.Train(ctx, data, disc, settings)
+	ts.NMF.Recorder = progressRecorder{bar}
+	model, rep, err := recording.Train(ctx, data, ts)
 	progressDone(bar)
 	if err != nil {
 		return err
 	}
-	if universal.name != "" {
-		if model.Universal, err = trainUniversal(ctx, env, universal, exclude, settings, *quiet); err != nil {
-			return err
+	for i := range sum.Speakers {
+		sum.Speakers[i].TrainFiles = rep.TrainFiles[i]
+		logf(env.stderr, *quiet, "speaker %s: %d files, %.1f s (%d for training)", sum.Speakers[i].Name, sum.Speakers[i].Files, sum.Speakers[i].Seconds, rep.TrainFiles[i])
+	}
+	sum.UniversalShares = rep.UniversalShares
+	if model.Universal != nil && rep.UniversalShares != nil {
+		kept := map[string]bool{}
+		for _, sp := range model.Universal.Speakers {
+			kept[sp.Name] = true
 		}
-		if *prune > 0 {
-			if sum.UniversalShares, err = pruneUniversal(env, model, data, *prune, *quiet); err != nil {
-				return err
+		for _, sp := range ts.Universal.Speakers {
+			what := "kept"
+			if !kept[sp.Name] {
+				what = "dropped"
 			}
+			logf(env.stderr, *quiet, "universal model %s: speaker %s takes %.1f%% of the speakers' training audio: %s (--universal-prune %g)", universal.name, sp.Name, 100*rep.UniversalShares[sp.Name], what, *prune)
 		}
 	}
 	if err := model.WriteFile(*out); err != nil {
@@ -259,7 +250,7 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	}
 	logf(env.stderr, *quiet, "wrote %s (%s, layers %v, %d speakers) in %s", *out, m.Label(), sizes, len(model.Speakers), time.Since(start).Round(time.Millisecond))
 	if *asJSON {
-		sum.DiscMixtures, sum.Training, sum.WallSeconds = len(disc), model.Training, time.Since(start).Seconds()
+		sum.DiscMixtures, sum.Training, sum.WallSeconds = rep.DiscMixtures, model.Training, time.Since(start).Seconds()
 		return writeJSON(env.stdout, sum)
 	}
 	return nil
@@ -297,23 +288,4 @@ func fmtCosts(c []float64) string {
 		s += fmt.Sprintf("%.5g", v)
 	}
 	return s
-}
-
-// trainMemory is separation.TrainMemory of the training data.
-func trainMemory(data []separation.SpeakerData, disc []separation.MixtureData, s separation.TrainSettings) uint64 {
-	speakers := make([][]int, len(data))
-	for i, d := range data {
-		for _, u := range d.Utterances {
-			speakers[i] = append(speakers[i], len(u))
-		}
-	}
-	var mixes []int
-	for _, d := range disc {
-		mixes = append(mixes, len(d.Mixture))
-	}
-	need, err := separation.TrainMemory(speakers, mixes, s)
-	if err != nil {
-		return 0 // bad settings: Train reports them
-	}
-	return need
 }

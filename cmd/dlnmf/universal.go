@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/dlnmf/dlnmf/recording"
 	"github.com/dlnmf/dlnmf/separation"
 )
 
@@ -88,77 +89,36 @@ func (u *universalFlag) Set(v string) error {
 	return nil
 }
 
-// trainUniversal loads the universal model's folders (every file but the
-// excluded ones) and
-// trains it with the model's settings.
-func trainUniversal(ctx context.Context, env *environment, u universalFlag, exclude excludeFlags, s separation.TrainSettings, quiet bool) (*separation.Universal, error) {
-	if u.k > 0 {
-		s.Method, s.Sizes = separation.NMF, []int{u.k}
-	}
-	data := make([]separation.SpeakerData, len(u.dirs))
-	for i, sd := range u.dirs {
-		sp, err := loadSpeakerAt(sd, exclude, s.SampleRate)
+// loadUniversal loads the universal model's folders (every file but the
+// excluded ones) at rate, as recording.Train takes them.
+func loadUniversal(env *environment, u universalFlag, exclude excludeFlags, rate int, quiet bool) (*recording.UniversalSettings, error) {
+	out := &recording.UniversalSettings{Name: u.name, K: u.k}
+	for _, sd := range u.dirs {
+		sp, err := loadSpeakerAt(sd, exclude, rate)
 		if err != nil {
 			return nil, err
 		}
-		data[i] = separation.SpeakerData{Name: sd.name}
+		d := separation.SpeakerData{Name: sd.name}
 		for _, x := range sp.Utterances {
-			data[i].Utterances = append(data[i].Utterances, x.Samples)
+			d.Utterances = append(d.Utterances, x.Samples)
 		}
-		logf(env.stderr, quiet, "universal model %s: speaker %s, %d files, %.1f s", u.name, sd.name, len(sp.Utterances), sp.Seconds(s.SampleRate))
+		out.Speakers = append(out.Speakers, d)
+		logf(env.stderr, quiet, "universal model %s: speaker %s, %d files, %.1f s", u.name, sd.name, len(sp.Utterances), sp.Seconds(rate))
 	}
-	if err := checkMemory("training the universal model", trainMemory(data, nil, s)); err != nil {
+	return out, nil
+}
+
+// trainUniversal trains the universal model of u alone, with the model's
+// settings s (recording.Train's rules: K bases per speaker, the memory
+// checked first).
+func trainUniversal(ctx context.Context, env *environment, u universalFlag, exclude excludeFlags, s separation.TrainSettings, quiet bool) (*separation.Universal, error) {
+	us, err := loadUniversal(env, u, exclude, s.SampleRate, quiet)
+	if err != nil {
 		return nil, err
 	}
 	bar := newProgress(env, quiet, -1, "training the universal model")
 	s.NMF.Recorder = progressRecorder{bar}
-	um, _, err := separation.TrainUniversal(ctx, u.name, data, s)
+	um, err := recording.TrainUniversal(ctx, us, s)
 	progressDone(bar)
 	return um, err
 }
-
-// pruneUniversal drops from m's universal model the speakers that take more
-// than ratio times the least share of the speakers' training audio
-// (separation.UniversalShares and PruneUniversal, with the model's default
-// inference), and returns every universal speaker's share.
-func pruneUniversal(env *environment, m *separation.Model, data []separation.SpeakerData, ratio float64, quiet bool) (map[string]float64, error) {
-	var clean [][]float64
-	for _, d := range data {
-		// Each speaker's first shareSeconds: the shares settle long before
-		// (TSP FA's whole 70% share, about 100 s, chose the default), and
-		// an hour-long folder would cost one separation of the hour per
-		// universal speaker.
-		var n int
-		for _, u := range d.Utterances {
-			if n >= shareSeconds*m.SampleRate {
-				break
-			}
-			clean = append(clean, u)
-			n += len(u)
-		}
-	}
-	shares, err := separation.UniversalShares(m, clean, separation.SeparateSettings{})
-	if err != nil {
-		return nil, err
-	}
-	u := m.Universal
-	m.Universal = separation.PruneUniversal(u, shares, ratio)
-	kept := map[string]bool{}
-	for _, sp := range m.Universal.Speakers {
-		kept[sp.Name] = true
-	}
-	byName := map[string]float64{}
-	for i, sp := range u.Speakers {
-		byName[sp.Name] = shares[i]
-		what := "kept"
-		if !kept[sp.Name] {
-			what = "dropped"
-		}
-		logf(env.stderr, quiet, "universal model %s: speaker %s takes %.1f%% of the speakers' training audio: %s (--universal-prune %g)", u.Name, sp.Name, 100*shares[i], what, ratio)
-	}
-	return byName, nil
-}
-
-// shareSeconds is how much of each speaker's training audio measures the
-// universal speakers' shares (pruneUniversal).
-const shareSeconds = 300
