@@ -1,0 +1,16 @@
+"""dlnmf: supervised single-channel speech separation (NMF, layered NMF and
+discriminative layered NMF) and BSS Eval scores, from Python, in-process.
+
+Every function calls the Go library through a shared library (ctypes):
+numpy arrays in and out, errors as Python exceptions carrying the library's
+one-line message, the GIL released while Go computes (calls from several
+threads run in parallel).
+
+- Scores, drop-ins for mir_eval.separation: bss_eval_sources,
+  bss_eval_sources_framewise; and si_sdr.
+"""
+
+from ._lib import Error
+from ._bsseval import MAX_SOURCES, bss_eval_sources, bss_eval_sources_framewise, si_sdr, validate
+
+__all__ = ["Error", "MAX_SOURCES", "bss_eval_sources", "bss_eval_sources_framewise", "si_sdr", "validate"]
