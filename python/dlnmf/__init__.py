@@ -8,9 +8,11 @@ threads run in parallel).
 
 - Scores, drop-ins for mir_eval.separation: bss_eval_sources,
   bss_eval_sources_framewise; and si_sdr.
+- The NMF engine with scikit-learn's interface: NMF.
 """
 
 from ._lib import Error
 from ._bsseval import MAX_SOURCES, bss_eval_sources, bss_eval_sources_framewise, si_sdr, validate
+from ._nmf import NMF
 
-__all__ = ["Error", "MAX_SOURCES", "bss_eval_sources", "bss_eval_sources_framewise", "si_sdr", "validate"]
+__all__ = ["Error", "MAX_SOURCES", "bss_eval_sources", "bss_eval_sources_framewise", "si_sdr", "validate", "NMF"]

@@ -50,6 +50,10 @@ _PROTOTYPES = {
     "dlnmf_bss_eval_sources_framewise": [c_double_p, c_double_p, i64, i64, i64, i64, ctypes.c_int, i64,
                                          c_int64_p, ctypes.POINTER(c_double_p)],
     "dlnmf_si_sdr": [c_double_p, c_double_p, i64, i64, ctypes.c_int, c_double_p],
+    "dlnmf_nmf_fit": [c_float_p, i64, i64, i64, ctypes.c_double, i64, ctypes.c_double, ctypes.c_uint64, ctypes.c_int,
+                      c_float_p, c_float_p, c_int64_p, c_double_p],
+    "dlnmf_nmf_infer": [c_float_p, i64, i64, i64, c_float_p, ctypes.c_double, i64, ctypes.c_double,
+                        c_float_p, c_int64_p],
 }
 
 for _name, _args in _PROTOTYPES.items():
