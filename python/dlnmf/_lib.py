@@ -54,6 +54,12 @@ _PROTOTYPES = {
                       c_float_p, c_float_p, c_int64_p, c_double_p],
     "dlnmf_nmf_infer": [c_float_p, i64, i64, i64, c_float_p, ctypes.c_double, i64, ctypes.c_double,
                         c_float_p, c_int64_p],
+    "dlnmf_model_load": [ctypes.c_char_p, ctypes.POINTER(ctypes.c_uint64)],
+    "dlnmf_model_decode": [ctypes.c_char_p, i64, ctypes.POINTER(ctypes.c_uint64)],
+    "dlnmf_model_close": [ctypes.c_uint64],
+    "dlnmf_model_encode": [ctypes.c_uint64, ctypes.POINTER(ctypes.c_void_p), c_int64_p],
+    "dlnmf_model_save": [ctypes.c_uint64, ctypes.c_char_p],
+    "dlnmf_train": [ctypes.c_char_p, c_double_p, c_int64_p, i64, ctypes.POINTER(ctypes.c_uint64)],
 }
 
 for _name, _args in _PROTOTYPES.items():
