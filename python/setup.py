@@ -1,6 +1,6 @@
-"""Builds the Go shared library into the package before packaging it (so
-that "pip install ./python" needs Go and a C compiler, nothing downloaded
-but Go modules); the rest of the metadata is in pyproject.toml."""
+"""Builds the Go shared library into the package being built (so that
+"pip install ./python" needs Go and a C compiler, nothing downloaded but Go
+modules); the rest of the metadata is in pyproject.toml."""
 
 import os
 import subprocess
@@ -14,9 +14,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 class BuildPyWithLibrary(build_py):
     def run(self):
-        subprocess.run([os.path.join(HERE, "..", "scripts", "build-python-lib.sh"),
-                        os.path.join(HERE, "dlnmf", "libdlnmf.so")], check=True)
         super().run()
+        target = os.path.abspath(os.path.join(self.build_lib, "dlnmf", "libdlnmf.so"))
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        subprocess.run([os.path.join(HERE, "..", "scripts", "build-python-lib.sh"), target], check=True)
 
 
 class BinaryDistribution(Distribution):

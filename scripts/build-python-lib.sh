@@ -10,5 +10,9 @@ cd "$(dirname "$0")/.."
 out=${1:-python/dlnmf/libdlnmf.so}
 tags=()
 [ "$(scripts/cgo-env.sh)" = CGO_ENABLED=1 ] || tags=(-tags noopenblas)
-CGO_ENABLED=1 "${GO:-go}" build -buildmode=c-shared -buildvcs=auto "${tags[@]}" -o "$out" ./python/libdlnmf
-rm -f "${out%.so}.h" # the C header: the Python package declares the prototypes itself
+# Built beside the target and renamed over it, so that a process that has
+# the old library loaded keeps a whole file.
+tmp="$out.tmp$$.so"
+trap 'rm -f "$tmp" "${tmp%.so}.h"' EXIT
+CGO_ENABLED=1 "${GO:-go}" build -buildmode=c-shared -buildvcs=auto "${tags[@]}" -o "$tmp" ./python/libdlnmf
+mv -f "$tmp" "$out" # the C header goes: the Python package declares the prototypes itself
