@@ -56,10 +56,15 @@ _PROTOTYPES = {
                         c_float_p, c_int64_p],
     "dlnmf_model_load": [ctypes.c_char_p, ctypes.POINTER(ctypes.c_uint64)],
     "dlnmf_model_decode": [ctypes.c_char_p, i64, ctypes.POINTER(ctypes.c_uint64)],
-    "dlnmf_model_close": [ctypes.c_uint64],
     "dlnmf_model_encode": [ctypes.c_uint64, ctypes.POINTER(ctypes.c_void_p), c_int64_p],
     "dlnmf_model_save": [ctypes.c_uint64, ctypes.c_char_p],
     "dlnmf_train": [ctypes.c_char_p, c_double_p, c_int64_p, i64, ctypes.POINTER(ctypes.c_uint64)],
+    "dlnmf_separator_new": [ctypes.c_uint64, ctypes.c_char_p, ctypes.POINTER(ctypes.c_uint64),
+                            ctypes.POINTER(ctypes.c_void_p)],
+    "dlnmf_separate": [ctypes.c_uint64, c_double_p, i64, i64, i64, c_double_p],
+    "dlnmf_handle_close": [ctypes.c_uint64],
+    "dlnmf_stream_new": [ctypes.c_uint64, i64, ctypes.POINTER(ctypes.c_uint64), c_int64_p, c_int64_p],
+    "dlnmf_stream_push": [ctypes.c_uint64, c_double_p, i64, i64, ctypes.c_int, c_int64_p, ctypes.POINTER(c_double_p)],
 }
 
 for _name, _args in _PROTOTYPES.items():
@@ -80,6 +85,14 @@ def call(name, *args):
         finally:
             lib.dlnmf_free(msg)
         raise Error(text)
+
+
+def take_string(ptr):
+    """Decodes a string that the library allocated and releases it."""
+    try:
+        return ctypes.string_at(ptr).decode("utf-8")
+    finally:
+        lib.dlnmf_free(ptr)
 
 
 def take_doubles(ptr, n):
@@ -103,3 +116,33 @@ def floats(a):
     pointer to its data."""
     a = np.ascontiguousarray(a, dtype=np.float32)
     return a, a.ctypes.data_as(c_float_p)
+
+
+class Handle:
+    """A library object that Python holds by an integer handle (never a Go
+    pointer): released by close(), at the end of a with block, or when
+    garbage-collected."""
+
+    _handle = None
+
+    def _live_handle(self):
+        if self._handle is None:
+            raise ValueError(f"the {type(self).__name__.lower()} is closed")
+        return self._handle
+
+    def close(self):
+        if self._handle is not None:
+            h, self._handle = self._handle, None
+            call("dlnmf_handle_close", h)
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

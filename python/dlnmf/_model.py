@@ -15,7 +15,7 @@ import numpy as np
 from . import _lib
 
 
-class Model:
+class Model(_lib.Handle):
     """A set of speaker models and everything needed to use them.
 
     Attributes
@@ -47,10 +47,25 @@ class Model:
         u = self.meta.get("universal")
         return u["name"] if u else None
 
-    def _live_handle(self):
-        if self._handle is None:
-            raise ValueError("the model is closed")
-        return self._handle
+    def separator(self, **settings):
+        """A Separator of this model with dlnmf separate's settings (see
+        Separator); model.separate(x, sr, **settings) uses one."""
+        return Separator(self, **settings)
+
+    def separate(self, x, sr, **settings):
+        """Separates the recording x at sr Hz, as `dlnmf separate` does, and
+        returns {source name: estimate}; see Separator.separate. The
+        separator for a set of settings is made once and kept."""
+        key = tuple(sorted(settings.items()))
+        cache = self.__dict__.setdefault("_separators", {})
+        if key not in cache:
+            cache[key] = Separator(self, **settings)
+        return cache[key].separate(x, sr)
+
+    def stream(self, sr, **settings):
+        """A Stream that separates a recording at sr Hz as it arrives
+        (`dlnmf separate --live`); see Stream."""
+        return Stream(self.separator(**settings), sr)
 
     def to_bytes(self):
         """The model file's bytes (an .npz archive)."""
@@ -69,21 +84,9 @@ class Model:
     def close(self):
         """Releases the library's model (also done when the Model is
         garbage-collected)."""
-        if self._handle is not None:
-            h, self._handle = self._handle, None
-            _lib.call("dlnmf_model_close", h)
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+        for sep in self.__dict__.pop("_separators", {}).values():
+            sep.close()
+        super().close()
 
     def __repr__(self):
         return (f"<dlnmf.Model {self.method} sizes={self.meta.get('sizes')} speakers={self.speakers} "
@@ -195,3 +198,141 @@ def train(speakers, *, method="dlnmf", sizes=None, disc=None, rate=16000, sample
     _lib.call("dlnmf_train", json.dumps(req).encode(), samples.ctypes.data_as(_lib.c_double_p),
               lengths.ctypes.data_as(_lib.c_int64_p), len(arrays), ctypes.byref(handle))
     return Model(handle.value)
+
+
+def _channels(x, name="x"):
+    """x as a C-contiguous (channels, samples) float64 array: a 1-D array is
+    one channel, a 2-D one is (samples, channels) as soundfile.read and
+    scipy.io.wavfile.read return."""
+    x = np.asarray(x)
+    if x.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must hold real samples, not {x.dtype}")
+    if x.ndim == 1:
+        x = x[np.newaxis, :]
+    elif x.ndim == 2:
+        if x.shape[1] > x.shape[0]:
+            raise ValueError(f"{name} has shape {x.shape}: 2-D recordings are (samples, channels); "
+                             f"for (channels, samples), as librosa's, pass {name}.T")
+        x = x.T
+    else:
+        raise ValueError(f"{name} must be (samples,) or (samples, channels), got shape {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} has NaN or infinite samples")
+    return np.ascontiguousarray(x, dtype=np.float64)
+
+
+def _rate(sr):
+    if not isinstance(sr, (int, np.integer)) or sr < 1:
+        raise ValueError(f"the sample rate must be a positive integer (Hz), got {sr!r}")
+    return int(sr)
+
+
+class Separator(_lib.Handle):
+    """A model prepared for separating recordings (the recording package's
+    Separator: the library's one policy for rates, full band, free bases and
+    universal models, the same as `dlnmf separate`).
+
+    Settings (None or absent: the library's default, as dlnmf separate's
+    flags of the same names): iters, tol, free, free_init ("quiet" or
+    "random"), sparsity, mask_power, and for streams free_buffer,
+    free_every, free_updates.
+
+    Safe to use from several threads at once; the GIL is released while it
+    separates.
+    """
+
+    _KEYS = ("iters", "tol", "free", "free_init", "sparsity", "mask_power", "free_buffer", "free_every",
+             "free_updates")
+
+    def __init__(self, model, **settings):
+        unknown = set(settings) - set(self._KEYS)
+        if unknown:
+            raise TypeError(f"unknown separation settings {sorted(unknown)}; known: {list(self._KEYS)}")
+        req = {k: v for k, v in settings.items() if v is not None}
+        if req.get("iters", 1) < 1:
+            raise ValueError("iters must be at least 1")
+        self.model = model
+        handle, names = ctypes.c_uint64(), ctypes.c_void_p()
+        _lib.call("dlnmf_separator_new", model._live_handle(), json.dumps(req).encode(), ctypes.byref(handle),
+                  ctypes.byref(names))
+        self._handle = handle.value
+        self.sources = _lib.take_string(names).split("\n")
+        """The names of the separated sources, in order: the model's
+        speakers, then "other" (free bases) or the universal model's name."""
+
+    def separate(self, x, sr):
+        """Separates the recording x at sr Hz.
+
+        x is 1-D (mono) or (samples, channels), which are down-mixed to
+        their mean. At the model's rate it is separated as it is; above it
+        full band (the estimates keep the rate and the whole band); below
+        it, resampled up and the estimates back (down to half the model's
+        rate). Returns {source name: 1-D float64 array at sr, as long as
+        x}, the samples `dlnmf separate --encoding float64` writes; the
+        estimates add up to the down-mix.
+        """
+        ch = _channels(x)
+        sr = _rate(sr)
+        out = np.empty((len(self.sources), ch.shape[1]))
+        _lib.call("dlnmf_separate", self._live_handle(), ch.ctypes.data_as(_lib.c_double_p), ch.shape[0], ch.shape[1], sr,
+                  out.ctypes.data_as(_lib.c_double_p))
+        return dict(zip(self.sources, out))
+
+
+class Stream(_lib.Handle):
+    """Separates a recording as it arrives (`dlnmf separate --live`): push
+    chunks of any size, get back each source's samples that became final.
+    The same recording gives the same samples however it is cut into
+    chunks.
+
+    Attributes
+    ----------
+    sources : list of str
+    rate : int
+        the estimates' rate: the stream's, or the model's for a stream below
+        it (resampled up, not back: that would add the resampler's delay
+        twice).
+    latency : float
+        the algorithmic latency in seconds (one STFT window, plus the
+        resampler's half filter when resampled); computing time aside.
+    latency_samples : int
+        the same in samples at rate.
+
+    Not for concurrent pushes (the library serialises them); the GIL is
+    released while it separates.
+    """
+
+    def __init__(self, separator, sr):
+        self.separator = separator
+        self.sources = list(separator.sources)
+        handle, rate, latency = ctypes.c_uint64(), ctypes.c_int64(), ctypes.c_int64()
+        _lib.call("dlnmf_stream_new", separator._live_handle(), _rate(sr), ctypes.byref(handle), ctypes.byref(rate),
+                  ctypes.byref(latency))
+        self._handle = handle.value
+        self.rate = rate.value
+        self.latency_samples = latency.value
+        self.latency = latency.value / rate.value
+
+    def _call(self, ch, finish):
+        if self._handle is None:
+            raise ValueError("the stream is finished")
+        counts = np.zeros(len(self.sources), dtype=np.int64)
+        out = _lib.c_double_p()
+        ptr = ch.ctypes.data_as(_lib.c_double_p) if ch is not None else None
+        nch, n = ch.shape if ch is not None else (0, 0)
+        _lib.call("dlnmf_stream_push", self._handle, ptr, nch, n, int(finish), counts.ctypes.data_as(_lib.c_int64_p),
+                  ctypes.byref(out))
+        flat = _lib.take_doubles(out, int(counts.sum()))
+        return dict(zip(self.sources, np.split(flat, np.cumsum(counts)[:-1])))
+
+    def push(self, chunk):
+        """Adds a chunk (1-D, or (samples, channels) down-mixed to their
+        mean) and returns {source: the samples that became final}."""
+        return self._call(_channels(chunk, "chunk"), False)
+
+    def finish(self):
+        """Ends the stream and returns the rest of each source's estimate."""
+        try:
+            return self._call(None, True)
+        finally:
+            self.close()

@@ -31,6 +31,7 @@ import "C"
 
 import (
 	"fmt"
+	"runtime/cgo"
 	"strings"
 	"unsafe"
 )
@@ -54,6 +55,34 @@ func call(f func() error) (msg *C.char) {
 // cError is err's message on one line, as the command line prints it.
 func cError(err error) *C.char {
 	return C.CString(strings.Join(strings.Fields(err.Error()), " "))
+}
+
+// handleValue returns the value of type T behind a handle, or an error
+// for a handle that is not one (released, or never made here).
+func handleValue[T any](h C.uintptr_t, what string) (v T, err error) {
+	defer func() {
+		if recover() != nil {
+			err = fmt.Errorf("%s is closed", what)
+		}
+	}()
+	v, ok := cgo.Handle(h).Value().(T)
+	if !ok {
+		return v, fmt.Errorf("not a %s handle", what)
+	}
+	return v, nil
+}
+
+// dlnmf_handle_close releases a handle: a model, a separator or a stream.
+//
+//export dlnmf_handle_close
+func dlnmf_handle_close(handle C.uintptr_t) *C.char {
+	return call(func() error {
+		if _, err := handleValue[any](handle, "handle"); err != nil {
+			return err
+		}
+		cgo.Handle(handle).Delete()
+		return nil
+	})
 }
 
 //export dlnmf_free

@@ -19,19 +19,9 @@ import (
 	"github.com/dlnmf/dlnmf/separation"
 )
 
-// modelOf returns the model behind a handle, or an error for a handle that
-// is not one (closed, or never made here).
-func modelOf(h C.uintptr_t) (m *separation.Model, err error) {
-	defer func() {
-		if recover() != nil {
-			err = errors.New("model is closed")
-		}
-	}()
-	m, ok := cgo.Handle(h).Value().(*separation.Model)
-	if !ok {
-		return nil, errors.New("not a model handle")
-	}
-	return m, nil
+// modelOf returns the model behind a handle.
+func modelOf(h C.uintptr_t) (*separation.Model, error) {
+	return handleValue[*separation.Model](h, "model")
 }
 
 // dlnmf_model_load reads a model file (separation.ReadFile: untrusted input,
@@ -64,19 +54,6 @@ func dlnmf_model_decode(data *C.char, n C.int64_t, handle *C.uintptr_t) *C.char 
 			return err
 		}
 		*handle = C.uintptr_t(cgo.NewHandle(m))
-		return nil
-	})
-}
-
-// dlnmf_model_close releases a model handle.
-//
-//export dlnmf_model_close
-func dlnmf_model_close(handle C.uintptr_t) *C.char {
-	return call(func() error {
-		if _, err := modelOf(handle); err != nil {
-			return err
-		}
-		cgo.Handle(handle).Delete()
 		return nil
 	})
 }

@@ -107,7 +107,7 @@ def test_closed_model_and_bad_handles(model_bytes):
     m.close()  # twice is harmless
     for h in (0, 12345, 2 ** 63):
         with pytest.raises(dlnmf.Error, match="closed|handle"):
-            _lib.call("dlnmf_model_close", h)
+            _lib.call("dlnmf_handle_close", h)
 
 
 def test_nan_arrays_raise():
