@@ -177,6 +177,10 @@ def train(speakers, *, method="dlnmf", sizes=None, disc=None, rate=16000, sample
         raise ValueError("speakers must be a dict of speaker name to audio")
     if disc is not None and (not isinstance(disc, dict) or list(disc) != list(speakers)):
         raise ValueError("disc must name the same speakers as speakers, in the same order")
+    counts = {"iters": iters, "infer_iters": infer_iters, "rounds": rounds, "disc_iters": disc_iters}
+    for key, v in counts.items():
+        if v is not None and (not isinstance(v, (int, np.integer)) or v < 1):
+            raise ValueError(f"{key} must be an integer of at least 1 (None: the default), got {v!r}")
     if method == "dlnmf" and disc is None:
         raise ValueError("method 'dlnmf' needs disc: each speaker's audio for the discriminative mixtures")
     arrays = []
@@ -189,9 +193,6 @@ def train(speakers, *, method="dlnmf", sizes=None, disc=None, rate=16000, sample
         "speakers": [_speaker_entry(n, v, sr, arrays) for n, v in speakers.items()],
         "disc": [_speaker_entry(n, v, sr, arrays) for n, v in (disc or {}).items()] if method == "dlnmf" else [],
     }
-    for key in ("iters", "infer_iters", "rounds", "disc_iters"):
-        if req[key] < 0:
-            raise ValueError(f"{key} must be at least 1")
     samples = np.concatenate(arrays) if arrays else np.zeros(0)
     lengths = np.array([len(a) for a in arrays], dtype=np.int64)
     handle = ctypes.c_uint64()

@@ -149,3 +149,13 @@ def test_library_checks_behind_the_package():
                   ctypes.byref(it), ctypes.byref(cost))
     with pytest.raises(dlnmf.Error, match="train settings"):
         _lib.call("dlnmf_train", b"{not json", None, None, 0, ctypes.byref(ctypes.c_uint64()))
+
+
+def test_a_go_panic_becomes_an_exception():
+    """A NULL pointer with a non-zero size panics inside the library: the
+    export recovers it and returns its message."""
+    out = [np.empty(2) for _ in range(3)]
+    perm = np.empty(2, dtype=np.int64)
+    args = [o.ctypes.data_as(_lib.c_double_p) for o in out] + [perm.ctypes.data_as(_lib.c_int64_p)]
+    with pytest.raises(dlnmf.Error, match="internal error"):
+        _lib.call("dlnmf_bss_eval_sources", None, None, 2, 4000, 1, 0, *args)

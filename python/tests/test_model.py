@@ -85,5 +85,7 @@ def test_train_refusals():
         dlnmf.train({"a": "/no/such/folder"}, method="nmf")
     with pytest.raises(dlnmf.Error, match="name"):
         dlnmf.train({"../a": [x]}, method="nmf", iters=1)
+    with pytest.raises(ValueError, match="iters must be"):
+        dlnmf.train({"a": [x]}, method="nmf", iters=0)
     with pytest.raises(dlnmf.Error, match="layer size"):
         dlnmf.train({"a": [x]}, method="lnmf", sizes=[10, 0], iters=1)
