@@ -235,14 +235,14 @@ class Separator(_lib.Handle):
 
     Settings (None or absent: the library's default, as dlnmf separate's
     flags of the same names): iters, tol, free, free_init ("quiet" or
-    "random"), sparsity, mask_power, and for streams free_buffer,
+    "random"), universal_weight, mask_power, and for streams free_buffer,
     free_every, free_updates.
 
     Safe to use from several threads at once; the GIL is released while it
     separates.
     """
 
-    _KEYS = ("iters", "tol", "free", "free_init", "sparsity", "mask_power", "free_buffer", "free_every",
+    _KEYS = ("iters", "tol", "free", "free_init", "universal_weight", "mask_power", "free_buffer", "free_every",
              "free_updates")
 
     def __init__(self, model, **settings):

@@ -25,12 +25,12 @@ import (
 // the settings of dlnmf separate under its flags' names; a missing or zero
 // field is the library's default, as there.
 type separateRequest struct {
-	Iters     int     `json:"iters"`
-	Tol       float64 `json:"tol"`
-	Free      int     `json:"free"`
-	FreeInit  string  `json:"free_init"`
-	Sparsity  float64 `json:"sparsity"`
-	MaskPower float64 `json:"mask_power"`
+	Iters           int     `json:"iters"`
+	Tol             float64 `json:"tol"`
+	Free            int     `json:"free"`
+	FreeInit        string  `json:"free_init"`
+	UniversalWeight float64 `json:"universal_weight"`
+	MaskPower       float64 `json:"mask_power"`
 	// The online learning of free bases in a stream (--free-buffer,
 	// --free-every, --free-updates).
 	FreeBuffer  float64 `json:"free_buffer"`
@@ -39,8 +39,8 @@ type separateRequest struct {
 }
 
 func (r separateRequest) settings() (recording.Settings, error) {
-	if r.Iters < 0 || r.Free < 0 || r.FreeEvery < 0 || r.FreeUpdates < 0 || r.FreeBuffer < 0 {
-		return recording.Settings{}, errors.New("iters, free, free_buffer, free_every and free_updates must not be negative")
+	if r.Iters < 0 || r.Free < 0 || r.FreeEvery < 0 || r.FreeUpdates < 0 || r.FreeBuffer < 0 || r.UniversalWeight < 0 {
+		return recording.Settings{}, errors.New("iters, free, free_buffer, free_every, free_updates and universal_weight must not be negative")
 	}
 	var start nmf.FreeStart
 	if r.FreeInit != "" {
@@ -56,7 +56,7 @@ func (r separateRequest) settings() (recording.Settings, error) {
 	}
 	return recording.Settings{Separation: separation.SeparateSettings{
 		NMF:  nmf.Settings{MaxIter: r.Iters, Tol: r.Tol, FreeStart: start},
-		Free: r.Free, Sparsity: r.Sparsity, MaskPower: r.MaskPower,
+		Free: r.Free, UniversalWeight: r.UniversalWeight, MaskPower: r.MaskPower,
 		Online: separation.OnlineFree{Buffer: r.FreeBuffer, Every: r.FreeEvery, Updates: r.FreeUpdates},
 	}}, nil
 }

@@ -33,6 +33,7 @@ def _mixture(rate, seconds=2.0, channels=1):
 
 
 def _cli_separate(cli, model_path, tmp_path, x, rate, *flags):
+    tmp_path.mkdir(parents=True, exist_ok=True)
     mix = tmp_path / "mix.wav"
     held = write_wav(mix, x.T if x.ndim == 2 else x, rate)  # what the file holds
     out = tmp_path / "out"
@@ -134,3 +135,21 @@ def test_separate_refusals(model_path):
     st = m.stream(16000)
     with pytest.raises(ValueError, match="NaN"):
         st.push(bad)
+
+
+def test_universal_model_gives_the_clis_samples(speech, cli, tmp_path):
+    """A one-speaker model with a universal speech model (trained by the
+    command line) separates from Python as dlnmf separate does, with the
+    universal model's name and weight."""
+    model = tmp_path / "alice.npz"
+    run_cli(cli, "train", "--method", "nmf", "--k", 6, "--iters", 20, "--quiet", "--speaker",
+            f"alice={speech['alice']['dir']}", "--universal", f"speech={speech['bob']['dir']},{speech['bob']['disc']}",
+            "--universal-k", 4, "--universal-prune", 0, "-o", model)
+    m = dlnmf.load_model(model)
+    assert m.universal == "speech" and m.speakers == ["alice"]
+    for settings, flags in (({}, []), ({"universal_weight": 0.05}, ["--universal-weight", 0.05])):
+        x, want = _cli_separate(cli, str(model), tmp_path / str(len(flags)), _mixture(16000), 16000, *flags)
+        got = m.separate(x, 16000, **settings)
+        assert list(got) == list(want) == ["alice", "speech"]
+        for name in want:
+            assert np.array_equal(got[name], want[name]), (settings, name)
