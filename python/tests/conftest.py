@@ -1,4 +1,4 @@
-"""Shared helpers of the Python package's tests: the repository's paths and
+"""What the Python package's tests share: the repository's paths and
 the bsseval package's golden cases (mir_eval 0.7's numbers)."""
 
 import gzip
