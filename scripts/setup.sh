@@ -9,15 +9,23 @@
 #                    build, CGO_ENABLED=0
 #   chromium         the report's browser test (skipped when absent)
 #   chromium-driver  chromedriver, through which that test drives chromium
-#   python3-numpy    the test that runs docs/models.md's numpy recipe
+#   python3-numpy    the test that runs docs/models.md's numpy recipe, and the
+#                    Python package (python/dlnmf)
+#   python3-pytest, python3-mir-eval, python3-sklearn, python3-scipy,
+#   python3-matplotlib, python3-setuptools, python3-pip, python3-venv
+#                    the Python package's tests (scripts/python-test.sh):
+#                    scores against mir_eval, NMF against scikit-learn, the
+#                    walk-through's plot, pip install into a venv
 #
 # Slurm (slurm-wlm, munge) for the cluster test is installed by
 # scripts/slurm-test.sh itself, which fails when it cannot (no silent skip).
 #
-# Usage: scripts/setup.sh [build|test]   ("test" also wants chromium, chromium-driver, python3-numpy and sox, whose pipe feeds the live test)
+# Usage: scripts/setup.sh [build|test]   ("test" also wants chromium, chromium-driver, sox, whose pipe feeds the live test, and the Python packages)
 set -u
 want=(libopenblas-dev libfftw3-dev)
-[ "${1:-build}" = test ] && want+=(chromium chromium-driver python3-numpy sox)
+[ "${1:-build}" = test ] && want+=(chromium chromium-driver python3-numpy sox
+  python3-pytest python3-mir-eval python3-sklearn python3-scipy python3-matplotlib
+  python3-setuptools python3-pip python3-venv)
 
 missing=()
 for p in "${want[@]}"; do

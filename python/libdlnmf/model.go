@@ -1,0 +1,277 @@
+package main
+
+/*
+#include <stdint.h>
+*/
+import "C"
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime/cgo"
+	"unsafe"
+
+	"github.com/dlnmf/dlnmf/corpus"
+	"github.com/dlnmf/dlnmf/nmf"
+	"github.com/dlnmf/dlnmf/separation"
+)
+
+// modelOf returns the model behind a handle.
+func modelOf(h C.uintptr_t) (*separation.Model, error) {
+	return handleValue[*separation.Model](h, "model")
+}
+
+// dlnmf_model_load reads a model file (separation.ReadFile: untrusted input,
+// every field checked) and sets *handle.
+//
+//export dlnmf_model_load
+func dlnmf_model_load(path *C.char, handle *C.uintptr_t) *C.char {
+	return call(func() error {
+		m, err := separation.ReadFile(C.GoString(path))
+		if err != nil {
+			return err
+		}
+		*handle = C.uintptr_t(cgo.NewHandle(m))
+		return nil
+	})
+}
+
+// dlnmf_model_decode reads a model from the n bytes of an .npz archive at
+// data (separation.Decode) and sets *handle.
+//
+//export dlnmf_model_decode
+func dlnmf_model_decode(data *C.char, n C.int64_t, handle *C.uintptr_t) *C.char {
+	return call(func() error {
+		if err := checkSize(n); err != nil {
+			return err
+		}
+		b := C.GoBytes(unsafe.Pointer(data), C.int(n))
+		m, err := separation.Decode(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			return err
+		}
+		*handle = C.uintptr_t(cgo.NewHandle(m))
+		return nil
+	})
+}
+
+// dlnmf_model_encode writes the model as the .npz bytes a model file holds
+// (separation.Model.Encode) to *out (malloc'ed) and their count to *n.
+//
+//export dlnmf_model_encode
+func dlnmf_model_encode(handle C.uintptr_t, out **C.char, n *C.int64_t) *C.char {
+	return call(func() error {
+		m, err := modelOf(handle)
+		if err != nil {
+			return err
+		}
+		var buf bytes.Buffer
+		if err := m.Encode(&buf); err != nil {
+			return err
+		}
+		*out, *n = (*C.char)(C.CBytes(buf.Bytes())), C.int64_t(buf.Len())
+		return nil
+	})
+}
+
+// dlnmf_model_save writes the model file at path
+// (separation.Model.WriteFile: complete or not at all).
+//
+//export dlnmf_model_save
+func dlnmf_model_save(handle C.uintptr_t, path *C.char) *C.char {
+	return call(func() error {
+		m, err := modelOf(handle)
+		if err != nil {
+			return err
+		}
+		return m.WriteFile(C.GoString(path))
+	})
+}
+
+// trainRequest is what dlnmf_train reads from its JSON argument: the
+// settings of separation.TrainSettings under the names of dlnmf train's
+// flags (a zero or missing field is the library's default), and the
+// speakers' data.
+type trainRequest struct {
+	Method     string        `json:"method"`
+	Sizes      []int         `json:"sizes"`
+	Rate       int           `json:"rate"`
+	Iters      int           `json:"iters"`
+	InferIters int           `json:"infer_iters"`
+	Rounds     int           `json:"rounds"`
+	DiscIters  int           `json:"disc_iters"`
+	Beta       *float64      `json:"beta"`
+	Tol        float64       `json:"tol"`
+	Seed       uint64        `json:"seed"`
+	Context    int           `json:"context"`
+	Sparsity   float64       `json:"sparsity"`
+	MaskPower  float64       `json:"mask_power"`
+	SNR        float64       `json:"snr"`
+	Speakers   []speakerData `json:"speakers"`
+	// Disc holds, for DL-NMF, each speaker's files for the discriminative
+	// mixtures, in the speakers' order (dlnmf train --disc).
+	Disc []speakerData `json:"disc"`
+}
+
+// speakerData is one speaker's audio: a folder (Dir), a list of files
+// (Files), or Arrays arrays of samples at Rate Hz taken in order from the
+// samples passed beside the JSON.
+type speakerData struct {
+	Name   string   `json:"name"`
+	Dir    string   `json:"dir"`
+	Files  []string `json:"files"`
+	Arrays int      `json:"arrays"`
+	Rate   int      `json:"rate"`
+}
+
+// arrayFeed hands out the arrays passed beside the JSON, in order.
+type arrayFeed struct {
+	samples []float64
+	lengths []int64
+}
+
+func (f *arrayFeed) next() ([]float64, error) {
+	if len(f.lengths) == 0 {
+		return nil, errors.New("fewer arrays than the speakers name")
+	}
+	n := f.lengths[0]
+	if n < 0 || n > int64(len(f.samples)) {
+		return nil, fmt.Errorf("array of %d samples: only %d left", n, len(f.samples))
+	}
+	x := f.samples[:n:n]
+	f.samples, f.lengths = f.samples[n:], f.lengths[1:]
+	return x, separation.CheckSamples(x)
+}
+
+// load reads one speaker's utterances at rate Hz, as corpus reads them.
+func (d speakerData) load(rate int, feed *arrayFeed) ([]corpus.Utterance, error) {
+	switch {
+	case d.Dir != "":
+		sp, err := corpus.LoadDir(d.Name, d.Dir, rate)
+		if err != nil {
+			return nil, err
+		}
+		return sp.Utterances, nil
+	case len(d.Files) > 0:
+		files := make([]corpus.File, len(d.Files))
+		for i, p := range d.Files {
+			files[i] = corpus.File{Path: p}
+		}
+		sp, err := corpus.Load(d.Name, files, rate)
+		if err != nil {
+			return nil, err
+		}
+		return sp.Utterances, nil
+	case d.Arrays > 0:
+		us := make([]corpus.Utterance, d.Arrays)
+		for i := range us {
+			x, err := feed.next()
+			if err != nil {
+				return nil, fmt.Errorf("speaker %s: %w", d.Name, err)
+			}
+			if x, err = corpus.ToRate(x, d.Rate, rate); err != nil {
+				return nil, fmt.Errorf("speaker %s: %w", d.Name, err)
+			}
+			// Names only pair the discriminative mixtures (corpus.Pair
+			// never mixes two utterances of one name): arrays have none.
+			us[i] = corpus.Utterance{Name: fmt.Sprintf("%s/%d", d.Name, i), Samples: x}
+		}
+		return us, nil
+	}
+	return nil, fmt.Errorf("speaker %s: no folder, files or arrays", d.Name)
+}
+
+// dlnmf_train trains a model (separation.Train) from the request in
+// settings (JSON, see trainRequest) and the arrays it names (samples,
+// lengths), and sets *handle.
+//
+//export dlnmf_train
+func dlnmf_train(settings *C.char, samples *C.double, lengths *C.int64_t, nArrays C.int64_t, handle *C.uintptr_t) *C.char {
+	return call(func() error {
+		var req trainRequest
+		if err := json.Unmarshal([]byte(C.GoString(settings)), &req); err != nil {
+			return fmt.Errorf("train settings: %w", err)
+		}
+		if err := checkSize(nArrays); err != nil {
+			return err
+		}
+		var total int64
+		feed := &arrayFeed{}
+		if nArrays > 0 {
+			feed.lengths = unsafe.Slice((*int64)(unsafe.Pointer(lengths)), int(nArrays))
+			for _, n := range feed.lengths {
+				if err := checkSize(C.int64_t(n)); err != nil {
+					return err
+				}
+				total += n
+			}
+			if err := checkSize(C.int64_t(total)); err != nil {
+				return err
+			}
+			feed.samples = doubles(samples, int(total))
+		}
+		m, err := train(req, feed)
+		if err != nil {
+			return err
+		}
+		*handle = C.uintptr_t(cgo.NewHandle(m))
+		return nil
+	})
+}
+
+func train(req trainRequest, feed *arrayFeed) (*separation.Model, error) {
+	method, err := separation.ParseMethod(req.Method)
+	if err != nil {
+		return nil, err
+	}
+	s := separation.TrainSettings{
+		Method: method, Sizes: req.Sizes, SampleRate: req.Rate,
+		NMF:       nmf.Settings{MaxIter: req.Iters, Tol: req.Tol, Seed: req.Seed},
+		InferIter: req.InferIters, Rounds: req.Rounds, DiscIter: req.DiscIters,
+		Context: req.Context, Sparsity: req.Sparsity, MaskPower: req.MaskPower,
+	}
+	if req.Beta != nil {
+		s.NMF.Divergence, s.NMF.Beta = nmf.ForBeta(*req.Beta)
+	}
+	rate := req.Rate
+	if rate == 0 {
+		rate = separation.DefaultSampleRate
+	}
+	if method == separation.DLNMF && len(req.Disc) != len(req.Speakers) {
+		return nil, fmt.Errorf("dlnmf training needs every speaker's discriminative files (%d sets for %d speakers)", len(req.Disc), len(req.Speakers))
+	}
+	data := make([]separation.SpeakerData, len(req.Speakers))
+	for i, sd := range req.Speakers {
+		if err := separation.CheckName(sd.Name); err != nil {
+			return nil, err
+		}
+		us, err := sd.load(rate, feed)
+		if err != nil {
+			return nil, err
+		}
+		data[i].Name = sd.Name
+		for _, u := range us {
+			data[i].Utterances = append(data[i].Utterances, u.Samples)
+		}
+	}
+	var disc []separation.MixtureData
+	if method == separation.DLNMF {
+		held := make([][]corpus.Utterance, len(req.Disc))
+		for i, sd := range req.Disc {
+			if held[i], err = sd.load(rate, feed); err != nil {
+				return nil, err
+			}
+		}
+		if disc, err = corpus.DiscMixtures(held, req.SNR); err != nil {
+			return nil, fmt.Errorf("discriminative mixtures: %w", err)
+		}
+	}
+	if len(feed.lengths) > 0 {
+		return nil, fmt.Errorf("%d arrays more than the speakers name", len(feed.lengths))
+	}
+	m, _, err := separation.Train(context.Background(), data, disc, s)
+	return m, err
+}

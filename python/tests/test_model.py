@@ -1,0 +1,91 @@
+"""Models from Python: dlnmf.train writes the very .npz that `dlnmf train`
+writes for the same audio and settings; load_model reads what is recorded."""
+
+import os
+
+import numpy as np
+import pytest
+
+import dlnmf
+from conftest import run_cli
+
+SMALL = ["--iters", 10, "--infer-iters", 10, "--rounds", 2, "--disc-iters", 5]
+SMALL_PY = dict(iters=10, infer_iters=10, rounds=2, disc_iters=5)
+
+
+def _read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def test_train_from_folders_writes_the_clis_file(speech, cli, tmp_path):
+    run_cli(cli, "train", "--method", "nmf", "--k", 6, "--speaker", f"alice={speech['alice']['dir']}",
+            "--speaker", f"bob={speech['bob']['dir']}", *SMALL, "--quiet", "-o", tmp_path / "cli.npz")
+    m = dlnmf.train({"alice": speech["alice"]["dir"], "bob": speech["bob"]["dir"]}, method="nmf", sizes=[6],
+                    **SMALL_PY)
+    m.save(tmp_path / "py.npz")
+    assert _read(tmp_path / "py.npz") == _read(tmp_path / "cli.npz")
+    assert m.to_bytes() == _read(tmp_path / "cli.npz")
+
+
+def test_train_from_file_lists_and_arrays(speech, cli, tmp_path):
+    files = {n: sorted(os.path.join(s["dir"], f) for f in os.listdir(s["dir"])) for n, s in speech.items()}
+    lists = []
+    for n, fs in files.items():
+        (tmp_path / f"{n}.txt").write_text("\n".join(fs) + "\n")
+        lists += ["--speaker", f"{n}=@{tmp_path / (n + '.txt')}"]
+    run_cli(cli, "train", "--method", "lnmf", "--layers", "12,4", *lists, *SMALL, "--seed", 3, "--quiet",
+            "-o", tmp_path / "cli.npz")
+    want = _read(tmp_path / "cli.npz")
+    assert dlnmf.train(files, method="lnmf", sizes=[12, 4], seed=3, **SMALL_PY).to_bytes() == want
+    # the same samples as arrays (the files hold them as 16-bit PCM)
+    arrays = {n: s["train"] for n, s in speech.items()}
+    assert dlnmf.train(arrays, method="lnmf", sizes=[12, 4], seed=3, **SMALL_PY).to_bytes() == want
+
+
+def test_train_dlnmf_with_disc_folders(speech, cli, tmp_path):
+    run_cli(cli, "train", "--method", "dlnmf", "--layers", "12,4", *SMALL, "--quiet",
+            "--speaker", f"alice={speech['alice']['dir']}", "--speaker", f"bob={speech['bob']['dir']}",
+            "--disc", f"alice={speech['alice']['disc']}", "--disc", f"bob={speech['bob']['disc']}",
+            "-o", tmp_path / "cli.npz")
+    m = dlnmf.train({n: s["dir"] for n, s in speech.items()}, disc={n: s["disc"] for n, s in speech.items()},
+                    method="dlnmf", sizes=[12, 4], **SMALL_PY)
+    assert m.to_bytes() == _read(tmp_path / "cli.npz")
+    assert m.meta["training"]["mixtures"] == 2 and m.meta["training"]["rounds"] == 2
+
+
+def test_load_model_reads_the_recorded_settings(speech, tmp_path):
+    m = dlnmf.train({n: s["train"] for n, s in speech.items()}, method="nmf", sizes=[5], iters=5, mask_power=2)
+    m.save(tmp_path / "m.npz")
+    got = dlnmf.load_model(tmp_path / "m.npz")
+    assert got.speakers == ["alice", "bob"] and got.sample_rate == 16000 and got.method == "nmf"
+    assert got.meta["sizes"] == [5] and got.meta["stft"]["fft_size"] == 1024 and got.meta["mask"]
+    assert got.meta["training"]["iterations"] == 5 and got.universal is None
+    assert got.to_bytes() == _read(tmp_path / "m.npz")
+    np_meta = np.load(tmp_path / "m.npz")
+    assert sorted(np_meta.files) == ["meta", "s0_W1", "s1_W1"]
+
+
+def test_train_at_another_rate_resamples_arrays(speech):
+    a = dlnmf.train({"alice": (speech["alice"]["train"], 16000)}, method="nmf", sizes=[4], iters=5, rate=8000)
+    assert a.sample_rate == 8000 and a.meta["stft"]["fft_size"] == 512
+
+
+def test_train_refusals():
+    x = np.sin(np.arange(16000) / 7.0)
+    with pytest.raises(ValueError, match="disc"):
+        dlnmf.train({"a": [x], "b": [x]})
+    with pytest.raises(dlnmf.Error, match="method"):
+        dlnmf.train({"a": [x]}, method="pca")
+    with pytest.raises(ValueError, match="NaN"):
+        dlnmf.train({"a": [np.full(100, np.nan)]}, method="nmf")
+    with pytest.raises(ValueError, match="1-D"):
+        dlnmf.train({"a": [np.ones((2, 100))]}, method="nmf")
+    with pytest.raises(ValueError, match="not a folder"):
+        dlnmf.train({"a": "/no/such/folder"}, method="nmf")
+    with pytest.raises(dlnmf.Error, match="name"):
+        dlnmf.train({"../a": [x]}, method="nmf", iters=1)
+    with pytest.raises(ValueError, match="iters must be"):
+        dlnmf.train({"a": [x]}, method="nmf", iters=0)
+    with pytest.raises(dlnmf.Error, match="layer size"):
+        dlnmf.train({"a": [x]}, method="lnmf", sizes=[10, 0], iters=1)
