@@ -140,9 +140,10 @@ def _speaker_entry(name, value, sample_rate, arrays):
     return {"name": name, "arrays": len(value), "rate": int(rate)}
 
 
-def train(speakers, *, method="dlnmf", sizes=None, disc=None, rate=16000, sample_rate=None, iters=None,
-          infer_iters=None, rounds=None, disc_iters=None, snr=0.0, beta=1.0, tol=None, seed=1, context=1,
-          sparsity=0.0, mask_power=1.0):
+def train(speakers, *, method="dlnmf", sizes=None, disc=None, disc_share=None, rate=16000, sample_rate=None,
+          iters=None, infer_iters=None, rounds=None, disc_iters=None, snr=0.0, beta=1.0, tol=None, seed=None,
+          context=1, sparsity=0.0, mask_power=1.0, universal=None, universal_name="speech", universal_k=None,
+          universal_prune=None):
     """Trains speaker models (separation.Train, the library's one training
     pipeline, as `dlnmf train` does) and returns the Model.
 
@@ -158,17 +159,22 @@ def train(speakers, *, method="dlnmf", sizes=None, disc=None, rate=16000, sample
     sizes : list of int or None
         layer sizes; None is the library's default (K = 20 for nmf; 180, 20
         for lnmf and dlnmf).
-    disc : dict name -> audio, for dlnmf
+    disc : dict name -> audio, for dlnmf, or None
         every speaker's files for the discriminative mixtures, as
         `dlnmf train --disc` (the i-th of each speaker mixed at snr dB).
-        `dlnmf train` without --disc holds back a share of the training
-        files instead; that rule is the command line's, not offered here.
+        None: a seeded share (disc_share, default 0.2) of each speaker's
+        training audio is held back for them, as `dlnmf train` does.
+    universal : dict name -> audio, or None
+        a universal speech model trained into the model (`dlnmf train
+        --universal universal_name=DIR,...`): universal_k bases per speaker
+        (None: the model's sizes), speakers that sound like the model's own
+        dropped at universal_prune (None: the default 1.5; 0: keep all).
     rate : int
         the rate to train at (the model separates at it).
     iters, infer_iters, rounds, disc_iters, tol : None for the library's
         defaults (200, 200, 5, 50, 1e-4), as dlnmf train's flags.
     beta, seed, context, sparsity, mask_power : as dlnmf train's flags
-        (--seed defaults to 1 there, and here).
+        (seed None: the library's default seed, as --seed's).
 
     The call holds no Python lock while it trains; it cannot be
     interrupted from Python.
@@ -181,18 +187,25 @@ def train(speakers, *, method="dlnmf", sizes=None, disc=None, rate=16000, sample
     for key, v in counts.items():
         if v is not None and (not isinstance(v, (int, np.integer)) or v < 1):
             raise ValueError(f"{key} must be an integer of at least 1 (None: the default), got {v!r}")
-    if method == "dlnmf" and disc is None:
-        raise ValueError("method 'dlnmf' needs disc: each speaker's audio for the discriminative mixtures")
     arrays = []
     sr = rate if sample_rate is None else sample_rate
     req = {
         "method": method, "sizes": None if sizes is None else [int(k) for k in sizes], "rate": int(rate),
         "iters": iters or 0, "infer_iters": infer_iters or 0, "rounds": rounds or 0,
-        "disc_iters": disc_iters or 0, "tol": tol or 0.0, "beta": float(beta), "seed": int(seed),
+        "disc_iters": disc_iters or 0, "tol": tol or 0.0, "beta": float(beta),
         "context": int(context), "sparsity": float(sparsity), "mask_power": float(mask_power), "snr": float(snr),
         "speakers": [_speaker_entry(n, v, sr, arrays) for n, v in speakers.items()],
         "disc": [_speaker_entry(n, v, sr, arrays) for n, v in (disc or {}).items()] if method == "dlnmf" else [],
+        "disc_share": float(disc_share or 0.0),
     }
+    if seed is not None:
+        req["seed"] = int(seed)
+    if universal is not None:
+        if not isinstance(universal, dict) or not universal:
+            raise ValueError("universal must be a dict of speaker name to audio")
+        prune = -1.0 if universal_prune == 0 else float(universal_prune or 0.0)
+        req["universal"] = {"name": str(universal_name), "k": int(universal_k or 0), "prune": prune,
+                            "speakers": [_speaker_entry(n, v, sr, arrays) for n, v in universal.items()]}
     samples = np.concatenate(arrays) if arrays else np.zeros(0)
     lengths = np.array([len(a) for a in arrays], dtype=np.int64)
     handle = ctypes.c_uint64()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/dlnmf/dlnmf/corpus"
 	"github.com/dlnmf/dlnmf/nmf"
+	"github.com/dlnmf/dlnmf/recording"
 	"github.com/dlnmf/dlnmf/separation"
 )
 
@@ -105,15 +106,26 @@ type trainRequest struct {
 	DiscIters  int           `json:"disc_iters"`
 	Beta       *float64      `json:"beta"`
 	Tol        float64       `json:"tol"`
-	Seed       uint64        `json:"seed"`
+	Seed       *uint64       `json:"seed"` // absent: separation.DefaultSeed
 	Context    int           `json:"context"`
 	Sparsity   float64       `json:"sparsity"`
 	MaskPower  float64       `json:"mask_power"`
 	SNR        float64       `json:"snr"`
 	Speakers   []speakerData `json:"speakers"`
 	// Disc holds, for DL-NMF, each speaker's files for the discriminative
-	// mixtures, in the speakers' order (dlnmf train --disc).
-	Disc []speakerData `json:"disc"`
+	// mixtures, in the speakers' order (dlnmf train --disc); absent: a
+	// seeded DiscShare of the training files is held back, as dlnmf train
+	// does (recording.Train).
+	Disc      []speakerData `json:"disc"`
+	DiscShare float64       `json:"disc_share"`
+	// Universal trains a universal speech model into the model (dlnmf
+	// train --universal NAME=DIR,... --universal-k K --universal-prune R).
+	Universal *struct {
+		Name     string        `json:"name"`
+		Speakers []speakerData `json:"speakers"`
+		K        int           `json:"k"`
+		Prune    float64       `json:"prune"` // 0: the default; negative: keep all
+	} `json:"universal"`
 }
 
 // speakerData is one speaker's audio: a folder (Dir), a list of files
@@ -227,51 +239,66 @@ func train(req trainRequest, feed *arrayFeed) (*separation.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := separation.TrainSettings{
-		Method: method, Sizes: req.Sizes, SampleRate: req.Rate,
-		NMF:       nmf.Settings{MaxIter: req.Iters, Tol: req.Tol, Seed: req.Seed},
-		InferIter: req.InferIters, Rounds: req.Rounds, DiscIter: req.DiscIters,
-		Context: req.Context, Sparsity: req.Sparsity, MaskPower: req.MaskPower,
-	}
-	if req.Beta != nil {
-		s.NMF.Divergence, s.NMF.Beta = nmf.ForBeta(*req.Beta)
+	seed := uint64(separation.DefaultSeed)
+	if req.Seed != nil {
+		seed = *req.Seed
 	}
 	rate := req.Rate
 	if rate == 0 {
 		rate = separation.DefaultSampleRate
 	}
-	if method == separation.DLNMF && len(req.Disc) != len(req.Speakers) {
-		return nil, fmt.Errorf("dlnmf training needs every speaker's discriminative files (%d sets for %d speakers)", len(req.Disc), len(req.Speakers))
+	if err := separation.CheckSampleRate(rate); err != nil {
+		return nil, err
 	}
-	data := make([]separation.SpeakerData, len(req.Speakers))
+	s := recording.TrainSettings{TrainSettings: separation.TrainSettings{
+		Method: method, Sizes: req.Sizes, SampleRate: rate,
+		NMF:       nmf.Settings{MaxIter: req.Iters, Tol: req.Tol, Seed: seed},
+		InferIter: req.InferIters, Rounds: req.Rounds, DiscIter: req.DiscIters,
+		Context: req.Context, Sparsity: req.Sparsity, MaskPower: req.MaskPower,
+	}, DiscShare: req.DiscShare, DiscSNR: req.SNR}
+	if req.Beta != nil {
+		s.NMF.Divergence, s.NMF.Beta = nmf.ForBeta(*req.Beta)
+	}
+	if len(req.Disc) > 0 && len(req.Disc) != len(req.Speakers) {
+		return nil, fmt.Errorf("discriminative files for %d speakers of %d: give them for every speaker or none", len(req.Disc), len(req.Speakers))
+	}
+	speakers := make([]recording.TrainSpeaker, len(req.Speakers))
 	for i, sd := range req.Speakers {
 		if err := separation.CheckName(sd.Name); err != nil {
 			return nil, err
 		}
-		us, err := sd.load(rate, feed)
-		if err != nil {
+		speakers[i].Name = sd.Name
+		if speakers[i].Utterances, err = sd.load(rate, feed); err != nil {
 			return nil, err
 		}
-		data[i].Name = sd.Name
-		for _, u := range us {
-			data[i].Utterances = append(data[i].Utterances, u.Samples)
+	}
+	// The arrays come in the request's order: speakers, disc, universal.
+	for i, sd := range req.Disc {
+		if speakers[i].Disc, err = sd.load(rate, feed); err != nil {
+			return nil, err
 		}
 	}
-	var disc []separation.MixtureData
-	if method == separation.DLNMF {
-		held := make([][]corpus.Utterance, len(req.Disc))
-		for i, sd := range req.Disc {
-			if held[i], err = sd.load(rate, feed); err != nil {
+	if u := req.Universal; u != nil {
+		us := &recording.UniversalSettings{Name: u.Name, K: u.K, Prune: u.Prune}
+		if err := separation.CheckName(u.Name); err != nil {
+			return nil, err
+		}
+		for _, sd := range u.Speakers {
+			utts, err := sd.load(rate, feed)
+			if err != nil {
 				return nil, err
 			}
+			d := separation.SpeakerData{Name: sd.Name}
+			for _, x := range utts {
+				d.Utterances = append(d.Utterances, x.Samples)
+			}
+			us.Speakers = append(us.Speakers, d)
 		}
-		if disc, err = corpus.DiscMixtures(held, req.SNR); err != nil {
-			return nil, fmt.Errorf("discriminative mixtures: %w", err)
-		}
+		s.Universal = us
 	}
 	if len(feed.lengths) > 0 {
 		return nil, fmt.Errorf("%d arrays more than the speakers name", len(feed.lengths))
 	}
-	m, _, err := separation.Train(context.Background(), data, disc, s)
+	m, _, err := recording.Train(context.Background(), speakers, s)
 	return m, err
 }

@@ -54,6 +54,29 @@ def test_train_dlnmf_with_disc_folders(speech, cli, tmp_path):
     assert m.meta["training"]["mixtures"] == 2 and m.meta["training"]["rounds"] == 2
 
 
+def test_train_dlnmf_holds_back_a_share_as_the_cli_does(speech, cli, tmp_path):
+    # Without disc, a seeded share of each speaker's files is held back for
+    # the discriminative mixtures (recording.Train), as dlnmf train does.
+    run_cli(cli, "train", "--method", "dlnmf", "--layers", "12,4", *SMALL, "--quiet", "--disc-share", "0.34",
+            "--speaker", f"alice={speech['alice']['dir']}", "--speaker", f"bob={speech['bob']['dir']}",
+            "-o", tmp_path / "cli.npz")
+    m = dlnmf.train({n: s["dir"] for n, s in speech.items()}, method="dlnmf", sizes=[12, 4], disc_share=0.34,
+                    **SMALL_PY)
+    assert m.to_bytes() == _read(tmp_path / "cli.npz")
+    assert m.meta["training"]["mixtures"] == 1 and m.meta["training"]["utterances"] == [2, 2]
+
+
+def test_train_universal_model_as_the_cli_does(speech, cli, tmp_path):
+    run_cli(cli, "train", "--method", "nmf", "--k", "6", "--iters", "10", "--quiet",
+            "--speaker", f"alice={speech['alice']['dir']}",
+            "--universal", f"speech={speech['bob']['dir']}", "--universal-prune", "0",
+            "-o", tmp_path / "cli.npz")
+    m = dlnmf.train({"alice": speech["alice"]["dir"]}, method="nmf", sizes=[6], iters=10,
+                    universal={"bob": speech["bob"]["dir"]}, universal_prune=0)
+    assert m.universal is not None
+    assert m.to_bytes() == _read(tmp_path / "cli.npz")
+
+
 def test_load_model_reads_the_recorded_settings(speech, tmp_path):
     m = dlnmf.train({n: s["train"] for n, s in speech.items()}, method="nmf", sizes=[5], iters=5, mask_power=2)
     m.save(tmp_path / "m.npz")
@@ -73,7 +96,7 @@ def test_train_at_another_rate_resamples_arrays(speech):
 
 def test_train_refusals():
     x = np.sin(np.arange(16000) / 7.0)
-    with pytest.raises(ValueError, match="disc"):
+    with pytest.raises(dlnmf.Error, match="too few to hold back"):
         dlnmf.train({"a": [x], "b": [x]})
     with pytest.raises(dlnmf.Error, match="method"):
         dlnmf.train({"a": [x]}, method="pca")
