@@ -376,3 +376,45 @@ func TestCollisions(t *testing.T) {
 		t.Error("mix.wav and mix.flac, both written as WAV: no collision reported")
 	}
 }
+
+// Separations running at once (a server, Python threads) give the bits of
+// one at a time: the library holds OpenBLAS on one thread for every
+// separation, whatever else runs.
+func TestConcurrentSeparationsGiveSerialBits(t *testing.T) {
+	two, _, _, held := models(t)
+	mix := mixture(held)
+	sp, err := recording.New(two, recording.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := sp.Separate([][]float64{mix}, 16000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 4
+	got := make([][][]float64, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			x := mix
+			if i%2 == 1 {
+				x = held[0] // another recording, another length, at the same time
+			}
+			got[i], errs[i] = sp.Separate([][]float64{x}, 16000)
+		}()
+	}
+	wg.Wait()
+	for i := 0; i < n; i += 2 {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		for s := range want {
+			if !equalBits(got[i][s], want[s]) {
+				t.Errorf("call %d, source %d: concurrent bits differ from the serial ones", i, s)
+			}
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/dlnmf/dlnmf/internal/openblas"
 	"github.com/dlnmf/dlnmf/nmf"
 	"github.com/dlnmf/dlnmf/stft"
 )
@@ -100,6 +101,7 @@ func (l *Live) Latency() int { return l.sp.NewLiveLatency() }
 // not keep the slice). NaN or infinite samples stop the stream with an
 // error.
 func (l *Live) Push(x []float64, sink func(source int, y []float64) error) error {
+	defer openblas.HoldSingle()() // see blas.go
 	if l.done {
 		return errors.New("separation: Push after Finish")
 	}
@@ -135,6 +137,7 @@ func (l *Live) resynthesised() int {
 // sink. A stream that was silent throughout is an error, as for Separate,
 // after its samples were sent.
 func (l *Live) Finish(sink func(source int, y []float64) error) error {
+	defer openblas.HoldSingle()() // see blas.go
 	if l.done {
 		return nil
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"sync"
 
+	"github.com/dlnmf/dlnmf/internal/openblas"
 	"github.com/dlnmf/dlnmf/nmf"
 	"github.com/dlnmf/dlnmf/stft"
 )
@@ -294,6 +295,7 @@ func (sp *Separator) fullBand() bool { return sp.rate != sp.model.SampleRate }
 // with enough context that the result equals whole-signal processing (it is
 // SeparateStream's, with x as the source).
 func (sp *Separator) Separate(x []float64) ([][]float64, error) {
+	defer openblas.HoldSingle()() // see blas.go
 	// Reject bad input before any work (SeparateStream finds a silent
 	// signal only at its end).
 	if err := CheckSamples(x); err != nil {
@@ -401,6 +403,7 @@ func (sp *Separator) modelMagnitude(w *work, spec *stft.Spectrogram) *nmf.Dense[
 // mean of the patches covering it). The gains add up to 1 wherever the
 // model explains any energy, and split silent bins evenly.
 func (sp *Separator) Gains(Y *nmf.Dense[float32]) ([]*nmf.Dense[float32], error) {
+	defer openblas.HoldSingle()() // see blas.go
 	gains, err := sp.gains(&work{}, Y, false)
 	if err != nil {
 		return nil, err

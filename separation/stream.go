@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/dlnmf/dlnmf/internal/openblas"
 )
 
 // maxEmptyReads is how many times in a row a source may return no samples
@@ -24,6 +26,7 @@ const maxEmptyReads = 100
 // signal is only known at the end, after every block went to sink. So on an
 // error the caller must discard what sink received.
 func (sp *Separator) SeparateStream(src func(dst []float64) (int, error), n int, sink func(speaker int, samples []float64) error) error {
+	defer openblas.HoldSingle()() // see blas.go
 	if n < 0 {
 		panic("separation: negative signal length")
 	}
