@@ -37,7 +37,7 @@ func bindShardFlags(fs *flag.FlagSet) *shardFlags {
 func (f *shardFlags) parse(out string) (experiment.Shard, error) {
 	sh, err := experiment.ParseShard(*f.shard, *f.shards, os.Getenv)
 	if err != nil {
-		return sh, usageError{err.Error()}
+		return sh, usagef("--shard %s: %v (--shards N gives the count)", *f.shard, err)
 	}
 	if *f.summarize && sh.Sharded() {
 		return sh, usagef("--summarize runs after every shard, not as one: drop --shard")
@@ -124,7 +124,7 @@ func (a *archiveFlags) sharded() bool { return a.sh.Sharded() }
 func (a *archiveFlags) files(args []string, out string) ([]string, error) {
 	sh, err := experiment.ParseShard(*a.shard, *a.shards, os.Getenv)
 	if err != nil {
-		return nil, usageError{err.Error()}
+		return nil, usagef("--shard %s: %v (--shards N gives the count)", *a.shard, err)
 	}
 	a.sh = sh
 	files := args

@@ -93,7 +93,7 @@ func TestSweepShardsAndSummary(t *testing.T) {
 	}
 	t.Setenv("JOB_COMPLETION_INDEX", "1")
 	_, stderr, code = runCmd(t, "sweep", spec, "-o", sharded, "--shard", "auto")
-	wantFailure(t, stderr, code, exitUsage, "give --shards N")
+	wantFailure(t, stderr, code, exitUsage, "--shards N gives the count")
 	if _, stderr, code := runCmd(t, "sweep", spec, "-o", sharded, "--shard", "auto", "--shards", "2"); code != exitOK || !strings.Contains(stderr, "shard 1/2: 2 of 4 units") {
 		t.Fatalf("shard auto (JOB_COMPLETION_INDEX=1 of 2): exit %d: %s", code, stderr)
 	}
