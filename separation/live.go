@@ -58,8 +58,22 @@ type Live struct {
 	spec   stft.Spectrogram
 	done   bool
 	silent bool
-	free   *liveFree // nil without free bases
-	full   *liveFull // nil at the model's rate (livefull.go)
+	gainer liveGainer // the model's fixed bases, or with free bases learned online
+	full   *liveFull  // nil at the model's rate (livefull.go)
+}
+
+// liveGainer infers a frame's activations and returns its gains (in
+// w.parts, as Separator.gains): with every basis fixed (fixedGains), or with
+// free bases learned online (liveFree, livefree.go).
+type liveGainer interface {
+	gains(sp *Separator, w *work, Y *nmf.Dense[float32]) ([]nmf.Dense[float32], error)
+}
+
+// fixedGains infers with the model's bases (and a universal model's) fixed.
+type fixedGains struct{}
+
+func (fixedGains) gains(sp *Separator, w *work, Y *nmf.Dense[float32]) ([]nmf.Dense[float32], error) {
+	return sp.gains(w, Y, true)
 }
 
 // NewLive starts a stream at the separator's rate: with
@@ -72,8 +86,9 @@ func (sp *Separator) NewLive() (*Live, error) {
 	l.frame = make([]float64, l.W)
 	l.gain = make([]float32, l.bins)
 	l.accLo = -l.half
+	l.gainer = fixedGains{}
 	if sp.extra.free > 0 {
-		l.free = newLiveFree(sp)
+		l.gainer = newLiveFree(sp)
 	}
 	if sp.fullBand() {
 		l.full = newLiveFull(sp, l.bins)
@@ -224,13 +239,7 @@ func (l *Live) batch(end, n int) error {
 		}
 	}
 	Y := l.sp.modelMagnitude(l.w, &l.spec)
-	var gains []nmf.Dense[float32]
-	var err error
-	if l.free != nil {
-		gains, err = l.free.gains(l.sp, l.w, Y)
-	} else {
-		gains, err = l.sp.gains(l.w, Y, true)
-	}
+	gains, err := l.gainer.gains(l.sp, l.w, Y)
 	if err != nil {
 		return err
 	}
