@@ -78,7 +78,9 @@ func TestTrainUsageErrors(t *testing.T) {
 		want string
 	}{
 		{"no -o", []string{"train", "--speaker", low, "--speaker", high}, "-o"},
-		{"one speaker", []string{"train", "-o", out, "--speaker", low}, "at least 2 speakers"},
+		{"one speaker, DL-NMF", []string{"train", "--preset", "paper", "-o", out, "--speaker", low}, "at least 2 speakers"},
+		{"preset and method", []string{"train", "--preset", "paper", "--method", "nmf", "-o", out, "--speaker", low}, "give one"},
+		{"unknown preset", []string{"train", "--preset", "best", "-o", out, "--speaker", low}, "unknown preset"},
 		{"speaker twice", []string{"train", "-o", out, "--speaker", low, "--speaker", low}, "given twice"},
 		{"speaker without dir", []string{"train", "-o", out, "--speaker", "low", "--speaker", high}, "NAME=DIR"},
 		{"bad layers", []string{"train", "--method", "lnmf", "--layers", "8,x", "-o", out, "--speaker", low, "--speaker", high}, "--layers"},
@@ -315,6 +317,45 @@ func TestTrainBuildsTheExperimentsModels(t *testing.T) {
 		}
 		if !slices.Equal(got.Training.DiscCost, w.Training.DiscCost) {
 			t.Errorf("%s: discriminative cost %v, the experiment's %v", tc.row, got.Training.DiscCost, w.Training.DiscCost)
+		}
+	}
+}
+
+// With no --method, train builds the preset: the validated configuration
+// by default, the paper's DL-NMF with --preset paper (the very model of
+// --method dlnmf --layers 180,20); flags override the preset's values.
+func TestTrainPresets(t *testing.T) {
+	root := t.TempDir()
+	low, high := synthSpeakers(t, root, 5, 1)
+	train := func(name string, args ...string) *separation.Model {
+		t.Helper()
+		out := filepath.Join(root, name+".npz")
+		all := append([]string{"train", "-o", out, "--speaker", low, "--speaker", high, "--iters", "5", "--infer-iters", "5", "--rounds", "1", "--disc-iters", "2", "--quiet"}, args...)
+		if _, stderr, code := runCmd(t, all...); code != exitOK {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		m, err := separation.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	def := train("default")
+	if def.Method != separation.NMF || !slices.Equal(def.Sizes(), []int{100}) || def.Context != 5 || def.Sparsity != 1 || def.MaskPower != 2 {
+		t.Errorf("the default model is %s %v, context %d, sparsity %g, mask power %g; want the validated preset", def.Method, def.Sizes(), def.Context, def.Sparsity, def.MaskPower)
+	}
+	if k50 := train("k50", "--k", "50", "--mask-power", "1"); !slices.Equal(k50.Sizes(), []int{50}) || k50.MaskPower != 1 || k50.Context != 5 {
+		t.Errorf("--k 50 --mask-power 1 over the preset gave %v, mask power %g, context %d", k50.Sizes(), k50.MaskPower, k50.Context)
+	}
+	paper, method := train("paper", "--preset", "paper"), train("method", "--method", "dlnmf", "--layers", "180,20")
+	if paper.Method != separation.DLNMF || !slices.Equal(paper.Sizes(), []int{180, 20}) || paper.Context != 1 || paper.Sparsity != 0 || paper.MaskPower != 1 {
+		t.Errorf("--preset paper gave %s %v", paper.Method, paper.Sizes())
+	}
+	for i := range paper.Speakers {
+		for l, w := range paper.Speakers[i].Layers {
+			if !slices.Equal(w.Data, method.Speakers[i].Layers[l].Data) {
+				t.Fatalf("--preset paper and --method dlnmf --layers 180,20 differ in speaker %d layer %d", i, l)
+			}
 		}
 	}
 }

@@ -140,9 +140,9 @@ def _speaker_entry(name, value, sample_rate, arrays):
     return {"name": name, "arrays": len(value), "rate": int(rate)}
 
 
-def train(speakers, *, method="dlnmf", sizes=None, disc=None, disc_share=None, rate=16000, sample_rate=None,
+def train(speakers, *, preset=None, method=None, sizes=None, disc=None, disc_share=None, rate=16000, sample_rate=None,
           iters=None, infer_iters=None, rounds=None, disc_iters=None, snr=0.0, beta=1.0, tol=None, seed=None,
-          context=1, sparsity=0.0, mask_power=1.0, universal=None, universal_name="speech", universal_k=None,
+          context=None, sparsity=None, mask_power=None, universal=None, universal_name="speech", universal_k=None,
           universal_prune=None):
     """Trains speaker models (separation.Train, the library's one training
     pipeline, as `dlnmf train` does) and returns the Model.
@@ -155,10 +155,16 @@ def train(speakers, *, method="dlnmf", sizes=None, disc=None, disc_share=None, r
         list of audio file paths (`--speaker NAME=@LIST`), or a list of 1-D
         sample arrays at sample_rate Hz (or a pair (arrays, rate)). Audio at
         another rate than `rate` is resampled.
-    method : "nmf", "lnmf" or "dlnmf"
+    preset : "validated", "paper" or None
+        the configuration trained when method is None, as `dlnmf train
+        --preset`: "validated" (the default: NMF K = 100, 5-frame patches,
+        sparsity 1, mask power 2, the best measured, chosen on validation
+        data) or "paper" (the paper's DL-NMF 180,20).
+    method : "nmf", "lnmf", "dlnmf" or None
+        a method with the paper's settings instead of a preset.
     sizes : list of int or None
-        layer sizes; None is the library's default (K = 20 for nmf; 180, 20
-        for lnmf and dlnmf).
+        layer sizes; None is the preset's or the method's default (K = 20
+        for nmf; 180, 20 for lnmf and dlnmf).
     disc : dict name -> audio, for dlnmf, or None
         every speaker's files for the discriminative mixtures, as
         `dlnmf train --disc` (the i-th of each speaker mixed at snr dB).
@@ -174,7 +180,8 @@ def train(speakers, *, method="dlnmf", sizes=None, disc=None, disc_share=None, r
     iters, infer_iters, rounds, disc_iters, tol : None for the library's
         defaults (200, 200, 5, 50, 1e-4), as dlnmf train's flags.
     beta, seed, context, sparsity, mask_power : as dlnmf train's flags
-        (seed None: the library's default seed, as --seed's).
+        (None: the preset's or the method's default; seed None: the
+        library's default seed, as --seed's).
 
     The call holds no Python lock while it trains; it cannot be
     interrupted from Python.
@@ -190,16 +197,21 @@ def train(speakers, *, method="dlnmf", sizes=None, disc=None, disc_share=None, r
     arrays = []
     sr = rate if sample_rate is None else sample_rate
     req = {
-        "method": method, "sizes": None if sizes is None else [int(k) for k in sizes], "rate": int(rate),
+        "method": method or "", "sizes": None if sizes is None else [int(k) for k in sizes], "rate": int(rate),
         "iters": iters or 0, "infer_iters": infer_iters or 0, "rounds": rounds or 0,
         "disc_iters": disc_iters or 0, "tol": tol or 0.0, "beta": float(beta),
-        "context": int(context), "sparsity": float(sparsity), "mask_power": float(mask_power), "snr": float(snr),
+        "snr": float(snr),
         "speakers": [_speaker_entry(n, v, sr, arrays) for n, v in speakers.items()],
-        "disc": [_speaker_entry(n, v, sr, arrays) for n, v in (disc or {}).items()] if method == "dlnmf" else [],
+        "disc": [_speaker_entry(n, v, sr, arrays) for n, v in (disc or {}).items()],
         "disc_share": float(disc_share or 0.0),
     }
     if seed is not None:
         req["seed"] = int(seed)
+    if preset is not None:
+        req["preset"] = str(preset)
+    for key, v, kind in (("context", context, int), ("sparsity", sparsity, float), ("mask_power", mask_power, float)):
+        if v is not None:
+            req[key] = kind(v)
     if universal is not None:
         if not isinstance(universal, dict) or not universal:
             raise ValueError("universal must be a dict of speaker name to audio")

@@ -97,7 +97,8 @@ func dlnmf_model_save(handle C.uintptr_t, path *C.char) *C.char {
 // flags (a zero or missing field is the library's default), and the
 // speakers' data.
 type trainRequest struct {
-	Method     string        `json:"method"`
+	Method     string        `json:"method"` // "": the preset
+	Preset     string        `json:"preset"` // "": separation.PresetValidated unless Method is given
 	Sizes      []int         `json:"sizes"`
 	Rate       int           `json:"rate"`
 	Iters      int           `json:"iters"`
@@ -107,9 +108,9 @@ type trainRequest struct {
 	Beta       *float64      `json:"beta"`
 	Tol        float64       `json:"tol"`
 	Seed       *uint64       `json:"seed"` // absent: separation.DefaultSeed
-	Context    int           `json:"context"`
-	Sparsity   float64       `json:"sparsity"`
-	MaskPower  float64       `json:"mask_power"`
+	Context    *int          `json:"context"`
+	Sparsity   *float64      `json:"sparsity"`
+	MaskPower  *float64      `json:"mask_power"`
 	SNR        float64       `json:"snr"`
 	Speakers   []speakerData `json:"speakers"`
 	// Disc holds, for DL-NMF, each speaker's files for the discriminative
@@ -235,9 +236,40 @@ func dlnmf_train(settings *C.char, samples *C.double, lengths *C.int64_t, nArray
 }
 
 func train(req trainRequest, feed *arrayFeed) (*separation.Model, error) {
-	method, err := separation.ParseMethod(req.Method)
-	if err != nil {
-		return nil, err
+	// A preset (separation.Preset: "validated" when neither is given, the
+	// library's zero Method) or a method with the paper's settings, as
+	// dlnmf train takes --preset or --method.
+	var base separation.TrainSettings
+	var err error
+	switch {
+	case req.Method != "" && req.Preset != "":
+		return nil, fmt.Errorf("preset %q and method %q: give one (a preset names its method)", req.Preset, req.Method)
+	case req.Method != "":
+		if base.Method, err = separation.ParseMethod(req.Method); err != nil {
+			return nil, err
+		}
+	default:
+		preset := req.Preset
+		if preset == "" {
+			preset = separation.PresetValidated
+		}
+		if base, err = separation.Preset(preset); err != nil {
+			return nil, err
+		}
+	}
+	if req.Sizes != nil {
+		base.Sizes = req.Sizes
+	}
+	// The preset's or the method's values, that the overrides replace.
+	base.Context, base.MaskPower = max(base.Context, 1), max(base.MaskPower, 1)
+	if req.Context != nil {
+		base.Context = *req.Context
+	}
+	if req.Sparsity != nil {
+		base.Sparsity = *req.Sparsity
+	}
+	if req.MaskPower != nil {
+		base.MaskPower = *req.MaskPower
 	}
 	seed := uint64(separation.DefaultSeed)
 	if req.Seed != nil {
@@ -250,12 +282,10 @@ func train(req trainRequest, feed *arrayFeed) (*separation.Model, error) {
 	if err := separation.CheckSampleRate(rate); err != nil {
 		return nil, err
 	}
-	s := recording.TrainSettings{TrainSettings: separation.TrainSettings{
-		Method: method, Sizes: req.Sizes, SampleRate: rate,
-		NMF:       nmf.Settings{MaxIter: req.Iters, Tol: req.Tol, Seed: seed},
-		InferIter: req.InferIters, Rounds: req.Rounds, DiscIter: req.DiscIters,
-		Context: req.Context, Sparsity: req.Sparsity, MaskPower: req.MaskPower,
-	}, DiscShare: req.DiscShare, DiscSNR: req.SNR}
+	base.SampleRate = rate
+	base.NMF = nmf.Settings{MaxIter: req.Iters, Tol: req.Tol, Seed: seed}
+	base.InferIter, base.Rounds, base.DiscIter = req.InferIters, req.Rounds, req.DiscIters
+	s := recording.TrainSettings{TrainSettings: base, DiscShare: req.DiscShare, DiscSNR: req.SNR}
 	if req.Beta != nil {
 		s.NMF.Divergence, s.NMF.Beta = nmf.ForBeta(*req.Beta)
 	}

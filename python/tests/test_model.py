@@ -77,6 +77,20 @@ def test_train_universal_model_as_the_cli_does(speech, cli, tmp_path):
     assert m.to_bytes() == _read(tmp_path / "cli.npz")
 
 
+def test_train_presets_as_the_cli(speech, cli, tmp_path):
+    # No method: the validated preset, as dlnmf train without --method;
+    # overrides apply to it; preset and method together are refused.
+    small = ["--iters", "5"]
+    run_cli(cli, "train", *small, "--quiet", "--k", "30", "--sparsity", "0",
+            "--speaker", f"alice={speech['alice']['dir']}", "--speaker", f"bob={speech['bob']['dir']}",
+            "-o", tmp_path / "cli.npz")
+    m = dlnmf.train({n: s["dir"] for n, s in speech.items()}, iters=5, sizes=[30], sparsity=0)
+    assert m.to_bytes() == _read(tmp_path / "cli.npz")
+    assert m.method == "nmf" and m.meta["context"] == 5 and m.meta["mask"]["exponent"] == 2
+    with pytest.raises(dlnmf.Error, match="give one"):
+        dlnmf.train({n: s["dir"] for n, s in speech.items()}, preset="paper", method="nmf")
+
+
 def test_load_model_reads_the_recorded_settings(speech, tmp_path):
     m = dlnmf.train({n: s["train"] for n, s in speech.items()}, method="nmf", sizes=[5], iters=5, mask_power=2)
     m.save(tmp_path / "m.npz")
@@ -97,7 +111,7 @@ def test_train_at_another_rate_resamples_arrays(speech):
 def test_train_refusals():
     x = np.sin(np.arange(16000) / 7.0)
     with pytest.raises(dlnmf.Error, match="too few to hold back"):
-        dlnmf.train({"a": [x], "b": [x]})
+        dlnmf.train({"a": [x], "b": [x]}, preset="paper")
     with pytest.raises(dlnmf.Error, match="method"):
         dlnmf.train({"a": [x]}, method="pca")
     with pytest.raises(ValueError, match="NaN"):
