@@ -30,9 +30,9 @@ sample (64 ms for the paper's 16 kHz models, 1024-sample window); full band,
 two hops more for the smoothing (96 ms); resampled, plus the resampler's
 half filter; plus compute. The exact figure is printed when the stream
 starts.
-Iterations: 50 per frame unless --iters says otherwise (on TSP test mixtures
-50 score the SDR of 200, and one core keeps up with 90 streams at 50
-against 37 at 200).
+Iterations: exactly 50 per frame unless --iters says otherwise (on TSP
+test mixtures 50 score the SDR of 200 at well over twice the throughput:
+docs/RESULTS.md, "Live separation").
 With --free K the K free bases are learned online (Duan, Mysore and
 Smaragdis 2012) from a buffer of the last --free-buffer seconds of frames
 (default 2 s), every --free-every frames (default 4: 64 ms with a 16 ms hop) by
