@@ -32,8 +32,9 @@ func TestSeparateRefusesAbsurdRate(t *testing.T) {
 		}
 		checkNoPanic(t, stderr)
 	}
+	// A raw stream's rate is a flag: a usage error.
 	_, stderr, code := runWithStdin(t, make([]byte, 3200), "separate", "--live", "-m", model, "-o", t.TempDir(), "--raw", "s16le", "--rate", "1000000000", "-")
-	wantFailure(t, stderr, code, exitFailure, "a rate of 1 to 768000 Hz")
+	wantFailure(t, stderr, code, exitUsage, "a rate of 1 to 768000 Hz")
 }
 
 // info on a file of 65,535 8-bit channels allocates about what one read of
