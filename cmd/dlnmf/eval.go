@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -174,6 +175,45 @@ func runEval(ctx context.Context, cmd *command, env *environment, args []string)
 type scorer struct {
 	permute     bool
 	window, hop int
+	atOnce      int // sets scored at the same time (0 or 1: one)
+}
+
+// checkMemory estimates, from the files' headers, the memory that scoring
+// them takes (the signals, one file's decoding, and bsseval.Memory for
+// the whole signals or one frame), times the sets scored at once, and
+// refuses it with one line when the machine does not have it: BSS Eval's
+// memory grows with the square of the sources and with the signals'
+// length, and Go cannot recover from running out of it.
+func (sc scorer) checkMemory(files []string, nsrc int) error {
+	var frames, decode uint64
+	for _, f := range files {
+		rd, err := wav.Open(f)
+		if err != nil {
+			return err
+		}
+		n, nc, format := uint64(max(rd.Frames(), 0)), uint64(rd.Channels()), rd.Format()
+		rd.Close()
+		size := uint64(0)
+		if st, err := os.Stat(f); err == nil {
+			size = uint64(st.Size())
+		}
+		if format == wav.WAV {
+			n = min(n, size) // a WAV holds at least a byte per sample (FLAC compresses)
+		}
+		frames = max(frames, n)
+		decode = max(decode, size+8*n*(nc+1))
+	}
+	n := int(min(frames, math.MaxInt32))
+	if sc.window > 0 {
+		n = min(n, sc.window)
+	}
+	need := uint64(len(files))*8*frames + decode + bsseval.Memory(nsrc, n, bsseval.Options{Permute: sc.permute})
+	what := fmt.Sprintf("scoring %d sources of %d samples", nsrc, frames)
+	if sc.atOnce > 1 {
+		need *= uint64(sc.atOnce)
+		what = fmt.Sprintf("scoring %d sets like this one at once (--jobs %d)", sc.atOnce, sc.atOnce)
+	}
+	return checkMemory(what, need)
 }
 
 // evalSet is one set of sources to score and, after scoring, its scores.
@@ -187,9 +227,13 @@ type evalSet struct {
 	Frames     *evalFrames `json:"frames,omitempty"`
 }
 
-// score reads the files of set and scores them.
+// score reads the files of set and scores them, after checking from
+// their headers that the machine has the memory it takes.
 func (sc scorer) score(ctx context.Context, set evalSet) (*evalSet, error) {
 	files := append(append([]string(nil), set.References...), set.Estimates...)
+	if err := sc.checkMemory(files, len(set.References)); err != nil {
+		return nil, err
+	}
 	signals := make([][]float64, len(files))
 	for i, f := range files {
 		if err := ctx.Err(); err != nil {

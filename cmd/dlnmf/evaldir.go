@@ -143,6 +143,7 @@ func evalDirs(ctx context.Context, env *environment, sc scorer, refDir, estDir, 
 	if err := makeParentDir(filepath.Join(outDir, "scores.json")); err != nil {
 		return err
 	}
+	sc.atOnce = min(jobs, len(sets))
 	done := make([]*evalSet, len(sets))
 	errs := make([]error, len(sets))
 	forEach(ctx, len(sets), jobs, func(i int) { done[i], errs[i] = sc.score(ctx, sets[i]) })
