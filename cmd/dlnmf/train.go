@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/dlnmf/dlnmf/corpus"
@@ -108,7 +107,7 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	}
 	var names []string
 	for _, sd := range speakers {
-		if strings.EqualFold(sd.name, universal.name) {
+		if separation.NameKey(sd.name) == separation.NameKey(universal.name) {
 			return usagef("--universal %s has a speaker's name", universal.name)
 		}
 		names = append(names, sd.name)

@@ -29,15 +29,15 @@ func (u *universalFlag) bind(fs *flag.FlagSet, usage string) {
 // folder. Two sources must not share a name (they name output files);
 // train and experiment call it before loading the folders.
 func (u *universalFlag) avoid(speakers []string) {
-	taken := map[string]bool{strings.ToLower(u.name): true}
+	taken := map[string]bool{separation.NameKey(u.name): true}
 	for _, n := range speakers {
-		taken[strings.ToLower(n)] = true
+		taken[separation.NameKey(n)] = true
 	}
 	for i := range u.dirs {
-		if taken[strings.ToLower(u.dirs[i].name)] {
+		if taken[separation.NameKey(u.dirs[i].name)] {
 			u.dirs[i].name = fmt.Sprintf("%s%d", u.name, i+1)
 		}
-		taken[strings.ToLower(u.dirs[i].name)] = true
+		taken[separation.NameKey(u.dirs[i].name)] = true
 	}
 }
 
