@@ -134,7 +134,7 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	if len(discs) > len(speakers) {
 		return usagef("--disc names a speaker that no --speaker gives")
 	}
-	if *discShare <= 0 || *discShare >= 1 {
+	if !(*discShare > 0 && *discShare < 1) { // NaN too
 		return usagef("--disc-share must lie between 0 and 1")
 	}
 	// Zero means "default" in the library's settings: a 0 typed on the
