@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/dlnmf/dlnmf/internal/atomicfile"
+	"github.com/dlnmf/dlnmf/internal/csvtext"
 	"github.com/dlnmf/dlnmf/report"
 	"github.com/dlnmf/dlnmf/stats"
 )
@@ -53,7 +54,7 @@ func writeCSV(w io.Writer, scores []Score) error {
 		for i, k := range s.Layers {
 			layers[i] = strconv.Itoa(k)
 		}
-		rec := []string{strconv.Itoa(s.Repeat), s.Mixture, s.Files, s.Method, strings.Join(layers, ","), s.Speaker, f(float64(s.SDR)), f(float64(s.SIR)), f(float64(s.SAR)), f(float64(s.SISDR))}
+		rec := []string{strconv.Itoa(s.Repeat), csvtext.Cell(s.Mixture), csvtext.Cell(s.Files), s.Method, strings.Join(layers, ","), s.Speaker, f(float64(s.SDR)), f(float64(s.SIR)), f(float64(s.SAR)), f(float64(s.SISDR))}
 		if withConfig {
 			rec = append(rec, s.Config)
 		}

@@ -57,7 +57,9 @@ OUTDIR/scores.json and OUTDIR/scores.csv: one row per reference source (and
 frame, with --window) naming the set, the source, the reference file and the
 estimate file paired with it (after --perm), with SDR, SIR, SAR, SI-SDR and
 the estimate's index in the set (perm). CSV writes an undefined score as an
-empty cell and infinities as +Inf; JSON writes both as null. It prints one
+empty cell and infinities as +Inf; JSON writes both as null. A name that
+starts with =, +, - or @ is written to CSV after a single quote, so that a
+spreadsheet shows it as text instead of running it. It prints one
 line per source (with --window, the median of its frames) and the means.
 
 Examples:

@@ -16,6 +16,7 @@ import (
 
 	"github.com/dlnmf/dlnmf/corpus"
 	"github.com/dlnmf/dlnmf/internal/atomicfile"
+	"github.com/dlnmf/dlnmf/internal/csvtext"
 )
 
 // evalBatch is what eval --ref-dir --est-dir writes to scores.json.
@@ -201,7 +202,8 @@ func evalDirs(ctx context.Context, env *environment, sc scorer, refDir, estDir, 
 // frame with --window).
 func writeBatchCSV(w io.Writer, b evalBatch) error {
 	cw := csv.NewWriter(w)
-	// Undefined scores are empty cells; infinities are +Inf and -Inf,
+	// Names from input are text cells a spreadsheet does not run
+	// (csvtext). Undefined scores are empty cells; infinities are +Inf and -Inf,
 	// which Python's float() and pandas read.
 	cell := func(v jsonDB) string {
 		if math.IsNaN(float64(v)) {
@@ -214,7 +216,7 @@ func writeBatchCSV(w io.Writer, b evalBatch) error {
 		for _, s := range b.Sets {
 			for i, k := range s.Scores.Perm {
 				r := s.Scores
-				cw.Write([]string{s.Item, s.Sources[i], s.References[i], s.Estimates[k], strconv.Itoa(k), cell(r.SDR[i]), cell(r.SIR[i]), cell(r.SAR[i]), cell(r.SISDR[i])})
+				cw.Write(append(csvtext.Cells(s.Item, s.Sources[i], s.References[i], s.Estimates[k]), strconv.Itoa(k), cell(r.SDR[i]), cell(r.SIR[i]), cell(r.SAR[i]), cell(r.SISDR[i])))
 			}
 		}
 	} else {
@@ -228,7 +230,7 @@ func writeBatchCSV(w io.Writer, b evalBatch) error {
 						est, perm = s.Estimates[*p], strconv.Itoa(*p)
 					}
 					start := strconv.FormatFloat(float64(f*r.Hop)/float64(s.Rate), 'f', 3, 64)
-					cw.Write([]string{s.Item, s.Sources[i], s.References[i], strconv.Itoa(f), start, est, perm, cell(r.SDR[i][f]), cell(r.SIR[i][f]), cell(r.SAR[i][f]), cell(r.SISDR[i][f])})
+					cw.Write([]string{csvtext.Cell(s.Item), csvtext.Cell(s.Sources[i]), csvtext.Cell(s.References[i]), strconv.Itoa(f), start, csvtext.Cell(est), perm, cell(r.SDR[i][f]), cell(r.SIR[i][f]), cell(r.SAR[i][f]), cell(r.SISDR[i][f])})
 				}
 			}
 		}

@@ -92,15 +92,7 @@ func TestEvalDirs(t *testing.T) {
 		t.Errorf("mean %+v", b.Mean)
 	}
 
-	f, err := os.Open(filepath.Join(out, "scores.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := readCSV(t, filepath.Join(out, "scores.csv"))
 	if len(rows) != 7 || strings.Join(rows[0], ",") != "item,source,reference,estimate,perm,sdr,sir,sar,si_sdr" {
 		t.Fatalf("scores.csv: %v", rows)
 	}
@@ -153,4 +145,43 @@ func TestSetOf(t *testing.T) {
 			t.Errorf("setOf(%q) = %q, %q; want %q, %q", key, item, source, want[0], want[1])
 		}
 	}
+}
+
+// A file name a spreadsheet would read as a formula is written to
+// scores.csv as text: after a single quote (OWASP's advice against CSV
+// injection).
+func TestEvalDirsCSVQuotesFormulas(t *testing.T) {
+	root := t.TempDir()
+	refs, ests := evalFiles(t, root, 8000, 16000)
+	refDir, estDir := filepath.Join(root, "ref"), filepath.Join(root, "est")
+	for _, d := range []string{refDir, estDir} {
+		os.MkdirAll(d, 0o755)
+	}
+	for i, source := range []string{"a", "b"} {
+		os.Link(refs[i], filepath.Join(refDir, "=cmd|calc."+source+".wav"))
+		os.Link(ests[i], filepath.Join(estDir, "=cmd|calc."+source+".wav"))
+	}
+	out := t.TempDir()
+	if _, stderr, code := runEvalForTest(t, "--ref-dir", refDir, "--est-dir", estDir, "-o", out); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	rows := readCSV(t, filepath.Join(out, "scores.csv"))
+	if len(rows) != 3 || rows[1][0] != "'=cmd|calc" || rows[1][1] != "a" || rows[2][1] != "b" || !strings.HasSuffix(rows[1][3], "=cmd|calc.a.wav") {
+		t.Errorf("scores.csv: %q", rows)
+	}
+}
+
+// readCSV reads the records of a CSV file.
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -75,15 +74,7 @@ func TestExperiment(t *testing.T) {
 	if !methods["NMF"] || !methods["L-NMF"] || !methods["DL-NMF"] {
 		t.Errorf("methods %v", methods)
 	}
-	f, err := os.Open(filepath.Join(out, "scores.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs, err := csv.NewReader(f).ReadAll()
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := readCSV(t, filepath.Join(out, "scores.csv"))
 	if len(recs) != 1+2*3*2 { // header + repeats x rows x speakers
 		t.Errorf("scores.csv has %d records", len(recs))
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/dlnmf/dlnmf/corpus"
 	"github.com/dlnmf/dlnmf/experiment"
 	"github.com/dlnmf/dlnmf/internal/atomicfile"
+	"github.com/dlnmf/dlnmf/internal/csvtext"
 	"github.com/dlnmf/dlnmf/internal/inputfile"
 	"github.com/dlnmf/dlnmf/report"
 	"github.com/dlnmf/dlnmf/separation"
@@ -274,7 +275,7 @@ func sweepCSV(w io.Writer, jobs []experiment.Job, configs []experiment.SweepConf
 	f := func(v experiment.Number) string { return strconv.FormatFloat(float64(v), 'f', 4, 64) }
 	for j, r := range res {
 		for _, s := range r.Scores {
-			cw.Write([]string{jobs[j].Name, configs[j%len(configs)].Label, strconv.Itoa(s.Repeat), s.Mixture, s.Files, s.Method,
+			cw.Write([]string{csvtext.Cell(jobs[j].Name), configs[j%len(configs)].Label, strconv.Itoa(s.Repeat), csvtext.Cell(s.Mixture), csvtext.Cell(s.Files), s.Method,
 				joinIntsCLI(s.Layers), s.Speaker, f(s.SDR), f(s.SIR), f(s.SAR)})
 		}
 	}
