@@ -13,6 +13,7 @@ import (
 
 	"github.com/dlnmf/dlnmf/internal/atomicfile"
 	"github.com/dlnmf/dlnmf/internal/csvtext"
+	"github.com/dlnmf/dlnmf/internal/plural"
 	"github.com/dlnmf/dlnmf/report"
 	"github.com/dlnmf/dlnmf/stats"
 )
@@ -75,7 +76,7 @@ func Markdown(res *Results, notes []string) string {
 		n = res.Rows[0].N
 	}
 	fmt.Fprintf(&b, "# Separation results: %s\n\n", strings.Join(res.Speakers, " + "))
-	fmt.Fprintf(&b, "Mean over %d test mixtures (%d repeats), dB, ± the half-width of the 95%% confidence interval (Student t).\n\n", n, cfg.Repeats)
+	fmt.Fprintf(&b, "Mean over %s (%s), dB, ± the half-width of the 95%% confidence interval (Student t).\n\n", plural.Count(n, "test mixture"), plural.Count(cfg.Repeats, "repeat"))
 	own := func(label string) bool { return label != SelectedLabel }
 	scoreTable(&b, res, own)
 	if pairedTable(&b, res, func(p Paired) bool { return own(p.A) }, true) {

@@ -104,8 +104,8 @@ func (v jsonDB) MarshalJSON() ([]byte, error) {
 
 func runEval(ctx context.Context, cmd *command, env *environment, args []string) error {
 	fs := newFlagSet(env, cmd)
-	refList := fs.String("ref", "", "comma-separated reference WAV files, one per source")
-	estList := fs.String("est", "", "comma-separated estimated WAV files, as many as --ref")
+	refList := fs.String("ref", "", "comma-separated reference WAV or FLAC files, one per source")
+	estList := fs.String("est", "", "comma-separated estimated WAV or FLAC files, as many as --ref")
 	refDir := fs.String("ref-dir", "", "batch: folder of reference files (with --est-dir and -o)")
 	estDir := fs.String("est-dir", "", "batch: folder of estimated files, named as under --ref-dir")
 	outDir := fs.String("o", "", "batch: folder for scores.json and scores.csv, created if missing")

@@ -16,13 +16,14 @@ import (
 func init() {
 	register(&command{
 		name:    "spectrogram",
-		summary: "draw the log-magnitude spectrogram of a WAV file as a PNG picture",
+		summary: "draw the log-magnitude spectrogram of a WAV or FLAC file as a PNG picture",
 		usage: `Usage: dlnmf spectrogram IN.wav -o OUT.png [--title TITLE] [--quiet]
 
-Draws the log-magnitude spectrogram of IN.wav (down-mixed to mono) as a
-PNG picture: time in seconds across, frequency in kHz up to half the sample
-rate, level in dBFS as colour (0 dBFS is the peak of a full-scale sine),
-80 dB of range below the loudest part, with a colour scale. The STFT is the
+Draws the log-magnitude spectrogram of IN.wav or IN.flac (down-mixed to
+mono) as a PNG picture: time in seconds across, frequency in kHz up to half
+the sample rate, level in dBFS as colour (0 dBFS is the peak of a
+full-scale sine), 80 dB of range below the loudest part, with a colour
+scale. The STFT is the
 one separation uses: 1024-point periodic Hann window, hop 256. OUT.png is
 written atomically: it appears complete or not at all.
 
@@ -44,9 +45,9 @@ func runSpectrogram(ctx context.Context, cmd *command, env *environment, args []
 	}
 	switch {
 	case len(inputs) == 0:
-		return usagef("give the WAV file to draw")
+		return usagef("give the WAV or FLAC file to draw")
 	case len(inputs) > 1:
-		return usagef("give one WAV file, not %d (%s)", len(inputs), strings.Join(inputs, " "))
+		return usagef("give one WAV or FLAC file, not %d (%s)", len(inputs), strings.Join(inputs, " "))
 	case *out == "":
 		return usagef("give the output picture with -o OUT.png")
 	}

@@ -77,9 +77,9 @@ func TestSpectrogramCommandErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"-o", out}, exitUsage, "give the WAV file"},
+		{[]string{"-o", out}, exitUsage, "give the WAV or FLAC file"},
 		{[]string{good}, exitUsage, "-o OUT.png"},
-		{[]string{good, good, "-o", out}, exitUsage, "one WAV file, not 2"},
+		{[]string{good, good, "-o", out}, exitUsage, "one WAV or FLAC file, not 2"},
 		{[]string{"--bogus", good}, exitUsage, "bogus"},
 		{[]string{filepath.Join(dir, "missing.wav"), "-o", out}, exitFailure, "missing.wav"},
 		{[]string{text, "-o", out}, exitFailure, text},

@@ -19,6 +19,7 @@ import (
 	"github.com/dlnmf/dlnmf/internal/atomicfile"
 	"github.com/dlnmf/dlnmf/internal/csvtext"
 	"github.com/dlnmf/dlnmf/internal/inputfile"
+	"github.com/dlnmf/dlnmf/internal/plural"
 	"github.com/dlnmf/dlnmf/report"
 	"github.com/dlnmf/dlnmf/separation"
 )
@@ -132,7 +133,7 @@ func runSweep(ctx context.Context, cmd *command, env *environment, args []string
 				if err != nil {
 					return err
 				}
-				logf(env.stderr, *opts.quiet, "speaker %s: %d files, %.1f s", sp.Name, len(sp.Utterances), sp.Seconds(separation.DefaultSampleRate))
+				logf(env.stderr, *opts.quiet, "speaker %s: %s, %.1f s", sp.Name, plural.Count(len(sp.Utterances), "file"), sp.Seconds(separation.DefaultSampleRate))
 				loaded[key] = sp
 			}
 			sps = append(sps, loaded[key])

@@ -7,6 +7,7 @@ import (
 
 	"github.com/dlnmf/dlnmf/corpus"
 	"github.com/dlnmf/dlnmf/internal/atomicfile"
+	"github.com/dlnmf/dlnmf/internal/plural"
 	"github.com/dlnmf/dlnmf/nmf"
 	"github.com/dlnmf/dlnmf/separation"
 )
@@ -17,9 +18,10 @@ func init() {
 		summary: "train speaker models (NMF, L-NMF or DL-NMF) into a model file",
 		usage: `Usage: dlnmf train --method nmf|lnmf|dlnmf --speaker NAME=DIR --speaker NAME=DIR [...] -o model.npz
 
-Trains one model per speaker on the WAV files of its folder (any sample rate;
-resampled to 16 kHz) and writes every speaker's layers, with the settings
-needed to use them, to one .npz model file (numpy.load opens it).
+Trains one model per speaker on the WAV and FLAC files of its folder (any
+sample rate; resampled to 16 kHz) and writes every speaker's layers, with
+the settings needed to use them, to one .npz model file (numpy.load opens
+it).
 
 For dlnmf, a held-back share of each speaker's files (--disc-share, default
 20%) is not used for the L-NMF training: after a seeded shuffle per speaker,
@@ -62,7 +64,7 @@ Examples:
 func runTrain(ctx context.Context, cmd *command, env *environment, args []string) error {
 	fs := newFlagSet(env, cmd)
 	var speakers speakerFlags
-	fs.Var(&speakers, "speaker", "a speaker as NAME=DIR (a folder of audio files) or NAME=@LIST (a file naming one audio file a line); repeat for each speaker (dlnmf: at least 2)")
+	fs.Var(&speakers, "speaker", "a speaker as NAME=DIR (a folder of .wav and .flac files, sub-folders included) or NAME=@LIST (a file naming one WAV or FLAC file a line); repeat for each speaker (dlnmf: at least 2)")
 	var discs speakerFlags
 	fs.Var(&discs, "disc", "dlnmf: a speaker's discriminative files as NAME=DIR or NAME=@LIST, instead of holding back --disc-share of its --speaker files; one for every speaker or none")
 	var exclude excludeFlags
@@ -212,7 +214,7 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 				data[i].Utterances = append(data[i].Utterances, u.Samples)
 			}
 		}
-		logf(env.stderr, *quiet, "speaker %s: %d files, %.1f s (%d for training)", sd.name, len(sp.Utterances), sp.Seconds(*rate), len(data[i].Utterances))
+		logf(env.stderr, *quiet, "speaker %s: %s, %.1f s (%d for training)", sd.name, plural.Count(len(sp.Utterances), "file"), sp.Seconds(*rate), len(data[i].Utterances))
 		sum.Speakers[i] = trainSpeaker{Name: sd.name, Files: len(sp.Utterances), Seconds: sp.Seconds(*rate), TrainFiles: len(data[i].Utterances)}
 	}
 	var disc []separation.MixtureData
@@ -256,7 +258,7 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	if len(rep.DiscCost) > 0 {
 		logf(env.stderr, *quiet, "DL-NMF discriminative cost per round: %v (%d of %d rounds kept)", fmtCosts(rep.DiscCost), model.Training.RoundsAccepted, model.Training.Rounds)
 	}
-	logf(env.stderr, *quiet, "wrote %s (%s, layers %v, %d speakers) in %s", *out, m.Label(), sizes, len(model.Speakers), time.Since(start).Round(time.Millisecond))
+	logf(env.stderr, *quiet, "wrote %s (%s, layers %v, %s) in %s", *out, m.Label(), sizes, plural.Count(len(model.Speakers), "speaker"), time.Since(start).Round(time.Millisecond))
 	if *asJSON {
 		sum.DiscMixtures, sum.Training, sum.WallSeconds = len(disc), model.Training, time.Since(start).Seconds()
 		return writeJSON(env.stdout, sum)

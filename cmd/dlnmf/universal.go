@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/dlnmf/dlnmf/internal/plural"
 	"github.com/dlnmf/dlnmf/separation"
 )
 
@@ -105,7 +106,7 @@ func trainUniversal(ctx context.Context, env *environment, u universalFlag, excl
 		for _, x := range sp.Utterances {
 			data[i].Utterances = append(data[i].Utterances, x.Samples)
 		}
-		logf(env.stderr, quiet, "universal model %s: speaker %s, %d files, %.1f s", u.name, sd.name, len(sp.Utterances), sp.Seconds(s.SampleRate))
+		logf(env.stderr, quiet, "universal model %s: speaker %s, %s, %.1f s", u.name, sd.name, plural.Count(len(sp.Utterances), "file"), sp.Seconds(s.SampleRate))
 	}
 	if err := checkMemory("training the universal model", trainMemory(data, nil, s)); err != nil {
 		return nil, err
