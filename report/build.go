@@ -93,7 +93,7 @@ func (w *writer) example(r *Report, i int) (examplePage, error) {
 	if err != nil {
 		return ep, fmt.Errorf("report: example %s: %w", name, err)
 	}
-	top := mix.top()
+	levels := mix.levels(Levels{}) // every picture of the example on the mixture's scale
 	prefix := fmt.Sprintf("ex%02d-", i+1)
 
 	// Name every file first (names must be handed out in order), then draw
@@ -147,7 +147,7 @@ func (w *writer) example(r *Report, i int) (examplePage, error) {
 		}
 		err := atomicfile.Write(w.path(j.panel.Img), func(out io.Writer) error {
 			// The page shows the title above the picture.
-			return sp.png(out, "", top)
+			return sp.png(out, "", levels)
 		})
 		if err != nil {
 			return err
