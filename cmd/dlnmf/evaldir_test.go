@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/dlnmf/dlnmf/bsseval"
+	"github.com/dlnmf/dlnmf/wav"
 )
 
 // evalTree lays out two sets in the "dlnmf separate" naming (mix1, mix2),
@@ -184,4 +185,53 @@ func readCSV(t *testing.T, path string) [][]string {
 		t.Fatal(err)
 	}
 	return rows
+}
+
+// A set's mixture beside its estimates (mix1.wav beside mix1.*.wav), or
+// beside its references (sub/mix3/mixture.wav, museval's layout), is the
+// set's mixture, not a source without its pair: its set gets SDRi and
+// SI-SDRi, a set without one (mix2) empty cells.
+func TestEvalDirsMixtures(t *testing.T) {
+	refDir, estDir, refs, _ := evalTree(t)
+	os.Remove(filepath.Join(refDir, "mix4.low.wav"))
+	os.Remove(filepath.Join(estDir, "extra.x.wav"))
+	sources := readMono(t, refs)
+	mix := make([]float64, len(sources[0]))
+	for i := range mix {
+		mix[i] = sources[0][i] + sources[1][i]
+	}
+	writeAudio(t, filepath.Join(estDir, "mix1.wav"), mix, 16000, wav.WAV, wav.Float32)
+	writeAudio(t, filepath.Join(refDir, "sub", "mix3", "mixture.flac"), mix, 16000, wav.FLAC, wav.PCM24)
+	out := t.TempDir()
+	stdout, stderr, code := runEvalForTest(t, "--ref-dir", refDir, "--est-dir", estDir, "-o", out, "--perm")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "SDRi dB") {
+		t.Errorf("stdout:\n%s", stdout)
+	}
+	rows := readCSV(t, filepath.Join(out, "scores.csv"))
+	if len(rows) != 7 || strings.Join(rows[0], ",") != "item,source,reference,estimate,perm,sdr,sir,sar,si_sdr,sdri,si_sdri" {
+		t.Fatalf("scores.csv: %q", rows)
+	}
+	for _, r := range rows[1:] {
+		withMixture := r[0] != "mix2"
+		if (r[9] != "") != withMixture || (r[10] != "") != withMixture {
+			t.Errorf("row %q", r)
+		}
+		if withMixture {
+			if v, err := strconv.ParseFloat(r[9], 64); err != nil || v < 3 {
+				t.Errorf("row %q: SDRi %v", r, v)
+			}
+		}
+	}
+	var batch evalBatch
+	b, _ := os.ReadFile(filepath.Join(out, "scores.json"))
+	if err := json.Unmarshal(b, &batch); err != nil {
+		t.Fatal(err)
+	}
+	if len(batch.Sets) != 3 || batch.Sets[0].Mixture != filepath.Join(estDir, "mix1.wav") || batch.Sets[1].Mixture != "" ||
+		batch.Sets[2].Mixture != filepath.Join(refDir, "sub", "mix3", "mixture.flac") || batch.Mean.SDRi == nil {
+		t.Errorf("scores.json: %s", b)
+	}
 }
