@@ -323,7 +323,7 @@ func Report(res *Results, title, intro string, notes []string) *report.Report {
 			r.Curves = append(r.Curves, c)
 		}
 	}
-	dc := report.Curve{Title: "DL-NMF discriminative cost per round (repeat 1)", XLabel: "round", YLabel: "sum of divergences to the clean spectrograms"}
+	dc := report.Curve{Title: "DL-NMF discriminative cost per round (repeat 1)", XLabel: "after round (0: the L-NMF start)", YLabel: "sum of divergences to the clean spectrograms"}
 	for _, cv := range res.Curves {
 		if cv.Stage == CurveDiscriminative && len(cv.Cost) > 0 {
 			dc.Series = append(dc.Series, series(cv))

@@ -361,6 +361,20 @@ func TestLogTicks(t *testing.T) {
 	}
 }
 
+// TestTickLabel checks that an axis's labels share one notation: plain
+// below 10,000, SI prefixes above (a cost axis read "2e6", "1e6" and
+// "500000" before).
+func TestTickLabel(t *testing.T) {
+	for v, want := range map[float64]string{
+		0.5: "0.5", 250: "250", 9000: "9000", -20: "-20", 10000: "10k", 500000: "500k", 1e6: "1M",
+		2e6: "2M", 1.52e6: "1.52M", 152000: "152k", 3.5e9: "3.5G", 1.2e-5: "1.2e-5",
+	} {
+		if got := tickLabel(v); got != want {
+			t.Errorf("tickLabel(%g) = %q, want %q", v, got, want)
+		}
+	}
+}
+
 // TestFitYLabel checks that a y label too long for the picture is broken
 // and set smaller until it fits, and that a short one is left alone.
 func TestFitYLabel(t *testing.T) {

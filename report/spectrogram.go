@@ -420,9 +420,19 @@ func (nt niceTicks) Ticks(min, max float64) []plot.Tick {
 	return ticks
 }
 
-// tickLabel formats a tick value short: "0.5", "250", "1.2e6" (not
-// "1.2e+06").
+// tickLabel formats a tick value short and in one notation along an axis:
+// "0.5", "250", "9000", and from 10,000 up with the SI prefixes k, M, G
+// ("500k", "1M", "1.52M", not "500000" beside "1e6"); "1.2e-5" for the
+// very small (not "1.2e-05").
 func tickLabel(v float64) string {
+	for _, p := range []struct {
+		scale  float64
+		suffix string
+	}{{1e9, "G"}, {1e6, "M"}, {1e3, "k"}} {
+		if a := math.Abs(v); a >= 1e4 && a >= p.scale && a < 1e12 {
+			return strconv.FormatFloat(v/p.scale, 'g', 4, 64) + p.suffix
+		}
+	}
 	s := strconv.FormatFloat(v, 'g', 6, 64)
 	for _, r := range [][2]string{{"e+0", "e"}, {"e+", "e"}, {"e-0", "e-"}} {
 		s = strings.Replace(s, r[0], r[1], 1)
