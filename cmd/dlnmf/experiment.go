@@ -206,6 +206,8 @@ type protocolOptions struct {
 	jobs        *int
 	// epilogue, when set, prints after the results table (not with --json).
 	epilogue func(io.Writer, *experiment.Results)
+	// verdict, when set, says what the run shows, on the report's page.
+	verdict func(*experiment.Results) string
 }
 
 // protocolFlags binds the protocol's settings to fs. The returned function
@@ -333,7 +335,11 @@ func writeProtocol(env *environment, out string, res *experiment.Results, title,
 	if err := experiment.WriteFiles(out, res, notes); err != nil {
 		return err
 	}
-	if err := report.Write(filepath.Join(out, "report"), experiment.Report(res, title, intro, notes)); err != nil {
+	rep := experiment.Report(res, title, intro, notes)
+	if opts.verdict != nil {
+		rep.Verdict = opts.verdict(res)
+	}
+	if err := report.Write(filepath.Join(out, "report"), rep); err != nil {
 		return err
 	}
 	if *opts.json {

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"html"
 	"math"
 	"os"
 	"path/filepath"
@@ -336,6 +337,19 @@ func TestDemo(t *testing.T) {
 	}
 	if n := strings.Count(page, `class="score"`); n != 3*2*3 {
 		t.Errorf("report/index.html shows %d per-example scores, want 18", n)
+	}
+	// The verdict the terminal prints is on the page; the example says how
+	// it was chosen and what its differences were; the paired differences
+	// are drawn.
+	verdict := strings.TrimSpace(stdout[strings.Index(stdout, "Paired SDR differences over"):])
+	verdict, _, _ = strings.Cut(verdict, "\n")
+	if !strings.Contains(page, `<p class="verdict" id="verdict">`+html.EscapeString(verdict)) {
+		t.Errorf("report/index.html lacks the verdict %q", verdict)
+	}
+	for _, want := range []string{"not chosen for their results", "SDR differences in this mixture: ", "figures/paired-sdr.png"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("report/index.html lacks %q", want)
+		}
 	}
 	r := readResults(t, filepath.Join(out, "results.json"))
 	if len(r.Rows) != 6 {
