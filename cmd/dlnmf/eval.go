@@ -36,7 +36,8 @@ With --mix, the mixture the estimates were separated from, the
 improvements over it are added, as separation papers report them: SDRi =
 SDR - the mixture's SDR, the mixture taken as the estimate of every source
 (mir_eval's bss_eval_sources(refs, [mix]*n), no permutation), and SI-SDRi
-likewise.
+likewise; --json adds "sdri" and "si_sdri". Whole signals only: not with
+--window.
 
 With --window, scores are computed on frames of N samples every --hop
 samples (default N/2), as mir_eval's bss_eval_sources_framewise; frames in
@@ -60,7 +61,7 @@ scored together, in the order of their names. A reference without its
 estimate, or an estimate without its reference, is reported and its set is
 not scored (exit code 1); the other sets still are. A set's mixture, found
 beside its estimates (or else beside its references), adds SDRi and
-SI-SDRi to its scores: ITEM.wav or ITEM.flac beside ITEM.SOURCE files
+SI-SDRi to its scores (without --window): ITEM.wav or ITEM.flac beside ITEM.SOURCE files
 (dlnmf mix writes that layout), ITEM/mixture.wav beside ITEM/SOURCE files
 (museval's); such a file is a mixture, never a source. It writes
 OUTDIR/scores.json and OUTDIR/scores.csv: one row per reference source (and
