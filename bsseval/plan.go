@@ -163,6 +163,27 @@ func (p *Plan) Sources() int { return p.nsrc }
 // Len returns the number of samples of every signal.
 func (p *Plan) Len() int { return p.n }
 
+// MixtureSDR returns, for each reference i, the SDR of the mixture taken
+// as the estimate of source i (every source's estimate is the mixture; no
+// permutation search, whatever the plan's Options.Permute): the baseline
+// that separation papers subtract to report the SDR improvement, SDRi[i]
+// = SDR[i] - MixtureSDR(mix)[i], as mir_eval's bss_eval_sources(refs,
+// [mix]*n) gives it.
+func (p *Plan) MixtureSDR(mix []float64) ([]float64, error) {
+	ests := make([][]float64, p.nsrc)
+	for i := range ests {
+		ests[i] = mix
+	}
+	permute := p.permute
+	p.permute = false
+	defer func() { p.permute = permute }()
+	r, err := p.Evaluate(ests)
+	if err != nil {
+		return nil, fmt.Errorf("the mixture: %w", err)
+	}
+	return r.SDR, nil
+}
+
 // Evaluate scores the estimates against the plan's references, as
 // mir_eval's bss_eval_sources. ests must hold as many sources as the
 // references, each of the same length.

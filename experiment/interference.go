@@ -9,6 +9,7 @@ import (
 
 	"github.com/dlnmf/dlnmf/bsseval"
 	"github.com/dlnmf/dlnmf/corpus"
+	"github.com/dlnmf/dlnmf/internal/plural"
 	"github.com/dlnmf/dlnmf/nmf"
 	"github.com/dlnmf/dlnmf/separation"
 	"github.com/dlnmf/dlnmf/stats"
@@ -413,8 +414,8 @@ func (r *InterferenceResults) Markdown() string {
 	if on == "" {
 		on = ScoreTest
 	}
-	s := fmt.Sprintf("%s + %s at %g dB: %d repeats, %d %s mixtures, NMF K = %d; %s's SDR (BSS Eval v3) and its improvement over the mixture.\n\n",
-		r.Known, r.Interferer, r.SNR, r.Repeats, r.Mixtures, on, r.K, r.Known)
+	s := fmt.Sprintf("%s + %s at %g dB: %s, %s, NMF K = %d; %s's SDR (BSS Eval v3) and its improvement over the mixture.\n\n",
+		r.Known, r.Interferer, r.SNR, plural.Count(r.Repeats, "repeat"), plural.Count(r.Mixtures, string(on)+" mixture"), r.K, r.Known)
 	s += "| row | SDR (dB) | SDRi (dB) |\n|---|---|---|\n"
 	for _, row := range r.Rows {
 		s += fmt.Sprintf("| %s | %.2f | %+.2f ± %.2f |\n", row.Label, row.MeanSDR, row.MeanSDRi, row.CI95)

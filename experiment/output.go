@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/dlnmf/dlnmf/internal/atomicfile"
+	"github.com/dlnmf/dlnmf/internal/csvtext"
+	"github.com/dlnmf/dlnmf/internal/plural"
 	"github.com/dlnmf/dlnmf/report"
 	"github.com/dlnmf/dlnmf/stats"
 )
@@ -53,7 +55,7 @@ func writeCSV(w io.Writer, scores []Score) error {
 		for i, k := range s.Layers {
 			layers[i] = strconv.Itoa(k)
 		}
-		rec := []string{strconv.Itoa(s.Repeat), s.Mixture, s.Files, s.Method, strings.Join(layers, ","), s.Speaker, f(float64(s.SDR)), f(float64(s.SIR)), f(float64(s.SAR)), f(float64(s.SISDR))}
+		rec := []string{strconv.Itoa(s.Repeat), csvtext.Cell(s.Mixture), csvtext.Cell(s.Files), s.Method, strings.Join(layers, ","), s.Speaker, f(float64(s.SDR)), f(float64(s.SIR)), f(float64(s.SAR)), f(float64(s.SISDR))}
 		if withConfig {
 			rec = append(rec, s.Config)
 		}
@@ -74,7 +76,7 @@ func Markdown(res *Results, notes []string) string {
 		n = res.Rows[0].N
 	}
 	fmt.Fprintf(&b, "# Separation results: %s\n\n", strings.Join(res.Speakers, " + "))
-	fmt.Fprintf(&b, "Mean over %d test mixtures (%d repeats), dB, ± the half-width of the 95%% confidence interval (Student t).\n\n", n, cfg.Repeats)
+	fmt.Fprintf(&b, "Mean over %s (%s), dB, ± the half-width of the 95%% confidence interval (Student t).\n\n", plural.Count(n, "test mixture"), plural.Count(cfg.Repeats, "repeat"))
 	own := func(label string) bool { return label != SelectedLabel }
 	scoreTable(&b, res, own)
 	if pairedTable(&b, res, func(p Paired) bool { return own(p.A) }, true) {
@@ -283,9 +285,13 @@ func Report(res *Results, title, intro string, notes []string) *report.Report {
 		r.Paired = append(r.Paired, report.Paired{A: p.A, B: p.B, Speaker: p.Speaker, Metric: p.Metric,
 			Diff: float64(p.Diff), CI95: float64(p.CI95), P: float64(p.P), N: p.N})
 	}
+	if len(res.Examples) > 0 {
+		r.ExampleRule = fmt.Sprintf("The examples are the first %s of repeat 1, kept before anything was scored: not chosen for their results. "+
+			"Each one's caption compares its paired SDR differences with their means over every test mixture.", plural.Count(len(res.Examples), "test mixture"))
+	}
 	for _, e := range res.Examples {
 		id, heading := exampleHeading(e.Name, res)
-		ex := report.Example{Name: heading, ID: id, Rate: sampleRateOf(res.Config), Mixture: e.Mixture}
+		ex := report.Example{Name: heading, ID: id, Caption: exampleCaption(id, res), Rate: sampleRateOf(res.Config), Mixture: e.Mixture}
 		for i, s := range e.Sources {
 			ex.Sources = append(ex.Sources, report.Track{Name: res.Speakers[i], Samples: s})
 		}
@@ -321,7 +327,7 @@ func Report(res *Results, title, intro string, notes []string) *report.Report {
 			r.Curves = append(r.Curves, c)
 		}
 	}
-	dc := report.Curve{Title: "DL-NMF discriminative cost per round (repeat 1)", XLabel: "round", YLabel: "sum of divergences to the clean spectrograms"}
+	dc := report.Curve{Title: "DL-NMF discriminative cost per round (repeat 1)", XLabel: "after round (0: the L-NMF start)", YLabel: "sum of divergences to the clean spectrograms"}
 	for _, cv := range res.Curves {
 		if cv.Stage == CurveDiscriminative && len(cv.Cost) > 0 {
 			dc.Series = append(dc.Series, series(cv))
@@ -331,6 +337,44 @@ func Report(res *Results, title, intro string, notes []string) *report.Report {
 		r.Curves = append(r.Curves, dc)
 	}
 	return r
+}
+
+// exampleCaption compares the paired SDR differences of the test mixture
+// id (A - B, per speaker, as in res.Paired) with their means over every
+// test mixture: "SDR differences here: DL-NMF 180,20 - L-NMF 180,20: FA
+// -0.21 dB (mean +0.35), MC +0.40 dB (mean +0.46); ...".
+func exampleCaption(id string, res *Results) string {
+	sdr := map[[2]string]float64{} // (row, speaker) -> SDR of this mixture
+	for _, s := range res.Scores {
+		if s.Mixture == id {
+			sdr[[2]string{labelOf(s), s.Speaker}] = float64(s.SDR)
+		}
+	}
+	var order [][2]string
+	items := map[[2]string][]string{}
+	for _, p := range res.Paired {
+		if p.Metric != "sdr" {
+			continue
+		}
+		a, okA := sdr[[2]string{p.A, p.Speaker}]
+		b, okB := sdr[[2]string{p.B, p.Speaker}]
+		if !okA || !okB {
+			continue
+		}
+		pair := [2]string{p.A, p.B}
+		if items[pair] == nil {
+			order = append(order, pair)
+		}
+		items[pair] = append(items[pair], fmt.Sprintf("%s %+.2f dB (mean %+.2f)", p.Speaker, a-b, float64(p.Diff)))
+	}
+	var parts []string
+	for _, pair := range order {
+		parts = append(parts, pair[0]+" − "+pair[1]+": "+strings.Join(items[pair], ", "))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "SDR differences in this mixture: " + strings.Join(parts, "; ") + "."
 }
 
 // exampleHeading returns the mixture id of an example ("r01-m1", the

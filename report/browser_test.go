@@ -154,8 +154,8 @@ check();`
 	if !strings.HasPrefix(state.Title, "Synthetic tones") {
 		t.Errorf("page title %q: the page did not load", state.Title)
 	}
-	if len(state.Imgs) != 12 || len(state.Audios) != 7 {
-		t.Errorf("%d images and %d audio players, want 12 and 7", len(state.Imgs), len(state.Audios))
+	if len(state.Imgs) != 13 || len(state.Audios) != 7 {
+		t.Errorf("%d images and %d audio players, want 13 and 7", len(state.Imgs), len(state.Audios))
 	}
 	for _, im := range state.Imgs {
 		if !im.Complete || im.Width == 0 {

@@ -16,12 +16,24 @@ import (
 // links them.
 func (w *writer) build(r *Report) (*page, error) {
 	pg := &page{
-		Title:  r.Title,
-		Intro:  r.Intro,
-		Config: r.Config,
-		Notes:  r.Notes,
-		Table:  buildTable(r.Methods),
-		Paired: pairedRows(r.Paired),
+		Title:       r.Title,
+		Intro:       r.Intro,
+		Verdict:     r.Verdict,
+		Config:      r.Config,
+		Notes:       r.Notes,
+		Table:       buildTable(r.Methods),
+		Paired:      pairedRows(r.Paired),
+		ExampleRule: r.ExampleRule,
+	}
+	if p, categories, err := pairedPlot(r.Paired, r.Methods); err != nil {
+		return nil, err
+	} else if p != nil {
+		rel := w.name("figures", "paired-sdr", ".png")
+		width := vg.Length(max(5.5, 1.0+1.6*float64(categories))) * vg.Inch
+		if err := w.savePNG(rel, p, min(width, 11*vg.Inch), 3.6*vg.Inch); err != nil {
+			return nil, err
+		}
+		pg.PairedFig = &figure{Src: rel, Alt: "Per-mixture SDR differences between methods, with the 95% confidence intervals of their means"}
 	}
 	if pg.Title == "" {
 		pg.Title = "dlnmf report"
@@ -84,7 +96,7 @@ func (w *writer) example(r *Report, i int) (examplePage, error) {
 	if name == "" {
 		name = fmt.Sprintf("Example %d", i+1)
 	}
-	ep := examplePage{Name: name, Index: i + 1}
+	ep := examplePage{Name: name, Caption: ex.Caption, Index: i + 1}
 	gain := playbackGain(ex)
 	if gain != 1 {
 		ep.Note = fmt.Sprintf("Audio scaled by %.1f dB so that no file clips; the level of every signal relative to the others is kept.", 20*math.Log10(gain))
@@ -93,7 +105,7 @@ func (w *writer) example(r *Report, i int) (examplePage, error) {
 	if err != nil {
 		return ep, fmt.Errorf("report: example %s: %w", name, err)
 	}
-	top := mix.top()
+	levels := mix.levels(Levels{}) // every picture of the example on the mixture's scale
 	prefix := fmt.Sprintf("ex%02d-", i+1)
 
 	// Name every file first (names must be handed out in order), then draw
@@ -147,7 +159,7 @@ func (w *writer) example(r *Report, i int) (examplePage, error) {
 		}
 		err := atomicfile.Write(w.path(j.panel.Img), func(out io.Writer) error {
 			// The page shows the title above the picture.
-			return sp.png(out, "", top)
+			return sp.png(out, "", levels)
 		})
 		if err != nil {
 			return err

@@ -12,16 +12,19 @@ import (
 // page is the view model that pageTemplate renders: all numbers already
 // formatted, all file names relative.
 type page struct {
-	Title    string
-	Intro    string
-	Config   [][2]string
-	Table    *scoreTable
-	Paired   []pairedRow
-	Boxes    []figure
-	WideBox  bool // many methods: one box plot per row
-	Examples []examplePage
-	Curves   []figure
-	Notes    []string
+	Title       string
+	Intro       string
+	Verdict     string
+	Config      [][2]string
+	Table       *scoreTable
+	Paired      []pairedRow
+	PairedFig   *figure // the per-mixture SDR differences, with their means' intervals
+	ExampleRule string
+	Boxes       []figure
+	WideBox     bool // many methods: one box plot per row
+	Examples    []examplePage
+	Curves      []figure
+	Notes       []string
 }
 
 type figure struct {
@@ -55,10 +58,11 @@ type pairedRow struct {
 }
 
 type examplePage struct {
-	Name  string
-	Note  string
-	Rows  []panelRow
-	Index int
+	Name    string
+	Caption string
+	Note    string
+	Rows    []panelRow
+	Index   int
 }
 
 type panelRow struct {
@@ -286,6 +290,7 @@ h1 { font-size: 28px; margin: 8px 0 6px; }
 h2 { font-size: 20px; margin: 40px 0 12px; padding-bottom: 6px; border-bottom: 1px solid var(--line); }
 h3 { font-size: 16px; margin: 24px 0 8px; }
 p.intro { color: var(--muted); max-width: 80ch; margin-top: 0; }
+p.verdict { max-width: 80ch; padding: 10px 14px; border-left: 4px solid var(--accent); background: var(--bg); }
 nav { font-size: 14px; margin: 12px 0 0; }
 nav a { color: var(--accent); text-decoration: none; margin-right: 16px; }
 nav a:hover { text-decoration: underline; }
@@ -323,6 +328,7 @@ footer { margin-top: 48px; color: var(--muted); font-size: 13px; }
 <main>
 <h1>{{.Title}}</h1>
 {{with .Intro}}<p class="intro">{{.}}</p>{{end}}
+{{with .Verdict}}<p class="verdict" id="verdict">{{.}}</p>{{end}}
 <nav>
 {{- if .Config}}<a href="#settings">Settings</a>{{end}}
 {{- if .Table}}<a href="#scores">Scores</a>{{end}}
@@ -367,6 +373,8 @@ footer { margin-top: 48px; color: var(--muted); font-size: 13px; }
 </table>
 </div>
 <p class="caption">Mean of A minus B over the same test mixtures, ± half-width of its 95% confidence interval, and the p-value of a two-sided paired t-test; bold where p &lt; 0.05.</p>
+{{with $.PairedFig}}<div class="figs"><img src="{{.Src}}" alt="{{.Alt}}"></div>
+<p class="caption">Each dot is one test mixture's SDR difference A − B for one speaker; the black mark and bar are their mean and its 95% confidence interval. A bar clear of the dashed zero line is a difference the run shows.</p>{{end}}
 {{end}}
 
 {{with .Boxes}}
@@ -379,8 +387,10 @@ footer { margin-top: 48px; color: var(--muted); font-size: 13px; }
 
 {{with .Examples}}
 <h2 id="examples">Examples</h2>
+{{with $.ExampleRule}}<p class="caption">{{.}}</p>{{end}}
 {{range .}}<section class="example" id="example-{{.Index}}">
 <h3>{{.Name}}</h3>
+{{with .Caption}}<p>{{.}}</p>{{end}}
 {{with .Note}}<p class="caption">{{.}}</p>{{end}}
 {{range .Rows}}<div class="row-label">{{.Label}}</div>
 <div class="panels">

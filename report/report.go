@@ -18,12 +18,15 @@ import (
 type Report struct {
 	Title    string
 	Intro    string      // a plain-text paragraph under the title
+	Verdict  string      // what the run shows, in plain text, set apart under the intro
 	Config   [][2]string // settings shown as a key/value table
 	Methods  []Method    // in display order
 	Examples []Example   // example mixtures to look at and listen to
-	Curves   []Curve     // training and discriminative cost curves
-	Paired   []Paired    // paired differences between methods, shown as a table
-	Notes    []string    // plain-text remarks (wall time, iteration counts)
+	// ExampleRule says how the examples were chosen, above them.
+	ExampleRule string
+	Curves      []Curve  // training and discriminative cost curves
+	Paired      []Paired // paired differences between methods, shown as a table
+	Notes       []string // plain-text remarks (wall time, iteration counts)
 }
 
 // Paired is the mean difference A minus B of one metric of one speaker over
@@ -54,6 +57,7 @@ type Score struct {
 type Example struct {
 	Name      string // the heading
 	ID        string // the Mixture of this example's Scores; empty: Name
+	Caption   string // plain text under the heading: what this mixture shows
 	Rate      int
 	Mixture   []float64
 	Sources   []Track // the clean sources, Name = speaker

@@ -42,10 +42,12 @@ func testReport() *Report {
 		return y
 	}
 	r := &Report{
-		Title:  "Synthetic tones <test> & \"quotes\"",
-		Intro:  "Two harmonic tones mixed at 0 dB, separated by two pretend methods.",
-		Config: [][2]string{{"Sample rate", "16000 Hz"}, {"STFT", "1024 / 256"}},
-		Notes:  []string{"Wall time 1.2 s.", "Iterations: 200 <b>not bold</b>."},
+		Title:       "Synthetic tones <test> & \"quotes\"",
+		Intro:       "Two harmonic tones mixed at 0 dB, separated by two pretend methods.",
+		Verdict:     "DL-NMF beats NMF for low <clearly>.",
+		ExampleRule: "The first test mixture, kept before scoring.",
+		Config:      [][2]string{{"Sample rate", "16000 Hz"}, {"STFT", "1024 / 256"}},
+		Notes:       []string{"Wall time 1.2 s.", "Iterations: 200 <b>not bold</b>."},
 	}
 	for mi, name := range []string{"NMF K=20", "DL-NMF 180,20"} {
 		m := Method{Name: name}
@@ -61,7 +63,7 @@ func testReport() *Report {
 		r.Methods = append(r.Methods, m)
 	}
 	r.Examples = []Example{{
-		Name: "mixA", Rate: rate, Mixture: mix,
+		Name: "mixA", Rate: rate, Mixture: mix, Caption: "SDR differences in this mixture: 2 dB.",
 		Sources: []Track{{"low", low}, {"high", high}},
 		Estimates: []Estimate{
 			{"NMF K=20", []Track{{"low", leak(low, high, 0.3)}, {"high", leak(high, low, 0.3)}}},
@@ -99,6 +101,11 @@ func TestWrite(t *testing.T) {
 		"Synthetic tones &lt;test&gt; &amp; &#34;quotes&#34;", // escaped
 		"200 &lt;b&gt;not bold&lt;/b&gt;.",
 		"<audio controls", "NMF K=20", "DL-NMF 180,20", "Clean sources", "Sample rate",
+		// The run's verdict, the examples' rule and captions, the paired
+		// differences' figure.
+		`<p class="verdict" id="verdict">DL-NMF beats NMF for low &lt;clearly&gt;.</p>`,
+		"The first test mixture, kept before scoring.", "<p>SDR differences in this mixture: 2 dB.</p>",
+		`<img src="figures/paired-sdr.png" alt="Per-mixture SDR differences`,
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("index.html lacks %q", want)
@@ -118,9 +125,10 @@ func TestWrite(t *testing.T) {
 			wavs++
 		}
 	}
-	// 3 box plots, 7 spectrograms, 2 curves; 7 audio files (player + download link each).
-	if imgs != 12 || wavs != 14 {
-		t.Errorf("%d image and %d audio links, want 12 and 14", imgs, wavs)
+	// 3 box plots, 1 paired differences, 7 spectrograms, 2 curves; 7 audio
+	// files (player + download link each).
+	if imgs != 13 || wavs != 14 {
+		t.Errorf("%d image and %d audio links, want 13 and 14", imgs, wavs)
 	}
 	// Pictures decode; no temporary files are left behind.
 	err = filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
@@ -357,6 +365,20 @@ func TestLogTicks(t *testing.T) {
 			if strings.Contains(l, "e+") {
 				t.Errorf("tick label %q", l)
 			}
+		}
+	}
+}
+
+// TestTickLabel checks that an axis's labels share one notation: plain
+// below 10,000, SI prefixes above (a cost axis read "2e6", "1e6" and
+// "500000" before).
+func TestTickLabel(t *testing.T) {
+	for v, want := range map[float64]string{
+		0.5: "0.5", 250: "250", 9000: "9000", -20: "-20", 10000: "10k", 500000: "500k", 1e6: "1M",
+		2e6: "2M", 1.52e6: "1.52M", 152000: "152k", 3.5e9: "3.5G", 1.2e-5: "1.2e-5",
+	} {
+		if got := tickLabel(v); got != want {
+			t.Errorf("tickLabel(%g) = %q, want %q", v, got, want)
 		}
 	}
 }

@@ -35,6 +35,42 @@ var (
 	barWidth   = 0.95 * vg.Inch
 )
 
+// Levels is the span of a spectrogram's colour scale, in dBFS: Lo is drawn
+// in the darkest colour (and every quieter cell), Hi in the brightest (and
+// every louder one). The zero value means automatic: Hi the loudest cell
+// rounded up to a multiple of 10 dB, Lo 80 dB below it. Two pictures drawn
+// with the same Levels share a colour scale, so their colours compare.
+type Levels struct{ Lo, Hi float64 }
+
+// maxLevelSpan bounds the span of Levels: 400 dB is far beyond any
+// signal (a 64-bit float's dynamic range is about 6000 dB, a 24-bit
+// file's 144 dB), and a span under 1 dB would have no readable scale.
+const (
+	minLevelSpan = 1
+	maxLevelSpan = 400
+)
+
+// Check rejects levels that are not finite, or whose span is not 1 to 400
+// dB with Lo below Hi. The zero value is valid (automatic).
+func (l Levels) Check() error {
+	if l == (Levels{}) {
+		return nil
+	}
+	if math.IsNaN(l.Lo) || math.IsInf(l.Lo, 0) || math.IsNaN(l.Hi) || math.IsInf(l.Hi, 0) || !(l.Hi-l.Lo >= minLevelSpan && l.Hi-l.Lo <= maxLevelSpan) {
+		return fmt.Errorf("levels %g to %g dBFS: want LO below HI, %d to %d dB apart", l.Lo, l.Hi, minLevelSpan, maxLevelSpan)
+	}
+	return nil
+}
+
+// levels returns l, or the automatic levels of s when l is the zero value.
+func (s *spectrogram) levels(l Levels) Levels {
+	if l != (Levels{}) {
+		return l
+	}
+	top := s.top()
+	return Levels{Lo: top - dynamicRange, Hi: top}
+}
+
 // SpectrogramPNG writes a PNG picture of the log-magnitude spectrogram of x
 // (sampled at rate Hz): time in seconds across, frequency in kHz up, level
 // in dBFS (0 dB is the peak of a full-scale sine) as colour, with a colour
@@ -42,7 +78,7 @@ var (
 // multiple of 10 dB. The STFT is package stft's default (1024-point
 // periodic Hann window, hop 256).
 func SpectrogramPNG(w io.Writer, x []float64, rate int, title string) error {
-	return SpectrogramPNGFrom(w, sliceSource(x), len(x), rate, title)
+	return SpectrogramPNGFrom(w, sliceSource(x), len(x), rate, title, Levels{})
 }
 
 // SpectrogramPNGFrom draws the picture SpectrogramPNG draws for a signal of
@@ -51,12 +87,16 @@ func SpectrogramPNG(w io.Writer, x []float64, rate int, title string) error {
 // io.Reader.Read (io.EOF before n samples is an error). A picture has at
 // most maxColumns columns: beyond that many STFT frames, each column shows
 // the RMS magnitude of the frames it covers (up to that, one frame each).
-func SpectrogramPNGFrom(w io.Writer, src func(dst []float64) (int, error), n, rate int, title string) error {
+// The colour scale spans levels (Levels{}: automatic, as SpectrogramPNG).
+func SpectrogramPNGFrom(w io.Writer, src func(dst []float64) (int, error), n, rate int, title string, levels Levels) error {
+	if err := levels.Check(); err != nil {
+		return err
+	}
 	sp, err := streamSpectrogram(src, n, rate)
 	if err != nil {
 		return err
 	}
-	return sp.png(w, title, sp.top())
+	return sp.png(w, title, sp.levels(levels))
 }
 
 // maxColumns bounds the columns of a spectrogram picture, and so its
@@ -239,20 +279,20 @@ func (s *spectrogram) top() float64 {
 	return 10 * math.Ceil(m/10)
 }
 
-func (s *spectrogram) png(w io.Writer, title string, top float64) error {
+func (s *spectrogram) png(w io.Writer, title string, l Levels) error {
 	cmap := moreland.ExtendedBlackBody()
-	cmap.SetMin(top - dynamicRange)
-	cmap.SetMax(top)
+	cmap.SetMin(l.Lo)
+	cmap.SetMax(l.Hi)
 
 	// One pixel per STFT cell, low frequencies at the bottom; plotter.Image
 	// scales it to the data area.
 	lut := colorTable(cmap)
 	img := image.NewRGBA(image.Rect(0, 0, s.frames, s.bins))
-	scale := float64(len(lut)-1) / dynamicRange
+	scale := float64(len(lut)-1) / (l.Hi - l.Lo)
 	for b := 0; b < s.bins; b++ {
 		row := s.bins - 1 - b
 		for f := 0; f < s.frames; f++ {
-			k := (s.db[b*s.frames+f] - (top - dynamicRange)) * scale
+			k := (s.db[b*s.frames+f] - l.Lo) * scale
 			img.SetRGBA(f, row, lut[int(math.Max(0, math.Min(float64(len(lut)-1), math.Round(k))))])
 		}
 	}
@@ -281,7 +321,7 @@ func (s *spectrogram) png(w io.Writer, title string, top float64) error {
 	bar.X.LineStyle.Width = 0
 	bar.X.Tick.LineStyle.Width = 0
 	bar.Y.Label.Text = ""
-	bar.Y.Min, bar.Y.Max = top-dynamicRange, top
+	bar.Y.Min, bar.Y.Max = l.Lo, l.Hi
 	sans(bar)
 	// The bar's scale goes on its right, drawn by drawBarTicks.
 	bar.HideY()
@@ -294,24 +334,40 @@ func (s *spectrogram) png(w io.Writer, title string, top float64) error {
 	main.Draw(draw.Crop(dc, 0, -barWidth, 0, -margin))
 	barCanvas := draw.Crop(dc, specWidth+vg.Points(4), -vg.Points(34), 0, -margin)
 	bar.Draw(barCanvas)
-	drawBarTicks(barCanvas, bar, top)
+	drawBarTicks(barCanvas, bar, l)
 	_, err := vgimg.PngCanvas{Canvas: c}.WriteTo(w)
 	return err
 }
 
-// drawBarTicks labels the colour bar every 20 dB on its right side.
-func drawBarTicks(c draw.Canvas, bar *plot.Plot, top float64) {
+// drawBarTicks labels the colour bar on its right side, from its top down
+// in steps of 1, 2 or 5 times a power of ten that give at most 5 labels:
+// every 20 dB for the automatic 80 dB.
+func drawBarTicks(c draw.Canvas, bar *plot.Plot, l Levels) {
 	da := bar.DataCanvas(c)
 	_, trY := bar.Transforms(&da)
 	sty := bar.X.Label.TextStyle
 	sty.Font.Size = vg.Points(9)
 	sty.XAlign = draw.XLeft
 	sty.YAlign = draw.YCenter
-	for v := top; v >= top-dynamicRange; v -= 20 {
+	step := barStep(l.Hi - l.Lo)
+	for k := 0; l.Hi-float64(k)*step >= l.Lo-step*1e-9; k++ {
+		v := l.Hi - float64(k)*step
 		y := trY(v)
 		c.StrokeLine2(draw.LineStyle{Color: color.Black, Width: vg.Points(0.5)}, da.Max.X, y, da.Max.X+vg.Points(3), y)
-		c.FillText(sty, vg.Point{X: da.Max.X + vg.Points(5), Y: y}, fmt.Sprintf("%.0f", v+0))
+		c.FillText(sty, vg.Point{X: da.Max.X + vg.Points(5), Y: y}, strconv.FormatFloat(math.Round(v*10)/10+0, 'f', -1, 64))
 	}
+}
+
+// barStep is the smallest step of 1, 2 or 5 times a power of ten that
+// cuts span into at most 4 parts.
+func barStep(span float64) float64 {
+	p := math.Pow(10, math.Floor(math.Log10(span/4)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if m*p*4 >= span*(1-1e-12) {
+			return m * p
+		}
+	}
+	return 10 * p
 }
 
 // colorTable samples cmap at 256 levels from its Min to its Max: the colour
@@ -364,9 +420,19 @@ func (nt niceTicks) Ticks(min, max float64) []plot.Tick {
 	return ticks
 }
 
-// tickLabel formats a tick value short: "0.5", "250", "1.2e6" (not
-// "1.2e+06").
+// tickLabel formats a tick value short and in one notation along an axis:
+// "0.5", "250", "9000", and from 10,000 up with the SI prefixes k, M, G
+// ("500k", "1M", "1.52M", not "500000" beside "1e6"); "1.2e-5" for the
+// very small (not "1.2e-05").
 func tickLabel(v float64) string {
+	for _, p := range []struct {
+		scale  float64
+		suffix string
+	}{{1e9, "G"}, {1e6, "M"}, {1e3, "k"}} {
+		if a := math.Abs(v); a >= 1e4 && a >= p.scale && a < 1e12 {
+			return strconv.FormatFloat(v/p.scale, 'g', 4, 64) + p.suffix
+		}
+	}
 	s := strconv.FormatFloat(v, 'g', 6, 64)
 	for _, r := range [][2]string{{"e+0", "e"}, {"e+", "e"}, {"e-0", "e-"}} {
 		s = strings.Replace(s, r[0], r[1], 1)

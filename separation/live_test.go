@@ -227,4 +227,13 @@ func TestLiveFree(t *testing.T) {
 	if _, err := NewSeparator(m, SeparateSettings{Free: 8, Online: OnlineFree{Every: -1}}); err == nil {
 		t.Error("a negative update interval was accepted")
 	}
+	// The buffer is sized from its seconds when a Live starts: bounded.
+	for _, buffer := range []float64{MaxOnlineBuffer * 1.01, 1e9, math.Inf(1), math.NaN()} {
+		if _, err := NewSeparator(m, SeparateSettings{Free: 8, Online: OnlineFree{Buffer: buffer}}); err == nil {
+			t.Errorf("a buffer of %g s was accepted", buffer)
+		}
+	}
+	if _, err := NewSeparator(m, SeparateSettings{Free: 8, Online: OnlineFree{Buffer: MaxOnlineBuffer}}); err != nil {
+		t.Errorf("a buffer of MaxOnlineBuffer: %v", err)
+	}
 }

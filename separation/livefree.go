@@ -68,10 +68,31 @@ const (
 	DefaultOnlineUpdates = 5
 )
 
+// MaxOnlineBuffer is the longest OnlineFree.Buffer, in seconds. The buffer
+// holds its frames' patches and activations, as offline separation holds a
+// recording's: a minute costs what separating a one-minute file costs, 30
+// times the default's 2 s, and an online update over it already takes as
+// long as offline free bases on that minute. Without a bound a buffer of
+// 1e9 s would be sized before the first frame (62.5 G columns at 16 kHz).
+const MaxOnlineBuffer = 60.0
+
+// Check rejects settings resolve would refuse: a negative or non-finite
+// buffer or one above MaxOnlineBuffer, a negative update interval or
+// number of updates.
+func (o OnlineFree) Check() error {
+	if !(o.Buffer >= 0) || o.Every < 0 || o.Updates < 0 {
+		return fmt.Errorf("online free bases: negative buffer (%g s), update interval (%d frames) or updates (%d)", o.Buffer, o.Every, o.Updates)
+	}
+	if o.Buffer > MaxOnlineBuffer {
+		return fmt.Errorf("online free bases: a buffer of %g s, above the %g s allowed", o.Buffer, MaxOnlineBuffer)
+	}
+	return nil
+}
+
 // resolve checks o and fills in its defaults.
 func (o OnlineFree) resolve() (OnlineFree, error) {
-	if !(o.Buffer >= 0) || o.Every < 0 || o.Updates < 0 {
-		return o, fmt.Errorf("online free bases: negative buffer (%g s), update interval (%d frames) or updates (%d)", o.Buffer, o.Every, o.Updates)
+	if err := o.Check(); err != nil {
+		return o, err
 	}
 	if o.Buffer == 0 {
 		o.Buffer = DefaultOnlineBuffer

@@ -270,10 +270,10 @@ func (m *Model) Validate() error {
 		}
 		// Case-blind: on macOS and Windows "Ann" and "ann" would write the
 		// same output file.
-		if seen[strings.ToLower(s.Name)] {
+		if seen[NameKey(s.Name)] {
 			return fmt.Errorf("%s name %q is used twice (names are compared ignoring case)", what, s.Name)
 		}
-		seen[strings.ToLower(s.Name)] = true
+		seen[NameKey(s.Name)] = true
 		if len(s.Layers) == 0 {
 			return fmt.Errorf("%s %s has no layers", what, s.Name)
 		}
@@ -304,7 +304,7 @@ func (m *Model) Validate() error {
 		if err := CheckName(u.Name); err != nil {
 			return err
 		}
-		if seen[strings.ToLower(u.Name)] {
+		if seen[NameKey(u.Name)] {
 			return fmt.Errorf("universal model name %q is a speaker's", u.Name)
 		}
 		if len(u.Speakers) == 0 {
@@ -315,7 +315,7 @@ func (m *Model) Validate() error {
 				return err
 			}
 		}
-		seen[strings.ToLower(u.Name)] = true
+		seen[NameKey(u.Name)] = true
 	}
 	return nil
 }

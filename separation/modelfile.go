@@ -14,6 +14,8 @@ import (
 	"github.com/dlnmf/dlnmf/nmf"
 	"github.com/dlnmf/dlnmf/npz"
 	"github.com/dlnmf/dlnmf/stft"
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
 )
 
 // A model file is a NumPy .npz archive that numpy.load opens:
@@ -62,6 +64,18 @@ func CheckName(name string) error {
 		}
 	}
 	return nil
+}
+
+// NameKey returns the form under which two speaker names are the same
+// name: Unicode full case folding (CaseFolding.txt, cases.Fold) of the
+// name's canonical composition (NFC). Names with one key would write the
+// same file on a case-insensitive file system (macOS, Windows), which also
+// treats composed and decomposed accents alike: "Ann" and "ann", but also
+// "σ" and "ς", "s" and "ſ", "µ" (micro sign) and "μ", "Straße" and
+// "STRASSE", "é" and "e" + U+0301. A model's names, and the names given to
+// train, must have distinct keys.
+func NameKey(name string) string {
+	return cases.Fold().String(norm.NFC.String(name))
 }
 
 // Bounds on what a model file may declare, checked before anything is

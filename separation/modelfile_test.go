@@ -22,6 +22,24 @@ func TestCheckName(t *testing.T) {
 	}
 }
 
+// TestNameKey checks that names a case-insensitive file system would take
+// for one file have one key: full case folding, not only lower case.
+func TestNameKey(t *testing.T) {
+	for _, same := range [][2]string{
+		{"Ann", "ann"}, {"σοφία", "ςοφία"}, {"ΣΟΦΊΑ", "σοφία"}, {"sam", "ſam"},
+		{"µ", "μ"}, {"Straße", "STRASSE"}, {"café", "cafe\u0301"}, {"K", "\u212a"},
+	} {
+		if NameKey(same[0]) != NameKey(same[1]) {
+			t.Errorf("%q and %q have keys %q and %q", same[0], same[1], NameKey(same[0]), NameKey(same[1]))
+		}
+	}
+	for _, other := range [][2]string{{"ann", "anne"}, {"café", "cafe"}, {"σ", "s"}, {"i", "ı"}} {
+		if NameKey(other[0]) == NameKey(other[1]) {
+			t.Errorf("%q and %q have the same key %q", other[0], other[1], NameKey(other[0]))
+		}
+	}
+}
+
 // TestDecodeRefusesUntrustedMeta checks that a model file declaring unsafe
 // speaker names, names that collide or sizes that would exhaust memory is
 // refused with an error, before anything is allocated from it.
@@ -32,11 +50,16 @@ func TestDecodeRefusesUntrustedMeta(t *testing.T) {
 		t.Fatal(err)
 	}
 	good := buf.Bytes()
+	from := good
 	for _, tc := range []struct{ old, new, want string }{
 		{`"high"`, `"x/../../evil"`, "speaker name"},
 		{`"high"`, `".."`, "speaker name"},
 		{`"high"`, `"a\nb"`, "speaker name"},
 		{`"high"`, `"LOW"`, "used twice"},
+		{`"low"`, `"ſ"`, ""}, // with the next: "ſ" and "S" fold to "s"
+		{`"high"`, `"S"`, "used twice"},
+		{`"low"`, `"µ"`, ""}, // the micro sign and the Greek mu
+		{`"high"`, `"μ"`, "used twice"},
 		{`"fft_size":1024`, `"fft_size":1099511627776`, "STFT sizes"},
 		{`"window_size":1024`, `"window_size":-4`, "STFT sizes"},
 		{`"sample_rate":16000`, `"sample_rate":0`, "sample rate"},
@@ -45,7 +68,12 @@ func TestDecodeRefusesUntrustedMeta(t *testing.T) {
 		{`"fft_size":1024,"window_size":1024,"hop":256`, `"fft_size":65536,"window_size":65536,"hop":1`, "a window longer than one second"},
 		{`"hop":256`, `"hop":1`, "FFT size 1024 with a hop of 1: more than 16 frames overlap"},
 	} {
-		b := rewriteMeta(t, good, tc.old, tc.new)
+		if tc.want == "" { // a first rewrite, checked with the next
+			from = rewriteMeta(t, from, tc.old, tc.new)
+			continue
+		}
+		b := rewriteMeta(t, from, tc.old, tc.new)
+		from = good
 		_, err := Decode(bytes.NewReader(b), int64(len(b)))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s -> %s: got %v, want an error with %q", tc.old, tc.new, err, tc.want)

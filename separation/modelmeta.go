@@ -183,6 +183,12 @@ func parseMeta(text string) (fileMeta, error) {
 		if meta.Mask == nil {
 			return meta, fmt.Errorf("the model has no mask exponent")
 		}
+		// A Model's zero MaskPower means 1, but the file states the
+		// exponent a reader applies (docs/models.md's numpy recipe would
+		// apply 0): a file's 0 is refused, not read as 1.
+		if err := CheckMaskPower(meta.Mask.Exponent); err != nil {
+			return meta, fmt.Errorf("the model's %w", err)
+		}
 	default:
 		return meta, fmt.Errorf("model file format version %d; this dlnmf reads versions 1 to %d (retrain the model with this version)", meta.Version, FileVersion)
 	}

@@ -222,6 +222,14 @@ func TestModelFileMaskExponent(t *testing.T) {
 	if _, err := ReadFile(path); err == nil || !strings.Contains(err.Error(), "mask exponent") {
 		t.Errorf("a file with mask exponent 2: got %v, want an error about the mask exponent", err)
 	}
+	// Version 3 states the exponent a reader applies: 0 is refused, not
+	// read as a Model's zero MaskPower (1).
+	for _, p := range []string{"0", "-1", "0.0"} {
+		b := rewriteMeta(t, buf.Bytes(), `"exponent":1,`, `"exponent":`+p+`,`)
+		if _, err := Decode(bytes.NewReader(b), int64(len(b))); err == nil || !strings.Contains(err.Error(), "the model's mask power "+strings.TrimSuffix(p, ".0")+": want a finite number > 0") {
+			t.Errorf("a file with mask exponent %s: got %v", p, err)
+		}
+	}
 }
 
 func TestSnakeCase(t *testing.T) {

@@ -126,6 +126,14 @@ func ParseFormat(s string) (Format, error) {
 	return 0, fmt.Errorf("unknown format %q (want wav or flac)", s)
 }
 
+// String returns the container's name: "WAV" or "FLAC".
+func (f Format) String() string {
+	if f == FLAC {
+		return "FLAC"
+	}
+	return "WAV"
+}
+
 // Ext returns the file extension of f with its dot: ".wav" or ".flac".
 func (f Format) Ext() string {
 	if f == FLAC {

@@ -60,11 +60,26 @@ func NewStreamReader(r io.Reader) (*StreamReader, error) {
 	return &StreamReader{r: r, prefix: "wav", rate: h.rate, nc: h.channels, enc: h.enc, left: left}, nil
 }
 
+// MaxRawChannels is the most channels a raw stream may declare.
+const MaxRawChannels = 64
+
+// CheckRaw rejects what NewRawReader would refuse: a rate outside 1 to
+// MaxRate Hz, a channel count outside 1 to MaxRawChannels.
+func CheckRaw(rate, nc int) error {
+	if rate <= 0 || rate > MaxRate || nc < 1 || nc > MaxRawChannels {
+		return fmt.Errorf("raw: want a rate of 1 to %d Hz and 1 to %d channels, not %d Hz and %d", MaxRate, MaxRawChannels, rate, nc)
+	}
+	return nil
+}
+
 // NewRawReader reads raw PCM with no header: little-endian samples of enc,
 // nc channels interleaved, at rate.
 func NewRawReader(r io.Reader, enc Encoding, rate, nc int) (*StreamReader, error) {
-	if enc.Bits() == 0 || rate <= 0 || rate > MaxRate || nc < 1 || nc > 64 {
-		return nil, fmt.Errorf("raw: want an encoding, a rate of 1 to %d Hz and 1 to 64 channels (got %v, %d Hz, %d channels)", MaxRate, enc, rate, nc)
+	if enc.Bits() == 0 {
+		return nil, fmt.Errorf("raw: want an encoding (got %v)", enc)
+	}
+	if err := CheckRaw(rate, nc); err != nil {
+		return nil, err
 	}
 	return &StreamReader{r: r, prefix: "raw", rate: rate, nc: nc, enc: enc, left: -1}, nil
 }

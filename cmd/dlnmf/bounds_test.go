@@ -8,6 +8,9 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/dlnmf/dlnmf/bsseval"
+	"github.com/dlnmf/dlnmf/internal/sysmem"
 )
 
 // Sizes that come from input (headers, models, specs, flags) are checked
@@ -32,8 +35,9 @@ func TestSeparateRefusesAbsurdRate(t *testing.T) {
 		}
 		checkNoPanic(t, stderr)
 	}
+	// A raw stream's rate is a flag: a usage error.
 	_, stderr, code := runWithStdin(t, make([]byte, 3200), "separate", "--live", "-m", model, "-o", t.TempDir(), "--raw", "s16le", "--rate", "1000000000", "-")
-	wantFailure(t, stderr, code, exitFailure, "a rate of 1 to 768000 Hz")
+	wantFailure(t, stderr, code, exitUsage, "a rate of 1 to 768000 Hz")
 }
 
 // info on a file of 65,535 8-bit channels allocates about what one read of
@@ -106,4 +110,31 @@ func TestProtocolSizesBounded(t *testing.T) {
 		_, stderr, code := runCmd(t, tc.args...)
 		wantFailure(t, stderr, code, tc.code, tc.want)
 	}
+}
+
+// eval's memory grows with the square of the sources (the dense fallback
+// of BSS Eval's solver holds (sources x 512)^2 values three times): 100
+// sources need 63 GB, which no test machine has to spare. eval refuses
+// them from the files' headers, before reading them, with the figure
+// (before, 32 sources ended in a runtime dump).
+func TestEvalRefusesSetsBeyondMemory(t *testing.T) {
+	if _, _, ok := sysmem.Available(); !ok {
+		t.Skip("this system does not tell its available memory")
+	}
+	dir := t.TempDir()
+	var refs, ests []string
+	for i := range bsseval.MaxSources {
+		x := synthVoice([]float64{100 + float64(i)}, 0.05, 8000, uint64(i))
+		for _, kind := range []string{"ref", "est"} {
+			p := filepath.Join(dir, fmt.Sprintf("%s%d.wav", kind, i))
+			writeWAV(t, p, x, 8000)
+			if kind == "ref" {
+				refs = append(refs, p)
+			} else {
+				ests = append(ests, p)
+			}
+		}
+	}
+	_, stderr, code := runGuarded(t, "eval", "--ref", strings.Join(refs, ","), "--est", strings.Join(ests, ","))
+	wantFailure(t, stderr, code, exitFailure, "scoring 100 sources of 400 samples needs at least ", "GiB of memory; this machine has")
 }

@@ -237,6 +237,11 @@ func TestProgress(t *testing.T) {
 	if stdout != "" || stderr != "" {
 		t.Errorf("--quiet on a terminal: stdout %q, stderr %q", stdout, stderr)
 	}
+	// One of a thing is not "1 things".
+	_, stderr = run(false, "train", "--method", "nmf", "--k", "4", "--iters", "5", "-o", out, "--speaker", low)
+	if !strings.Contains(stderr, ", 1 speaker) in ") || !strings.Contains(stderr, "speaker low: 3 files") {
+		t.Errorf("one speaker: stderr %q", stderr)
+	}
 }
 
 // TestInterrupted checks that a canceled run (Ctrl-C) exits with 130, says

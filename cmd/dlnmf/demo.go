@@ -86,6 +86,7 @@ func runDemo(ctx context.Context, cmd *command, env *environment, args []string)
 		}
 		sps = append(sps, sp)
 	}
+	opts.verdict = demoVerdict // the terminal's verdict, on the page too
 	opts.epilogue = func(w io.Writer, res *experiment.Results) {
 		fmt.Fprintf(w, "\n%s\n\n%s\n", demoVerdict(res), demoFullRun)
 	}

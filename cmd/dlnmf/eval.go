@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -19,7 +20,7 @@ func init() {
 	register(&command{
 		name:    "eval",
 		summary: "score separated sources with BSS Eval (SDR, SIR, SAR) and SI-SDR",
-		usage: `Usage: dlnmf eval --ref R1.wav,R2.wav --est E1.wav,E2.wav [--perm] [--json] [--window N [--hop N]]
+		usage: `Usage: dlnmf eval --ref R1.wav,R2.wav --est E1.wav,E2.wav [--mix MIX.wav] [--perm] [--json] [--window N [--hop N]]
        dlnmf eval --ref-dir REF --est-dir EST -o OUTDIR [--perm] [--json] [--window N [--hop N]]
 
 Scores the estimated sources against the reference sources with BSS Eval
@@ -30,6 +31,13 @@ without --perm estimate i is scored against reference i, with --perm the
 pairing that maximises the mean SIR is used (mir_eval's compute_permutation)
 and printed. Multichannel files are down-mixed to mono. All files must
 have the same sample rate and length.
+
+With --mix, the mixture the estimates were separated from, the
+improvements over it are added, as separation papers report them: SDRi =
+SDR - the mixture's SDR, the mixture taken as the estimate of every source
+(mir_eval's bss_eval_sources(refs, [mix]*n), no permutation), and SI-SDRi
+likewise; --json adds "sdri" and "si_sdri". Whole signals only: not with
+--window.
 
 With --window, scores are computed on frames of N samples every --hop
 samples (default N/2), as mir_eval's bss_eval_sources_framewise; frames in
@@ -51,16 +59,23 @@ the set "mix1") or, for a name without a dot, ITEM/SOURCE.wav (the set is
 the folder, as museval's layout: mix1/vocals.wav). The sources of a set are
 scored together, in the order of their names. A reference without its
 estimate, or an estimate without its reference, is reported and its set is
-not scored (exit code 1); the other sets still are. It writes
+not scored (exit code 1); the other sets still are. A set's mixture, found
+beside its estimates (or else beside its references), adds SDRi and
+SI-SDRi to its scores (without --window): ITEM.wav or ITEM.flac beside ITEM.SOURCE files
+(dlnmf mix writes that layout), ITEM/mixture.wav beside ITEM/SOURCE files
+(museval's); such a file is a mixture, never a source. It writes
 OUTDIR/scores.json and OUTDIR/scores.csv: one row per reference source (and
 frame, with --window) naming the set, the source, the reference file and the
 estimate file paired with it (after --perm), with SDR, SIR, SAR, SI-SDR and
 the estimate's index in the set (perm). CSV writes an undefined score as an
-empty cell and infinities as +Inf; JSON writes both as null. It prints one
+empty cell and infinities as +Inf; JSON writes both as null. A name that
+starts with =, +, - or @ is written to CSV after a single quote, so that a
+spreadsheet shows it as text instead of running it. It prints one
 line per source (with --window, the median of its frames) and the means.
 
 Examples:
   dlnmf eval --ref s1.wav,s2.wav --est out/s1.wav,out/s2.wav
+  dlnmf eval --ref s1.wav,s2.wav --est out/s1.wav,out/s2.wav --mix mix.wav
   dlnmf eval --ref s1.wav,s2.wav --est out/b.wav,out/a.wav --perm --json
   dlnmf eval --ref s1.wav,s2.wav --est e1.wav,e2.wav --window 16000 --hop 8000
   dlnmf eval --ref-dir test/clean --est-dir separated --perm -o scores`,
@@ -75,6 +90,9 @@ type evalScores struct {
 	SAR   []jsonDB `json:"sar"`
 	SISDR []jsonDB `json:"si_sdr"`
 	Perm  []int    `json:"perm"`
+	// With the mixture: the improvements over it.
+	SDRi   []jsonDB `json:"sdri,omitempty"`
+	SISDRi []jsonDB `json:"si_sdri,omitempty"`
 }
 
 // evalFrames is the --json output with --window.
@@ -101,8 +119,9 @@ func (v jsonDB) MarshalJSON() ([]byte, error) {
 
 func runEval(ctx context.Context, cmd *command, env *environment, args []string) error {
 	fs := newFlagSet(env, cmd)
-	refList := fs.String("ref", "", "comma-separated reference WAV files, one per source")
-	estList := fs.String("est", "", "comma-separated estimated WAV files, as many as --ref")
+	refList := fs.String("ref", "", "comma-separated reference WAV or FLAC files, one per source")
+	estList := fs.String("est", "", "comma-separated estimated WAV or FLAC files, as many as --ref")
+	mixFile := fs.String("mix", "", "the mixture the estimates were separated from: adds the improvements over it (SDRi, SI-SDRi)")
 	refDir := fs.String("ref-dir", "", "batch: folder of reference files (with --est-dir and -o)")
 	estDir := fs.String("est-dir", "", "batch: folder of estimated files, named as under --ref-dir")
 	outDir := fs.String("o", "", "batch: folder for scores.json and scores.csv, created if missing")
@@ -137,6 +156,10 @@ func runEval(ctx context.Context, cmd *command, env *environment, args []string)
 		return usagef("--window and --hop must not be negative")
 	case *hop > 0 && *window == 0:
 		return usagef("--hop needs --window")
+	case *mixFile != "" && batch:
+		return usagef("--mix is for --ref and --est: with folders, each set's mixture is found beside its files (see -h)")
+	case *mixFile != "" && *window > 0:
+		return usagef("--mix scores whole signals: leave out --window")
 	}
 	if *window > 0 && *hop == 0 {
 		*hop = max(1, *window/2)
@@ -145,7 +168,7 @@ func runEval(ctx context.Context, cmd *command, env *environment, args []string)
 	if batch {
 		return evalDirs(ctx, env, sc, *refDir, *estDir, *outDir, *jobs, *asJSON)
 	}
-	set, err := sc.score(ctx, evalSet{References: refFiles, Estimates: estFiles})
+	set, err := sc.score(ctx, evalSet{References: refFiles, Estimates: estFiles, Mixture: *mixFile})
 	if err != nil {
 		return err
 	}
@@ -160,12 +183,12 @@ func runEval(ctx context.Context, cmd *command, env *environment, args []string)
 		return writeJSON(env.stdout, out)
 	}
 	tw := tabwriter.NewWriter(env.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "source\treference\testimate\tSDR dB\tSIR dB\tSAR dB\tSI-SDR dB\t")
+	fmt.Fprintf(tw, "source\treference\testimate\tSDR dB\tSIR dB\tSAR dB\tSI-SDR dB\t%s\n", out.improvementHeader())
 	for i, k := range out.Perm {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", i, refFiles[i], estFiles[k],
-			fmtDB(float64(out.SDR[i])), fmtDB(float64(out.SIR[i])), fmtDB(float64(out.SAR[i])), fmtDB(float64(out.SISDR[i])))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", i, refFiles[i], estFiles[k],
+			fmtDB(float64(out.SDR[i])), fmtDB(float64(out.SIR[i])), fmtDB(float64(out.SAR[i])), fmtDB(float64(out.SISDR[i])), out.improvement(i))
 	}
-	fmt.Fprintf(tw, "mean\t\t\t%s\t%s\t%s\t%s\t\n", fmtDB(meanDB(out.SDR)), fmtDB(meanDB(out.SIR)), fmtDB(meanDB(out.SAR)), fmtDB(meanDB(out.SISDR)))
+	fmt.Fprintf(tw, "mean\t\t\t%s\t%s\t%s\t%s\t%s\n", fmtDB(meanDB(out.SDR)), fmtDB(meanDB(out.SIR)), fmtDB(meanDB(out.SAR)), fmtDB(meanDB(out.SISDR)), out.meanImprovement())
 	return tw.Flush()
 }
 
@@ -174,6 +197,45 @@ func runEval(ctx context.Context, cmd *command, env *environment, args []string)
 type scorer struct {
 	permute     bool
 	window, hop int
+	atOnce      int // sets scored at the same time (0 or 1: one)
+}
+
+// checkMemory estimates, from the files' headers, the memory that scoring
+// them takes (the signals, one file's decoding, and bsseval.Memory for
+// the whole signals or one frame), times the sets scored at once, and
+// refuses it with one line when the machine does not have it: BSS Eval's
+// memory grows with the square of the sources and with the signals'
+// length, and Go cannot recover from running out of it.
+func (sc scorer) checkMemory(files []string, nsrc int) error {
+	var frames, decode uint64
+	for _, f := range files {
+		rd, err := wav.Open(f)
+		if err != nil {
+			return err
+		}
+		n, nc, format := uint64(max(rd.Frames(), 0)), uint64(rd.Channels()), rd.Format()
+		rd.Close()
+		size := uint64(0)
+		if st, err := os.Stat(f); err == nil {
+			size = uint64(st.Size())
+		}
+		if format == wav.WAV {
+			n = min(n, size) // a WAV holds at least a byte per sample (FLAC compresses)
+		}
+		frames = max(frames, n)
+		decode = max(decode, size+8*n*(nc+1))
+	}
+	n := int(min(frames, math.MaxInt32))
+	if sc.window > 0 {
+		n = min(n, sc.window)
+	}
+	need := uint64(len(files))*8*frames + decode + bsseval.Memory(nsrc, n, bsseval.Options{Permute: sc.permute})
+	what := fmt.Sprintf("scoring %d sources of %d samples", nsrc, frames)
+	if sc.atOnce > 1 {
+		need *= uint64(sc.atOnce)
+		what = fmt.Sprintf("scoring %d sets like this one at once (--jobs %d)", sc.atOnce, sc.atOnce)
+	}
+	return checkMemory(what, need)
 }
 
 // evalSet is one set of sources to score and, after scoring, its scores.
@@ -182,14 +244,22 @@ type evalSet struct {
 	Sources    []string    `json:"sources,omitempty"`
 	References []string    `json:"references"`
 	Estimates  []string    `json:"estimates"`
+	Mixture    string      `json:"mixture,omitempty"` // the estimates were separated from it
 	Rate       int         `json:"sample_rate"`
 	Scores     *evalScores `json:"scores,omitempty"`
 	Frames     *evalFrames `json:"frames,omitempty"`
 }
 
-// score reads the files of set and scores them.
+// score reads the files of set and scores them, after checking from
+// their headers that the machine has the memory it takes.
 func (sc scorer) score(ctx context.Context, set evalSet) (*evalSet, error) {
 	files := append(append([]string(nil), set.References...), set.Estimates...)
+	if set.Mixture != "" {
+		files = append(files, set.Mixture)
+	}
+	if err := sc.checkMemory(files, len(set.References)); err != nil {
+		return nil, err
+	}
 	signals := make([][]float64, len(files))
 	for i, f := range files {
 		if err := ctx.Err(); err != nil {
@@ -213,7 +283,7 @@ func (sc scorer) score(ctx context.Context, set evalSet) (*evalSet, error) {
 		}
 	}
 	nsrc := len(set.References)
-	refs, ests := signals[:nsrc], signals[nsrc:]
+	refs, ests := signals[:nsrc], signals[nsrc:2*nsrc]
 	opt := bsseval.Options{Permute: sc.permute}
 	if sc.window > 0 {
 		r, err := bsseval.SourcesFramewise(refs, ests, sc.window, sc.hop, opt)
@@ -223,9 +293,20 @@ func (sc scorer) score(ctx context.Context, set evalSet) (*evalSet, error) {
 		set.Frames = framesScores(r, refs, ests)
 		return &set, nil
 	}
-	r, err := bsseval.Sources(refs, ests, opt)
+	plan, err := bsseval.NewPlan(refs, opt)
 	if err != nil {
 		return nil, err
+	}
+	r, err := plan.Evaluate(ests)
+	if err != nil {
+		return nil, err
+	}
+	var mix, mixSDR []float64
+	if set.Mixture != "" {
+		mix = signals[2*nsrc]
+		if mixSDR, err = plan.MixtureSDR(mix); err != nil {
+			return nil, fmt.Errorf("%s: %w", set.Mixture, err)
+		}
 	}
 	out := &evalScores{Perm: r.Perm}
 	for i, k := range r.Perm {
@@ -237,6 +318,14 @@ func (sc scorer) score(ctx context.Context, set evalSet) (*evalSet, error) {
 		out.SIR = append(out.SIR, jsonDB(r.SIR[i]))
 		out.SAR = append(out.SAR, jsonDB(r.SAR[i]))
 		out.SISDR = append(out.SISDR, jsonDB(si))
+		if mix != nil {
+			mixSI, err := bsseval.SISDR(refs[i], mix, true)
+			if err != nil {
+				return nil, fmt.Errorf("SI-SDR of the mixture %s against %s: %w", set.Mixture, set.References[i], err)
+			}
+			out.SDRi = append(out.SDRi, jsonDB(r.SDR[i]-mixSDR[i]))
+			out.SISDRi = append(out.SISDRi, jsonDB(si-mixSI))
+		}
 	}
 	set.Scores = out
 	return &set, nil
@@ -342,4 +431,27 @@ func meanDB(v []jsonDB) float64 {
 		return math.NaN()
 	}
 	return s / float64(n)
+}
+
+// improvementHeader, improvement and meanImprovement are the table's SDRi
+// and SI-SDRi cells, empty without a mixture.
+func (s *evalScores) improvementHeader() string {
+	if s.SDRi == nil {
+		return ""
+	}
+	return "SDRi dB\tSI-SDRi dB\t"
+}
+
+func (s *evalScores) improvement(i int) string {
+	if s.SDRi == nil {
+		return ""
+	}
+	return fmtDB(float64(s.SDRi[i])) + "\t" + fmtDB(float64(s.SISDRi[i])) + "\t"
+}
+
+func (s *evalScores) meanImprovement() string {
+	if s.SDRi == nil {
+		return ""
+	}
+	return fmtDB(meanDB(s.SDRi)) + "\t" + fmtDB(meanDB(s.SISDRi)) + "\t"
 }

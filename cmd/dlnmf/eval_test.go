@@ -165,3 +165,64 @@ func TestEvalErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestEvalMixture checks --mix: SDRi = SDR minus the mixture's SDR (the
+// mixture as every source's estimate), SI-SDRi likewise, in JSON and in
+// the table; and that --mix is refused where it does not apply.
+func TestEvalMixture(t *testing.T) {
+	dir := t.TempDir()
+	refs, ests := evalFiles(t, dir, 8000, 16000)
+	sources := readMono(t, refs)
+	mix := make([]float64, len(sources[0]))
+	for i := range mix {
+		mix[i] = sources[0][i] + sources[1][i]
+	}
+	mixFile := filepath.Join(dir, "mix.wav")
+	if _, err := wav.WriteFile(mixFile, mix, 16000, wav.Float32); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--ref", strings.Join(refs, ","), "--est", strings.Join(ests, ","), "--perm", "--mix", mixFile}
+	out, errOut, code := runEvalForTest(t, append(args, "--json")...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var got evalScores
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	plan, err := bsseval.NewPlan(sources, bsseval.Options{Permute: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := plan.MixtureSDR(readMono(t, []string{mixFile})[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.SDRi) != 2 || len(got.SISDRi) != 2 {
+		t.Fatalf("no improvements: %s", out)
+	}
+	for i := range base {
+		mixSI, _ := bsseval.SISDR(sources[i], mix, true)
+		if math.Abs(float64(got.SDRi[i]-got.SDR[i])+base[i]) > 1e-9 || math.Abs(float64(got.SISDRi[i]-got.SISDR[i])+mixSI) > 1e-4 {
+			t.Errorf("source %d: SDRi %v with SDR %v and a mixture SDR %v; SI-SDRi %v", i, got.SDRi[i], got.SDR[i], base[i], got.SISDRi[i])
+		}
+		// The estimates are better than the 0 dB mixture.
+		if got.SDRi[i] < 3 {
+			t.Errorf("source %d: SDRi %v", i, got.SDRi[i])
+		}
+	}
+	out, _, code = runEvalForTest(t, args...)
+	if code != exitOK || !strings.Contains(out, "SDRi dB") || !strings.Contains(out, "SI-SDRi dB") {
+		t.Errorf("table: exit %d\n%s", code, out)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{append(args, "--window", "4000"), "--mix scores whole signals"},
+		{[]string{"--ref-dir", dir, "--est-dir", dir, "-o", dir, "--mix", mixFile}, "--mix is for --ref and --est"},
+	} {
+		_, errOut, code := runEvalForTest(t, c.args...)
+		wantFailure(t, errOut, code, exitUsage, c.want)
+	}
+}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/dlnmf/dlnmf/corpus"
 	"github.com/dlnmf/dlnmf/internal/atomicfile"
+	"github.com/dlnmf/dlnmf/internal/csvtext"
 )
 
 // evalBatch is what eval --ref-dir --est-dir writes to scores.json.
@@ -42,12 +43,15 @@ type evalMean struct {
 	SIR   jsonDB `json:"sir"`
 	SAR   jsonDB `json:"sar"`
 	SISDR jsonDB `json:"si_sdr"`
+	// Over the sets with a mixture, when some have one.
+	SDRi   *jsonDB `json:"sdri,omitempty"`
+	SISDRi *jsonDB `json:"si_sdri,omitempty"`
 }
 
 // pairDirs pairs the audio files of refDir and estDir by their path
 // relative to the folder, without the extension, and groups them into sets
-// by the rule eval -h states. A set with a file missing on either side is
-// returned as a failure.
+// by the rule eval -h states, with their mixtures (mixtureSets). A set
+// with a file missing on either side is returned as a failure.
 func pairDirs(refDir, estDir string) ([]evalSet, []evalFailure, error) {
 	list := func(dir string) (map[string]string, error) {
 		rels, err := corpus.AudioFiles(dir)
@@ -75,6 +79,7 @@ func pairDirs(refDir, estDir string) ([]evalSet, []evalFailure, error) {
 	if len(refs) == 0 {
 		return nil, nil, fmt.Errorf("no .wav or .flac files in %s or its sub-folders", refDir)
 	}
+	mixtures := mixtureSets([]string{estDir, refDir}, []map[string]string{ests, refs})
 	type member struct{ source, key string }
 	items := map[string][]member{}
 	missing := map[string][]string{}
@@ -111,7 +116,7 @@ func pairDirs(refDir, estDir string) ([]evalSet, []evalFailure, error) {
 		}
 		ms := items[item]
 		sort.Slice(ms, func(i, j int) bool { return ms[i].source < ms[j].source })
-		set := evalSet{Item: item}
+		set := evalSet{Item: item, Mixture: mixtures[item]}
 		for _, m := range ms {
 			set.Sources = append(set.Sources, m.source)
 			set.References = append(set.References, filepath.Join(refDir, refs[m.key]))
@@ -120,6 +125,45 @@ func pairDirs(refDir, estDir string) ([]evalSet, []evalFailure, error) {
 		sets = append(sets, set)
 	}
 	return sets, failed, nil
+}
+
+// mixtureSets takes out of the listings (relative path without extension
+// -> file, one per folder of dirs, in order of preference) the sets'
+// mixtures, and returns them by set: a file ITEM beside ITEM.SOURCE
+// files, or ITEM/mixture beside ITEM/SOURCE files, is the mixture of set
+// ITEM, not a source; the first folder's wins.
+func mixtureSets(dirs []string, lists []map[string]string) map[string]string {
+	members := map[string]bool{}
+	for _, l := range lists {
+		for key := range l {
+			if dir, base := path.Split(key); dir != "" && base == "mixture" {
+				continue
+			}
+			item, _ := setOf(key)
+			members[item] = true
+		}
+	}
+	mixtureOf := func(key string) (string, bool) {
+		if members[key] {
+			return key, true
+		}
+		if dir, base := path.Split(key); dir != "" && base == "mixture" && members[path.Clean(dir)] {
+			return path.Clean(dir), true
+		}
+		return "", false
+	}
+	mixtures := map[string]string{}
+	for i, l := range lists {
+		for key, rel := range l {
+			if item, ok := mixtureOf(key); ok {
+				if _, have := mixtures[item]; !have {
+					mixtures[item] = filepath.Join(dirs[i], rel)
+				}
+				delete(l, key)
+			}
+		}
+	}
+	return mixtures
 }
 
 // setOf splits a file's path (relative, without extension) into its set
@@ -143,6 +187,7 @@ func evalDirs(ctx context.Context, env *environment, sc scorer, refDir, estDir, 
 	if err := makeParentDir(filepath.Join(outDir, "scores.json")); err != nil {
 		return err
 	}
+	sc.atOnce = min(jobs, len(sets))
 	done := make([]*evalSet, len(sets))
 	errs := make([]error, len(sets))
 	forEach(ctx, len(sets), jobs, func(i int) { done[i], errs[i] = sc.score(ctx, sets[i]) })
@@ -166,7 +211,15 @@ func evalDirs(ctx context.Context, env *environment, sc scorer, refDir, estDir, 
 		for _, s := range b.Sets {
 			sdr, sir, sar, si = append(sdr, s.Scores.SDR...), append(sir, s.Scores.SIR...), append(sar, s.Scores.SAR...), append(si, s.Scores.SISDR...)
 		}
-		b.Mean = &evalMean{jsonDB(meanDB(sdr)), jsonDB(meanDB(sir)), jsonDB(meanDB(sar)), jsonDB(meanDB(si))}
+		b.Mean = &evalMean{SDR: jsonDB(meanDB(sdr)), SIR: jsonDB(meanDB(sir)), SAR: jsonDB(meanDB(sar)), SISDR: jsonDB(meanDB(si))}
+		var sdri, sisdri []jsonDB
+		for _, s := range b.Sets {
+			sdri, sisdri = append(sdri, s.Scores.SDRi...), append(sisdri, s.Scores.SISDRi...)
+		}
+		if sdri != nil {
+			m, mi := jsonDB(meanDB(sdri)), jsonDB(meanDB(sisdri))
+			b.Mean.SDRi, b.Mean.SISDRi = &m, &mi
+		}
 	}
 	js, err := json.MarshalIndent(b, "", "  ")
 	if err != nil {
@@ -200,7 +253,8 @@ func evalDirs(ctx context.Context, env *environment, sc scorer, refDir, estDir, 
 // frame with --window).
 func writeBatchCSV(w io.Writer, b evalBatch) error {
 	cw := csv.NewWriter(w)
-	// Undefined scores are empty cells; infinities are +Inf and -Inf,
+	// Names from input are text cells a spreadsheet does not run
+	// (csvtext). Undefined scores are empty cells; infinities are +Inf and -Inf,
 	// which Python's float() and pandas read.
 	cell := func(v jsonDB) string {
 		if math.IsNaN(float64(v)) {
@@ -209,11 +263,24 @@ func writeBatchCSV(w io.Writer, b evalBatch) error {
 		return strconv.FormatFloat(float64(v), 'f', 4, 64)
 	}
 	if b.Window == 0 {
-		cw.Write([]string{"item", "source", "reference", "estimate", "perm", "sdr", "sir", "sar", "si_sdr"})
+		// SDRi and SI-SDRi columns when some set has its mixture: empty
+		// for the others.
+		improved := b.Mean != nil && b.Mean.SDRi != nil
+		head := []string{"item", "source", "reference", "estimate", "perm", "sdr", "sir", "sar", "si_sdr"}
+		if improved {
+			head = append(head, "sdri", "si_sdri")
+		}
+		cw.Write(head)
 		for _, s := range b.Sets {
 			for i, k := range s.Scores.Perm {
 				r := s.Scores
-				cw.Write([]string{s.Item, s.Sources[i], s.References[i], s.Estimates[k], strconv.Itoa(k), cell(r.SDR[i]), cell(r.SIR[i]), cell(r.SAR[i]), cell(r.SISDR[i])})
+				rec := append(csvtext.Cells(s.Item, s.Sources[i], s.References[i], s.Estimates[k]), strconv.Itoa(k), cell(r.SDR[i]), cell(r.SIR[i]), cell(r.SAR[i]), cell(r.SISDR[i]))
+				if improved && r.SDRi != nil {
+					rec = append(rec, cell(r.SDRi[i]), cell(r.SISDRi[i]))
+				} else if improved {
+					rec = append(rec, "", "")
+				}
+				cw.Write(rec)
 			}
 		}
 	} else {
@@ -227,7 +294,7 @@ func writeBatchCSV(w io.Writer, b evalBatch) error {
 						est, perm = s.Estimates[*p], strconv.Itoa(*p)
 					}
 					start := strconv.FormatFloat(float64(f*r.Hop)/float64(s.Rate), 'f', 3, 64)
-					cw.Write([]string{s.Item, s.Sources[i], s.References[i], strconv.Itoa(f), start, est, perm, cell(r.SDR[i][f]), cell(r.SIR[i][f]), cell(r.SAR[i][f]), cell(r.SISDR[i][f])})
+					cw.Write([]string{csvtext.Cell(s.Item), csvtext.Cell(s.Sources[i]), csvtext.Cell(s.References[i]), strconv.Itoa(f), start, csvtext.Cell(est), perm, cell(r.SDR[i][f]), cell(r.SIR[i][f]), cell(r.SAR[i][f]), cell(r.SISDR[i][f])})
 				}
 			}
 		}
@@ -244,13 +311,22 @@ func printBatch(w io.Writer, b evalBatch) error {
 	if b.Window > 0 {
 		what = " (median of frames)"
 	}
-	fmt.Fprintf(tw, "set\tsource\testimate\tSDR dB\tSIR dB\tSAR dB\tSI-SDR dB%s\t\n", what)
+	improved := b.Mean != nil && b.Mean.SDRi != nil
+	extra := ""
+	if improved {
+		extra = "SDRi dB\tSI-SDRi dB\t"
+	}
+	fmt.Fprintf(tw, "set\tsource\testimate\tSDR dB\tSIR dB\tSAR dB\tSI-SDR dB%s\t%s\n", what, extra)
 	for _, s := range b.Sets {
 		for i := range s.Sources {
 			if s.Scores != nil {
 				r, k := s.Scores, s.Scores.Perm[i]
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", s.Item, s.Sources[i], filepath.Base(s.Estimates[k]),
-					fmtDB(float64(r.SDR[i])), fmtDB(float64(r.SIR[i])), fmtDB(float64(r.SAR[i])), fmtDB(float64(r.SISDR[i])))
+				cells := r.improvement(i)
+				if improved && cells == "" {
+					cells = "\t\t"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Item, s.Sources[i], filepath.Base(s.Estimates[k]),
+					fmtDB(float64(r.SDR[i])), fmtDB(float64(r.SIR[i])), fmtDB(float64(r.SAR[i])), fmtDB(float64(r.SISDR[i])), cells)
 				continue
 			}
 			r := s.Frames
@@ -259,7 +335,10 @@ func printBatch(w io.Writer, b evalBatch) error {
 		}
 	}
 	if m := b.Mean; m != nil {
-		fmt.Fprintf(tw, "mean\t\t\t%s\t%s\t%s\t%s\t\n", fmtDB(float64(m.SDR)), fmtDB(float64(m.SIR)), fmtDB(float64(m.SAR)), fmtDB(float64(m.SISDR)))
+		if improved {
+			extra = fmtDB(float64(*m.SDRi)) + "\t" + fmtDB(float64(*m.SISDRi)) + "\t"
+		}
+		fmt.Fprintf(tw, "mean\t\t\t%s\t%s\t%s\t%s\t%s\n", fmtDB(float64(m.SDR)), fmtDB(float64(m.SIR)), fmtDB(float64(m.SAR)), fmtDB(float64(m.SISDR)), extra)
 	}
 	return tw.Flush()
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/dlnmf/dlnmf/bsseval"
+	"github.com/dlnmf/dlnmf/wav"
 )
 
 // evalTree lays out two sets in the "dlnmf separate" naming (mix1, mix2),
@@ -92,15 +93,7 @@ func TestEvalDirs(t *testing.T) {
 		t.Errorf("mean %+v", b.Mean)
 	}
 
-	f, err := os.Open(filepath.Join(out, "scores.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := readCSV(t, filepath.Join(out, "scores.csv"))
 	if len(rows) != 7 || strings.Join(rows[0], ",") != "item,source,reference,estimate,perm,sdr,sir,sar,si_sdr" {
 		t.Fatalf("scores.csv: %v", rows)
 	}
@@ -152,5 +145,93 @@ func TestSetOf(t *testing.T) {
 		if item, source := setOf(key); item != want[0] || source != want[1] {
 			t.Errorf("setOf(%q) = %q, %q; want %q, %q", key, item, source, want[0], want[1])
 		}
+	}
+}
+
+// A file name a spreadsheet would read as a formula is written to
+// scores.csv as text: after a single quote (OWASP's advice against CSV
+// injection).
+func TestEvalDirsCSVQuotesFormulas(t *testing.T) {
+	root := t.TempDir()
+	refs, ests := evalFiles(t, root, 8000, 16000)
+	refDir, estDir := filepath.Join(root, "ref"), filepath.Join(root, "est")
+	for _, d := range []string{refDir, estDir} {
+		os.MkdirAll(d, 0o755)
+	}
+	for i, source := range []string{"a", "b"} {
+		os.Link(refs[i], filepath.Join(refDir, "=cmd|calc."+source+".wav"))
+		os.Link(ests[i], filepath.Join(estDir, "=cmd|calc."+source+".wav"))
+	}
+	out := t.TempDir()
+	if _, stderr, code := runEvalForTest(t, "--ref-dir", refDir, "--est-dir", estDir, "-o", out); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	rows := readCSV(t, filepath.Join(out, "scores.csv"))
+	if len(rows) != 3 || rows[1][0] != "'=cmd|calc" || rows[1][1] != "a" || rows[2][1] != "b" || !strings.HasSuffix(rows[1][3], "=cmd|calc.a.wav") {
+		t.Errorf("scores.csv: %q", rows)
+	}
+}
+
+// readCSV reads the records of a CSV file.
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// A set's mixture beside its estimates (mix1.wav beside mix1.*.wav), or
+// beside its references (sub/mix3/mixture.wav, museval's layout), is the
+// set's mixture, not a source without its pair: its set gets SDRi and
+// SI-SDRi, a set without one (mix2) empty cells.
+func TestEvalDirsMixtures(t *testing.T) {
+	refDir, estDir, refs, _ := evalTree(t)
+	os.Remove(filepath.Join(refDir, "mix4.low.wav"))
+	os.Remove(filepath.Join(estDir, "extra.x.wav"))
+	sources := readMono(t, refs)
+	mix := make([]float64, len(sources[0]))
+	for i := range mix {
+		mix[i] = sources[0][i] + sources[1][i]
+	}
+	writeAudio(t, filepath.Join(estDir, "mix1.wav"), mix, 16000, wav.WAV, wav.Float32)
+	writeAudio(t, filepath.Join(refDir, "sub", "mix3", "mixture.flac"), mix, 16000, wav.FLAC, wav.PCM24)
+	out := t.TempDir()
+	stdout, stderr, code := runEvalForTest(t, "--ref-dir", refDir, "--est-dir", estDir, "-o", out, "--perm")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "SDRi dB") {
+		t.Errorf("stdout:\n%s", stdout)
+	}
+	rows := readCSV(t, filepath.Join(out, "scores.csv"))
+	if len(rows) != 7 || strings.Join(rows[0], ",") != "item,source,reference,estimate,perm,sdr,sir,sar,si_sdr,sdri,si_sdri" {
+		t.Fatalf("scores.csv: %q", rows)
+	}
+	for _, r := range rows[1:] {
+		withMixture := r[0] != "mix2"
+		if (r[9] != "") != withMixture || (r[10] != "") != withMixture {
+			t.Errorf("row %q", r)
+		}
+		if withMixture {
+			if v, err := strconv.ParseFloat(r[9], 64); err != nil || v < 3 {
+				t.Errorf("row %q: SDRi %v", r, v)
+			}
+		}
+	}
+	var batch evalBatch
+	b, _ := os.ReadFile(filepath.Join(out, "scores.json"))
+	if err := json.Unmarshal(b, &batch); err != nil {
+		t.Fatal(err)
+	}
+	if len(batch.Sets) != 3 || batch.Sets[0].Mixture != filepath.Join(estDir, "mix1.wav") || batch.Sets[1].Mixture != "" ||
+		batch.Sets[2].Mixture != filepath.Join(refDir, "sub", "mix3", "mixture.flac") || batch.Mean.SDRi == nil {
+		t.Errorf("scores.json: %s", b)
 	}
 }

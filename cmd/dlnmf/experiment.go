@@ -15,6 +15,7 @@ import (
 	"github.com/dlnmf/dlnmf/corpus"
 	"github.com/dlnmf/dlnmf/experiment"
 	"github.com/dlnmf/dlnmf/internal/openblas"
+	"github.com/dlnmf/dlnmf/internal/plural"
 	"github.com/dlnmf/dlnmf/report"
 	"github.com/dlnmf/dlnmf/separation"
 )
@@ -104,7 +105,7 @@ func (l *layerFlags) Set(v string) error {
 func runExperiment(ctx context.Context, cmd *command, env *environment, args []string) error {
 	fs := newFlagSet(env, cmd)
 	var speakers speakerFlags
-	fs.Var(&speakers, "speaker", "a speaker as NAME=DIR (a folder of audio files) or NAME=@LIST (a file naming one audio file a line); repeat for each speaker, at least 2")
+	fs.Var(&speakers, "speaker", "a speaker as NAME=DIR (a folder of .wav and .flac files, sub-folders included) or NAME=@LIST (a file naming one WAV or FLAC file a line); repeat for each speaker, at least 2")
 	var exclude excludeFlags
 	fs.Var(&exclude, "exclude", "leave out the speakers' files whose name or path matches this glob; repeatable")
 	cfg, opts := protocolFlags(fs, experiment.Config{})
@@ -155,7 +156,7 @@ func runExperiment(ctx context.Context, cmd *command, env *environment, args []s
 		if err != nil {
 			return err
 		}
-		logf(env.stderr, *opts.quiet, "speaker %s: %d files, %.1f s", sp.Name, len(sp.Utterances), sp.Seconds(separation.DefaultSampleRate))
+		logf(env.stderr, *opts.quiet, "speaker %s: %s, %.1f s", sp.Name, plural.Count(len(sp.Utterances), "file"), sp.Seconds(separation.DefaultSampleRate))
 		sps = append(sps, sp)
 	}
 	if err := experiment.CheckValidation(sps, config); err != nil {
@@ -206,6 +207,8 @@ type protocolOptions struct {
 	jobs        *int
 	// epilogue, when set, prints after the results table (not with --json).
 	epilogue func(io.Writer, *experiment.Results)
+	// verdict, when set, says what the run shows, on the report's page.
+	verdict func(*experiment.Results) string
 }
 
 // protocolFlags binds the protocol's settings to fs. The returned function
@@ -333,7 +336,11 @@ func writeProtocol(env *environment, out string, res *experiment.Results, title,
 	if err := experiment.WriteFiles(out, res, notes); err != nil {
 		return err
 	}
-	if err := report.Write(filepath.Join(out, "report"), experiment.Report(res, title, intro, notes)); err != nil {
+	rep := experiment.Report(res, title, intro, notes)
+	if opts.verdict != nil {
+		rep.Verdict = opts.verdict(res)
+	}
+	if err := report.Write(filepath.Join(out, "report"), rep); err != nil {
 		return err
 	}
 	if *opts.json {

@@ -1,9 +1,9 @@
 package main
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"html"
 	"math"
 	"os"
 	"path/filepath"
@@ -75,15 +75,7 @@ func TestExperiment(t *testing.T) {
 	if !methods["NMF"] || !methods["L-NMF"] || !methods["DL-NMF"] {
 		t.Errorf("methods %v", methods)
 	}
-	f, err := os.Open(filepath.Join(out, "scores.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs, err := csv.NewReader(f).ReadAll()
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := readCSV(t, filepath.Join(out, "scores.csv"))
 	if len(recs) != 1+2*3*2 { // header + repeats x rows x speakers
 		t.Errorf("scores.csv has %d records", len(recs))
 	}
@@ -345,6 +337,19 @@ func TestDemo(t *testing.T) {
 	}
 	if n := strings.Count(page, `class="score"`); n != 3*2*3 {
 		t.Errorf("report/index.html shows %d per-example scores, want 18", n)
+	}
+	// The verdict the terminal prints is on the page; the example says how
+	// it was chosen and what its differences were; the paired differences
+	// are drawn.
+	verdict := strings.TrimSpace(stdout[strings.Index(stdout, "Paired SDR differences over"):])
+	verdict, _, _ = strings.Cut(verdict, "\n")
+	if !strings.Contains(page, `<p class="verdict" id="verdict">`+html.EscapeString(verdict)) {
+		t.Errorf("report/index.html lacks the verdict %q", verdict)
+	}
+	for _, want := range []string{"not chosen for their results", "SDR differences in this mixture: ", "figures/paired-sdr.png"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("report/index.html lacks %q", want)
+		}
 	}
 	r := readResults(t, filepath.Join(out, "results.json"))
 	if len(r.Rows) != 6 {

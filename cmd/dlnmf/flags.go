@@ -136,7 +136,7 @@ func (s *speakerFlags) Set(v string) error {
 		return err
 	}
 	for _, sd := range *s {
-		if strings.EqualFold(sd.name, name) {
+		if separation.NameKey(sd.name) == separation.NameKey(name) {
 			return fmt.Errorf("speaker %q given twice (names are compared ignoring case)", name)
 		}
 	}

@@ -9,18 +9,19 @@ import (
 	"math"
 	"strings"
 
+	"github.com/dlnmf/dlnmf/internal/plural"
 	"github.com/dlnmf/dlnmf/wav"
 )
 
 func init() {
 	register(&command{
 		name:    "info",
-		summary: "print the sample rate, channels, encoding, duration and levels of WAV files",
-		usage: `Usage: dlnmf info [--json] FILE.wav [FILE2.wav ...]
+		summary: "print the format, sample rate, channels, encoding, duration and levels of WAV and FLAC files",
+		usage: `Usage: dlnmf info [--json] FILE.wav [FILE2.flac ...]
 
-Prints one line per file: sample rate, channels, sample encoding, duration,
-peak and RMS level in dBFS (0 dBFS is digital full scale; over all
-channels). A file that cannot be read gets one error line on stderr, the
+Prints one line per file: format (WAV or FLAC), sample rate, channels,
+sample encoding, duration, peak and RMS level in dBFS (0 dBFS is digital
+full scale; over all channels). A file that cannot be read gets one error line on stderr, the
 other files are still printed, and the exit code is 1 at the end (with
 --json, its record holds "error" instead of the measurements). Levels are
 over the finite samples; NaN and infinite samples of float files are
@@ -29,7 +30,7 @@ with their length.
 
 Examples:
   dlnmf info ../shared/corpus/tsp/FA/FA01_01.wav
-  dlnmf info --json mix.wav separated/*.wav`,
+  dlnmf info --json mix.wav separated/*.wav recording.flac`,
 		run: runInfo,
 	})
 }
@@ -47,6 +48,7 @@ type fileInfo struct {
 // they are null in JSON (-inf dBFS) when there is none that is not zero.
 // NaN and infinite samples are counted, never folded into the levels.
 type AudioInfo struct {
+	Format   string   `json:"format"` // WAV or FLAC
 	Rate     int      `json:"sample_rate"`
 	Channels int      `json:"channels"`
 	Encoding string   `json:"encoding"`
@@ -66,7 +68,7 @@ func runInfo(ctx context.Context, cmd *command, env *environment, args []string)
 		return err
 	}
 	if len(files) == 0 {
-		return usagef("give at least one WAV file")
+		return usagef("give at least one WAV or FLAC file")
 	}
 	infos := []fileInfo{}
 	failed := 0
@@ -88,8 +90,8 @@ func runInfo(ctx context.Context, cmd *command, env *environment, args []string)
 			infos = append(infos, fileInfo{File: f, AudioInfo: in})
 			continue
 		}
-		fmt.Fprintf(env.stdout, "%s: %d Hz, %d channel%s, %s, %.3f s (%d samples), peak %s, RMS %s%s\n",
-			f, in.Rate, in.Channels, infoPlural(in.Channels), in.Encoding, in.Seconds, in.Samples,
+		fmt.Fprintf(env.stdout, "%s: %s, %d Hz, %s, %s, %.3f s (%d samples), peak %s, RMS %s%s\n",
+			f, in.Format, in.Rate, plural.Count(in.Channels, "channel"), in.Encoding, in.Seconds, in.Samples,
 			in.dbfs(in.PeakDB), in.dbfs(in.RMSDB), in.nonFinite())
 	}
 	if *asJSON {
@@ -100,7 +102,7 @@ func runInfo(ctx context.Context, cmd *command, env *environment, args []string)
 		fmt.Fprintf(env.stdout, "%s\n", b)
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d of %d file%s could not be read", failed, len(files), infoPlural(len(files)))
+		return fmt.Errorf("%d of %s could not be read", failed, plural.Count(len(files), "file"))
 	}
 	return nil
 }
@@ -115,7 +117,7 @@ func measureFile(ctx context.Context, path string) (*AudioInfo, error) {
 		return nil, err
 	}
 	defer rd.Close()
-	in := &AudioInfo{Rate: rd.Rate(), Channels: rd.Channels(), Encoding: rd.Encoding().String()}
+	in := &AudioInfo{Format: rd.Format().String(), Rate: rd.Rate(), Channels: rd.Channels(), Encoding: rd.Encoding().String()}
 	var peak, energy float64
 	count := 0
 	// About 64 Ki samples a read, whatever the channel count: a file of
@@ -176,11 +178,4 @@ func (in *AudioInfo) nonFinite() string {
 		return ""
 	}
 	return fmt.Sprintf("; %d NaN and %d infinite samples (not in the levels)", in.NaN, in.Inf)
-}
-
-func infoPlural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }

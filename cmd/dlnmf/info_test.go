@@ -40,27 +40,34 @@ func TestInfo(t *testing.T) {
 	text := filepath.Join(dir, "notes.wav")
 	os.WriteFile(text, []byte("not audio\n"), 0o644)
 
-	out, errOut, code := runInfoForTest(t, loud, text, silent)
+	flac := filepath.Join(dir, "loud.flac")
+	writeAudio(t, flac, x, 16000, wav.FLAC, wav.PCM16)
+
+	out, errOut, code := runInfoForTest(t, loud, text, silent, flac)
 	if code != exitFailure {
 		t.Errorf("exit code %d, want 1", code)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 2 {
+	if len(lines) != 3 {
 		t.Fatalf("stdout:\n%s", out)
 	}
-	want := loud + ": 16000 Hz, 1 channel, 16-bit PCM, 1.000 s (16000 samples), peak -6.02 dBFS, RMS -6.02 dBFS"
+	want := loud + ": WAV, 16000 Hz, 1 channel, 16-bit PCM, 1.000 s (16000 samples), peak -6.02 dBFS, RMS -6.02 dBFS"
 	if lines[0] != want {
 		t.Errorf("got  %s\nwant %s", lines[0], want)
 	}
 	if !strings.Contains(lines[1], "8000 Hz, 1 channel, 32-bit float, 0.100 s") || !strings.Contains(lines[1], "silent") {
 		t.Errorf("silent file: %s", lines[1])
 	}
+	// A FLAC file is named as one.
+	if want := flac + ": FLAC, 16000 Hz, 1 channel, 16-bit PCM, 1.000 s"; !strings.HasPrefix(lines[2], want) {
+		t.Errorf("got  %s\nwant %s...", lines[2], want)
+	}
 	errLines := strings.Split(strings.TrimSpace(errOut), "\n")
-	if len(errLines) != 2 || !strings.Contains(errLines[0], text+": not a WAV file") || !strings.Contains(errLines[1], "1 of 3 files could not be read") {
+	if len(errLines) != 2 || !strings.Contains(errLines[0], text+": not a WAV file") || !strings.Contains(errLines[1], "1 of 4 files could not be read") {
 		t.Errorf("stderr:\n%s", errOut)
 	}
 
-	out, _, code = runInfoForTest(t, loud, "--json", silent)
+	out, _, code = runInfoForTest(t, loud, "--json", silent, flac)
 	if code != exitOK {
 		t.Errorf("--json: exit code %d", code)
 	}
@@ -68,7 +75,7 @@ func TestInfo(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &infos); err != nil {
 		t.Fatalf("--json output %q: %v", out, err)
 	}
-	if len(infos) != 2 || infos[0].Rate != 16000 || *infos[0].PeakDB != -6.02 || infos[1].PeakDB != nil {
+	if len(infos) != 3 || infos[0].Rate != 16000 || *infos[0].PeakDB != -6.02 || infos[1].PeakDB != nil || infos[0].Format != "WAV" || infos[2].Format != "FLAC" {
 		t.Errorf("--json: %s", out)
 	}
 

@@ -170,6 +170,10 @@ func TestSeparateLiveBadStreams(t *testing.T) {
 		{stream, []string{"--free", "4", "--free-every", "0"}, exitUsage, "--free-every"},
 		{stream, []string{"--free", "4", "--free-buffer", "-1"}, exitUsage, "--free-buffer"},
 		{stream, []string{"--free", "4", "--free-updates", "0"}, exitUsage, "--free-updates"},
+		// A buffer of 1e9 s would be sized before the first frame.
+		{stream, []string{"--free", "4", "--free-buffer", "1e9"}, exitUsage, "above the 60 s allowed"},
+		{stream, []string{"--raw", "s16le", "--rate", "1000000000"}, exitUsage, "a rate of 1 to 768000 Hz"},
+		{stream, []string{"--raw", "s16le", "--rate", "16000", "--channels", "65"}, exitUsage, "1 to 64 channels"},
 	} {
 		e.Reset()
 		env := &environment{stdin: bytes.NewReader(tc.stdin), stdout: &o, stderr: &e}

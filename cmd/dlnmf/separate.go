@@ -110,7 +110,7 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	rawRate := fs.Int("rate", 0, "with --raw: the stream's sample rate in Hz")
 	rawChannels := fs.Int("channels", 1, "with --raw: the stream's channels, interleaved")
 	liveName := fs.String("name", "live", "with --live -o: outputs are OUTDIR/NAME.<source>.wav")
-	freeBuffer := fs.Float64("free-buffer", separation.DefaultOnlineBuffer, "with --live --free: seconds of recent frames the free bases are learned on")
+	freeBuffer := fs.Float64("free-buffer", separation.DefaultOnlineBuffer, "with --live --free: seconds of recent frames the free bases are learned on, at most "+fmt.Sprint(separation.MaxOnlineBuffer))
 	freeEvery := fs.Int("free-every", separation.DefaultOnlineEvery, "with --live --free: frames between two updates of the free bases")
 	freeUpdates := fs.Int("free-updates", separation.DefaultOnlineUpdates, "with --live --free: multiplicative updates of the free bases each time")
 	freeInit := fs.String("free-init", separation.DefaultFreeStart.String(), "with --free: how the free bases start, random (seeded) or quiet (the mixture's quietest frames: in a noisy recording, the noise where the speech pauses); not with --live")
@@ -141,6 +141,10 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	}
 	if !(*freeBuffer > 0) || *freeEvery < 1 || *freeUpdates < 1 {
 		return usagef("--free-buffer must be positive, --free-every and --free-updates at least 1")
+	}
+	online := separation.OnlineFree{Buffer: *freeBuffer, Every: *freeEvery, Updates: *freeUpdates}
+	if err := online.Check(); err != nil {
+		return usagef("--free-buffer: %v", err)
 	}
 	if *modelPath == "" || (*outDir == "" && *toStdout == "") {
 		return usagef("-m model.npz and -o OUTDIR (or --stdout SOURCE) are required")
@@ -201,6 +205,11 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 		if *raw != "" && *rawRate <= 0 {
 			return usagef("--raw needs --rate R (and --channels C when not 1)")
 		}
+		if *raw != "" {
+			if err := wav.CheckRaw(*rawRate, *rawChannels); err != nil {
+				return usagef("--rate, --channels: %v", err)
+			}
+		}
 	}
 	model, err := separation.ReadFile(*modelPath)
 	if err != nil {
@@ -209,7 +218,7 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	settings.Separation = separation.SeparateSettings{
 		NMF:  nmf.Settings{MaxIter: *iters, Tol: *tol, FreeStart: freeStart},
 		Free: *free, UniversalWeight: *universalWeight, MaskPower: *maskPower,
-		Online: separation.OnlineFree{Buffer: *freeBuffer, Every: *freeEvery, Updates: *freeUpdates},
+		Online: online,
 	}
 	workers := min(*jobs, len(files))
 	if workers > 1 {

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"image"
 	"image/png"
 	"math"
 	"os"
@@ -40,15 +42,7 @@ func TestSpectrogramCommand(t *testing.T) {
 	if !strings.Contains(stdout, "1.50 s at 16000 Hz drawn to "+outPNG) {
 		t.Errorf("stdout %q", stdout)
 	}
-	f, err := os.Open(outPNG)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("%s: %v", outPNG, err)
-	}
+	img := readPNG(t, outPNG)
 	if b := img.Bounds(); b.Dx() < 600 || b.Dy() < 200 {
 		t.Errorf("picture is %v", b)
 	}
@@ -77,10 +71,15 @@ func TestSpectrogramCommandErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"-o", out}, exitUsage, "give the WAV file"},
+		{[]string{"-o", out}, exitUsage, "give the WAV or FLAC file"},
 		{[]string{good}, exitUsage, "-o OUT.png"},
-		{[]string{good, good, "-o", out}, exitUsage, "one WAV file, not 2"},
+		{[]string{good, good, "-o", out}, exitUsage, "one WAV or FLAC file, not 2"},
 		{[]string{"--bogus", good}, exitUsage, "bogus"},
+		{[]string{good, "-o", out, "--range", "-20"}, exitUsage, "want LO,HI in dBFS"},
+		{[]string{good, "-o", out, "--range", "-20,-100"}, exitUsage, "want LO below HI"},
+		{[]string{good, "-o", out, "--range", "0,0"}, exitUsage, "want LO below HI"},
+		{[]string{good, "-o", out, "--range", "-100,NaN"}, exitUsage, "want LO below HI"},
+		{[]string{good, "-o", out, "--range", "-1000,0"}, exitUsage, "1 to 400 dB apart"},
 		{[]string{filepath.Join(dir, "missing.wav"), "-o", out}, exitFailure, "missing.wav"},
 		{[]string{text, "-o", out}, exitFailure, text},
 		{[]string{empty, "-o", out}, exitFailure, empty},
@@ -100,4 +99,62 @@ func TestSpectrogramCommandErrors(t *testing.T) {
 	if code != exitOK || !strings.Contains(stdout, "Examples:") {
 		t.Errorf("-h: exit %d, stdout %q", code, stdout)
 	}
+}
+
+// Two pictures drawn with one --range share a colour scale: a signal 20 dB
+// quieter is drawn darker on the same bar. With the automatic scale the
+// bar follows each signal's loudest part: the two bars differ.
+func TestSpectrogramRange(t *testing.T) {
+	dir := t.TempDir()
+	x := synthVoice([]float64{150, 220}, 1, 16000, 3)
+	quiet := make([]float64, len(x))
+	for i, v := range x {
+		quiet[i] = v / 10
+	}
+	loud, soft := filepath.Join(dir, "loud.wav"), filepath.Join(dir, "soft.wav")
+	writeAudio(t, loud, x, 16000, wav.WAV, wav.Float32)
+	writeAudio(t, soft, quiet, 16000, wav.WAV, wav.Float32)
+	draw := func(in string, args ...string) image.Image {
+		out := filepath.Join(dir, fmt.Sprintf("%d.png", len(dirFiles(t, dir))))
+		if _, stderr, code := runSpectrogramForTest(append([]string{"spectrogram", in, "-o", out, "--title", "x", "--quiet"}, args...)...); code != exitOK {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		return readPNG(t, out)
+	}
+	// The data area is the left 85% of the picture, the bar and its labels
+	// the right 12%.
+	same := func(a, b image.Image, x0, x1 float64) bool {
+		r := a.Bounds()
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			for x := r.Min.X + int(x0*float64(r.Dx())); x < r.Min.X+int(x1*float64(r.Dx())); x++ {
+				if a.At(x, y) != b.At(x, y) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	autoLoud, autoSoft := draw(loud), draw(soft)
+	if same(autoLoud, autoSoft, 0.88, 1) {
+		t.Error("automatic levels: the bars should differ")
+	}
+	fixedLoud, fixedSoft := draw(loud, "--range", "-100,-10"), draw(soft, "--range", "-100,-10")
+	if same(fixedLoud, fixedSoft, 0.15, 0.8) || !same(fixedLoud, fixedSoft, 0.88, 1) {
+		t.Error("--range: the cells should differ and the bars be the same")
+	}
+}
+
+// readPNG decodes the PNG picture at path.
+func readPNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return img
 }

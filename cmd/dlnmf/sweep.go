@@ -17,7 +17,9 @@ import (
 	"github.com/dlnmf/dlnmf/corpus"
 	"github.com/dlnmf/dlnmf/experiment"
 	"github.com/dlnmf/dlnmf/internal/atomicfile"
+	"github.com/dlnmf/dlnmf/internal/csvtext"
 	"github.com/dlnmf/dlnmf/internal/inputfile"
+	"github.com/dlnmf/dlnmf/internal/plural"
 	"github.com/dlnmf/dlnmf/report"
 	"github.com/dlnmf/dlnmf/separation"
 )
@@ -131,7 +133,7 @@ func runSweep(ctx context.Context, cmd *command, env *environment, args []string
 				if err != nil {
 					return err
 				}
-				logf(env.stderr, *opts.quiet, "speaker %s: %d files, %.1f s", sp.Name, len(sp.Utterances), sp.Seconds(separation.DefaultSampleRate))
+				logf(env.stderr, *opts.quiet, "speaker %s: %s, %.1f s", sp.Name, plural.Count(len(sp.Utterances), "file"), sp.Seconds(separation.DefaultSampleRate))
 				loaded[key] = sp
 			}
 			sps = append(sps, loaded[key])
@@ -274,7 +276,7 @@ func sweepCSV(w io.Writer, jobs []experiment.Job, configs []experiment.SweepConf
 	f := func(v experiment.Number) string { return strconv.FormatFloat(float64(v), 'f', 4, 64) }
 	for j, r := range res {
 		for _, s := range r.Scores {
-			cw.Write([]string{jobs[j].Name, configs[j%len(configs)].Label, strconv.Itoa(s.Repeat), s.Mixture, s.Files, s.Method,
+			cw.Write([]string{csvtext.Cell(jobs[j].Name), configs[j%len(configs)].Label, strconv.Itoa(s.Repeat), csvtext.Cell(s.Mixture), csvtext.Cell(s.Files), s.Method,
 				joinIntsCLI(s.Layers), s.Speaker, f(s.SDR), f(s.SIR), f(s.SAR)})
 		}
 	}

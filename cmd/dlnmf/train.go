@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/dlnmf/dlnmf/corpus"
 	"github.com/dlnmf/dlnmf/internal/atomicfile"
+	"github.com/dlnmf/dlnmf/internal/plural"
 	"github.com/dlnmf/dlnmf/nmf"
 	"github.com/dlnmf/dlnmf/recording"
 	"github.com/dlnmf/dlnmf/separation"
@@ -77,7 +77,7 @@ Examples:
 func runTrain(ctx context.Context, cmd *command, env *environment, args []string) error {
 	fs := newFlagSet(env, cmd)
 	var speakers speakerFlags
-	fs.Var(&speakers, "speaker", "a speaker as NAME=DIR (a folder of audio files) or NAME=@LIST (a file naming one audio file a line); repeat for each speaker (dlnmf: at least 2)")
+	fs.Var(&speakers, "speaker", "a speaker as NAME=DIR (a folder of .wav and .flac files, sub-folders included) or NAME=@LIST (a file naming one WAV or FLAC file a line); repeat for each speaker (dlnmf: at least 2)")
 	var discs speakerFlags
 	fs.Var(&discs, "disc", "dlnmf: a speaker's discriminative files as NAME=DIR or NAME=@LIST, instead of holding back --disc-share of its --speaker files; one for every speaker or none")
 	var exclude excludeFlags
@@ -147,7 +147,7 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	}
 	var names []string
 	for _, sd := range speakers {
-		if strings.EqualFold(sd.name, universal.name) {
+		if separation.NameKey(sd.name) == separation.NameKey(universal.name) {
 			return usagef("--universal %s has a speaker's name", universal.name)
 		}
 		names = append(names, sd.name)
@@ -179,7 +179,7 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	if len(discs) > len(speakers) {
 		return usagef("--disc names a speaker that no --speaker gives")
 	}
-	if *discShare <= 0 || *discShare >= 1 {
+	if !(*discShare > 0 && *discShare < 1) { // NaN too
 		return usagef("--disc-share must lie between 0 and 1")
 	}
 	// Zero means "default" in the library's settings: a 0 typed on the
@@ -262,7 +262,7 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	}
 	for i := range sum.Speakers {
 		sum.Speakers[i].TrainFiles = rep.TrainFiles[i]
-		logf(env.stderr, *quiet, "speaker %s: %d files, %.1f s (%d for training)", sum.Speakers[i].Name, sum.Speakers[i].Files, sum.Speakers[i].Seconds, rep.TrainFiles[i])
+		logf(env.stderr, *quiet, "speaker %s: %s, %.1f s (%d for training)", sum.Speakers[i].Name, plural.Count(sum.Speakers[i].Files, "file"), sum.Speakers[i].Seconds, rep.TrainFiles[i])
 	}
 	sum.UniversalShares = rep.UniversalShares
 	if model.Universal != nil && rep.UniversalShares != nil {
@@ -291,7 +291,7 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	if len(rep.DiscCost) > 0 {
 		logf(env.stderr, *quiet, "DL-NMF discriminative cost per round: %v (%d of %d rounds kept)", fmtCosts(rep.DiscCost), model.Training.RoundsAccepted, model.Training.Rounds)
 	}
-	logf(env.stderr, *quiet, "wrote %s (%s, layers %v, %d speakers) in %s", *out, m.Label(), sizes, len(model.Speakers), time.Since(start).Round(time.Millisecond))
+	logf(env.stderr, *quiet, "wrote %s (%s, layers %v, %s) in %s", *out, m.Label(), sizes, plural.Count(len(model.Speakers), "speaker"), time.Since(start).Round(time.Millisecond))
 	if *asJSON {
 		sum.DiscMixtures, sum.Training, sum.WallSeconds = rep.DiscMixtures, model.Training, time.Since(start).Seconds()
 		return writeJSON(env.stdout, sum)

@@ -91,6 +91,7 @@ func TestTrainUsageErrors(t *testing.T) {
 		{"zero infer-iters", []string{"train", "--method", "dlnmf", "--infer-iters", "0", "-o", out, "--speaker", low, "--speaker", high}, "iters"},
 		{"bad rounds", []string{"train", "--method", "dlnmf", "--rounds", "-1", "-o", out, "--speaker", low, "--speaker", high}, "rounds"},
 		{"bad share", []string{"train", "--method", "dlnmf", "--disc-share", "1.5", "-o", out, "--speaker", low, "--speaker", high}, "--disc-share"},
+		{"NaN share", []string{"train", "--method", "dlnmf", "--disc-share", "NaN", "-o", out, "--speaker", low, "--speaker", high}, "--disc-share must lie between 0 and 1"},
 		{"extra argument", []string{"train", "-o", out, "--speaker", low, "--speaker", high, "stray.wav"}, "stray.wav"},
 		{"even context", []string{"train", "--context", "4", "-o", out, "--speaker", low, "--speaker", high}, "--context"},
 		{"zero context", []string{"train", "--context", "0", "-o", out, "--speaker", low, "--speaker", high}, "--context"},

@@ -85,8 +85,11 @@ func TestTrainRefusesUnsafeNames(t *testing.T) {
 			t.Errorf("%q: stdout %q", name, stdout)
 		}
 	}
-	_, stderr, code := runCmd(t, "train", "--method", "nmf", "-o", out, "--speaker", "Ann="+dir, "--speaker", "ann="+dir)
-	wantFailure(t, stderr, code, exitUsage, "given twice")
+	// Names one file on a case-insensitive file system: full case folding.
+	for _, pair := range [][2]string{{"Ann", "ann"}, {"σοφία", "ςοφία"}, {"ſam", "Sam"}, {"µ", "μ"}} {
+		_, stderr, code := runCmd(t, "train", "--method", "nmf", "-o", out, "--speaker", pair[0]+"="+dir, "--speaker", pair[1]+"="+dir)
+		wantFailure(t, stderr, code, exitUsage, "given twice")
+	}
 	if files := dirFiles(t, filepath.Dir(out)); len(files) != 0 {
 		t.Errorf("left %v", files)
 	}

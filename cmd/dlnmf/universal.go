@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/dlnmf/dlnmf/internal/plural"
 	"github.com/dlnmf/dlnmf/recording"
 	"github.com/dlnmf/dlnmf/separation"
 )
@@ -30,15 +31,15 @@ func (u *universalFlag) bind(fs *flag.FlagSet, usage string) {
 // folder. Two sources must not share a name (they name output files);
 // train and experiment call it before loading the folders.
 func (u *universalFlag) avoid(speakers []string) {
-	taken := map[string]bool{strings.ToLower(u.name): true}
+	taken := map[string]bool{separation.NameKey(u.name): true}
 	for _, n := range speakers {
-		taken[strings.ToLower(n)] = true
+		taken[separation.NameKey(n)] = true
 	}
 	for i := range u.dirs {
-		if taken[strings.ToLower(u.dirs[i].name)] {
+		if taken[separation.NameKey(u.dirs[i].name)] {
 			u.dirs[i].name = fmt.Sprintf("%s%d", u.name, i+1)
 		}
-		taken[strings.ToLower(u.dirs[i].name)] = true
+		taken[separation.NameKey(u.dirs[i].name)] = true
 	}
 }
 
@@ -103,7 +104,7 @@ func loadUniversal(env *environment, u universalFlag, exclude excludeFlags, rate
 			d.Utterances = append(d.Utterances, x.Samples)
 		}
 		out.Speakers = append(out.Speakers, d)
-		logf(env.stderr, quiet, "universal model %s: speaker %s, %d files, %.1f s", u.name, sd.name, len(sp.Utterances), sp.Seconds(rate))
+		logf(env.stderr, quiet, "universal model %s: speaker %s, %s, %.1f s", u.name, sd.name, plural.Count(len(sp.Utterances), "file"), sp.Seconds(rate))
 	}
 	return out, nil
 }
