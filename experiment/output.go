@@ -44,18 +44,13 @@ func writeCSV(w io.Writer, scores []Score) error {
 		withConfig = withConfig || s.Method == SelectedLabel
 	}
 	cw := csv.NewWriter(w)
-	head := []string{"repeat", "mixture", "files", "method", "layers", "speaker", "sdr", "sir", "sar", "si_sdr"}
+	head := scoreHeader()
 	if withConfig {
 		head = append(head, "config")
 	}
 	cw.Write(head)
-	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
 	for _, s := range scores {
-		layers := make([]string, len(s.Layers))
-		for i, k := range s.Layers {
-			layers[i] = strconv.Itoa(k)
-		}
-		rec := []string{strconv.Itoa(s.Repeat), csvtext.Cell(s.Mixture), csvtext.Cell(s.Files), s.Method, strings.Join(layers, ","), s.Speaker, f(float64(s.SDR)), f(float64(s.SIR)), f(float64(s.SAR)), f(float64(s.SISDR))}
+		rec := scoreRecord(s)
 		if withConfig {
 			rec = append(rec, s.Config)
 		}
@@ -63,6 +58,37 @@ func writeCSV(w io.Writer, scores []Score) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// WriteSweepCSV writes a sweep's scores (res[j] is jobs[j]'s, with
+// configs[j mod len(configs)]): the pair and the configuration, then the
+// columns of an experiment's scores.csv.
+func WriteSweepCSV(w io.Writer, jobs []Job, configs []SweepConfig, res []*Results) error {
+	cw := csv.NewWriter(w)
+	cw.Write(append([]string{"pair", "config"}, scoreHeader()...))
+	for j, r := range res {
+		for _, s := range r.Scores {
+			cw.Write(append([]string{csvtext.Cell(jobs[j].Name), configs[j%len(configs)].Label}, scoreRecord(s)...))
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// scoreHeader names the columns of scoreRecord.
+func scoreHeader() []string {
+	return []string{"repeat", "mixture", "files", "method", "layers", "speaker", "sdr", "sir", "sar", "si_sdr"}
+}
+
+// scoreRecord is one score as CSV cells; names from input are quoted
+// against spreadsheets (csvtext.Cell).
+func scoreRecord(s Score) []string {
+	f := func(v Number) string { return strconv.FormatFloat(float64(v), 'f', 4, 64) }
+	layers := make([]string, len(s.Layers))
+	for i, k := range s.Layers {
+		layers[i] = strconv.Itoa(k)
+	}
+	return []string{strconv.Itoa(s.Repeat), csvtext.Cell(s.Mixture), csvtext.Cell(s.Files), s.Method, strings.Join(layers, ","), s.Speaker, f(s.SDR), f(s.SIR), f(s.SAR), f(s.SISDR)}
 }
 
 // Markdown renders the results in the layout of the paper's Table 1: one

@@ -45,7 +45,7 @@ mkdir -p "$d/bin"
 export DLNMF=$d/bin/dlnmf
 say "built dlnmf in $((SECONDS - s)) s"
 
-corpus=$repo/democorpus
+corpus=$repo/testdata/voices
 args=(--speaker "female=$corpus/female" --speaker "male=$corpus/male" --repeats 4 --k 20 --layers 60,20
   --iters 40 --infer-iters 20 --rounds 2 --disc-iters 10 --examples 1)
 

@@ -3,21 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/dlnmf/dlnmf/corpus"
 	"github.com/dlnmf/dlnmf/experiment"
 	"github.com/dlnmf/dlnmf/internal/atomicfile"
-	"github.com/dlnmf/dlnmf/internal/csvtext"
 	"github.com/dlnmf/dlnmf/internal/inputfile"
 	"github.com/dlnmf/dlnmf/internal/plural"
 	"github.com/dlnmf/dlnmf/report"
@@ -205,7 +202,7 @@ func runSweep(ctx context.Context, cmd *command, env *environment, args []string
 	if err := atomicfile.WriteBytes(filepath.Join(*out, "sweep.md"), []byte(md)); err != nil {
 		return err
 	}
-	if err := atomicfile.Write(filepath.Join(*out, "scores.csv"), func(w io.Writer) error { return sweepCSV(w, jobs, configs, res) }); err != nil {
+	if err := atomicfile.Write(filepath.Join(*out, "scores.csv"), func(w io.Writer) error { return experiment.WriteSweepCSV(w, jobs, configs, res) }); err != nil {
 		return err
 	}
 	if *opts.json {
@@ -268,20 +265,6 @@ func keepSpec(out string, pairs []string, configs []experiment.SweepConfig, base
 		return nil // a summary or a shard reports the missing folder itself
 	}
 	return atomicfile.WriteBytes(path, b)
-}
-
-func sweepCSV(w io.Writer, jobs []experiment.Job, configs []experiment.SweepConfig, res []*experiment.Results) error {
-	cw := csv.NewWriter(w)
-	cw.Write([]string{"pair", "config", "repeat", "mixture", "files", "method", "layers", "speaker", "sdr", "sir", "sar"})
-	f := func(v experiment.Number) string { return strconv.FormatFloat(float64(v), 'f', 4, 64) }
-	for j, r := range res {
-		for _, s := range r.Scores {
-			cw.Write([]string{csvtext.Cell(jobs[j].Name), configs[j%len(configs)].Label, strconv.Itoa(s.Repeat), csvtext.Cell(s.Mixture), csvtext.Cell(s.Files), s.Method,
-				joinIntsCLI(s.Layers), s.Speaker, f(s.SDR), f(s.SIR), f(s.SAR)})
-		}
-	}
-	cw.Flush()
-	return cw.Error()
 }
 
 // tradeOffFigures draws, for every pair, every speaker and every group of
