@@ -312,8 +312,12 @@ func Report(res *Results, title, intro string, notes []string) *report.Report {
 			Diff: float64(p.Diff), CI95: float64(p.CI95), P: float64(p.P), N: p.N})
 	}
 	if len(res.Examples) > 0 {
-		r.ExampleRule = fmt.Sprintf("The examples are the first %s of repeat 1, kept before anything was scored: not chosen for their results. "+
-			"Each one's caption compares its paired SDR differences with their means over every test mixture.", plural.Count(len(res.Examples), "test mixture"))
+		first := "The example is the first test mixture"
+		if len(res.Examples) > 1 {
+			first = fmt.Sprintf("The examples are the first %d test mixtures", len(res.Examples))
+		}
+		r.ExampleRule = first + " of repeat 1, kept before anything was scored: not chosen for their results. " +
+			"Captions compare an example's paired SDR differences with their means over every test mixture."
 	}
 	for _, e := range res.Examples {
 		id, heading := exampleHeading(e.Name, res)

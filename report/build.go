@@ -29,7 +29,7 @@ func (w *writer) build(r *Report) (*page, error) {
 		return nil, err
 	} else if p != nil {
 		rel := w.name("figures", "paired-sdr", ".png")
-		width := vg.Length(max(5.5, 1.0+1.6*float64(categories))) * vg.Inch
+		width := vg.Length(max(5.5, 1.0+1.8*float64(categories))) * vg.Inch
 		if err := w.savePNG(rel, p, min(width, 11*vg.Inch), 3.6*vg.Inch); err != nil {
 			return nil, err
 		}

@@ -232,7 +232,7 @@ func pairedPlot(ps []Paired, methods []Method) (*chart, int, error) {
 			ci = 0 // one mixture: no interval
 		}
 		x := float64(len(labels))
-		labels = append(labels, pr.A+" − "+pr.B+"\n"+pr.Speaker)
+		labels = append(labels, pr.A+"\n− "+pr.B+"\n"+pr.Speaker)
 		xa, xb := pairedValues(byName[pr.A], byName[pr.B], pr.Speaker, 0)
 		for j := range xa {
 			// The golden-ratio sequence spreads the dots evenly over a
@@ -282,7 +282,7 @@ func pairedPlot(ps []Paired, methods []Method) (*chart, int, error) {
 	mark.GlyphStyle.Radius = vg.Points(3.5)
 	p.Add(eb, mark)
 	p.NominalX(labels...)
-	p.X.Min, p.X.Max = -0.6, float64(len(labels))-0.4
+	p.X.Min, p.X.Max = -0.5, float64(len(labels))-0.5
 	return &chart{p: p}, len(labels), nil
 }
 
