@@ -69,8 +69,11 @@ func (e usageError) Error() string { return e.msg }
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
 // interruptGrace is how long a command may take to stop after SIGINT or
-// SIGTERM before main ends the process itself.
-const interruptGrace = time.Second
+// SIGTERM before main ends the process itself: short enough that a command
+// blocked in a read of a stalled pipe ends within a second (commands that
+// see the cancellation, such as a live stream completing its outputs, stop
+// well within it).
+const interruptGrace = 500 * time.Millisecond
 
 func main() {
 	ctx, cancel := context.WithCancel(context.Background())

@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"io"
 	"math"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/dlnmf/dlnmf/internal/testpipe"
 	"github.com/dlnmf/dlnmf/wav"
@@ -126,4 +130,74 @@ func TestSeparateStreamOfUnknownLength(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A pipe that stalls after part of its data: SIGINT or SIGTERM ends
+// separate within about a second with exit 130, and no output is left,
+// neither in -o nor a temporary file.
+func TestSeparateStalledPipeInterrupted(t *testing.T) {
+	bin := buildDlnmf(t)
+	model := testModel(t)
+	mix := filepath.Join(t.TempDir(), "mix.wav")
+	synthMixture(t, mix, 2, 16000, 71)
+	data := mustRead(t, mix)
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		out := t.TempDir()
+		cmd := exec.Command(bin, "separate", "-m", model, "-o", out, "--iters", "5", "--quiet", "-")
+		w, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		w.Write(data[:len(data)/2]) // then the pipe stalls, open
+		time.Sleep(300 * time.Millisecond)
+		cmd.Process.Signal(sig)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			t.Fatalf("%v: separate did not end within 10 s", sig)
+		}
+		w.Close()
+		if code := cmd.ProcessState.ExitCode(); code != exitCanceled {
+			t.Errorf("%v: exit %d, want 130; stderr:\n%s", sig, code, stderr.String())
+		}
+		checkNoPanic(t, stderr.String())
+		if got := dirFiles(t, out); len(got) != 0 {
+			t.Errorf("%v: left %v", sig, got)
+		}
+	}
+}
+
+// Offline --stdout into a reader that closes (| head -c 100): one line and
+// exit 1, as --live does, not a death by SIGPIPE (exit 141).
+func TestSeparateStdoutClosedByReader(t *testing.T) {
+	bin := buildDlnmf(t)
+	model := testModel(t)
+	mix := filepath.Join(t.TempDir(), "mix.wav")
+	synthMixture(t, mix, 20, 16000, 73)
+	cmd := exec.Command(bin, "separate", "-m", model, "--stdout", "low", "--iters", "5", mix)
+	r, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	head := make([]byte, 100)
+	io.ReadFull(r, head)
+	r.Close()
+	cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != exitFailure || !strings.Contains(stderr.String(), "closed by its reader") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr.String())
+	}
+	checkNoPanic(t, stderr.String())
 }
