@@ -12,7 +12,7 @@
 #   python3-numpy    the test that runs docs/models.md's numpy recipe, and the
 #                    Python package (python/dlnmf)
 #   python3-pytest, python3-mir-eval, python3-sklearn, python3-scipy,
-#   python3-matplotlib, python3-setuptools, python3-pip, python3-venv
+#   python3-matplotlib, python3-setuptools, python3-pip, python3-venv, flac (flac -t checks the MD5 dlnmf writes)
 #                    the Python package's tests (scripts/python-test.sh):
 #                    scores against mir_eval, NMF against scikit-learn, the
 #                    walk-through's plot, pip install into a venv
@@ -25,7 +25,7 @@ set -u
 want=(libopenblas-dev libfftw3-dev)
 [ "${1:-build}" = test ] && want+=(chromium chromium-driver python3-numpy sox
   python3-pytest python3-mir-eval python3-sklearn python3-scipy python3-matplotlib
-  python3-setuptools python3-pip python3-venv)
+  python3-setuptools python3-pip python3-venv flac)
 
 missing=()
 for p in "${want[@]}"; do

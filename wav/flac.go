@@ -3,9 +3,12 @@ package wav
 import (
 	"bufio"
 	"bytes"
+	"crypto/md5"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
+	"regexp"
 	"strings"
 
 	"github.com/mewkiz/flac"
@@ -99,12 +102,21 @@ func decodeFLAC(r io.Reader) (*Audio, error) {
 // flacReason drops the Go function name that the flac package puts in front
 // of its messages ("frame.Frame.Parse: CRC-16 checksum mismatch; ...").
 func flacReason(err error) string {
-	msg := err.Error()
+	// The FLAC library's errors carry terminal colour codes and its own
+	// source position ("\x1b[35;1mgithub.com/mewkiz/flac.f\x1b[0m
+	// (file.go:340): error: ..."): keep the plain reason.
+	msg := ansiCodes.ReplaceAllString(err.Error(), "")
+	if i := strings.LastIndex(msg, "error: "); i >= 0 {
+		msg = msg[i+len("error: "):]
+	}
 	if i := strings.Index(msg, ": "); i > 0 && !strings.Contains(msg[:i], " ") {
 		return msg[i+2:]
 	}
 	return msg
 }
+
+// ansiCodes matches terminal colour codes.
+var ansiCodes = regexp.MustCompile("\x1b\\[[0-9;]*m")
 
 // Format is a container that Writer writes.
 type Format int
@@ -152,12 +164,20 @@ type flacWriter struct {
 	enc   *flac.Encoder
 	info  *meta.StreamInfo
 	block []int32
+	md5   hash.Hash // of the unencoded samples, as STREAMINFO holds it
+	code  []byte
 }
+
+// flacMD5Offset is where STREAMINFO's MD5 of the audio starts in a FLAC
+// file: after "fLaC" (4 bytes), the metadata block header (4), the block
+// and frame sizes (10) and the rate, channels, bits and sample count (8).
+const flacMD5Offset = 26
 
 // writeOnly hides the Seek and Close of what it wraps from flac.Encoder,
 // which would otherwise rewrite STREAMINFO and close the file itself: the
-// header written first is already final (the sample count is known up front
-// and the MD5 of the audio is left zero, which FLAC reads as "not computed").
+// header written first is final but for the MD5 of the audio, which a file
+// gets at the end (Writer.Close writes it in place, flacMD5Offset) and a
+// stream leaves zero (FLAC reads that as "not computed").
 type writeOnly struct{ io.Writer }
 
 func newFLACWriter(w io.Writer, rate int, enc Encoding, frames int) (*flacWriter, error) {
@@ -182,11 +202,18 @@ func newFLACWriter(w io.Writer, rate int, enc Encoding, frames int) (*flacWriter
 	if err != nil {
 		return nil, fmt.Errorf("FLAC header: %s", flacReason(err))
 	}
-	return &flacWriter{bw: bw, enc: fe, info: info, block: make([]int32, 0, flacBlock)}, nil
+	return &flacWriter{bw: bw, enc: fe, info: info, block: make([]int32, 0, flacBlock), md5: md5.New(), code: make([]byte, 0, 4)}, nil
 }
 
-// add appends one sample code, writing a frame when a block is full.
+// add appends one sample code, writing a frame when a block is full. The
+// MD5 runs over the codes as FLAC defines it: signed, little-endian, in
+// bytes of the bits per sample rounded up.
 func (f *flacWriter) add(code int32) error {
+	f.code = f.code[:0]
+	for b := 0; b < int(f.info.BitsPerSample); b += 8 {
+		f.code = append(f.code, byte(code>>b))
+	}
+	f.md5.Write(f.code)
 	f.block = append(f.block, code)
 	if len(f.block) == flacBlock {
 		return f.writeFrame()
@@ -226,3 +253,6 @@ func (f *flacWriter) close() error {
 	}
 	return f.bw.Flush()
 }
+
+// sum returns the MD5 of the samples added.
+func (f *flacWriter) sum() []byte { return f.md5.Sum(nil) }

@@ -2,6 +2,8 @@ package wav
 
 import (
 	"bytes"
+	"crypto/md5"
+	"errors"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -14,6 +16,7 @@ import (
 	"github.com/mewkiz/flac"
 	"github.com/mewkiz/flac/frame"
 	"github.com/mewkiz/flac/meta"
+	"github.com/mewkiz/pkg/errutil"
 )
 
 // flacBytes encodes integer channels (codes of bits bits) as a FLAC stream
@@ -240,5 +243,70 @@ func TestDebianFLAC(t *testing.T) {
 	defer rd.Close()
 	if rd.Frames() != len(l) || rd.Channels() != 2 || rd.Encoding() != PCM24 {
 		t.Fatalf("Reader: %d frames, %d channels, %v", rd.Frames(), rd.Channels(), rd.Encoding())
+	}
+}
+
+// A FLAC file written by CreateFormat carries the MD5 of its audio in
+// STREAMINFO, as FLAC defines it (the sample codes, signed little-endian, in
+// whole bytes), for 8, 16 and 24 bits; Debian's flac -t verifies it where
+// installed. A stream (NewFormatWriter) leaves it zero: not computed.
+func TestFLACWriterMD5(t *testing.T) {
+	for _, enc := range []Encoding{PCM8, PCM16, PCM24} {
+		path := filepath.Join(t.TempDir(), "x.flac")
+		n := 3*flacBlock + 17
+		w, err := CreateFormat(path, FLAC, 16000, enc, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bits := enc.Bits()
+		h := md5.New()
+		x := make([]float64, n)
+		for i := range x {
+			code := int64((i*7919)%(1<<bits)) - 1<<(bits-1)
+			x[i] = float64(code) / float64(int64(1)<<(bits-1))
+			for b := 0; b < bits; b += 8 {
+				h.Write([]byte{byte(code >> b)})
+			}
+		}
+		if err := w.Write(x); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := b[flacMD5Offset:flacMD5Offset+16], h.Sum(nil); !bytes.Equal(got, want) {
+			t.Errorf("%v: STREAMINFO MD5 %x, want %x", enc, got, want)
+		}
+		if flacBin, err := exec.LookPath("flac"); err == nil {
+			if out, err := exec.Command(flacBin, "-t", "-s", path).CombinedOutput(); err != nil {
+				t.Errorf("%v: flac -t: %v\n%s", enc, err, out)
+			}
+		}
+		var stream bytes.Buffer
+		sw, err := NewFormatWriter(&stream, FLAC, 16000, enc, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sw.Write(x)
+		if err := sw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if got := stream.Bytes()[flacMD5Offset : flacMD5Offset+16]; !bytes.Equal(got, make([]byte, 16)) {
+			t.Errorf("%v: a stream's MD5 is %x, want zero (not computed)", enc, got)
+		}
+	}
+}
+
+// The FLAC library's errors reach users as plain text: no terminal colour
+// codes, no source position of the library.
+func TestFLACReasonIsPlain(t *testing.T) {
+	err := errutil.Err(errors.New("write /out/.x.flac.tmp-1: no space left on device"))
+	got := flacReason(err)
+	if strings.Contains(got, "\x1b") || strings.Contains(got, "mewkiz") || strings.Contains(got, ".go:") || !strings.Contains(got, "no space left on device") {
+		t.Errorf("flacReason(%q) = %q", err.Error(), got)
 	}
 }

@@ -401,6 +401,11 @@ func (wr *Writer) Close() error {
 		if err := wr.fw.close(); err != nil {
 			return wr.fail(fmt.Errorf("%s: %w", wr.prefix, err))
 		}
+		if wr.file != nil {
+			if _, err := wr.file.WriteAt(wr.fw.sum(), flacMD5Offset); err != nil {
+				return wr.fail(err)
+			}
+		}
 	} else {
 		if wr.frames*int64(wr.enc.Bits()/8)%2 == 1 {
 			wr.buf = append(wr.buf, 0)

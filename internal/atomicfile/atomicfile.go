@@ -190,6 +190,23 @@ func (f *File) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// WriteAt writes p at offset off of what was written so far (a header
+// completed at the end, as a FLAC file's MD5), flushing first. Its errors
+// name the target.
+func (f *File) WriteAt(p []byte, off int64) (int, error) {
+	if f.tmp == nil {
+		return 0, fmt.Errorf("%s: write after Commit or Abort", f.path)
+	}
+	if err := f.bw.Flush(); err != nil {
+		return 0, fmt.Errorf("%s: %w", f.path, err)
+	}
+	n, err := f.tmp.WriteAt(p, off)
+	if err != nil {
+		err = fmt.Errorf("%s: %w", f.path, err)
+	}
+	return n, err
+}
+
 // Commit flushes, syncs and closes the temporary file and renames it to the
 // target. On failure the target is left as it was and the temporary file is
 // removed. Commit after Commit or Abort is an error.
