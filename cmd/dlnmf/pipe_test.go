@@ -143,16 +143,7 @@ func TestSeparateStalledPipeInterrupted(t *testing.T) {
 	data := mustRead(t, mix)
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		out := t.TempDir()
-		cmd := exec.Command(bin, "separate", "-m", model, "-o", out, "--iters", "5", "--quiet", "-")
-		w, err := cmd.StdinPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		cmd, w, _, stderr := startChild(t, bin, "separate", "-m", model, "-o", out, "--iters", "5", "--quiet", "-")
 		w.Write(data[:len(data)/2]) // then the pipe stalls, open
 		time.Sleep(300 * time.Millisecond)
 		cmd.Process.Signal(sig)
@@ -182,16 +173,7 @@ func TestSeparateStdoutClosedByReader(t *testing.T) {
 	model := testModel(t)
 	mix := filepath.Join(t.TempDir(), "mix.wav")
 	synthMixture(t, mix, 20, 16000, 73)
-	cmd := exec.Command(bin, "separate", "-m", model, "--stdout", "low", "--iters", "5", mix)
-	r, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, _, r, stderr := startChild(t, bin, "separate", "-m", model, "--stdout", "low", "--iters", "5", mix)
 	head := make([]byte, 100)
 	io.ReadFull(r, head)
 	r.Close()
@@ -200,4 +182,25 @@ func TestSeparateStdoutClosedByReader(t *testing.T) {
 		t.Errorf("exit %d, stderr:\n%s", code, stderr.String())
 	}
 	checkNoPanic(t, stderr.String())
+}
+
+// startChild starts the built dlnmf with args, its standard input and
+// output pipes, its standard error collected.
+func startChild(t *testing.T, bin string, args ...string) (*exec.Cmd, io.WriteCloser, io.ReadCloser, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	w, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := &bytes.Buffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, w, r, stderr
 }
