@@ -40,16 +40,25 @@ const (
 	PresetPaper = "paper"
 )
 
-// Preset returns the settings of a named configuration; the other fields
-// are zero (their defaults).
+// Preset returns the model settings of a named configuration (method,
+// sizes, patch width, sparsity and mask exponent, every one explicit, so
+// that a door can override some of them); the other fields are zero, their
+// defaults.
 func Preset(name string) (TrainSettings, error) {
 	switch name {
 	case PresetValidated:
 		return TrainSettings{Method: NMF, Sizes: []int{100}, Context: 5, Sparsity: 1, MaskPower: 2}, nil
 	case PresetPaper:
-		return TrainSettings{Method: DLNMF, Sizes: []int{180, 20}}, nil
+		return MethodSettings(DLNMF), nil
 	}
 	return TrainSettings{}, fmt.Errorf("unknown preset %q (want %s or %s)", name, PresetValidated, PresetPaper)
+}
+
+// MethodSettings returns method m's model settings as the paper has them,
+// every one explicit: DefaultSizes(m), single frames, no sparsity, mask
+// exponent 1.
+func MethodSettings(m Method) TrainSettings {
+	return TrainSettings{Method: m, Sizes: DefaultSizes(m), Context: 1, MaskPower: 1}
 }
 
 // DefaultSizes returns the layer sizes used when none are given: K = 20 for

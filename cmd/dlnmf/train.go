@@ -123,12 +123,11 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 		if err != nil {
 			return usageError{err.Error()}
 		}
-		base = separation.TrainSettings{Method: m, Sizes: separation.DefaultSizes(m), Context: 1, MaskPower: 1}
+		base = separation.MethodSettings(m)
 	} else if base, err = separation.Preset(*preset); err != nil {
 		return usagef("--preset: %v", err)
 	}
 	m := base.Method
-	base.Context, base.MaskPower = max(base.Context, 1), max(base.MaskPower, 1) // the library's zero values
 	if flagSet(fs, "context") {
 		base.Context = *contextT
 	}

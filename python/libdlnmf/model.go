@@ -245,9 +245,11 @@ func train(req trainRequest, feed *arrayFeed) (*separation.Model, error) {
 	case req.Method != "" && req.Preset != "":
 		return nil, fmt.Errorf("preset %q and method %q: give one (a preset names its method)", req.Preset, req.Method)
 	case req.Method != "":
-		if base.Method, err = separation.ParseMethod(req.Method); err != nil {
+		m, err := separation.ParseMethod(req.Method)
+		if err != nil {
 			return nil, err
 		}
+		base = separation.MethodSettings(m)
 	default:
 		preset := req.Preset
 		if preset == "" {
@@ -260,8 +262,6 @@ func train(req trainRequest, feed *arrayFeed) (*separation.Model, error) {
 	if req.Sizes != nil {
 		base.Sizes = req.Sizes
 	}
-	// The preset's or the method's values, that the overrides replace.
-	base.Context, base.MaskPower = max(base.Context, 1), max(base.MaskPower, 1)
 	if req.Context != nil {
 		base.Context = *req.Context
 	}
