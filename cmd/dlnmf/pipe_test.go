@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"io"
 	"math"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -203,4 +204,33 @@ func startChild(t *testing.T, bin string, args ...string) (*exec.Cmd, io.WriteCl
 		t.Fatal(err)
 	}
 	return cmd, w, r, stderr
+}
+
+// separate --live -o DIR replaces a symbolic link at an output's path (to
+// a file outside DIR) instead of writing through it, and the output still
+// grows as a regular file.
+func TestSeparateLiveReplacesLink(t *testing.T) {
+	model := testModel(t)
+	out := t.TempDir()
+	outside := filepath.Join(t.TempDir(), "precious.wav")
+	if err := os.WriteFile(outside, []byte("keep me"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(out, "live.low.wav")); err != nil {
+		t.Fatal(err)
+	}
+	stream := liveStream(t, synthVoice([]float64{150, 220}, 0.5, 16000, 5), 16000)
+	if _, stderr, code := runWithStdin(t, stream, "separate", "--live", "-m", model, "-o", out, "--iters", "5", "--quiet", "-"); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if b, _ := os.ReadFile(outside); string(b) != "keep me" {
+		t.Errorf("the link's target was written through: %d bytes", len(b))
+	}
+	fi, err := os.Lstat(filepath.Join(out, "live.low.wav"))
+	if err != nil || !fi.Mode().IsRegular() {
+		t.Fatalf("live.low.wav is not a regular file: %v", err)
+	}
+	if got := readSamples(t, filepath.Join(out, "live.low.wav")); len(got) != 8000 {
+		t.Errorf("live.low.wav holds %d samples, want 8000", len(got))
+	}
 }
