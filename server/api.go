@@ -29,6 +29,7 @@ var openAPI []byte
 type handler func(w http.ResponseWriter, r *http.Request) error
 
 func (srv *Server) handle(pattern string, h handler) {
+	srv.patterns = append(srv.patterns, pattern)
 	srv.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
 			srv.writeError(w, err)

@@ -127,15 +127,17 @@ func CheckAddr(addr string, token bool) error {
 // Server serves the API, the live WebSocket and the page. Create it with
 // New; serve Handler; stop it with Shutdown.
 type Server struct {
-	s       Settings
-	mux     *http.ServeMux
-	metrics *metrics
-	jobs    *queue
-	models  *modelCache
-	speakMu sync.Mutex // enrolment and deletion of speakers
-	live    chan struct{}
-	stop    chan struct{}
-	swept   sync.WaitGroup
+	s   Settings
+	mux *http.ServeMux
+	// patterns are the mux's routes, as registered ("GET /v1/models").
+	patterns []string
+	metrics  *metrics
+	jobs     *queue
+	models   *modelCache
+	speakMu  sync.Mutex // enrolment and deletion of speakers
+	live     chan struct{}
+	stop     chan struct{}
+	swept    sync.WaitGroup
 }
 
 // New opens (creating when missing) the data folder, resumes the jobs left
