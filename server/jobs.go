@@ -301,6 +301,9 @@ func (q *queue) work() {
 		j.State, j.Started, j.Attempts, j.Progress = StateRunning, &now, j.Attempts+1, 0
 		err := q.save(j)
 		q.mu.Unlock()
+		if err == nil && q.srv.s.jobStarted != nil {
+			q.srv.s.jobStarted(j)
+		}
 		if err == nil {
 			err = q.run(j)
 		}

@@ -60,6 +60,10 @@ type Settings struct {
 	// zero), but for the container, which each request chooses.
 	Separation recording.Settings
 	Logger     *slog.Logger // nil: discard
+
+	// jobStarted, when set, is called as each job starts running: tests
+	// hold jobs there to fill the queue.
+	jobStarted func(j *Job)
 }
 
 func (s *Settings) fill() {
