@@ -1,9 +1,11 @@
 package server
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"strconv"
@@ -76,7 +78,6 @@ func (srv *Server) liveStream(w http.ResponseWriter, r *http.Request) error {
 		return nil // the upgrader has answered
 	}
 	defer conn.Close()
-	conn.SetReadLimit(liveMaxFrame)
 	closeWith := func(code int, reason string) {
 		if len(reason) > 120 {
 			reason = reason[:120]
@@ -96,18 +97,20 @@ func (srv *Server) liveStream(w http.ResponseWriter, r *http.Request) error {
 		return conn.WriteMessage(websocket.BinaryMessage, out)
 	}
 	var x []float64
+	var msg []byte
 	samples := 0
 	defer func() { srv.metrics.separated(float64(samples) / float64(rate)) }()
 	for {
 		conn.SetReadDeadline(time.Now().Add(srv.s.LiveIdle))
-		kind, msg, err := conn.ReadMessage()
+		kind, m, err := readMessage(conn, msg[:0])
+		msg = m
 		if err != nil {
 			var ne interface{ Timeout() bool }
 			switch {
 			case errors.As(err, &ne) && ne.Timeout():
 				srv.metrics.error("live_stalled")
 				closeWith(websocket.ClosePolicyViolation, fmt.Sprintf("no audio for %s: stream closed", srv.s.LiveIdle))
-			case errors.Is(err, websocket.ErrReadLimit):
+			case errors.Is(err, errFrameTooLarge):
 				srv.metrics.error("too_large")
 				closeWith(websocket.CloseMessageTooBig, fmt.Sprintf("a frame is larger than %d bytes", liveMaxFrame))
 			}
@@ -147,6 +150,24 @@ func (srv *Server) liveStream(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 	}
+}
+
+var errFrameTooLarge = fmt.Errorf("a frame is larger than %d bytes", liveMaxFrame)
+
+// readMessage reads the next message into buf, up to liveMaxFrame bytes.
+// The connection's own read limit would close a larger one without a
+// reason; this lets the stream's end say why.
+func readMessage(conn *websocket.Conn, buf []byte) (int, []byte, error) {
+	kind, r, err := conn.NextReader()
+	if err != nil {
+		return 0, nil, err
+	}
+	b := bytes.NewBuffer(buf)
+	n, err := b.ReadFrom(io.LimitReader(r, liveMaxFrame+1))
+	if err == nil && n > liveMaxFrame {
+		err = errFrameTooLarge
+	}
+	return kind, b.Bytes(), err
 }
 
 func sameOrigin(r *http.Request) bool {
