@@ -80,7 +80,8 @@ async function refreshSpeakers() {
   const body = $("speakers").tBodies[0];
   body.replaceChildren();
   const boxes = $("train-speakers");
-  const checked = new Set([...boxes.querySelectorAll("input:checked")].map((b) => b.value));
+  // A speaker is in the model unless the user unticked it.
+  const unticked = new Set([...boxes.querySelectorAll("input:not(:checked)")].map((b) => b.value));
   boxes.replaceChildren();
   for (const s of speakers) {
     const row = body.insertRow();
@@ -96,7 +97,7 @@ async function refreshSpeakers() {
     const box = document.createElement("input");
     box.type = "checkbox";
     box.value = s.name;
-    box.checked = checked.size === 0 || checked.has(s.name);
+    box.checked = !unticked.has(s.name);
     label.append(box, " " + s.name + " (" + s.seconds.toFixed(1) + " s)");
     boxes.append(label);
   }
