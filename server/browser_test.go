@@ -16,8 +16,10 @@ import (
 
 	"github.com/dlnmf/dlnmf/bsseval"
 	"github.com/dlnmf/dlnmf/democorpus"
+	"github.com/dlnmf/dlnmf/internal/fft"
 	"github.com/dlnmf/dlnmf/internal/webdriver"
 	"github.com/dlnmf/dlnmf/recording"
+	"github.com/dlnmf/dlnmf/resample"
 	"github.com/dlnmf/dlnmf/separation"
 	"github.com/dlnmf/dlnmf/wav"
 )
@@ -95,12 +97,15 @@ func (b *browser) audioOf(css, source string) *wav.Audio {
 	var b64 string
 	b.must(b.sess.Call(b.ctx, "POST", "/execute/async", map[string]any{"args": []any{css, source}, "script": `
 const [css, source, done] = arguments;
-const a = document.querySelector(css + ' figure[data-source="' + source + '"] audio');
-fetch(a.src).then(r => r.arrayBuffer()).then(buf => {
+new Promise(ok => ok(document.querySelector(css + ' figure[data-source="' + source + '"] audio').src))
+.then(src => fetch(src)).then(r => r.arrayBuffer()).then(buf => {
   let s = ''; const u = new Uint8Array(buf);
   for (let i = 0; i < u.length; i += 8192) s += String.fromCharCode(...u.subarray(i, i + 8192));
   done(btoa(s));
-});`}, &b64))
+}).catch(e => done("error: " + e));`}, &b64))
+	if strings.HasPrefix(b64, "error") {
+		b.t.Fatalf("%s %s: %s", css, source, b64)
+	}
 	raw, err := base64.StdEncoding.DecodeString(b64)
 	b.must(err)
 	a, err := wav.Decode(bytes.NewReader(raw))
@@ -242,6 +247,41 @@ func TestPageInChromium(t *testing.T) {
 	}
 	t.Logf("page scores (voice, SDR, SIR, SAR): %q", shown.Scores)
 
+	// Live from the fake microphone, which plays the mixture once.
+	b.run(nil, `document.getElementById("live-model").value = "voices"`)
+	b.click("#live-start")
+	b.waitFor("the live stream's first message", `document.getElementById("live-info").textContent.includes("ms behind")`)
+	mixSeconds := float64(len(sources[0]))/democorpus.Rate + 0.5
+	b.waitFor("the mixture through the microphone", fmt.Sprintf(`live && live.sent.reduce((n, x) => n + x.length, 0) >= %g * live.rate`, mixSeconds))
+	b.click("#live-stop")
+	b.waitFor("the live voices", `document.querySelectorAll("#live-results figure audio").length === 3`)
+	heard := b.audioOf("#live-results", "mixture")
+	offline, err := sp.Separate(heard.Channels, heard.Rate)
+	b.must(err)
+	lv, err := sp.NewLive(heard.Rate)
+	b.must(err)
+	refs := alignReferences(t, heard.Mono(), sources, democorpus.Rate, heard.Rate)
+	var live [][]float64
+	for _, name := range []string{"FA", "MC"} {
+		a := b.audioOf("#live-results", name)
+		x := a.Mono()
+		// The estimates are sample for sample the stream's, sent LatencySamples late.
+		if a.Rate != lv.Rate() || len(x) != len(heard.Mono()) {
+			t.Fatalf("live %s: %d samples at %d Hz; the mixture sent has %d at %d Hz", name, len(x), a.Rate, len(heard.Mono()), heard.Rate)
+		}
+		live = append(live, x)
+	}
+	liveScores, err := bsseval.Sources(refs, live, bsseval.Options{})
+	b.must(err)
+	offScores, err := bsseval.Sources(refs, offline, bsseval.Options{})
+	b.must(err)
+	for i, name := range []string{"FA", "MC"} {
+		t.Logf("live %s: SDR %.2f dB; offline separation of the same %d samples at %d Hz: %.2f dB", name, liveScores.SDR[i], len(heard.Mono()), heard.Rate, offScores.SDR[i])
+		if math.Abs(liveScores.SDR[i]-offScores.SDR[i]) > 1 {
+			t.Errorf("live %s scores %.2f dB, offline %.2f dB: more than 1 dB apart", name, liveScores.SDR[i], offScores.SDR[i])
+		}
+	}
+
 	// Readable on a phone: at 375 px nothing is wider than the page.
 	b.must(sess.Call(ctx, "POST", "/window/rect", map[string]int{"width": 375, "height": 800}, nil))
 	var wide []string
@@ -259,6 +299,52 @@ func TestPageInChromium(t *testing.T) {
 			t.Errorf("console error: %s", l.Message)
 		}
 	}
+}
+
+// alignReferences returns the sources (at rate) as they sound in heard
+// (at heardRate): resampled, and shifted by the delay at which the
+// microphone's capture began, found where their mixture correlates best
+// with what was heard.
+func alignReferences(t *testing.T, heard []float64, sources [][]float64, rate, heardRate int) [][]float64 {
+	t.Helper()
+	var up [][]float64
+	for _, s := range sources {
+		r, err := resample.Resample(s, rate, heardRate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		up = append(up, r)
+	}
+	mix := make([]float64, len(up[0]))
+	for _, s := range up {
+		for i, v := range s {
+			mix[i] += v
+		}
+	}
+	n := 1
+	for n < len(heard)+len(mix) {
+		n *= 2
+	}
+	plan := fft.NewReal(n)
+	pad := func(x []float64) []float64 { y := make([]float64, n); copy(y, x); return y }
+	H, M := plan.Forward(nil, pad(heard)), plan.Forward(nil, pad(mix))
+	for k := range H {
+		H[k] *= complex(real(M[k]), -imag(M[k]))
+	}
+	corr := plan.Inverse(nil, H) // corr[lag]: heard[t+lag] against mix[t]
+	lag := 0
+	for l := range len(heard) / 2 {
+		if corr[l] > corr[lag] {
+			lag = l
+		}
+	}
+	refs := make([][]float64, len(up))
+	for s := range up {
+		refs[s] = make([]float64, len(heard))
+		copy(refs[s][lag:], up[s])
+	}
+	t.Logf("the capture is %d samples behind the file (%.0f ms)", lag, 1000*float64(lag)/float64(heardRate))
+	return refs
 }
 
 // quantize16 rounds samples to 16-bit PCM as wav.PCM16 writes them.

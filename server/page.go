@@ -26,7 +26,7 @@ func (srv *Server) page(w http.ResponseWriter, r *http.Request) error {
 	types := map[string]string{".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
 	w.Header().Set("Content-Type", types[path.Ext(name)])
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self' ws: wss:")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self' blob: ws: wss:")
 	w.Write(b)
 	return nil
 }
