@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -43,64 +44,84 @@ Examples:
 	})
 }
 
+// serveFlags are serve's flags, bound into server.Settings where a field
+// of it holds them.
+type serveFlags struct {
+	settings  server.Settings
+	addr      string
+	tokenFile string
+	grace     time.Duration
+	quiet     bool
+}
+
+func bindServeFlags(fs *flag.FlagSet) *serveFlags {
+	f := &serveFlags{}
+	s := &f.settings
+	fs.StringVar(&f.addr, "addr", server.DefaultAddr, "address to listen on, host:port")
+	fs.StringVar(&s.Dir, "data", server.DefaultDir, "data folder: models/, speakers/, jobs/ (created if missing)")
+	fs.StringVar(&f.tokenFile, "token-file", "", "file holding the bearer token every request must give; required beyond loopback")
+	fs.StringVar(&s.CORSOrigin, "cors", "", "an origin (https://example.org) whose pages may call the API; CORS is off without it")
+	fs.Int64Var(&s.MaxUpload, "max-upload", server.DefaultMaxUpload, "largest request body, bytes (413 beyond)")
+	fs.IntVar(&s.Queue, "queue", server.DefaultQueue, "jobs waiting to run at most (429 beyond)")
+	fs.Int64Var(&s.QueueBytes, "queue-bytes", server.DefaultQueueBytes, "bytes of recordings waiting to be separated at most (429 beyond)")
+	fs.IntVar(&s.Workers, "workers", 0, "jobs running at once; 0: one per core")
+	fs.DurationVar(&s.JobTimeout, "job-timeout", server.DefaultJobTimeout, "the longest one job may run")
+	fs.DurationVar(&s.ResultsTTL, "results-ttl", server.DefaultResultsTTL, "how long finished jobs and their outputs are kept")
+	fs.DurationVar(&f.grace, "grace", server.DefaultGrace, "on SIGTERM, how long running jobs may take to finish")
+	fs.BoolVar(&f.quiet, "quiet", false, "log only errors")
+	return f
+}
+
 func runServe(ctx context.Context, cmd *command, env *environment, args []string) error {
 	fs := newFlagSet(env, cmd)
-	addr := fs.String("addr", server.DefaultAddr, "address to listen on, host:port")
-	data := fs.String("data", server.DefaultDir, "data folder: models/, speakers/, jobs/ (created if missing)")
-	tokenFile := fs.String("token-file", "", "file holding the bearer token every request must give; required beyond loopback")
-	cors := fs.String("cors", "", "an origin (https://example.org) whose pages may call the API; CORS is off without it")
-	maxUpload := fs.Int64("max-upload", server.DefaultMaxUpload, "largest request body, bytes (413 beyond)")
-	queueLen := fs.Int("queue", server.DefaultQueue, "jobs waiting to run at most (429 beyond)")
-	jobTimeout := fs.Duration("job-timeout", server.DefaultJobTimeout, "the longest one job may run")
-	ttl := fs.Duration("results-ttl", server.DefaultResultsTTL, "how long finished jobs and their outputs are kept")
-	grace := fs.Duration("grace", server.DefaultGrace, "on SIGTERM, how long running jobs may take to finish")
-	quiet := fs.Bool("quiet", false, "log only errors")
+	f := bindServeFlags(fs)
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	if *maxUpload < 1 || *queueLen < 1 || *jobTimeout <= 0 || *ttl <= 0 || *grace < 0 {
-		return usagef("--max-upload, --queue, --job-timeout and --results-ttl must be positive, --grace not negative")
+	s := f.settings
+	if s.MaxUpload < 1 || s.Queue < 1 || s.QueueBytes < 1 || s.Workers < 0 || s.JobTimeout <= 0 || s.ResultsTTL <= 0 || f.grace < 0 {
+		return usagef("--max-upload, --queue, --queue-bytes, --job-timeout and --results-ttl must be positive, --workers and --grace not negative")
 	}
 	var token string
-	if *tokenFile != "" {
-		f, _, err := inputfile.Open(*tokenFile)
+	if f.tokenFile != "" {
+		file, _, err := inputfile.Open(f.tokenFile)
 		if err != nil {
 			return err
 		}
-		b, err := io.ReadAll(io.LimitReader(f, 4096))
-		f.Close()
+		b, err := io.ReadAll(io.LimitReader(file, 4096))
+		file.Close()
 		if err != nil {
-			return fmt.Errorf("%s: %w", *tokenFile, err)
+			return fmt.Errorf("%s: %w", f.tokenFile, err)
 		}
 		token = strings.TrimSpace(string(b))
 		if token == "" || strings.ContainsAny(token, " \t\r\n") {
-			return fmt.Errorf("%s: the token file must hold one word", *tokenFile)
+			return fmt.Errorf("%s: the token file must hold one word", f.tokenFile)
 		}
 	}
-	if err := server.CheckAddr(*addr, token != ""); err != nil {
+	if err := server.CheckAddr(f.addr, token != ""); err != nil {
 		return usageError{err.Error()}
 	}
 	level := slog.LevelInfo
-	if *quiet {
+	if f.quiet {
 		level = slog.LevelError
 	}
 	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: level}))
-	srv, err := server.New(server.Settings{Dir: *data, Token: token, CORSOrigin: *cors, MaxUpload: *maxUpload,
-		Queue: *queueLen, JobTimeout: *jobTimeout, ResultsTTL: *ttl, Logger: log})
+	s.Token, s.Logger = token, log
+	srv, err := server.New(s)
 	if err != nil {
 		return err
 	}
-	l, err := net.Listen("tcp", *addr)
+	l, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		srv.Shutdown(context.Background())
 		return err
 	}
 	// main ends the process a moment after SIGTERM unless told to wait:
 	// the grace time, and a little for the HTTP server.
-	extendInterruptGrace(*grace + 5*time.Second)
+	extendInterruptGrace(f.grace + 5*time.Second)
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	log.Info("listening", "url", "http://"+l.Addr().String()+"/", "data", *data, "token", token != "", "workers", srv.Settings().Workers)
+	log.Info("listening", "url", "http://"+l.Addr().String()+"/", "data", s.Dir, "token", token != "", "workers", srv.Settings().Workers)
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(l) }()
 	select {
@@ -109,8 +130,8 @@ func runServe(ctx context.Context, cmd *command, env *environment, args []string
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("stopping: no new work; running jobs have the grace time to finish", "grace", *grace)
-	stop, cancel := context.WithTimeout(context.Background(), *grace)
+	log.Info("stopping: no new work; running jobs have the grace time to finish", "grace", f.grace)
+	stop, cancel := context.WithTimeout(context.Background(), f.grace)
 	defer cancel()
 	hs.Shutdown(stop)
 	if err := srv.Shutdown(stop); err != nil {
