@@ -50,7 +50,7 @@ mc=(democorpus/tsp/MC/*.flac)
 for i in $(seq 1 $MIXES); do
 	sox -V1 -m "${fa[-i]}" "${mc[-i]}" -b 16 "$work/mix/mix$i.wav" pad 0 3 trim 0 3 # 3 s, silence after a short sentence
 done
-sox $(for i in $(seq 1 14); do echo "$work/mix/mix$i.wav"; done) "$work/long.wav" # 42 s: a job (202)
+sox $(for i in $(seq 1 40); do echo "$work/mix/mix$(( i % MIXES + 1 )).wav"; done) "$work/long.wav" # 120 s: a job (202)
 
 # 1. The command line.
 mkdir -p "$work/cli"
@@ -62,18 +62,23 @@ t1=$(date +%s.%N)
 cli=$(echo "$files $t0 $t1" | awk '{printf "%.1f", $1 * 3 / ($3 - $2)}')
 echo "command line: $files mixtures of 3 s in $(echo "$t0 $t1" | awk '{printf "%.2f", $2 - $1}') s with --jobs $(nproc): $cli s of audio per s"
 
-# The server.
+# The server, on the data folder $work/data; sets server_pid and url.
+start_server() {
+	"$dl" serve --addr 127.0.0.1:0 --data "$work/data" --workers "$WORKERS" --queue "$QUEUE" 2>"$work/server.log" &
+	server_pid=$!
+	url=
+	for _ in $(seq 1 100); do
+		url=$(grep -so 'url=http://[^ ]*/' "$work/server.log" | head -1 | cut -d= -f2) || true
+		[ -n "$url" ] && curl -sf "${url}healthz" >/dev/null && return
+		sleep 0.1
+	done
+	say "the server did not start:"
+	cat "$work/server.log" >&2
+	exit 1
+}
 mkdir -p "$work/data/models"
 cp "$work/model.npz" "$work/data/models/bench.npz"
-"$dl" serve --addr 127.0.0.1:0 --data "$work/data" --workers "$WORKERS" --queue "$QUEUE" 2>"$work/server.log" &
-server_pid=$!
-url=
-for _ in $(seq 1 100); do
-	url=$(grep -so 'url=http://[^ ]*/' "$work/server.log" | head -1 | cut -d= -f2) || true
-	[ -n "$url" ] && curl -sf "${url}healthz" >/dev/null && break
-	sleep 0.1
-done
-[ -n "$url" ] || { cat "$work/server.log" >&2; exit 1; }
+start_server
 
 # load N SECONDS NAME: N clients posting mixtures until SECONDS have passed.
 load() {
@@ -132,15 +137,8 @@ sleep 1
 running=$(curl -s "${url}metrics" | awk '/^dlnmf_jobs_running/ {print $2}')
 queued=$(curl -s "${url}metrics" | awk '/^dlnmf_jobs_queued/ {print $2}')
 kill -9 "$server_pid"; wait "$server_pid" 2>/dev/null || true
-echo "SIGKILL with ${#ids[@]} jobs of 42 s acknowledged ($running running, $queued queued)"
-"$dl" serve --addr 127.0.0.1:0 --data "$work/data" --workers "$WORKERS" --queue "$QUEUE" 2>"$work/server.log" &
-server_pid=$!
-url=
-for _ in $(seq 1 100); do
-	url=$(grep -so 'url=http://[^ ]*/' "$work/server.log" | head -1 | cut -d= -f2) || true
-	[ -n "$url" ] && curl -sf "${url}healthz" >/dev/null && break
-	sleep 0.1
-done
+echo "SIGKILL with ${#ids[@]} jobs of 120 s acknowledged ($running running, $queued queued)"
+start_server
 done_=0; failed=0; lost=0
 for id in "${ids[@]}"; do
 	while :; do

@@ -198,7 +198,11 @@ func (q *queue) submit(j *Job, size int64, prepare func(dir string) error) error
 		q.mu.Unlock()
 		return &apiError{code: http.StatusServiceUnavailable, msg: "the server is shutting down", kind: "shutting_down", retryAfter: 5}
 	}
-	if len(q.pending) >= q.srv.s.Queue || q.bytes+size > q.srv.s.QueueBytes {
+	// The queue counts what waits beyond the workers: a job that ends frees
+	// its place at once, before a worker takes the next one, so a client
+	// that waits for its answer and submits again never meets a full queue
+	// while no more than Workers+Queue submit at once.
+	if len(q.pending)+q.running >= q.srv.s.Queue+q.srv.s.Workers || q.bytes+size > q.srv.s.QueueBytes {
 		ra := q.retryAfter()
 		q.mu.Unlock()
 		return &apiError{code: http.StatusTooManyRequests, kind: "queue_full", retryAfter: ra,

@@ -48,7 +48,7 @@ type Settings struct {
 	Token      string        // bearer token every route but /healthz and the page needs; "": none
 	CORSOrigin string        // an origin allowed to call the API from a browser; "": CORS off
 	MaxUpload  int64         // bytes of one request body
-	Queue      int           // jobs waiting to run
+	Queue      int           // jobs waiting to run beyond the Workers running
 	QueueBytes int64         // bytes of input of the jobs waiting
 	Workers    int           // jobs running at once; 0: runtime.NumCPU()
 	JobTimeout time.Duration // the longest a job may run
