@@ -175,3 +175,20 @@ func TestRestartFailsJobsInterruptedTooOften(t *testing.T) {
 		t.Errorf("jobs folder: %q", names)
 	}
 }
+
+// TestRestartFailsUnreadableJobs: a job whose state a power cut left
+// empty is reported failed with the reason, not lost.
+func TestRestartFailsUnreadableJobs(t *testing.T) {
+	dir := t.TempDir()
+	const id = "00000000000000cc"
+	if err := os.MkdirAll(filepath.Join(dir, jobsDir, id), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, jobsDir, id, jobFile), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, ts := newTestServer(t, Settings{Dir: dir})
+	if j := pollJob(t, ts.URL, id); j.State != StateFailed || !strings.Contains(j.Error, "unreadable") {
+		t.Errorf("job: %s %q", j.State, j.Error)
+	}
+}
