@@ -3,6 +3,7 @@ module github.com/dlnmf/dlnmf
 go 1.26.8
 
 require (
+	github.com/gorilla/websocket v1.5.3
 	github.com/mewkiz/flac v1.0.14
 	github.com/schollz/progressbar/v3 v3.19.1
 	golang.org/x/image v0.30.0

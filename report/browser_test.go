@@ -1,23 +1,18 @@
 package report
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
-	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dlnmf/dlnmf/internal/webdriver"
 )
 
 // TestBrowser opens a written report in headless Chromium, driven by
@@ -31,8 +26,7 @@ func TestBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
-	chromium := findProgram("DLNMF_CHROMIUM", "chromium", "chromium-browser", "google-chrome")
-	driver := findProgram("DLNMF_CHROMEDRIVER", "chromedriver")
+	chromium, driver := webdriver.Programs()
 	if chromium == "" || driver == "" {
 		t.Skipf("browser test skipped: chromium (%q) or chromedriver (%q) not found; install Debian's chromium and chromium-driver (scripts/setup.sh test does)", chromium, driver)
 	}
@@ -45,36 +39,16 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	wd, err := startDriver(ctx, t, driver)
+	wd, err := webdriver.Start(ctx, t.Cleanup, driver)
 	if err != nil {
 		t.Skipf("browser test skipped: chromedriver would not start: %v", err)
 	}
-	profile := filepath.Join(tmp, "profile")
-	caps := map[string]any{"capabilities": map[string]any{"alwaysMatch": map[string]any{
-		"browserName": "chrome",
-		"goog:chromeOptions": map[string]any{
-			"binary": chromium,
-			"args": []string{
-				"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-				"--disable-background-networking", "--disable-component-update", "--disable-sync",
-				"--user-data-dir=" + profile, "--window-size=1280,900", "--hide-scrollbars",
-			},
-		},
-		"goog:loggingPrefs": map[string]string{"browser": "ALL"},
-	}}}
-	var sess struct {
-		SessionID string `json:"sessionId"`
-	}
-	if err := wd.call(ctx, "POST", "/session", caps, &sess); err != nil {
+	sess, err := wd.NewSession(ctx, chromium, webdriver.HeadlessArgs(filepath.Join(tmp, "profile")))
+	if err != nil {
 		t.Skipf("browser test skipped: chromium would not start under chromedriver: %v", err)
 	}
-	s := "/session/" + sess.SessionID
-	defer func() {
-		// Ends the browser; chromedriver itself is killed by startDriver's cleanup.
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		wd.call(ctx, "DELETE", s, nil, nil)
-	}()
+	// Ends the browser; chromedriver itself is killed by Start's cleanup.
+	defer sess.Close()
 
 	must := func(err error) {
 		t.Helper()
@@ -82,9 +56,9 @@ func TestBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	must(wd.call(ctx, "POST", s+"/timeouts", map[string]int{"script": 15000, "pageLoad": 15000}, nil))
+	must(sess.Call(ctx, "POST", "/timeouts", map[string]int{"script": 15000, "pageLoad": 15000}, nil))
 	page := (&url.URL{Scheme: "file", Path: filepath.ToSlash(filepath.Join(dir, "index.html"))}).String()
-	must(wd.call(ctx, "POST", s+"/url", map[string]string{"url": page}, nil))
+	must(sess.Call(ctx, "POST", "/url", map[string]string{"url": page}, nil))
 
 	// Wait until every image and audio element has settled (loaded or
 	// failed), at most 10 s, then report their state.
@@ -149,7 +123,7 @@ check();`
 		Best    []string
 		Paired  int
 	}
-	must(wd.call(ctx, "POST", s+"/execute/async", map[string]any{"script": script, "args": []any{}}, &state))
+	must(sess.Call(ctx, "POST", "/execute/async", map[string]any{"script": script, "args": []any{}}, &state))
 
 	if !strings.HasPrefix(state.Title, "Synthetic tones") {
 		t.Errorf("page title %q: the page did not load", state.Title)
@@ -207,10 +181,8 @@ check();`
 		}
 	}
 
-	var logs []struct {
-		Level, Message, Source string
-	}
-	must(wd.call(ctx, "POST", s+"/se/log", map[string]string{"type": "browser"}, &logs))
+	logs, err := sess.Log(ctx)
+	must(err)
 	for _, l := range logs {
 		if l.Level == "SEVERE" {
 			t.Errorf("console error: %s", l.Message)
@@ -221,9 +193,9 @@ check();`
 
 	// Full-page screenshot: grow the window to the page's height.
 	h := min(max(state.Height, 900), 16000)
-	must(wd.call(ctx, "POST", s+"/window/rect", map[string]int{"width": 1280, "height": h}, nil))
+	must(sess.Call(ctx, "POST", "/window/rect", map[string]int{"width": 1280, "height": h}, nil))
 	var shot string
-	must(wd.call(ctx, "GET", s+"/screenshot", nil, &shot))
+	must(sess.Call(ctx, "GET", "/screenshot", nil, &shot))
 	png, err := base64.StdEncoding.DecodeString(shot)
 	must(err)
 	path := filepath.Join(tmp, "screenshot.png")
@@ -233,110 +205,4 @@ check();`
 		must(os.WriteFile(keep, png, 0o644))
 		t.Logf("screenshot copied to %s", keep)
 	}
-}
-
-// findProgram returns the program named by the environment variable env, or
-// the first of names on PATH or in /usr/bin, or "".
-func findProgram(env string, names ...string) string {
-	if p := os.Getenv(env); p != "" {
-		return p
-	}
-	for _, n := range names {
-		if p, err := exec.LookPath(n); err == nil {
-			return p
-		}
-		if p := filepath.Join("/usr/bin", n); isExecutable(p) {
-			return p
-		}
-	}
-	return ""
-}
-
-func isExecutable(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0
-}
-
-// webDriver is a minimal WebDriver client: JSON over HTTP to chromedriver.
-type webDriver struct {
-	base   string
-	client *http.Client
-}
-
-// startDriver runs chromedriver on a free local port until the test ends.
-func startDriver(ctx context.Context, t *testing.T, driver string) (*webDriver, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	var stderr bytes.Buffer
-	cmd := exec.Command(driver, fmt.Sprintf("--port=%d", port), "--allowed-ips=127.0.0.1")
-	cmd.Stderr = &stderr
-	cmd.Stdout = &stderr
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	wd := &webDriver{base: fmt.Sprintf("http://127.0.0.1:%d", port), client: &http.Client{Timeout: 20 * time.Second}}
-	for {
-		var st struct{ Ready bool }
-		if err := wd.call(ctx, "GET", "/status", nil, &st); err == nil && st.Ready {
-			return wd, nil
-		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("not ready in time: %s", strings.TrimSpace(stderr.String()))
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}
-
-// call sends a WebDriver command and decodes the response's "value" into
-// out (when out is not nil).
-func (wd *webDriver) call(ctx context.Context, method, path string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return err
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, wd.base+path, body)
-	if err != nil {
-		return err
-	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := wd.client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	var env struct {
-		Value json.RawMessage `json:"value"`
-	}
-	if err := json.Unmarshal(raw, &env); err != nil {
-		return fmt.Errorf("%s %s: HTTP %d: %.200s", method, path, resp.StatusCode, raw)
-	}
-	if resp.StatusCode != http.StatusOK {
-		var e struct{ Error, Message string }
-		json.Unmarshal(env.Value, &e)
-		return fmt.Errorf("%s %s: %s: %.300s", method, path, e.Error, e.Message)
-	}
-	if out == nil {
-		return nil
-	}
-	// The new-session response nests the session id inside "value".
-	return json.Unmarshal(env.Value, out)
 }

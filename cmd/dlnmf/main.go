@@ -19,6 +19,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -75,6 +76,14 @@ func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(fo
 // well within it).
 const interruptGrace = 500 * time.Millisecond
 
+// interruptWait, when longer than interruptGrace, is how long a command
+// has said it needs to stop (serve: its grace time for running jobs).
+var interruptWait atomic.Int64
+
+// extendInterruptGrace lets a command that stops in an orderly way take d
+// after SIGINT or SIGTERM before main ends the process.
+func extendInterruptGrace(d time.Duration) { interruptWait.Store(int64(d)) }
+
 func main() {
 	ctx, cancel := context.WithCancel(context.Background())
 	interrupts := make(chan os.Signal, 2)
@@ -90,14 +99,15 @@ func main() {
 // and exits 130 with one line. A command that cannot see the cancellation
 // in time (blocked in a read, inside one long factorisation) gets
 // interruptGrace, or until a second signal: then the process removes its
-// temporary files itself and exits 130. Outputs are only ever renamed into
+// temporary files itself and exits 130 (a command may ask for longer with
+// extendInterruptGrace). Outputs are only ever renamed into
 // place complete, so ending the process there leaves no partial file.
 func guardInterrupt(interrupts <-chan os.Signal, cancel context.CancelFunc) {
 	<-interrupts
 	cancel()
 	select {
 	case <-interrupts:
-	case <-time.After(interruptGrace):
+	case <-time.After(max(interruptGrace, time.Duration(interruptWait.Load()))):
 	}
 	atomicfile.RemoveTemporaries()
 	fmt.Fprintln(os.Stderr, "dlnmf: interrupted")

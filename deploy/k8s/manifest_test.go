@@ -28,22 +28,30 @@ type manifest struct {
 			Spec struct {
 				RestartPolicy string `yaml:"restartPolicy"`
 				Containers    []struct {
-					Command      []string `yaml:"command"`
-					Args         []string `yaml:"args"`
-					VolumeMounts []struct {
-						Name      string `yaml:"name"`
-						MountPath string `yaml:"mountPath"`
-					} `yaml:"volumeMounts"`
+					Command      []string      `yaml:"command"`
+					Args         []string      `yaml:"args"`
+					VolumeMounts []volumeMount `yaml:"volumeMounts"`
 				} `yaml:"containers"`
-				Volumes []struct {
-					Name                  string `yaml:"name"`
-					PersistentVolumeClaim struct {
-						ClaimName string `yaml:"claimName"`
-					} `yaml:"persistentVolumeClaim"`
-				} `yaml:"volumes"`
+				Volumes []volume `yaml:"volumes"`
 			} `yaml:"spec"`
 		} `yaml:"template"`
 	} `yaml:"spec"`
+}
+
+// volumeMount and volume are a pod's, as the manifests' tests read them.
+type volumeMount struct {
+	Name      string `yaml:"name"`
+	MountPath string `yaml:"mountPath"`
+}
+
+type volume struct {
+	Name                  string `yaml:"name"`
+	PersistentVolumeClaim struct {
+		ClaimName string `yaml:"claimName"`
+	} `yaml:"persistentVolumeClaim"`
+	Secret struct {
+		SecretName string `yaml:"secretName"`
+	} `yaml:"secret"`
 }
 
 func readManifests(t *testing.T, name string) []manifest {

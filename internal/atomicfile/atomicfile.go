@@ -152,6 +152,24 @@ func WriteBytes(path string, b []byte) error {
 	})
 }
 
+// ReplaceBytes is WriteBytes without the sync: a process killed at any
+// moment still leaves the old content or the new, never a mix, but a
+// machine that loses power may keep either, or an empty file, so it is for
+// state whose loss is recovered from (a job's progress, which reruns the
+// job), where a sync per change would cost more than it saves.
+func ReplaceBytes(path string, b []byte) error {
+	f, err := Create(path)
+	if err != nil {
+		return err
+	}
+	f.unsynced = true
+	if _, err := f.Write(b); err != nil {
+		f.Abort()
+		return err
+	}
+	return f.Commit()
+}
+
 // File is a file being written atomically, for writers that produce their
 // content piece by piece: it appears at its path only when Commit succeeds,
 // and Abort (or a failed Commit) removes every trace of it.
@@ -160,6 +178,8 @@ type File struct {
 	tmp    *os.File // nil once committed or aborted
 	bw     *bufio.Writer
 	closed bool
+	// unsynced skips the sync of Commit (ReplaceBytes).
+	unsynced bool
 }
 
 // Create starts writing path: a temporary file in the same directory. It
@@ -223,8 +243,10 @@ func (f *File) Commit() (err error) {
 	if err = f.bw.Flush(); err != nil {
 		return err
 	}
-	if err = f.tmp.Sync(); err != nil {
-		return err
+	if !f.unsynced {
+		if err = f.tmp.Sync(); err != nil {
+			return err
+		}
 	}
 	f.closed = true
 	if err = f.tmp.Close(); err != nil {

@@ -210,3 +210,19 @@ func TestCreateInPlaceReplacesLink(t *testing.T) {
 		t.Error("a directory was accepted")
 	}
 }
+
+func TestReplaceBytes(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "state.json")
+	for _, content := range []string{"first", "second"} {
+		if err := ReplaceBytes(path, []byte(content)); err != nil {
+			t.Fatal(err)
+		}
+		if b, err := os.ReadFile(path); err != nil || string(b) != content {
+			t.Errorf("after ReplaceBytes(%q): %q %v", content, b, err)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("%d files in the folder, want the target only", len(entries))
+	}
+}
