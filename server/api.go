@@ -483,7 +483,7 @@ func (srv *Server) jobSpectrogram(w http.ResponseWriter, r *http.Request) error 
 			return err
 		}
 		err = atomicfile.Write(png, func(w io.Writer) error {
-			return report.SpectrogramPNGFrom(w, rd.Read, rd.Frames(), rd.Rate(), title)
+			return report.SpectrogramPNGFrom(w, rd.Read, rd.Frames(), rd.Rate(), title, report.Levels{})
 		})
 		rd.Close()
 		if err != nil {
