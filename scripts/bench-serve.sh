@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A bounded load test of dlnmf serve on loopback, against the command line
 # on the same machine:
-#   1. the command line: dlnmf separate --jobs $(nproc) on 3 s mixtures,
-#      for the seconds of audio it separates per second of wall time;
+#   1. the command line: dlnmf separate --jobs $(nproc) on 3 s mixtures
+#      for DURATION seconds, for the seconds of audio it separates per
+#      second of wall time;
 #   2. at capacity: WORKERS+QUEUE clients, each posting a 3 s mixture to
 #      /v1/separate (answered when separated) and posting again, for
 #      DURATION seconds: throughput, p50 and p99 latency, every status code
@@ -55,12 +56,19 @@ sox $(for i in $(seq 1 40); do echo "$work/mix/mix$(( i % MIXES + 1 )).wav"; don
 # 1. The command line.
 mkdir -p "$work/cli"
 for r in 1 2 3 4; do for i in $(seq 1 $MIXES); do ln -s "$work/mix/mix$i.wav" "$work/cli/r$r-$i.wav"; done; done
-files=$((4 * MIXES))
+# Rounds of 64 files for DURATION seconds, as long as the server's runs, so
+# that both see the machine's load over a like stretch of time.
+files=0
 t0=$(date +%s.%N)
-"$dl" separate --quiet --jobs "$(nproc)" -m "$work/model.npz" -o "$work/cli-out" "$work"/cli/*.wav
+end=$(( $(date +%s) + DURATION ))
+while [ "$(date +%s)" -lt "$end" ]; do
+	rm -rf "$work/cli-out"
+	"$dl" separate --quiet --jobs "$(nproc)" -m "$work/model.npz" -o "$work/cli-out" "$work"/cli/*.wav
+	files=$((files + 4 * MIXES))
+done
 t1=$(date +%s.%N)
 cli=$(echo "$files $t0 $t1" | awk '{printf "%.1f", $1 * 3 / ($3 - $2)}')
-echo "command line: $files mixtures of 3 s in $(echo "$t0 $t1" | awk '{printf "%.2f", $2 - $1}') s with --jobs $(nproc): $cli s of audio per s"
+echo "command line: $files mixtures of 3 s in $(echo "$t0 $t1" | awk '{printf "%.1f", $2 - $1}') s (rounds of $((4 * MIXES)) files) with --jobs $(nproc): $cli s of audio per s"
 
 # The server, on the data folder $work/data; sets server_pid and url.
 start_server() {

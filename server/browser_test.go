@@ -282,6 +282,15 @@ func TestPageInChromium(t *testing.T) {
 		}
 	}
 
+	// Usable from the keyboard: every control is a native one with a name
+	// a screen reader says, and none is taken out of the tab order.
+	var unnamed []string
+	b.run(&unnamed, `return [...document.querySelectorAll("input, select, button, textarea")].filter(e =>
+		!(e.labels && e.labels.length) && !e.getAttribute("aria-label") && !e.textContent.trim() || e.tabIndex < 0).map(e => e.outerHTML.slice(0, 80))`)
+	if len(unnamed) > 0 {
+		t.Errorf("controls without a name or out of the tab order: %q", unnamed)
+	}
+
 	// Readable on a phone: at 375 px nothing is wider than the page.
 	b.must(sess.Call(ctx, "POST", "/window/rect", map[string]int{"width": 375, "height": 800}, nil))
 	var wide []string

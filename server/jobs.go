@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -146,7 +147,7 @@ func openQueue(srv *Server) (*queue, error) {
 		}
 	}
 	// Resume in the order they were submitted.
-	slicesSortByCreated(resumed)
+	slices.SortStableFunc(resumed, func(a, b *Job) int { return a.Created.Compare(b.Created) })
 	for _, j := range resumed {
 		q.done[j.ID] = make(chan struct{})
 		if j.Attempts >= MaxAttempts {
@@ -174,14 +175,6 @@ func mustJSON(j Job) []byte {
 		panic(err) // a Job always encodes
 	}
 	return append(b, '\n')
-}
-
-func slicesSortByCreated(js []*Job) {
-	for i := 1; i < len(js); i++ {
-		for k := i; k > 0 && js[k].Created.Before(js[k-1].Created); k-- {
-			js[k], js[k-1] = js[k-1], js[k]
-		}
-	}
 }
 
 func (q *queue) folder(id string) string { return filepath.Join(q.dir, id) }
