@@ -1,0 +1,160 @@
+package separation
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/dlnmf/dlnmf/nmf"
+	"github.com/dlnmf/dlnmf/stft"
+)
+
+// tinyDeepModel returns a model of two speakers with 3-frame patches of 5
+// bins, 2 bases each, sparsity and the power-ratio mask, and training
+// mixtures of frames (each mixture the sum of its sources).
+func tinyDeepModel(frames ...int) (*Model, []DiscData) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	pos := func(r, c int) *nmf.Dense[float32] {
+		d := nmf.NewDense[float32](r, c, nil)
+		for i := range d.Data {
+			d.Data[i] = float32(0.2 + rng.Float64())
+		}
+		return d
+	}
+	m := &Model{Method: NMF, SampleRate: 1000, STFT: stft.Settings{FFTSize: 8, WindowSize: 8, Hop: 2},
+		Context: 3, Sparsity: 0.5, MaskPower: 2}
+	for _, name := range []string{"a", "b"} {
+		m.Speakers = append(m.Speakers, Speaker{Name: name, Layers: []*nmf.Dense[float32]{pos(15, 2)}})
+	}
+	var data []DiscData
+	for _, f := range frames {
+		s1, s2 := pos(5, f), pos(5, f)
+		mix := nmf.NewDense[float32](5, f, nil)
+		for i := range mix.Data {
+			mix.Data[i] = s1.Data[i] + s2.Data[i]
+		}
+		data = append(data, DiscData{Mixture: mix, Sources: []*nmf.Dense[float32]{s1, s2}})
+	}
+	return m, data
+}
+
+// TestDeepGradientMatchesFiniteDifferences checks the back-propagated
+// gradient of the SA cost (both parts, P - Q) with respect to every
+// untied basis and reconstruction basis entry against central finite
+// differences, on two mixtures (so the patches fold per mixture).
+func TestDeepGradientMatchesFiniteDifferences(t *testing.T) {
+	m, data := tinyDeepModel(4, 3)
+	for _, u := range []int{0, 2} {
+		net, err := newDeepNet(m, data, DeepSettings{Unfold: 3, Untied: u, MaxFrames: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Move the parameters away from the analysis bases, so that the
+		// layers differ.
+		rng := rand.New(rand.NewPCG(1, 2))
+		for _, p := range net.params {
+			for i := range p.Data {
+				p.Data[i] *= 0.5 + rng.Float64()
+			}
+		}
+		net.forward()
+		net.backward()
+		var worst float64
+		for j, p := range net.params {
+			for i := range p.Data {
+				grad := net.grads[j][0].Data[i] - net.grads[j][1].Data[i]
+				v, h := p.Data[i], 1e-6*p.Data[i]
+				p.Data[i] = v + h
+				up := net.forward()
+				p.Data[i] = v - h
+				down := net.forward()
+				p.Data[i] = v
+				fd := (up - down) / (2 * h)
+				rel := math.Abs(grad-fd) / max(math.Abs(fd), 1e-3)
+				worst = max(worst, rel)
+				if rel > 1e-5 {
+					t.Errorf("untied %d, parameter %d entry %d: gradient %.9g, finite differences %.9g", u, j, i, grad, fd)
+				}
+			}
+		}
+		t.Logf("untied %d: worst relative disagreement %.2g", u, worst)
+	}
+}
+
+// TestDeepUnfoldLowersCostAndSeparatorAgrees trains a tiny deep model and
+// checks that the recorded cost falls, and that a Separator's gains on a
+// training mixture are the masks the training computed.
+func TestDeepUnfoldLowersCostAndSeparatorAgrees(t *testing.T) {
+	m, data := tinyDeepModel(9)
+	res, err := DeepUnfold(context.Background(), m, data, DeepSettings{Unfold: 4, Untied: 2, Epochs: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(res.Cost); i++ {
+		if res.Cost[i] > res.Cost[i-1] {
+			t.Fatalf("cost rose at step %d: %v", i, res.Cost)
+		}
+	}
+	if res.Accepted == 0 || !(res.Cost[len(res.Cost)-1] < res.Cost[0]) {
+		t.Fatalf("no step lowered the cost: %v", res.Cost)
+	}
+	if m.Unfold != 4 || len(m.Speakers[1].Untied) != 2 || m.Speakers[0].Reconstruction == nil {
+		t.Fatalf("model not deep: unfold %d, untied %d", m.Unfold, len(m.Speakers[1].Untied))
+	}
+	net, err := newDeepNet(m, data, DeepSettings{Unfold: 4, Untied: 2, MaxFrames: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// newDeepNet starts from the analysis bases: load the trained ones.
+	for u := range 2 {
+		copy(net.params[u].Data, to64(nmf.HConcat(nil, m.Speakers[0].Untied[u], m.Speakers[1].Untied[u])).Data)
+	}
+	copy(net.recon().Data, to64(nmf.HConcat(nil, m.Speakers[0].Reconstruction, m.Speakers[1].Reconstruction)).Data)
+	net.forward()
+	sp, err := NewSeparator(m, SeparateSettings{NMF: nmf.Settings{MaxIter: 200, Tol: 1e-4}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gains, err := sp.Gains(data[0].Mixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s, g := range gains {
+		for i, v := range g.Data {
+			if want := net.M[s].Data[i]; math.Abs(float64(v)-want) > 1e-4 {
+				t.Fatalf("speaker %d entry %d: separator's gain %v, training's mask %v", s, i, v, want)
+			}
+		}
+	}
+}
+
+func TestDeepBadInput(t *testing.T) {
+	for _, c := range []struct{ n, u int }{{-1, 0}, {MaxUnfold + 1, 0}, {3, 4}, {3, -1}, {0, 1}} {
+		if err := CheckUnfold(c.n, c.u); err == nil {
+			t.Errorf("unfold %d untied %d accepted", c.n, c.u)
+		}
+	}
+	m, data := tinyDeepModel(5)
+	one := *m
+	one.Speakers = one.Speakers[:1]
+	if _, err := DeepUnfold(context.Background(), &one, data, DeepSettings{Unfold: 2}); err == nil || !strings.Contains(err.Error(), "2 speakers") {
+		t.Errorf("one speaker: %v", err)
+	}
+	if _, err := DeepUnfold(context.Background(), m, data, DeepSettings{Unfold: 2, Untied: 1, Epochs: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	m.Speakers[1].Reconstruction = nmf.NewDense[float32](15, 3, nil)
+	if err := m.Validate(); err == nil || !strings.Contains(err.Error(), "reconstruction bases are 15x3, its analysis bases 15x2") {
+		t.Errorf("reconstruction of the wrong size: %v", err)
+	}
+	m.Speakers[1].Reconstruction = m.Speakers[0].Reconstruction
+	m.Speakers[0].Untied[0] = nmf.NewDense[float32](10, 2, nil)
+	if err := m.Validate(); err == nil || !strings.Contains(err.Error(), "untied layer 1 are 10x2") {
+		t.Errorf("untied layer of the wrong size: %v", err)
+	}
+}
