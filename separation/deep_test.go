@@ -158,3 +158,22 @@ func TestDeepBadInput(t *testing.T) {
 		t.Errorf("untied layer of the wrong size: %v", err)
 	}
 }
+
+// TestTrainUnfoldBadInput: an untied count above the unfold count, and
+// deep unfolding of one speaker, fail before any training.
+func TestTrainUnfoldBadInput(t *testing.T) {
+	one := []SpeakerData{{Name: "a", Utterances: [][]float64{make([]float64, 4000)}}}
+	one[0].Utterances[0][10] = 1
+	for _, c := range []struct {
+		s    TrainSettings
+		want string
+	}{
+		{TrainSettings{Unfold: 3, Untied: 4}, "untied 4"},
+		{TrainSettings{Unfold: -1}, "unfold -1"},
+		{TrainSettings{Unfold: 3}, "at least 2 speakers, got 1"},
+	} {
+		if _, _, err := Train(context.Background(), one, nil, c.s); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want %q", c.s, err, c.want)
+		}
+	}
+}
