@@ -1,9 +1,11 @@
 package separation
 
 import (
+	"bytes"
 	"context"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -175,5 +177,48 @@ func TestTrainUnfoldBadInput(t *testing.T) {
 		if _, _, err := Train(context.Background(), one, nil, c.s); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: %v, want %q", c.s, err, c.want)
 		}
+	}
+}
+
+// TestDeepModelFile: a deep-unfolded model's bases survive the file, it
+// separates as before, and a file whose unfolded or reconstruction bases
+// disagree in size with its analysis bases is refused.
+func TestDeepModelFile(t *testing.T) {
+	m, data := tinyDeepModel(6)
+	if _, err := DeepUnfold(context.Background(), m, data, DeepSettings{Unfold: 3, Untied: 1, Epochs: 3}); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := m.Encode(&buf); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Decode(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Unfold != 3 || len(got.Speakers[1].Untied) != 1 || !slices.Equal(got.Speakers[1].Reconstruction.Data, m.Speakers[1].Reconstruction.Data) ||
+		!slices.Equal(got.Speakers[0].Untied[0].Data, m.Speakers[0].Untied[0].Data) || got.Training.DeepAccepted != m.Training.DeepAccepted {
+		t.Fatalf("read back: unfold %d, untied %d", got.Unfold, len(got.Speakers[1].Untied))
+	}
+	for _, c := range []struct{ from, to, want string }{
+		{`"untied":1,`, `"untied":2,`, "s0_U2 is missing"},
+		{`"iterations":3,"untied"`, `"iterations":0,"untied"`, "untied 1: want 0 to the unfolded iterations (0)"},
+		{`"version":4,`, `"version":3,`, "unfold entry in a format version 3 file"},
+	} {
+		b := rewriteMeta(t, buf.Bytes(), c.from, c.to)
+		if _, err := Decode(bytes.NewReader(b), int64(len(b))); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s -> %s: %v, want %q", c.from, c.to, err, c.want)
+		}
+	}
+	// Reconstruction bases of another size than the analysis bases.
+	bad := *m
+	bad.Speakers = slices.Clone(m.Speakers)
+	bad.Speakers[0].Reconstruction = nmf.NewDense[float32](15, 3, nil)
+	var bb bytes.Buffer
+	if err := bad.Encode(&bb); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Decode(bytes.NewReader(bb.Bytes()), int64(bb.Len())); err == nil || !strings.Contains(err.Error(), "s0_R has type <f4 and shape [15 3], want float32 of 15 x 2") {
+		t.Errorf("reconstruction 15x3: %v", err)
 	}
 }
