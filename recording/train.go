@@ -122,7 +122,11 @@ func Train(ctx context.Context, speakers []TrainSpeaker, s TrainSettings) (*sepa
 			return nil, nil, fmt.Errorf("discriminative mixtures: %w", err)
 		}
 		rep.DiscMixtures = len(disc)
-		progress(fmt.Sprintf("DL-NMF: %d discriminative mixtures at %g dB", len(disc), s.DiscSNR))
+		what := "DL-NMF"
+		if s.Method != separation.DLNMF {
+			what = "deep unfolding"
+		}
+		progress(fmt.Sprintf("%s: %d discriminative mixtures at %g dB", what, len(disc), s.DiscSNR))
 	}
 	if err := checkTrainMemory("training", data, disc, s.TrainSettings); err != nil {
 		return nil, nil, err
