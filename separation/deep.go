@@ -579,8 +579,8 @@ func to32(g blas64.General) *nmf.Dense[float32] {
 
 // deepInference is a Separator's inference with a deep-unfolded model:
 // exactly N iterations, offline and live, the first N - U with the
-// analysis bases (the fused solver, planned once per work), then one with
-// each untied layer's bases.
+// analysis bases, then one with each untied layer's bases (the fused
+// solver, planned once per work for each).
 type deepInference struct {
 	tied     int                   // N - U
 	untied   []*nmf.Dense[float32] // per untied layer, the speakers' bases side by side
@@ -626,11 +626,19 @@ func (d *deepInference) infer(sp *Separator, w *work, X *nmf.Dense[float32]) (*n
 	} else {
 		nmf.StartH(H, X, sp.basis, 0)
 	}
-	one := d.settings
-	one.MaxIter, one.UnitNorm = 1, false
-	for _, W := range d.untied {
-		f := nmf.Factorization[float32]{Layers: []*nmf.Dense[float32]{W}, H: H}
-		if _, err := nmf.Update(X, &f, nmf.Freeze{Layers: true}, one); err != nil {
+	if w.untied == nil {
+		one := d.settings
+		one.MaxIter = 1
+		for _, W := range d.untied {
+			in, err := nmf.NewInferer(W, one)
+			if err != nil {
+				return nil, err
+			}
+			w.untied = append(w.untied, in)
+		}
+	}
+	for _, in := range w.untied {
+		if _, err := in.Resume(H, X); err != nil {
 			return nil, err
 		}
 	}

@@ -227,10 +227,11 @@ type work struct {
 	parts    []nmf.Dense[float32]
 	buf, win []float64
 	out      [][]float64
-	bases    []*nmf.Dense[float32] // with free bases: the speakers' and this call's free ones
-	full     []nmf.Dense[float32]  // full-band gains
-	upper    []float32             // speakers x frames: the upper band's gains
-	inferer  *nmf.Inferer[float32] // the separator's inference, planned on first use (extrasource.go)
+	bases    []*nmf.Dense[float32]   // with free bases: the speakers' and this call's free ones
+	full     []nmf.Dense[float32]    // full-band gains
+	upper    []float32               // speakers x frames: the upper band's gains
+	inferer  *nmf.Inferer[float32]   // the separator's inference, planned on first use (extrasource.go)
+	untied   []*nmf.Inferer[float32] // a deep-unfolded model's untied layers, one iteration each (deep.go)
 }
 
 // work returns buffers for this call's use only; put them back with
