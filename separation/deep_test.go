@@ -222,3 +222,35 @@ func TestDeepModelFile(t *testing.T) {
 		t.Errorf("reconstruction 15x3: %v", err)
 	}
 }
+
+// DL-NMF's rounds run on one layer at a validated-like size with patches,
+// sparsity and the power-ratio mask, and deep unfolding runs on top of the
+// same training (the held-back mixtures), through Train; the deep model
+// separates live as offline.
+func TestDLNMFOneLayerSparsePatchesAndDeep(t *testing.T) {
+	for _, s := range []TrainSettings{
+		{Method: DLNMF, Sizes: []int{100}, Context: 5, Sparsity: 1, MaskPower: 2},
+		{Method: NMF, Sizes: []int{100}, Context: 5, Sparsity: 1, MaskPower: 2, Unfold: 5, Untied: 1, DeepEpochs: 3},
+		// Single frames for the live comparison: a Live infers each frame
+		// alone, so a model of patches sees other neighbours live.
+		{Method: NMF, Sizes: []int{8}, Sparsity: 1, MaskPower: 2, Unfold: 5, Untied: 1, DeepEpochs: 3},
+	} {
+		m := trainSyntheticWith(t, s)
+		if s.Method == DLNMF && (m.Training.Rounds != 2 || len(m.Training.DiscCost) < 1) {
+			t.Errorf("DL-NMF one layer: rounds %d, cost %v", m.Training.Rounds, m.Training.DiscCost)
+		}
+		if s.Unfold > 0 && (m.Unfold != 5 || len(m.Training.DeepCost) < 1) {
+			t.Errorf("deep: unfold %d, cost %v", m.Unfold, m.Training.DeepCost)
+		}
+		if m.Speakers[0].Layers[0].Rows != m.context()*513 {
+			t.Errorf("%s: %d rows", s.Method, m.Speakers[0].Layers[0].Rows)
+		}
+		if s.Unfold == 0 || s.Context > 1 {
+			continue
+		}
+		// Live runs the same N iterations frame by frame, whatever its
+		// iteration setting: its estimates are Separate's.
+		mix := mixOf(synthVoice(lowNotes, 2, 100), synthVoice(highNotes, 2, 200))
+		liveEqualsSeparate(t, m, mix, SeparateSettings{NMF: nmf.Settings{MaxIter: 40, Workers: 1}})
+	}
+}
