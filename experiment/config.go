@@ -36,6 +36,12 @@ type Config struct {
 	Context   int     `json:"context,omitempty"`
 	Sparsity  float64 `json:"sparsity,omitempty"`
 	MaskPower float64 `json:"mask_power,omitempty"`
+	// Deep unfolding after every row's training (separation.TrainSettings
+	// Unfold, Untied and DeepEpochs; 0: none, 0 untied, the default steps):
+	// the rows train on the held-back discriminative mixtures as DL-NMF's.
+	Unfold     int `json:"unfold,omitempty"`
+	Untied     int `json:"untied,omitempty"`
+	DeepEpochs int `json:"deep_epochs,omitempty"`
 	// Select, when set, adds the row "Selected": its configuration chosen
 	// in every repeat on validation data from a grid (see Selection).
 	Select *Selection `json:"select,omitempty"`
@@ -114,6 +120,12 @@ func (c Config) Defaults() (Config, error) {
 			return c, err
 		}
 	}
+	if err := separation.CheckUnfold(c.Unfold, c.Untied); err != nil {
+		return c, err
+	}
+	if c.DeepEpochs < 0 {
+		return c, fmt.Errorf("deep epochs %d: want 1 or more (0: the default)", c.DeepEpochs)
+	}
 	if c.Select != nil {
 		sel := *c.Select
 		if sel.Validation == 0 {
@@ -137,6 +149,10 @@ func (c Config) Defaults() (Config, error) {
 	}
 	return c, nil
 }
+
+// discriminative reports whether some row trains on the discriminative
+// mixtures (DL-NMF, or deep unfolding of every row).
+func (c Config) discriminative() bool { return c.has(separation.DLNMF) || c.Unfold > 0 }
 
 func (c Config) has(m separation.Method) bool {
 	for _, x := range c.Methods {

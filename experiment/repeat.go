@@ -145,7 +145,7 @@ func newRepeat(cfg Config, repeat int, speakers []string, train, disc, test [][]
 		mixtures []separation.MixtureData
 		err      error
 	)
-	if cfg.has(separation.DLNMF) {
+	if cfg.discriminative() {
 		if mixtures, err = corpus.DiscMixtures(disc, cfg.SNR); err != nil {
 			return nil, err
 		}
@@ -176,6 +176,7 @@ func (c Config) TrainSettings(row Row, seed uint64, cores int) separation.TrainS
 		NMF:       nmf.Settings{Divergence: div, Beta: beta, MaxIter: c.Iters, Tol: c.Tol, Seed: seed, Workers: max(cores, 1)},
 		InferIter: c.InferIters, Rounds: c.Rounds, DiscIter: c.DiscIters,
 		Context: c.Context, Sparsity: c.Sparsity, MaskPower: c.MaskPower,
+		Unfold: c.Unfold, Untied: c.Untied, DeepEpochs: c.DeepEpochs,
 	}
 }
 

@@ -27,3 +27,42 @@ func TestBeyondSettings(t *testing.T) {
 		t.Errorf("the paper's config has context %d, sparsity %v, mask power %v; want all zero (its fingerprint unchanged)", d.Context, d.Sparsity, d.MaskPower)
 	}
 }
+
+// Deep unfolding is a plain field too, which a selection grid may vary.
+func TestUnfoldSettings(t *testing.T) {
+	for _, c := range []Config{{Unfold: -1}, {Unfold: 3, Untied: 4}, {Untied: 1}, {Unfold: 2, DeepEpochs: -1}} {
+		if _, err := c.Defaults(); err == nil {
+			t.Errorf("%+v: no error", c)
+		}
+	}
+	grid, err := ParseGrid([]byte(`[{"method": ["nmf"], "k": [4]}, {"method": ["nmf"], "k": [4], "unfold": [10], "untied": [0, 2]}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Config{Select: &Selection{Grid: grid}}.Defaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	points, err := c.SelectPoints()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var deep []string
+	for _, p := range points {
+		pc, err := p.Config.Defaults()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pc.Unfold > 0 {
+			s := pc.TrainSettings(pc.Rows()[0], 1, 1)
+			if s.Unfold != pc.Unfold || s.Untied != pc.Untied || !pc.discriminative() {
+				t.Errorf("%s: training settings unfold %d untied %d", p.Label, s.Unfold, s.Untied)
+			}
+			deep = append(deep, p.Label)
+		}
+	}
+	t.Logf("deep points: %v", deep)
+	if len(deep) != 2 {
+		t.Errorf("deep points %v, want unfold=10 with untied 0 and 2", deep)
+	}
+}

@@ -340,3 +340,33 @@ func inferEqual[T Float](t *testing.T, s Settings) {
 		t.Fatal("a negative entry was accepted")
 	}
 }
+
+// An Inferer's Resume continues from H as given: 3 iterations of Infer
+// then 2 resumed equal 5 of Infer, bit for bit (the same solver steps).
+func TestInfererResume(t *testing.T) {
+	X, B := randDense[float32](30, 12, 0.1, 1), randDense[float32](30, 4, 0.1, 2)
+	s := Settings{Tol: -1, NoCost: true, L1: 0.5, Workers: 1}
+	s.MaxIter = 5
+	want, _, err := Infer(nil, X, B, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.MaxIter = 3
+	H, _, err := Infer(nil, X, B, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.MaxIter = 2
+	in, err := NewInferer(B, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.Resume(H, X); err != nil {
+		t.Fatal(err)
+	}
+	for i := range want.Data {
+		if H.Data[i] != want.Data[i] {
+			t.Fatalf("entry %d: resumed %v, straight %v", i, H.Data[i], want.Data[i])
+		}
+	}
+}

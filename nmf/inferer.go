@@ -54,17 +54,41 @@ func (in *Inferer[T]) Infer(dst, X *Dense[T]) (*Dense[T], Result, error) {
 		in.col = make([]float64, X.Cols)
 	}
 	dst = startHWith(reuse(dst, in.basis.Cols, X.Cols, "Infer"), X, in.bsum, in.u, in.col)
+	res, err := in.run(dst, X)
+	return dst, res, err
+}
+
+// Resume runs the Inferer's iterations on X from H as it is (K x N, its
+// values non-negative), in place, instead of from Infer's start: a
+// deep-unfolded model's untied layers each continue from the layer
+// before.
+func (in *Inferer[T]) Resume(H, X *Dense[T]) (Result, error) {
+	if err := checkData("X", X); err != nil {
+		return Result{}, err
+	}
+	if X.Rows != in.basis.Rows {
+		return Result{}, fmt.Errorf("nmf: basis does not match X (%d rows)", X.Rows)
+	}
+	if H.Rows != in.basis.Cols || H.Cols != X.Cols {
+		panic(fmt.Sprintf("nmf: Resume: H is %dx%d for a basis of %d columns and X of %d", H.Rows, H.Cols, in.basis.Cols, X.Cols))
+	}
+	return in.run(H, X)
+}
+
+// run runs the planned iterations from dst on X, keeping the solver while
+// the number of columns stays the same.
+func (in *Inferer[T]) run(dst, X *Dense[T]) (Result, error) {
 	if in.sv == nil || in.n != X.Cols {
 		in.sv = nil
 		in.f = Factorization[T]{Layers: []*Dense[T]{in.basis}, H: dst}
 		sv, err := newSolver(X, &in.f, Freeze{Layers: true}, in.r)
 		if err != nil {
-			return dst, Result{}, err
+			return Result{}, err
 		}
 		in.sv, in.n = sv, X.Cols
 	} else {
 		in.sv.resume(X, dst)
 	}
 	defer in.sv.close()
-	return dst, in.sv.run(StageInfer, 0), nil
+	return in.sv.run(StageInfer, 0), nil
 }

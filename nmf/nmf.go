@@ -201,6 +201,16 @@ func Infer[T Float](dst *Dense[T], X, basis *Dense[T], s Settings) (*Dense[T], R
 	return dst, res, err
 }
 
+// StartH sets dst (K x N, allocated when nil) to Infer's start for X with
+// basis and seed, for callers that run the updates themselves (a
+// deep-unfolded model's layers start from it).
+func StartH[T Float](dst, X, basis *Dense[T], seed uint64) *Dense[T] {
+	if basis.Rows != X.Rows {
+		panic(fmt.Sprintf("nmf: StartH: basis has %d rows, X %d", basis.Rows, X.Rows))
+	}
+	return startH(reuse(dst, basis.Cols, X.Cols, "StartH"), X, basis, seed)
+}
+
 // startH sets dst (K x N) to h_kn = (0.5 + u_k) sum_m X_mn / sum(basis),
 // u_k uniform from the seed: Infer's start, which depends on one column of
 // X only.

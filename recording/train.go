@@ -82,9 +82,9 @@ func Train(ctx context.Context, speakers []TrainSpeaker, s TrainSettings) (*sepa
 	if !(s.DiscShare > 0 && s.DiscShare < 1) {
 		return nil, nil, fmt.Errorf("discriminative share %v: want a fraction between 0 and 1", s.DiscShare)
 	}
-	dl := s.Method == separation.DLNMF
-	if dl && len(speakers) < 2 {
-		return nil, nil, fmt.Errorf("DL-NMF needs at least 2 speakers (it has %d)", len(speakers))
+	dl := s.Discriminative()
+	if err := s.CheckSpeakers(len(speakers)); err != nil {
+		return nil, nil, err
 	}
 	rep := &TrainReport{TrainFiles: make([]int, len(speakers))}
 	data := make([]separation.SpeakerData, len(speakers))
@@ -122,7 +122,11 @@ func Train(ctx context.Context, speakers []TrainSpeaker, s TrainSettings) (*sepa
 			return nil, nil, fmt.Errorf("discriminative mixtures: %w", err)
 		}
 		rep.DiscMixtures = len(disc)
-		progress(fmt.Sprintf("DL-NMF: %d discriminative mixtures at %g dB", len(disc), s.DiscSNR))
+		what := "DL-NMF"
+		if s.Method != separation.DLNMF {
+			what = "deep unfolding"
+		}
+		progress(fmt.Sprintf("%s: %d discriminative mixtures at %g dB", what, len(disc), s.DiscSNR))
 	}
 	if err := checkTrainMemory("training", data, disc, s.TrainSettings); err != nil {
 		return nil, nil, err

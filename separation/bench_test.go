@@ -1,6 +1,7 @@
 package separation
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -54,6 +55,12 @@ func benchSeparate3s(b *testing.B, free, iters int, start nmf.FreeStart) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	benchSeparator3s(b, sep)
+}
+
+// benchSeparator3s times sep on the benchmarks' 3-second mixture and
+// reports the real-time factors of wall and CPU time.
+func benchSeparator3s(b *testing.B, sep *Separator) {
 	x := mixOf(synthVoice(lowNotes, 3, 1), synthVoice(highNotes, 3, 2))
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -99,5 +106,45 @@ func BenchmarkSTFT3s(b *testing.B) {
 	for range b.N {
 		plan.Forward(s, x)
 		plan.Inverse(y, s, len(x))
+	}
+}
+
+// randomDeepModel returns a two-speaker model of PresetValidated's shape
+// (NMF K = 100, 5-frame patches, sparsity 1, mask power 2), deep-unfolded
+// with n iterations of which the last u are untied, all bases random.
+func randomDeepModel(n, u int) *Model {
+	rng := rand.New(rand.NewPCG(3, 4))
+	random := func() *nmf.Dense[float32] {
+		w := nmf.NewDense[float32](5*513, 100, nil)
+		for i := range w.Data {
+			w.Data[i] = rng.Float32()
+		}
+		return w
+	}
+	m := &Model{Method: NMF, SampleRate: 16000, Context: 5, Sparsity: 1, MaskPower: 2, Unfold: n}
+	for _, name := range []string{"a", "b"} {
+		sp := Speaker{Name: name, Layers: []*nmf.Dense[float32]{random()}, Reconstruction: random()}
+		for range u {
+			sp.Untied = append(sp.Untied, random())
+		}
+		m.Speakers = append(m.Speakers, sp)
+	}
+	return m
+}
+
+// BenchmarkSeparate3sDeep is BenchmarkSeparate3s with a deep-unfolded model
+// of PresetValidated's shape (2 x 100 bases of 5 x 513 rows), at N = 10
+// and 25 unfolded iterations, the last 2 untied: run it beside
+// BenchmarkSeparate3s (DL-NMF 180,20), the speed to match.
+func BenchmarkSeparate3sDeep(b *testing.B) {
+	for _, n := range []int{10, 25} {
+		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
+			defer openblas.HoldSingle()()
+			sep, err := NewSeparator(randomDeepModel(n, 2), SeparateSettings{NMF: nmf.Settings{Workers: 1}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			benchSeparator3s(b, sep)
+		})
 	}
 }

@@ -55,6 +55,13 @@ const DefaultSampleRate = 16000
 type Speaker struct {
 	Name   string
 	Layers []*nmf.Dense[float32]
+	// A deep-unfolded model's own bases (deep.go), each with the rows and
+	// columns of the basis (the layers' product): Untied[u] is this
+	// speaker's part of unfolded layer N - U + u + 1 (Model.Unfold = N,
+	// U = len(Untied)), Reconstruction its basis in the Wiener gains. Both
+	// nil for other models.
+	Untied         []*nmf.Dense[float32]
+	Reconstruction *nmf.Dense[float32]
 }
 
 // Basis returns the product of the speaker's layers, bins x K_L.
@@ -96,7 +103,15 @@ type Model struct {
 	// MaskPower is the exponent p of the Wiener gains |V_s|^p / sum_r
 	// |V_r|^p (1: eqs. 19-20, 2: the power ratio); 0 means 1.
 	MaskPower float64
+	// Unfold is the number N of inference iterations of a deep-unfolded
+	// model (deep.go), which separation runs exactly, with the speakers'
+	// Untied bases in the last layers and their Reconstruction bases in the
+	// gains; 0: none (inference iterates to convergence).
+	Unfold int
 }
+
+// deep reports whether the model is deep-unfolded.
+func (m *Model) deep() bool { return m.Unfold > 0 }
 
 // context returns the patch width: 1 for single frames when Context is 0.
 func (m *Model) context() int {
@@ -197,15 +212,19 @@ func CheckMaskPower(p float64) error {
 // Training records how a model was trained, for the model file and reports.
 // Its JSON keys are those of the model file's "training" entry.
 type Training struct {
-	Iterations     int       `json:"iterations"`      // training (pretraining and fine-tuning) iterations
-	InferIter      int       `json:"infer_iter"`      // inference iterations used in DL-NMF's H step
-	Rounds         int       `json:"rounds"`          // DL-NMF rounds requested
-	RoundsAccepted int       `json:"rounds_accepted"` // DL-NMF rounds whose bases were kept
-	DiscIter       int       `json:"disc_iter"`       // DL-NMF basis iterations per round
-	Seed           uint64    `json:"seed"`            // seed of every random initialisation
-	DiscCost       []float64 `json:"disc_cost"`       // DL-NMF discriminative cost: before round 1, then after each accepted round
-	Mixtures       int       `json:"mixtures"`        // DL-NMF discriminative mixtures used
-	Utterances     []int     `json:"utterances"`      // training utterances per speaker
+	Iterations     int       `json:"iterations"`              // training (pretraining and fine-tuning) iterations
+	InferIter      int       `json:"infer_iter"`              // inference iterations used in DL-NMF's H step
+	Rounds         int       `json:"rounds"`                  // DL-NMF rounds requested
+	RoundsAccepted int       `json:"rounds_accepted"`         // DL-NMF rounds whose bases were kept
+	DiscIter       int       `json:"disc_iter"`               // DL-NMF basis iterations per round
+	Seed           uint64    `json:"seed"`                    // seed of every random initialisation
+	DiscCost       []float64 `json:"disc_cost"`               // DL-NMF discriminative cost: before round 1, then after each accepted round
+	Mixtures       int       `json:"mixtures"`                // DL-NMF discriminative mixtures used
+	Utterances     []int     `json:"utterances"`              // training utterances per speaker
+	DeepEpochs     int       `json:"deep_epochs,omitempty"`   // deep unfolding: gradient steps requested
+	DeepAccepted   int       `json:"deep_accepted,omitempty"` // deep unfolding: steps kept
+	DeepCost       []float64 `json:"deep_cost,omitempty"`     // deep unfolding: SA cost over the sources' energy, before the first step, then after each kept one
+	DeepFrames     int       `json:"deep_frames,omitempty"`   // deep unfolding: training frames
 }
 
 // Names returns the speakers' names in model order.
@@ -299,6 +318,9 @@ func (m *Model) Validate() error {
 			return err
 		}
 	}
+	if err := m.validateDeep(plan.Bins() * m.context()); err != nil {
+		return err
+	}
 	if u := m.Universal; u != nil {
 		// The universal model's name names its output file, as a speaker's.
 		if err := CheckName(u.Name); err != nil {
@@ -374,4 +396,50 @@ func Spectrogram(plan *stft.Plan, x []float64) *nmf.Dense[float32] {
 // Concat places spectrograms side by side in time.
 func Concat(ms []*nmf.Dense[float32]) *nmf.Dense[float32] {
 	return nmf.HConcat(nil, ms...)
+}
+
+// validateDeep checks a deep-unfolded model's bases against its analysis
+// bases (rows x K per speaker): Untied and Reconstruction present with
+// their sizes exactly when Unfold > 0, at most Unfold untied layers, the
+// same count for every speaker, finite non-negative values.
+func (m *Model) validateDeep(rows int) error {
+	if err := CheckUnfold(m.Unfold, len(m.Speakers[0].Untied)); err != nil {
+		return fmt.Errorf("the model's %w", err)
+	}
+	if m.deep() && len(m.Speakers) < 2 {
+		return fmt.Errorf("a deep-unfolded model needs at least 2 speakers, the model has %d", len(m.Speakers))
+	}
+	for _, s := range m.Speakers {
+		if !m.deep() {
+			if len(s.Untied) > 0 || s.Reconstruction != nil {
+				return fmt.Errorf("speaker %s has unfolded or reconstruction bases but the model unfolds no iterations", s.Name)
+			}
+			continue
+		}
+		if m.Universal != nil {
+			return errors.New("a deep-unfolded model takes no universal model")
+		}
+		k := s.Layers[len(s.Layers)-1].Cols
+		if len(s.Untied) != len(m.Speakers[0].Untied) {
+			return fmt.Errorf("speaker %s has %d untied layers, speaker %s %d", s.Name, len(s.Untied), m.Speakers[0].Name, len(m.Speakers[0].Untied))
+		}
+		if s.Reconstruction == nil {
+			return fmt.Errorf("speaker %s has no reconstruction bases", s.Name)
+		}
+		for u, w := range append(append([]*nmf.Dense[float32](nil), s.Untied...), s.Reconstruction) {
+			what := fmt.Sprintf("untied layer %d", u+1)
+			if u == len(s.Untied) {
+				what = "reconstruction bases"
+			}
+			if w.Rows != rows || w.Cols != k {
+				return fmt.Errorf("speaker %s's %s are %dx%d, its analysis bases %dx%d", s.Name, what, w.Rows, w.Cols, rows, k)
+			}
+			for _, v := range w.Data {
+				if !(v >= 0) || math.IsInf(float64(v), 0) {
+					return fmt.Errorf("speaker %s's %s hold a negative or non-finite value", s.Name, what)
+				}
+			}
+		}
+	}
+	return nil
 }

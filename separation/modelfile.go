@@ -24,6 +24,8 @@ import (
 //	                which says how to use the file
 //	s<i>_W<l>       float32 array, speaker i's layer l (1-based), rows x cols
 //	u<i>_W<l>       the same for speaker i of the universal model, if any
+//	s<i>_U<u>       a deep-unfolded model's speaker i's bases in untied layer u
+//	s<i>_R          a deep-unfolded model's speaker i's reconstruction bases
 //
 // In Python: z = np.load("model.npz"); meta = json.loads(str(z["meta"]));
 // W1 = z["s0_W1"].
@@ -31,7 +33,7 @@ const (
 	fileFormat = "dlnmf-model"
 	// FileVersion is the model file format version this build reads and
 	// writes. A file of another version is rejected with a clear error.
-	FileVersion = 3
+	FileVersion = 4
 )
 
 // MaxNameLen is the most characters a speaker name may have.
@@ -138,7 +140,32 @@ func (m *Model) Encode(w io.Writer) error {
 			}
 		}
 	}
+	for i, sp := range m.Speakers {
+		keys, mats := deepArrays(i, sp)
+		for j, w := range mats {
+			if w.Stride != w.Cols {
+				w = w.Clone()
+			}
+			if err := zw.Float32(keys[j], []int{w.Rows, w.Cols}, w.Data[:w.Rows*w.Cols]); err != nil {
+				return err
+			}
+		}
+	}
 	return zw.Close()
+}
+
+// deepArrays returns the keys and matrices of speaker i's unfolded and
+// reconstruction bases (none for a model without unfolding).
+func deepArrays(i int, sp Speaker) ([]string, []*nmf.Dense[float32]) {
+	var keys []string
+	var mats []*nmf.Dense[float32]
+	for u, w := range sp.Untied {
+		keys, mats = append(keys, fmt.Sprintf("s%d_U%d", i, u+1)), append(mats, w)
+	}
+	if sp.Reconstruction != nil {
+		keys, mats = append(keys, fmt.Sprintf("s%d_R", i)), append(mats, sp.Reconstruction)
+	}
+	return keys, mats
 }
 
 // ReadFile reads a model file. Every problem, from a missing or truncated
@@ -243,6 +270,45 @@ func Decode(r io.ReaderAt, size int64) (*Model, error) {
 	}
 	if m.Speakers, err = read("s", meta.Speakers, meta.Sizes); err != nil {
 		return nil, err
+	}
+	if d := meta.Unfold; d != nil {
+		if err := CheckUnfold(d.Iterations, d.Untied); err != nil {
+			return nil, fmt.Errorf("the model's %w", err)
+		}
+		if d.Iterations < 1 {
+			return nil, errors.New("the model's unfold entry has no iterations")
+		}
+		m.Unfold = d.Iterations
+		rows, k := bins*max(meta.Context, 1), meta.Sizes[len(meta.Sizes)-1]
+		for i := range m.Speakers {
+			sp := &m.Speakers[i]
+			keys := make([]string, 0, d.Untied+1)
+			for u := range d.Untied {
+				keys = append(keys, fmt.Sprintf("s%d_U%d", i, u+1))
+			}
+			keys = append(keys, fmt.Sprintf("s%d_R", i))
+			for _, key := range keys {
+				a, err := ar.Header(key)
+				if err != nil {
+					return nil, fmt.Errorf("speaker %s: %w", sp.Name, err)
+				}
+				if a == nil {
+					return nil, fmt.Errorf("speaker %s: the unfolded model's %s is missing", sp.Name, key)
+				}
+				if a.Descr != "<f4" || len(a.Shape) != 2 || a.Shape[0] != rows || a.Shape[1] != k {
+					return nil, fmt.Errorf("speaker %s: %s has type %s and shape %v, want float32 of %d x %d (its analysis bases')", sp.Name, key, a.Descr, a.Shape, rows, k)
+				}
+				if a, err = ar.Array(key); err != nil {
+					return nil, fmt.Errorf("speaker %s: %w", sp.Name, err)
+				}
+				w := nmf.NewDense(a.Shape[0], a.Shape[1], a.Float32)
+				if strings.HasSuffix(key, "_R") {
+					sp.Reconstruction = w
+				} else {
+					sp.Untied = append(sp.Untied, w)
+				}
+			}
+		}
 	}
 	if u := meta.Universal; u != nil {
 		m.Universal = &Universal{Name: u.Name}

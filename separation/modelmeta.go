@@ -25,8 +25,11 @@ import (
 //	   that describe the use of the file
 //	3  context (spectral patches) and sparsity; any positive mask exponent
 //	   (versions 1 and 2 load as context 1, sparsity 0, exponent 1)
+//	4  unfold: a deep-unfolded model's iteration count and untied layers,
+//	   with the arrays s<i>_U<u> and s<i>_R (version 3 and earlier load as
+//	   models without unfolding)
 //
-// ReadFile reads both; WriteFile writes FileVersion.
+// ReadFile reads them all; WriteFile writes FileVersion.
 type fileMeta struct {
 	Format     string          `json:"format"`
 	Version    int             `json:"version"`
@@ -46,7 +49,19 @@ type fileMeta struct {
 	Sparsity   float64         `json:"sparsity,omitempty"`
 	Inference  *fileInference  `json:"inference,omitempty"`
 	Mask       *fileMask       `json:"mask,omitempty"`
+	Unfold     *fileUnfold     `json:"unfold,omitempty"`
 	Training   Training        `json:"training"`
+}
+
+// fileUnfold describes a deep-unfolded model (Model.Unfold): inference runs
+// exactly Iterations updates, the last Untied with speaker i's arrays
+// s<i>_U1 ... s<i>_U<Untied> in place of its basis, and the gains use its
+// reconstruction bases s<i>_R.
+type fileUnfold struct {
+	Iterations int    `json:"iterations"`
+	Untied     int    `json:"untied"`
+	Layers     string `json:"layers"`
+	Gains      string `json:"gains"`
 }
 
 // fileUniversal names a universal speech model and its speakers, whose
@@ -114,6 +129,13 @@ const (
 		"within the signal, of rows tau*bins ... of column t' with t' + tau - (T-1)/2 = t"
 )
 
+const (
+	metaUnfoldLayers = "inference runs exactly iterations updates of H (no tolerance, no early stop) from inference.init with " +
+		"dlnmf's draw of u_k for seed 0 (nmf.StartH), which the layers were trained from; the first iterations - untied updates use B, " +
+		"update j of the last untied ones uses B_j = [s0_U<j> s1_U<j> ...] side by side instead (each (context*bins) x K_L)"
+	metaUnfoldGains = "the mask uses speaker i's reconstruction bases s<i>_R ((context*bins) x K_L) in place of B_i: G_i = (s<i>_R H_i)^p / sum_r (s<r>_R H_r)^p, folded as patches"
+)
+
 // metaUpdate is the multiplicative update of H for a divergence, with
 // eps = epsilon.
 func metaUpdate(d nmf.Divergence, beta float64) string {
@@ -144,7 +166,16 @@ func newFileMeta(m *Model, s stft.Settings) fileMeta {
 		Mask:      &fileMask{Exponent: m.maskPower(), Gain: metaGain},
 		Training:  m.Training,
 		Universal: universalMeta(m.Universal, m.Sizes()),
+		Unfold:    unfoldMeta(m),
 	}
+}
+
+// unfoldMeta is a deep-unfolded model's unfold entry; nil for others.
+func unfoldMeta(m *Model) *fileUnfold {
+	if !m.deep() {
+		return nil
+	}
+	return &fileUnfold{Iterations: m.Unfold, Untied: len(m.Speakers[0].Untied), Layers: metaUnfoldLayers, Gains: metaUnfoldGains}
 }
 
 // parseMeta decodes a model file's meta text of any version this build
@@ -179,7 +210,10 @@ func parseMeta(text string) (fileMeta, error) {
 		if meta.Mask == nil || meta.Mask.Exponent != v2MaskExponent {
 			return meta, fmt.Errorf("the model's mask exponent is not %d, the only one format version 2 has", v2MaskExponent)
 		}
-	case FileVersion:
+	case 3, FileVersion:
+		if meta.Version < 4 && meta.Unfold != nil {
+			return meta, fmt.Errorf("an unfold entry in a format version %d file (unfolding came with version 4)", meta.Version)
+		}
 		if meta.Mask == nil {
 			return meta, fmt.Errorf("the model has no mask exponent")
 		}

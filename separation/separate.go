@@ -33,7 +33,8 @@ type Separator struct {
 	// SeparateSettings.NMF.MaxIter, or DefaultLiveIters when that is 0.
 	liveIters int
 	extra     extraSource
-	online    OnlineFree // how a Live learns free bases, resolved
+	online    OnlineFree     // how a Live learns free bases, resolved
+	deep      *deepInference // a deep-unfolded model's inference; nil: none
 
 	// Full band (Rate above the model's): the STFT runs at Rate with the
 	// model's window and hop in seconds; the model sees its own bins, the
@@ -119,6 +120,9 @@ func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
+	if m.deep() && s.Free > 0 {
+		return nil, fmt.Errorf("a deep-unfolded model runs its %d trained iterations and learns no free bases", m.Unfold)
+	}
 	if s.Free == 0 && m.Universal == nil && len(m.Speakers) == 1 {
 		s.Free = DefaultFree
 	}
@@ -183,6 +187,10 @@ func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 		return nil, err
 	}
 	sep.basis = nmf.HConcat(nil, sep.bases...)
+	if m.deep() {
+		sep.deep = newDeepInference(m, sep.settings)
+		sep.liveIters = m.Unfold
+	}
 	st := sep.st
 	hop := st.Hop
 	// A frame's window spans WindowSize samples around its centre, so an
@@ -219,10 +227,11 @@ type work struct {
 	parts    []nmf.Dense[float32]
 	buf, win []float64
 	out      [][]float64
-	bases    []*nmf.Dense[float32] // with free bases: the speakers' and this call's free ones
-	full     []nmf.Dense[float32]  // full-band gains
-	upper    []float32             // speakers x frames: the upper band's gains
-	inferer  *nmf.Inferer[float32] // the separator's inference, planned on first use (extrasource.go)
+	bases    []*nmf.Dense[float32]   // with free bases: the speakers' and this call's free ones
+	full     []nmf.Dense[float32]    // full-band gains
+	upper    []float32               // speakers x frames: the upper band's gains
+	inferer  *nmf.Inferer[float32]   // the separator's inference, planned on first use (extrasource.go)
+	untied   []*nmf.Inferer[float32] // a deep-unfolded model's untied layers, one iteration each (deep.go)
 }
 
 // work returns buffers for this call's use only; put them back with
@@ -419,6 +428,13 @@ func (sp *Separator) Gains(Y *nmf.Dense[float32]) ([]*nmf.Dense[float32], error)
 // result is w.parts, valid until w's next use.
 func (sp *Separator) gains(w *work, Y *nmf.Dense[float32], live bool) ([]nmf.Dense[float32], error) {
 	X := sp.unfold(w, Y)
+	if sp.deep != nil {
+		H, err := sp.deep.infer(sp, w, X)
+		if err != nil {
+			return nil, err
+		}
+		return sp.wiener(w, Y, X, H, sp.deep.recon), nil
+	}
 	H, bases, err := sp.extra.infer(sp, w, X, sp.inferSettings(live))
 	if err != nil {
 		return nil, err

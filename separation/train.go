@@ -94,6 +94,33 @@ type TrainSettings struct {
 	Context   int
 	Sparsity  float64
 	MaskPower float64
+	// Unfold is the number N of inference iterations unfolded as layers and
+	// trained on the mixtures after the method's training (deep NMF,
+	// DeepUnfold), Untied the last U of them with their own bases; with
+	// Unfold > 0 and Untied 0 only the reconstruction bases are trained
+	// (discriminative NMF). 0: no unfolding. DeepEpochs is the gradient
+	// steps; 0: DefaultDeepEpochs.
+	Unfold     int
+	Untied     int
+	DeepEpochs int
+}
+
+// Discriminative reports whether the settings train on mixtures of the
+// speakers (DL-NMF's rounds or deep unfolding), which need 2 speakers or
+// more and the mixtures.
+func (s TrainSettings) Discriminative() bool { return s.Method == DLNMF || s.Unfold > 0 }
+
+// CheckSpeakers rejects a discriminative training of fewer than 2
+// speakers, before any work.
+func (s TrainSettings) CheckSpeakers(n int) error {
+	if s.Discriminative() && n < 2 {
+		what := "DL-NMF"
+		if s.Method != DLNMF {
+			what = "deep unfolding (--unfold)"
+		}
+		return fmt.Errorf("%s trains on mixtures of the speakers: it needs at least 2 speakers, got %d", what, n)
+	}
+	return nil
 }
 
 func (s TrainSettings) withDefaults() (TrainSettings, error) {
@@ -151,6 +178,15 @@ func (s TrainSettings) withDefaults() (TrainSettings, error) {
 	if err := CheckMaskPower(s.MaskPower); err != nil {
 		return s, err
 	}
+	if err := CheckUnfold(s.Unfold, s.Untied); err != nil {
+		return s, err
+	}
+	if s.DeepEpochs < 0 {
+		return s, fmt.Errorf("deep epochs %d: want 1 or more (0: %d)", s.DeepEpochs, DefaultDeepEpochs)
+	}
+	if s.Unfold > 0 && s.NMF.Divergence != nmf.KullbackLeibler {
+		return s, errors.New("deep unfolding (--unfold) takes the KL divergence (beta 1)")
+	}
 	s.NMF.L1, s.NMF.UnitNorm = s.Sparsity, s.Sparsity > 0
 	d, err := s.disc().withDefaults()
 	s.NMF, s.InferIter, s.Rounds, s.DiscIter = d.NMF, d.InferIter, d.Rounds, d.DiscIter
@@ -204,6 +240,8 @@ type TrainReport struct {
 	Seconds     []float64    // wall time of each speaker's training (0 when shared, see TrainingSet)
 	DiscCost    []float64    // DL-NMF: before round 1, then after each accepted round
 	DiscSeconds float64      // DL-NMF: wall time of the discriminative rounds
+	DeepCost    []float64    // deep unfolding: SA cost over the sources' energy, before and after each kept step
+	DeepSeconds float64      // deep unfolding: wall time of its training
 }
 
 // SpeakerSeed is the seed rule of training: speaker i (0-based, in model
@@ -215,7 +253,7 @@ func SpeakerSeed(seed uint64, i int) uint64 { return seed + uint64(i) }
 // DL-NMF, adapts the bases on the discriminative mixtures (ignored for the
 // other methods). It is NewTrainingSet followed by TrainingSet.Train.
 func Train(ctx context.Context, speakers []SpeakerData, disc []MixtureData, s TrainSettings) (*Model, *TrainReport, error) {
-	if s.Method != DLNMF {
+	if !s.Discriminative() {
 		disc = nil // not used: spare their spectrograms
 	}
 	ts, err := NewTrainingSet(speakers, disc, s.SampleRate, s.STFT)
@@ -345,8 +383,11 @@ func (ts *TrainingSet) Train(ctx context.Context, s TrainSettings) (*Model, *Tra
 	if s.STFT != (stft.Settings{}) && s.STFT != ts.stft {
 		return nil, nil, fmt.Errorf("training with STFT settings %+v on a set made with %+v", s.STFT, ts.stft)
 	}
-	if s.Method == DLNMF && len(ts.disc) == 0 {
-		return nil, nil, errors.New("DL-NMF needs discriminative mixtures, got none")
+	if err := s.CheckSpeakers(len(ts.names)); err != nil {
+		return nil, nil, err
+	}
+	if s.Discriminative() && len(ts.disc) == 0 {
+		return nil, nil, errors.New("DL-NMF and deep unfolding need discriminative mixtures, got none")
 	}
 	m := &Model{
 		Method: s.Method, SampleRate: ts.sampleRate, STFT: ts.stft,
@@ -362,16 +403,25 @@ func (ts *TrainingSet) Train(ctx context.Context, s TrainSettings) (*Model, *Tra
 	for i, name := range ts.names {
 		m.Speakers = append(m.Speakers, Speaker{Name: name, Layers: layers[i]})
 	}
-	if s.Method != DLNMF {
-		return m, rep, nil
+	if s.Method == DLNMF {
+		start := time.Now()
+		dr, err := Discriminate(ctx, m, ts.input(s.Context).disc, s.disc())
+		if err != nil {
+			return nil, nil, err
+		}
+		rep.DiscCost = dr.Cost
+		rep.DiscSeconds = time.Since(start).Seconds()
 	}
-	start := time.Now()
-	dr, err := Discriminate(ctx, m, ts.input(s.Context).disc, s.disc())
-	if err != nil {
-		return nil, nil, err
+	if s.Unfold > 0 {
+		start := time.Now()
+		ds := DeepSettings{Unfold: s.Unfold, Untied: s.Untied, Epochs: s.DeepEpochs, Recorder: s.NMF.Recorder}
+		dr, err := DeepUnfold(ctx, m, ts.disc, ds)
+		if err != nil {
+			return nil, nil, err
+		}
+		rep.DeepCost = dr.Cost
+		rep.DeepSeconds = time.Since(start).Seconds()
 	}
-	rep.DiscCost = dr.Cost
-	rep.DiscSeconds = time.Since(start).Seconds()
 	return m, rep, nil
 }
 

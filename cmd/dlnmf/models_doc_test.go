@@ -118,6 +118,21 @@ func TestModelsDocNumpyRecipe(t *testing.T) {
 	if out, err := refused.CombinedOutput(); err == nil || !strings.Contains(string(out), "use dlnmf separate") {
 		t.Errorf("the recipe on a one-speaker model: %v\n%s", err, out)
 	}
+	// Nor does it apply a deep-unfolded model, even of single frames
+	// without sparsity: its layers were trained from dlnmf's seeded start.
+	deep := filepath.Join(dir, "deep.npz")
+	if _, stderr, code := runCmd(t, append([]string{"train", "--method", "nmf", "--k", "5", "--iters", "10", "--unfold", "3", "--untied", "1",
+		"--deep-epochs", "2", "-o", deep, "--quiet"}, args...)...); code != exitOK {
+		t.Fatalf("train a deep model: exit %d: %s", code, stderr)
+	}
+	refused = exec.Command(py, script, deep, mixPath, filepath.Join(dir, "deep"))
+	refused.Env = cmd.Env
+	if out, err := refused.CombinedOutput(); err == nil || !strings.Contains(string(out), "use dlnmf separate") {
+		t.Errorf("the recipe on a deep-unfolded model: %v\n%s", err, out)
+	}
+	if _, stderr, code := runCmd(t, "separate", "-m", deep, "-o", filepath.Join(dir, "deep"), mixPath, "--quiet"); code != exitOK {
+		t.Fatalf("separate with the deep model: exit %d: %s", code, stderr)
+	}
 
 	score := func(paths ...string) []float64 {
 		var est [][]float64

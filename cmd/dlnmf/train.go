@@ -34,7 +34,15 @@ is the paper's DL-NMF 180,20, for reproducing its Table 1. --method chooses
 a method with the paper's settings instead; --k, --layers, --context,
 --sparsity and --mask-power override either.
 
-For dlnmf, a held-back share of each speaker's files (--disc-share, default
+--unfold N turns the model (any preset or method) into deep NMF (Le Roux,
+Hershey and Weninger 2015): its N inference iterations become layers, the
+last --untied U of them and the Wiener gains' reconstruction bases get their
+own bases, trained on mixtures of the speakers (as for dlnmf, below) by
+back-propagation for the signal-approximation error of the separated
+magnitudes; separation then runs exactly N iterations. --untied 0 trains
+the reconstruction bases only (discriminative NMF, Weninger et al. 2014).
+
+For dlnmf and --unfold, a held-back share of each speaker's files (--disc-share, default
 20%) is not used for the L-NMF training: after a seeded shuffle per speaker,
 the i-th held-back file of every speaker is mixed with the others' i-th at
 --snr dB (0: equal energy; the longer cut to the shortest), the experiment's
@@ -69,6 +77,7 @@ Examples:
   dlnmf train --method lnmf --layers 180,20 --speaker FA=tsp/FA --speaker MC=tsp/MC -o lnmf.npz
   dlnmf train --method dlnmf --layers 180,20 --rounds 5 --seed 1 \
       --speaker FA=tsp/FA --speaker MC=tsp/MC -o dlnmf.npz
+  dlnmf train --unfold 10 --untied 2 --speaker FA=tsp/FA --speaker MC=tsp/MC -o deep.npz
   dlnmf train --method nmf --speaker FA=@fa-train.txt --speaker MC=tsp/MC --exclude 'MC01_*' -o nmf.npz`,
 		run: runTrain,
 	})
@@ -97,6 +106,9 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	seed := fs.Uint64("seed", separation.DefaultSeed, "seed of every random choice (shuffles and initialisations)")
 	contextT := fs.Int("context", 1, "frames per spectral patch T (odd): the bases model T consecutive spectra (default: the preset's, or 1 with --method)")
 	sparsity := fs.Float64("sparsity", 0, "L1 penalty LAMBDA on the activations in training, DL-NMF and separation, with unit-norm first-layer columns (scale-free for beta 1; default: the preset's, or 0 with --method)")
+	unfold := fs.Int("unfold", 0, fmt.Sprintf("deep NMF: unfold N inference iterations as layers and train them on mixtures of the speakers (as dlnmf's discriminative mixtures) for the Wiener-filtered estimate; separation then runs exactly N iterations (0: none; at most %d)", separation.MaxUnfold))
+	untied := fs.Int("untied", 0, "with --unfold: the last U layers get their own bases (0: only the reconstruction bases are trained, discriminative NMF; at most N)")
+	deepEpochs := fs.Int("deep-epochs", separation.DefaultDeepEpochs, "with --unfold: gradient steps")
 	maskPower := fs.Float64("mask-power", 1, "exponent P of the Wiener gains |V_s|^P / sum |V_j|^P (1: the paper, 2: power ratio), recorded in the model (default: the preset's, or 1 with --method)")
 	out := fs.String("o", "", "model file to write (.npz); its folder is created if missing (required)")
 	quiet := fs.Bool("quiet", false, "print nothing but errors")
@@ -138,8 +150,18 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 		base.MaskPower = *maskPower
 	}
 	*contextT, *sparsity, *maskPower = base.Context, base.Sparsity, base.MaskPower
-	if len(speakers) < 1 || (m == separation.DLNMF && len(speakers) < 2) {
-		return usagef("give at least %d speakers with --speaker NAME=DIR (one is enough for nmf and lnmf)", map[bool]int{true: 2, false: 1}[m == separation.DLNMF])
+	if err := separation.CheckUnfold(*unfold, *untied); err != nil {
+		return usagef("--unfold, --untied: %v", err)
+	}
+	if *deepEpochs < 1 {
+		return usagef("--deep-epochs must be at least 1")
+	}
+	disc := separation.TrainSettings{Method: m, Unfold: *unfold}.Discriminative()
+	if len(speakers) < 1 {
+		return usagef("give at least 1 speaker with --speaker NAME=DIR (dlnmf and --unfold: at least 2)")
+	}
+	if err := (separation.TrainSettings{Method: m, Unfold: *unfold}).CheckSpeakers(len(speakers)); err != nil {
+		return usagef("%v: give another --speaker NAME=DIR", err)
 	}
 	if err := universal.check(*prune); err != nil {
 		return err
@@ -163,8 +185,8 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 			return usagef("--layers: %v", err)
 		}
 	}
-	if len(discs) > 0 && m != separation.DLNMF {
-		return usagef("--disc is for --method dlnmf")
+	if len(discs) > 0 && !disc {
+		return usagef("--disc is for --method dlnmf and --unfold")
 	}
 	discOf := map[string]speakerDir{}
 	for _, d := range discs {
@@ -210,6 +232,7 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 		SampleRate: *rate,
 		InferIter:  *inferIters, Rounds: *rounds, DiscIter: *discIters,
 		Context: *contextT, Sparsity: *sparsity, MaskPower: *maskPower,
+		Unfold: *unfold, Untied: *untied, DeepEpochs: *deepEpochs,
 	}
 	settings.NMF.Divergence, settings.NMF.Beta = nmf.ForBeta(*beta)
 
@@ -286,6 +309,9 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 			sum.Speakers[i].FinalCost = r.Cost[len(r.Cost)-1]
 			logf(env.stderr, *quiet, "speaker %s: final training cost %.6g after %d iterations", model.Speakers[i].Name, r.Cost[len(r.Cost)-1], r.Iterations)
 		}
+	}
+	if len(rep.DeepCost) > 0 {
+		logf(env.stderr, *quiet, "deep unfolding (%d iterations, %d untied): SA cost over the sources' energy %.5g -> %.5g (%d of %d steps kept) in %.1f s", model.Unfold, len(model.Speakers[0].Untied), rep.DeepCost[0], rep.DeepCost[len(rep.DeepCost)-1], model.Training.DeepAccepted, model.Training.DeepEpochs, rep.DeepSeconds)
 	}
 	if len(rep.DiscCost) > 0 {
 		logf(env.stderr, *quiet, "DL-NMF discriminative cost per round: %v (%d of %d rounds kept)", fmtCosts(rep.DiscCost), model.Training.RoundsAccepted, model.Training.Rounds)

@@ -97,6 +97,9 @@ func TestTrainUsageErrors(t *testing.T) {
 		{"zero context", []string{"train", "--context", "0", "-o", out, "--speaker", low, "--speaker", high}, "--context"},
 		{"negative sparsity", []string{"train", "--sparsity", "-0.5", "-o", out, "--speaker", low, "--speaker", high}, "--sparsity"},
 		{"zero mask power", []string{"train", "--mask-power", "0", "-o", out, "--speaker", low, "--speaker", high}, "--mask-power"},
+		{"untied above unfold", []string{"train", "--unfold", "3", "--untied", "4", "-o", out, "--speaker", low, "--speaker", high}, "untied 4"},
+		{"negative unfold", []string{"train", "--unfold", "-1", "-o", out, "--speaker", low, "--speaker", high}, "unfold -1"},
+		{"unfold, one speaker", []string{"train", "--unfold", "5", "-o", out, "--speaker", low}, "at least 2 speakers"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			stdout, stderr, code := runCmd(t, tc.args...)
