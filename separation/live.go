@@ -53,13 +53,12 @@ type Live struct {
 	accLo  int // acc[s][0] is sample accLo; from -Window/2, where frame 0 starts
 	sent   int // samples sent so far (those before 0 belong to no output)
 	frame  []float64
-	gain   []float32    // one frame's gains, Bins
 	coef   []complex128 // frames x bins, the mixture's frames of one batch
 	spec   stft.Spectrogram
 	done   bool
 	silent bool
 	gainer liveGainer // the model's fixed bases, or with free bases learned online
-	full   *liveFull  // nil at the model's rate (livefull.go)
+	synth  *liveSynth // the frames waiting for resynthesis (livesynth.go)
 }
 
 // liveGainer infers a frame's activations and returns its gains (in
@@ -77,31 +76,25 @@ func (fixedGains) gains(sp *Separator, w *work, Y *nmf.Dense[float32]) ([]nmf.De
 }
 
 // NewLive starts a stream at the separator's rate: with
-// SeparateSettings.Rate above the model's, full band (see livefull.go).
+// SeparateSettings.Rate above the model's, full band (see livesynth.go).
 func (sp *Separator) NewLive() (*Live, error) {
 	w := sp.work()
 	st := w.plan.Settings()
 	l := &Live{sp: sp, w: w, plan: w.plan, W: st.WindowSize, hop: st.Hop, half: st.WindowSize / 2, bins: w.plan.Bins(), silent: true}
 	l.acc = make([][]float64, sp.sources())
 	l.frame = make([]float64, l.W)
-	l.gain = make([]float32, l.bins)
 	l.accLo = -l.half
 	l.gainer = fixedGains{}
 	if sp.extra.free > 0 {
 		l.gainer = newLiveFree(sp)
 	}
-	if sp.fullBand() {
-		l.full = newLiveFull(sp, l.bins)
-	}
+	l.synth = newLiveSynth(sp, l.bins)
 	return l, nil
 }
 
 // NewLiveLatency returns the Latency of the Lives that NewLive makes.
 func (sp *Separator) NewLiveLatency() int {
-	if sp.fullBand() && sp.upper == UpperSmoothed {
-		return sp.st.WindowSize - 1 + upperRadius*sp.st.Hop
-	}
-	return sp.st.WindowSize - 1
+	return sp.st.WindowSize - 1 + sp.liveLookAhead()*sp.st.Hop
 }
 
 // Latency returns the algorithmic latency in samples at the stream's rate:
@@ -135,16 +128,7 @@ func (l *Live) Push(x []float64, sink func(source int, y []float64) error) error
 	if err := l.frames(last+1, -1); err != nil {
 		return err
 	}
-	return l.emit(l.resynthesised()*l.hop-l.half, -1, sink)
-}
-
-// resynthesised returns the first frame not yet added into the sources'
-// sums.
-func (l *Live) resynthesised() int {
-	if l.full != nil {
-		return l.full.synth
-	}
-	return l.next
+	return l.emit(l.synth.synth*l.hop-l.half, -1, sink)
 }
 
 // Finish ends the stream: the last frames (zero beyond the end, as the
@@ -187,15 +171,14 @@ func (l *Live) frames(end, n int) error {
 			return err
 		}
 	}
-	keep := l.next*l.hop - l.half // the next frame's first sample
-	if l.full != nil {
-		T := -1
-		if n >= 0 {
-			T = l.plan.Frames(n)
-		}
-		l.resynth(T)
-		keep = min(keep, l.sent) // the last source is the input minus the others
+	T := -1
+	if n >= 0 {
+		T = l.plan.Frames(n)
 	}
+	l.resynth(T)
+	// The next frame starts at next*hop - half, and at full band the last
+	// source is the input minus the others from the first sample not sent.
+	keep := min(l.next*l.hop-l.half, l.sent)
 	// Input before keep is no longer needed.
 	if drop := min(keep-l.inLo, len(l.in)); drop > 0 {
 		l.in = l.in[:copy(l.in, l.in[drop:])]
@@ -207,10 +190,7 @@ func (l *Live) frames(end, n int) error {
 // batch infers frames [l.next, end) together, as frames does.
 func (l *Live) batch(end, n int) error {
 	k := end - l.next
-	bins, mb := l.bins, l.bins
-	if l.full != nil {
-		mb = l.sp.modelBins // the model's bins are the first ones
-	}
+	bins, mb := l.bins, l.synth.mb // the model's bins are the first ones
 	if cap(l.coef) < k*bins {
 		l.coef = make([]complex128, k*bins)
 	}
@@ -243,22 +223,8 @@ func (l *Live) batch(end, n int) error {
 	if err != nil {
 		return err
 	}
-	if l.full != nil {
-		for j := range k {
-			l.full.add(coef[j*bins:(j+1)*bins], Y, gains, j)
-		}
-		l.next = end
-		return nil
-	}
 	for j := range k {
-		lo := (l.next+j)*l.hop - l.half - l.accLo // never negative: accLo starts where frame 0 does
-		for s := range l.acc {
-			l.acc[s] = zeroExtend(l.acc[s], lo+l.W)
-			for b := range bins {
-				l.gain[b] = gains[s].Data[b*gains[s].Stride+j]
-			}
-			l.plan.InverseFrameAdd(l.acc[s][lo:lo+l.W], coef[j*bins:(j+1)*bins], l.gain)
-		}
+		l.synth.add(coef[j*bins:(j+1)*bins], Y, gains, j)
 	}
 	l.next = end
 	return nil
@@ -275,10 +241,7 @@ func (l *Live) emit(upto, n int, sink func(int, []float64) error) error {
 		return nil
 	}
 	skip := l.sent - l.accLo // samples before 0: dropped, never sent
-	last := len(l.acc)
-	if l.full != nil {
-		last-- // made below from the input
-	}
+	last := l.synth.gained   // the sources after them are made below from the input
 	for s := range l.acc {
 		l.acc[s] = zeroExtend(l.acc[s], k)
 	}
