@@ -183,8 +183,8 @@ func (s *solver[T]) iterateJoint() {
 }
 
 // updateFree applies the update of the free columns, W_free *= G / max(sum_n
-// H_free, eps) (hsum holds the row sums), then scales them to unit sum as
-// normalise does, carrying the scale into H's free rows, and keeps the
+// H_free, eps) (hsum holds the row sums), then scales them to unit sum (unit
+// Euclidean norm with Settings.UnitNorm) as normalise does, carrying the scale into H's free rows, and keeps the
 // columns' new sums in freeSum for the next iteration's denominators of H:
 // the update, the normalisation and the sums in two passes over W_free.
 func (s *solver[T]) updateFree() {
@@ -195,15 +195,23 @@ func (s *solver[T]) updateFree() {
 	for f, h := range s.hsum[s.fixed:] {
 		rd[f] = 1 / max(h, s.eps)
 	}
+	unit := s.r.UnitNorm
 	for i := 0; i < W.Rows; i++ {
 		w := W.row(i)
 		g := G.row(i)[:len(w)]
 		for f := range w {
 			w[f] *= g[f] * rd[f]
-			acc[f] += float64(w[f])
+			if unit {
+				acc[f] += float64(w[f]) * float64(w[f])
+			} else {
+				acc[f] += float64(w[f])
+			}
 		}
 	}
 	for f, a := range acc[:nf] {
+		if unit {
+			a = math.Sqrt(a)
+		}
 		sum[f] = T(a)
 		rd[f] = 1
 		if sum[f] > 0 {

@@ -8,8 +8,10 @@ import (
 // naiveSemiKL runs iters KL iterations of semi-supervised NMF the plain way
 // on float64 copies: the free columns of W (from fixed on) and H, with a
 // group-sparsity tangent, both from the ratio of the factors the iteration
-// starts with (iterateJoint), and returns W H.
-func naiveSemiKL(X, W0, H0 *Dense[float64], fixed, iters int, g GroupSparsity, freeL1 float64) *Dense[float64] {
+// starts with (iterateJoint), and returns W H. l1 weighs every activation;
+// unit keeps the free columns at unit Euclidean norm (Settings.UnitNorm)
+// rather than unit sum.
+func naiveSemiKL(X, W0, H0 *Dense[float64], fixed, iters int, g GroupSparsity, freeL1, l1 float64, unit bool) *Dense[float64] {
 	W, H := W0.Clone(), H0.Clone()
 	M, N, K := X.Rows, X.Cols, W.Cols
 	ratio := func() *Dense[float64] {
@@ -36,8 +38,11 @@ func naiveSemiKL(X, W0, H0 *Dense[float64], fixed, iters int, g GroupSparsity, f
 			}
 		}
 		add := make([]float64, K)
-		for k := fixed; k < K; k++ {
-			add[k] = freeL1
+		for k := range add {
+			add[k] = l1
+			if k >= fixed {
+				add[k] += freeL1
+			}
 		}
 		row := g.Start
 		for _, size := range g.Sizes {
@@ -48,7 +53,7 @@ func naiveSemiKL(X, W0, H0 *Dense[float64], fixed, iters int, g GroupSparsity, f
 				}
 			}
 			for i := row; i < row+size; i++ {
-				add[i] = g.Lambda / (g.Epsilon + n)
+				add[i] += g.Lambda / (g.Epsilon + n)
 			}
 			row += size
 		}
@@ -65,10 +70,17 @@ func naiveSemiKL(X, W0, H0 *Dense[float64], fixed, iters int, g GroupSparsity, f
 				H.Set(k, n, H.At(k, n)*num/max(den+add[k], DefaultEpsilon))
 			}
 		}
-		for k := fixed; k < K; k++ { // free columns to unit sum, as the solver
+		for k := fixed; k < K; k++ { // free columns to unit sum or norm, as the solver
 			var sum float64
 			for m := 0; m < M; m++ {
-				sum += W.At(m, k)
+				if unit {
+					sum += W.At(m, k) * W.At(m, k)
+				} else {
+					sum += W.At(m, k)
+				}
+			}
+			if unit {
+				sum = math.Sqrt(sum)
 			}
 			for m := 0; m < M; m++ {
 				W.Set(m, k, W.At(m, k)/sum)
@@ -92,7 +104,7 @@ func TestInferFreeMatchesNaive(t *testing.T) {
 				t.Fatal(err)
 			}
 			f0 := freeStart(X, basis, 3, 3)
-			want := naiveSemiKL(X, f0.Layers[0], f0.H, basis.Cols, 25, g, 0)
+			want := naiveSemiKL(X, f0.Layers[0], f0.H, basis.Cols, 25, g, 0, 0, false)
 			got := f.Reconstruct(nil)
 			for i := range want.Data {
 				if d := math.Abs(got.Data[i] - want.Data[i]); d > 1e-9*max(1, math.Abs(want.Data[i])) {
@@ -110,6 +122,55 @@ func TestInferFreeMatchesNaive(t *testing.T) {
 	}
 }
 
+// TestInferFreeUnitNorm checks free bases beside the fixed columns of a
+// sparse model (Settings.L1 with UnitNorm, as a model trained with
+// sparsity separates): the free columns are kept at unit Euclidean norm,
+// the fixed ones untouched, against the plain loops.
+func TestInferFreeUnitNorm(t *testing.T) {
+	basis := randDense[float64](20, 4, 0.1, 31)
+	unitColumnsRef(basis)
+	X := Mul(nil, HConcat(nil, basis, randDense[float64](20, 3, 0, 32)), randDense[float64](7, 30, 0, 33))
+	s := Settings{MaxIter: 20, Tol: -1, Seed: 4, L1: 0.3, UnitNorm: true, FreeStart: FreeRandom}
+	f, _, err := InferFree(X, basis, 3, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f0 := freeStart(X, basis, 3, 4)
+	want := naiveSemiKL(X, f0.Layers[0], f0.H, basis.Cols, 20, GroupSparsity{}, 0, 0.3, true)
+	got := f.Reconstruct(nil)
+	for i := range want.Data {
+		if d := math.Abs(got.Data[i] - want.Data[i]); d > 1e-9*max(1, math.Abs(want.Data[i])) {
+			t.Fatalf("WH[%d] = %g, naive %g", i, got.Data[i], want.Data[i])
+		}
+	}
+	W := f.Layers[0]
+	for k := range W.Cols {
+		var n float64
+		for i := 0; i < W.Rows; i++ {
+			if k < basis.Cols && W.At(i, k) != basis.At(i, k) {
+				t.Fatalf("fixed column %d changed at row %d", k, i)
+			}
+			n += W.At(i, k) * W.At(i, k)
+		}
+		if math.Abs(math.Sqrt(n)-1) > 1e-12 {
+			t.Fatalf("column %d has norm %g, want 1", k, math.Sqrt(n))
+		}
+	}
+}
+
+// unitColumnsRef scales m's columns to unit Euclidean norm.
+func unitColumnsRef(m *Dense[float64]) {
+	for k := range m.Cols {
+		var n float64
+		for i := 0; i < m.Rows; i++ {
+			n += m.At(i, k) * m.At(i, k)
+		}
+		for i := 0; i < m.Rows; i++ {
+			m.Set(i, k, m.At(i, k)/math.Sqrt(n))
+		}
+	}
+}
+
 // TestInferFreeFloat32 runs the float32 path (the one-pass H kernel where
 // the CPU has it) against the float64 reference.
 func TestInferFreeFloat32(t *testing.T) {
@@ -117,7 +178,7 @@ func TestInferFreeFloat32(t *testing.T) {
 	X := Mul(nil, HConcat(nil, basis, randDense[float64](40, 2, 0, 22)), randDense[float64](8, 70, 0, 23))
 	g := GroupSparsity{Start: 0, Sizes: []int{3, 3}, Lambda: 20, Epsilon: 1e-2}
 	f0 := freeStart(X, basis, 2, 5)
-	want := naiveSemiKL(X, f0.Layers[0], f0.H, basis.Cols, 30, g, 0)
+	want := naiveSemiKL(X, f0.Layers[0], f0.H, basis.Cols, 30, g, 0, 0, false)
 	X32, b32 := Convert[float64, float32](nil, X), Convert[float64, float32](nil, basis)
 	f, _, err := InferFree(X32, b32, 2, Settings{MaxIter: 30, Tol: -1, Seed: 5, Groups: g, NoCost: true, FreeStart: FreeRandom})
 	if err != nil {
@@ -137,7 +198,7 @@ func TestInferFreeL1(t *testing.T) {
 	basis := randDense[float64](40, 6, 0.1, 61)
 	X := Mul(nil, HConcat(nil, basis, randDense[float64](40, 2, 0, 62)), randDense[float64](8, 70, 0, 63))
 	f0 := freeStart(X, basis, 3, 7)
-	want := naiveSemiKL(X, f0.Layers[0], f0.H, basis.Cols, 30, GroupSparsity{}, 0.5)
+	want := naiveSemiKL(X, f0.Layers[0], f0.H, basis.Cols, 30, GroupSparsity{}, 0.5, 0, false)
 	f, _, err := InferFree(X, basis, 3, Settings{MaxIter: 30, Tol: -1, Seed: 7, FreeL1: 0.5, FreeStart: FreeRandom})
 	if err != nil {
 		t.Fatal(err)

@@ -91,10 +91,7 @@ func newSolver[T Float](X *Dense[T], f *Factorization[T], freeze Freeze, r resol
 	s.acc = make([]float64, maxK)
 	s.pool = newPool(r.Workers)
 	s.rowSumsFn, s.scaleRowsFn = s.rowSumRows, s.scaleRows
-	if r.UnitNorm && freeze.Cols > 0 {
-		return nil, fmt.Errorf("nmf: UnitNorm with %d fixed columns is not supported", freeze.Cols)
-	}
-	if r.UnitNorm && !freeze.Layers {
+	if r.UnitNorm && !freeze.Layers && freeze.Cols == 0 {
 		s.unitAcc = make([]float64, 2*F[0].Cols)
 		s.initUnitNorm()
 	}
@@ -194,6 +191,23 @@ func (s *solver[T]) l1(l int) T {
 	return 0
 }
 
+// unitW1 reports whether W1 is updated with unit-norm columns
+// (updateUnitW1). With fixed columns (Freeze.Cols) only the free ones are
+// updated, by the plain update, and normalise keeps them at unit norm with
+// Settings.UnitNorm: the scale of the fixed columns of a model trained with
+// it, so that its L1 penalty weighs every activation alike.
+func (s *solver[T]) unitW1() bool { return s.r.UnitNorm && s.fixed == 0 }
+
+// colScales sets dst to the scales of m's columns that normalise divides
+// by: their Euclidean norms with Settings.UnitNorm, else their sums.
+func (s *solver[T]) colScales(dst []T, m *Dense[T], acc []float64) {
+	if s.r.UnitNorm {
+		colNorms(dst, m, acc)
+	} else {
+		colSums(dst, m, acc)
+	}
+}
+
 // colSums sets dst to the column sums of m, accumulated in acc.
 func colSums[T Float](dst []T, m *Dense[T], acc []float64) {
 	acc = acc[:len(dst)]
@@ -210,13 +224,15 @@ func colSums[T Float](dst []T, m *Dense[T], acc []float64) {
 
 // normalise scales the columns of every layer to unit sum and carries the
 // scale into the rows of the next factor; the last layer keeps its scale
-// when H is frozen, and W1 its unit norm with Settings.UnitNorm. The prefix products are refreshed.
+// when H is frozen, and W1 its unit norm with Settings.UnitNorm (the free
+// columns of a partly fixed W1 are scaled to it, see unitW1). The prefix
+// products are refreshed.
 func (s *solver[T]) normalise() {
 	for l := 0; l < s.L; l++ {
 		if l == s.L-1 && s.freeze.H {
 			break
 		}
-		if l == 0 && s.r.UnitNorm {
+		if l == 0 && s.unitW1() {
 			continue // unit norm already, and its scale stays out of the model
 		}
 		W, next := s.F[l], s.F[l+1]
@@ -224,8 +240,10 @@ func (s *solver[T]) normalise() {
 		if l == 0 && s.fixed > 0 { // fixed columns keep their scale (semi.go)
 			clear(sums[:s.fixed])
 			W, sums = &s.wfree, sums[s.fixed:]
+			s.colScales(sums, W, s.acc)
+		} else {
+			colSums(sums, W, s.acc)
 		}
-		colSums(sums, W, s.acc)
 		for i := 0; i < W.Rows; i++ {
 			w := W.row(i)
 			for j := range w {

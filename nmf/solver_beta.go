@@ -84,7 +84,7 @@ func (s *solver[T]) updateFactorBeta(l int) {
 	s.pool.parallel(s.X.Rows, 16, s.powersFn)
 	s.sandwich(l, s.V, s.num[l], s.mid[l])
 	s.sandwich(l, s.Q, s.den[l], s.midQ[l])
-	if l == 0 && s.r.UnitNorm {
+	if l == 0 && s.unitW1() {
 		s.updateUnitW1()
 		return
 	}

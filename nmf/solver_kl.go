@@ -182,7 +182,7 @@ func (s *solver[T]) updateFactorKL(l int) {
 		}
 	}
 	s.klSums(l)
-	if l == 0 && s.r.UnitNorm {
+	if l == 0 && s.unitW1() {
 		s.updateUnitW1()
 		return
 	}

@@ -32,16 +32,7 @@ func (s *solver[T]) initUnitNorm() {
 // unitColumns scales the columns of W to unit Euclidean norm (zero columns
 // stay) and leaves the norms in norms.
 func (s *solver[T]) unitColumns(W *Dense[T], norms []T) {
-	acc := s.acc[:W.Cols]
-	clear(acc)
-	for i := 0; i < W.Rows; i++ {
-		for k, v := range W.row(i) {
-			acc[k] += float64(v) * float64(v)
-		}
-	}
-	for k := range norms {
-		norms[k] = T(math.Sqrt(acc[k]))
-	}
+	colNorms(norms, W, s.acc)
 	for i := 0; i < W.Rows; i++ {
 		w := W.row(i)
 		for k := range w {
@@ -91,4 +82,19 @@ func (s *solver[T]) denW1(i, k int) T {
 	}
 	d := s.den[0]
 	return d.Data[i*d.Stride+k]
+}
+
+// colNorms sets dst to the Euclidean norms of m's columns, accumulated in
+// acc.
+func colNorms[T Float](dst []T, m *Dense[T], acc []float64) {
+	acc = acc[:len(dst)]
+	clear(acc)
+	for i := 0; i < m.Rows; i++ {
+		for j, v := range m.row(i) {
+			acc[j] += float64(v) * float64(v)
+		}
+	}
+	for j := range dst {
+		dst[j] = T(math.Sqrt(acc[j]))
+	}
 }

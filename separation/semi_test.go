@@ -254,3 +254,52 @@ func TestUniversalPrune(t *testing.T) {
 		t.Errorf("shares 0.1 and 0.3 at 2x: %+v", p)
 	}
 }
+
+// TestFreeBasesBesideSparsePatches separates with the free bases a
+// one-speaker model of the default preset's kind gets (sparsity, unit-norm
+// bases, patches of frames), offline and live: the free bases used to be
+// refused beside unit-norm bases.
+func TestFreeBasesBesideSparsePatches(t *testing.T) {
+	m, _, err := Train(context.Background(), []SpeakerData{
+		{Name: "low", Utterances: [][]float64{synthVoice(lowNotes, 4, 1), synthVoice(lowNotes, 3, 2)}},
+	}, nil, TrainSettings{Method: NMF, Sizes: []int{8}, Sparsity: 1, Context: 3, NMF: nmf.Settings{MaxIter: 60, Seed: 5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := synthVoice(lowNotes, 3, 100), synthVoice(highNotes, 3, 200)
+	mix := mixOf(a, b)
+	sep, err := NewSeparator(m, SeparateSettings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	est, err := sep.Separate(mix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSum(t, est, mix)
+	sdr, base := sdrOf(t, [][]float64{a, b}, est)
+	t.Logf("free bases beside sparse patches: SDR %.1f dB, mixture %.1f dB", sdr, base)
+	if sdr < base+3 {
+		t.Errorf("SDR %.1f dB, mixture %.1f dB: want at least 3 dB better", sdr, base)
+	}
+	l, err := sep.NewLive()
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := make([][]float64, 2)
+	sink := func(s int, y []float64) error { live[s] = append(live[s], y...); return nil }
+	if err := l.Push(mix, sink); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Finish(sink); err != nil {
+		t.Fatal(err)
+	}
+	if len(live[0]) != len(mix) || len(live[1]) != len(mix) {
+		t.Fatalf("live estimates of %d and %d samples for %d", len(live[0]), len(live[1]), len(mix))
+	}
+	sdr, _ = sdrOf(t, [][]float64{a, b}, live)
+	t.Logf("live: SDR %.1f dB", sdr)
+	if sdr < base+3 {
+		t.Errorf("live SDR %.1f dB, mixture %.1f dB: want at least 3 dB better", sdr, base)
+	}
+}
