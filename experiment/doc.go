@@ -17,4 +17,8 @@
 // between methods is done once per repeat (PrepareRepeat): the split, the
 // mixtures, the speakers' spectrograms, layer-1 pretraining, which does not
 // depend on K2, and the L-NMF layers that DL-NMF starts from.
+//
+// The work is cut into units (Units), saved with checksums so that a run
+// resumes and shards over a scheduler's tasks; Interference, a known
+// speaker against a talker or noise that no model knows, runs as units too.
 package experiment

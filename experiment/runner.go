@@ -32,9 +32,12 @@ type Results struct {
 	// Selection is every repeat's choice on validation data (Config.Select),
 	// with every grid point's validation score.
 	Selection []SelectionRepeat `json:"selection,omitempty"`
-	Scores    []Score           `json:"-"`
-	Curves    []Curve           `json:"-"` // of the first repeat
-	Examples  []Example         `json:"-"` // of the first repeat
+	// Interference is an interference experiment's results
+	// (Interference.Job); its Rows, Paired and Scores are then empty.
+	Interference *InterferenceResults `json:"interference,omitempty"`
+	Scores       []Score              `json:"-"`
+	Curves       []Curve              `json:"-"` // of the first repeat
+	Examples     []Example            `json:"-"` // of the first repeat
 }
 
 // Run computes every unit not already saved in Dir and summarises them all.

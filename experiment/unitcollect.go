@@ -27,8 +27,8 @@ func (e *MissingError) Error() string {
 }
 
 // Collect gathers every unit of the run into one Results per job, in job
-// order. It computes nothing: a missing or damaged unit is a *MissingError
-// naming them.
+// order (an interference experiment's in its Interference). It computes
+// nothing: a missing or damaged unit is a *MissingError naming them.
 func (s *Units) Collect() ([]*Results, error) {
 	if err := s.prepare(); err != nil {
 		return nil, err
@@ -62,6 +62,15 @@ func (s *Units) Collect() ([]*Results, error) {
 		}
 		// Scores repeat by repeat, families in order within a repeat.
 		sort.SliceStable(units, func(a, b int) bool { return units[a].Repeat < units[b].Repeat })
+		if job.interference != nil {
+			ir, err := job.interference.collect(units)
+			if err != nil {
+				return nil, err
+			}
+			res.Interference = ir
+			out[j] = res
+			continue
+		}
 		for _, f := range units {
 			res.Scores = append(res.Scores, f.Scores...)
 			if f.Selection != nil {

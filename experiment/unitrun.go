@@ -65,7 +65,7 @@ func (s *Units) Run(ctx context.Context) (UnitStats, error) {
 		todo = append(todo, u)
 	}
 	for k, n := range done {
-		if n == unitsPerRepeat(s.cfgs[k[0]]) {
+		if n == s.perRepeat[k[0]] {
 			st.Resumed++
 		}
 	}
@@ -165,18 +165,23 @@ func (s *Units) compute(ctx context.Context, u unitRef, cores int, progress func
 	var (
 		rr  *RepeatResult
 		sel *SelectionRepeat
+		ir  *interferenceRepeat
 		err error
 	)
-	if u.selection {
+	switch {
+	case job.interference != nil:
+		ir, err = job.interference.repeat(ctx, u.repeat, cores, step)
+		rr = &RepeatResult{Repeat: u.repeat}
+	case u.selection:
 		rr, sel, err = runSelection(ctx, job.Speakers, s.cfgs[u.job], u.repeat, keep, cores, step)
-	} else {
+	default:
 		rr, err = RunRepeat(ctx, job.Speakers, u.config, u.repeat, keep, cores, step)
 	}
 	if err != nil {
 		return nil, err
 	}
 	f := &unitFile{Unit: u.index, Experiment: job.name(), Family: u.label, Repeat: u.repeat + 1,
-		Fingerprint: s.fps[u.job], Scores: rr.Scores, Curves: rr.Curves, Selection: sel, Examples: rr.Examples}
+		Fingerprint: s.fps[u.job], Scores: rr.Scores, Curves: rr.Curves, Selection: sel, Interference: ir, Examples: rr.Examples}
 	for i := range f.Curves {
 		f.Curves[i].Seconds = 0
 	}

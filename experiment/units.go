@@ -17,6 +17,9 @@ import (
 // it and a checksum of its content; its wall time goes to a separate
 // uNNNNN.time.json, so computing a unit twice gives the same bytes.
 //
+// An interference experiment (Interference.Job) is a job too: its unit is
+// one whole repeat (see Interference).
+//
 // Units are numbered experiment by experiment, family by family, repeat by
 // repeat: unit u of a run sharded N ways belongs to shard u mod N, which
 // deals every family's repeats round-robin over the shards (the long
@@ -29,6 +32,8 @@ type Job struct {
 	Label    string // names the configuration in messages (a sweep's grid point); "": its rows
 	Speakers []*corpus.Speaker
 	Config   Config
+
+	interference *interferencePlan // set by Interference.Job
 }
 
 // Units computes the units of a list of experiments that belong to one
@@ -40,10 +45,11 @@ type Units struct {
 	Workers  int // units run at once, one core each; 0: GOMAXPROCS
 	Progress func(done, total int, what string)
 
-	plan []unitRef
-	fps  []fingerprint
-	cfgs []Config
-	mem  map[int]*unitFile // units computed or read by this process
+	plan      []unitRef
+	fps       []fingerprint
+	cfgs      []Config
+	perRepeat []int             // units of one repeat, job by job
+	mem       map[int]*unitFile // units computed or read by this process
 }
 
 // UnitStats counts what Run did.
@@ -59,7 +65,7 @@ type UnitStats struct {
 type unitRef struct {
 	index, job, family, repeat int // repeat 0-based
 	config                     Config
-	label                      string // the family's rows, or selectFamily
+	label                      string // the family's rows, selectFamily or interferenceFamily
 	selection                  bool   // the repeat's selection on validation data (Config.Select)
 	rows                       int    // rows trained and scored, for progress
 }
@@ -160,7 +166,18 @@ func (s *Units) prepare() error {
 			return fmt.Errorf("%s: the experiment needs at least 2 speakers, got %d", job.name(), len(job.Speakers))
 		}
 		s.cfgs = append(s.cfgs, cfg)
-		s.fps = append(s.fps, newFingerprint(cfg, job.Speakers))
+		fp := newFingerprint(cfg, job.Speakers)
+		if in := job.interference; in != nil {
+			fp.Interference = in.fingerprint()
+			s.fps = append(s.fps, fp)
+			s.perRepeat = append(s.perRepeat, 1)
+			for rep := range cfg.Repeats {
+				s.plan = append(s.plan, unitRef{index: len(s.plan), job: j, repeat: rep, config: cfg, label: interferenceFamily, rows: 1})
+			}
+			continue
+		}
+		s.fps = append(s.fps, fp)
+		s.perRepeat = append(s.perRepeat, unitsPerRepeat(cfg))
 		families := cfg.Families()
 		for f, fc := range families {
 			for rep := range cfg.Repeats {

@@ -28,6 +28,9 @@ type fingerprint struct {
 	Speakers []string `json:"speakers"`
 	Files    []int    `json:"files"`
 	Content  string   `json:"content"` // SHA-256 over every file's name and length, speaker by speaker
+	// Interference is an interference experiment's rows and universal
+	// model (Interference.Job).
+	Interference *interferenceFingerprint `json:"interference,omitempty"`
 }
 
 // unitFile is the saved form of a unit. Sum is the SHA-256 of the file's
@@ -42,8 +45,10 @@ type unitFile struct {
 	Curves      []Curve     `json:"curves"` // their Seconds are zero: timing is in uNNNNN.time.json
 	// Selection is a selection unit's validation scores and choice.
 	Selection *SelectionRepeat `json:"selection,omitempty"`
-	Sum       string           `json:"sum"`
-	Examples  []Example        `json:"-"`
+	// Interference is an interference experiment's repeat.
+	Interference *interferenceRepeat `json:"interference,omitempty"`
+	Sum          string              `json:"sum"`
+	Examples     []Example           `json:"-"`
 }
 
 func newFingerprint(cfg Config, sps []*corpus.Speaker) fingerprint {

@@ -69,6 +69,8 @@ model of both, the speaker's model with --free K bases (each K), and with a
 ratio, pruned in every repeat with the speaker's training files as train
 does); NMF with the first --k (the universal model: --universal-k per
 speaker, or the first --k). Writes OUTDIR/results.md and results.json.
+Each repeat is one unit in OUTDIR/units: the run resumes, and --shard and
+--summarize split it over a scheduler's tasks as they do the protocol.
 --score-on validation scores the held-back 20% share instead (no row trains
 on it) and writes OUTDIR/picked.txt, the best free and universal rows'
 --free, --free-init, --sparsity, --universal-prune and --semi-iters: choose
@@ -130,7 +132,7 @@ func runExperiment(ctx context.Context, cmd *command, env *environment, args []s
 		if err != nil {
 			return err
 		}
-		return runInterference(ctx, env, speakers, exclude, inter, config, *out, *opts.quiet)
+		return runInterference(ctx, env, speakers, exclude, inter, config, *out, sf, opts)
 	}
 	if len(speakers) < 2 {
 		return usagef("give at least 2 speakers with --speaker NAME=DIR")

@@ -13,7 +13,6 @@ import (
 
 	"github.com/dlnmf/dlnmf/corpus"
 	"github.com/dlnmf/dlnmf/experiment"
-	"github.com/dlnmf/dlnmf/internal/atomicfile"
 	"github.com/dlnmf/dlnmf/nmf"
 	"github.com/dlnmf/dlnmf/separation"
 )
@@ -52,9 +51,11 @@ func bindInterferenceFlags(fs *flag.FlagSet) *interferenceFlags {
 
 func (f *interferenceFlags) active() bool { return len(f.unknown)+len(f.noise) > 0 }
 
-// runInterference runs experiment.Interference and writes
-// OUTDIR/results.md and OUTDIR/results.json.
-func runInterference(ctx context.Context, env *environment, speakers speakerFlags, exclude excludeFlags, f *interferenceFlags, cfg experiment.Config, out string, quiet bool) error {
+// runInterference runs experiment.Interference, or one shard of its units
+// (--shard), or gathers them (--summarize), and writes OUTDIR/results.md,
+// results.json and, on validation mixtures, picked.txt.
+func runInterference(ctx context.Context, env *environment, speakers speakerFlags, exclude excludeFlags, f *interferenceFlags, cfg experiment.Config, out string, sf *shardFlags, opts *protocolOptions) error {
+	quiet := *opts.quiet
 	if len(speakers) != 1 || len(f.unknown)+len(f.noise) != 1 {
 		return usagef("--unknown or --noise takes exactly one --speaker and one --unknown or --noise")
 	}
@@ -104,78 +105,89 @@ func runInterference(ctx context.Context, env *environment, speakers speakerFlag
 	if *f.scoreOn != experiment.ScoreTest && *f.scoreOn != experiment.ScoreValidation {
 		return usagef("--score-on %q: want %s or %s", *f.scoreOn, experiment.ScoreTest, experiment.ScoreValidation)
 	}
+	shard, err := sf.parse(out)
+	if err != nil {
+		return err
+	}
 	known, err := loadSpeaker(speakers[0], exclude)
 	if err != nil {
 		return err
 	}
 	var other *corpus.Speaker
 	if len(f.unknown) == 1 {
-		if other, err = loadSpeaker(f.unknown[0], exclude); err != nil {
-			return err
-		}
+		other, err = loadSpeaker(f.unknown[0], exclude)
 	} else {
-		nd := f.noise[0]
-		var raw *corpus.Speaker
-		if fi, err := os.Stat(nd.dir); err == nil && !fi.IsDir() {
-			raw, err = corpus.Load(nd.name, []corpus.File{{Path: nd.dir}}, separation.DefaultSampleRate)
-			if err != nil {
-				return err
-			}
-		} else if raw, err = loadSpeaker(nd, exclude); err != nil {
-			return err
-		}
-		var signals [][]float64
-		for _, u := range raw.Utterances {
-			signals = append(signals, u.Samples)
-		}
-		if other, err = experiment.NoiseSpeaker(nd.name, signals, separation.DefaultSampleRate, *f.chunk); err != nil {
-			return err
-		}
+		other, err = loadNoise(f.noise[0], exclude, *f.chunk)
+	}
+	if err != nil {
+		return err
 	}
 	logf(env.stderr, quiet, "known %s: %d files; interferer %s: %d files or chunks", known.Name, len(known.Utterances), other.Name, len(other.Utterances))
 	in := &experiment.Interference{Known: known, Interferer: other, Free: free, UniversalWeights: weights, Config: cfg,
-		SemiIters: semiIters, Prune: prune, ScoreOn: *f.scoreOn, FreeStarts: freeStarts, FreeL1: *f.freeL1,
-		Progress: func(s string) { logf(env.stderr, quiet, "%s", s) }}
+		SemiIters: semiIters, Prune: prune, ScoreOn: *f.scoreOn, FreeStarts: freeStarts, FreeL1: *f.freeL1, Dir: out, Workers: *opts.jobs}
 	if f.universal.name != "" {
 		f.universal.avoid([]string{known.Name, other.Name})
-		d, _ := cfg.Defaults()
-		div, beta := nmf.ForBeta(*d.Beta)
-		ts := separation.TrainSettings{Method: separation.NMF, Sizes: d.K[:1], SampleRate: d.SampleRate,
-			NMF: nmf.Settings{Divergence: div, Beta: beta, MaxIter: d.Iters, Tol: d.Tol, Seed: d.Seed}}
-		if in.Universal, err = trainUniversal(ctx, env, f.universal, exclude, ts, quiet); err != nil {
+		if in.Universal, err = loadUniversal(env, f.universal, exclude, separation.DefaultSampleRate, quiet); err != nil {
 			return err
 		}
 	}
-	res, err := in.Run(ctx)
+	job, err := in.Job()
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return err
-	}
-	md := "# dlnmf experiment: " + known.Name + " + " + other.Name + "\n\n" + res.Markdown()
-	if res.ScoredOn == experiment.ScoreValidation {
-		// The settings chosen on validation, one per line, for the test
-		// run (scripts/semi-results.sh reads them).
-		p := res.Picked()
-		if err := atomicfile.WriteBytes(filepath.Join(out, "picked.txt"), []byte(p.Text())); err != nil {
+	jobs := []experiment.Job{job}
+	var res *experiment.InterferenceResults
+	switch {
+	case shard.Sharded():
+		return runShard(ctx, env, jobs, out, shard, opts)
+	case *sf.summarize:
+		all, err := summarizeUnits(env, jobs, out, opts)
+		if err != nil {
 			return err
 		}
-		md += "\nPicked on validation (highest mean SDRi; picked.txt):\n\n```\n" + p.Text() + "```\n"
+		res = all[0].Interference
+	default:
+		if err := checkMemory("the experiment", experiment.Memory(job.Speakers, job.Config, *opts.jobs)); err != nil {
+			return err
+		}
+		bar := newProgress(env, quiet, job.Config.Repeats, "repeats")
+		in.Progress = unitProgress(env, quiet, bar)
+		res, err = in.Run(ctx)
+		progressDone(bar)
+		if err != nil {
+			return err
+		}
 	}
-	if err := atomicfile.WriteBytes(filepath.Join(out, "results.md"), []byte(md)); err != nil {
-		return err
-	}
-	js, err := json.MarshalIndent(res, "", "  ")
+	md, err := experiment.WriteInterference(out, "dlnmf experiment: "+known.Name+" + "+other.Name, res)
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.WriteBytes(filepath.Join(out, "results.json"), js); err != nil {
-		return err
+	if *opts.json {
+		js, _ := json.MarshalIndent(res, "", "  ")
+		fmt.Fprintln(env.stdout, string(js))
+	} else {
+		fmt.Fprint(env.stdout, strings.TrimPrefix(md, "# "))
 	}
-	fmt.Fprint(env.stdout, strings.TrimPrefix(md, "# "))
 	logf(env.stderr, quiet, "wrote %s in %.0f s", filepath.Join(out, "results.md"), res.Seconds)
 	return nil
+}
+
+// loadNoise reads --noise NAME=FILE (one recording) or NAME=DIR (as
+// --speaker reads a folder) and cuts it into chunks of the given seconds.
+func loadNoise(nd speakerDir, exclude excludeFlags, seconds float64) (*corpus.Speaker, error) {
+	var (
+		raw *corpus.Speaker
+		err error
+	)
+	if fi, serr := os.Stat(nd.dir); serr == nil && !fi.IsDir() {
+		raw, err = corpus.Load(nd.name, []corpus.File{{Path: nd.dir}}, separation.DefaultSampleRate)
+	} else {
+		raw, err = loadSpeaker(nd, exclude)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return experiment.NoiseSpeaker(raw, separation.DefaultSampleRate, seconds)
 }
 
 // parseFreeInit reads --free-init.

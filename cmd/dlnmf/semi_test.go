@@ -209,13 +209,17 @@ func TestExperimentInterferenceUsage(t *testing.T) {
 }
 
 // TestExperimentScoreOnValidation: --score-on validation writes the picked
-// settings, one per line, for the test run.
+// settings, one per line, for the test run; two shards and a summary write
+// the same files as one process, and a rerun resumes from the units.
 func TestExperimentScoreOnValidation(t *testing.T) {
 	root := t.TempDir()
 	low, high := synthSpeakers(t, root, 10, 0.3)
-	out := filepath.Join(root, "out")
-	stdout, stderr, code := runCmd(t, "experiment", "--speaker", low, "--unknown", high, "--k", "4", "--iters", "20",
-		"--repeats", "1", "--free", "2", "--semi-iters", "5,10", "--score-on", "validation", "--quiet", "-o", out)
+	out, sharded := filepath.Join(root, "out"), t.TempDir()
+	args := func(dir string, more ...string) []string {
+		return append([]string{"experiment", "--speaker", low, "--unknown", high, "--k", "4", "--iters", "20",
+			"--repeats", "2", "--free", "2", "--semi-iters", "5,10", "--score-on", "validation", "--quiet", "-o", dir}, more...)
+	}
+	stdout, stderr, code := runCmd(t, args(out)...)
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -228,5 +232,35 @@ func TestExperimentScoreOnValidation(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "validation mixtures") || !strings.Contains(stdout, "free K=2, 10 iters") {
 		t.Errorf("results:\n%s", stdout)
+	}
+	if units, _ := filepath.Glob(filepath.Join(out, "units", "u*[0-9].json")); len(units) != 2 {
+		t.Errorf("%d unit files, want one a repeat", len(units))
+	}
+	for i := range 2 {
+		if _, stderr, code := runCmd(t, args(sharded, "--shard", fmt.Sprintf("%d/2", i))...); code != exitOK {
+			t.Fatalf("shard %d/2: exit %d: %s", i, code, stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(sharded, "results.md")); err == nil {
+		t.Error("a shard wrote the results")
+	}
+	if _, stderr, code := runCmd(t, args(sharded, "--summarize")...); code != exitOK {
+		t.Fatalf("summary: exit %d: %s", code, stderr)
+	}
+	for _, f := range []string{"results.md", "picked.txt"} {
+		a, _ := os.ReadFile(filepath.Join(out, f))
+		b, _ := os.ReadFile(filepath.Join(sharded, f))
+		if len(a) == 0 || string(a) != string(b) {
+			t.Errorf("%s of the shards and summary differs from one process's:\n%s\n%s", f, a, b)
+		}
+	}
+	// A rerun computes nothing: the units are there.
+	before, _ := os.ReadFile(filepath.Join(out, "results.md"))
+	_, stderr, code = runCmd(t, append(args(out), "--quiet=false")...)
+	if code != exitOK || !strings.Contains(stderr, "2 units already there") {
+		t.Errorf("rerun: exit %d: %s", code, stderr)
+	}
+	if after, _ := os.ReadFile(filepath.Join(out, "results.md")); string(after) != string(before) {
+		t.Error("the resumed run's results differ")
 	}
 }

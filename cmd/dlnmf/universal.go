@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"path/filepath"
@@ -107,19 +106,4 @@ func loadUniversal(env *environment, u universalFlag, exclude excludeFlags, rate
 		logf(env.stderr, quiet, "universal model %s: speaker %s, %s, %.1f s", u.name, sd.name, plural.Count(len(sp.Utterances), "file"), sp.Seconds(rate))
 	}
 	return out, nil
-}
-
-// trainUniversal trains the universal model of u alone, with the model's
-// settings s (recording.Train's rules: K bases per speaker, the memory
-// checked first).
-func trainUniversal(ctx context.Context, env *environment, u universalFlag, exclude excludeFlags, s separation.TrainSettings, quiet bool) (*separation.Universal, error) {
-	us, err := loadUniversal(env, u, exclude, s.SampleRate, quiet)
-	if err != nil {
-		return nil, err
-	}
-	bar := newProgress(env, quiet, -1, "training the universal model")
-	s.NMF.Recorder = progressRecorder{bar}
-	um, err := recording.TrainUniversal(ctx, us, s)
-	progressDone(bar)
-	return um, err
 }
