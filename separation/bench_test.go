@@ -133,11 +133,11 @@ func randomDeepModel(n, u int) *Model {
 }
 
 // BenchmarkSeparate3sDeep is BenchmarkSeparate3s with a deep-unfolded model
-// of PresetValidated's shape (2 x 100 bases of 5 x 513 rows), at N = 10
-// and 25 unfolded iterations, the last 2 untied: run it beside
+// of PresetValidated's shape (2 x 100 bases of 5 x 513 rows), at N = 8,
+// 10 and 25 unfolded iterations, the last 2 untied: run it beside
 // BenchmarkSeparate3s (DL-NMF 180,20), the speed to match.
 func BenchmarkSeparate3sDeep(b *testing.B) {
-	for _, n := range []int{10, 25} {
+	for _, n := range []int{8, 10, 25} {
 		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
 			defer openblas.HoldSingle()()
 			sep, err := NewSeparator(randomDeepModel(n, 2), SeparateSettings{NMF: nmf.Settings{Workers: 1}})

@@ -2,6 +2,7 @@ package separation
 
 import (
 	"flag"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -27,8 +28,42 @@ func BenchmarkLive20(b *testing.B) { benchLive(b, 20) }
 func benchLive(b *testing.B, iters int) { benchLiveWith(b, iters, 0) }
 
 func benchLiveWith(b *testing.B, iters, free int) {
+	benchLiveSeparator(b, liveBenchSeparator(b, iters, free))
+}
+
+// BenchmarkLiveDeep is BenchmarkLive200 with a deep-unfolded model of
+// PresetValidated's shape (randomDeepModel: 2 x 100 bases of 5 x 513 rows,
+// the last 2 layers untied), which runs exactly its N iterations per frame.
+func BenchmarkLiveDeep(b *testing.B) {
+	for _, n := range []int{8, 10, 25} {
+		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
+			sep, err := NewSeparator(randomDeepModel(n, 2), SeparateSettings{NMF: nmf.Settings{Workers: 1}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			benchLiveSeparator(b, sep)
+		})
+	}
+}
+
+// BenchmarkLiveValidated is BenchmarkLive200 with a model of
+// PresetValidated's shape (no unfolding) at the Live default,
+// DefaultLiveIters iterations per frame.
+func BenchmarkLiveValidated(b *testing.B) {
+	m := randomDeepModel(0, 0)
+	for i := range m.Speakers {
+		m.Speakers[i].Reconstruction = nil
+	}
+	sep, err := NewSeparator(m, SeparateSettings{NMF: nmf.Settings{Workers: 1}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchLiveSeparator(b, sep)
+}
+
+// benchLiveSeparator runs BenchmarkLive200's stream through sep.
+func benchLiveSeparator(b *testing.B, sep *Separator) {
 	defer openblas.HoldSingle()()
-	sep := liveBenchSeparator(b, iters, free)
 	x := mixOf(synthVoice(lowNotes, 3, 1), synthVoice(highNotes, 3, 2))
 	hop := sep.st.Hop
 	sink := func(int, []float64) error { return nil }
