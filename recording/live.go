@@ -1,6 +1,8 @@
 package recording
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/dlnmf/dlnmf/resample"
@@ -22,6 +24,7 @@ type Live struct {
 	rate   int              // the estimates' rate
 	delay  int              // the resampler's delay in samples at rate
 	full   bool
+	frames int // the model's patch width (Context)
 	buf    []float64
 	closed bool
 }
@@ -34,7 +37,7 @@ func (sp *Separator) NewLive(rate int) (*Live, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Live{in: rate, rate: sep.Rate(), full: sep.Rate() != sp.model.SampleRate}
+	l := &Live{in: rate, rate: sep.Rate(), full: sep.Rate() != sp.model.SampleRate, frames: sp.model.Context}
 	if rate != sep.Rate() {
 		r, err := resample.New(rate, sep.Rate())
 		if err != nil {
@@ -73,6 +76,27 @@ func (l *Live) Latency() time.Duration {
 // ResamplerDelay returns the part of the latency due to resampling, in
 // samples at Rate.
 func (l *Live) ResamplerDelay() int { return l.delay }
+
+// LatencyNote names what the latency is made of, for a log line: the
+// model's window, the look-ahead of its patches (a T-frame patch model
+// waits T-1 hops), the upper band's smoothing (full band) or the
+// resampler's delay.
+func (l *Live) LatencyNote() string {
+	parts := []string{"the model's window"}
+	if l.frames > 1 {
+		parts = append(parts, fmt.Sprintf("its %d-frame patches", l.frames))
+	}
+	switch {
+	case l.full:
+		parts = append(parts, "its upper band's smoothing")
+	case l.down != nil:
+		parts = append(parts, fmt.Sprintf("%.1f ms of resampling", float64(l.delay)/float64(l.rate)*1000))
+	}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+}
 
 // Push adds samples of the stream (mono, at the stream's rate) and sends
 // every estimate sample that became final to sink, source by source (sink

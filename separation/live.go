@@ -12,10 +12,11 @@ import (
 // Live separates a mixture as it arrives, for live use (a call, a meeting,
 // a microphone): push samples with Push, and each source's estimate comes
 // out to a sink as soon as it is final; Finish ends the stream. With every
-// basis fixed, a frame's activations depend on that frame alone, so each
-// frame is transformed, inferred and resynthesised once, when its last
-// sample has arrived, one frame at a time: the same stream gives the same
-// bits however it is cut into pushes.
+// basis fixed, a frame's activations depend on that frame alone (on its
+// patch, for a model of T-frame patches: the frames around it), so each
+// frame is transformed, inferred and resynthesised once, when the samples
+// it needs have arrived, one frame at a time: the same stream gives the
+// same bits however it is cut into pushes.
 //
 // Latency. Frame t spans samples [t*Hop - Window/2, t*Hop + Window/2) and
 // sample i is final once every frame that covers it has been added, the
@@ -23,14 +24,17 @@ import (
 // at the most. So an output sample leaves at most Window samples (minus
 // one) after the input sample of the same time arrived: Latency (64 ms
 // at the paper's 16 kHz settings, within the one window plus one hop
-// that live separation promises).
+// that live separation promises). A model of T-frame patches adds T-1
+// hops: frame t's patch reaches frame t+c (c = (T-1)/2), and its
+// magnitude is the mean of the patches t-c ... t+c, which reach t+2c.
 //
 // The estimates are those of Separate on the whole signal, frame by frame
 // the same arithmetic, but for two things: the activations of a frame are
 // inferred alone rather than with the whole 30 s block, so the early stop
 // on the cost (Tol) is tested on one frame, and the one-column kernel
-// rounds its float32 products differently from the matrix products. With Tol < 0 (a fixed number of iterations) the difference
-// is float32 rounding (see TestLiveEqualsSeparate).
+// rounds its float32 products differently from the matrix products. With
+// Tol < 0 (a fixed number of iterations) the difference is float32
+// rounding, patches too (see TestLiveEqualsSeparate).
 //
 // Free bases (SeparateSettings.Free) are learned online from a buffer of
 // the last frames, every few frames (see OnlineFree and livefree.go), so
@@ -47,13 +51,27 @@ type Live struct {
 
 	in     []float64 // input samples [inLo, inLo+len(in))
 	inLo   int
-	n      int // samples pushed
-	next   int // the next frame to infer
+	n      int         // samples pushed
+	next   int         // the next frame to transform
+	pnext  int         // the next patch column to infer (one per frame)
+	gnext  int         // the next frame whose gains are due
+	c      int         // the patches' half width, (Model.Context - 1) / 2
+	mags   [][]float32 // frames [magLo, next): the mixture's magnitude in the model's bins
+	magLo  int
+	coefs  [][]complex128 // frames [gnext, next): the mixture's full spectrum
+	recs   [][][]float32  // per source, its reconstruction of patch columns [recLo, pnext)
+	recLo  int
+	spareC [][]complex128 // recycled coefs, mags and recs
+	spareM [][]float32
+	spareR [][]float32
+	x      nmf.Dense[float32] // one patch column
+	win    nmf.Dense[float32] // the fold's window of reconstructions
+	ywin   nmf.Dense[float32] // the gains' window of magnitudes
+	parts  []nmf.Dense[float32]
 	acc    [][]float64
 	accLo  int // acc[s][0] is sample accLo; from -Window/2, where frame 0 starts
 	sent   int // samples sent so far (those before 0 belong to no output)
 	frame  []float64
-	coef   []complex128 // frames x bins, the mixture's frames of one batch
 	spec   stft.Spectrogram
 	done   bool
 	silent bool
@@ -61,18 +79,23 @@ type Live struct {
 	synth  *liveSynth // the frames waiting for resynthesis (livesynth.go)
 }
 
-// liveGainer infers a frame's activations and returns its gains (in
-// w.parts, as Separator.gains): with every basis fixed (fixedGains), or with
-// free bases learned online (liveFree, livefree.go).
+// liveGainer infers the activations of a patch column X (one frame's
+// magnitude in the model's bins, or its patch) and returns each source's
+// reconstruction of it (Separator.products): with every basis fixed
+// (fixedGains), or with free bases learned online (liveFree, livefree.go).
 type liveGainer interface {
-	gains(sp *Separator, w *work, Y *nmf.Dense[float32]) ([]nmf.Dense[float32], error)
+	reconstruct(sp *Separator, w *work, X *nmf.Dense[float32]) ([]nmf.Dense[float32], error)
 }
 
 // fixedGains infers with the model's bases (and a universal model's) fixed.
 type fixedGains struct{}
 
-func (fixedGains) gains(sp *Separator, w *work, Y *nmf.Dense[float32]) ([]nmf.Dense[float32], error) {
-	return sp.gains(w, Y, true)
+func (fixedGains) reconstruct(sp *Separator, w *work, X *nmf.Dense[float32]) ([]nmf.Dense[float32], error) {
+	H, bases, err := sp.activations(w, X, true)
+	if err != nil {
+		return nil, err
+	}
+	return sp.products(w, X, H, bases), nil
 }
 
 // NewLive starts a stream at the separator's rate: with
@@ -84,6 +107,8 @@ func (sp *Separator) NewLive() (*Live, error) {
 	l.acc = make([][]float64, sp.sources())
 	l.frame = make([]float64, l.W)
 	l.accLo = -l.half
+	l.c = (sp.context - 1) / 2
+	l.recs = make([][][]float32, sp.sources())
 	l.gainer = fixedGains{}
 	if sp.extra.free > 0 {
 		l.gainer = newLiveFree(sp)
@@ -94,14 +119,15 @@ func (sp *Separator) NewLive() (*Live, error) {
 
 // NewLiveLatency returns the Latency of the Lives that NewLive makes.
 func (sp *Separator) NewLiveLatency() int {
-	return sp.st.WindowSize - 1 + sp.liveLookAhead()*sp.st.Hop
+	return sp.st.WindowSize - 1 + (sp.context-1+sp.liveLookAhead())*sp.st.Hop
 }
 
 // Latency returns the algorithmic latency in samples at the stream's rate:
 // the largest delay between an input sample's arrival and the output of
-// the samples of the same time, compute aside. It is Window - 1, plus
-// upperRadius hops for a full-band stream whose upper band is smoothed
-// over frames (UpperSmoothed, the default).
+// the samples of the same time, compute aside. It is Window - 1, plus T-1
+// hops for a model of T-frame patches, plus upperRadius hops for a
+// full-band stream whose upper band is smoothed over frames
+// (UpperSmoothed, the default).
 func (l *Live) Latency() int { return l.sp.NewLiveLatency() }
 
 // Push adds samples of the mixture (at the model's rate) and sends every
@@ -157,25 +183,52 @@ func (l *Live) Finish(sink func(source int, y []float64) error) error {
 	return nil
 }
 
-// frames infers frames [l.next, end) and adds their estimates into acc; n is
-// the signal's length when known (at the end), else -1. The frames go one
-// at a time, through the engine's one-column kernel: the estimates then
-// depend on the samples alone, not on how the stream was cut into pushes
-// (a batch of frames would round its float32 products otherwise), so every
-// door that feeds the same stream gives the same bits; with free bases each
-// frame's inference also uses the free bases learned up to the frame
-// before.
+// frames transforms frames [l.next, end), infers every patch column whose
+// frames have all arrived, forms the gains of every frame whose patch
+// columns are all inferred and adds the estimates of every frame that can
+// be resynthesised into acc; n is the signal's length when known (at the
+// end), else -1.
+//
+// The arithmetic is Separate's, frame by frame. A model of T-frame patches
+// (Model.Context, c = (T-1)/2) infers the activations of patch column t on
+// frames t-c ... t+c, the first frame standing in for those before it and,
+// at the end, the last for those after it, as nmf.Unfold pads; frame t's
+// magnitude is the mean of its part of the reconstructions of the patch
+// columns t-c ... t+c (nmf.Fold). So frame t's gains wait for frame t+2c:
+// 2c hops of latency. The columns go one at a time, through the engine's
+// one-column kernel: the estimates then depend on the samples alone, not
+// on how the stream was cut into pushes (a batch of columns would round
+// its float32 products otherwise), so every door that feeds the same
+// stream gives the same bits; with free bases each column's inference
+// also uses the free bases learned up to the column before.
 func (l *Live) frames(end, n int) error {
-	for l.next < end {
-		if err := l.batch(l.next+1, n); err != nil {
-			return err
-		}
+	for ; l.next < end; l.next++ {
+		l.transform(n)
 	}
 	T := -1
 	if n >= 0 {
 		T = l.plan.Frames(n)
 	}
+	pend, gend := l.next-l.c, l.pnext-l.c // columns, frames that can be done
+	if T >= 0 {
+		pend, gend = T, T
+	}
+	for ; l.pnext < pend; l.pnext++ {
+		if err := l.infer(T); err != nil {
+			return err
+		}
+	}
+	if T < 0 {
+		gend = l.pnext - l.c
+	}
+	if l.gnext < gend {
+		l.gains(gend, T)
+	}
 	l.resynth(T)
+	// Frames from gnext - 2c on are still read (patches and the fold's
+	// window), and the reconstructions of columns from gnext - c on.
+	l.mags, l.magLo = dropFront(l.mags, l.gnext-2*l.c-l.magLo, &l.spareM), max(l.magLo, l.gnext-2*l.c)
+	l.recLo = l.dropRecs(l.gnext - l.c)
 	// The next frame starts at next*hop - half, and at full band the last
 	// source is the input minus the others from the first sample not sent.
 	keep := min(l.next*l.hop-l.half, l.sent)
@@ -187,47 +240,134 @@ func (l *Live) frames(end, n int) error {
 	return nil
 }
 
-// batch infers frames [l.next, end) together, as frames does.
-func (l *Live) batch(end, n int) error {
-	k := end - l.next
-	bins, mb := l.bins, l.synth.mb // the model's bins are the first ones
-	if cap(l.coef) < k*bins {
-		l.coef = make([]complex128, k*bins)
-	}
-	coef := l.coef[:k*bins]
-	for j := range k {
-		start := (l.next+j)*l.hop - l.half
-		for i := range l.frame {
-			s := start + i
-			if s >= l.inLo && s < l.inLo+len(l.in) && (n < 0 || s < n) {
-				l.frame[i] = l.in[s-l.inLo]
-			} else {
-				l.frame[i] = 0
-			}
-		}
-		l.plan.ForwardFrame(coef[j*bins:(j+1)*bins], l.frame)
-	}
-	// The batch's model bins as an mb x k spectrogram (bin-major, as
-	// Forward lays it).
-	if cap(l.spec.Data) < k*mb {
-		l.spec.Data = make([]complex128, k*mb)
-	}
-	l.spec.Bins, l.spec.Frames, l.spec.Data = mb, k, l.spec.Data[:k*mb]
-	for j := range k {
-		for b := range mb {
-			l.spec.Data[b*k+j] = coef[j*bins+b]
+// transform adds frame l.next's full spectrum to coefs and its magnitude in
+// the model's bins to mags; n as for frames.
+func (l *Live) transform(n int) {
+	start := l.next*l.hop - l.half
+	for i := range l.frame {
+		s := start + i
+		if s >= l.inLo && s < l.inLo+len(l.in) && (n < 0 || s < n) {
+			l.frame[i] = l.in[s-l.inLo]
+		} else {
+			l.frame[i] = 0
 		}
 	}
+	coef := take(&l.spareC, l.bins)
+	l.plan.ForwardFrame(coef, l.frame)
+	// The model's bins as an mb x 1 spectrogram.
+	mb := l.synth.mb
+	l.spec.Bins, l.spec.Frames, l.spec.Data = mb, 1, coef[:mb]
 	Y := l.sp.modelMagnitude(l.w, &l.spec)
-	gains, err := l.gainer.gains(l.sp, l.w, Y)
+	mag := take(&l.spareM, mb)
+	copy(mag, Y.Data[:mb])
+	l.coefs, l.mags = append(l.coefs, coef), append(l.mags, mag)
+}
+
+// infer infers patch column l.pnext, of T frames in all (T < 0: not known),
+// and keeps each source's reconstruction of it.
+func (l *Live) infer(T int) error {
+	c, mb := l.c, l.synth.mb
+	X := sized(&l.x, (2*c+1)*mb, 1)
+	for tau := range 2*c + 1 {
+		f := max(l.pnext+tau-c, 0)
+		if T >= 0 {
+			f = min(f, T-1)
+		}
+		copy(X.Data[tau*mb:(tau+1)*mb], l.mags[f-l.magLo])
+	}
+	recs, err := l.gainer.reconstruct(l.sp, l.w, X)
 	if err != nil {
 		return err
 	}
-	for j := range k {
-		l.synth.add(coef[j*bins:(j+1)*bins], Y, gains, j)
+	for s := range recs {
+		r := take(&l.spareR, X.Rows)
+		copy(r, recs[s].Data[:X.Rows])
+		l.recs[s] = append(l.recs[s], r)
 	}
-	l.next = end
 	return nil
+}
+
+// gains forms the gains of frames [l.gnext, end) from the reconstructions
+// of the patch columns that cover them, as Separator.wiener does, and hands
+// each frame to the synthesiser; T as for infer.
+func (l *Live) gains(end, T int) {
+	c, mb, ns := l.c, l.synth.mb, len(l.recs)
+	lo, hi := max(l.gnext-c, 0), end+c // the columns covering them
+	if T >= 0 {
+		hi = min(hi, T)
+	}
+	k := hi - lo
+	if len(l.parts) != ns {
+		l.parts = make([]nmf.Dense[float32], ns)
+	}
+	rows := (2*c + 1) * mb
+	for s := range ns {
+		p := sized(&l.parts[s], mb, k)
+		if c == 0 {
+			for j := range k {
+				copy1(p, j, l.recs[s][lo+j-l.recLo])
+			}
+			continue
+		}
+		P := sized(&l.win, rows, k)
+		for j := range k {
+			copy1(P, j, l.recs[s][lo+j-l.recLo])
+		}
+		nmf.Fold(p, P, l.sp.context)
+	}
+	gains := l.sp.mask(l.w, l.parts)
+	Y := sized(&l.ywin, mb, k)
+	for j := range k {
+		copy1(Y, j, l.mags[lo+j-l.magLo])
+	}
+	for t := l.gnext; t < end; t++ {
+		l.synth.add(l.coefs[0], Y, gains, t-lo)
+		l.coefs = dropFront(l.coefs, 1, &l.spareC)
+	}
+	l.gnext = end
+}
+
+// dropRecs drops the reconstructions of the columns before from and
+// returns the first column kept.
+func (l *Live) dropRecs(from int) int {
+	d := from - l.recLo
+	if d <= 0 {
+		return l.recLo
+	}
+	for s := range l.recs {
+		l.recs[s] = dropFront(l.recs[s], d, &l.spareR)
+	}
+	return from
+}
+
+// copy1 sets column j of m (one value per row) to v.
+func copy1(m *nmf.Dense[float32], j int, v []float32) {
+	for i := range m.Rows {
+		m.Data[i*m.Stride+j] = v[i]
+	}
+}
+
+// take returns a slice of n values from spare's last, or a new one.
+func take[T any](spare *[][]T, n int) []T {
+	if k := len(*spare); k > 0 {
+		v := (*spare)[k-1]
+		*spare = (*spare)[:k-1]
+		if cap(v) >= n {
+			return v[:n]
+		}
+	}
+	return make([]T, n)
+}
+
+// dropFront removes the first d slices of q (none when d <= 0) into spare
+// and returns q.
+func dropFront[T any](q [][]T, d int, spare *[][]T) [][]T {
+	if d <= 0 {
+		return q
+	}
+	d = min(d, len(q))
+	*spare = append(*spare, q[:d]...)
+	return q[:copy(q, q[d:])]
 }
 
 // emit divides samples [accLo, upto) by the overlap-add of the squared

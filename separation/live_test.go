@@ -52,6 +52,29 @@ func TestLiveEqualsSeparate(t *testing.T) {
 	liveEqualsSeparate(t, m, mix, SeparateSettings{NMF: nmf.Settings{MaxIter: 40, Tol: -1, Workers: 1}})
 }
 
+// TestLivePatchesEqualSeparate: a model of 5-frame patches with sparsity
+// and the power mask (the default preset's kind) separates live as
+// Separate does, its patches complete (2 hops of look-ahead each way), at
+// the model's rate and full band, with a stated latency of 4 hops more.
+func TestLivePatchesEqualSeparate(t *testing.T) {
+	m := trainSyntheticWith(t, TrainSettings{Method: NMF, Sizes: []int{6}, Context: 5, Sparsity: 0.5, MaskPower: 2})
+	mix := mixOf(synthVoice(lowNotes, 3, 7), synthVoice(highNotes, 3, 8))
+	s := SeparateSettings{NMF: nmf.Settings{MaxIter: 40, Tol: -1, Workers: 1}}
+	liveEqualsSeparate(t, m, mix, s)
+	sep, _ := NewSeparator(m, s)
+	if want := sep.st.WindowSize - 1 + 4*sep.st.Hop; sep.NewLiveLatency() != want {
+		t.Errorf("latency %d samples, want %d", sep.NewLiveLatency(), want)
+	}
+	const rate = 48000
+	mix = mixOf(synthVoiceAt(rate, 20000, lowNotes, 2, 7), synthVoiceAt(rate, 20000, highNotes, 2, 8))
+	s.Rate = rate
+	if got := liveEqualsSeparate(t, m, mix, s); residualDB(mix, got) < 250 {
+		t.Errorf("full band: the live estimates do not add up to the stream")
+	}
+	// Shorter than a patch: the edge frames stand in, as offline.
+	liveEqualsSeparate(t, m, mix[:3000], s)
+}
+
 // TestLiveFullBandEqualsSeparate: a 48 kHz stream with a 16 kHz model is
 // separated full band as Separate separates the file, under every rule of
 // the upper band (the smoothed one waits upperRadius more hops, which the

@@ -140,11 +140,11 @@ func newLiveFree(sp *Separator) *liveFree {
 	return f
 }
 
-// gains infers the activations of one frame (Y, bins x 1) with every basis
-// fixed, returns its gains (in w.parts, as Separator.gains) and adds the
-// frame to the buffer, updating the free bases when one is due.
-func (f *liveFree) gains(sp *Separator, w *work, Y *nmf.Dense[float32]) ([]nmf.Dense[float32], error) {
-	X := sp.unfold(w, Y)
+// reconstruct infers the activations of one patch column X with every
+// basis fixed, returns each source's reconstruction of it (as
+// Separator.products) and adds the column to the buffer, updating the free
+// bases when one is due.
+func (f *liveFree) reconstruct(sp *Separator, w *work, X *nmf.Dense[float32]) ([]nmf.Dense[float32], error) {
 	if f.inferer == nil { // planned again after each update of the free bases
 		in, err := nmf.NewInferer(f.basis, sp.inferSettings(true))
 		if err != nil {
@@ -156,9 +156,9 @@ func (f *liveFree) gains(sp *Separator, w *work, Y *nmf.Dense[float32]) ([]nmf.D
 	if err != nil {
 		return nil, err
 	}
-	gains := sp.wiener(w, Y, X, H, f.bases)
-	// The buffer takes the frame only now: its own gains used the free
-	// bases of the frames before it.
+	recs := sp.products(w, X, H, f.bases)
+	// The buffer takes the column only now: its own reconstruction used
+	// the free bases of the columns before it.
 	col := f.frames % f.size
 	for i := 0; i < X.Rows; i++ {
 		f.X.Data[i*f.X.Stride+col] = X.Data[i*X.Stride]
@@ -172,7 +172,7 @@ func (f *liveFree) gains(sp *Separator, w *work, Y *nmf.Dense[float32]) ([]nmf.D
 			return nil, err
 		}
 	}
-	return gains, nil
+	return recs, nil
 }
 
 // learn runs the update of the free bases and the buffer's activations on

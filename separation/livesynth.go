@@ -147,7 +147,7 @@ func (f *liveSynth) pop() {
 // sums of the sources with gains; T as for ready.
 func (l *Live) resynth(T int) {
 	f := l.synth
-	for range f.ready(l.next, T) {
+	for range f.ready(l.gnext, T) {
 		lo := f.synth*l.hop - l.half - l.accLo
 		for s := range f.gained {
 			l.acc[s] = zeroExtend(l.acc[s], lo+l.W)

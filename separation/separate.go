@@ -225,6 +225,7 @@ type work struct {
 	rec      nmf.Dense[float32] // one speaker's patch reconstruction
 	total    nmf.Dense[float32]
 	parts    []nmf.Dense[float32]
+	recs     []nmf.Dense[float32] // each source's reconstruction of a Live's patch column
 	buf, win []float64
 	out      [][]float64
 	bases    []*nmf.Dense[float32]   // with free bases: the speakers' and this call's free ones
@@ -428,18 +429,23 @@ func (sp *Separator) Gains(Y *nmf.Dense[float32]) ([]*nmf.Dense[float32], error)
 // result is w.parts, valid until w's next use.
 func (sp *Separator) gains(w *work, Y *nmf.Dense[float32], live bool) ([]nmf.Dense[float32], error) {
 	X := sp.unfold(w, Y)
-	if sp.deep != nil {
-		H, err := sp.deep.infer(sp, w, X)
-		if err != nil {
-			return nil, err
-		}
-		return sp.wiener(w, Y, X, H, sp.deep.recon), nil
-	}
-	H, bases, err := sp.extra.infer(sp, w, X, sp.inferSettings(live))
+	H, bases, err := sp.activations(w, X, live)
 	if err != nil {
 		return nil, err
 	}
 	return sp.wiener(w, Y, X, H, bases), nil
+}
+
+// activations infers H on X (the mixture's magnitude, or its patches)
+// with every basis fixed, and returns it with the bases that reconstruct
+// each source from its block of rows: a deep-unfolded model's
+// reconstruction bases, or the speakers' (with free bases, this call's).
+func (sp *Separator) activations(w *work, X *nmf.Dense[float32], live bool) (*nmf.Dense[float32], []*nmf.Dense[float32], error) {
+	if sp.deep != nil {
+		H, err := sp.deep.infer(sp, w, X)
+		return H, sp.deep.recon, err
+	}
+	return sp.extra.infer(sp, w, X, sp.inferSettings(live))
 }
 
 // inferSettings returns the settings of the inference of H, offline or in
@@ -475,8 +481,6 @@ func (sp *Separator) wiener(w *work, Y, X, H *nmf.Dense[float32], bases []*nmf.D
 	if len(w.parts) != len(bases) {
 		w.parts = make([]nmf.Dense[float32], len(bases))
 	}
-	total := sized(&w.total, Y.Rows, Y.Cols)
-	clear(total.Data)
 	off := 0
 	for i, b := range bases {
 		p := sized(&w.parts[i], Y.Rows, Y.Cols)
@@ -486,14 +490,39 @@ func (sp *Separator) wiener(w *work, Y, X, H *nmf.Dense[float32], bases []*nmf.D
 			nmf.Mul(p, b, rowBlock(H, off, b.Cols))
 		}
 		off += b.Cols
-		raise(p.Data, sp.power)
-		addInto(total.Data, p.Data)
 	}
-	even := 1 / float32(len(w.parts))
-	for i := range w.parts {
-		gain(w.parts[i].Data, total.Data, even)
+	return sp.mask(w, w.parts)
+}
+
+// products returns each source's reconstruction of X, its bases times its
+// block of H's rows, in w.recs.
+func (sp *Separator) products(w *work, X, H *nmf.Dense[float32], bases []*nmf.Dense[float32]) []nmf.Dense[float32] {
+	if len(w.recs) != len(bases) {
+		w.recs = make([]nmf.Dense[float32], len(bases))
 	}
-	return w.parts
+	off := 0
+	for i, b := range bases {
+		nmf.Mul(sized(&w.recs[i], X.Rows, X.Cols), b, rowBlock(H, off, b.Cols))
+		off += b.Cols
+	}
+	return w.recs
+}
+
+// mask turns the sources' magnitudes V_s (parts, all of one size) into
+// their Wiener gains in place, V_s^p / sum_r V_r^p, splitting silent bins
+// evenly, and returns parts.
+func (sp *Separator) mask(w *work, parts []nmf.Dense[float32]) []nmf.Dense[float32] {
+	total := sized(&w.total, parts[0].Rows, parts[0].Cols)
+	clear(total.Data)
+	for i := range parts {
+		raise(parts[i].Data, sp.power)
+		addInto(total.Data, parts[i].Data)
+	}
+	even := 1 / float32(len(parts))
+	for i := range parts {
+		gain(parts[i].Data, total.Data, even)
+	}
+	return parts
 }
 
 // SeparateSpectrogram returns each speaker's estimated magnitude spectrogram

@@ -79,15 +79,8 @@ func runLive(ctx context.Context, env *environment, seps *recording.Separator, o
 		return fmt.Errorf("standard input: %w", err)
 	}
 	rate := live.Rate()
-	how := ""
-	switch {
-	case live.Resampled():
-		how = fmt.Sprintf(", %.1f ms of resampling", float64(live.ResamplerDelay())/float64(rate)*1000)
-	case live.FullBand():
-		how = " and its upper band's smoothing"
-	}
-	logf(env.stderr, o.quiet, "live: %d Hz, %d channel(s) in; estimates at %d Hz; latency %.1f ms (%d samples of the model's window%s) plus compute",
-		in.Rate(), in.Channels(), rate, live.Latency().Seconds()*1000, live.LatencySamples()-live.ResamplerDelay(), how)
+	logf(env.stderr, o.quiet, "live: %d Hz, %d channel(s) in; estimates at %d Hz; latency %.1f ms (%d samples: %s) plus compute",
+		in.Rate(), in.Channels(), rate, live.Latency().Seconds()*1000, live.LatencySamples(), live.LatencyNote())
 
 	// The outputs: one WAV stream per source, or the chosen one on stdout.
 	sources := seps.Sources()
