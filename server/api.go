@@ -354,7 +354,7 @@ func (srv *Server) train(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	j := &Job{Kind: KindTrain, Model: req.Model, Train: &req}
-	if err := srv.jobs.submit(j, 0, func(string) error { return nil }); err != nil {
+	if err := srv.jobs.submit(j, 0, true, func(string) error { return nil }); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusAccepted, j)
@@ -387,12 +387,13 @@ func (srv *Server) separate(w http.ResponseWriter, r *http.Request) error {
 	}
 	j := &Job{Kind: KindSeparate, Model: model, Format: format, Input: "input" + u.ext,
 		Seconds: float64(frames) / float64(rate), Rate: rate}
-	if err := srv.jobs.submit(j, u.size, func(dir string) error {
+	long := j.Seconds > srv.s.ShortSeconds // answered at once, with its id (202)
+	if err := srv.jobs.submit(j, u.size, long, func(dir string) error {
 		return os.Rename(u.file.Name(), filepath.Join(dir, j.Input))
 	}); err != nil {
 		return err
 	}
-	if j.Seconds > srv.s.ShortSeconds {
+	if long {
 		w.Header().Set("Location", "/v1/jobs/"+j.ID)
 		writeJSON(w, http.StatusAccepted, j)
 		return nil

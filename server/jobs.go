@@ -208,8 +208,12 @@ func (q *queue) retryAfter() int {
 // submit creates a job: its folder is written under a temporary name by
 // prepare (which receives it and fills in the job) and renamed into place
 // with job.json before the job is queued, so an acknowledged job is whole
-// on disk.
-func (q *queue) submit(j *Job, size int64, prepare func(dir string) error) error {
+// on disk. A job answered with its id before it ends (202) has its state
+// synced first, as the client holds on to that id (durable); one answered
+// only when it ends, in the request that sent it, has not: that answer is
+// its acknowledgement, and a client whose request broke sends it again, so
+// the sync would only add its wait to every short request.
+func (q *queue) submit(j *Job, size int64, durable bool, prepare func(dir string) error) error {
 	q.mu.Lock()
 	if q.stop {
 		q.mu.Unlock()
@@ -236,7 +240,7 @@ func (q *queue) submit(j *Job, size int64, prepare func(dir string) error) error
 		return err
 	}
 	j.ID, j.State, j.Created, j.InputBytes = newJobID(), StateQueued, time.Now().UTC(), size
-	err = q.create(j, prepare)
+	err = q.create(j, durable, prepare)
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if err != nil {
@@ -252,14 +256,18 @@ func (q *queue) submit(j *Job, size int64, prepare func(dir string) error) error
 	return nil
 }
 
-func (q *queue) create(j *Job, prepare func(dir string) error) error {
+func (q *queue) create(j *Job, durable bool, prepare func(dir string) error) error {
 	tmp := filepath.Join(q.dir, newPrefix+j.ID)
 	if err := os.Mkdir(tmp, 0o755); err != nil {
 		return err
 	}
+	write := atomicfile.ReplaceBytes
+	if durable {
+		write = atomicfile.WriteBytes
+	}
 	err := prepare(tmp)
 	if err == nil {
-		err = atomicfile.WriteBytes(filepath.Join(tmp, jobFile), mustJSON(*j))
+		err = write(filepath.Join(tmp, jobFile), mustJSON(*j))
 	}
 	if err == nil {
 		err = os.Rename(tmp, q.folder(j.ID))

@@ -111,6 +111,13 @@ func (s *Settings) fill() {
 	if s.LiveIdle == 0 {
 		s.LiveIdle = DefaultLiveIdle
 	}
+	if s.Separation.Separation.NMF.Workers == 0 {
+		// Jobs run side by side, each on its share of the cores, as dlnmf
+		// separate --jobs runs files: more goroutines per job than that
+		// only make the jobs wait on each other at every pass of the
+		// solver. The result does not depend on it.
+		s.Separation.Separation.NMF.Workers = max(1, runtime.GOMAXPROCS(0)/s.Workers)
+	}
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
 	}
