@@ -31,6 +31,9 @@ type handler func(w http.ResponseWriter, r *http.Request) error
 func (srv *Server) handle(pattern string, h handler) {
 	srv.patterns = append(srv.patterns, pattern)
 	srv.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if srv.s.handling != nil {
+			srv.s.handling(pattern, r)
+		}
 		if err := h(w, r); err != nil {
 			srv.writeError(w, err)
 		}
@@ -45,8 +48,8 @@ func (srv *Server) routes() {
 	})
 	srv.handle("GET /metrics", func(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		queued, running := srv.jobs.counts()
-		srv.metrics.write(w, queued, running, len(srv.live))
+		queued, running, stored := srv.jobs.counts()
+		srv.metrics.write(w, queued, running, len(srv.live), stored)
 		return nil
 	})
 	srv.handle("GET /v1/openapi.json", func(w http.ResponseWriter, r *http.Request) error {
@@ -351,7 +354,7 @@ func (srv *Server) train(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	j := &Job{Kind: KindTrain, Model: req.Model, Train: &req}
-	if err := srv.jobs.submit(j, 0, func(string) error { return nil }); err != nil {
+	if err := srv.jobs.submit(j, 0, true, func(string) error { return nil }); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusAccepted, j)
@@ -384,12 +387,13 @@ func (srv *Server) separate(w http.ResponseWriter, r *http.Request) error {
 	}
 	j := &Job{Kind: KindSeparate, Model: model, Format: format, Input: "input" + u.ext,
 		Seconds: float64(frames) / float64(rate), Rate: rate}
-	if err := srv.jobs.submit(j, u.size, func(dir string) error {
+	long := j.Seconds > srv.s.ShortSeconds // answered at once, with its id (202)
+	if err := srv.jobs.submit(j, u.size, long, func(dir string) error {
 		return os.Rename(u.file.Name(), filepath.Join(dir, j.Input))
 	}); err != nil {
 		return err
 	}
-	if j.Seconds > srv.s.ShortSeconds {
+	if long {
 		w.Header().Set("Location", "/v1/jobs/"+j.ID)
 		writeJSON(w, http.StatusAccepted, j)
 		return nil
@@ -397,7 +401,12 @@ func (srv *Server) separate(w http.ResponseWriter, r *http.Request) error {
 	if err := srv.jobs.wait(r.Context(), j.ID); err != nil {
 		return nil // the client left; the job goes on
 	}
-	done, _ := srv.jobs.get(j.ID)
+	done, ok := srv.jobs.get(j.ID)
+	if !ok {
+		// Removed at once for a newer job's room: the limit of stored
+		// bytes is too small for the load.
+		return errorf(http.StatusInsufficientStorage, "job %s's results were removed to make room for newer jobs as soon as it finished: the server keeps too few bytes for its load", j.ID)
+	}
 	if done.State == StateFailed {
 		return errorf(http.StatusUnprocessableEntity, "%s", done.Error)
 	}
@@ -413,7 +422,7 @@ func (srv *Server) job(r *http.Request) (Job, error) {
 	}
 	j, ok := srv.jobs.get(id)
 	if !ok {
-		return Job{}, errorf(http.StatusNotFound, "no job %q (finished jobs expire after %s)", id, srv.s.ResultsTTL)
+		return Job{}, errorf(http.StatusNotFound, "no job %q (finished jobs expire after %s, or sooner when newer jobs need their room)", id, srv.s.ResultsTTL)
 	}
 	return j, nil
 }
@@ -482,17 +491,32 @@ func (srv *Server) jobSpectrogram(w http.ResponseWriter, r *http.Request) error 
 		if err != nil {
 			return err
 		}
+		cw := &countWriter{}
 		err = atomicfile.Write(png, func(w io.Writer) error {
-			return report.SpectrogramPNGFrom(w, rd.Read, rd.Frames(), rd.Rate(), title, report.Levels{})
+			cw.w = w
+			return report.SpectrogramPNGFrom(cw, rd.Read, rd.Frames(), rd.Rate(), title, report.Levels{})
 		})
 		rd.Close()
 		if err != nil {
 			return err
 		}
+		srv.jobs.grew(j.ID, cw.n)
 	}
 	w.Header().Set("Content-Type", "image/png")
 	http.ServeFile(w, r, png)
 	return nil
+}
+
+// countWriter counts the bytes written through it.
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	c.n += int64(n)
+	return n, err
 }
 
 func (srv *Server) jobZip(w http.ResponseWriter, r *http.Request) error {

@@ -118,7 +118,8 @@ new Promise(ok => ok(document.querySelector(css + ' figure[data-source="' + sour
 // separate a held-out mixture with its references (players, spectrograms
 // and the scores bsseval gives for recording's estimates), then live mode
 // from Chromium's fake microphone playing a mixture: each returned voice
-// scores within 1 dB of the offline separation of the same audio.
+// scores within 1 dB of the offline separation of the same audio; last,
+// a speaker enrolled from that microphone, for the seconds recorded.
 func TestPageInChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
@@ -281,6 +282,43 @@ func TestPageInChromium(t *testing.T) {
 			t.Errorf("live %s scores %.2f dB, offline %.2f dB: more than 1 dB apart", name, liveScores.SDR[i], offScores.SDR[i])
 		}
 	}
+
+	// Enrol a speaker from the microphone (the fake one plays the mixture
+	// again): about 2 s recorded, and the server counts the seconds sent.
+	b.typeInto("#enrol-name", "Mic")
+	b.click("#enrol-record")
+	b.waitFor("2 s from the microphone", `recording && recording.blocks.reduce((n, x) => n + x.length, 0) >= 2 * recording.mic.ctx.sampleRate`)
+	b.run(nil, `window.recorded = recording`) // its blocks are what the page sends
+	b.click("#enrol-record")
+	b.waitFor("speaker Mic", `document.querySelector('#speakers tr[data-speaker="Mic"]')`)
+	var rec struct {
+		Samples int
+		Rate    float64
+		Peak    float64
+		Shown   string
+	}
+	b.run(&rec, `const r = window.recorded;
+		return {samples: r.blocks.reduce((n, x) => n + x.length, 0), rate: r.mic.ctx.sampleRate,
+			peak: r.blocks.reduce((m, x) => x.reduce((m, v) => Math.max(m, Math.abs(v)), m), 0),
+			shown: document.querySelector('#speakers tr[data-speaker="Mic"] .seconds').textContent}`)
+	recorded := float64(rec.Samples) / rec.Rate
+	if recorded < 2 || rec.Peak < 0.01 {
+		t.Errorf("recorded from the microphone: %.2f s at %g Hz, peak %.3g; want 2 s or more of sound", recorded, rec.Rate, rec.Peak)
+	}
+	list, err := srv.speakers()
+	b.must(err)
+	var mic *SpeakerInfo
+	for _, sp := range list {
+		if sp.Name == "Mic" {
+			mic = sp
+		}
+	}
+	if mic == nil || mic.Files != 1 || math.Abs(mic.Seconds-recorded) > 1/rec.Rate {
+		t.Errorf("the server's speaker Mic: %+v; the page recorded %.4f s", mic, recorded)
+	} else if rec.Shown != fmt.Sprintf("%.1f", mic.Seconds) {
+		t.Errorf("the page shows %q s for Mic; the server has %.2f", rec.Shown, mic.Seconds)
+	}
+	t.Logf("enrolled from the microphone: %.2f s at %g Hz (peak %.2f)", recorded, rec.Rate, rec.Peak)
 
 	// Usable from the keyboard: every control is a native one with a name
 	// a screen reader says, and none is taken out of the tab order.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"net/http"
 	"os"
@@ -94,6 +95,11 @@ type queue struct {
 	done    map[string]chan struct{} // closed when the job ends (in this process)
 	pending []string
 	bytes   int64 // of the pending jobs' inputs
+	// stored is the bytes of the jobs' folders, sizes each one's: measured
+	// when the server starts and when a job ends, reserved as a job is
+	// submitted, grown by the spectrograms drawn.
+	stored  int64
+	sizes   map[string]int64
 	running int
 	stop    bool
 	// ctx ends the running jobs when the grace time is over.
@@ -108,7 +114,7 @@ type queue struct {
 // queued and running ones are queued again (or failed after MaxAttempts),
 // folders of jobs never acknowledged are removed.
 func openQueue(srv *Server) (*queue, error) {
-	q := &queue{srv: srv, dir: filepath.Join(srv.s.Dir, jobsDir), jobs: map[string]*Job{}, done: map[string]chan struct{}{}}
+	q := &queue{srv: srv, dir: filepath.Join(srv.s.Dir, jobsDir), jobs: map[string]*Job{}, done: map[string]chan struct{}{}, sizes: map[string]int64{}}
 	q.cond = sync.NewCond(&q.mu)
 	q.ctx, q.cancel = context.WithCancel(context.Background())
 	entries, err := os.ReadDir(q.dir)
@@ -142,6 +148,7 @@ func openQueue(srv *Server) (*queue, error) {
 			}
 		}
 		q.jobs[j.ID] = &j
+		q.measure(j.ID)
 		if j.State == StateQueued || j.State == StateRunning {
 			resumed = append(resumed, &j)
 		}
@@ -201,8 +208,12 @@ func (q *queue) retryAfter() int {
 // submit creates a job: its folder is written under a temporary name by
 // prepare (which receives it and fills in the job) and renamed into place
 // with job.json before the job is queued, so an acknowledged job is whole
-// on disk.
-func (q *queue) submit(j *Job, size int64, prepare func(dir string) error) error {
+// on disk. A job answered with its id before it ends (202) has its state
+// synced first, as the client holds on to that id (durable); one answered
+// only when it ends, in the request that sent it, has not: that answer is
+// its acknowledgement, and a client whose request broke sends it again, so
+// the sync would only add its wait to every short request.
+func (q *queue) submit(j *Job, size int64, durable bool, prepare func(dir string) error) error {
 	q.mu.Lock()
 	if q.stop {
 		q.mu.Unlock()
@@ -218,16 +229,26 @@ func (q *queue) submit(j *Job, size int64, prepare func(dir string) error) error
 		return &apiError{code: http.StatusTooManyRequests, kind: "queue_full", retryAfter: ra,
 			msg: fmt.Sprintf("the queue is full (%d jobs waiting, at most %d jobs or %d bytes): try again later", len(q.pending), q.srv.s.Queue, q.srv.s.QueueBytes)}
 	}
-	q.bytes += size // reserved while the folder is written
+	gone, err := q.makeRoom(size, time.Now())
+	if err == nil {
+		q.bytes += size // reserved while the folder is written
+		q.stored += size
+	}
 	q.mu.Unlock()
+	q.remove(gone)
+	if err != nil {
+		return err
+	}
 	j.ID, j.State, j.Created, j.InputBytes = newJobID(), StateQueued, time.Now().UTC(), size
-	err := q.create(j, prepare)
+	err = q.create(j, durable, prepare)
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if err != nil {
 		q.bytes -= size
+		q.stored -= size
 		return err
 	}
+	q.sizes[j.ID] = size
 	q.jobs[j.ID] = j
 	q.done[j.ID] = make(chan struct{})
 	q.pending = append(q.pending, j.ID)
@@ -235,14 +256,18 @@ func (q *queue) submit(j *Job, size int64, prepare func(dir string) error) error
 	return nil
 }
 
-func (q *queue) create(j *Job, prepare func(dir string) error) error {
+func (q *queue) create(j *Job, durable bool, prepare func(dir string) error) error {
 	tmp := filepath.Join(q.dir, newPrefix+j.ID)
 	if err := os.Mkdir(tmp, 0o755); err != nil {
 		return err
 	}
+	write := atomicfile.ReplaceBytes
+	if durable {
+		write = atomicfile.WriteBytes
+	}
 	err := prepare(tmp)
 	if err == nil {
-		err = atomicfile.WriteBytes(filepath.Join(tmp, jobFile), mustJSON(*j))
+		err = write(filepath.Join(tmp, jobFile), mustJSON(*j))
 	}
 	if err == nil {
 		err = os.Rename(tmp, q.folder(j.ID))
@@ -280,10 +305,10 @@ func (q *queue) wait(ctx context.Context, id string) error {
 	}
 }
 
-func (q *queue) counts() (queued, running int) {
+func (q *queue) counts() (queued, running int, stored int64) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return len(q.pending), q.running
+	return len(q.pending), q.running, q.stored
 }
 
 // update changes a running job's progress (and saves it).
@@ -376,6 +401,7 @@ func (q *queue) finish(j *Job, err error) {
 	if serr := q.save(j); serr != nil {
 		q.srv.s.Logger.Error("job state not saved", "job", j.ID, "err", serr)
 	}
+	q.measure(j.ID)
 	q.srv.metrics.finished(j.Kind, j.State)
 	if ch := q.done[j.ID]; ch != nil {
 		close(ch)
@@ -390,13 +416,96 @@ func (q *queue) sweep(now time.Time) {
 	for id, j := range q.jobs {
 		if j.Expires != nil && now.After(*j.Expires) {
 			gone = append(gone, id)
-			delete(q.jobs, id)
+			q.forget(id)
 		}
 	}
 	q.mu.Unlock()
-	for _, id := range gone {
+	q.remove(gone)
+}
+
+// forget drops a finished job from the queue and its bytes from the count;
+// the caller holds q.mu, and removes its folder (remove) after unlocking.
+func (q *queue) forget(id string) {
+	delete(q.jobs, id)
+	q.stored -= q.sizes[id]
+	delete(q.sizes, id)
+}
+
+func (q *queue) remove(ids []string) {
+	for _, id := range ids {
 		os.RemoveAll(q.folder(id))
 	}
+}
+
+// measure sets the bytes of job id's folder from the files in it; the
+// caller holds q.mu or is openQueue.
+func (q *queue) measure(id string) {
+	var n int64
+	filepath.WalkDir(q.folder(id), func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	q.stored += n - q.sizes[id]
+	q.sizes[id] = n
+}
+
+// grew counts n more bytes in job id's folder (a spectrogram drawn).
+func (q *queue) grew(id string, n int64) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if _, ok := q.jobs[id]; ok {
+		q.sizes[id] += n
+		q.stored += n
+	}
+}
+
+// makeRoom makes room for size more bytes under StoreBytes by forgetting
+// finished jobs, those that expire first first (so the expired ones before
+// any other), and returns them for the caller to remove once it has
+// unlocked q.mu, which it holds. When the jobs not finished hold too much
+// for that, only the expired ones go, and the new job is refused with 507
+// Insufficient Storage, not 429: a 429 says that the client sends too
+// fast, which it need not; the disk the operator gave the server is full
+// of work in progress (its own kind in the metrics, storage_full, and
+// --store-bytes raises it). Retry-After still says when the running jobs
+// should be done, as they free room then; a recording larger than the
+// whole limit never fits, and gets no Retry-After.
+func (q *queue) makeRoom(size int64, now time.Time) (gone []string, err error) {
+	limit := q.srv.s.StoreBytes
+	if size > limit {
+		return nil, errorf(http.StatusInsufficientStorage, "the recording (%d bytes) is larger than the server keeps for all jobs (%d bytes)", size, limit)
+	}
+	if q.stored+size <= limit {
+		return nil, nil
+	}
+	var finished []*Job
+	unfinished := q.stored
+	for id, j := range q.jobs {
+		if j.Expires != nil {
+			finished = append(finished, j)
+			unfinished -= q.sizes[id]
+		}
+	}
+	slices.SortFunc(finished, func(a, b *Job) int { return a.Expires.Compare(*b.Expires) })
+	fits := unfinished+size <= limit
+	for _, j := range finished {
+		if q.stored+size <= limit || !fits && !now.After(*j.Expires) {
+			break
+		}
+		gone = append(gone, j.ID)
+		q.forget(j.ID)
+	}
+	q.srv.metrics.evicted(len(gone))
+	if !fits {
+		e := errorf(http.StatusInsufficientStorage, "the jobs not yet finished hold %d bytes of the %d the server keeps for jobs: try again when they finish", unfinished, limit)
+		e.retryAfter = q.retryAfter()
+		return gone, e
+	}
+	return gone, nil
 }
 
 // shutdown stops taking jobs, waits for the running ones until ctx ends,

@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -231,7 +235,7 @@ func TestQueueLimits(t *testing.T) {
 	js, _ := json.Marshal(testTrain)
 	code, _, b = do(t, "POST", ts.URL+"/v1/train", "application/json", bytes.NewReader(js))
 	wantError(t, "training beyond the queue", code, b, http.StatusTooManyRequests, "queue is full")
-	if queued, running := srv.jobs.counts(); queued != 2 || running != 1 {
+	if queued, running, _ := srv.jobs.counts(); queued != 2 || running != 1 {
 		t.Errorf("%d queued, %d running; want 2 and 1", queued, running)
 	}
 	for i, id := range ids {
@@ -333,4 +337,166 @@ func TestShutdownFinishesRunningJobs(t *testing.T) {
 			t.Errorf("job %s on disk: %v %s, want %s", c.id, err, j.State, c.state)
 		}
 	}
+}
+
+// TestPanicIsA500: a route that panics answers 500 with one JSON error,
+// counted under the errors of kind "panic", and the server goes on; a
+// panic after the answer began cuts the connection rather than ending a
+// short answer as if it were whole.
+func TestPanicIsA500(t *testing.T) {
+	s := Settings{}
+	s.handling = func(pattern string, r *http.Request) {
+		if r.Header.Get("X-Test-Panic") != "" {
+			panic("a test's panic in " + pattern)
+		}
+	}
+	srv, ts := newTestServer(t, s)
+	for i := range 2 {
+		code, h, b := do(t, "GET", ts.URL+"/v1/models", "", nil, "X-Test-Panic", "1")
+		wantError(t, "panicking route", code, b, http.StatusInternalServerError, "internal error")
+		if ct := h.Get("Content-Type"); ct != "application/json" {
+			t.Errorf("panic %d: Content-Type %q", i, ct)
+		}
+		if bytes.Contains(b, []byte("a test's panic")) {
+			t.Errorf("panic %d: the answer shows the panic's value: %s", i, b)
+		}
+		code, _, b = do(t, "GET", ts.URL+"/v1/models", "", nil)
+		var list struct{ Models []ModelInfo }
+		decodeJSON(t, b, &list)
+		if code != http.StatusOK || len(list.Models) != 1 {
+			t.Fatalf("the request after panic %d: %d %s", i, code, b)
+		}
+	}
+
+	// The same wrapper around a handler that panics mid-answer.
+	half := httptest.NewServer(srv.middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("the first half"))
+		w.(http.Flusher).Flush()
+		panic("half-way")
+	})))
+	defer half.Close()
+	resp, err := http.Get(half.URL)
+	if err == nil {
+		_, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
+	if err == nil {
+		t.Error("a panic mid-answer gave a whole answer")
+	}
+
+	_, _, b := do(t, "GET", ts.URL+"/metrics", "", nil)
+	for _, want := range []string{`dlnmf_errors_total{kind="panic"} 3`, `dlnmf_http_requests_total{route="GET /v1/models",code="500"} 2`,
+		`dlnmf_http_requests_total{route="GET /v1/models",code="200"} 2`, `dlnmf_http_requests_total{route="unmatched",code="500"} 1`} {
+		if !bytes.Contains(b, []byte(want)) {
+			t.Errorf("/metrics does not say %q:\n%s", want, b)
+		}
+	}
+}
+
+// TestStoreBytesLimit: a job that would take the jobs' folders beyond
+// StoreBytes first removes the finished job that expires first; when the
+// jobs not finished hold the room, it is refused with 507 (and
+// Retry-After), as is a recording larger than the whole limit.
+func TestStoreBytesLimit(t *testing.T) {
+	mix, _ := heldOutMixture(t, 1)
+	in := int64(len(mix))
+	separate := func(url string) (Job, int, http.Header, []byte) {
+		code, h, b := do(t, "POST", url+"/v1/separate?model=famc", "audio/wav", bytes.NewReader(mix))
+		var j Job
+		if code < 300 {
+			decodeJSON(t, b, &j)
+		}
+		return j, code, h, b
+	}
+
+	// The bytes one finished job keeps: its recording, its estimates.
+	probe, pts := newTestServer(t, Settings{})
+	separate(pts.URL)
+	_, _, one := probe.jobs.counts()
+	if one < 3*in {
+		t.Fatalf("a finished job keeps %d bytes, less than its recording and two estimates (3 × %d)", one, in)
+	}
+
+	dir := t.TempDir()
+	limit := 2*one + in/2 // two finished jobs, and not a third recording
+	srv, ts := newTestServer(t, Settings{Dir: dir, StoreBytes: limit})
+	a, _, _, _ := separate(ts.URL)
+	b, _, _, _ := separate(ts.URL)
+	c, code, _, body := separate(ts.URL)
+	if code != http.StatusOK {
+		t.Fatalf("the third job: %d %s", code, body)
+	}
+	code, _, body = do(t, "GET", ts.URL+"/v1/jobs/"+a.ID, "", nil)
+	wantError(t, "the job removed for room", code, body, http.StatusNotFound, "room")
+	if _, err := os.Stat(filepath.Join(dir, jobsDir, a.ID)); !os.IsNotExist(err) {
+		t.Errorf("the removed job's folder: %v", err)
+	}
+	for _, j := range []Job{b, c} {
+		if code, _, body := do(t, "GET", ts.URL+"/v1/jobs/"+j.ID+"/outputs/FA", "", nil); code != http.StatusOK {
+			t.Errorf("job %s, finished later, lost its outputs: %d %.200s", j.ID, code, body)
+		}
+	}
+	onDisk := folderBytes(t, filepath.Join(dir, jobsDir))
+	if _, _, stored := srv.jobs.counts(); stored != onDisk {
+		t.Errorf("%d bytes counted for the jobs' %d on disk", stored, onDisk)
+	}
+	_, _, body = do(t, "GET", ts.URL+"/metrics", "", nil)
+	for _, want := range []string{"dlnmf_jobs_evicted_total 1\n", fmt.Sprintf("dlnmf_jobs_stored_bytes %d\n", onDisk)} {
+		if !bytes.Contains(body, []byte(want)) {
+			t.Errorf("/metrics does not say %q:\n%s", want, body)
+		}
+	}
+
+	// Room held by jobs not finished: 507 with Retry-After, nothing removed.
+	s := Settings{Workers: 1, ShortSeconds: 0.1, StoreBytes: 2*in + in/2}
+	started, release := holdJobs(&s)
+	busy, bts := newTestServer(t, s)
+	t.Cleanup(release)
+	first, code, _, body := separate(bts.URL)
+	if code != http.StatusAccepted {
+		t.Fatalf("first job: %d %s", code, body)
+	}
+	<-started
+	if _, code, _, body = separate(bts.URL); code != http.StatusAccepted {
+		t.Fatalf("second job: %d %s", code, body)
+	}
+	_, code, h, body := separate(bts.URL)
+	wantError(t, "beyond the stored bytes", code, body, http.StatusInsufficientStorage, "not yet finished", "try again")
+	if ra, err := strconv.Atoi(h.Get("Retry-After")); err != nil || ra < 1 {
+		t.Errorf("507 with Retry-After %q", h.Get("Retry-After"))
+	}
+	if j, ok := busy.jobs.get(first.ID); !ok || j.State != StateRunning {
+		t.Errorf("the running job after the 507: %+v", j)
+	}
+	_, _, body = do(t, "GET", bts.URL+"/metrics", "", nil)
+	if want := `dlnmf_errors_total{kind="storage_full"} 1`; !bytes.Contains(body, []byte(want)) {
+		t.Errorf("/metrics does not say %q:\n%s", want, body)
+	}
+
+	_, small := newTestServer(t, Settings{StoreBytes: in - 1})
+	_, code, h, body = separate(small.URL)
+	wantError(t, "larger than the limit", code, body, http.StatusInsufficientStorage, "larger than")
+	if h.Get("Retry-After") != "" {
+		t.Errorf("a recording that never fits gets Retry-After %q", h.Get("Retry-After"))
+	}
+}
+
+// folderBytes sums the sizes of the files under dir.
+func folderBytes(t *testing.T, dir string) int64 {
+	t.Helper()
+	var n int64
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			fi, err := d.Info()
+			if err != nil {
+				return err
+			}
+			n += fi.Size()
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

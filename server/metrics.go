@@ -12,11 +12,12 @@ import (
 
 // metrics counts what /metrics reports, in Prometheus' text format.
 type metrics struct {
-	mu       sync.Mutex
-	requests map[[2]string]uint64 // route pattern, status code
-	errors   map[string]uint64    // by kind
-	seconds  float64              // of audio separated, files and live
-	jobsDone map[[2]string]uint64 // kind, final state
+	mu        sync.Mutex
+	requests  map[[2]string]uint64 // route pattern, status code
+	errors    map[string]uint64    // by kind
+	seconds   float64              // of audio separated, files and live
+	jobsDone  map[[2]string]uint64 // kind, final state
+	evictions uint64               // finished jobs removed before they expired, for room
 }
 
 func newMetrics() *metrics {
@@ -44,6 +45,12 @@ func (m *metrics) separated(seconds float64) {
 	m.mu.Unlock()
 }
 
+func (m *metrics) evicted(n int) {
+	m.mu.Lock()
+	m.evictions += uint64(n)
+	m.mu.Unlock()
+}
+
 func (m *metrics) finished(kind, state string) {
 	m.mu.Lock()
 	m.jobsDone[[2]string{kind, state}]++
@@ -55,7 +62,7 @@ func label(v string) string {
 	return strconv.Quote(strings.ToValidUTF8(v, "?"))
 }
 
-func (m *metrics) write(w io.Writer, queued, running, live int) {
+func (m *metrics) write(w io.Writer, queued, running, live int, stored int64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	fmt.Fprintln(w, "# HELP dlnmf_http_requests_total HTTP requests by route and status code.")
@@ -73,18 +80,17 @@ func (m *metrics) write(w io.Writer, queued, running, live int) {
 	for _, k := range slices.SortedFunc(maps.Keys(m.jobsDone), cmpPair) {
 		fmt.Fprintf(w, "dlnmf_jobs_finished_total{kind=%s,state=%s} %d\n", label(k[0]), label(k[1]), m.jobsDone[k])
 	}
-	fmt.Fprintln(w, "# HELP dlnmf_jobs_queued Jobs waiting to run.")
-	fmt.Fprintln(w, "# TYPE dlnmf_jobs_queued gauge")
-	fmt.Fprintf(w, "dlnmf_jobs_queued %d\n", queued)
-	fmt.Fprintln(w, "# HELP dlnmf_jobs_running Jobs running.")
-	fmt.Fprintln(w, "# TYPE dlnmf_jobs_running gauge")
-	fmt.Fprintf(w, "dlnmf_jobs_running %d\n", running)
-	fmt.Fprintln(w, "# HELP dlnmf_live_streams Live streams open.")
-	fmt.Fprintln(w, "# TYPE dlnmf_live_streams gauge")
-	fmt.Fprintf(w, "dlnmf_live_streams %d\n", live)
-	fmt.Fprintln(w, "# HELP dlnmf_audio_separated_seconds_total Seconds of audio separated (jobs and live streams).")
-	fmt.Fprintln(w, "# TYPE dlnmf_audio_separated_seconds_total counter")
-	fmt.Fprintf(w, "dlnmf_audio_separated_seconds_total %g\n", m.seconds)
+	one(w, "dlnmf_jobs_queued", "gauge", "Jobs waiting to run.", queued)
+	one(w, "dlnmf_jobs_running", "gauge", "Jobs running.", running)
+	one(w, "dlnmf_jobs_stored_bytes", "gauge", "Bytes of the jobs' folders (recordings, estimates, spectrograms).", stored)
+	one(w, "dlnmf_jobs_evicted_total", "counter", "Finished jobs removed to make room for new ones (beyond the stored bytes' limit).", m.evictions)
+	one(w, "dlnmf_live_streams", "gauge", "Live streams open.", live)
+	one(w, "dlnmf_audio_separated_seconds_total", "counter", "Seconds of audio separated (jobs and live streams).", m.seconds)
+}
+
+// one writes a metric of one value, with its help and type.
+func one(w io.Writer, name, typ, help string, v any) {
+	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n%s %v\n", name, help, name, typ, name, v)
 }
 
 func cmpPair(a, b [2]string) int {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,6 +32,9 @@ const (
 	DefaultQueueBytes = 4 << 30   // bytes of the inputs of the jobs waiting
 	DefaultJobTimeout = 30 * time.Minute
 	DefaultResultsTTL = 24 * time.Hour
+	// DefaultStoreBytes bounds the bytes the jobs keep on disk: inputs,
+	// estimates and spectrograms, finished or not.
+	DefaultStoreBytes = 16 << 30
 	DefaultGrace      = 30 * time.Second
 	// DefaultShortSeconds is the longest recording that POST /v1/separate
 	// answers at once; a longer one gets 202 and a job to poll.
@@ -53,6 +58,11 @@ type Settings struct {
 	Workers    int           // jobs running at once; 0: runtime.NumCPU()
 	JobTimeout time.Duration // the longest a job may run
 	ResultsTTL time.Duration // how long a finished job and its outputs are kept
+	// StoreBytes bounds the bytes of the jobs' folders (recordings sent,
+	// estimates, spectrograms). A new job that would pass it first removes
+	// finished jobs, those that expire first first, and is refused with 507
+	// when that is not enough.
+	StoreBytes int64
 	// ShortSeconds is the longest recording separated in the request
 	// that sends it (DefaultShortSeconds).
 	ShortSeconds float64
@@ -65,6 +75,9 @@ type Settings struct {
 	// jobStarted, when set, is called as each job starts running: tests
 	// hold jobs there to fill the queue.
 	jobStarted func(j *Job)
+	// handling, when set, is called by every route's handler before it
+	// runs, with the route's pattern: tests make a real route panic there.
+	handling func(pattern string, r *http.Request)
 }
 
 func (s *Settings) fill() {
@@ -89,11 +102,21 @@ func (s *Settings) fill() {
 	if s.ResultsTTL == 0 {
 		s.ResultsTTL = DefaultResultsTTL
 	}
+	if s.StoreBytes == 0 {
+		s.StoreBytes = DefaultStoreBytes
+	}
 	if s.ShortSeconds == 0 {
 		s.ShortSeconds = DefaultShortSeconds
 	}
 	if s.LiveIdle == 0 {
 		s.LiveIdle = DefaultLiveIdle
+	}
+	if s.Separation.Separation.NMF.Workers == 0 {
+		// Jobs run side by side, each on its share of the cores, as dlnmf
+		// separate --jobs runs files: more goroutines per job than that
+		// only make the jobs wait on each other at every pass of the
+		// solver. The result does not depend on it.
+		s.Separation.Separation.NMF.Workers = max(1, runtime.GOMAXPROCS(0)/s.Workers)
 	}
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
@@ -103,8 +126,8 @@ func (s *Settings) fill() {
 // Check reports a setting that cannot work.
 func (s Settings) Check() error {
 	switch {
-	case s.MaxUpload < 0, s.Queue < 0, s.QueueBytes < 0, s.Workers < 0:
-		return errors.New("the upload limit, the queue and the workers must not be negative")
+	case s.MaxUpload < 0, s.Queue < 0, s.QueueBytes < 0, s.StoreBytes < 0, s.Workers < 0:
+		return errors.New("the upload limit, the queue, the stored bytes and the workers must not be negative")
 	case s.JobTimeout < 0, s.ResultsTTL < 0, s.LiveIdle < 0, s.ShortSeconds < 0:
 		return errors.New("durations must not be negative")
 	case s.Token != "" && strings.ContainsAny(s.Token, " \t\r\n"):
@@ -238,6 +261,8 @@ func kindOf(code int) string {
 		return "shutting_down"
 	case http.StatusConflict:
 		return "conflict"
+	case http.StatusInsufficientStorage:
+		return "storage_full"
 	default:
 		return "internal"
 	}
@@ -318,20 +343,14 @@ func (srv *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
+			abort := false
 			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
-				srv.s.Logger.Error("handler panic", "path", r.URL.Path, "panic", fmt.Sprint(v))
-				if sw.code == 0 {
-					srv.writeError(sw, fmt.Errorf("internal error: %v", v))
-				}
+				abort = srv.recovered(sw, r, v)
 			}
-			pattern := r.Pattern
-			if pattern == "" {
-				pattern = "unmatched"
+			srv.metrics.request(cmp.Or(r.Pattern, "unmatched"), sw.code)
+			if abort {
+				panic(http.ErrAbortHandler)
 			}
-			srv.metrics.request(pattern, sw.code)
 		}()
 		if srv.s.CORSOrigin != "" {
 			h := sw.Header()
@@ -353,6 +372,27 @@ func (srv *Server) middleware(next http.Handler) http.Handler {
 		r.Body = http.MaxBytesReader(sw, r.Body, srv.s.MaxUpload)
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// recovered answers a handler's panic as a 500 with one JSON error, counted
+// under the errors of kind "panic", and the server goes on. It reports
+// whether the connection must be cut instead (http.ErrAbortHandler): a
+// handler that aborts on purpose, or a panic after the answer began, which
+// the client must see as a broken response rather than a short one that
+// looks whole.
+func (srv *Server) recovered(sw *statusWriter, r *http.Request, v any) (abort bool) {
+	if v == http.ErrAbortHandler {
+		return true
+	}
+	srv.s.Logger.Error("handler panic", "route", r.Pattern, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+	if sw.code != 0 {
+		srv.metrics.error("panic")
+		sw.code = http.StatusInternalServerError
+		return true
+	}
+	srv.writeError(sw, &apiError{code: http.StatusInternalServerError, kind: "panic",
+		msg: "internal error: the server failed on this request (its log says where)"})
+	return false
 }
 
 // authorized checks the bearer token; a WebSocket, which a browser cannot

@@ -40,7 +40,7 @@ var (
 
 // testModelBytes trains the test model of FA and MC once per test binary,
 // as POST /v1/train would.
-func testModelBytes(t *testing.T) []byte {
+func testModelBytes(t testing.TB) []byte {
 	t.Helper()
 	modelOnce.Do(func() {
 		var data []recording.TrainSpeaker
@@ -74,7 +74,7 @@ func testModelBytes(t *testing.T) []byte {
 
 // newTestServer starts a server on a fresh data folder holding the test
 // model as "famc".
-func newTestServer(t *testing.T, s Settings) (*Server, *httptest.Server) {
+func newTestServer(t testing.TB, s Settings) (*Server, *httptest.Server) {
 	t.Helper()
 	if s.Dir == "" {
 		s.Dir = t.TempDir()
@@ -100,7 +100,7 @@ func newTestServer(t *testing.T, s Settings) (*Server, *httptest.Server) {
 // heldOutMixture mixes FA's and MC's first sentences after the training
 // ones, cut to seconds (0: the shorter), as 16-bit WAV bytes; it returns
 // the sources too.
-func heldOutMixture(t *testing.T, seconds float64) (mix []byte, sources [][]float64) {
+func heldOutMixture(t testing.TB, seconds float64) (mix []byte, sources [][]float64) {
 	t.Helper()
 	for i, sp := range democorpus.Speakers() {
 		a, err := wav.Decode(bytes.NewReader(sp.Files[testFiles+i].Data))

@@ -64,6 +64,7 @@ func bindServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.Int64Var(&s.MaxUpload, "max-upload", server.DefaultMaxUpload, "largest request body, bytes (413 beyond)")
 	fs.IntVar(&s.Queue, "queue", server.DefaultQueue, "jobs waiting to run at most (429 beyond)")
 	fs.Int64Var(&s.QueueBytes, "queue-bytes", server.DefaultQueueBytes, "bytes of recordings waiting to be separated at most (429 beyond)")
+	fs.Int64Var(&s.StoreBytes, "store-bytes", server.DefaultStoreBytes, "bytes the jobs keep on disk at most (recordings, estimates); finished jobs make room early, 507 beyond")
 	fs.IntVar(&s.Workers, "workers", 0, "jobs running at once; 0: one per core")
 	fs.DurationVar(&s.JobTimeout, "job-timeout", server.DefaultJobTimeout, "the longest one job may run")
 	fs.DurationVar(&s.ResultsTTL, "results-ttl", server.DefaultResultsTTL, "how long finished jobs and their outputs are kept")
@@ -79,8 +80,8 @@ func runServe(ctx context.Context, cmd *command, env *environment, args []string
 		return err
 	}
 	s := f.settings
-	if s.MaxUpload < 1 || s.Queue < 1 || s.QueueBytes < 1 || s.Workers < 0 || s.JobTimeout <= 0 || s.ResultsTTL <= 0 || f.grace < 0 {
-		return usagef("--max-upload, --queue, --queue-bytes, --job-timeout and --results-ttl must be positive, --workers and --grace not negative")
+	if s.MaxUpload < 1 || s.Queue < 1 || s.QueueBytes < 1 || s.StoreBytes < 1 || s.Workers < 0 || s.JobTimeout <= 0 || s.ResultsTTL <= 0 || f.grace < 0 {
+		return usagef("--max-upload, --queue, --queue-bytes, --store-bytes, --job-timeout and --results-ttl must be positive, --workers and --grace not negative")
 	}
 	var token string
 	if f.tokenFile != "" {

@@ -30,6 +30,24 @@ func TestServeNeedsTokenBeyondLoopback(t *testing.T) {
 	wantFailure(t, stderr, code, exitFailure, "one word")
 	_, stderr, code = runCmd(t, "serve", "--queue", "0")
 	wantFailure(t, stderr, code, exitUsage, "--queue")
+	_, stderr, code = runCmd(t, "serve", "--store-bytes", "0")
+	wantFailure(t, stderr, code, exitUsage, "--store-bytes")
+}
+
+// TestServeFlagsBindSettings: the limits' flags land in server.Settings,
+// whose defaults they show.
+func TestServeFlagsBindSettings(t *testing.T) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	f := bindServeFlags(fs)
+	if f.settings.StoreBytes != server.DefaultStoreBytes || f.settings.QueueBytes != server.DefaultQueueBytes {
+		t.Errorf("defaults: store %d, queue %d bytes", f.settings.StoreBytes, f.settings.QueueBytes)
+	}
+	if err := fs.Parse([]string{"--store-bytes", "12345", "--queue-bytes", "678"}); err != nil {
+		t.Fatal(err)
+	}
+	if f.settings.StoreBytes != 12345 || f.settings.QueueBytes != 678 {
+		t.Errorf("--store-bytes 12345 --queue-bytes 678 gave %d and %d", f.settings.StoreBytes, f.settings.QueueBytes)
+	}
 }
 
 // TestServeRunsAndStops: serve answers on the address it logs and stops
