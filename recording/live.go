@@ -25,6 +25,7 @@ type Live struct {
 	delay  int              // the resampler's delay in samples at rate
 	full   bool
 	frames int // the model's patch width (Context)
+	batch  int // frames inferred together
 	buf    []float64
 	closed bool
 }
@@ -37,7 +38,7 @@ func (sp *Separator) NewLive(rate int) (*Live, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Live{in: rate, rate: sep.Rate(), full: sep.Rate() != sp.model.SampleRate, frames: sp.model.Context}
+	l := &Live{in: rate, rate: sep.Rate(), full: sep.Rate() != sp.model.SampleRate, frames: sp.model.Context, batch: sep.LiveBatch()}
 	if rate != sep.Rate() {
 		r, err := resample.New(rate, sep.Rate())
 		if err != nil {
@@ -79,12 +80,15 @@ func (l *Live) ResamplerDelay() int { return l.delay }
 
 // LatencyNote names what the latency is made of, for a log line: the
 // model's window, the look-ahead of its patches (a T-frame patch model
-// waits T-1 hops), the upper band's smoothing (full band) or the
-// resampler's delay.
+// waits T-1 hops), batches of frames (B-1 hops), the upper band's
+// smoothing (full band) or the resampler's delay.
 func (l *Live) LatencyNote() string {
 	parts := []string{"the model's window"}
 	if l.frames > 1 {
 		parts = append(parts, fmt.Sprintf("its %d-frame patches", l.frames))
+	}
+	if l.batch > 1 {
+		parts = append(parts, fmt.Sprintf("batches of %d frames", l.batch))
 	}
 	switch {
 	case l.full:

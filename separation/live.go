@@ -79,6 +79,19 @@ type Live struct {
 	synth  *liveSynth // the frames waiting for resynthesis (livesynth.go)
 }
 
+// Batches of a Live's frames (SeparateSettings.LiveBatch). One frame at a
+// time is the default for a model of single frames: the least latency. A
+// model of patches (Model.Context > 1) reads bases Context times larger
+// per frame, one at a time too slowly for one core to keep up with a
+// stream (the validated preset's shape: docs/RESULTS.md, "Live
+// separation"), and its patches wait Context-1 hops already; its default
+// is DefaultPatchLiveBatch frames.
+const (
+	DefaultLiveBatch      = 1
+	DefaultPatchLiveBatch = 4
+	MaxLiveBatch          = 64 // 1 s of frames at the paper's hop
+)
+
 // liveGainer infers the activations of a patch column X (one frame's
 // magnitude in the model's bins, or its patch) and returns each source's
 // reconstruction of it (Separator.products): with every basis fixed
@@ -117,15 +130,19 @@ func (sp *Separator) NewLive() (*Live, error) {
 	return l, nil
 }
 
+// LiveBatch returns the frames a Live infers together: SeparateSettings.LiveBatch or its default.
+func (sp *Separator) LiveBatch() int { return sp.liveBatch }
+
 // NewLiveLatency returns the Latency of the Lives that NewLive makes.
 func (sp *Separator) NewLiveLatency() int {
-	return sp.st.WindowSize - 1 + (sp.context-1+sp.liveLookAhead())*sp.st.Hop
+	return sp.st.WindowSize - 1 + (sp.context-1+sp.liveBatch-1+sp.liveLookAhead())*sp.st.Hop
 }
 
 // Latency returns the algorithmic latency in samples at the stream's rate:
 // the largest delay between an input sample's arrival and the output of
 // the samples of the same time, compute aside. It is Window - 1, plus T-1
-// hops for a model of T-frame patches, plus upperRadius hops for a
+// hops for a model of T-frame patches, plus LiveBatch-1 hops for batches
+// (SeparateSettings.LiveBatch), plus upperRadius hops for a
 // full-band stream whose upper band is smoothed over frames
 // (UpperSmoothed, the default).
 func (l *Live) Latency() int { return l.sp.NewLiveLatency() }
@@ -195,12 +212,14 @@ func (l *Live) Finish(sink func(source int, y []float64) error) error {
 // at the end, the last for those after it, as nmf.Unfold pads; frame t's
 // magnitude is the mean of its part of the reconstructions of the patch
 // columns t-c ... t+c (nmf.Fold). So frame t's gains wait for frame t+2c:
-// 2c hops of latency. The columns go one at a time, through the engine's
-// one-column kernel: the estimates then depend on the samples alone, not
-// on how the stream was cut into pushes (a batch of columns would round
-// its float32 products otherwise), so every door that feeds the same
-// stream gives the same bits; with free bases each column's inference
-// also uses the free bases learned up to the column before.
+// 2c hops of latency. The columns go one at a time by default, through the
+// engine's one-column kernel, or in batches of SeparateSettings.LiveBatch
+// that start at its multiples: either way the estimates depend on the
+// samples alone, not on how the stream was cut into pushes (batches of
+// other columns would round their float32 products otherwise), so every
+// door that feeds the same stream gives the same bits; with free bases
+// each batch's inference also uses the free bases learned up to the batch
+// before.
 func (l *Live) frames(end, n int) error {
 	for ; l.next < end; l.next++ {
 		l.transform(n)
@@ -213,8 +232,16 @@ func (l *Live) frames(end, n int) error {
 	if T >= 0 {
 		pend, gend = T, T
 	}
-	for ; l.pnext < pend; l.pnext++ {
-		if err := l.infer(T); err != nil {
+	B := l.sp.liveBatch
+	for l.pnext < pend {
+		e := (l.pnext/B + 1) * B // batches start at multiples of B
+		if e > pend {
+			if T < 0 {
+				break // the rest of the batch has not arrived
+			}
+			e = pend
+		}
+		if err := l.infer(e, T); err != nil {
 			return err
 		}
 	}
@@ -263,27 +290,37 @@ func (l *Live) transform(n int) {
 	l.coefs, l.mags = append(l.coefs, coef), append(l.mags, mag)
 }
 
-// infer infers patch column l.pnext, of T frames in all (T < 0: not known),
-// and keeps each source's reconstruction of it.
-func (l *Live) infer(T int) error {
-	c, mb := l.c, l.synth.mb
-	X := sized(&l.x, (2*c+1)*mb, 1)
-	for tau := range 2*c + 1 {
-		f := max(l.pnext+tau-c, 0)
-		if T >= 0 {
-			f = min(f, T-1)
+// infer infers patch columns [l.pnext, end) together, of T frames in all
+// (T < 0: not known), and keeps each source's reconstruction of them.
+func (l *Live) infer(end, T int) error {
+	c, mb, k := l.c, l.synth.mb, end-l.pnext
+	X := sized(&l.x, (2*c+1)*mb, k)
+	for j := range k {
+		for tau := range 2*c + 1 {
+			f := max(l.pnext+j+tau-c, 0)
+			if T >= 0 {
+				f = min(f, T-1)
+			}
+			mag := l.mags[f-l.magLo]
+			for b, v := range mag {
+				X.Data[(tau*mb+b)*X.Stride+j] = v
+			}
 		}
-		copy(X.Data[tau*mb:(tau+1)*mb], l.mags[f-l.magLo])
 	}
 	recs, err := l.gainer.reconstruct(l.sp, l.w, X)
 	if err != nil {
 		return err
 	}
 	for s := range recs {
-		r := take(&l.spareR, X.Rows)
-		copy(r, recs[s].Data[:X.Rows])
-		l.recs[s] = append(l.recs[s], r)
+		for j := range k {
+			r := take(&l.spareR, X.Rows)
+			for i := range r {
+				r[i] = recs[s].Data[i*recs[s].Stride+j]
+			}
+			l.recs[s] = append(l.recs[s], r)
+		}
 	}
+	l.pnext = end
 	return nil
 }
 

@@ -33,28 +33,36 @@ func benchLiveWith(b *testing.B, iters, free int) {
 
 // BenchmarkLiveDeep is BenchmarkLive200 with a deep-unfolded model of
 // PresetValidated's shape (randomDeepModel: 2 x 100 bases of 5 x 513 rows,
-// the last 2 layers untied), which runs exactly its N iterations per frame.
+// the last 2 layers untied), which runs exactly its N iterations per
+// frame, one frame at a time and in batches of 8 (SeparateSettings.LiveBatch).
 func BenchmarkLiveDeep(b *testing.B) {
 	for _, n := range []int{8, 10, 25} {
-		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
-			sep, err := NewSeparator(randomDeepModel(n, 2), SeparateSettings{NMF: nmf.Settings{Workers: 1}})
-			if err != nil {
-				b.Fatal(err)
-			}
-			benchLiveSeparator(b, sep)
-		})
+		for _, batch := range []int{1, 8} {
+			b.Run(fmt.Sprintf("N=%d/batch=%d", n, batch), func(b *testing.B) {
+				benchLiveModel(b, randomDeepModel(n, 2), batch)
+			})
+		}
 	}
 }
 
 // BenchmarkLiveValidated is BenchmarkLive200 with a model of
 // PresetValidated's shape (no unfolding) at the Live default,
-// DefaultLiveIters iterations per frame.
+// DefaultLiveIters iterations per frame, one frame at a time and in
+// batches of 4, 8 and 16 frames.
 func BenchmarkLiveValidated(b *testing.B) {
 	m := randomDeepModel(0, 0)
 	for i := range m.Speakers {
 		m.Speakers[i].Reconstruction = nil
 	}
-	sep, err := NewSeparator(m, SeparateSettings{NMF: nmf.Settings{Workers: 1}})
+	for _, batch := range []int{1, 4, 8, 16} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) { benchLiveModel(b, m, batch) })
+	}
+}
+
+// benchLiveModel runs BenchmarkLive200's stream through m, batch frames
+// at a time.
+func benchLiveModel(b *testing.B, m *Model, batch int) {
+	sep, err := NewSeparator(m, SeparateSettings{LiveBatch: batch, NMF: nmf.Settings{Workers: 1}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -55,15 +55,19 @@ func TestLiveEqualsSeparate(t *testing.T) {
 // TestLivePatchesEqualSeparate: a model of 5-frame patches with sparsity
 // and the power mask (the default preset's kind) separates live as
 // Separate does, its patches complete (2 hops of look-ahead each way), at
-// the model's rate and full band, with a stated latency of 4 hops more.
+// the model's rate and full band, with a stated latency of 4 hops more
+// one frame at a time (and DefaultPatchLiveBatch-1 more by default).
 func TestLivePatchesEqualSeparate(t *testing.T) {
 	m := trainSyntheticWith(t, TrainSettings{Method: NMF, Sizes: []int{6}, Context: 5, Sparsity: 0.5, MaskPower: 2})
 	mix := mixOf(synthVoice(lowNotes, 3, 7), synthVoice(highNotes, 3, 8))
-	s := SeparateSettings{NMF: nmf.Settings{MaxIter: 40, Tol: -1, Workers: 1}}
+	s := SeparateSettings{LiveBatch: 1, NMF: nmf.Settings{MaxIter: 40, Tol: -1, Workers: 1}}
 	liveEqualsSeparate(t, m, mix, s)
 	sep, _ := NewSeparator(m, s)
 	if want := sep.st.WindowSize - 1 + 4*sep.st.Hop; sep.NewLiveLatency() != want {
 		t.Errorf("latency %d samples, want %d", sep.NewLiveLatency(), want)
+	}
+	if def, _ := NewSeparator(m, SeparateSettings{}); def.LiveBatch() != DefaultPatchLiveBatch {
+		t.Errorf("a patch model's default batch is %d frames, want %d", def.LiveBatch(), DefaultPatchLiveBatch)
 	}
 	const rate = 48000
 	mix = mixOf(synthVoiceAt(rate, 20000, lowNotes, 2, 7), synthVoiceAt(rate, 20000, highNotes, 2, 8))
@@ -73,6 +77,34 @@ func TestLivePatchesEqualSeparate(t *testing.T) {
 	}
 	// Shorter than a patch: the edge frames stand in, as offline.
 	liveEqualsSeparate(t, m, mix[:3000], s)
+}
+
+// TestLiveBatchEqualsSeparate: frames inferred in batches
+// (SeparateSettings.LiveBatch) give Separate's estimates, the same bits
+// however the stream is cut, at LiveBatch-1 hops more latency; bad batch
+// sizes are refused.
+func TestLiveBatchEqualsSeparate(t *testing.T) {
+	m := trainSyntheticWith(t, TrainSettings{Method: NMF, Sizes: []int{6}, Context: 3, Sparsity: 0.5, MaskPower: 2})
+	mix := mixOf(synthVoice(lowNotes, 3, 7), synthVoice(highNotes, 3, 8))
+	s := SeparateSettings{LiveBatch: 8, NMF: nmf.Settings{MaxIter: 40, Tol: -1, Workers: 1}}
+	first := liveEqualsSeparate(t, m, mix, s)
+	sep, _ := NewSeparator(m, s)
+	for _, chunks := range [][]int{{1, 999, 7}, {len(mix)}} {
+		got := liveRun(t, sep, mix, chunks)
+		for i := range got {
+			if !slices.Equal(got[i], first[i]) {
+				t.Errorf("chunks %v: source %d differs from the hop-sized run's bits", chunks, i)
+			}
+		}
+	}
+	if want := sep.st.WindowSize - 1 + (2+7)*sep.st.Hop; sep.NewLiveLatency() != want {
+		t.Errorf("latency %d samples, want %d", sep.NewLiveLatency(), want)
+	}
+	for _, b := range []int{-1, MaxLiveBatch + 1} {
+		if _, err := NewSeparator(m, SeparateSettings{LiveBatch: b}); err == nil {
+			t.Errorf("live batch %d accepted", b)
+		}
+	}
 }
 
 // TestLiveFullBandEqualsSeparate: a 48 kHz stream with a 16 kHz model is

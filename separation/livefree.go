@@ -140,10 +140,10 @@ func newLiveFree(sp *Separator) *liveFree {
 	return f
 }
 
-// reconstruct infers the activations of one patch column X with every
-// basis fixed, returns each source's reconstruction of it (as
-// Separator.products) and adds the column to the buffer, updating the free
-// bases when one is due.
+// reconstruct infers the activations of patch columns X with every basis
+// fixed, returns each source's reconstruction of them (as
+// Separator.products) and adds the columns to the buffer, updating the
+// free bases when one is due.
 func (f *liveFree) reconstruct(sp *Separator, w *work, X *nmf.Dense[float32]) ([]nmf.Dense[float32], error) {
 	if f.inferer == nil { // planned again after each update of the free bases
 		in, err := nmf.NewInferer(f.basis, sp.inferSettings(true))
@@ -159,17 +159,19 @@ func (f *liveFree) reconstruct(sp *Separator, w *work, X *nmf.Dense[float32]) ([
 	recs := sp.products(w, X, H, f.bases)
 	// The buffer takes the column only now: its own reconstruction used
 	// the free bases of the columns before it.
-	col := f.frames % f.size
-	for i := 0; i < X.Rows; i++ {
-		f.X.Data[i*f.X.Stride+col] = X.Data[i*X.Stride]
-	}
-	for i := 0; i < H.Rows; i++ {
-		f.H.Data[i*f.H.Stride+col] = H.Data[i*H.Stride]
-	}
-	f.frames++
-	if f.frames%f.every == 0 {
-		if err := f.learn(); err != nil {
-			return nil, err
+	for j := range X.Cols {
+		col := f.frames % f.size
+		for i := 0; i < X.Rows; i++ {
+			f.X.Data[i*f.X.Stride+col] = X.Data[i*X.Stride+j]
+		}
+		for i := 0; i < H.Rows; i++ {
+			f.H.Data[i*f.H.Stride+col] = H.Data[i*H.Stride+j]
+		}
+		f.frames++
+		if f.frames%f.every == 0 {
+			if err := f.learn(); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return recs, nil

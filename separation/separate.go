@@ -32,6 +32,7 @@ type Separator struct {
 	// liveIters are a Live's inference iterations per frame:
 	// SeparateSettings.NMF.MaxIter, or DefaultLiveIters when that is 0.
 	liveIters int
+	liveBatch int // SeparateSettings.LiveBatch, at least 1
 	extra     extraSource
 	online    OnlineFree     // how a Live learns free bases, resolved
 	deep      *deepInference // a deep-unfolded model's inference; nil: none
@@ -97,6 +98,14 @@ type SeparateSettings struct {
 	// Online sets how a Live learns the free bases as the stream goes
 	// (see OnlineFree); Separate does not use it.
 	Online OnlineFree
+	// LiveBatch is the number of frames a Live infers together, in
+	// batches that start at multiples of it (so the bits still do not
+	// depend on how the stream is cut): a batch goes through the engine's
+	// matrix products, which read the bases once for all its frames where
+	// one frame at a time reads them once per frame, at LiveBatch-1 hops
+	// more latency. 0: DefaultLiveBatch, or DefaultPatchLiveBatch for a
+	// model of patches; at most MaxLiveBatch.
+	LiveBatch int
 	// UniversalWeight weighs the group-sparsity penalty of a universal
 	// model's activations, relative to the mixture's magnitude (not the L1
 	// penalty of training, TrainSettings.Sparsity); 0:
@@ -167,6 +176,16 @@ func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 		return nil, fmt.Errorf("unknown upper-band rule %d", s.Upper)
 	}
 	sep.works.Put(&work{plan: plan})
+	switch {
+	case s.LiveBatch < 0 || s.LiveBatch > MaxLiveBatch:
+		return nil, fmt.Errorf("live batch of %d frames: want 1 to %d", s.LiveBatch, MaxLiveBatch)
+	case s.LiveBatch == 0 && m.context() > 1:
+		sep.liveBatch = DefaultPatchLiveBatch
+	case s.LiveBatch == 0:
+		sep.liveBatch = DefaultLiveBatch
+	default:
+		sep.liveBatch = s.LiveBatch
+	}
 	sep.liveIters = sep.settings.MaxIter
 	if sep.liveIters == 0 {
 		sep.liveIters = DefaultLiveIters

@@ -28,8 +28,16 @@ when the stream ends or on Ctrl-C), or one source to standard output as a
 WAV stream (--stdout NAME). Latency: one window of the model minus one
 sample (64 ms for the paper's 16 kHz models, 1024-sample window); full band,
 two hops more for the smoothing (96 ms); resampled, plus the resampler's
-half filter; plus compute. The exact figure is printed when the stream
-starts.
+half filter; a model of T-frame patches (the default preset's, T = 5),
+T-1 hops more, as each frame waits for the patches around it; plus
+--live-batch - 1 hops; plus compute. The exact figure is printed when the
+stream starts.
+Batches: --live-batch B infers B frames at a time (in batches that start
+at multiples of B, so the bits do not depend on how the stream arrives),
+which reads the model's bases once per batch rather than once per frame:
+more streams per core at B-1 hops more latency. Default 1, or 4 for a
+model of patches, whose large bases make one frame at a time too slow
+for one core (docs/RESULTS.md, "Live separation"); at most 64.
 Iterations: exactly 50 per frame unless --iters says otherwise (on TSP
 test mixtures 50 score the SDR of 200 at well over twice the throughput:
 docs/RESULTS.md, "Live separation").

@@ -110,6 +110,7 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	rawRate := fs.Int("rate", 0, "with --raw: the stream's sample rate in Hz")
 	rawChannels := fs.Int("channels", 1, "with --raw: the stream's channels, interleaved")
 	liveName := fs.String("name", "live", "with --live -o: outputs are OUTDIR/NAME.<source>.wav")
+	liveBatch := fs.Int("live-batch", 0, fmt.Sprintf("with --live: frames inferred together (default %d, or %d for a model of patches; at most %d)", separation.DefaultLiveBatch, separation.DefaultPatchLiveBatch, separation.MaxLiveBatch))
 	freeBuffer := fs.Float64("free-buffer", separation.DefaultOnlineBuffer, "with --live --free: seconds of recent frames the free bases are learned on, at most "+fmt.Sprint(separation.MaxOnlineBuffer))
 	freeEvery := fs.Int("free-every", separation.DefaultOnlineEvery, "with --live --free: frames between two updates of the free bases")
 	freeUpdates := fs.Int("free-updates", separation.DefaultOnlineUpdates, "with --live --free: multiplicative updates of the free bases each time")
@@ -131,6 +132,9 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 		if flagSet(fs, name) && !*live {
 			return usagef("--%s sets how --live learns free bases: it needs --live", name)
 		}
+	}
+	if flagSet(fs, "live-batch") && (!*live || *liveBatch < 1 || *liveBatch > separation.MaxLiveBatch) {
+		return usagef("--live-batch takes 1 to %d frames, with --live", separation.MaxLiveBatch)
 	}
 	freeStart, err := parseFreeInit(*freeInit)
 	if err != nil {
@@ -218,7 +222,7 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	settings.Separation = separation.SeparateSettings{
 		NMF:  nmf.Settings{MaxIter: *iters, Tol: *tol, FreeStart: freeStart},
 		Free: *free, UniversalWeight: *universalWeight, MaskPower: *maskPower,
-		Online: online,
+		Online: online, LiveBatch: *liveBatch,
 	}
 	workers := min(*jobs, len(files))
 	if workers > 1 {
