@@ -17,6 +17,7 @@ import (
 	"github.com/dlnmf/dlnmf/corpus"
 	"github.com/dlnmf/dlnmf/internal/atomicfile"
 	"github.com/dlnmf/dlnmf/internal/csvtext"
+	"github.com/dlnmf/dlnmf/internal/parallel"
 )
 
 // evalBatch is what eval --ref-dir --est-dir writes to scores.json.
@@ -190,7 +191,7 @@ func evalDirs(ctx context.Context, env *environment, sc scorer, refDir, estDir, 
 	sc.atOnce = min(jobs, len(sets))
 	done := make([]*evalSet, len(sets))
 	errs := make([]error, len(sets))
-	forEach(ctx, len(sets), jobs, func(i int) { done[i], errs[i] = sc.score(ctx, sets[i]) })
+	parallel.For(ctx, len(sets), jobs, func(i int) { done[i], errs[i] = sc.score(ctx, sets[i]) })
 	if err := ctx.Err(); err != nil {
 		return err
 	}
