@@ -48,17 +48,12 @@ func (s *Speaker) Seconds(rate int) float64 {
 // its *_mic1 twin is there, so one utterance never lands in both the
 // training and the test part of a split. Files are decoded and resampled in
 // parallel.
+//
+// LoadSpeaker reads a folder as LoadDir does and also checks the samples.
 func LoadDir(name, dir string, rate int) (*Speaker, error) {
-	paths, err := AudioFiles(dir)
+	files, err := SpeakerFiles(SpeakerSettings{Name: name, Dir: dir})
 	if err != nil {
-		return nil, fmt.Errorf("speaker %s: %w", name, err)
-	}
-	if len(paths) == 0 {
-		return nil, fmt.Errorf("speaker %s: no .wav or .flac files in %s or its sub-folders", name, dir)
-	}
-	files := make([]File, len(paths))
-	for i, p := range paths {
-		files[i] = File{Path: filepath.Join(dir, p), Name: strings.TrimSuffix(p, filepath.Ext(p))}
+		return nil, err
 	}
 	return Load(name, files, rate)
 }

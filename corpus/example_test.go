@@ -2,8 +2,12 @@ package corpus_test
 
 import (
 	"fmt"
+	"math"
+	"os"
+	"path/filepath"
 
 	"github.com/dlnmf/dlnmf/corpus"
+	"github.com/dlnmf/dlnmf/wav"
 )
 
 // Two speakers who read the same prompt list: DiscMixtures pairs their
@@ -28,4 +32,34 @@ func ExampleDiscMixtures() {
 	// s1+s7
 	// s2+s1
 	// 2 mixtures of 2 sources, 3 samples each
+}
+
+// A speaker's folder, less a held-out sentence, at the working rate: the
+// speakers dlnmf train --speaker NAME=DIR --exclude GLOB reads.
+func ExampleLoadSpeaker() {
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+	tone := make([]float64, 4800) // 0.1 s at 48 kHz
+	for i := range tone {
+		tone[i] = 0.3 * math.Sin(2*math.Pi*440*float64(i)/48000)
+	}
+	for _, name := range []string{"FA01_01.wav", "FA01_02.wav", "session2/FA02_01.flac"} {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if _, err := wav.WriteFile(p, tone, 48000, wav.PCM16); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	sp, err := corpus.LoadSpeaker(corpus.SpeakerSettings{Name: "FA", Dir: dir, Exclude: []string{"FA01_02*"}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, u := range sp.Utterances {
+		fmt.Printf("%s: %d samples\n", u.Name, len(u.Samples))
+	}
+	// Output:
+	// FA01_01: 1600 samples
+	// session2/FA02_01: 1600 samples
 }

@@ -6,14 +6,12 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"text/tabwriter"
 
-	"github.com/dlnmf/dlnmf/bsseval"
-	"github.com/dlnmf/dlnmf/wav"
+	"github.com/dlnmf/dlnmf/scoring"
 )
 
 func init() {
@@ -83,40 +81,6 @@ Examples:
 	})
 }
 
-// evalScores is the --json output for whole signals.
-type evalScores struct {
-	SDR   []jsonDB `json:"sdr"`
-	SIR   []jsonDB `json:"sir"`
-	SAR   []jsonDB `json:"sar"`
-	SISDR []jsonDB `json:"si_sdr"`
-	Perm  []int    `json:"perm"`
-	// With the mixture: the improvements over it.
-	SDRi   []jsonDB `json:"sdri,omitempty"`
-	SISDRi []jsonDB `json:"si_sdri,omitempty"`
-}
-
-// evalFrames is the --json output with --window.
-type evalFrames struct {
-	Window int        `json:"window"`
-	Hop    int        `json:"hop"`
-	SDR    [][]jsonDB `json:"sdr"`
-	SIR    [][]jsonDB `json:"sir"`
-	SAR    [][]jsonDB `json:"sar"`
-	SISDR  [][]jsonDB `json:"si_sdr"`
-	Perm   [][]*int   `json:"perm"`
-}
-
-// jsonDB is a score in dB; non-finite values become null.
-type jsonDB float64
-
-func (v jsonDB) MarshalJSON() ([]byte, error) {
-	f := float64(v)
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return []byte("null"), nil
-	}
-	return json.Marshal(f)
-}
-
 func runEval(ctx context.Context, cmd *command, env *environment, args []string) error {
 	fs := newFlagSet(env, cmd)
 	refList := fs.String("ref", "", "comma-separated reference WAV or FLAC files, one per source")
@@ -161,14 +125,11 @@ func runEval(ctx context.Context, cmd *command, env *environment, args []string)
 	case *mixFile != "" && *window > 0:
 		return usagef("--mix scores whole signals: leave out --window")
 	}
-	if *window > 0 && *hop == 0 {
-		*hop = max(1, *window/2)
-	}
-	sc := scorer{permute: *perm, window: *window, hop: *hop}
+	s := scoring.Settings{Permute: *perm, Window: *window, Hop: *hop, Jobs: *jobs}
 	if batch {
-		return evalDirs(ctx, env, sc, *refDir, *estDir, *outDir, *jobs, *asJSON)
+		return evalDirs(ctx, env, s, *refDir, *estDir, *outDir, *asJSON)
 	}
-	set, err := sc.score(ctx, evalSet{References: refFiles, Estimates: estFiles, Mixture: *mixFile})
+	set, err := scoring.Score(ctx, scoring.Set{References: refFiles, Estimates: estFiles, Mixture: *mixFile}, s)
 	if err != nil {
 		return err
 	}
@@ -183,182 +144,16 @@ func runEval(ctx context.Context, cmd *command, env *environment, args []string)
 		return writeJSON(env.stdout, out)
 	}
 	tw := tabwriter.NewWriter(env.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "source\treference\testimate\tSDR dB\tSIR dB\tSAR dB\tSI-SDR dB\t%s\n", out.improvementHeader())
+	fmt.Fprintf(tw, "source\treference\testimate\tSDR dB\tSIR dB\tSAR dB\tSI-SDR dB\t%s\n", improvementHeader(out))
 	for i, k := range out.Perm {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", i, refFiles[i], estFiles[k],
-			fmtDB(float64(out.SDR[i])), fmtDB(float64(out.SIR[i])), fmtDB(float64(out.SAR[i])), fmtDB(float64(out.SISDR[i])), out.improvement(i))
+			fmtDB(float64(out.SDR[i])), fmtDB(float64(out.SIR[i])), fmtDB(float64(out.SAR[i])), fmtDB(float64(out.SISDR[i])), improvement(out, i))
 	}
-	fmt.Fprintf(tw, "mean\t\t\t%s\t%s\t%s\t%s\t%s\n", fmtDB(meanDB(out.SDR)), fmtDB(meanDB(out.SIR)), fmtDB(meanDB(out.SAR)), fmtDB(meanDB(out.SISDR)), out.meanImprovement())
+	fmt.Fprintf(tw, "mean\t\t\t%s\t%s\t%s\t%s\t%s\n", fmtDB(scoring.MeanDB(out.SDR)), fmtDB(scoring.MeanDB(out.SIR)), fmtDB(scoring.MeanDB(out.SAR)), fmtDB(scoring.MeanDB(out.SISDR)), meanImprovement(out))
 	return tw.Flush()
 }
 
-// scorer scores one set of sources: whole signals, or frames when window
-// is set.
-type scorer struct {
-	permute     bool
-	window, hop int
-	atOnce      int // sets scored at the same time (0 or 1: one)
-}
-
-// checkMemory estimates, from the files' headers, the memory that scoring
-// them takes (the signals, one file's decoding, and bsseval.Memory for
-// the whole signals or one frame), times the sets scored at once, and
-// refuses it with one line when the machine does not have it: BSS Eval's
-// memory grows with the square of the sources and with the signals'
-// length, and Go cannot recover from running out of it.
-func (sc scorer) checkMemory(files []string, nsrc int) error {
-	var frames, decode uint64
-	for _, f := range files {
-		rd, err := wav.Open(f)
-		if err != nil {
-			return err
-		}
-		n, nc, format := uint64(max(rd.Frames(), 0)), uint64(rd.Channels()), rd.Format()
-		rd.Close()
-		size := uint64(0)
-		if st, err := os.Stat(f); err == nil {
-			size = uint64(st.Size())
-		}
-		if format == wav.WAV {
-			n = min(n, size) // a WAV holds at least a byte per sample (FLAC compresses)
-		}
-		frames = max(frames, n)
-		decode = max(decode, size+8*n*(nc+1))
-	}
-	n := int(min(frames, math.MaxInt32))
-	if sc.window > 0 {
-		n = min(n, sc.window)
-	}
-	need := uint64(len(files))*8*frames + decode + bsseval.Memory(nsrc, n, bsseval.Options{Permute: sc.permute})
-	what := fmt.Sprintf("scoring %d sources of %d samples", nsrc, frames)
-	if sc.atOnce > 1 {
-		need *= uint64(sc.atOnce)
-		what = fmt.Sprintf("scoring %d sets like this one at once (--jobs %d)", sc.atOnce, sc.atOnce)
-	}
-	return checkMemory(what, need)
-}
-
-// evalSet is one set of sources to score and, after scoring, its scores.
-type evalSet struct {
-	Item       string      `json:"item,omitempty"`
-	Sources    []string    `json:"sources,omitempty"`
-	References []string    `json:"references"`
-	Estimates  []string    `json:"estimates"`
-	Mixture    string      `json:"mixture,omitempty"` // the estimates were separated from it
-	Rate       int         `json:"sample_rate"`
-	Scores     *evalScores `json:"scores,omitempty"`
-	Frames     *evalFrames `json:"frames,omitempty"`
-}
-
-// score reads the files of set and scores them, after checking from
-// their headers that the machine has the memory it takes.
-func (sc scorer) score(ctx context.Context, set evalSet) (*evalSet, error) {
-	files := append(append([]string(nil), set.References...), set.Estimates...)
-	if set.Mixture != "" {
-		files = append(files, set.Mixture)
-	}
-	if err := sc.checkMemory(files, len(set.References)); err != nil {
-		return nil, err
-	}
-	signals := make([][]float64, len(files))
-	for i, f := range files {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		a, err := wav.ReadFile(f)
-		if err != nil {
-			return nil, err
-		}
-		if i == 0 {
-			set.Rate = a.Rate
-		} else if a.Rate != set.Rate {
-			return nil, fmt.Errorf("%s is at %d Hz but %s is at %d Hz: all files must have the same sample rate", f, a.Rate, files[0], set.Rate)
-		}
-		signals[i] = a.Mono()
-		if len(signals[i]) != len(signals[0]) {
-			return nil, fmt.Errorf("%s has %d samples but %s has %d: all files must have the same length", f, len(signals[i]), files[0], len(signals[0]))
-		}
-		if isSilentSignal(signals[i]) {
-			return nil, fmt.Errorf("%s is silent (all zeros): BSS Eval is undefined for a silent source", f)
-		}
-	}
-	nsrc := len(set.References)
-	refs, ests := signals[:nsrc], signals[nsrc:2*nsrc]
-	opt := bsseval.Options{Permute: sc.permute}
-	if sc.window > 0 {
-		r, err := bsseval.SourcesFramewise(refs, ests, sc.window, sc.hop, opt)
-		if err != nil {
-			return nil, err
-		}
-		set.Frames = framesScores(r, refs, ests)
-		return &set, nil
-	}
-	plan, err := bsseval.NewPlan(refs, opt)
-	if err != nil {
-		return nil, err
-	}
-	r, err := plan.Evaluate(ests)
-	if err != nil {
-		return nil, err
-	}
-	var mix, mixSDR []float64
-	if set.Mixture != "" {
-		mix = signals[2*nsrc]
-		if mixSDR, err = plan.MixtureSDR(mix); err != nil {
-			return nil, fmt.Errorf("%s: %w", set.Mixture, err)
-		}
-	}
-	out := &evalScores{Perm: r.Perm}
-	for i, k := range r.Perm {
-		si, err := bsseval.SISDR(refs[i], ests[k], true)
-		if err != nil {
-			return nil, fmt.Errorf("SI-SDR of %s against %s: %w", set.Estimates[k], set.References[i], err)
-		}
-		out.SDR = append(out.SDR, jsonDB(r.SDR[i]))
-		out.SIR = append(out.SIR, jsonDB(r.SIR[i]))
-		out.SAR = append(out.SAR, jsonDB(r.SAR[i]))
-		out.SISDR = append(out.SISDR, jsonDB(si))
-		if mix != nil {
-			mixSI, err := bsseval.SISDR(refs[i], mix, true)
-			if err != nil {
-				return nil, fmt.Errorf("SI-SDR of the mixture %s against %s: %w", set.Mixture, set.References[i], err)
-			}
-			out.SDRi = append(out.SDRi, jsonDB(r.SDR[i]-mixSDR[i]))
-			out.SISDRi = append(out.SISDRi, jsonDB(si-mixSI))
-		}
-	}
-	set.Scores = out
-	return &set, nil
-}
-
-// framesScores adds SI-SDR per frame to bsseval's framewise scores.
-func framesScores(r *bsseval.FramewiseResult, refs, ests [][]float64) *evalFrames {
-	nsrc, frames := len(refs), r.Frames()
-	out := &evalFrames{Window: r.Window, Hop: r.Hop}
-	for i := 0; i < nsrc; i++ {
-		var sdr, sir, sar, si []jsonDB
-		var perm []*int
-		for f := 0; f < frames; f++ {
-			sdr, sir, sar = append(sdr, jsonDB(r.SDR[i][f])), append(sir, jsonDB(r.SIR[i][f])), append(sar, jsonDB(r.SAR[i][f]))
-			k := r.Perm[i][f]
-			if k < 0 {
-				perm, si = append(perm, nil), append(si, jsonDB(math.NaN()))
-				continue
-			}
-			perm = append(perm, &k)
-			start := f * r.Hop
-			v, err := bsseval.SISDR(refs[i][start:start+r.Window], ests[k][start:start+r.Window], true)
-			if err != nil {
-				v = math.NaN() // a frame silent after mean removal
-			}
-			si = append(si, jsonDB(v))
-		}
-		out.SDR, out.SIR, out.SAR, out.SISDR, out.Perm = append(out.SDR, sdr), append(out.SIR, sir), append(out.SAR, sar), append(out.SISDR, si), append(out.Perm, perm)
-	}
-	return out
-}
-
-func printFrames(w io.Writer, set *evalSet, refFiles, estFiles []string) error {
+func printFrames(w io.Writer, set *scoring.Set, refFiles, estFiles []string) error {
 	out := set.Frames
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	for i := range out.SDR {
@@ -395,15 +190,6 @@ func splitList(s string) []string {
 	return out
 }
 
-func isSilentSignal(x []float64) bool {
-	for _, v := range x {
-		if v != 0 {
-			return false
-		}
-	}
-	return true
-}
-
 // fmtDB formats a score with two decimals; undefined scores print as "-".
 func fmtDB(v float64) string {
 	switch {
@@ -417,41 +203,25 @@ func fmtDB(v float64) string {
 	return fmt.Sprintf("%.2f", v)
 }
 
-// meanDB is the mean of the finite values of v (an infinite SIR of a
-// single source would swamp it), NaN if none.
-func meanDB(v []jsonDB) float64 {
-	s, n := 0.0, 0
-	for _, x := range v {
-		if f := float64(x); !math.IsNaN(f) && !math.IsInf(f, 0) {
-			s += f
-			n++
-		}
-	}
-	if n == 0 {
-		return math.NaN()
-	}
-	return s / float64(n)
-}
-
 // improvementHeader, improvement and meanImprovement are the table's SDRi
 // and SI-SDRi cells, empty without a mixture.
-func (s *evalScores) improvementHeader() string {
+func improvementHeader(s *scoring.Scores) string {
 	if s.SDRi == nil {
 		return ""
 	}
 	return "SDRi dB\tSI-SDRi dB\t"
 }
 
-func (s *evalScores) improvement(i int) string {
+func improvement(s *scoring.Scores, i int) string {
 	if s.SDRi == nil {
 		return ""
 	}
 	return fmtDB(float64(s.SDRi[i])) + "\t" + fmtDB(float64(s.SISDRi[i])) + "\t"
 }
 
-func (s *evalScores) meanImprovement() string {
+func meanImprovement(s *scoring.Scores) string {
 	if s.SDRi == nil {
 		return ""
 	}
-	return fmtDB(meanDB(s.SDRi)) + "\t" + fmtDB(meanDB(s.SISDRi)) + "\t"
+	return fmtDB(scoring.MeanDB(s.SDRi)) + "\t" + fmtDB(scoring.MeanDB(s.SISDRi)) + "\t"
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/dlnmf/dlnmf/bsseval"
+	"github.com/dlnmf/dlnmf/scoring"
 	"github.com/dlnmf/dlnmf/wav"
 )
 
@@ -186,7 +187,7 @@ func TestEvalMixture(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	var got evalScores
+	var got scoring.Scores
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/dlnmf/dlnmf/bsseval"
+	"github.com/dlnmf/dlnmf/scoring"
 	"github.com/dlnmf/dlnmf/wav"
 )
 
@@ -63,7 +64,7 @@ func TestEvalDirs(t *testing.T) {
 		t.Errorf("table:\n%s", stdout)
 	}
 
-	var b evalBatch
+	var b scoring.Batch
 	js, err := os.ReadFile(filepath.Join(out, "scores.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -134,17 +135,6 @@ func TestEvalDirsErrors(t *testing.T) {
 	} {
 		_, stderr, code := runEvalForTest(t, c.args...)
 		wantFailure(t, stderr, code, c.code, c.want)
-	}
-}
-
-func TestSetOf(t *testing.T) {
-	for key, want := range map[string][2]string{
-		"mix1.FA": {"mix1", "FA"}, "sub/mix1.FA": {"sub/mix1", "FA"}, "a.b.c": {"a.b", "c"},
-		"mix1/vocals": {"mix1", "vocals"}, "vocals": {".", "vocals"}, ".hidden": {".", ".hidden"},
-	} {
-		if item, source := setOf(key); item != want[0] || source != want[1] {
-			t.Errorf("setOf(%q) = %q, %q; want %q, %q", key, item, source, want[0], want[1])
-		}
 	}
 }
 
@@ -225,7 +215,7 @@ func TestEvalDirsMixtures(t *testing.T) {
 			}
 		}
 	}
-	var batch evalBatch
+	var batch scoring.Batch
 	b, _ := os.ReadFile(filepath.Join(out, "scores.json"))
 	if err := json.Unmarshal(b, &batch); err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/dlnmf/dlnmf/nmf"
 	"github.com/dlnmf/dlnmf/separation"
@@ -72,33 +70,6 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	return usageError{err.Error()}
-}
-
-// forEach calls work(i) for every i in [0, n), on up to workers goroutines
-// at once, in order of i; once ctx is done no further i is started. It
-// returns when every started call has returned.
-func forEach(ctx context.Context, n, workers int, work func(i int)) {
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(workers, n) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				work(i)
-			}
-		}()
-	}
-feed:
-	for i := range n {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(next)
-	wg.Wait()
 }
 
 // makeParentDir creates the folder that will hold the output file path,

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dlnmf/dlnmf/internal/openblas"
+	"github.com/dlnmf/dlnmf/internal/parallel"
 	"github.com/dlnmf/dlnmf/nmf"
 	"github.com/dlnmf/dlnmf/recording"
 	"github.com/dlnmf/dlnmf/separation"
@@ -284,7 +285,7 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 		done   = make([]separateResult, len(files))
 	)
 	start := time.Now()
-	forEach(ctx, len(files), workers, func(i int) {
+	parallel.For(ctx, len(files), workers, func(i int) {
 		res, err := seps.SeparateFile(files[i], env.stdin, out)
 		mu.Lock()
 		defer mu.Unlock()

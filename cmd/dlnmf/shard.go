@@ -6,9 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
+	"github.com/dlnmf/dlnmf/corpus"
 	"github.com/dlnmf/dlnmf/experiment"
 	"github.com/dlnmf/dlnmf/recording"
 	"github.com/schollz/progressbar/v3"
@@ -129,16 +129,11 @@ func (a *archiveFlags) files(args []string, out string) ([]string, error) {
 	a.sh = sh
 	files := args
 	if *a.list != "" {
-		names, err := readList(*a.list)
+		names, err := corpus.ReadList(*a.list)
 		if err != nil {
 			return nil, err
 		}
-		for _, n := range names {
-			if !filepath.IsAbs(n) {
-				n = filepath.Join(filepath.Dir(*a.list), n)
-			}
-			files = append(files, n)
-		}
+		files = append(files, names...)
 	}
 	if !sh.Sharded() {
 		return files, nil

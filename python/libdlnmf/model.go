@@ -159,11 +159,12 @@ func (f *arrayFeed) next() ([]float64, error) {
 	return x, separation.CheckSamples(x)
 }
 
-// load reads one speaker's utterances at rate Hz, as corpus reads them.
+// load reads one speaker's utterances at rate Hz, as corpus reads them (a
+// folder as dlnmf train --speaker NAME=DIR does).
 func (d speakerData) load(rate int, feed *arrayFeed) ([]corpus.Utterance, error) {
 	switch {
 	case d.Dir != "":
-		sp, err := corpus.LoadDir(d.Name, d.Dir, rate)
+		sp, err := corpus.LoadSpeaker(corpus.SpeakerSettings{Name: d.Name, Dir: d.Dir, Rate: rate})
 		if err != nil {
 			return nil, err
 		}
