@@ -15,9 +15,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/dlnmf/dlnmf/bsseval"
 	"github.com/dlnmf/dlnmf/internal/atomicfile"
 	"github.com/dlnmf/dlnmf/report"
+	"github.com/dlnmf/dlnmf/scoring"
 	"github.com/dlnmf/dlnmf/separation"
 	"github.com/dlnmf/dlnmf/wav"
 )
@@ -548,14 +548,10 @@ func (srv *Server) jobZip(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// Scores is the answer of POST /v1/score, in dB, indexed by reference as
-// bsseval.Result.
-type Scores struct {
-	SDR  []float64 `json:"sdr"`
-	SIR  []float64 `json:"sir"`
-	SAR  []float64 `json:"sar"`
-	Perm []int     `json:"perm"`
-}
+// Scores is the answer of POST /v1/score, in dB, indexed by reference: the
+// scores dlnmf eval gives, with the improvements over the mixture when
+// one is sent.
+type Scores = scoring.Scores
 
 func (srv *Server) score(w http.ResponseWriter, r *http.Request) error {
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "multipart/form-data" {
@@ -567,9 +563,11 @@ func (srv *Server) score(w http.ResponseWriter, r *http.Request) error {
 	}
 	defer removeAll(us)
 	var refs, ests [][]float64
+	var mix []float64
+	rate := 0
 	for _, u := range us {
-		if u.field != "reference" && u.field != "estimate" {
-			return errorf(http.StatusBadRequest, "unknown field %q: files are named reference or estimate", u.field)
+		if u.field != "reference" && u.field != "estimate" && u.field != "mixture" {
+			return errorf(http.StatusBadRequest, "unknown field %q: files are named reference, estimate or mixture", u.field)
 		}
 		if _, err := u.file.Seek(0, io.SeekStart); err != nil {
 			return err
@@ -578,16 +576,26 @@ func (srv *Server) score(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return errorf(http.StatusUnprocessableEntity, "%s: %v", u.label(), err)
 		}
-		if u.field == "reference" {
+		if rate != 0 && a.Rate != rate {
+			return errorf(http.StatusUnprocessableEntity, "%s is at %d Hz, the files before it at %d Hz: score signals at one rate", u.label(), a.Rate, rate)
+		}
+		rate = a.Rate
+		switch u.field {
+		case "reference":
 			refs = append(refs, a.Mono())
-		} else {
+		case "estimate":
 			ests = append(ests, a.Mono())
+		default:
+			if mix != nil {
+				return errorf(http.StatusBadRequest, "send one mixture")
+			}
+			mix = a.Mono()
 		}
 	}
-	res, err := bsseval.Sources(refs, ests, bsseval.Options{Permute: r.URL.Query().Get("permute") != "false"})
+	res, err := scoring.Whole(refs, ests, mix, r.URL.Query().Get("permute") != "false")
 	if err != nil {
 		return errorf(http.StatusUnprocessableEntity, "%v", err)
 	}
-	writeJSON(w, http.StatusOK, Scores{SDR: res.SDR, SIR: res.SIR, SAR: res.SAR, Perm: res.Perm})
+	writeJSON(w, http.StatusOK, res)
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/dlnmf/dlnmf/bsseval"
 	"github.com/dlnmf/dlnmf/democorpus"
 	"github.com/dlnmf/dlnmf/recording"
+	"github.com/dlnmf/dlnmf/scoring"
 	"github.com/dlnmf/dlnmf/separation"
 	"github.com/dlnmf/dlnmf/wav"
 )
@@ -192,7 +194,11 @@ func TestEnrolTrainSeparateScore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if code != http.StatusOK || !slices.Equal(sc.SDR, res.SDR) || !slices.Equal(sc.Perm, []int{1, 0}) {
+	sdr := make([]float64, len(sc.SDR))
+	for i, v := range sc.SDR {
+		sdr[i] = float64(v)
+	}
+	if code != http.StatusOK || !slices.Equal(sdr, res.SDR) || !slices.Equal(sc.Perm, []int{1, 0}) || len(sc.SISDR) != 2 {
 		t.Errorf("score: %d %s; bsseval gives SDR %v", code, b, res.SDR)
 	}
 	t.Logf("held-out SDR %.1f, %.1f dB", sc.SDR[0], sc.SDR[1])
@@ -272,5 +278,53 @@ func TestFolderLayout(t *testing.T) {
 		"jobs/" + j.ID + "/out/stdin.MC.wav", "models/famc.npz", "speakers/FA/0001.flac"}
 	if !slices.Equal(files, want) {
 		t.Errorf("data folder holds\n%q\nwant\n%q", files, want)
+	}
+}
+
+// TestScoreWithMixture: POST /v1/score gives dlnmf eval's scores
+// (scoring.Whole), improvements over a mixture when one is sent, and one
+// JSON error for files at two rates.
+func TestScoreWithMixture(t *testing.T) {
+	_, ts := newTestServer(t, Settings{})
+	a, b := make([]float64, 8000), make([]float64, 8000)
+	for i := range a {
+		a[i] = math.Sin(float64(i) * 0.05)
+		b[i] = math.Sin(float64(i)*0.31) * 0.5
+	}
+	mix := make([]float64, len(a))
+	for i := range mix {
+		mix[i] = a[i] + b[i]
+	}
+	enc := func(x []float64, rate int) string {
+		var buf bytes.Buffer
+		if _, err := wav.Encode(&buf, [][]float64{x}, rate, wav.Float32); err != nil {
+			t.Fatal(err)
+		}
+		return buf.String()
+	}
+	est := func(x, y []float64) []float64 { // x with a little of y
+		e := make([]float64, len(x))
+		for i := range e {
+			e[i] = x[i] + 0.1*y[i]
+		}
+		return e
+	}
+	ea, eb := est(a, b), est(b, a)
+	body, ct := multipartBody(t, [3]string{"reference", "a.wav", enc(a, 16000)}, [3]string{"reference", "b.wav", enc(b, 16000)},
+		[3]string{"estimate", "ea.wav", enc(ea, 16000)}, [3]string{"estimate", "eb.wav", enc(eb, 16000)}, [3]string{"mixture", "m.wav", enc(mix, 16000)})
+	code, _, out := do(t, "POST", ts.URL+"/v1/score", ct, body)
+	var sc Scores
+	decodeJSON(t, out, &sc)
+	want, err := scoring.Whole([][]float64{f32(a), f32(b)}, [][]float64{f32(ea), f32(eb)}, f32(mix), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code != http.StatusOK || !reflect.DeepEqual(&sc, want) || len(sc.SDRi) != 2 {
+		t.Errorf("score with a mixture: %d %s; want %+v", code, out, want)
+	}
+	body, ct = multipartBody(t, [3]string{"reference", "a.wav", enc(a, 16000)}, [3]string{"estimate", "ea.wav", enc(ea, 8000)})
+	code, _, out = do(t, "POST", ts.URL+"/v1/score", ct, body)
+	if code != http.StatusUnprocessableEntity || !bytes.Contains(out, []byte(`"error"`)) || !bytes.Contains(out, []byte("8000 Hz")) {
+		t.Errorf("two rates: %d %s", code, out)
 	}
 }

@@ -1,8 +1,8 @@
 // Package server is dlnmf's HTTP door: a versioned JSON API (/v1, described
 // by /v1/openapi.json), a live WebSocket and a web page, over the same
 // library entry points as the command line (package recording for
-// separating and training, bsseval for scoring, separation for model
-// files). It parses no flags: "dlnmf serve" binds its flags into Settings.
+// separating and training, scoring for scores as dlnmf eval gives them,
+// separation for model files). It parses no flags: "dlnmf serve" binds its flags into Settings.
 //
 // Everything it keeps lives under one data folder (Settings.Dir):
 //
