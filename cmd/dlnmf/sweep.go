@@ -17,7 +17,6 @@ import (
 	"github.com/dlnmf/dlnmf/internal/atomicfile"
 	"github.com/dlnmf/dlnmf/internal/inputfile"
 	"github.com/dlnmf/dlnmf/internal/plural"
-	"github.com/dlnmf/dlnmf/report"
 	"github.com/dlnmf/dlnmf/separation"
 )
 
@@ -180,7 +179,7 @@ func runSweep(ctx context.Context, cmd *command, env *environment, args []string
 	tables := experiment.SweepTables(pairs, configs, baseline, res)
 	d, _ := configs[baseline].Config.Defaults()
 	speakers := experiment.SpeakerTables(pairs, configs, baseline, res)
-	figs, err := tradeOffFigures(*out, configs, speakers)
+	figs, err := experiment.WriteTradeOffFigures(*out, configs, speakers)
 	if err != nil {
 		return err
 	}
@@ -265,52 +264,4 @@ func keepSpec(out string, pairs []string, configs []experiment.SweepConfig, base
 		return nil // a summary or a shard reports the missing folder itself
 	}
 	return atomicfile.WriteBytes(path, b)
-}
-
-// tradeOffFigures draws, for every pair, every speaker and every group of
-// configurations that differ only in their sparsity (experiment.TradeOffs),
-// the speaker's mean SDR, SIR and SAR against lambda as
-// OUTDIR/figures/<pair>-<speaker>-sparsity-N.png, and returns the markdown
-// that shows them.
-func tradeOffFigures(out string, configs []experiment.SweepConfig, rows []experiment.SpeakerRow) (string, error) {
-	groups := experiment.TradeOffs(configs, "sparsity")
-	if len(groups) == 0 {
-		return "", nil
-	}
-	if err := os.MkdirAll(filepath.Join(out, "figures"), 0o755); err != nil {
-		return "", err
-	}
-	var b strings.Builder
-	b.WriteString("\n## SIR/SAR trade-off over the sparsity lambda\n\n")
-	byKey := map[string]experiment.SpeakerRow{}
-	var order [][2]string
-	for _, r := range rows {
-		byKey[r.Pair+"\x00"+r.Speaker+"\x00"+r.Config] = r
-		if n := len(order); n == 0 || order[n-1] != [2]string{r.Pair, r.Speaker} {
-			order = append(order, [2]string{r.Pair, r.Speaker})
-		}
-	}
-	for gi, g := range groups {
-		for _, ps := range order {
-			c := report.Curve{Title: fmt.Sprintf("%s, %s: %s", ps[0], ps[1], g.Fixed), XLabel: "sparsity lambda", YLabel: "dB (mean over test mixtures)"}
-			for m, name := range []string{"SDR", "SIR", "SAR"} {
-				s := report.Series{Name: name}
-				for i, ci := range g.Configs {
-					r, ok := byKey[ps[0]+"\x00"+ps[1]+"\x00"+configs[ci].Label]
-					if !ok {
-						continue
-					}
-					s.X = append(s.X, g.Values[i])
-					s.Y = append(s.Y, float64(r.Mean[m]))
-				}
-				c.Series = append(c.Series, s)
-			}
-			rel := fmt.Sprintf("figures/%s-%s-sparsity-%d.png", report.Slug(ps[0]), report.Slug(ps[1]), gi+1)
-			if err := report.WriteCurvePNG(filepath.Join(out, filepath.FromSlash(rel)), c); err != nil {
-				return "", err
-			}
-			fmt.Fprintf(&b, "![%s](%s)\n\n", c.Title, rel)
-		}
-	}
-	return b.String(), nil
 }
