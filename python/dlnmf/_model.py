@@ -261,14 +261,14 @@ class Separator(_lib.Handle):
     Settings (None or absent: the library's default, as dlnmf separate's
     flags of the same names): iters, tol, free, free_init ("quiet" or
     "random"), universal_weight, mask_power, and for streams free_buffer,
-    free_every, free_updates.
+    free_every, free_updates and live_batch.
 
     Safe to use from several threads at once; the GIL is released while it
     separates.
     """
 
     _KEYS = ("iters", "tol", "free", "free_init", "universal_weight", "mask_power", "free_buffer", "free_every",
-             "free_updates")
+             "free_updates", "live_batch")
 
     def __init__(self, model, **settings):
         unknown = set(settings) - set(self._KEYS)

@@ -36,6 +36,8 @@ type separateRequest struct {
 	FreeBuffer  float64 `json:"free_buffer"`
 	FreeEvery   int     `json:"free_every"`
 	FreeUpdates int     `json:"free_updates"`
+	// Frames a stream infers together (--live-batch).
+	LiveBatch int `json:"live_batch"`
 }
 
 func (r separateRequest) settings() (recording.Settings, error) {
@@ -57,7 +59,8 @@ func (r separateRequest) settings() (recording.Settings, error) {
 	return recording.Settings{Separation: separation.SeparateSettings{
 		NMF:  nmf.Settings{MaxIter: r.Iters, Tol: r.Tol, FreeStart: start},
 		Free: r.Free, UniversalWeight: r.UniversalWeight, MaskPower: r.MaskPower,
-		Online: separation.OnlineFree{Buffer: r.FreeBuffer, Every: r.FreeEvery, Updates: r.FreeUpdates},
+		Online:    separation.OnlineFree{Buffer: r.FreeBuffer, Every: r.FreeEvery, Updates: r.FreeUpdates},
+		LiveBatch: r.LiveBatch,
 	}}, nil
 }
 

@@ -61,19 +61,22 @@ def test_separate_gives_the_clis_samples(cli, model_path, tmp_path, rate, channe
         assert np.array_equal(got[name], want[name]), name
 
 
-def test_stream_gives_the_live_clis_samples(cli, model_path, tmp_path):
+@pytest.mark.parametrize("batch", [None, 8])
+def test_stream_gives_the_live_clis_samples(cli, model_path, tmp_path, batch):
     rate = 16000
     x = _mixture(rate)
     mix = tmp_path / "mix.wav"
     held = write_wav(mix, x, rate)[0]
     out = tmp_path / "live"
+    flags = ["--live-batch", str(batch)] if batch else []
     with open(mix, "rb") as stdin:
-        r = subprocess.run([cli, "separate", "-m", model_path, "--live", "--float", "--quiet", "-o", str(out), "-"],
+        r = subprocess.run([cli, "separate", "-m", model_path, "--live", "--float", "--quiet", *flags, "-o", str(out), "-"],
                            stdin=stdin, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    st = dlnmf.load_model(model_path).stream(rate)
+    st = dlnmf.load_model(model_path).stream(rate, live_batch=batch)
     assert st.sources == ["alice", "bob"] and st.rate == rate
-    assert st.latency == pytest.approx(1024 / 16000, rel=0.01) and st.latency_samples == 1023
+    samples = 1023 + ((batch or 1) - 1) * 256  # batches of B frames wait B-1 hops more
+    assert st.latency == pytest.approx((samples + 1) / 16000, rel=0.01) and st.latency_samples == samples
     rng = np.random.default_rng(0)
     parts, at = [], 0
     while at < len(held):
