@@ -196,3 +196,31 @@ func TestSweepSpeakersAndTradeOff(t *testing.T) {
 		t.Errorf("sweep.md lacks the per-speaker tables before its notes:\n%s", md)
 	}
 }
+
+// TestSweepIterationsFigure: a sweep over the inference iterations draws
+// SDR, SIR and SAR against them, one figure per speaker.
+func TestSweepIterationsFigure(t *testing.T) {
+	root := t.TempDir()
+	low, high := synthSpeakers(t, root, 10, 0.3)
+	spec := writeSpec(t, root, low, high, `[{"method": ["nmf"], "k": [4], "infer_iters": [5, 20, 60]}]`, `{"infer_iters": 60}`)
+	out := filepath.Join(root, "out")
+	if _, stderr, code := runCmd(t, "sweep", spec, "-o", out, "--quiet"); code != exitOK {
+		t.Fatalf("sweep: exit %d: %s", code, stderr)
+	}
+	md, err := os.ReadFile(filepath.Join(out, "sweep.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sp := range []string{"low", "high"} {
+		rel := "figures/low-high-" + sp + "-infer-iters-1.png"
+		if !strings.Contains(string(md), "("+rel+")") {
+			t.Errorf("sweep.md does not link %s:\n%s", rel, md)
+		}
+		if b, err := os.ReadFile(filepath.Join(out, rel)); err != nil || len(b) < 8 || string(b[1:4]) != "PNG" {
+			t.Errorf("%s is not a PNG: %v", rel, err)
+		}
+	}
+	if !strings.Contains(string(md), "against inference iterations") {
+		t.Errorf("sweep.md has no section for the iterations:\n%s", md)
+	}
+}
