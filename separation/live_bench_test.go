@@ -22,7 +22,7 @@ func BenchmarkLive200(b *testing.B) { benchLive(b, 200) }
 func BenchmarkLive50(b *testing.B) { benchLive(b, 50) }
 
 // BenchmarkLive20 is BenchmarkLive200 with 20 inference iterations, which
-// lose nothing in SDR on TSP test mixtures (see the README's live section).
+// lose little SDR on TSP test mixtures (docs/RESULTS.md, "Live separation").
 func BenchmarkLive20(b *testing.B) { benchLive(b, 20) }
 
 func benchLive(b *testing.B, iters int) { benchLiveWith(b, iters, 0) }
