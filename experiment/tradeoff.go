@@ -46,7 +46,7 @@ func WriteTradeOffFigures(out string, configs []SweepConfig, rows []SpeakerRow) 
 		fmt.Fprintf(&b, "\n## SDR, SIR and SAR against %s\n\n", k.label)
 		for gi, g := range groups {
 			for _, ps := range order {
-				c := report.Curve{Title: fmt.Sprintf("%s, %s: %s", ps[0], ps[1], g.Fixed), XLabel: k.label, YLabel: "dB (mean over test mixtures)"}
+				c := report.Curve{Title: fmt.Sprintf("%s, %s:\n%s", ps[0], ps[1], g.Fixed), XLabel: k.label, YLabel: "dB (mean over test mixtures)"}
 				for m, name := range []string{"SDR", "SIR", "SAR"} {
 					s := report.Series{Name: name}
 					for i, ci := range g.Configs {
@@ -63,7 +63,7 @@ func WriteTradeOffFigures(out string, configs []SweepConfig, rows []SpeakerRow) 
 				if err := report.WriteCurvePNG(filepath.Join(out, filepath.FromSlash(rel)), c); err != nil {
 					return "", err
 				}
-				fmt.Fprintf(&b, "![%s](%s)\n\n", c.Title, rel)
+				fmt.Fprintf(&b, "![%s](%s)\n\n", strings.ReplaceAll(c.Title, "\n", " "), rel)
 			}
 		}
 	}
