@@ -43,7 +43,7 @@ func ExampleLoadSpeaker() {
 	for i := range tone {
 		tone[i] = 0.3 * math.Sin(2*math.Pi*440*float64(i)/48000)
 	}
-	for _, name := range []string{"FA01_01.wav", "FA01_02.wav", "session2/FA02_01.flac"} {
+	for _, name := range []string{"FA01_01.wav", "FA01_02.wav", "day2/FA02_01.flac"} {
 		p := filepath.Join(dir, name)
 		os.MkdirAll(filepath.Dir(p), 0o755)
 		if _, err := wav.WriteFile(p, tone, 48000, wav.PCM16); err != nil {
@@ -61,5 +61,5 @@ func ExampleLoadSpeaker() {
 	}
 	// Output:
 	// FA01_01: 1600 samples
-	// session2/FA02_01: 1600 samples
+	// day2/FA02_01: 1600 samples
 }
