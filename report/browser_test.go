@@ -23,13 +23,7 @@ import (
 // full-page screenshot into the test's temporary folder and logs its path;
 // set REPORT_SCREENSHOT=FILE.png to keep a copy.
 func TestBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	chromium, driver := webdriver.Programs()
-	if chromium == "" || driver == "" {
-		t.Skipf("browser test skipped: chromium (%q) or chromedriver (%q) not found; install Debian's chromium and chromium-driver (scripts/setup.sh test does)", chromium, driver)
-	}
+	chromium, driver := webdriver.ProgramsOrSkip(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second) // generous: chromium starts slowly on a loaded 2-core machine (the suite runs packages side by side)
 	defer cancel()
 

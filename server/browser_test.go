@@ -121,13 +121,7 @@ new Promise(ok => ok(document.querySelector(css + ' figure[data-source="' + sour
 // scores within 1 dB of the offline separation of the same audio; last,
 // a speaker enrolled from that microphone, for the seconds recorded.
 func TestPageInChromium(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	chromium, driver := webdriver.Programs()
-	if chromium == "" || driver == "" {
-		t.Skipf("browser test skipped: chromium (%q) or chromedriver (%q) not found; install Debian's chromium and chromium-driver (scripts/setup.sh test does)", chromium, driver)
-	}
+	chromium, driver := webdriver.ProgramsOrSkip(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	tmp := t.TempDir()

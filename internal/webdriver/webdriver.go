@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"testing"
 	"time"
 )
 
@@ -47,6 +48,20 @@ func isExecutable(p string) bool {
 // DLNMF_CHROMEDRIVER override the search); "" for one not found.
 func Programs() (chromium, driver string) {
 	return Find("DLNMF_CHROMIUM", "chromium", "chromium-browser", "google-chrome"), Find("DLNMF_CHROMEDRIVER", "chromedriver")
+}
+
+// ProgramsOrSkip returns Chromium and chromedriver for a browser test, or
+// skips it: in -short mode, or with either program missing.
+func ProgramsOrSkip(tb testing.TB) (chromium, driver string) {
+	tb.Helper()
+	if testing.Short() {
+		tb.Skip("browser test skipped in -short mode")
+	}
+	chromium, driver = Programs()
+	if chromium == "" || driver == "" {
+		tb.Skipf("browser test skipped: chromium (%q) or chromedriver (%q) not found; install Debian's chromium and chromium-driver (scripts/setup.sh test does)", chromium, driver)
+	}
+	return chromium, driver
 }
 
 // HeadlessArgs are Chromium's arguments for a quiet headless run with its
