@@ -228,9 +228,9 @@ func (l *Live) frames(end, n int) error {
 	if n >= 0 {
 		T = l.plan.Frames(n)
 	}
-	pend, gend := l.next-l.c, l.pnext-l.c // columns, frames that can be done
+	pend := l.next - l.c // the patch columns whose frames have all arrived
 	if T >= 0 {
-		pend, gend = T, T
+		pend = T
 	}
 	B := l.sp.liveBatch
 	for l.pnext < pend {
@@ -245,8 +245,9 @@ func (l *Live) frames(end, n int) error {
 			return err
 		}
 	}
-	if T < 0 {
-		gend = l.pnext - l.c
+	gend := l.pnext - l.c // the frames whose patch columns are all inferred
+	if T >= 0 {
+		gend = T
 	}
 	if l.gnext < gend {
 		l.gains(gend, T)

@@ -67,14 +67,7 @@ func (sp *Separator) liveLookAhead() int {
 // add keeps frame j of a batch (its full spectrum coef, the model's part
 // of it Y, the sources' gains) until it can be resynthesised.
 func (f *liveSynth) add(coef []complex128, Y *nmf.Dense[float32], gains []nmf.Dense[float32], j int) {
-	var c []complex128
-	var g []float32
-	if n := len(f.spareC); n > 0 {
-		c, g = f.spareC[n-1], f.spareL[n-1]
-		f.spareC, f.spareL = f.spareC[:n-1], f.spareL[:n-1]
-	} else {
-		c, g = make([]complex128, len(coef)), make([]float32, f.ns*f.mb)
-	}
+	c, g := take(&f.spareC, len(coef)), take(&f.spareL, f.ns*f.mb)
 	copy(c, coef)
 	for s := range gains {
 		for b := range f.mb {
@@ -132,9 +125,7 @@ func (f *liveSynth) frameGain(s, T int) []float32 {
 // pop drops the oldest waiting frame, once resynthesised, and the sums no
 // later frame needs.
 func (f *liveSynth) pop() {
-	f.spareC, f.spareL = append(f.spareC, f.coefs[0]), append(f.spareL, f.lower[0])
-	f.coefs = f.coefs[:copy(f.coefs, f.coefs[1:])]
-	f.lower = f.lower[:copy(f.lower, f.lower[1:])]
+	f.coefs, f.lower = dropFront(f.coefs, 1, &f.spareC), dropFront(f.lower, 1, &f.spareL)
 	f.synth++
 	if drop := f.synth - f.radius - f.sumLo; f.fullBand && drop > 0 {
 		w := f.ns + 1
