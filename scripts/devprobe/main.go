@@ -1,0 +1,234 @@
+// Command devprobe is the development probe behind the grids of
+// docs/sweeps (size-select-grid.json): quick single-split measurements
+// that suggest which configurations are worth a selection on validation
+// data, never a result by themselves. Models are trained on the first
+// -train sentences of TSP FA and MC at 16 kHz and scored on the 0 dB
+// mixtures of their next -mixtures sentences (the i-th of FA with the i-th
+// of MC); it prints the mean SDR of both speakers for each variant:
+//
+//   - dictionary sizes K and patch widths T (sparsity 1, mask exponent 2);
+//   - the mask exponent P and the inference sparsity on one K = 100, T = 5
+//     model;
+//   - an ensemble: the mean of the gains of three such models (seeds 0,
+//     the zero value of the settings, 2 and 3);
+//   - consistent phase reconstruction: Gunawan and Sen's multiple input
+//     spectrogram inversion (MISI), which keeps each estimate's magnitude
+//     and iterates its phase towards estimates that add up to the mixture.
+//
+// It takes about 15 minutes on two cores with OpenBLAS:
+//
+//	env $(scripts/cgo-env.sh) go run ./scripts/devprobe -tsp ../shared/corpus/tsp
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"math/cmplx"
+	"os"
+	"path/filepath"
+
+	"github.com/dlnmf/dlnmf/bsseval"
+	"github.com/dlnmf/dlnmf/corpus"
+	"github.com/dlnmf/dlnmf/nmf"
+	"github.com/dlnmf/dlnmf/separation"
+	"github.com/dlnmf/dlnmf/stft"
+)
+
+const rate = 16000
+
+// variant is one row of the probe: the gains of its models are averaged.
+type variant struct {
+	name      string
+	models    []*separation.Model
+	power, l1 float64 // the mask exponent and the inference sparsity
+	misi      int     // MISI iterations after the gains
+}
+
+func main() {
+	tsp := flag.String("tsp", "../shared/corpus/tsp", "the TSP folder, with FA and MC inside")
+	ntrain := flag.Int("train", 40, "training sentences per speaker")
+	nmix := flag.Int("mixtures", 10, "mixtures scored")
+	flag.Parse()
+	if err := run(*tsp, *ntrain, *nmix); err != nil {
+		fmt.Fprintln(os.Stderr, "devprobe:", err)
+		os.Exit(1)
+	}
+}
+
+func run(tsp string, ntrain, nmix int) error {
+	var sps []*corpus.Speaker
+	for _, name := range []string{"FA", "MC"} {
+		sp, err := corpus.LoadDir(name, filepath.Join(tsp, name), rate)
+		if err != nil {
+			return err
+		}
+		if len(sp.Utterances) < ntrain+nmix {
+			return fmt.Errorf("%s has %d sentences, the probe needs %d", name, len(sp.Utterances), ntrain+nmix)
+		}
+		sps = append(sps, sp)
+	}
+	data := make([]separation.SpeakerData, len(sps))
+	for i, sp := range sps {
+		data[i].Name = sp.Name
+		for _, u := range sp.Utterances[:ntrain] {
+			data[i].Utterances = append(data[i].Utterances, u.Samples)
+		}
+	}
+	train := func(k, patch int, seed uint64) (*separation.Model, error) {
+		s := separation.TrainSettings{Method: separation.NMF, Sizes: []int{k}, Context: patch, Sparsity: 1, MaskPower: 2}
+		s.NMF.Seed = seed
+		fmt.Fprintf(os.Stderr, "training K = %d, T = %d, seed %d\n", k, patch, seed)
+		m, _, err := separation.Train(context.Background(), data, nil, s)
+		return m, err
+	}
+	var vs []variant
+	base, err := train(100, 5, 0)
+	if err != nil {
+		return err
+	}
+	for _, p := range []float64{1.5, 2, 2.5, 3} {
+		for _, l1 := range []float64{0.5, 1, 2} {
+			vs = append(vs, variant{name: fmt.Sprintf("K = 100, T = 5, P = %g, inference lambda = %g", p, l1), models: []*separation.Model{base}, power: p, l1: l1})
+		}
+	}
+	for _, it := range []int{1, 2, 5, 10, 25, 50} {
+		vs = append(vs, variant{name: fmt.Sprintf("K = 100, T = 5, MISI %d iterations", it), models: []*separation.Model{base}, power: 2, l1: 1, misi: it})
+	}
+	ens := []*separation.Model{base}
+	for seed := uint64(2); seed <= 3; seed++ {
+		m, err := train(100, 5, seed)
+		if err != nil {
+			return err
+		}
+		ens = append(ens, m)
+		vs = append(vs, variant{name: fmt.Sprintf("K = 100, T = 5, seed %d", seed), models: []*separation.Model{m}, power: 2, l1: 1})
+	}
+	vs = append(vs, variant{name: "K = 100, T = 5, ensemble of seeds 0, 2 and 3", models: ens, power: 2, l1: 1})
+	for _, c := range []struct{ k, t int }{{100, 7}, {200, 5}, {400, 5}, {100, 1}, {200, 1}, {400, 1}, {800, 1}} {
+		m, err := train(c.k, c.t, 0)
+		if err != nil {
+			return err
+		}
+		vs = append(vs, variant{name: fmt.Sprintf("K = %d, T = %d", c.k, c.t), models: []*separation.Model{m}, power: 2, l1: 1})
+	}
+
+	plan, err := stft.NewPlan(separation.STFTAt(rate))
+	if err != nil {
+		return err
+	}
+	sum := make([]float64, len(vs))
+	for i := ntrain; i < ntrain+nmix; i++ {
+		mix, refs, err := corpus.Mix([][]float64{sps[0].Utterances[i].Samples, sps[1].Utterances[i].Samples}, 0)
+		if err != nil {
+			return err
+		}
+		spec := plan.Forward(nil, mix)
+		Y := nmf.NewDense[float32](spec.Bins, spec.Frames, nil)
+		for k, v := range spec.Data {
+			Y.Data[k] = float32(cmplx.Abs(v))
+		}
+		bp, err := bsseval.NewPlan(refs, bsseval.Options{})
+		if err != nil {
+			return err
+		}
+		for q, v := range vs {
+			gains, err := meanGains(v, Y)
+			if err != nil {
+				return err
+			}
+			r, err := bp.Evaluate(misi(plan, spec, mix, gains, v.misi))
+			if err != nil {
+				return err
+			}
+			sum[q] += (r.SDR[0] + r.SDR[1]) / 2
+		}
+		fmt.Fprintf(os.Stderr, "mixture %d of %d scored\n", i-ntrain+1, nmix)
+	}
+	fmt.Printf("mean SDR of FA and MC, %d mixtures of 0 dB; models trained on %d sentences each\n", nmix, ntrain)
+	for q, v := range vs {
+		fmt.Printf("%6.2f dB  %s\n", sum[q]/float64(nmix), v.name)
+	}
+	return nil
+}
+
+// meanGains returns the mean of v's models' gains on the magnitude Y, each
+// model inferred with v's sparsity and mask exponent.
+func meanGains(v variant, Y *nmf.Dense[float32]) ([][]float32, error) {
+	var mean [][]float32
+	for _, m := range v.models {
+		mm := *m
+		mm.Sparsity = v.l1
+		sp, err := separation.NewSeparator(&mm, separation.SeparateSettings{MaskPower: v.power})
+		if err != nil {
+			return nil, err
+		}
+		g, err := sp.Gains(Y)
+		if err != nil {
+			return nil, err
+		}
+		if mean == nil {
+			mean = make([][]float32, len(g))
+		}
+		for j := range g {
+			if mean[j] == nil {
+				mean[j] = make([]float32, g[j].Rows*g[j].Cols)
+			}
+			for b := 0; b < g[j].Rows; b++ {
+				for t := 0; t < g[j].Cols; t++ {
+					mean[j][b*g[j].Cols+t] += g[j].Data[b*g[j].Stride+t] / float32(len(v.models))
+				}
+			}
+		}
+	}
+	return mean, nil
+}
+
+// misi resynthesises each source from its gains on the mixture X (of x),
+// then runs iters iterations of MISI: each estimate takes an equal share
+// of what the estimates miss of the mixture, and its STFT keeps its phase
+// with the gained magnitude; iters 0 is plain masking.
+func misi(plan *stft.Plan, X *stft.Spectrogram, x []float64, gains [][]float32, iters int) [][]float64 {
+	J := len(gains)
+	target := make([][]float64, J)
+	Ys := make([]*stft.Spectrogram, J)
+	s := make([][]float64, J)
+	for j, g := range gains {
+		target[j] = make([]float64, len(X.Data))
+		Ys[j] = &stft.Spectrogram{Bins: X.Bins, Frames: X.Frames, Data: make([]complex128, len(X.Data))}
+		for k, v := range X.Data {
+			target[j][k] = float64(g[k]) * cmplx.Abs(v)
+			Ys[j].Data[k] = complex(float64(g[k]), 0) * v
+		}
+		s[j] = plan.Inverse(nil, Ys[j], len(x))
+	}
+	share := func() {
+		for n := range x {
+			e := x[n]
+			for j := range s {
+				e -= s[j][n]
+			}
+			for j := range s {
+				s[j][n] += e / float64(J)
+			}
+		}
+	}
+	for it := 0; it < iters; it++ {
+		share()
+		for j := range s {
+			Z := plan.Forward(nil, s[j])
+			for k, z := range Z.Data {
+				if a := cmplx.Abs(z); a > 0 {
+					Ys[j].Data[k] = complex(target[j][k]/a, 0) * z
+				} else {
+					Ys[j].Data[k] = complex(target[j][k], 0)
+				}
+			}
+			s[j] = plan.Inverse(s[j], Ys[j], len(x))
+		}
+	}
+	if iters > 0 {
+		share()
+	}
+	return s
+}
