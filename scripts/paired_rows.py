@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""Paired differences between two rows of two experiments' scores.csv files.
+
+Rows are matched on (repeat, mixture files, speaker), so the two runs must
+share their repeats and seed (the test mixtures are then the same); a row
+is a method name as scores.csv writes it ("Selected", "NMF", "DL-NMF") with
+an optional layers/bases value after a colon ("NMF:100"). For each speaker
+it prints the mean of A, of B and of A - B (with the half-width of its 95%
+interval) and the two-sided paired t-test's p-value, for SDR, SIR and SAR:
+
+    python3 scripts/paired_rows.py new/scores.csv Selected \
+        docs/results/tsp-select15/scores.csv Selected
+"""
+import csv
+import sys
+
+from scipy import stats
+
+
+def load(path, row):
+    method, _, layers = row.partition(":")
+    out = {}
+    with open(path, newline="") as f:
+        for r in csv.DictReader(f):
+            if r["method"] != method or (layers and r["layers"] != layers):
+                continue
+            out[(r["repeat"], r["files"], r["speaker"])] = r
+    if not out:
+        sys.exit(f"paired_rows: no row {row!r} in {path}")
+    return out
+
+
+def main(argv):
+    if len(argv) != 5:
+        sys.exit(__doc__)
+    a, b = load(argv[1], argv[2]), load(argv[3], argv[4])
+    keys = sorted(set(a) & set(b))
+    if len(keys) != len(a) or len(keys) != len(b):
+        sys.exit(f"paired_rows: the runs do not share their mixtures ({len(a)} and {len(b)} scores, {len(keys)} in common)")
+    print(f"{argv[2]} ({argv[1]}) minus {argv[4]} ({argv[3]})")
+    print("| speaker | n | metric | A | B | A - B | p |")
+    print("|---|---|---|---|---|---|---|")
+    for spk in sorted({k[2] for k in keys}):
+        ks = [k for k in keys if k[2] == spk]
+        for metric in ("sdr", "sir", "sar"):
+            xa = [float(a[k][metric]) for k in ks]
+            xb = [float(b[k][metric]) for k in ks]
+            d = [x - y for x, y in zip(xa, xb)]
+            n = len(d)
+            mean = sum(d) / n
+            half = stats.t.ppf(0.975, n - 1) * stats.sem(d)
+            p = stats.ttest_rel(xa, xb).pvalue
+            print(f"| {spk} | {n} | {metric.upper()} | {sum(xa) / n:.2f} | {sum(xb) / n:.2f} | {mean:+.2f} ± {half:.2f} | {p:.3g} |")
+
+
+if __name__ == "__main__":
+    main(sys.argv)
