@@ -112,10 +112,14 @@ func BenchmarkSTFT3s(b *testing.B) {
 // randomDeepModel returns a two-speaker model of PresetValidated's shape
 // (NMF K = 100, 5-frame patches, sparsity 1, mask power 2), deep-unfolded
 // with n iterations of which the last u are untied, all bases random.
-func randomDeepModel(n, u int) *Model {
+func randomDeepModel(n, u int) *Model { return randomPatchModel(100, n, u) }
+
+// randomPatchModel is randomDeepModel with k bases per speaker; n = 0 is a
+// model without unfolding.
+func randomPatchModel(k, n, u int) *Model {
 	rng := rand.New(rand.NewPCG(3, 4))
 	random := func() *nmf.Dense[float32] {
-		w := nmf.NewDense[float32](5*513, 100, nil)
+		w := nmf.NewDense[float32](5*513, k, nil)
 		for i := range w.Data {
 			w.Data[i] = rng.Float32()
 		}
@@ -123,7 +127,10 @@ func randomDeepModel(n, u int) *Model {
 	}
 	m := &Model{Method: NMF, SampleRate: 16000, Context: 5, Sparsity: 1, MaskPower: 2, Unfold: n}
 	for _, name := range []string{"a", "b"} {
-		sp := Speaker{Name: name, Layers: []*nmf.Dense[float32]{random()}, Reconstruction: random()}
+		sp := Speaker{Name: name, Layers: []*nmf.Dense[float32]{random()}}
+		if n > 0 {
+			sp.Reconstruction = random()
+		}
 		for range u {
 			sp.Untied = append(sp.Untied, random())
 		}
@@ -141,6 +148,24 @@ func BenchmarkSeparate3sDeep(b *testing.B) {
 		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
 			defer openblas.HoldSingle()()
 			sep, err := NewSeparator(randomDeepModel(n, 2), SeparateSettings{NMF: nmf.Settings{Workers: 1}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			benchSeparator3s(b, sep)
+		})
+	}
+}
+
+// BenchmarkSeparate3sPatches is BenchmarkSeparate3s with models of
+// PresetValidated's shape at K = 100 and K = 400 bases per speaker (random
+// bases), at the anchor's 200 inference iterations (separation's default
+// maximum; a trained model stops earlier when its cost settles): run it
+// beside BenchmarkSeparate3s (DL-NMF 180,20).
+func BenchmarkSeparate3sPatches(b *testing.B) {
+	for _, k := range []int{100, 400} {
+		b.Run(fmt.Sprintf("K=%d", k), func(b *testing.B) {
+			defer openblas.HoldSingle()()
+			sep, err := NewSeparator(randomPatchModel(k, 0, 0), SeparateSettings{NMF: nmf.Settings{MaxIter: 200, Tol: -1, Workers: 1}})
 			if err != nil {
 				b.Fatal(err)
 			}
