@@ -2,7 +2,9 @@
 """Paired differences between two rows of two experiments' scores.csv files.
 
 Rows are matched on (repeat, mixture files, speaker), so the two runs must
-share their repeats and seed (the test mixtures are then the same); a row
+share their repeats and seed (the test mixtures are then the same); B may
+hold more repeats than A (a finished run beside the finished repeats of
+another, scripts/select_units.py), and only A's mixtures are paired. A row
 is a method name as scores.csv writes it ("Selected", "NMF", "DL-NMF") with
 an optional layers/bases value after a colon ("NMF:100"). For each speaker
 it prints the mean of A, of B and of A - B (with the half-width of its 95%
@@ -35,8 +37,8 @@ def main(argv):
         sys.exit(__doc__)
     a, b = load(argv[1], argv[2]), load(argv[3], argv[4])
     keys = sorted(set(a) & set(b))
-    if len(keys) != len(a) or len(keys) != len(b):
-        sys.exit(f"paired_rows: the runs do not share their mixtures ({len(a)} and {len(b)} scores, {len(keys)} in common)")
+    if len(keys) != len(a):
+        sys.exit(f"paired_rows: {len(a) - len(keys)} of A's {len(a)} scores have no mixture in B: the runs do not share their repeats and seed")
     print(f"{argv[2]} ({argv[1]}) minus {argv[4]} ({argv[3]})")
     print("| speaker | n | metric | A | B | A - B | p |")
     print("|---|---|---|---|---|---|---|")

@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""What the finished repeats of a `dlnmf experiment --select` run say so far.
+
+`dlnmf experiment --summarize` (and the run itself) writes results.md only
+when every unit is there. This reads the units folder of a run that is
+still going or was stopped (OUT/units), keeps the repeats whose selection
+unit has finished, and writes, for those repeats only:
+
+  - OUT_PARTIAL/scores.csv, in the experiment's format (the experiment's
+    rows, then Selected), so that scripts/paired_rows.py can pair it with
+    another run of the same repeats and seed;
+  - on stdout, each repeat's validation SDR per grid point and its choice,
+    and the paired differences Selected - each row per speaker.
+
+The run resumes where it stopped: the same command with the same -o
+computes only the missing units.
+
+    python3 scripts/select_units.py out/select/units out/select-partial
+"""
+import csv
+import glob
+import json
+import os
+import sys
+
+from scipy import stats
+
+
+def main(argv):
+    if len(argv) != 3:
+        sys.exit(__doc__)
+    units, out = argv[1], argv[2]
+    rows, selected, choices = [], [], {}
+    for path in sorted(glob.glob(os.path.join(units, "u*.json"))):
+        if path.endswith(".time.json"):
+            continue
+        with open(path) as f:
+            u = json.load(f)
+        if u["family"] == "select":
+            choices[u["repeat"]] = u["selection"]
+            selected += u["scores"]
+        elif u["family"] == "protocol" or "selection" not in u:
+            rows += u["scores"]
+    if not choices:
+        sys.exit(f"select_units: no finished selection unit in {units}")
+    done = sorted(choices)
+    rows = [s for s in rows if s["repeat"] in choices]
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "scores.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["repeat", "mixture", "files", "method", "layers", "speaker", "sdr", "sir", "sar", "si_sdr", "config"])
+        for s in sorted(rows, key=lambda s: (s["repeat"], s["mixture"], s["method"])) + sorted(selected, key=lambda s: (s["repeat"], s["mixture"])):
+            w.writerow([s["repeat"], s["mixture"], s["files"], s["method"], ",".join(map(str, s["layers"])), s["speaker"],
+                        *(f"{s[m]:.4f}" for m in ("sdr", "sir", "sar", "si_sdr")), s.get("config", "")])
+    print(f"{len(done)} finished repeats: {', '.join(map(str, done))}")
+    print("\n| repeat | " + " | ".join(p["config"] for p in choices[done[0]]["points"]) + " | chosen |")
+    print("|---" * (len(choices[done[0]]["points"]) + 2) + "|")
+    for r in done:
+        c = choices[r]
+        print(f"| {r} | " + " | ".join(f"{p['sdr']:.2f}" for p in c["points"]) + f" | {c['config']} |")
+    means = [sum(choices[r]["points"][i]["sdr"] for r in done) / len(done) for i in range(len(choices[done[0]]["points"]))]
+    print("| mean | " + " | ".join(f"{m:.2f}" for m in means) + " | |")
+
+    def key(s):
+        return (s["repeat"], s["files"], s["speaker"])
+
+    sel = {key(s): s for s in selected}
+    names = sorted({(s["method"], tuple(s["layers"])) for s in rows})
+    print("\n| A - B | speaker | n | A SDR | B SDR | ΔSDR | p | ΔSIR | ΔSAR |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for method, layers in names:
+        row = {key(s): s for s in rows if s["method"] == method and tuple(s["layers"]) == layers}
+        for spk in sorted({k[2] for k in row}):
+            ks = [k for k in row if k[2] == spk]
+            d = {m: [sel[k][m] - row[k][m] for k in ks] for m in ("sdr", "sir", "sar")}
+            n = len(ks)
+            half = stats.t.ppf(0.975, n - 1) * stats.sem(d["sdr"])
+            p = stats.ttest_rel([sel[k]["sdr"] for k in ks], [row[k]["sdr"] for k in ks]).pvalue
+            label = f"Selected - {method} {','.join(map(str, layers))}"
+            print(f"| {label} | {spk} | {n} | {sum(sel[k]['sdr'] for k in ks) / n:.2f} | {sum(row[k]['sdr'] for k in ks) / n:.2f} | "
+                  f"{sum(d['sdr']) / n:+.2f} ± {half:.2f} | {p:.3g} | {sum(d['sir']) / n:+.2f} | {sum(d['sar']) / n:+.2f} |")
+
+
+if __name__ == "__main__":
+    main(sys.argv)
