@@ -39,7 +39,7 @@ def main(argv):
         if u["family"] == "select":
             choices[u["repeat"]] = u["selection"]
             selected += u["scores"]
-        elif u["family"] == "protocol" or "selection" not in u:
+        else:  # a unit of the experiment's rows
             rows += u["scores"]
     if not choices:
         sys.exit(f"select_units: no finished selection unit in {units}")
