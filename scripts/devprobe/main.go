@@ -43,6 +43,7 @@ type variant struct {
 	models    []*separation.Model
 	power, l1 float64 // the mask exponent and the inference sparsity
 	misi      int     // MISI iterations after the gains
+	seps      []*separation.Separator
 }
 
 func main() {
@@ -113,6 +114,18 @@ func run(tsp string, ntrain, nmix int) error {
 		vs = append(vs, variant{name: fmt.Sprintf("K = %d, T = %d", c.k, c.t), models: []*separation.Model{m}, power: 2, l1: 1})
 	}
 
+	// Each variant's separators are built once, for every mixture.
+	for q := range vs {
+		for _, m := range vs[q].models {
+			mm := *m
+			mm.Sparsity = vs[q].l1
+			sp, err := separation.NewSeparator(&mm, separation.SeparateSettings{MaskPower: vs[q].power})
+			if err != nil {
+				return err
+			}
+			vs[q].seps = append(vs[q].seps, sp)
+		}
+	}
 	plan, err := stft.NewPlan(separation.STFTAt(rate))
 	if err != nil {
 		return err
@@ -156,13 +169,7 @@ func run(tsp string, ntrain, nmix int) error {
 // model inferred with v's sparsity and mask exponent.
 func meanGains(v variant, Y *nmf.Dense[float32]) ([][]float32, error) {
 	var mean [][]float32
-	for _, m := range v.models {
-		mm := *m
-		mm.Sparsity = v.l1
-		sp, err := separation.NewSeparator(&mm, separation.SeparateSettings{MaskPower: v.power})
-		if err != nil {
-			return nil, err
-		}
+	for _, sp := range v.seps {
 		g, err := sp.Gains(Y)
 		if err != nil {
 			return nil, err
@@ -176,7 +183,7 @@ func meanGains(v variant, Y *nmf.Dense[float32]) ([][]float32, error) {
 			}
 			for b := 0; b < g[j].Rows; b++ {
 				for t := 0; t < g[j].Cols; t++ {
-					mean[j][b*g[j].Cols+t] += g[j].Data[b*g[j].Stride+t] / float32(len(v.models))
+					mean[j][b*g[j].Cols+t] += g[j].Data[b*g[j].Stride+t] / float32(len(v.seps))
 				}
 			}
 		}
