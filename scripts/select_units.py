@@ -9,21 +9,23 @@ unit has finished, and writes, for those repeats only:
   - OUT_PARTIAL/scores.csv, in the experiment's format (the experiment's
     rows, then Selected), so that scripts/paired_rows.py can pair it with
     another run of the same repeats and seed;
-  - on stdout, each repeat's validation SDR per grid point and its choice,
-    and the paired differences Selected - each row per speaker.
+  - on stdout, each repeat's validation SDR per grid point and its choice.
+
+Pair Selected with a row, of this run or of a longer one, with
+scripts/paired_rows.py on that scores.csv.
 
 The run resumes where it stopped: the same command with the same -o
 computes only the missing units.
 
     python3 scripts/select_units.py out/select/units out/select-partial
+    python3 scripts/paired_rows.py out/select-partial/scores.csv Selected \
+        out/select-partial/scores.csv NMF:100
 """
 import csv
 import glob
 import json
 import os
 import sys
-
-from scipy import stats
 
 
 def main(argv):
@@ -60,25 +62,6 @@ def main(argv):
         print(f"| {r} | " + " | ".join(f"{p['sdr']:.2f}" for p in c["points"]) + f" | {c['config']} |")
     means = [sum(choices[r]["points"][i]["sdr"] for r in done) / len(done) for i in range(len(choices[done[0]]["points"]))]
     print("| mean | " + " | ".join(f"{m:.2f}" for m in means) + " | |")
-
-    def key(s):
-        return (s["repeat"], s["files"], s["speaker"])
-
-    sel = {key(s): s for s in selected}
-    names = sorted({(s["method"], tuple(s["layers"])) for s in rows})
-    print("\n| A - B | speaker | n | A SDR | B SDR | ΔSDR | p | ΔSIR | ΔSAR |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for method, layers in names:
-        row = {key(s): s for s in rows if s["method"] == method and tuple(s["layers"]) == layers}
-        for spk in sorted({k[2] for k in row}):
-            ks = [k for k in row if k[2] == spk]
-            d = {m: [sel[k][m] - row[k][m] for k in ks] for m in ("sdr", "sir", "sar")}
-            n = len(ks)
-            half = stats.t.ppf(0.975, n - 1) * stats.sem(d["sdr"])
-            p = stats.ttest_rel([sel[k]["sdr"] for k in ks], [row[k]["sdr"] for k in ks]).pvalue
-            label = f"Selected - {method} {','.join(map(str, layers))}"
-            print(f"| {label} | {spk} | {n} | {sum(sel[k]['sdr'] for k in ks) / n:.2f} | {sum(row[k]['sdr'] for k in ks) / n:.2f} | "
-                  f"{sum(d['sdr']) / n:+.2f} ± {half:.2f} | {p:.3g} | {sum(d['sir']) / n:+.2f} | {sum(d['sar']) / n:+.2f} |")
 
 
 if __name__ == "__main__":
