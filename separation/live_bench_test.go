@@ -45,17 +45,16 @@ func BenchmarkLiveDeep(b *testing.B) {
 	}
 }
 
-// BenchmarkLiveValidated is BenchmarkLive200 with a model of
-// PresetValidated's shape (no unfolding) at the Live default,
-// DefaultLiveIters iterations per frame, one frame at a time and in
-// batches of 4, 8 and 16 frames.
+// BenchmarkLiveValidated is BenchmarkLive200 with models of
+// PresetValidated's shape (no unfolding) at K = 100 and K = 400 bases per
+// speaker, at the Live default, DefaultLiveIters iterations per frame, one
+// frame at a time and in batches of 4, 8 and 16 frames.
 func BenchmarkLiveValidated(b *testing.B) {
-	m := randomDeepModel(0, 0)
-	for i := range m.Speakers {
-		m.Speakers[i].Reconstruction = nil
-	}
-	for _, batch := range []int{1, 4, 8, 16} {
-		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) { benchLiveModel(b, m, batch) })
+	for _, k := range []int{100, 400} {
+		m := randomPatchModel(k, 0, 0)
+		for _, batch := range []int{1, 4, 8, 16} {
+			b.Run(fmt.Sprintf("K=%d/batch=%d", k, batch), func(b *testing.B) { benchLiveModel(b, m, batch) })
+		}
 	}
 }
 
