@@ -110,7 +110,7 @@ func BenchmarkSTFT3s(b *testing.B) {
 }
 
 // randomDeepModel returns a two-speaker model of PresetValidated's shape
-// (NMF K = 100, 5-frame patches, sparsity 1, mask power 2), deep-unfolded
+// at K = 100 (NMF, 5-frame patches, sparsity 1, mask power 2), deep-unfolded
 // with n iterations of which the last u are untied, all bases random.
 func randomDeepModel(n, u int) *Model { return randomPatchModel(100, n, u) }
 
@@ -140,7 +140,7 @@ func randomPatchModel(k, n, u int) *Model {
 }
 
 // BenchmarkSeparate3sDeep is BenchmarkSeparate3s with a deep-unfolded model
-// of PresetValidated's shape (2 x 100 bases of 5 x 513 rows), at N = 8,
+// of PresetValidated's shape at K = 100 (2 x 100 bases of 5 x 513 rows), at N = 8,
 // 10 and 25 unfolded iterations, the last 2 untied: run it beside
 // BenchmarkSeparate3s (DL-NMF 180,20), the speed to match.
 func BenchmarkSeparate3sDeep(b *testing.B) {

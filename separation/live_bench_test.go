@@ -32,7 +32,7 @@ func benchLiveWith(b *testing.B, iters, free int) {
 }
 
 // BenchmarkLiveDeep is BenchmarkLive200 with a deep-unfolded model of
-// PresetValidated's shape (randomDeepModel: 2 x 100 bases of 5 x 513 rows,
+// PresetValidated's shape at K = 100 (randomDeepModel: 2 x 100 bases of 5 x 513 rows,
 // the last 2 layers untied), which runs exactly its N iterations per
 // frame, one frame at a time and in batches of 8 (SeparateSettings.LiveBatch).
 func BenchmarkLiveDeep(b *testing.B) {

@@ -345,7 +345,7 @@ func TestTrainPresets(t *testing.T) {
 		return m
 	}
 	def := train("default")
-	if def.Method != separation.NMF || !slices.Equal(def.Sizes(), []int{100}) || def.Context != 5 || def.Sparsity != 1 || def.MaskPower != 2 {
+	if def.Method != separation.NMF || !slices.Equal(def.Sizes(), []int{400}) || def.Context != 5 || def.Sparsity != 1 || def.MaskPower != 2 {
 		t.Errorf("the default model is %s %v, context %d, sparsity %g, mask power %g; want the validated preset", def.Method, def.Sizes(), def.Context, def.Sparsity, def.MaskPower)
 	}
 	if k50 := train("k50", "--k", "50", "--mask-power", "1"); !slices.Equal(k50.Sizes(), []int{50}) || k50.MaskPower != 1 || k50.Context != 5 {
