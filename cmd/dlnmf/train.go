@@ -28,9 +28,9 @@ What it trains: with no --method, the preset. --preset validated (the
 default) is the configuration chosen on validation data on TSP and
 confirmed on CMU ARCTIC: NMF with K = 400 bases of 5-frame spectral
 patches, sparsity 1 and the power-ratio mask (docs/RESULTS.md, "Chosen on
-validation data" and "A larger dictionary"); it separates about 2.5 dB
+validation data" and "A larger dictionary"); it separates 2.3 to 3.1 dB
 better than the paper's DL-NMF but takes much longer to separate. --k 100
-gives the earlier default, about 0.5 dB lower and four times less work per
+gives the earlier default, 0.5 to 0.9 dB lower and four times less work per
 inference iteration. --preset paper is the paper's DL-NMF 180,20, for
 reproducing its Table 1. --method chooses a method with the paper's
 settings instead; --k, --layers, --context, --sparsity and --mask-power

@@ -160,7 +160,7 @@ def train(speakers, *, preset=None, method=None, sizes=None, disc=None, disc_sha
         --preset`: "validated" (the default: NMF K = 400, 5-frame patches,
         sparsity 1, mask power 2, chosen on validation data on TSP and
         CMU ARCTIC; sizes=[100] is four times less work per iteration and
-        about 0.5 dB lower, see docs/RESULTS.md) or "paper" (the paper's
+        0.5 to 0.9 dB lower, see docs/RESULTS.md) or "paper" (the paper's
         DL-NMF 180,20).
     method : "nmf", "lnmf", "dlnmf" or None
         a method with the paper's settings instead of a preset.
