@@ -8,7 +8,10 @@ another, scripts/select_units.py), and only A's mixtures are paired. A row
 is a method name as scores.csv writes it ("Selected", "NMF", "DL-NMF") with
 an optional layers/bases value after a colon ("NMF:100"). For each speaker
 it prints the mean of A, of B and of A - B (with the half-width of its 95%
-interval) and the two-sided paired t-test's p-value, for SDR, SIR and SAR:
+interval) and the two-sided paired t-test's p-value, for SDR, SIR and SAR.
+A sweep's scores.csv holds several configurations of one row: name one
+with "@" and its KEY=VALUE settings as the config column writes them
+("NMF:400@infer_iters=50"; every setting given must be in the config):
 
     python3 scripts/paired_rows.py new/scores.csv Selected \
         docs/results/tsp-select15/scores.csv Selected
@@ -20,13 +23,21 @@ from scipy import stats
 
 
 def load(path, row):
+    row, _, config = row.partition("@")
     method, _, layers = row.partition(":")
+    want = set(config.split())
     out = {}
     with open(path, newline="") as f:
         for r in csv.DictReader(f):
             if r["method"] != method or (layers and r["layers"] != layers):
                 continue
-            out[(r["repeat"], r["files"], r["speaker"])] = r
+            if want and not want <= set(r.get("config", "").split()):
+                continue
+            key = (r["repeat"], r["files"], r["speaker"])
+            if key in out:
+                sys.exit(f"paired_rows: row {row!r} of {path} holds several configurations: "
+                         f"name one with @ and the settings that tell it apart, as in \"{row}@{r.get('config', '')}\"")
+            out[key] = r
     if not out:
         sys.exit(f"paired_rows: no row {row!r} in {path}")
     return out
