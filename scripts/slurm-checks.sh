@@ -14,6 +14,12 @@ fail() {
 # state JOB prints the job's state (PENDING, RUNNING, COMPLETED, ...).
 state() { scontrol show job "$1" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p' | head -1; }
 
+# limit is how long any wait below gives a job, in seconds: a guard
+# against a job that never ends, not a speed check. On a quiet 2-core
+# machine the whole check takes about 80 s; beside other work (a build, a
+# long run) a summary job alone has taken over 60 s.
+limit=${SLURM_CHECK_LIMIT:-600}
+
 # wait_gone JOB SECONDS waits until no task of JOB is pending or running.
 wait_gone() {
   local end=$((SECONDS + $2))
@@ -52,8 +58,8 @@ args=(--speaker "female=$corpus/female" --speaker "male=$corpus/male" --repeats 
 # 1. The experiment as a 4-task array and its summary job.
 s=$SECONDS
 read -r array summary < <("$repo/deploy/slurm/submit.sh" 4 experiment "$d/array" "${args[@]}")
-wait_gone "$array" 150
-wait_gone "$summary" 60
+wait_gone "$array" "$limit"
+wait_gone "$summary" "$limit"
 [ "$(state "$summary")" = COMPLETED ] || fail "summary job $summary: $(state "$summary"); $(cat "$d"/array/logs/summary-*.out)"
 say "experiment as a 4-task array + summary job: $((SECONDS - s)) s"
 
@@ -68,16 +74,16 @@ same "$d/array" "$d/one"
 s=$SECONDS
 read -r array summary < <("$repo/deploy/slurm/submit.sh" 4 experiment "$d/cancel" "${args[@]}")
 task=${array}_1
-end=$((SECONDS + 60))
+end=$((SECONDS + limit))
 until [ "$(state "$task")" = RUNNING ]; do
-  [ $SECONDS -lt $end ] || fail "task $task did not start in 60 s"
+  [ $SECONDS -lt $end ] || fail "task $task did not start in $limit s"
   sleep 0.2
 done
 # Cancel as soon as the task has saved its first unit (u00001 or u00005)
 # and is at work on its second: a fixed sleep lost the race on an idle
 # machine, where a task's two units take under two seconds.
 until compgen -G "$d/cancel/units/u0000[15].json" >/dev/null; do
-  [ $SECONDS -lt $end ] || fail "task $task saved no unit in 60 s: $(state "$task")"
+  [ $SECONDS -lt $end ] || fail "task $task saved no unit in $limit s: $(state "$task")"
   sleep 0.05
 done
 scancel "$task"
@@ -87,13 +93,13 @@ until [ "$(state "$task")" = CANCELLED ]; do
 done
 saved=$(find "$d/cancel/units" -name 'u*[0-9].json' | wc -l)
 scontrol requeue "$task" || fail "scontrol requeue $task"
-wait_gone "$array" 150
+wait_gone "$array" "$limit"
 [ "$(state "$task")" = COMPLETED ] || fail "requeued task $task: $(state "$task")"
 grep -q 'interrupted' "$d"/cancel/logs/shard-"${array}"_1.out || fail "task $task was not interrupted in the middle: $(cat "$d"/cancel/logs/shard-"${array}"_1.out)"
 grep -q 'shard 1/4: 2 of 8 units' "$d"/cancel/logs/shard-"${array}"_1.out || fail "requeued task $task: $(cat "$d"/cancel/logs/shard-"${array}"_1.out)"
 # The first summary job was dropped with the cancelled task (its
 # dependency can no longer be met); the user submits it again.
-wait_gone "$summary" 30
+wait_gone "$summary" "$limit"
 timeout 120 sbatch --wait -o "$d/cancel/logs/summary-again.out" "$repo/deploy/slurm/summary.sbatch" experiment "$d/cancel" "${args[@]}" >/dev/null ||
   fail "summary after requeue: $(cat "$d/cancel/logs/summary-again.out")"
 say "task $task cancelled mid-run ($saved units saved by all tasks then), requeued, summarised: $((SECONDS - s)) s"
@@ -109,8 +115,8 @@ cat >"$d/grid.json" <<JSON
  "baseline": {"method": "lnmf"}}
 JSON
 read -r array summary < <("$repo/deploy/slurm/submit.sh" 2 sweep "$d/sweep" "$d/grid.json")
-wait_gone "$array" 120
-wait_gone "$summary" 60
+wait_gone "$array" "$limit"
+wait_gone "$summary" "$limit"
 [ "$(state "$summary")" = COMPLETED ] || fail "sweep summary job $summary: $(state "$summary"); $(cat "$d"/sweep/logs/summary-*.out)"
 "$DLNMF" sweep "$d/grid.json" -o "$d/sweep-one" --quiet --jobs 2 >/dev/null || fail "one-process sweep"
 n=0
