@@ -100,7 +100,7 @@ grep -q 'shard 1/4: 2 of 8 units' "$d"/cancel/logs/shard-"${array}"_1.out || fai
 # The first summary job was dropped with the cancelled task (its
 # dependency can no longer be met); the user submits it again.
 wait_gone "$summary" "$limit"
-timeout 120 sbatch --wait -o "$d/cancel/logs/summary-again.out" "$repo/deploy/slurm/summary.sbatch" experiment "$d/cancel" "${args[@]}" >/dev/null ||
+timeout "$limit" sbatch --wait -o "$d/cancel/logs/summary-again.out" "$repo/deploy/slurm/summary.sbatch" experiment "$d/cancel" "${args[@]}" >/dev/null ||
   fail "summary after requeue: $(cat "$d/cancel/logs/summary-again.out")"
 say "task $task cancelled mid-run ($saved units saved by all tasks then), requeued, summarised: $((SECONDS - s)) s"
 same "$d/cancel" "$d/one"
