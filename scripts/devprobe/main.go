@@ -169,6 +169,7 @@ func run(tsp string, ntrain, nmix int) error {
 // model inferred with v's sparsity and mask exponent.
 func meanGains(v variant, Y *nmf.Dense[float32]) ([][]float32, error) {
 	var mean [][]float32
+	w := 1 / float32(len(v.seps)) // each model's share of the mean
 	for _, sp := range v.seps {
 		g, err := sp.Gains(Y)
 		if err != nil {
@@ -183,7 +184,7 @@ func meanGains(v variant, Y *nmf.Dense[float32]) ([][]float32, error) {
 			}
 			for b := 0; b < g[j].Rows; b++ {
 				for t := 0; t < g[j].Cols; t++ {
-					mean[j][b*g[j].Cols+t] += g[j].Data[b*g[j].Stride+t] / float32(len(v.seps))
+					mean[j][b*g[j].Cols+t] += w * g[j].Data[b*g[j].Stride+t]
 				}
 			}
 		}
