@@ -85,12 +85,33 @@ type Live struct {
 // per frame, one at a time too slowly for one core to keep up with a
 // stream (the validated preset's shape: docs/RESULTS.md, "Live
 // separation"), and its patches wait Context-1 hops already; its default
-// is DefaultPatchLiveBatch frames.
+// is DefaultPatchLiveBatch frames, and DefaultLargePatchLiveBatch when
+// its speakers have more than LargePatchColumns bases in all: the default
+// preset's 2 x 400 bases of 5-frame patches run at 0.8x real time on one
+// core in batches of 4, 1.6x in batches of 8 (docs/RESULTS.md, "A larger
+// dictionary"), and a stream that does not keep up falls further behind
+// with every frame.
 const (
-	DefaultLiveBatch      = 1
-	DefaultPatchLiveBatch = 4
-	MaxLiveBatch          = 64 // 1 s of frames at the paper's hop
+	DefaultLiveBatch           = 1
+	DefaultPatchLiveBatch      = 4
+	DefaultLargePatchLiveBatch = 8
+	LargePatchColumns          = 256
+	MaxLiveBatch               = 64 // 1 s of frames at the paper's hop
 )
+
+// defaultLiveBatch is a Live's batch when SeparateSettings.LiveBatch is 0,
+// for a model of context-frame patches whose speakers have columns bases
+// in all.
+func defaultLiveBatch(context, columns int) int {
+	switch {
+	case context == 1:
+		return DefaultLiveBatch
+	case columns > LargePatchColumns:
+		return DefaultLargePatchLiveBatch
+	default:
+		return DefaultPatchLiveBatch
+	}
+}
 
 // liveGainer infers the activations of a patch column X (one frame's
 // magnitude in the model's bins, or its patch) and returns each source's

@@ -56,7 +56,8 @@ func TestLiveEqualsSeparate(t *testing.T) {
 // and the power mask (the default preset's kind) separates live as
 // Separate does, its patches complete (2 hops of look-ahead each way), at
 // the model's rate and full band, with a stated latency of 4 hops more
-// one frame at a time (and DefaultPatchLiveBatch-1 more by default).
+// one frame at a time (and DefaultPatchLiveBatch-1 more by default, or
+// DefaultLargePatchLiveBatch-1 for the default preset's size).
 func TestLivePatchesEqualSeparate(t *testing.T) {
 	m := trainSyntheticWith(t, TrainSettings{Method: NMF, Sizes: []int{6}, Context: 5, Sparsity: 0.5, MaskPower: 2})
 	mix := mixOf(synthVoice(lowNotes, 3, 7), synthVoice(highNotes, 3, 8))
@@ -66,8 +67,19 @@ func TestLivePatchesEqualSeparate(t *testing.T) {
 	if want := sep.st.WindowSize - 1 + 4*sep.st.Hop; sep.NewLiveLatency() != want {
 		t.Errorf("latency %d samples, want %d", sep.NewLiveLatency(), want)
 	}
-	if def, _ := NewSeparator(m, SeparateSettings{}); def.LiveBatch() != DefaultPatchLiveBatch {
-		t.Errorf("a patch model's default batch is %d frames, want %d", def.LiveBatch(), DefaultPatchLiveBatch)
+	// The default batch: 4 frames for a model of patches, 8 above 256
+	// bases in all (the default preset's 2 x 400).
+	for _, c := range []struct {
+		m    *Model
+		want int
+	}{{m, DefaultPatchLiveBatch}, {randomPatchModel(128, 0, 0), DefaultPatchLiveBatch}, {randomPatchModel(129, 0, 0), DefaultLargePatchLiveBatch}, {randomPatchModel(400, 0, 0), DefaultLargePatchLiveBatch}} {
+		def, err := NewSeparator(c.m, SeparateSettings{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := def.LiveBatch(); got != c.want {
+			t.Errorf("2 x %d bases of patches: the default batch is %d frames, want %d", c.m.Speakers[0].Basis().Cols, got, c.want)
+		}
 	}
 	const rate = 48000
 	mix = mixOf(synthVoiceAt(rate, 20000, lowNotes, 2, 7), synthVoiceAt(rate, 20000, highNotes, 2, 8))

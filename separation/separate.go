@@ -103,8 +103,9 @@ type SeparateSettings struct {
 	// depend on how the stream is cut): a batch goes through the engine's
 	// matrix products, which read the bases once for all its frames where
 	// one frame at a time reads them once per frame, at LiveBatch-1 hops
-	// more latency. 0: DefaultLiveBatch, or DefaultPatchLiveBatch for a
-	// model of patches; at most MaxLiveBatch.
+	// more latency. 0: DefaultLiveBatch, or for a model of patches
+	// DefaultPatchLiveBatch (DefaultLargePatchLiveBatch above
+	// LargePatchColumns bases); at most MaxLiveBatch.
 	LiveBatch int
 	// UniversalWeight weighs the group-sparsity penalty of a universal
 	// model's activations, relative to the mixture's magnitude (not the L1
@@ -176,15 +177,8 @@ func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 		return nil, fmt.Errorf("unknown upper-band rule %d", s.Upper)
 	}
 	sep.works.Put(&work{plan: plan})
-	switch {
-	case s.LiveBatch < 0 || s.LiveBatch > MaxLiveBatch:
+	if s.LiveBatch < 0 || s.LiveBatch > MaxLiveBatch {
 		return nil, fmt.Errorf("live batch of %d frames: want 1 to %d", s.LiveBatch, MaxLiveBatch)
-	case s.LiveBatch == 0 && m.context() > 1:
-		sep.liveBatch = DefaultPatchLiveBatch
-	case s.LiveBatch == 0:
-		sep.liveBatch = DefaultLiveBatch
-	default:
-		sep.liveBatch = s.LiveBatch
 	}
 	sep.liveIters = sep.settings.MaxIter
 	if sep.liveIters == 0 {
@@ -206,6 +200,10 @@ func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 		return nil, err
 	}
 	sep.basis = nmf.HConcat(nil, sep.bases...)
+	sep.liveBatch = s.LiveBatch
+	if sep.liveBatch == 0 {
+		sep.liveBatch = defaultLiveBatch(sep.context, sep.basis.Cols)
+	}
 	if m.deep() {
 		sep.deep = newDeepInference(m, sep.settings)
 		sep.liveIters = m.Unfold
