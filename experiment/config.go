@@ -36,6 +36,9 @@ type Config struct {
 	Context   int     `json:"context,omitempty"`
 	Sparsity  float64 `json:"sparsity,omitempty"`
 	MaskPower float64 `json:"mask_power,omitempty"`
+	// Bands infers every row's activations on that many mel-spaced bands
+	// (separation.SeparateSettings.Bands; 0: every bin).
+	Bands int `json:"bands,omitempty"`
 	// Deep unfolding after every row's training (separation.TrainSettings
 	// Unfold, Untied and DeepEpochs; 0: none, 0 untied, the default steps):
 	// the rows train on the held-back discriminative mixtures as DL-NMF's.
@@ -122,6 +125,12 @@ func (c Config) Defaults() (Config, error) {
 	}
 	if err := separation.CheckUnfold(c.Unfold, c.Untied); err != nil {
 		return c, err
+	}
+	if err := separation.CheckBands(c.Bands, separation.STFTAt(c.SampleRate)); err != nil {
+		return c, err
+	}
+	if c.Bands > 0 && c.Unfold > 0 {
+		return c, errors.New("a deep-unfolded model's layers were trained on every bin: it takes no bands")
 	}
 	if c.DeepEpochs < 0 {
 		return c, fmt.Errorf("deep epochs %d: want 1 or more (0: the default)", c.DeepEpochs)

@@ -256,6 +256,9 @@ func ConfigTable(res *Results) [][2]string {
 		{"DL-NMF", fmt.Sprintf("%d rounds of %d basis iterations", c.Rounds, c.DiscIters)},
 		{"seed", strconv.FormatUint(c.Seed, 10)},
 	}
+	if c.Bands > 0 {
+		t = append(t, [2]string{"inference", fmt.Sprintf("on %d mel-spaced bands", c.Bands)})
+	}
 	if c.Select != nil {
 		t = append(t, [2]string{"selection", fmt.Sprintf("on validation data (%.0f%% of each speaker's training part), from: %s", 100*c.Select.Validation, selectionLabels(c))})
 	}

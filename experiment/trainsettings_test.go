@@ -28,6 +28,20 @@ func TestBeyondSettings(t *testing.T) {
 	}
 }
 
+// Inference on bands is checked before any work: at least
+// separation.MinBands, at most the model's bins, and not with deep
+// unfolding.
+func TestBandsSettings(t *testing.T) {
+	for _, c := range []Config{{Bands: -1}, {Bands: 1}, {Bands: 514}, {Bands: 128, Unfold: 10}} {
+		if _, err := c.Defaults(); err == nil {
+			t.Errorf("%+v: no error", c)
+		}
+	}
+	if d, err := (Config{Bands: 128}).Defaults(); err != nil || d.Bands != 128 {
+		t.Errorf("128 bands: %v, bands %d", err, d.Bands)
+	}
+}
+
 // Deep unfolding is a plain field too, which a selection grid may vary.
 func TestUnfoldSettings(t *testing.T) {
 	for _, c := range []Config{{Unfold: -1}, {Unfold: 3, Untied: 4}, {Untied: 1}, {Unfold: 2, DeepEpochs: -1}} {

@@ -160,12 +160,13 @@ func BenchmarkSeparate3sDeep(b *testing.B) {
 // PresetValidated's shape at K = 100 and K = 400 bases per speaker (random
 // bases), at the anchor's 200 inference iterations (separation's default
 // maximum; a trained model stops earlier when its cost settles): run it
-// beside BenchmarkSeparate3s (DL-NMF 180,20).
+// beside BenchmarkSeparate3s (DL-NMF 180,20); bands=N infers on N
+// mel-spaced bands (SeparateSettings.Bands), 0 on every bin.
 func BenchmarkSeparate3sPatches(b *testing.B) {
-	for _, k := range []int{100, 400} {
-		b.Run(fmt.Sprintf("K=%d", k), func(b *testing.B) {
+	for _, c := range []struct{ k, bands int }{{100, 0}, {400, 0}, {400, 128}, {400, 64}} {
+		b.Run(fmt.Sprintf("K=%d/bands=%d", c.k, c.bands), func(b *testing.B) {
 			defer openblas.HoldSingle()()
-			sep, err := NewSeparator(randomPatchModel(k, 0, 0), SeparateSettings{NMF: nmf.Settings{MaxIter: 200, Tol: -1, Workers: 1}})
+			sep, err := NewSeparator(randomPatchModel(c.k, 0, 0), SeparateSettings{NMF: nmf.Settings{MaxIter: 200, Tol: -1, Workers: 1}, Bands: c.bands})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -39,7 +39,7 @@ func BenchmarkLiveDeep(b *testing.B) {
 	for _, n := range []int{8, 10, 25} {
 		for _, batch := range []int{1, 8} {
 			b.Run(fmt.Sprintf("N=%d/batch=%d", n, batch), func(b *testing.B) {
-				benchLiveModel(b, randomDeepModel(n, 2), batch)
+				benchLiveModel(b, randomDeepModel(n, 2), batch, 0)
 			})
 		}
 	}
@@ -48,20 +48,21 @@ func BenchmarkLiveDeep(b *testing.B) {
 // BenchmarkLiveValidated is BenchmarkLive200 with models of
 // PresetValidated's shape (no unfolding) at K = 100 and K = 400 bases per
 // speaker, at the Live default, DefaultLiveIters iterations per frame, one
-// frame at a time and in batches of 4, 8 and 16 frames.
+// frame at a time and in batches of 4, 8 and 16 frames; K = 400 also
+// inferred on 128 mel-spaced bands (SeparateSettings.Bands).
 func BenchmarkLiveValidated(b *testing.B) {
-	for _, k := range []int{100, 400} {
-		m := randomPatchModel(k, 0, 0)
+	for _, c := range []struct{ k, bands int }{{100, 0}, {400, 0}, {400, 128}} {
+		m := randomPatchModel(c.k, 0, 0)
 		for _, batch := range []int{1, 4, 8, 16} {
-			b.Run(fmt.Sprintf("K=%d/batch=%d", k, batch), func(b *testing.B) { benchLiveModel(b, m, batch) })
+			b.Run(fmt.Sprintf("K=%d/bands=%d/batch=%d", c.k, c.bands, batch), func(b *testing.B) { benchLiveModel(b, m, batch, c.bands) })
 		}
 	}
 }
 
 // benchLiveModel runs BenchmarkLive200's stream through m, batch frames
-// at a time.
-func benchLiveModel(b *testing.B, m *Model, batch int) {
-	sep, err := NewSeparator(m, SeparateSettings{LiveBatch: batch, NMF: nmf.Settings{Workers: 1}})
+// at a time, inferred on bands mel-spaced bands (0: every bin).
+func benchLiveModel(b *testing.B, m *Model, batch, bands int) {
+	sep, err := NewSeparator(m, SeparateSettings{LiveBatch: batch, Bands: bands, NMF: nmf.Settings{Workers: 1}})
 	if err != nil {
 		b.Fatal(err)
 	}

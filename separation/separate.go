@@ -22,7 +22,8 @@ type Separator struct {
 	model    *Model
 	works    sync.Pool // of *work: one call's buffers, reused by later calls
 	st       stft.Settings
-	basis    *nmf.Dense[float32] // the speakers' bases side by side
+	basis    *nmf.Dense[float32] // the speakers' bases side by side, summed over bands when pool is set
+	pool     *bandPool           // inference on bands (SeparateSettings.Bands); nil: every bin
 	bases    []*nmf.Dense[float32]
 	settings nmf.Settings
 	block    int     // samples per block, a multiple of the hop
@@ -122,6 +123,13 @@ type SeparateSettings struct {
 	Upper UpperBand // how the band above the model's is shared
 	// MaskPower is the mask exponent; 0: the model's (Model.MaskPower).
 	MaskPower float64
+	// Bands infers H on the mixture's magnitude summed over this many
+	// bands evenly spaced on the mel scale (BandEdges; MinBands to the
+	// model's bins) instead of every bin, with the bases summed alike; the
+	// gains still come from the full bases (bands.go). Each iteration
+	// costs about Bands / bins as much. 0: every bin. Fixed bases only:
+	// not with free bases, a universal model or a deep-unfolded model.
+	Bands int
 }
 
 // NewSeparator prepares m for separation: it validates the model and forms
@@ -200,6 +208,18 @@ func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 		return nil, err
 	}
 	sep.basis = nmf.HConcat(nil, sep.bases...)
+	if sep.pool, err = newBandPool(m, sep.modelBins, s.Bands); err != nil {
+		return nil, err
+	}
+	if sep.pool != nil {
+		switch {
+		case sep.extra.free > 0:
+			return nil, fmt.Errorf("inference on bands learns no free bases: give the model a speaker for every voice of the mixture")
+		case sep.extra.name != "":
+			return nil, fmt.Errorf("inference on bands takes no universal model (%s)", sep.extra.name)
+		}
+		sep.basis = sep.pool.pool(&nmf.Dense[float32]{}, sep.basis)
+	}
 	sep.liveBatch = s.LiveBatch
 	if sep.liveBatch == 0 {
 		sep.liveBatch = defaultLiveBatch(sep.context, sep.basis.Cols)
@@ -239,6 +259,7 @@ type work struct {
 	spec     stft.Spectrogram
 	Y, H     nmf.Dense[float32]
 	patches  nmf.Dense[float32] // Y unfolded (Model.Context > 1)
+	pooled   nmf.Dense[float32] // Y or its patches summed over bands (Separator.pool)
 	rec      nmf.Dense[float32] // one speaker's patch reconstruction
 	total    nmf.Dense[float32]
 	parts    []nmf.Dense[float32]
@@ -461,6 +482,9 @@ func (sp *Separator) activations(w *work, X *nmf.Dense[float32], live bool) (*nm
 	if sp.deep != nil {
 		H, err := sp.deep.infer(sp, w, X)
 		return H, sp.deep.recon, err
+	}
+	if sp.pool != nil {
+		X = sp.pool.pool(&w.pooled, X)
 	}
 	return sp.extra.infer(sp, w, X, sp.inferSettings(live))
 }

@@ -236,6 +236,7 @@ func protocolFlags(fs *flag.FlagSet, def experiment.Config) (func() (experiment.
 	// Not --sparsity: that is the universal model's group weights (--unknown).
 	sparsity := fs.Float64("sparsity-l1", 0, "L1 penalty LAMBDA on the activations of every row, with unit-norm first-layer columns (train --sparsity)")
 	maskPower := fs.Float64("mask-power", 1, "exponent P of every row's Wiener gains (1: the paper, 2: power ratio)")
+	bands := fs.Int("bands", 0, "infer every row's activations on this many mel-spaced bands (separate --bands; 0: every bin)")
 	opts := &protocolOptions{}
 	opts.jobs = fs.Int("jobs", runtime.GOMAXPROCS(0), "repeats run at once, one core each")
 	opts.quiet = fs.Bool("quiet", false, "print nothing but errors and the results")
@@ -269,7 +270,7 @@ func protocolFlags(fs *flag.FlagSet, def experiment.Config) (func() (experiment.
 		if *maskPower != 1 {
 			cfg.MaskPower = *maskPower
 		}
-		cfg.Sparsity = *sparsity
+		cfg.Sparsity, cfg.Bands = *sparsity, *bands
 		b := *beta
 		cfg.Beta = &b
 		if len(layers) > 0 {

@@ -100,6 +100,7 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	formatName := fs.String("format", "", "container of the outputs: wav or flac (default: the input's)")
 	toStdout := fs.String("stdout", "", "write this source's estimate (a speaker, or other with --free) to standard output (one input only)")
 	maskPower := fs.Float64("mask-power", 0, "exponent P of the Wiener gains |V_s|^P / sum |V_j|^P (default: the model's)")
+	bands := fs.Int("bands", 0, fmt.Sprintf("infer the activations on the magnitude summed over this many mel-spaced bands (%d to the model's bins), each iteration cheaper by about bins / bands; the gains keep every bin (default 0: every bin)", separation.MinBands))
 	quiet := fs.Bool("quiet", false, "print nothing but errors")
 	asJSON := fs.Bool("json", false, "print a JSON summary on stdout: every input with its outputs or its error")
 	free := fs.Int("free", 0, fmt.Sprintf("learn this many more bases on each mixture for what the model's speakers do not explain, written as <mix>.other.wav (0: none, or %d for a model of one speaker without a universal model)", separation.DefaultFree))
@@ -223,7 +224,7 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	settings.Separation = separation.SeparateSettings{
 		NMF:  nmf.Settings{MaxIter: *iters, Tol: *tol, FreeStart: freeStart},
 		Free: *free, UniversalWeight: *universalWeight, MaskPower: *maskPower,
-		Online: online, LiveBatch: *liveBatch,
+		Online: online, LiveBatch: *liveBatch, Bands: *bands,
 	}
 	workers := min(*jobs, len(files))
 	if workers > 1 {

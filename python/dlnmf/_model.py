@@ -263,14 +263,15 @@ class Separator(_lib.Handle):
     Settings (None or absent: the library's default, as dlnmf separate's
     flags of the same names): iters, tol, free, free_init ("quiet" or
     "random"), universal_weight, mask_power, and for streams free_buffer,
-    free_every, free_updates and live_batch.
+    free_every, free_updates and live_batch; bands (infer on that many
+    mel-spaced bands, about bins / bands times cheaper per iteration).
 
     Safe to use from several threads at once; the GIL is released while it
     separates.
     """
 
     _KEYS = ("iters", "tol", "free", "free_init", "universal_weight", "mask_power", "free_buffer", "free_every",
-             "free_updates", "live_batch")
+             "free_updates", "live_batch", "bands")
 
     def __init__(self, model, **settings):
         unknown = set(settings) - set(self._KEYS)

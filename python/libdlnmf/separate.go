@@ -38,6 +38,8 @@ type separateRequest struct {
 	FreeUpdates int     `json:"free_updates"`
 	// Frames a stream infers together (--live-batch).
 	LiveBatch int `json:"live_batch"`
+	// Mel-spaced bands the activations are inferred on (--bands).
+	Bands int `json:"bands"`
 }
 
 func (r separateRequest) settings() (recording.Settings, error) {
@@ -60,7 +62,7 @@ func (r separateRequest) settings() (recording.Settings, error) {
 		NMF:  nmf.Settings{MaxIter: r.Iters, Tol: r.Tol, FreeStart: start},
 		Free: r.Free, UniversalWeight: r.UniversalWeight, MaskPower: r.MaskPower,
 		Online:    separation.OnlineFree{Buffer: r.FreeBuffer, Every: r.FreeEvery, Updates: r.FreeUpdates},
-		LiveBatch: r.LiveBatch,
+		LiveBatch: r.LiveBatch, Bands: r.Bands,
 	}}, nil
 }
 

@@ -1,0 +1,104 @@
+package separation
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/dlnmf/dlnmf/nmf"
+	"github.com/dlnmf/dlnmf/stft"
+)
+
+// Inference on bands (SeparateSettings.Bands). H is inferred on the
+// mixture's magnitude summed over bands evenly spaced on the mel scale,
+// each bin in exactly one band, with every speaker's basis summed over the
+// same bands; the Wiener gains then come from the full bases and that H,
+// so the estimates keep every bin's detail and still add up to the
+// mixture. A sum of bins is what the model predicts for the band (X = WH
+// gives AX = (AW)H for the summing matrix A), and since every bin counts
+// once, a basis' column sums, the denominators of the KL update, do not
+// change, nor does the weight of the L1 penalty: the iterations are
+// those of the same model on a coarser view of the spectrum, each cheaper
+// by about bins / bands. With patches the bands pool each of the patch's
+// frames alike.
+
+// MinBands is the fewest bands SeparateSettings.Bands takes.
+const MinBands = 2
+
+// BandEdges returns the edges of bands bands over bins bins (0 Hz to half
+// of rate): band b holds bins edges[b] ... edges[b+1]-1. The edges are
+// evenly spaced on the mel scale (2595 log10(1 + f / 700)), rounded to the
+// nearest bin and moved up where the mel spacing is finer than a bin, so
+// that every band holds at least one bin. It panics unless 1 <= bands <=
+// bins.
+func BandEdges(bins, bands int, rate float64) []int {
+	if bands < 1 || bands > bins {
+		panic(fmt.Sprintf("separation: BandEdges: %d bands of %d bins", bands, bins))
+	}
+	mel := func(f float64) float64 { return 2595 * math.Log10(1+f/700) }
+	top := mel(rate / 2)
+	edges := make([]int, bands+1)
+	for b := 1; b < bands; b++ {
+		f := 700 * (math.Pow(10, top*float64(b)/float64(bands)/2595) - 1)
+		e := int(math.Round(f / (rate / 2) * float64(bins-1)))
+		// At least one bin past the last edge, and room for one bin in
+		// each band left.
+		edges[b] = min(max(e, edges[b-1]+1), bins-(bands-b))
+	}
+	edges[bands] = bins
+	return edges
+}
+
+// bandPool sums the rows of a magnitude or a basis over bands: rows of
+// context blocks of bins rows each (a patch), every block alike.
+type bandPool struct {
+	edges   []int
+	bins    int
+	context int
+}
+
+// CheckBands checks SeparateSettings.Bands for a model of STFT settings
+// st.
+func CheckBands(bands int, st stft.Settings) error {
+	if bins := st.FFTSize/2 + 1; bands != 0 && (bands < MinBands || bands > bins) {
+		return fmt.Errorf("inference on %d bands: want %d to %d (the model's bins), or 0 for every bin", bands, MinBands, bins)
+	}
+	return nil
+}
+
+// newBandPool plans bands bands over the model's bins, or returns nil for
+// bands 0 (every bin).
+func newBandPool(m *Model, bins, bands int) (*bandPool, error) {
+	if err := CheckBands(bands, m.STFT); err != nil {
+		return nil, err
+	}
+	switch {
+	case bands == 0:
+		return nil, nil
+	case m.deep():
+		return nil, fmt.Errorf("a deep-unfolded model's layers were trained on every bin: it takes no bands")
+	}
+	return &bandPool{edges: BandEdges(bins, bands, float64(m.SampleRate)), bins: bins, context: m.context()}, nil
+}
+
+// rows returns the number of rows pool returns.
+func (p *bandPool) rows() int { return p.context * (len(p.edges) - 1) }
+
+// pool sets dst (p.rows() x X.Cols, in its storage) to X's rows summed
+// over the bands and returns it.
+func (p *bandPool) pool(dst *nmf.Dense[float32], X *nmf.Dense[float32]) *nmf.Dense[float32] {
+	if X.Rows != p.context*p.bins {
+		panic(fmt.Sprintf("separation: pooling %d rows over bands of %d x %d", X.Rows, p.context, p.bins))
+	}
+	out := sized(dst, p.rows(), X.Cols)
+	nb := len(p.edges) - 1
+	for tau := 0; tau < p.context; tau++ {
+		for b := 0; b < nb; b++ {
+			row := out.Data[(tau*nb+b)*out.Stride:][:X.Cols]
+			clear(row)
+			for f := p.edges[b]; f < p.edges[b+1]; f++ {
+				addInto(row, X.Data[(tau*p.bins+f)*X.Stride:][:X.Cols])
+			}
+		}
+	}
+	return out
+}
