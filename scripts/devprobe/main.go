@@ -4,7 +4,8 @@
 // data, never a result by themselves. Models are trained on the first
 // -train sentences of TSP FA and MC at 16 kHz and scored on the 0 dB
 // mixtures of their next -mixtures sentences (the i-th of FA with the i-th
-// of MC); it prints the mean SDR of both speakers for each variant:
+// of MC); it prints the mean SDR of both speakers for each variant of the
+// set -set names. The set k100 (the default):
 //
 //   - dictionary sizes K and patch widths T (sparsity 1, mask exponent 2);
 //   - the mask exponent P and the inference sparsity on one K = 100, T = 5
@@ -15,9 +16,12 @@
 //     spectrogram inversion (MISI), which keeps each estimate's magnitude
 //     and iterates its phase towards estimates that add up to the mixture.
 //
-// It takes about 15 minutes on two cores with OpenBLAS:
+// The set k400: around the K = 400, T = 5 model, K = 800 bases, patches of
+// 3 and 7 frames, and the sparsity 0.5 and 2 in training and inference.
 //
-//	env $(scripts/cgo-env.sh) go run ./scripts/devprobe -tsp ../shared/corpus/tsp
+// Each set takes about 15 minutes on two cores with OpenBLAS:
+//
+//	env $(scripts/cgo-env.sh) go run ./scripts/devprobe -tsp ../shared/corpus/tsp [-set k400]
 package main
 
 import (
@@ -44,20 +48,23 @@ type variant struct {
 	power, l1 float64 // the mask exponent and the inference sparsity
 	misi      int     // MISI iterations after the gains
 	seps      []*separation.Separator
+	bands     int // separation.SeparateSettings.Bands
+	iters     int // the most inference iterations; 0: the default
 }
 
 func main() {
 	tsp := flag.String("tsp", "../shared/corpus/tsp", "the TSP folder, with FA and MC inside")
 	ntrain := flag.Int("train", 40, "training sentences per speaker")
 	nmix := flag.Int("mixtures", 10, "mixtures scored")
+	set := flag.String("set", "k100", "the variants: k100 (around K = 100) or k400 (around K = 400)")
 	flag.Parse()
-	if err := run(*tsp, *ntrain, *nmix); err != nil {
+	if err := run(*tsp, *ntrain, *nmix, *set); err != nil {
 		fmt.Fprintln(os.Stderr, "devprobe:", err)
 		os.Exit(1)
 	}
 }
 
-func run(tsp string, ntrain, nmix int) error {
+func run(tsp string, ntrain, nmix int, set string) error {
 	var sps []*corpus.Speaker
 	for _, name := range []string{"FA", "MC"} {
 		sp, err := corpus.LoadDir(name, filepath.Join(tsp, name), rate)
@@ -76,42 +83,20 @@ func run(tsp string, ntrain, nmix int) error {
 			data[i].Utterances = append(data[i].Utterances, u.Samples)
 		}
 	}
-	train := func(k, patch int, seed uint64) (*separation.Model, error) {
-		s := separation.TrainSettings{Method: separation.NMF, Sizes: []int{k}, Context: patch, Sparsity: 1, MaskPower: 2}
+	train := func(k, patch int, l1 float64, seed uint64) (*separation.Model, error) {
+		s := separation.TrainSettings{Method: separation.NMF, Sizes: []int{k}, Context: patch, Sparsity: l1, MaskPower: 2}
 		s.NMF.Seed = seed
-		fmt.Fprintf(os.Stderr, "training K = %d, T = %d, seed %d\n", k, patch, seed)
+		fmt.Fprintf(os.Stderr, "training K = %d, T = %d, sparsity %g, seed %d\n", k, patch, l1, seed)
 		m, _, err := separation.Train(context.Background(), data, nil, s)
 		return m, err
 	}
-	var vs []variant
-	base, err := train(100, 5, 0)
+	variants := map[string]func(trainer) ([]variant, error){"k100": k100Variants, "k400": k400Variants, "pooled": pooledVariants}[set]
+	if variants == nil {
+		return fmt.Errorf("no variant set %q: want k100, k400 or pooled", set)
+	}
+	vs, err := variants(train)
 	if err != nil {
 		return err
-	}
-	for _, p := range []float64{1.5, 2, 2.5, 3} {
-		for _, l1 := range []float64{0.5, 1, 2} {
-			vs = append(vs, variant{name: fmt.Sprintf("K = 100, T = 5, P = %g, inference lambda = %g", p, l1), models: []*separation.Model{base}, power: p, l1: l1})
-		}
-	}
-	for _, it := range []int{1, 2, 5, 10, 25, 50} {
-		vs = append(vs, variant{name: fmt.Sprintf("K = 100, T = 5, MISI %d iterations", it), models: []*separation.Model{base}, power: 2, l1: 1, misi: it})
-	}
-	ens := []*separation.Model{base}
-	for seed := uint64(2); seed <= 3; seed++ {
-		m, err := train(100, 5, seed)
-		if err != nil {
-			return err
-		}
-		ens = append(ens, m)
-		vs = append(vs, variant{name: fmt.Sprintf("K = 100, T = 5, seed %d", seed), models: []*separation.Model{m}, power: 2, l1: 1})
-	}
-	vs = append(vs, variant{name: "K = 100, T = 5, ensemble of seeds 0, 2 and 3", models: ens, power: 2, l1: 1})
-	for _, c := range []struct{ k, t int }{{100, 7}, {200, 5}, {400, 5}, {100, 1}, {200, 1}, {400, 1}, {800, 1}} {
-		m, err := train(c.k, c.t, 0)
-		if err != nil {
-			return err
-		}
-		vs = append(vs, variant{name: fmt.Sprintf("K = %d, T = %d", c.k, c.t), models: []*separation.Model{m}, power: 2, l1: 1})
 	}
 
 	// Each variant's separators are built once, for every mixture.
@@ -119,7 +104,7 @@ func run(tsp string, ntrain, nmix int) error {
 		for _, m := range vs[q].models {
 			mm := *m
 			mm.Sparsity = vs[q].l1
-			sp, err := separation.NewSeparator(&mm, separation.SeparateSettings{MaskPower: vs[q].power})
+			sp, err := separation.NewSeparator(&mm, separation.SeparateSettings{MaskPower: vs[q].power, Bands: vs[q].bands, NMF: nmf.Settings{MaxIter: vs[q].iters}})
 			if err != nil {
 				return err
 			}
@@ -163,6 +148,87 @@ func run(tsp string, ntrain, nmix int) error {
 		fmt.Printf("%6.2f dB  %s\n", sum[q]/float64(nmix), v.name)
 	}
 	return nil
+}
+
+// trainer trains NMF with K bases of T-frame patches, sparsity l1 and the
+// mask exponent 2, with the seed.
+type trainer func(k, patch int, l1 float64, seed uint64) (*separation.Model, error)
+
+// k100Variants is the probe behind size-select-grid.json: around the
+// K = 100 configuration, the mask exponent, the inference sparsity, MISI,
+// an ensemble of seeds, dictionary sizes and patch widths.
+func k100Variants(train trainer) ([]variant, error) {
+	var vs []variant
+	base, err := train(100, 5, 1, 0)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range []float64{1.5, 2, 2.5, 3} {
+		for _, l1 := range []float64{0.5, 1, 2} {
+			vs = append(vs, variant{name: fmt.Sprintf("K = 100, T = 5, P = %g, inference lambda = %g", p, l1), models: []*separation.Model{base}, power: p, l1: l1})
+		}
+	}
+	for _, it := range []int{1, 2, 5, 10, 25, 50} {
+		vs = append(vs, variant{name: fmt.Sprintf("K = 100, T = 5, MISI %d iterations", it), models: []*separation.Model{base}, power: 2, l1: 1, misi: it})
+	}
+	ens := []*separation.Model{base}
+	for seed := uint64(2); seed <= 3; seed++ {
+		m, err := train(100, 5, 1, seed)
+		if err != nil {
+			return nil, err
+		}
+		ens = append(ens, m)
+		vs = append(vs, variant{name: fmt.Sprintf("K = 100, T = 5, seed %d", seed), models: []*separation.Model{m}, power: 2, l1: 1})
+	}
+	vs = append(vs, variant{name: "K = 100, T = 5, ensemble of seeds 0, 2 and 3", models: ens, power: 2, l1: 1})
+	for _, c := range []struct{ k, t int }{{100, 7}, {200, 5}, {400, 5}, {100, 1}, {200, 1}, {400, 1}, {800, 1}} {
+		m, err := train(c.k, c.t, 1, 0)
+		if err != nil {
+			return nil, err
+		}
+		vs = append(vs, variant{name: fmt.Sprintf("K = %d, T = %d", c.k, c.t), models: []*separation.Model{m}, power: 2, l1: 1})
+	}
+
+	return vs, nil
+}
+
+// k400Variants is the probe around K = 400, T = 5: twice the bases, other
+// patch widths and the training sparsity.
+func k400Variants(train trainer) ([]variant, error) {
+	var vs []variant
+	for _, c := range []struct {
+		k, t int
+		l1   float64
+	}{{400, 5, 1}, {800, 5, 1}, {400, 3, 1}, {400, 7, 1}, {400, 5, 0.5}, {400, 5, 2}} {
+		m, err := train(c.k, c.t, c.l1, 0)
+		if err != nil {
+			return nil, err
+		}
+		vs = append(vs, variant{name: fmt.Sprintf("K = %d, T = %d, sparsity %g", c.k, c.t, c.l1), models: []*separation.Model{m}, power: 2, l1: c.l1})
+	}
+	return vs, nil
+}
+
+// pooledVariants is the probe of inference on bands
+// (separation.SeparateSettings.Bands): the K = 400, T = 5 model's H
+// inferred on the magnitude summed over bands evenly spaced on the mel
+// scale, at most 200 or 50 iterations.
+func pooledVariants(train trainer) ([]variant, error) {
+	m, err := train(400, 5, 1, 0)
+	if err != nil {
+		return nil, err
+	}
+	var vs []variant
+	for _, bands := range []int{0, 513, 256, 128, 64} {
+		for _, iters := range []int{200, 50} {
+			name := fmt.Sprintf("K = 400, T = 5, inferred on %d bands, at most %d iterations", bands, iters)
+			if bands == 0 {
+				name = fmt.Sprintf("K = 400, T = 5, inferred on every bin, at most %d iterations", iters)
+			}
+			vs = append(vs, variant{name: name, models: []*separation.Model{m}, power: 2, l1: 1, bands: bands, iters: iters})
+		}
+	}
+	return vs, nil
 }
 
 // meanGains returns the mean of v's models' gains on the magnitude Y, each
