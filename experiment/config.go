@@ -126,7 +126,7 @@ func (c Config) Defaults() (Config, error) {
 	if err := separation.CheckUnfold(c.Unfold, c.Untied); err != nil {
 		return c, err
 	}
-	if err := separation.CheckBands(c.Bands, separation.STFTAt(c.SampleRate)); err != nil {
+	if err := separation.CheckBands(c.Bands, separation.STFTAt(c.SampleRate).FFTSize/2+1); err != nil {
 		return c, err
 	}
 	if c.Bands > 0 && c.Unfold > 0 {

@@ -5,7 +5,6 @@ import (
 	"math"
 
 	"github.com/dlnmf/dlnmf/nmf"
-	"github.com/dlnmf/dlnmf/stft"
 )
 
 // Inference on bands (SeparateSettings.Bands). H is inferred on the
@@ -56,10 +55,10 @@ type bandPool struct {
 	context int
 }
 
-// CheckBands checks SeparateSettings.Bands for a model of STFT settings
-// st.
-func CheckBands(bands int, st stft.Settings) error {
-	if bins := st.FFTSize/2 + 1; bands != 0 && (bands < MinBands || bands > bins) {
+// CheckBands checks SeparateSettings.Bands for a model of bins
+// frequency bins (FFTSize/2 + 1 of its STFT settings).
+func CheckBands(bands, bins int) error {
+	if bands != 0 && (bands < MinBands || bands > bins) {
 		return fmt.Errorf("inference on %d bands: want %d to %d (the model's bins), or 0 for every bin", bands, MinBands, bins)
 	}
 	return nil
@@ -68,7 +67,7 @@ func CheckBands(bands int, st stft.Settings) error {
 // newBandPool plans bands bands over the model's bins, or returns nil for
 // bands 0 (every bin).
 func newBandPool(m *Model, bins, bands int) (*bandPool, error) {
-	if err := CheckBands(bands, m.STFT); err != nil {
+	if err := CheckBands(bands, bins); err != nil {
 		return nil, err
 	}
 	switch {

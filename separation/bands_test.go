@@ -77,6 +77,11 @@ func TestBandsSeparate(t *testing.T) {
 	if _, err := NewSeparator(m, SeparateSettings{Bands: 64, Free: 4}); err == nil {
 		t.Error("bands beside free bases accepted")
 	}
+	// A model whose STFT settings are the zero value (the default STFT)
+	// has 513 bins too.
+	if _, err := NewSeparator(randomPatchModel(4, 0, 0), SeparateSettings{Bands: 128}); err != nil {
+		t.Errorf("128 bands of a model of the default STFT: %v", err)
+	}
 	if _, err := NewSeparator(randomPatchModel(4, 3, 1), SeparateSettings{Bands: 64}); err == nil {
 		t.Error("bands with a deep-unfolded model accepted")
 	}
