@@ -44,7 +44,7 @@ Choosing on validation data: --select GRID adds the row "Selected". GRID
 (a JSON file, or inline JSON) is one object, or a list of objects, mapping
 a setting to the values to try, as a sweep's grid: "method", "layers", "k"
 or any field of results.json's "config" (context, sparsity, mask_power,
-unfold, untied, deep_epochs, iters, rounds, ...); settings it does not name
+bands, unfold, untied, deep_epochs, iters, rounds, ...); settings it does not name
 are the command line's, and
 every grid point must be one row, e.g. with --methods dlnmf --layers 180,20:
   {"context": [1, 5], "sparsity": [0, 0.5, 1], "mask_power": [1, 2]}
