@@ -86,27 +86,29 @@ type Live struct {
 // stream (the validated preset's shape: docs/RESULTS.md, "Live
 // separation"), and its patches wait Context-1 hops already; its default
 // is DefaultPatchLiveBatch frames, and DefaultLargePatchLiveBatch when
-// its speakers have more than LargePatchColumns bases in all: the default
-// preset's 2 x 400 bases of 5-frame patches run at 0.8x real time on one
-// core in batches of 4, 1.6x in batches of 8 (docs/RESULTS.md, "A larger
-// dictionary"), and a stream that does not keep up falls further behind
-// with every frame.
+// the basis inference reads holds more than LargePatchBasis values: the
+// default preset's 2 x 400 bases of 5 x 513 rows run at 0.8x real time on
+// one core in batches of 4, 1.6x in batches of 8, while on 128 bands
+// (SeparateSettings.Bands: 5 x 128 rows, the size of K = 100 on every
+// bin) they run at 3.2x in batches of 4 (docs/RESULTS.md, "A larger
+// dictionary" and "Inference on bands"); a stream that does not keep up
+// falls further behind with every frame.
 const (
 	DefaultLiveBatch           = 1
 	DefaultPatchLiveBatch      = 4
 	DefaultLargePatchLiveBatch = 8
-	LargePatchColumns          = 256
-	MaxLiveBatch               = 64 // 1 s of frames at the paper's hop
+	LargePatchBasis            = 256 * 5 * 513 // values: 2 x 128 bases of 5-frame patches of 513 bins
+	MaxLiveBatch               = 64            // 1 s of frames at the paper's hop
 )
 
 // defaultLiveBatch is a Live's batch when SeparateSettings.LiveBatch is 0,
-// for a model of context-frame patches whose speakers have columns bases
-// in all.
-func defaultLiveBatch(context, columns int) int {
+// for a model of context-frame patches whose inference reads a basis of
+// rows x columns.
+func defaultLiveBatch(context, rows, columns int) int {
 	switch {
 	case context == 1:
 		return DefaultLiveBatch
-	case columns > LargePatchColumns:
+	case rows*columns > LargePatchBasis:
 		return DefaultLargePatchLiveBatch
 	default:
 		return DefaultPatchLiveBatch

@@ -67,19 +67,22 @@ func TestLivePatchesEqualSeparate(t *testing.T) {
 	if want := sep.st.WindowSize - 1 + 4*sep.st.Hop; sep.NewLiveLatency() != want {
 		t.Errorf("latency %d samples, want %d", sep.NewLiveLatency(), want)
 	}
-	// The default batch: 4 frames for a model of patches, 8 above 256
-	// bases in all (the default preset's 2 x 400).
+	// The default batch: 4 frames for a model of patches, 8 when the
+	// basis inference reads is larger than 2 x 128 bases of 5 x 513 rows
+	// (the default preset's 2 x 400 on every bin, but not on 128 bands).
 	for _, c := range []struct {
-		m    *Model
-		want int
-	}{{m, DefaultPatchLiveBatch}, {randomPatchModel(128, 0, 0), DefaultPatchLiveBatch}, {randomPatchModel(129, 0, 0), DefaultLargePatchLiveBatch}, {randomPatchModel(400, 0, 0), DefaultLargePatchLiveBatch}} {
-		def, err := NewSeparator(c.m, SeparateSettings{})
+		k, bands, want int
+	}{{128, 0, DefaultPatchLiveBatch}, {129, 0, DefaultLargePatchLiveBatch}, {400, 0, DefaultLargePatchLiveBatch}, {400, 128, DefaultPatchLiveBatch}, {400, 256, DefaultLargePatchLiveBatch}} {
+		def, err := NewSeparator(randomPatchModel(c.k, 0, 0), SeparateSettings{Bands: c.bands})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got := def.LiveBatch(); got != c.want {
-			t.Errorf("2 x %d bases of patches: the default batch is %d frames, want %d", c.m.Speakers[0].Basis().Cols, got, c.want)
+			t.Errorf("2 x %d bases of patches on %d bands: the default batch is %d frames, want %d", c.k, c.bands, got, c.want)
 		}
+	}
+	if def, _ := NewSeparator(m, SeparateSettings{}); def.LiveBatch() != DefaultPatchLiveBatch {
+		t.Errorf("a small patch model's default batch is %d frames, want %d", def.LiveBatch(), DefaultPatchLiveBatch)
 	}
 	const rate = 48000
 	mix = mixOf(synthVoiceAt(rate, 20000, lowNotes, 2, 7), synthVoiceAt(rate, 20000, highNotes, 2, 8))

@@ -105,8 +105,9 @@ type SeparateSettings struct {
 	// matrix products, which read the bases once for all its frames where
 	// one frame at a time reads them once per frame, at LiveBatch-1 hops
 	// more latency. 0: DefaultLiveBatch, or for a model of patches
-	// DefaultPatchLiveBatch (DefaultLargePatchLiveBatch above
-	// LargePatchColumns bases); at most MaxLiveBatch.
+	// DefaultPatchLiveBatch (DefaultLargePatchLiveBatch when the basis
+	// inference reads, on Bands or every bin, holds more than
+	// LargePatchBasis values); at most MaxLiveBatch.
 	LiveBatch int
 	// UniversalWeight weighs the group-sparsity penalty of a universal
 	// model's activations, relative to the mixture's magnitude (not the L1
@@ -222,7 +223,7 @@ func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 	}
 	sep.liveBatch = s.LiveBatch
 	if sep.liveBatch == 0 {
-		sep.liveBatch = defaultLiveBatch(sep.context, sep.basis.Cols)
+		sep.liveBatch = defaultLiveBatch(sep.context, sep.basis.Rows, sep.basis.Cols)
 	}
 	if m.deep() {
 		sep.deep = newDeepInference(m, sep.settings)

@@ -37,9 +37,10 @@ at multiples of B, so the bits do not depend on how the stream arrives),
 which reads the model's bases once per batch rather than once per frame:
 more streams per core at B-1 hops more latency. Default 1; 4 for a model
 of patches, whose large bases make one frame at a time too slow for one
-core; 8 for one of more than 256 bases in all, such as the default
-preset's 2 x 400, which does not keep up at 4 (docs/RESULTS.md, "Live
-separation" and "A larger dictionary"); at most 64.
+core; 8 when its bases hold more than 2 x 128 of 5 x 513 rows, as the
+default preset's 2 x 400 do, which do not keep up at 4, unless inferred
+on --bands 128 (docs/RESULTS.md, "Live separation", "A larger dictionary"
+and "Inference on bands"); at most 64.
 Iterations: exactly 50 per frame unless --iters says otherwise (on TSP
 test mixtures 50 score the SDR of 200 at well over twice the throughput:
 docs/RESULTS.md, "Live separation").

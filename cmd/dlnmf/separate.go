@@ -112,7 +112,7 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	rawRate := fs.Int("rate", 0, "with --raw: the stream's sample rate in Hz")
 	rawChannels := fs.Int("channels", 1, "with --raw: the stream's channels, interleaved")
 	liveName := fs.String("name", "live", "with --live -o: outputs are OUTDIR/NAME.<source>.wav")
-	liveBatch := fs.Int("live-batch", 0, fmt.Sprintf("with --live: frames inferred together (default %d; for a model of patches %d, or %d above %d bases in all; at most %d)", separation.DefaultLiveBatch, separation.DefaultPatchLiveBatch, separation.DefaultLargePatchLiveBatch, separation.LargePatchColumns, separation.MaxLiveBatch))
+	liveBatch := fs.Int("live-batch", 0, fmt.Sprintf("with --live: frames inferred together (default %d; for a model of patches %d, or %d when its bases hold more than 2 x 128 of 5 x 513 rows, as the default preset's do on every bin; at most %d)", separation.DefaultLiveBatch, separation.DefaultPatchLiveBatch, separation.DefaultLargePatchLiveBatch, separation.MaxLiveBatch))
 	freeBuffer := fs.Float64("free-buffer", separation.DefaultOnlineBuffer, "with --live --free: seconds of recent frames the free bases are learned on, at most "+fmt.Sprint(separation.MaxOnlineBuffer))
 	freeEvery := fs.Int("free-every", separation.DefaultOnlineEvery, "with --live --free: frames between two updates of the free bases")
 	freeUpdates := fs.Int("free-updates", separation.DefaultOnlineUpdates, "with --live --free: multiplicative updates of the free bases each time")
