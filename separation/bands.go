@@ -47,14 +47,6 @@ func BandEdges(bins, bands int, rate float64) []int {
 	return edges
 }
 
-// bandPool sums the rows of a magnitude or a basis over bands: rows of
-// context blocks of bins rows each (a patch), every block alike.
-type bandPool struct {
-	edges   []int
-	bins    int
-	context int
-}
-
 // CheckBands checks SeparateSettings.Bands for a model of bins
 // frequency bins (FFTSize/2 + 1 of its STFT settings).
 func CheckBands(bands, bins int) error {
@@ -62,6 +54,14 @@ func CheckBands(bands, bins int) error {
 		return fmt.Errorf("inference on %d bands: want %d to %d (the model's bins), or 0 for every bin", bands, MinBands, bins)
 	}
 	return nil
+}
+
+// bandPool sums the rows of a magnitude or a basis over bands: rows of
+// context blocks of bins rows each (a patch), every block alike.
+type bandPool struct {
+	edges   []int
+	bins    int
+	context int
 }
 
 // newBandPool plans bands bands over the model's bins, or returns nil for

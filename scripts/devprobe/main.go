@@ -18,10 +18,13 @@
 //
 // The set k400: around the K = 400, T = 5 model, K = 800 bases, patches of
 // 3 and 7 frames, and the sparsity 0.5 and 2 in training and inference.
+// The set pooled: the K = 400, T = 5 model inferred on every bin and on
+// 513 to 64 mel-spaced bands (separation.SeparateSettings.Bands), for at
+// most 200 and 50 iterations.
 //
-// Each set takes about 15 minutes on two cores with OpenBLAS:
+// A set takes 4 (pooled) to 20 minutes on two cores with OpenBLAS:
 //
-//	env $(scripts/cgo-env.sh) go run ./scripts/devprobe -tsp ../shared/corpus/tsp [-set k400]
+//	env $(scripts/cgo-env.sh) go run ./scripts/devprobe -tsp ../shared/corpus/tsp [-set k400|pooled]
 package main
 
 import (
@@ -56,7 +59,7 @@ func main() {
 	tsp := flag.String("tsp", "../shared/corpus/tsp", "the TSP folder, with FA and MC inside")
 	ntrain := flag.Int("train", 40, "training sentences per speaker")
 	nmix := flag.Int("mixtures", 10, "mixtures scored")
-	set := flag.String("set", "k100", "the variants: k100 (around K = 100) or k400 (around K = 400)")
+	set := flag.String("set", "k100", "the variants: k100 (around K = 100), k400 (around K = 400) or pooled (K = 400 inferred on bands)")
 	flag.Parse()
 	if err := run(*tsp, *ntrain, *nmix, *set); err != nil {
 		fmt.Fprintln(os.Stderr, "devprobe:", err)
