@@ -126,11 +126,8 @@ func (c Config) Defaults() (Config, error) {
 	if err := separation.CheckUnfold(c.Unfold, c.Untied); err != nil {
 		return c, err
 	}
-	if err := separation.CheckBands(c.Bands, separation.STFTAt(c.SampleRate).FFTSize/2+1); err != nil {
+	if err := separation.CheckBands(c.Bands, separation.STFTAt(c.SampleRate).FFTSize/2+1, c.Unfold); err != nil {
 		return c, err
-	}
-	if c.Bands > 0 && c.Unfold > 0 {
-		return c, errors.New("a deep-unfolded model's layers were trained on every bin: it takes no bands")
 	}
 	if c.DeepEpochs < 0 {
 		return c, fmt.Errorf("deep epochs %d: want 1 or more (0: the default)", c.DeepEpochs)

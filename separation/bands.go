@@ -48,10 +48,16 @@ func BandEdges(bins, bands int, rate float64) []int {
 }
 
 // CheckBands checks SeparateSettings.Bands for a model of bins
-// frequency bins (FFTSize/2 + 1 of its STFT settings).
-func CheckBands(bands, bins int) error {
-	if bands != 0 && (bands < MinBands || bands > bins) {
+// frequency bins (FFTSize/2 + 1 of its STFT settings) unfolded into
+// unfold layers (Model.Unfold; 0: not deep).
+func CheckBands(bands, bins, unfold int) error {
+	switch {
+	case bands == 0:
+		return nil
+	case bands < MinBands || bands > bins:
 		return fmt.Errorf("inference on %d bands: want %d to %d (the model's bins), or 0 for every bin", bands, MinBands, bins)
+	case unfold > 0:
+		return fmt.Errorf("a deep-unfolded model's layers were trained on every bin: it takes no bands")
 	}
 	return nil
 }
@@ -67,14 +73,8 @@ type bandPool struct {
 // newBandPool plans bands bands over the model's bins, or returns nil for
 // bands 0 (every bin).
 func newBandPool(m *Model, bins, bands int) (*bandPool, error) {
-	if err := CheckBands(bands, bins); err != nil {
+	if err := CheckBands(bands, bins, m.Unfold); err != nil || bands == 0 {
 		return nil, err
-	}
-	switch {
-	case bands == 0:
-		return nil, nil
-	case m.deep():
-		return nil, fmt.Errorf("a deep-unfolded model's layers were trained on every bin: it takes no bands")
 	}
 	return &bandPool{edges: BandEdges(bins, bands, float64(m.SampleRate)), bins: bins, context: m.context()}, nil
 }
