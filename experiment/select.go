@@ -23,7 +23,8 @@ import (
 // the best mean validation SDR over every speaker and mixture (ties: the
 // first in grid order) is trained again on the whole training part and
 // scored on the test mixtures as the row "Selected". The test mixtures
-// never take part in the choice.
+// never take part in the choice. Grid points that differ only in how they
+// separate (such as bands) train their models once.
 //
 // Grid is the sweep's grid language (ExpandGrid) over the experiment's
 // configuration: with --methods dlnmf --layers 180,20, the grid
@@ -212,32 +213,49 @@ func runSelection(ctx context.Context, speakers []*corpus.Speaker, cfg Config, r
 			return nil, nil, err
 		}
 	}
-	sel := &SelectionRepeat{Repeat: repeat + 1, Chosen: -1}
-	best := math.Inf(-1)
+	sel := &SelectionRepeat{Repeat: repeat + 1, Chosen: -1, Points: make([]ValidationScore, len(points)), Seconds: make([]float64, len(points))}
+	configs := make([]Config, len(points))
 	for i, p := range points {
-		start := time.Now()
-		pc, err := p.Config.Defaults()
-		if err != nil {
+		if configs[i], err = p.Config.Defaults(); err != nil {
 			return nil, nil, err
 		}
-		vrp, err := newRepeat(pc, repeat, names, rest, disc, val)
-		if err != nil {
-			return nil, nil, fmt.Errorf("validation of %s: %w", p.Label, err)
+	}
+	// The points that train the same models (they differ only in how they
+	// separate, such as bands) run on one validation Repeat,
+	// whose training set keeps the models it trained (ShareLayers), so
+	// those models train once. A kept model is bit-identical to one trained
+	// again, so no score depends on this; one group's Repeat is dropped
+	// before the next is built, so the memory need is a point's.
+	for _, group := range sameTraining(configs) {
+		var base *Repeat
+		for _, i := range group {
+			p, pc := points[i], configs[i]
+			start := time.Now()
+			if base == nil {
+				if base, err = newRepeat(pc, repeat, names, rest, disc, val); err != nil {
+					return nil, nil, fmt.Errorf("validation of %s: %w", p.Label, err)
+				}
+			}
+			vrp := *base
+			vrp.cfg = pc
+			rr, err := vrp.Run(ctx, 0, cores, func(string) { step("validation " + p.Label) })
+			if err != nil {
+				return nil, nil, fmt.Errorf("validation of %s: %w", p.Label, err)
+			}
+			sum := 0.0
+			for _, s := range rr.Scores {
+				sum += float64(s.SDR)
+			}
+			sel.Points[i] = ValidationScore{Config: p.Label, Row: pc.Rows()[0].Label(), SDR: Number(sum / float64(len(rr.Scores))), N: len(rr.Scores)}
+			sel.Mixtures = len(vrp.Tests)
+			sel.Seconds[i] = time.Since(start).Seconds()
 		}
-		rr, err := vrp.Run(ctx, 0, cores, func(string) { step("validation " + p.Label) })
-		if err != nil {
-			return nil, nil, fmt.Errorf("validation of %s: %w", p.Label, err)
-		}
-		sum := 0.0
-		for _, s := range rr.Scores {
-			sum += float64(s.SDR)
-		}
-		mean := sum / float64(len(rr.Scores))
-		sel.Points = append(sel.Points, ValidationScore{Config: p.Label, Row: pc.Rows()[0].Label(), SDR: Number(mean), N: len(rr.Scores)})
-		sel.Mixtures = len(vrp.Tests)
-		sel.Seconds = append(sel.Seconds, time.Since(start).Seconds())
-		// A NaN mean (a failed scoring) never wins; the first best does.
-		if sel.Chosen < 0 || mean > best {
+	}
+	best := math.Inf(-1)
+	for i, v := range sel.Points {
+		// A NaN mean (a failed scoring) never wins; the first best in grid
+		// order does.
+		if mean := float64(v.SDR); sel.Chosen < 0 || mean > best {
 			sel.Chosen, best = i, mean
 			if math.IsNaN(mean) {
 				best = math.Inf(-1)
@@ -270,6 +288,28 @@ func runSelection(ctx context.Context, speakers []*corpus.Speaker, cfg Config, r
 		rr.Examples[i].Estimates = map[string][][]float64{SelectedLabel: e.Estimates[cc.Rows()[0].Label()]}
 	}
 	return rr, sel, nil
+}
+
+// sameTraining groups grid points (their configs, defaults applied) that
+// train the same models, by their rows' training settings: the groups in
+// order of their first point, each point's index in grid order.
+func sameTraining(configs []Config) [][]int {
+	var groups [][]int
+	at := map[string]int{}
+	for i, c := range configs {
+		var key strings.Builder
+		for _, row := range c.Rows() {
+			fmt.Fprintf(&key, "%+v;", c.TrainSettings(row, 0, 1))
+		}
+		g, ok := at[key.String()]
+		if !ok {
+			g = len(groups)
+			at[key.String()] = g
+			groups = append(groups, nil)
+		}
+		groups[g] = append(groups[g], i)
+	}
+	return groups
 }
 
 // selectionLabels lists a selection's grid points by label.

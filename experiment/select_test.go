@@ -281,3 +281,46 @@ func TestSelectUnitsShardAndResume(t *testing.T) {
 		t.Errorf("another grid in the same folder: %v", err)
 	}
 }
+
+// Grid points that differ only in how they separate train their models
+// once in a repeat (sameTraining groups them, whatever the grid's order),
+// and each scores as it does alone.
+func TestSelectSharesTrainingAcrossInferencePoints(t *testing.T) {
+	cfg := selectConfig(t, `{"bands": [0, 16], "k": [4, 6]}`)
+	points, err := cfg.SelectPoints()
+	if err != nil {
+		t.Fatal(err)
+	}
+	configs := make([]Config, len(points))
+	for i, p := range points {
+		if configs[i], err = p.Config.Defaults(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if g := sameTraining(configs); !reflect.DeepEqual(g, [][]int{{0, 2}, {1, 3}}) {
+		t.Fatalf("groups %v of %d points, want [[0 2] [1 3]] (bands=0 k=4, bands=0 k=6, bands=16 k=4, bands=16 k=6)", g, len(points))
+	}
+	run := func(js string) []ValidationScore {
+		c := selectConfig(t, js)
+		c.Repeats = 1
+		_, sel, err := runSelection(context.Background(), unitSpeakers(12), mustDefaults(t, c), 0, 0, 1, func(string) {})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sel.Points
+	}
+	both := run(`{"bands": [0, 16], "k": [4]}`)
+	alone := run(`{"bands": [16], "k": [4]}`)
+	if len(both) != 2 || both[0].SDR == both[1].SDR || both[1] != alone[0] {
+		t.Errorf("bands 0 and 16 on one training: %+v; bands 16 alone: %+v", both, alone)
+	}
+}
+
+func mustDefaults(t *testing.T, c Config) Config {
+	t.Helper()
+	d, err := c.Defaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
