@@ -10,9 +10,11 @@ import (
 	"io/fs"
 	"mime"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/dlnmf/dlnmf/internal/atomicfile"
@@ -369,7 +371,11 @@ func (srv *Server) separate(w http.ResponseWriter, r *http.Request) error {
 			return errorf(http.StatusBadRequest, "format: %v", err)
 		}
 	}
-	if _, err := srv.models.separator(model, format); err != nil {
+	bands, err := bandsParam(q)
+	if err != nil {
+		return err
+	}
+	if _, err := srv.models.separator(model, format, bands); err != nil {
 		return err
 	}
 	us, err := srv.readUploads(r, audioTypes)
@@ -385,7 +391,7 @@ func (srv *Server) separate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	j := &Job{Kind: KindSeparate, Model: model, Format: format, Input: "input" + u.ext,
+	j := &Job{Kind: KindSeparate, Model: model, Format: format, Bands: bands, Input: "input" + u.ext,
 		Seconds: float64(frames) / float64(rate), Rate: rate}
 	long := j.Seconds > srv.s.ShortSeconds // answered at once, with its id (202)
 	if err := srv.jobs.submit(j, u.size, long, func(dir string) error {
@@ -412,6 +418,23 @@ func (srv *Server) separate(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, done)
 	return nil
+}
+
+// bandsParam reads the query parameter bands, the number of mel-spaced
+// bands inference reads (separation.SeparateSettings.Bands): absent or 0,
+// the server's setting (every bin unless its Settings say otherwise). A
+// count above the model's bins, or bands for a model that takes none, is
+// refused when its separator is built.
+func bandsParam(q url.Values) (int, error) {
+	v := q.Get("bands")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > 0 && n < separation.MinBands {
+		return 0, errorf(http.StatusBadRequest, "bands: give a whole number of mel-spaced bands, %d to the model's bins, or 0 for every bin (bands=%q)", separation.MinBands, v)
+	}
+	return n, nil
 }
 
 // job returns the job named by the request's id.

@@ -328,3 +328,67 @@ func TestScoreWithMixture(t *testing.T) {
 		t.Errorf("two rates: %d %s", code, out)
 	}
 }
+
+// TestSeparateOnBands: bands=N separates as recording does with
+// SeparateSettings.Bands N (the bytes of dlnmf separate --bands N, up to
+// the output's 16-bit PCM), the job records it, and a bad count is refused
+// before any job.
+func TestSeparateOnBands(t *testing.T) {
+	_, ts := newTestServer(t, Settings{})
+	mix, _ := heldOutMixture(t, 2)
+	m, err := separation.Decode(bytes.NewReader(testModelBytes(t)), int64(len(testModelBytes(t))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := wav.Decode(bytes.NewReader(mix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	estimates := func(bands int) [][]float64 {
+		sp, err := recording.New(m, recording.Settings{Separation: separation.SeparateSettings{Bands: bands}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		est, err := sp.Separate(in.Channels, in.Rate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return est
+	}
+	want, every := estimates(32), estimates(0)
+	code, _, b := do(t, "POST", ts.URL+"/v1/separate?model=famc&bands=32", "audio/wav", bytes.NewReader(mix))
+	var j Job
+	decodeJSON(t, b, &j)
+	if code != http.StatusOK || j.State != StateDone || j.Bands != 32 || len(j.Outputs) != 2 {
+		t.Fatalf("separate on 32 bands: %d %s", code, b)
+	}
+	for i, o := range j.Outputs {
+		_, _, b := do(t, "GET", ts.URL+o.URL, "", nil)
+		a, err := wav.Decode(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		est, moved := a.Mono(), 0.0
+		if len(est) != len(want[i]) {
+			t.Fatalf("%s: %d samples, want %d", o.Source, len(est), len(want[i]))
+		}
+		for k := range est {
+			if math.Abs(est[k]-want[i][k]) > 1.0/32768 {
+				t.Fatalf("%s sample %d: %g, recording on 32 bands gives %g", o.Source, k, est[k], want[i][k])
+			}
+			moved = max(moved, math.Abs(want[i][k]-every[i][k]))
+		}
+		if moved < 1e-3 {
+			t.Errorf("%s: 32 bands and every bin differ by at most %g: the test cannot tell them apart", o.Source, moved)
+		}
+	}
+	for q, wantCode := range map[string]int{"bands=1": http.StatusBadRequest, "bands=-3": http.StatusBadRequest,
+		"bands=x": http.StatusBadRequest, "bands=100000": http.StatusUnprocessableEntity} {
+		code, _, b := do(t, "POST", ts.URL+"/v1/separate?model=famc&"+q, "audio/wav", bytes.NewReader(mix))
+		var e struct{ Error string }
+		decodeJSON(t, b, &e)
+		if code != wantCode || !strings.Contains(e.Error, "bands") || strings.Contains(e.Error, "\n") {
+			t.Errorf("%s: %d %s, want %d and one line about bands", q, code, b, wantCode)
+		}
+	}
+}

@@ -64,6 +64,7 @@ type Job struct {
 	Seconds    float64  `json:"seconds,omitempty"`
 	Rate       int      `json:"rate,omitempty"`
 	Format     string   `json:"format,omitempty"`
+	Bands      int      `json:"bands,omitempty"` // inference on this many mel-spaced bands; 0: the server's setting
 	Outputs    []Output `json:"outputs,omitempty"`
 	Clipped    int      `json:"clipped_samples,omitempty"`
 
@@ -545,7 +546,7 @@ func (c ctxReader) Read(p []byte) (int, error) {
 // runSeparate separates a job's recording into its out folder: the
 // outputs appear all at once (recording.Separator.SeparateFile).
 func (srv *Server) runSeparate(ctx context.Context, j *Job) error {
-	sp, err := srv.models.separator(j.Model, j.Format)
+	sp, err := srv.models.separator(j.Model, j.Format, j.Bands)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"math"
 	"net/http"
 	"strings"
@@ -52,63 +53,66 @@ func TestLiveMatchesRecording(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp, err := recording.New(m, recording.Settings{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	live, err := sp.NewLive(democorpus.Rate)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := make([][]float64, 2)
-	sink := func(s int, y []float64) error { want[s] = append(want[s], y...); return nil }
-	for i := 0; i < len(x); i += block {
-		if err := live.Push(x[i:min(i+block, len(x))], sink); err != nil {
+	// Every bin, and 32 mel-spaced bands (the bytes of separate --bands 32).
+	for _, bands := range []int{0, 32} {
+		sp, err := recording.New(m, recording.Settings{Separation: separation.SeparateSettings{Bands: bands}})
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	if err := live.Finish(sink); err != nil {
-		t.Fatal(err)
-	}
-
-	conn := dialLive(t, ts.URL, "model=famc&rate=16000")
-	var hello LiveHello
-	if err := conn.ReadJSON(&hello); err != nil {
-		t.Fatal(err)
-	}
-	if len(hello.Sources) != 2 || hello.Sources[0] != "FA" || hello.Rate != democorpus.Rate ||
-		hello.LatencyMS != float64(live.Latency())/float64(time.Millisecond) || hello.LatencyMS <= 0 {
-		t.Fatalf("hello %+v; recording.Live's latency %s", hello, live.Latency())
-	}
-	go func() {
-		for i := 0; i < len(x); i += block {
-			conn.WriteMessage(websocket.BinaryMessage, float32Frame(x[i:min(i+block, len(x))]))
-		}
-		conn.WriteMessage(websocket.TextMessage, []byte(liveEnd))
-	}()
-	got := make([][]float64, 2)
-	for {
-		kind, msg, err := conn.ReadMessage()
+		live, err := sp.NewLive(democorpus.Rate)
 		if err != nil {
-			if !websocket.IsCloseError(err, websocket.CloseNormalClosure) {
-				t.Fatalf("stream ended with %v", err)
+			t.Fatal(err)
+		}
+		want := make([][]float64, 2)
+		sink := func(s int, y []float64) error { want[s] = append(want[s], y...); return nil }
+		for i := 0; i < len(x); i += block {
+			if err := live.Push(x[i:min(i+block, len(x))], sink); err != nil {
+				t.Fatal(err)
 			}
-			break
 		}
-		if kind != websocket.BinaryMessage || len(msg)%4 != 1 || int(msg[0]) >= 2 {
-			t.Fatalf("message of kind %d, %d bytes", kind, len(msg))
+		if err := live.Finish(sink); err != nil {
+			t.Fatal(err)
 		}
-		for i := 1; i < len(msg); i += 4 {
-			got[msg[0]] = append(got[msg[0]], float64(math.Float32frombits(binary.LittleEndian.Uint32(msg[i:]))))
+
+		conn := dialLive(t, ts.URL, fmt.Sprintf("model=famc&rate=16000&bands=%d", bands))
+		var hello LiveHello
+		if err := conn.ReadJSON(&hello); err != nil {
+			t.Fatal(err)
 		}
-	}
-	for s := range want {
-		if len(got[s]) != len(want[s]) || len(got[s]) < len(x) {
-			t.Fatalf("source %d: %d samples, recording.Live gives %d (input %d)", s, len(got[s]), len(want[s]), len(x))
+		if len(hello.Sources) != 2 || hello.Sources[0] != "FA" || hello.Rate != democorpus.Rate ||
+			hello.LatencyMS != float64(live.Latency())/float64(time.Millisecond) || hello.LatencyMS <= 0 {
+			t.Fatalf("hello %+v; recording.Live's latency %s", hello, live.Latency())
 		}
-		for i := range got[s] {
-			if got[s][i] != float64(float32(want[s][i])) {
-				t.Fatalf("source %d sample %d: %g, recording.Live gives %g", s, i, got[s][i], want[s][i])
+		go func() {
+			for i := 0; i < len(x); i += block {
+				conn.WriteMessage(websocket.BinaryMessage, float32Frame(x[i:min(i+block, len(x))]))
+			}
+			conn.WriteMessage(websocket.TextMessage, []byte(liveEnd))
+		}()
+		got := make([][]float64, 2)
+		for {
+			kind, msg, err := conn.ReadMessage()
+			if err != nil {
+				if !websocket.IsCloseError(err, websocket.CloseNormalClosure) {
+					t.Fatalf("stream ended with %v", err)
+				}
+				break
+			}
+			if kind != websocket.BinaryMessage || len(msg)%4 != 1 || int(msg[0]) >= 2 {
+				t.Fatalf("message of kind %d, %d bytes", kind, len(msg))
+			}
+			for i := 1; i < len(msg); i += 4 {
+				got[msg[0]] = append(got[msg[0]], float64(math.Float32frombits(binary.LittleEndian.Uint32(msg[i:]))))
+			}
+		}
+		for s := range want {
+			if len(got[s]) != len(want[s]) || len(got[s]) < len(x) {
+				t.Fatalf("bands=%d source %d: %d samples, recording.Live gives %d (input %d)", bands, s, len(got[s]), len(want[s]), len(x))
+			}
+			for i := range got[s] {
+				if got[s][i] != float64(float32(want[s][i])) {
+					t.Fatalf("bands=%d source %d sample %d: %g, recording.Live gives %g", bands, s, i, got[s][i], want[s][i])
+				}
 			}
 		}
 	}

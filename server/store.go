@@ -56,7 +56,7 @@ func (c *modelCache) path(name string) string { return filepath.Join(c.dir, name
 
 // separator returns the Separator of model name writing container format
 // ("" the input's).
-func (c *modelCache) separator(name, format string) (*recording.Separator, error) {
+func (c *modelCache) separator(name, format string, bands int) (*recording.Separator, error) {
 	if err := checkName("model", name); err != nil {
 		return nil, err
 	}
@@ -66,7 +66,7 @@ func (c *modelCache) separator(name, format string) (*recording.Separator, error
 	} else if err != nil {
 		return nil, err
 	}
-	key := name + "\x00" + format
+	key := name + "\x00" + format + "\x00" + strconv.Itoa(bands)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if m, ok := c.byKey[key]; ok && m.mod.Equal(fi.ModTime()) {
@@ -78,6 +78,9 @@ func (c *modelCache) separator(name, format string) (*recording.Separator, error
 	}
 	s := c.sep
 	s.Format = format
+	if bands != 0 {
+		s.Separation.Bands = bands
+	}
 	sp, err := recording.New(model, s)
 	if err != nil {
 		return nil, errorf(http.StatusUnprocessableEntity, "model %s: %v", name, err)
@@ -108,7 +111,7 @@ type ModelInfo struct {
 }
 
 func (c *modelCache) info(name string) (*ModelInfo, error) {
-	sp, err := c.separator(name, "")
+	sp, err := c.separator(name, "", 0)
 	if err != nil {
 		return nil, err
 	}
