@@ -39,6 +39,12 @@ type Config struct {
 	// Bands infers every row's activations on that many mel-spaced bands
 	// (separation.SeparateSettings.Bands; 0: every bin).
 	Bands int `json:"bands,omitempty"`
+	// CoarseBands and CoarseIters start every row's activations from
+	// that many iterations on that many mel-spaced bands
+	// (separation.SeparateSettings.CoarseBands and CoarseIters; 0: no
+	// coarse start, 0 iterations separation.DefaultCoarseIters).
+	CoarseBands int `json:"coarse_bands,omitempty"`
+	CoarseIters int `json:"coarse_iters,omitempty"`
 	// Deep unfolding after every row's training (separation.TrainSettings
 	// Unfold, Untied and DeepEpochs; 0: none, 0 untied, the default steps):
 	// the rows train on the held-back discriminative mixtures as DL-NMF's.
@@ -126,7 +132,11 @@ func (c Config) Defaults() (Config, error) {
 	if err := separation.CheckUnfold(c.Unfold, c.Untied); err != nil {
 		return c, err
 	}
-	if err := separation.CheckBands(c.Bands, separation.STFTAt(c.SampleRate).FFTSize/2+1, c.Unfold); err != nil {
+	bins := separation.STFTAt(c.SampleRate).FFTSize/2 + 1
+	if err := separation.CheckBands(c.Bands, bins, c.Unfold); err != nil {
+		return c, err
+	}
+	if err := separation.CheckCoarse(c.CoarseBands, c.CoarseIters, c.Bands, bins, c.Unfold); err != nil {
 		return c, err
 	}
 	if c.DeepEpochs < 0 {

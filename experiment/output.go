@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"github.com/dlnmf/dlnmf/internal/csvtext"
 	"github.com/dlnmf/dlnmf/internal/plural"
 	"github.com/dlnmf/dlnmf/report"
+	"github.com/dlnmf/dlnmf/separation"
 	"github.com/dlnmf/dlnmf/stats"
 )
 
@@ -256,8 +258,15 @@ func ConfigTable(res *Results) [][2]string {
 		{"DL-NMF", fmt.Sprintf("%d rounds of %d basis iterations", c.Rounds, c.DiscIters)},
 		{"seed", strconv.FormatUint(c.Seed, 10)},
 	}
-	if c.Bands > 0 {
-		t = append(t, [2]string{"inference", fmt.Sprintf("on %d mel-spaced bands", c.Bands)})
+	if c.Bands > 0 || c.CoarseBands > 0 {
+		on := "every bin"
+		if c.Bands > 0 {
+			on = fmt.Sprintf("%d mel-spaced bands", c.Bands)
+		}
+		if c.CoarseBands > 0 {
+			on += fmt.Sprintf(", started from %d iterations on %d", cmp.Or(c.CoarseIters, separation.DefaultCoarseIters), c.CoarseBands)
+		}
+		t = append(t, [2]string{"inference", "on " + on})
 	}
 	if c.Select != nil {
 		t = append(t, [2]string{"selection", fmt.Sprintf("on validation data (%.0f%% of each speaker's training part), from: %s", 100*c.Select.Validation, selectionLabels(c))})

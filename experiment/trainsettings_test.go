@@ -30,15 +30,19 @@ func TestBeyondSettings(t *testing.T) {
 
 // Inference on bands is checked before any work: at least
 // separation.MinBands, at most the model's bins, and not with deep
-// unfolding.
+// unfolding; a coarse start on fewer bands than inference reads.
 func TestBandsSettings(t *testing.T) {
-	for _, c := range []Config{{Bands: -1}, {Bands: 1}, {Bands: 514}, {Bands: 128, Unfold: 10}} {
+	for _, c := range []Config{{Bands: -1}, {Bands: 1}, {Bands: 514}, {Bands: 128, Unfold: 10},
+		{CoarseBands: 128, Bands: 128}, {CoarseIters: 50}, {CoarseBands: 32, Unfold: 10}, {CoarseBands: 32, CoarseIters: -1}} {
 		if _, err := c.Defaults(); err == nil {
 			t.Errorf("%+v: no error", c)
 		}
 	}
 	if d, err := (Config{Bands: 128}).Defaults(); err != nil || d.Bands != 128 {
 		t.Errorf("128 bands: %v, bands %d", err, d.Bands)
+	}
+	if d, err := (Config{Bands: 128, CoarseBands: 32}).Defaults(); err != nil || d.CoarseBands != 32 {
+		t.Errorf("128 bands from 32: %v, coarse bands %d", err, d.CoarseBands)
 	}
 }
 

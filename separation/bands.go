@@ -20,8 +20,30 @@ import (
 // by about bins / bands. With patches the bands pool each of the patch's
 // frames alike.
 
+// A coarse start (SeparateSettings.CoarseBands): H first runs
+// CoarseIters iterations on fewer bands, where each iteration is cheaper
+// still, and the iterations on Bands (or every bin) continue from there.
+// Multiplicative updates move H slowly from their flat start; on a coarse
+// view of the spectrum the same moves cost a fraction, and the finer
+// iterations that follow only refine what the coarse ones found.
+
 // MinBands is the fewest bands SeparateSettings.Bands takes.
 const MinBands = 2
+
+// DefaultCoarseIters is the number of iterations on CoarseBands bands
+// when SeparateSettings.CoarseIters is 0.
+const DefaultCoarseIters = 100
+
+// DefaultFineIters is the number of iterations on Bands (or every bin)
+// after a coarse start when NMF.MaxIter is 0, offline and live: on the
+// development probe of docs/RESULTS.md ("A coarse start"), 100 iterations
+// on 32 bands and then 25 on 128 scored what 200 on 128 bands score, at
+// about a quarter of the cost.
+const DefaultFineIters = 25
+
+// MaxCoarseIters is the most iterations SeparateSettings.CoarseIters
+// takes.
+const MaxCoarseIters = 100000
 
 // BandEdges returns the edges of bands bands over bins bins (0 Hz to half
 // of rate): band b holds bins edges[b] ... edges[b+1]-1. The edges are
@@ -58,6 +80,30 @@ func CheckBands(bands, bins, unfold int) error {
 		return fmt.Errorf("inference on %d bands: want %d to %d (the model's bins), or 0 for every bin", bands, MinBands, bins)
 	case unfold > 0:
 		return fmt.Errorf("a deep-unfolded model's layers were trained on every bin: it takes no bands")
+	}
+	return nil
+}
+
+// CheckCoarse checks SeparateSettings.CoarseBands and CoarseIters for a
+// model of bins frequency bins unfolded into unfold layers, inferred on
+// bands bands (0: every bin): fewer coarse bands than that, at least
+// MinBands.
+func CheckCoarse(coarseBands, coarseIters, bands, bins, unfold int) error {
+	fine := bins
+	if bands > 0 {
+		fine = bands
+	}
+	switch {
+	case coarseBands == 0 && coarseIters != 0:
+		return fmt.Errorf("%d coarse iterations on no coarse bands: give the coarse bands too", coarseIters)
+	case coarseBands == 0:
+		return nil
+	case coarseBands < MinBands || coarseBands >= fine:
+		return fmt.Errorf("a coarse start on %d bands: want %d to %d (fewer than the %d that inference reads), or 0 for none", coarseBands, MinBands, fine-1, fine)
+	case coarseIters < 0 || coarseIters > MaxCoarseIters:
+		return fmt.Errorf("%d coarse iterations: want 1 to %d, or 0 for %d", coarseIters, MaxCoarseIters, DefaultCoarseIters)
+	case unfold > 0:
+		return fmt.Errorf("a deep-unfolded model's layers were trained on every bin: it takes no coarse start")
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package separation
 
 import (
+	"math"
 	"slices"
 	"testing"
 
@@ -84,5 +85,61 @@ func TestBandsSeparate(t *testing.T) {
 	}
 	if _, err := NewSeparator(randomPatchModel(4, 3, 1), SeparateSettings{Bands: 64}); err == nil {
 		t.Error("bands with a deep-unfolded model accepted")
+	}
+}
+
+// TestCoarseStart: a coarse start on 16 bands, then 1 iteration on 64
+// bands, comes nearer to inference on 64 bands run to convergence than 1
+// iteration alone, and its estimates still add up to the mixture, offline
+// and live alike; its bad settings are refused.
+func TestCoarseStart(t *testing.T) {
+	m := trainSyntheticWith(t, TrainSettings{Method: NMF, Sizes: []int{6}, Context: 5, Sparsity: 0.5, MaskPower: 2})
+	a, b := synthVoice(lowNotes, 3, 100), synthVoice(highNotes, 3, 200)
+	mix := mixOf(a, b)
+	s := SeparateSettings{Bands: 64, NMF: nmf.Settings{MaxIter: 400, Tol: -1}}
+	converged := separateWith(t, m, s, mix)
+	// away returns est's distance from converged, in dB below its energy.
+	away := func(est [][]float64) float64 {
+		var d, e float64
+		for i := range est {
+			for k, v := range est[i] {
+				d += (v - converged[i][k]) * (v - converged[i][k])
+				e += converged[i][k] * converged[i][k]
+			}
+		}
+		return 10 * math.Log10(e/d)
+	}
+	s.NMF.MaxIter = 1
+	cold := separateWith(t, m, s, mix)
+	s.CoarseBands, s.CoarseIters = 16, 60
+	warm := separateWith(t, m, s, mix)
+	checkSum(t, warm, mix)
+	if w, c := away(warm), away(cold); w < c+3 {
+		t.Errorf("1 iteration on 64 bands: %.1f dB from convergence after 60 on 16 bands, %.1f dB alone; want 3 dB nearer", w, c)
+	}
+	s.CoarseIters = 0 // DefaultCoarseIters
+	if d := separateWith(t, m, s, mix); slices.Equal(d[0], warm[0]) {
+		t.Error("0 coarse iterations ran 60, not DefaultCoarseIters")
+	}
+	sp, err := NewSeparator(m, SeparateSettings{Bands: 64, CoarseBands: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sp.settings.MaxIter != DefaultFineIters || sp.liveIters != DefaultFineIters || sp.coarseIters != DefaultCoarseIters {
+		t.Errorf("a coarse start's default iterations: %d (live %d) after %d; want %d after %d", sp.settings.MaxIter, sp.liveIters, sp.coarseIters, DefaultFineIters, DefaultCoarseIters)
+	}
+	liveEqualsSeparate(t, m, mix, SeparateSettings{Bands: 64, CoarseBands: 16, CoarseIters: 30, LiveBatch: 4, NMF: nmf.Settings{MaxIter: 5, Tol: -1, Workers: 1}})
+
+	for _, bad := range []SeparateSettings{
+		{CoarseBands: 1}, {CoarseBands: 513}, {Bands: 64, CoarseBands: 64}, {Bands: 64, CoarseBands: 100},
+		{CoarseIters: 10}, {CoarseBands: 16, CoarseIters: -1}, {CoarseBands: 16, CoarseIters: MaxCoarseIters + 1},
+		{CoarseBands: 16, Free: 4},
+	} {
+		if _, err := NewSeparator(m, bad); err == nil {
+			t.Errorf("%+v accepted", bad)
+		}
+	}
+	if _, err := NewSeparator(randomPatchModel(4, 3, 1), SeparateSettings{CoarseBands: 16}); err == nil {
+		t.Error("a coarse start with a deep-unfolded model accepted")
 	}
 }

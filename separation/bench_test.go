@@ -161,12 +161,20 @@ func BenchmarkSeparate3sDeep(b *testing.B) {
 // bases), at the anchor's 200 inference iterations (separation's default
 // maximum; a trained model stops earlier when its cost settles): run it
 // beside BenchmarkSeparate3s (DL-NMF 180,20); bands=N infers on N
-// mel-spaced bands (SeparateSettings.Bands), 0 on every bin.
+// mel-spaced bands (SeparateSettings.Bands), 0 on every bin; coarse=N
+// starts from DefaultCoarseIters iterations on N bands and then runs
+// DefaultFineIters (SeparateSettings.CoarseBands).
 func BenchmarkSeparate3sPatches(b *testing.B) {
-	for _, c := range []struct{ k, bands int }{{100, 0}, {400, 0}, {400, 128}, {400, 64}} {
-		b.Run(fmt.Sprintf("K=%d/bands=%d", c.k, c.bands), func(b *testing.B) {
+	for _, c := range []struct{ k, bands, coarse int }{{100, 0, 0}, {400, 0, 0}, {400, 128, 0}, {400, 64, 0}, {400, 128, 32}} {
+		name := fmt.Sprintf("K=%d/bands=%d", c.k, c.bands)
+		iters := 200
+		if c.coarse > 0 {
+			name += fmt.Sprintf("/coarse=%d", c.coarse)
+			iters = DefaultFineIters
+		}
+		b.Run(name, func(b *testing.B) {
 			defer openblas.HoldSingle()()
-			sep, err := NewSeparator(randomPatchModel(c.k, 0, 0), SeparateSettings{NMF: nmf.Settings{MaxIter: 200, Tol: -1, Workers: 1}, Bands: c.bands})
+			sep, err := NewSeparator(randomPatchModel(c.k, 0, 0), SeparateSettings{NMF: nmf.Settings{MaxIter: iters, Tol: -1, Workers: 1}, Bands: c.bands, CoarseBands: c.coarse})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -99,8 +99,10 @@ func (sp *Separator) sources() int { return len(sp.bases) + min(sp.extra.free, 1
 
 // infer returns H for Y and the bases whose activations are its row blocks,
 // in source order: the model's speakers' (and the universal model's, with
-// its group penalty), then the free bases learned on Y.
-func (e *extraSource) infer(sp *Separator, w *work, Y *nmf.Dense[float32], s nmf.Settings) (*nmf.Dense[float32], []*nmf.Dense[float32], error) {
+// its group penalty), then the free bases learned on Y. With start (a
+// coarse start's H, fixed bases only) the iterations continue from it, in
+// place, rather than from Infer's start.
+func (e *extraSource) infer(sp *Separator, w *work, Y *nmf.Dense[float32], s nmf.Settings, start *nmf.Dense[float32]) (*nmf.Dense[float32], []*nmf.Dense[float32], error) {
 	if e.free == 0 {
 		if e.groups != nil {
 			// The penalty's weight follows the mixture's scale, so that
@@ -125,6 +127,10 @@ func (e *extraSource) infer(sp *Separator, w *work, Y *nmf.Dense[float32], s nmf
 				return nil, nil, err
 			}
 			w.inferer = in
+		}
+		if start != nil {
+			_, err := w.inferer.Resume(start, Y)
+			return start, sp.bases, err
 		}
 		H, _, err := w.inferer.Infer(sized(&w.H, sp.basis.Cols, Y.Cols), Y)
 		return H, sp.bases, err

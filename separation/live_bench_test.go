@@ -39,7 +39,7 @@ func BenchmarkLiveDeep(b *testing.B) {
 	for _, n := range []int{8, 10, 25} {
 		for _, batch := range []int{1, 8} {
 			b.Run(fmt.Sprintf("N=%d/batch=%d", n, batch), func(b *testing.B) {
-				benchLiveModel(b, randomDeepModel(n, 2), batch, 0)
+				benchLiveModel(b, randomDeepModel(n, 2), batch, 0, 0)
 			})
 		}
 	}
@@ -51,18 +51,23 @@ func BenchmarkLiveDeep(b *testing.B) {
 // frame at a time and in batches of 4, 8 and 16 frames; K = 400 also
 // inferred on 128 mel-spaced bands (SeparateSettings.Bands).
 func BenchmarkLiveValidated(b *testing.B) {
-	for _, c := range []struct{ k, bands int }{{100, 0}, {400, 0}, {400, 128}} {
+	for _, c := range []struct{ k, bands, coarse int }{{100, 0, 0}, {400, 0, 0}, {400, 128, 0}, {400, 128, 32}} {
 		m := randomPatchModel(c.k, 0, 0)
 		for _, batch := range []int{1, 4, 8, 16} {
-			b.Run(fmt.Sprintf("K=%d/bands=%d/batch=%d", c.k, c.bands, batch), func(b *testing.B) { benchLiveModel(b, m, batch, c.bands) })
+			name := fmt.Sprintf("K=%d/bands=%d/batch=%d", c.k, c.bands, batch)
+			if c.coarse > 0 {
+				name = fmt.Sprintf("K=%d/bands=%d/coarse=%d/batch=%d", c.k, c.bands, c.coarse, batch)
+			}
+			b.Run(name, func(b *testing.B) { benchLiveModel(b, m, batch, c.bands, c.coarse) })
 		}
 	}
 }
 
 // benchLiveModel runs BenchmarkLive200's stream through m, batch frames
-// at a time, inferred on bands mel-spaced bands (0: every bin).
-func benchLiveModel(b *testing.B, m *Model, batch, bands int) {
-	sep, err := NewSeparator(m, SeparateSettings{LiveBatch: batch, Bands: bands, NMF: nmf.Settings{Workers: 1}})
+// at a time, inferred on bands mel-spaced bands (0: every bin) from a
+// coarse start on coarse bands (0: none), at the default iterations.
+func benchLiveModel(b *testing.B, m *Model, batch, bands, coarse int) {
+	sep, err := NewSeparator(m, SeparateSettings{LiveBatch: batch, Bands: bands, CoarseBands: coarse, NMF: nmf.Settings{Workers: 1}})
 	if err != nil {
 		b.Fatal(err)
 	}

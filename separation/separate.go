@@ -1,6 +1,7 @@
 package separation
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"math"
@@ -19,17 +20,23 @@ const DefaultBlockSeconds = 30
 // Separator separates mixtures with a model. It is safe for concurrent use:
 // every call takes its own working buffers from a pool.
 type Separator struct {
-	model    *Model
-	works    sync.Pool // of *work: one call's buffers, reused by later calls
-	st       stft.Settings
-	basis    *nmf.Dense[float32] // the speakers' bases side by side, summed over bands when pool is set
-	pool     *bandPool           // inference on bands (SeparateSettings.Bands); nil: every bin
-	bases    []*nmf.Dense[float32]
-	settings nmf.Settings
-	block    int     // samples per block, a multiple of the hop
-	margin   int     // context samples on each side of a block, a multiple of the hop
-	context  int     // patch width (Model.Context), 1 for single frames
-	power    float64 // mask exponent
+	model *Model
+	works sync.Pool // of *work: one call's buffers, reused by later calls
+	st    stft.Settings
+	basis *nmf.Dense[float32] // the speakers' bases side by side, summed over bands when pool is set
+	pool  *bandPool           // inference on bands (SeparateSettings.Bands); nil: every bin
+	// coarse is the coarse start (SeparateSettings.CoarseBands; nil:
+	// none): coarseIters iterations with coarseBasis, the bases summed
+	// over its bands.
+	coarse      *bandPool
+	coarseBasis *nmf.Dense[float32]
+	coarseIters int
+	bases       []*nmf.Dense[float32]
+	settings    nmf.Settings
+	block       int     // samples per block, a multiple of the hop
+	margin      int     // context samples on each side of a block, a multiple of the hop
+	context     int     // patch width (Model.Context), 1 for single frames
+	power       float64 // mask exponent
 	// liveIters are a Live's inference iterations per frame:
 	// SeparateSettings.NMF.MaxIter, or DefaultLiveIters when that is 0.
 	liveIters int
@@ -131,6 +138,15 @@ type SeparateSettings struct {
 	// costs about Bands / bins as much. 0: every bin. Fixed bases only:
 	// not with free bases, a universal model or a deep-unfolded model.
 	Bands int
+	// CoarseBands starts H from CoarseIters iterations on this many
+	// mel-spaced bands (fewer than Bands, or than the bins when Bands is
+	// 0); NMF.MaxIter iterations on Bands then continue from it (bands.go),
+	// DefaultFineIters when it is 0, offline and live. 0: no coarse start.
+	// Fixed bases only, as Bands.
+	CoarseBands int
+	// CoarseIters is the number of iterations on CoarseBands, run in full
+	// (no tolerance); 0: DefaultCoarseIters.
+	CoarseIters int
 }
 
 // NewSeparator prepares m for separation: it validates the model and forms
@@ -192,11 +208,18 @@ func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 	sep.liveIters = sep.settings.MaxIter
 	if sep.liveIters == 0 {
 		sep.liveIters = DefaultLiveIters
+		if s.CoarseBands > 0 {
+			sep.liveIters = DefaultFineIters
+		}
 	}
 	if sep.settings.MaxIter == 0 {
-		sep.settings.MaxIter = nmf.DefaultMaxIter
-		if s.Free > 0 {
+		switch {
+		case s.Free > 0:
 			sep.settings.MaxIter = DefaultFreeIters
+		case s.CoarseBands > 0:
+			sep.settings.MaxIter = DefaultFineIters
+		default:
+			sep.settings.MaxIter = nmf.DefaultMaxIter
 		}
 	}
 	for i := range m.Speakers {
@@ -212,13 +235,25 @@ func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 	if sep.pool, err = newBandPool(m, sep.modelBins, s.Bands); err != nil {
 		return nil, err
 	}
-	if sep.pool != nil {
+	if err := CheckCoarse(s.CoarseBands, s.CoarseIters, s.Bands, sep.modelBins, m.Unfold); err != nil {
+		return nil, err
+	}
+	if sep.coarse, err = newBandPool(m, sep.modelBins, s.CoarseBands); err != nil {
+		return nil, err
+	}
+	if sep.pool != nil || sep.coarse != nil {
 		switch {
 		case sep.extra.free > 0:
 			return nil, fmt.Errorf("inference on bands learns no free bases: give the model a speaker for every voice of the mixture")
 		case sep.extra.name != "":
 			return nil, fmt.Errorf("inference on bands takes no universal model (%s)", sep.extra.name)
 		}
+	}
+	if sep.coarse != nil {
+		sep.coarseBasis = sep.coarse.pool(&nmf.Dense[float32]{}, sep.basis)
+		sep.coarseIters = cmp.Or(s.CoarseIters, DefaultCoarseIters)
+	}
+	if sep.pool != nil {
 		sep.basis = sep.pool.pool(&nmf.Dense[float32]{}, sep.basis)
 	}
 	sep.liveBatch = s.LiveBatch
@@ -261,6 +296,7 @@ type work struct {
 	Y, H     nmf.Dense[float32]
 	patches  nmf.Dense[float32] // Y unfolded (Model.Context > 1)
 	pooled   nmf.Dense[float32] // Y or its patches summed over bands (Separator.pool)
+	coarseX  nmf.Dense[float32] // Y or its patches summed over the coarse bands (Separator.coarse)
 	rec      nmf.Dense[float32] // one speaker's patch reconstruction
 	total    nmf.Dense[float32]
 	parts    []nmf.Dense[float32]
@@ -271,6 +307,7 @@ type work struct {
 	full     []nmf.Dense[float32]    // full-band gains
 	upper    []float32               // speakers x frames: the upper band's gains
 	inferer  *nmf.Inferer[float32]   // the separator's inference, planned on first use (extrasource.go)
+	coarse   *nmf.Inferer[float32]   // the coarse start's, planned on first use (Separator.coarseStart)
 	untied   []*nmf.Inferer[float32] // a deep-unfolded model's untied layers, one iteration each (deep.go)
 }
 
@@ -484,10 +521,33 @@ func (sp *Separator) activations(w *work, X *nmf.Dense[float32], live bool) (*nm
 		H, err := sp.deep.infer(sp, w, X)
 		return H, sp.deep.recon, err
 	}
+	var start *nmf.Dense[float32]
+	if sp.coarse != nil {
+		var err error
+		if start, err = sp.coarseStart(w, X, sp.inferSettings(live)); err != nil {
+			return nil, nil, err
+		}
+	}
 	if sp.pool != nil {
 		X = sp.pool.pool(&w.pooled, X)
 	}
-	return sp.extra.infer(sp, w, X, sp.inferSettings(live))
+	return sp.extra.infer(sp, w, X, sp.inferSettings(live), start)
+}
+
+// coarseStart runs the coarse start's iterations on X (the mixture's
+// magnitude or its patches, every bin) summed over its bands, and returns
+// H in w.H, where the finer iterations continue.
+func (sp *Separator) coarseStart(w *work, X *nmf.Dense[float32], s nmf.Settings) (*nmf.Dense[float32], error) {
+	if w.coarse == nil {
+		s.MaxIter, s.Tol, s.NoCost = sp.coarseIters, -1, s.Recorder == nil
+		in, err := nmf.NewInferer(sp.coarseBasis, s)
+		if err != nil {
+			return nil, err
+		}
+		w.coarse = in
+	}
+	H, _, err := w.coarse.Infer(sized(&w.H, sp.basis.Cols, X.Cols), sp.coarse.pool(&w.coarseX, X))
+	return H, err
 }
 
 // inferSettings returns the settings of the inference of H, offline or in

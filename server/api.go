@@ -371,11 +371,11 @@ func (srv *Server) separate(w http.ResponseWriter, r *http.Request) error {
 			return errorf(http.StatusBadRequest, "format: %v", err)
 		}
 	}
-	bands, err := bandsParam(q)
+	inf, err := inferenceParams(q)
 	if err != nil {
 		return err
 	}
-	if _, err := srv.models.separator(model, format, bands); err != nil {
+	if _, err := srv.models.separator(model, format, inf); err != nil {
 		return err
 	}
 	us, err := srv.readUploads(r, audioTypes)
@@ -391,7 +391,7 @@ func (srv *Server) separate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	j := &Job{Kind: KindSeparate, Model: model, Format: format, Bands: bands, Input: "input" + u.ext,
+	j := &Job{Kind: KindSeparate, Model: model, Format: format, Inference: inf, Input: "input" + u.ext,
 		Seconds: float64(frames) / float64(rate), Rate: rate}
 	long := j.Seconds > srv.s.ShortSeconds // answered at once, with its id (202)
 	if err := srv.jobs.submit(j, u.size, long, func(dir string) error {
@@ -420,21 +420,47 @@ func (srv *Server) separate(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// bandsParam reads the query parameter bands, the number of mel-spaced
-// bands inference reads (separation.SeparateSettings.Bands): absent or 0,
-// the server's setting (every bin unless its Settings say otherwise). A
-// count above the model's bins, or bands for a model that takes none, is
-// refused when its separator is built.
-func bandsParam(q url.Values) (int, error) {
-	v := q.Get("bands")
-	if v == "" {
-		return 0, nil
+// Inference is how a separation infers the activations, as the query
+// parameters bands, coarse_bands and coarse_iters give it
+// (separation.SeparateSettings' fields of those names); zero values are
+// the server's setting (every bin, no coarse start, unless its Settings
+// say otherwise).
+type Inference struct {
+	Bands       int `json:"bands,omitempty"`
+	CoarseBands int `json:"coarse_bands,omitempty"`
+	CoarseIters int `json:"coarse_iters,omitempty"`
+}
+
+// inferenceParams reads the query's Inference: each a whole number, bands
+// counts of at least separation.MinBands. A count above the model's bins,
+// a coarse start on as many bands as inference reads, or bands for a model
+// that takes none, is refused when its separator is built.
+func inferenceParams(q url.Values) (Inference, error) {
+	var inf Inference
+	for _, p := range []struct {
+		name  string
+		to    *int
+		least int
+		what  string
+	}{
+		{"bands", &inf.Bands, separation.MinBands, fmt.Sprintf("a whole number of mel-spaced bands, %d to the model's bins, or 0 for every bin", separation.MinBands)},
+		{"coarse_bands", &inf.CoarseBands, separation.MinBands, fmt.Sprintf("a whole number of mel-spaced bands, %d to fewer than bands, or 0 for no coarse start", separation.MinBands)},
+		{"coarse_iters", &inf.CoarseIters, 1, fmt.Sprintf("a whole number of iterations, 1 to %d, or 0 for %d", separation.MaxCoarseIters, separation.DefaultCoarseIters)},
+	} {
+		v := q.Get(p.name)
+		if v == "" {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 0 && n < p.least {
+			return inf, errorf(http.StatusBadRequest, "%s: give %s (%s=%q)", p.name, p.what, p.name, v)
+		}
+		*p.to = n
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 || n > 0 && n < separation.MinBands {
-		return 0, errorf(http.StatusBadRequest, "bands: give a whole number of mel-spaced bands, %d to the model's bins, or 0 for every bin (bands=%q)", separation.MinBands, v)
+	if inf.CoarseIters != 0 && inf.CoarseBands == 0 {
+		return inf, errorf(http.StatusBadRequest, "coarse_iters: give coarse_bands too (the bands of the coarse start)")
 	}
-	return n, nil
+	return inf, nil
 }
 
 // job returns the job named by the request's id.

@@ -329,10 +329,10 @@ func TestScoreWithMixture(t *testing.T) {
 	}
 }
 
-// TestSeparateOnBands: bands=N separates as recording does with
-// SeparateSettings.Bands N (the bytes of dlnmf separate --bands N, up to
-// the output's 16-bit PCM), the job records it, and a bad count is refused
-// before any job.
+// TestSeparateOnBands: bands=N, and coarse_bands with coarse_iters,
+// separate as recording does with those SeparateSettings (the bytes of
+// dlnmf separate --bands N ..., up to the output's 16-bit PCM), the job
+// records them, and a bad value is refused before any job.
 func TestSeparateOnBands(t *testing.T) {
 	_, ts := newTestServer(t, Settings{})
 	mix, _ := heldOutMixture(t, 2)
@@ -344,8 +344,8 @@ func TestSeparateOnBands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	estimates := func(bands int) [][]float64 {
-		sp, err := recording.New(m, recording.Settings{Separation: separation.SeparateSettings{Bands: bands}})
+	estimates := func(s separation.SeparateSettings) [][]float64 {
+		sp, err := recording.New(m, recording.Settings{Separation: s})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -355,40 +355,56 @@ func TestSeparateOnBands(t *testing.T) {
 		}
 		return est
 	}
-	want, every := estimates(32), estimates(0)
-	code, _, b := do(t, "POST", ts.URL+"/v1/separate?model=famc&bands=32", "audio/wav", bytes.NewReader(mix))
-	var j Job
-	decodeJSON(t, b, &j)
-	if code != http.StatusOK || j.State != StateDone || j.Bands != 32 || len(j.Outputs) != 2 {
-		t.Fatalf("separate on 32 bands: %d %s", code, b)
+	every := estimates(separation.SeparateSettings{})
+	for _, c := range []struct {
+		query string
+		inf   Inference
+	}{{"bands=32", Inference{Bands: 32}}, {"bands=32&coarse_bands=8&coarse_iters=20", Inference{Bands: 32, CoarseBands: 8, CoarseIters: 20}}} {
+		want := estimates(separation.SeparateSettings{Bands: c.inf.Bands, CoarseBands: c.inf.CoarseBands, CoarseIters: c.inf.CoarseIters})
+		code, _, b := do(t, "POST", ts.URL+"/v1/separate?model=famc&"+c.query, "audio/wav", bytes.NewReader(mix))
+		var j Job
+		decodeJSON(t, b, &j)
+		if code != http.StatusOK || j.State != StateDone || j.Inference != c.inf || len(j.Outputs) != 2 {
+			t.Fatalf("separate with %s: %d %s", c.query, code, b)
+		}
+		sameAsRecording(t, ts.URL, c.query, j, want, every)
 	}
+	for q, wantCode := range map[string]int{"bands=1": http.StatusBadRequest, "bands=-3": http.StatusBadRequest,
+		"bands=x": http.StatusBadRequest, "bands=100000": http.StatusUnprocessableEntity,
+		"coarse_bands=1": http.StatusBadRequest, "bands=32&coarse_iters=5": http.StatusBadRequest,
+		"bands=32&coarse_bands=8&coarse_iters=-1": http.StatusBadRequest, "bands=32&coarse_bands=32": http.StatusUnprocessableEntity} {
+		code, _, b := do(t, "POST", ts.URL+"/v1/separate?model=famc&"+q, "audio/wav", bytes.NewReader(mix))
+		var e struct{ Error string }
+		decodeJSON(t, b, &e)
+		if code != wantCode || !strings.Contains(e.Error, "bands") && !strings.Contains(e.Error, "coarse") || strings.Contains(e.Error, "\n") {
+			t.Errorf("%s: %d %s, want %d and one line about it", q, code, b, wantCode)
+		}
+	}
+}
+
+// sameAsRecording checks job j's outputs against want, recording's
+// estimates (to within the outputs' 16-bit PCM), and that they differ from
+// every, inference on every bin's.
+func sameAsRecording(t *testing.T, base, query string, j Job, want, every [][]float64) {
+	t.Helper()
 	for i, o := range j.Outputs {
-		_, _, b := do(t, "GET", ts.URL+o.URL, "", nil)
+		_, _, b := do(t, "GET", base+o.URL, "", nil)
 		a, err := wav.Decode(bytes.NewReader(b))
 		if err != nil {
 			t.Fatal(err)
 		}
 		est, moved := a.Mono(), 0.0
 		if len(est) != len(want[i]) {
-			t.Fatalf("%s: %d samples, want %d", o.Source, len(est), len(want[i]))
+			t.Fatalf("%s, %s: %d samples, want %d", query, o.Source, len(est), len(want[i]))
 		}
 		for k := range est {
 			if math.Abs(est[k]-want[i][k]) > 1.0/32768 {
-				t.Fatalf("%s sample %d: %g, recording on 32 bands gives %g", o.Source, k, est[k], want[i][k])
+				t.Fatalf("%s, %s sample %d: %g, recording gives %g", query, o.Source, k, est[k], want[i][k])
 			}
 			moved = max(moved, math.Abs(want[i][k]-every[i][k]))
 		}
 		if moved < 1e-3 {
-			t.Errorf("%s: 32 bands and every bin differ by at most %g: the test cannot tell them apart", o.Source, moved)
-		}
-	}
-	for q, wantCode := range map[string]int{"bands=1": http.StatusBadRequest, "bands=-3": http.StatusBadRequest,
-		"bands=x": http.StatusBadRequest, "bands=100000": http.StatusUnprocessableEntity} {
-		code, _, b := do(t, "POST", ts.URL+"/v1/separate?model=famc&"+q, "audio/wav", bytes.NewReader(mix))
-		var e struct{ Error string }
-		decodeJSON(t, b, &e)
-		if code != wantCode || !strings.Contains(e.Error, "bands") || strings.Contains(e.Error, "\n") {
-			t.Errorf("%s: %d %s, want %d and one line about bands", q, code, b, wantCode)
+			t.Errorf("%s, %s: differs from every bin by at most %g: the test cannot tell them apart", query, o.Source, moved)
 		}
 	}
 }

@@ -59,14 +59,14 @@ type Job struct {
 
 	// A separation: the recording (a file of the job's folder), its
 	// length, and the estimates' container ("" the input's).
-	Input      string   `json:"input,omitempty"`
-	InputBytes int64    `json:"input_bytes,omitempty"`
-	Seconds    float64  `json:"seconds,omitempty"`
-	Rate       int      `json:"rate,omitempty"`
-	Format     string   `json:"format,omitempty"`
-	Bands      int      `json:"bands,omitempty"` // inference on this many mel-spaced bands; 0: the server's setting
-	Outputs    []Output `json:"outputs,omitempty"`
-	Clipped    int      `json:"clipped_samples,omitempty"`
+	Input      string  `json:"input,omitempty"`
+	InputBytes int64   `json:"input_bytes,omitempty"`
+	Seconds    float64 `json:"seconds,omitempty"`
+	Rate       int     `json:"rate,omitempty"`
+	Format     string  `json:"format,omitempty"`
+	Inference
+	Outputs []Output `json:"outputs,omitempty"`
+	Clipped int      `json:"clipped_samples,omitempty"`
 
 	// A training.
 	Train *TrainRequest `json:"train,omitempty"`
@@ -546,7 +546,7 @@ func (c ctxReader) Read(p []byte) (int, error) {
 // runSeparate separates a job's recording into its out folder: the
 // outputs appear all at once (recording.Separator.SeparateFile).
 func (srv *Server) runSeparate(ctx context.Context, j *Job) error {
-	sp, err := srv.models.separator(j.Model, j.Format, j.Bands)
+	sp, err := srv.models.separator(j.Model, j.Format, j.Inference)
 	if err != nil {
 		return err
 	}

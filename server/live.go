@@ -44,11 +44,11 @@ var upgrader = websocket.Upgrader{
 // else, or nothing for LiveIdle, closes it with a reason.
 func (srv *Server) liveStream(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	bands, err := bandsParam(q)
+	inf, err := inferenceParams(q)
 	if err != nil {
 		return err
 	}
-	sp, err := srv.models.separator(q.Get("model"), "", bands)
+	sp, err := srv.models.separator(q.Get("model"), "", inf)
 	if err != nil {
 		return err
 	}

@@ -56,7 +56,7 @@ func (c *modelCache) path(name string) string { return filepath.Join(c.dir, name
 
 // separator returns the Separator of model name writing container format
 // ("" the input's).
-func (c *modelCache) separator(name, format string, bands int) (*recording.Separator, error) {
+func (c *modelCache) separator(name, format string, inf Inference) (*recording.Separator, error) {
 	if err := checkName("model", name); err != nil {
 		return nil, err
 	}
@@ -66,7 +66,7 @@ func (c *modelCache) separator(name, format string, bands int) (*recording.Separ
 	} else if err != nil {
 		return nil, err
 	}
-	key := name + "\x00" + format + "\x00" + strconv.Itoa(bands)
+	key := fmt.Sprintf("%s\x00%s\x00%+v", name, format, inf)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if m, ok := c.byKey[key]; ok && m.mod.Equal(fi.ModTime()) {
@@ -78,8 +78,11 @@ func (c *modelCache) separator(name, format string, bands int) (*recording.Separ
 	}
 	s := c.sep
 	s.Format = format
-	if bands != 0 {
-		s.Separation.Bands = bands
+	if inf.Bands != 0 {
+		s.Separation.Bands = inf.Bands
+	}
+	if inf.CoarseBands != 0 || inf.CoarseIters != 0 {
+		s.Separation.CoarseBands, s.Separation.CoarseIters = inf.CoarseBands, inf.CoarseIters
 	}
 	sp, err := recording.New(model, s)
 	if err != nil {
@@ -111,7 +114,7 @@ type ModelInfo struct {
 }
 
 func (c *modelCache) info(name string) (*ModelInfo, error) {
-	sp, err := c.separator(name, "", 0)
+	sp, err := c.separator(name, "", Inference{})
 	if err != nil {
 		return nil, err
 	}

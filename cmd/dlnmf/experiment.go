@@ -44,7 +44,8 @@ Choosing on validation data: --select GRID adds the row "Selected". GRID
 (a JSON file, or inline JSON) is one object, or a list of objects, mapping
 a setting to the values to try, as a sweep's grid: "method", "layers", "k"
 or any field of results.json's "config" (context, sparsity, mask_power,
-bands, unfold, untied, deep_epochs, iters, rounds, ...); settings it does not name
+bands, coarse_bands, coarse_iters, unfold, untied, deep_epochs, iters, rounds,
+...); settings it does not name
 are the command line's, and
 every grid point must be one row, e.g. with --methods dlnmf --layers 180,20:
   {"context": [1, 5], "sparsity": [0, 0.5, 1], "mask_power": [1, 2]}
@@ -237,6 +238,8 @@ func protocolFlags(fs *flag.FlagSet, def experiment.Config) (func() (experiment.
 	sparsity := fs.Float64("sparsity-l1", 0, "L1 penalty LAMBDA on the activations of every row, with unit-norm first-layer columns (train --sparsity)")
 	maskPower := fs.Float64("mask-power", 1, "exponent P of every row's Wiener gains (1: the paper, 2: power ratio)")
 	bands := fs.Int("bands", 0, "infer every row's activations on this many mel-spaced bands (separate --bands; 0: every bin)")
+	coarseBands := fs.Int("coarse-bands", 0, "start every row's activations from --coarse-iters iterations on this many mel-spaced bands (separate --coarse-bands; 0: none)")
+	coarseIters := fs.Int("coarse-iters", 0, fmt.Sprintf("iterations of the coarse start (default %d with --coarse-bands)", separation.DefaultCoarseIters))
 	opts := &protocolOptions{}
 	opts.jobs = fs.Int("jobs", runtime.GOMAXPROCS(0), "repeats run at once, one core each")
 	opts.quiet = fs.Bool("quiet", false, "print nothing but errors and the results")
@@ -270,7 +273,7 @@ func protocolFlags(fs *flag.FlagSet, def experiment.Config) (func() (experiment.
 		if *maskPower != 1 {
 			cfg.MaskPower = *maskPower
 		}
-		cfg.Sparsity, cfg.Bands = *sparsity, *bands
+		cfg.Sparsity, cfg.Bands, cfg.CoarseBands, cfg.CoarseIters = *sparsity, *bands, *coarseBands, *coarseIters
 		b := *beta
 		cfg.Beta = &b
 		if len(layers) > 0 {

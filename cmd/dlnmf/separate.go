@@ -92,7 +92,7 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	fs := newFlagSet(env, cmd)
 	modelPath := fs.String("m", "", "model file written by dlnmf train (required)")
 	outDir := fs.String("o", "", "output folder, created if missing (required)")
-	iters := fs.Int("iters", 0, fmt.Sprintf("inference iterations (default %d; with --free: %d; with --live: %d per frame)", nmf.DefaultMaxIter, separation.DefaultFreeIters, separation.DefaultLiveIters))
+	iters := fs.Int("iters", 0, fmt.Sprintf("inference iterations (default %d; with --free: %d; with --live: %d per frame; after --coarse-bands: %d)", nmf.DefaultMaxIter, separation.DefaultFreeIters, separation.DefaultLiveIters, separation.DefaultFineIters))
 	tol := fs.Float64("tol", nmf.DefaultTol, "stop inferring a block early when its cost falls by less than this fraction (negative: always --iters)")
 	jobs := fs.Int("jobs", runtime.GOMAXPROCS(0), "files separated at once")
 	float := fs.Bool("float", false, "the same as --encoding float32")
@@ -101,6 +101,8 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	toStdout := fs.String("stdout", "", "write this source's estimate (a speaker, or other with --free) to standard output (one input only)")
 	maskPower := fs.Float64("mask-power", 0, "exponent P of the Wiener gains |V_s|^P / sum |V_j|^P (default: the model's)")
 	bands := fs.Int("bands", 0, fmt.Sprintf("infer the activations on the magnitude summed over this many mel-spaced bands (%d to the model's bins), each iteration cheaper by about bins / bands; the gains keep every bin (default 0: every bin)", separation.MinBands))
+	coarseBands := fs.Int("coarse-bands", 0, "start the activations from --coarse-iters iterations on this many mel-spaced bands (fewer than --bands, or than the bins), cheaper still; --iters iterations then continue from there (default 0: no coarse start)")
+	coarseIters := fs.Int("coarse-iters", 0, fmt.Sprintf("iterations of the coarse start (default %d with --coarse-bands)", separation.DefaultCoarseIters))
 	quiet := fs.Bool("quiet", false, "print nothing but errors")
 	asJSON := fs.Bool("json", false, "print a JSON summary on stdout: every input with its outputs or its error")
 	free := fs.Int("free", 0, fmt.Sprintf("learn this many more bases on each mixture for what the model's speakers do not explain, written as <mix>.other.wav (0: none, or %d for a model of one speaker without a universal model)", separation.DefaultFree))
@@ -225,6 +227,7 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 		NMF:  nmf.Settings{MaxIter: *iters, Tol: *tol, FreeStart: freeStart},
 		Free: *free, UniversalWeight: *universalWeight, MaskPower: *maskPower,
 		Online: online, LiveBatch: *liveBatch, Bands: *bands,
+		CoarseBands: *coarseBands, CoarseIters: *coarseIters,
 	}
 	workers := min(*jobs, len(files))
 	if workers > 1 {

@@ -264,14 +264,16 @@ class Separator(_lib.Handle):
     flags of the same names): iters, tol, free, free_init ("quiet" or
     "random"), universal_weight, mask_power, and for streams free_buffer,
     free_every, free_updates and live_batch; bands (infer on that many
-    mel-spaced bands, about bins / bands times cheaper per iteration).
+    mel-spaced bands, about bins / bands times cheaper per iteration);
+    coarse_bands and coarse_iters (start from that many iterations on fewer
+    bands, cheaper still).
 
     Safe to use from several threads at once; the GIL is released while it
     separates.
     """
 
     _KEYS = ("iters", "tol", "free", "free_init", "universal_weight", "mask_power", "free_buffer", "free_every",
-             "free_updates", "live_batch", "bands")
+             "free_updates", "live_batch", "bands", "coarse_bands", "coarse_iters")
 
     def __init__(self, model, **settings):
         unknown = set(settings) - set(self._KEYS)

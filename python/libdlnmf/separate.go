@@ -38,8 +38,11 @@ type separateRequest struct {
 	FreeUpdates int     `json:"free_updates"`
 	// Frames a stream infers together (--live-batch).
 	LiveBatch int `json:"live_batch"`
-	// Mel-spaced bands the activations are inferred on (--bands).
-	Bands int `json:"bands"`
+	// Mel-spaced bands the activations are inferred on (--bands), and the
+	// coarse start's bands and iterations (--coarse-bands, --coarse-iters).
+	Bands       int `json:"bands"`
+	CoarseBands int `json:"coarse_bands"`
+	CoarseIters int `json:"coarse_iters"`
 }
 
 func (r separateRequest) settings() (recording.Settings, error) {
@@ -62,7 +65,7 @@ func (r separateRequest) settings() (recording.Settings, error) {
 		NMF:  nmf.Settings{MaxIter: r.Iters, Tol: r.Tol, FreeStart: start},
 		Free: r.Free, UniversalWeight: r.UniversalWeight, MaskPower: r.MaskPower,
 		Online:    separation.OnlineFree{Buffer: r.FreeBuffer, Every: r.FreeEvery, Updates: r.FreeUpdates},
-		LiveBatch: r.LiveBatch, Bands: r.Bands,
+		LiveBatch: r.LiveBatch, Bands: r.Bands, CoarseBands: r.CoarseBands, CoarseIters: r.CoarseIters,
 	}}, nil
 }
 

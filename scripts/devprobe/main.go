@@ -21,10 +21,13 @@
 // The set pooled: the K = 400, T = 5 model inferred on every bin and on
 // 513 to 64 mel-spaced bands (separation.SeparateSettings.Bands), for at
 // most 200 and 50 iterations.
+// The set coarse: that model on 128 bands (and 64, and every bin) from a
+// coarse start of 50 to 200 iterations on 16 to 64 bands
+// (separation.SeparateSettings.CoarseBands).
 //
-// A set takes 4 (pooled) to 20 minutes on two cores with OpenBLAS:
+// A set takes 4 (pooled, coarse) to 20 minutes on two cores with OpenBLAS:
 //
-//	env $(scripts/cgo-env.sh) go run ./scripts/devprobe -tsp ../shared/corpus/tsp [-set k400|pooled]
+//	env $(scripts/cgo-env.sh) go run ./scripts/devprobe -tsp ../shared/corpus/tsp [-set k400|pooled|coarse]
 package main
 
 import (
@@ -53,13 +56,15 @@ type variant struct {
 	seps      []*separation.Separator
 	bands     int // separation.SeparateSettings.Bands
 	iters     int // the most inference iterations; 0: the default
+	// separation.SeparateSettings.CoarseBands and CoarseIters
+	coarse, coarseIters int
 }
 
 func main() {
 	tsp := flag.String("tsp", "../shared/corpus/tsp", "the TSP folder, with FA and MC inside")
 	ntrain := flag.Int("train", 40, "training sentences per speaker")
 	nmix := flag.Int("mixtures", 10, "mixtures scored")
-	set := flag.String("set", "k100", "the variants: k100 (around K = 100), k400 (around K = 400) or pooled (K = 400 inferred on bands)")
+	set := flag.String("set", "k100", "the variants: k100 (around K = 100), k400 (around K = 400), pooled (K = 400 inferred on bands) or coarse (K = 400 on bands from a coarse start)")
 	flag.Parse()
 	if err := run(*tsp, *ntrain, *nmix, *set); err != nil {
 		fmt.Fprintln(os.Stderr, "devprobe:", err)
@@ -93,9 +98,9 @@ func run(tsp string, ntrain, nmix int, set string) error {
 		m, _, err := separation.Train(context.Background(), data, nil, s)
 		return m, err
 	}
-	variants := map[string]func(trainer) ([]variant, error){"k100": k100Variants, "k400": k400Variants, "pooled": pooledVariants}[set]
+	variants := map[string]func(trainer) ([]variant, error){"k100": k100Variants, "k400": k400Variants, "pooled": pooledVariants, "coarse": coarseVariants}[set]
 	if variants == nil {
-		return fmt.Errorf("no variant set %q: want k100, k400 or pooled", set)
+		return fmt.Errorf("no variant set %q: want k100, k400, pooled or coarse", set)
 	}
 	vs, err := variants(train)
 	if err != nil {
@@ -107,7 +112,8 @@ func run(tsp string, ntrain, nmix int, set string) error {
 		for _, m := range vs[q].models {
 			mm := *m
 			mm.Sparsity = vs[q].l1
-			sp, err := separation.NewSeparator(&mm, separation.SeparateSettings{MaskPower: vs[q].power, Bands: vs[q].bands, NMF: nmf.Settings{MaxIter: vs[q].iters}})
+			sp, err := separation.NewSeparator(&mm, separation.SeparateSettings{MaskPower: vs[q].power, Bands: vs[q].bands,
+				CoarseBands: vs[q].coarse, CoarseIters: vs[q].coarseIters, NMF: nmf.Settings{MaxIter: vs[q].iters}})
 			if err != nil {
 				return err
 			}
@@ -230,6 +236,33 @@ func pooledVariants(train trainer) ([]variant, error) {
 			}
 			vs = append(vs, variant{name: name, models: []*separation.Model{m}, power: 2, l1: 1, bands: bands, iters: iters})
 		}
+	}
+	return vs, nil
+}
+
+// coarseVariants is the probe of a coarse start
+// (separation.SeparateSettings.CoarseBands): the K = 400, T = 5 model
+// inferred on 128 bands, from no start or from iterations on 32 to 64
+// bands, and on every bin from 32.
+func coarseVariants(train trainer) ([]variant, error) {
+	m, err := train(400, 5, 1, 0)
+	if err != nil {
+		return nil, err
+	}
+	var vs []variant
+	for _, c := range []struct{ coarse, coarseIters, bands, iters int }{
+		{0, 0, 128, 200}, {0, 0, 128, 50}, {0, 0, 128, 25},
+		{32, 100, 128, 25}, {32, 150, 128, 50}, {32, 200, 128, 25}, {32, 50, 128, 25}, {32, 100, 128, 10},
+		{16, 100, 128, 25}, {48, 100, 128, 25}, {64, 100, 128, 25}, {32, 100, 64, 25}, {32, 100, 0, 25},
+	} {
+		name := fmt.Sprintf("K = 400, T = 5, %d iterations on %d bands", c.iters, c.bands)
+		if c.bands == 0 {
+			name = fmt.Sprintf("K = 400, T = 5, %d iterations on every bin", c.iters)
+		}
+		if c.coarse > 0 {
+			name += fmt.Sprintf(" after %d on %d", c.coarseIters, c.coarse)
+		}
+		vs = append(vs, variant{name: name, models: []*separation.Model{m}, power: 2, l1: 1, bands: c.bands, iters: c.iters, coarse: c.coarse, coarseIters: c.coarseIters})
 	}
 	return vs, nil
 }
