@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"testing"
 
 	"github.com/dlnmf/dlnmf/separation"
@@ -36,5 +37,35 @@ func TestExpandGridKeepsPointsApart(t *testing.T) {
 	}
 	if proto.Methods[0] != separation.DLNMF || proto.Layers[0][0] != 180 || proto.K[0] != 20 || beta != 1 {
 		t.Errorf("the prototype changed: %+v, beta %g", proto, beta)
+	}
+}
+
+// TestCommittedGridsExpand: every selection grid in docs/sweeps expands,
+// and each of its points is a valid configuration of one row, so a grid
+// written down before its run does not fail only when the run starts.
+func TestCommittedGridsExpand(t *testing.T) {
+	files, err := filepath.Glob("../docs/sweeps/*-grid.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no grids in docs/sweeps: %v", err)
+	}
+	for _, f := range files {
+		grid, err := ReadGrid(f)
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		points, err := ExpandGrid(Config{}, grid)
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		for _, p := range points {
+			d, err := p.Config.Defaults()
+			if err != nil {
+				t.Errorf("%s, %s: %v", f, p.Label, err)
+			} else if len(d.Rows()) != 1 {
+				t.Errorf("%s, %s: %d rows, want 1", f, p.Label, len(d.Rows()))
+			}
+		}
 	}
 }
