@@ -38,7 +38,8 @@ type Separator struct {
 	context     int     // patch width (Model.Context), 1 for single frames
 	power       float64 // mask exponent
 	// liveIters are a Live's inference iterations per frame:
-	// SeparateSettings.NMF.MaxIter, or DefaultLiveIters when that is 0.
+	// SeparateSettings.NMF.MaxIter, or when that is 0 DefaultLiveIters
+	// (DefaultFineIters after a coarse start).
 	liveIters int
 	liveBatch int // SeparateSettings.LiveBatch, at least 1
 	extra     extraSource
