@@ -431,34 +431,24 @@ type Inference struct {
 	CoarseIters int `json:"coarse_iters,omitempty"`
 }
 
-// inferenceParams reads the query's Inference: each a whole number, bands
-// counts of at least separation.MinBands. A count above the model's bins,
-// a coarse start on as many bands as inference reads, or bands for a model
-// that takes none, is refused when its separator is built.
+// inferenceParams reads the query's Inference, each a whole number of at
+// least 0; the library checks the rest when the separator is built
+// (modelCache.separator).
 func inferenceParams(q url.Values) (Inference, error) {
 	var inf Inference
 	for _, p := range []struct {
-		name  string
-		to    *int
-		least int
-		what  string
-	}{
-		{"bands", &inf.Bands, separation.MinBands, fmt.Sprintf("a whole number of mel-spaced bands, %d to the model's bins, or 0 for every bin", separation.MinBands)},
-		{"coarse_bands", &inf.CoarseBands, separation.MinBands, fmt.Sprintf("a whole number of mel-spaced bands, %d to fewer than bands, or 0 for no coarse start", separation.MinBands)},
-		{"coarse_iters", &inf.CoarseIters, 1, fmt.Sprintf("a whole number of iterations, 1 to %d, or 0 for %d", separation.MaxCoarseIters, separation.DefaultCoarseIters)},
-	} {
+		name string
+		to   *int
+	}{{"bands", &inf.Bands}, {"coarse_bands", &inf.CoarseBands}, {"coarse_iters", &inf.CoarseIters}} {
 		v := q.Get(p.name)
 		if v == "" {
 			continue
 		}
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > 0 && n < p.least {
-			return inf, errorf(http.StatusBadRequest, "%s: give %s (%s=%q)", p.name, p.what, p.name, v)
+		if err != nil || n < 0 {
+			return inf, errorf(http.StatusBadRequest, "%s: give a whole number of at least 0 (%s=%q)", p.name, p.name, v)
 		}
 		*p.to = n
-	}
-	if inf.CoarseIters != 0 && inf.CoarseBands == 0 {
-		return inf, errorf(http.StatusBadRequest, "coarse_iters: give coarse_bands too (the bands of the coarse start)")
 	}
 	return inf, nil
 }

@@ -369,15 +369,13 @@ func TestSeparateOnBands(t *testing.T) {
 		}
 		sameAsRecording(t, ts.URL, c.query, j, want, every)
 	}
-	for q, wantCode := range map[string]int{"bands=1": http.StatusBadRequest, "bands=-3": http.StatusBadRequest,
-		"bands=x": http.StatusBadRequest, "bands=100000": http.StatusUnprocessableEntity,
-		"coarse_bands=1": http.StatusBadRequest, "bands=32&coarse_iters=5": http.StatusBadRequest,
-		"bands=32&coarse_bands=8&coarse_iters=-1": http.StatusBadRequest, "bands=32&coarse_bands=32": http.StatusUnprocessableEntity} {
+	for _, q := range []string{"bands=1", "bands=-3", "bands=x", "bands=100000", "coarse_bands=1", "bands=32&coarse_iters=5",
+		"bands=32&coarse_bands=8&coarse_iters=-1", "bands=32&coarse_bands=32"} {
 		code, _, b := do(t, "POST", ts.URL+"/v1/separate?model=famc&"+q, "audio/wav", bytes.NewReader(mix))
 		var e struct{ Error string }
 		decodeJSON(t, b, &e)
-		if code != wantCode || !strings.Contains(e.Error, "bands") && !strings.Contains(e.Error, "coarse") || strings.Contains(e.Error, "\n") {
-			t.Errorf("%s: %d %s, want %d and one line about it", q, code, b, wantCode)
+		if code != http.StatusBadRequest || !strings.Contains(e.Error, "bands") && !strings.Contains(e.Error, "coarse") || strings.Contains(e.Error, "\n") {
+			t.Errorf("%s: %d %s, want 400 and one line about it", q, code, b)
 		}
 	}
 }

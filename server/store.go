@@ -78,6 +78,7 @@ func (c *modelCache) separator(name, format string, inf Inference) (*recording.S
 	}
 	s := c.sep
 	s.Format = format
+	plain := s
 	if inf.Bands != 0 {
 		s.Separation.Bands = inf.Bands
 	}
@@ -86,6 +87,14 @@ func (c *modelCache) separator(name, format string, inf Inference) (*recording.S
 	}
 	sp, err := recording.New(model, s)
 	if err != nil {
+		// The library owns the rules of the request's inference settings:
+		// when the model is fine without them, they are the request's
+		// fault.
+		if inf != (Inference{}) {
+			if _, e := recording.New(model, plain); e == nil {
+				return nil, errorf(http.StatusBadRequest, "%v", err)
+			}
+		}
 		return nil, errorf(http.StatusUnprocessableEntity, "model %s: %v", name, err)
 	}
 	c.byKey[key] = &cachedModel{mod: fi.ModTime(), sp: sp}
