@@ -37,7 +37,8 @@ type Config struct {
 	Sparsity  float64 `json:"sparsity,omitempty"`
 	MaskPower float64 `json:"mask_power,omitempty"`
 	// Bands infers every row's activations on that many mel-spaced bands
-	// (separation.SeparateSettings.Bands; 0: every bin).
+	// (separation.SeparateSettings.Bands; 0: the models' default, every
+	// bin for the rows' models, which record none).
 	Bands int `json:"bands,omitempty"`
 	// CoarseBands and CoarseIters start every row's activations from
 	// that many iterations on that many mel-spaced bands

@@ -32,7 +32,7 @@ func TestBeyondSettings(t *testing.T) {
 // separation.MinBands, at most the model's bins, and not with deep
 // unfolding; a coarse start on fewer bands than inference reads.
 func TestBandsSettings(t *testing.T) {
-	for _, c := range []Config{{Bands: -1}, {Bands: 1}, {Bands: 514}, {Bands: 128, Unfold: 10},
+	for _, c := range []Config{{Bands: -2}, {Bands: 1}, {Bands: 514}, {Bands: 128, Unfold: 10},
 		{CoarseBands: 128, Bands: 128}, {CoarseIters: 50}, {CoarseBands: 32, Unfold: 10}, {CoarseBands: 32, CoarseIters: -1}} {
 		if _, err := c.Defaults(); err == nil {
 			t.Errorf("%+v: no error", c)

@@ -30,6 +30,10 @@ import (
 // MinBands is the fewest bands SeparateSettings.Bands takes.
 const MinBands = 2
 
+// EveryBin, as SeparateSettings.Bands, infers H on every bin whatever the
+// model's default bands (Model.Bands).
+const EveryBin = -1
+
 // DefaultCoarseIters is the number of iterations on CoarseBands bands
 // when SeparateSettings.CoarseIters is 0.
 const DefaultCoarseIters = 100
@@ -75,6 +79,26 @@ func BandEdges(bins, bands int, rate float64) []int {
 // unfold layers (Model.Unfold; 0: not deep).
 func CheckBands(bands, bins, unfold int) error {
 	switch {
+	case bands == 0 || bands == EveryBin:
+		return nil
+	case bands < MinBands || bands > bins:
+		return fmt.Errorf("inference on %d bands: want %d to %d (the model's bins), 0 for the model's default or %d for every bin", bands, MinBands, bins, EveryBin)
+	}
+	return checkModelBands(bands, bins, unfold)
+}
+
+// CheckModelBands checks TrainSettings.Bands for a model trained at rate
+// Hz with STFTAt(rate), before any work: 0 for every bin, or MinBands to
+// its bins.
+func CheckModelBands(bands, rate int) error {
+	return checkModelBands(bands, STFTAt(rate).FFTSize/2+1, 0)
+}
+
+// checkModelBands checks a model's default bands (Model.Bands,
+// TrainSettings.Bands): 0 for every bin, or MinBands to bins for a model
+// that is not deep-unfolded.
+func checkModelBands(bands, bins, unfold int) error {
+	switch {
 	case bands == 0:
 		return nil
 	case bands < MinBands || bands > bins:
@@ -91,7 +115,7 @@ func CheckBands(bands, bins, unfold int) error {
 // MinBands.
 func CheckCoarse(coarseBands, coarseIters, bands, bins, unfold int) error {
 	fine := bins
-	if bands > 0 {
+	if bands > 0 { // 0 or EveryBin: every bin
 		fine = bands
 	}
 	switch {
@@ -118,9 +142,9 @@ type bandPool struct {
 }
 
 // newBandPool plans bands bands over the model's bins, or returns nil for
-// bands 0 (every bin).
+// bands 0 or EveryBin (every bin).
 func newBandPool(m *Model, bins, bands int) (*bandPool, error) {
-	if err := CheckBands(bands, bins, m.Unfold); err != nil || bands == 0 {
+	if err := CheckBands(bands, bins, m.Unfold); err != nil || bands <= 0 {
 		return nil, err
 	}
 	return &bandPool{edges: BandEdges(bins, bands, float64(m.SampleRate)), bins: bins, context: m.context()}, nil

@@ -1,8 +1,10 @@
 package separation
 
 import (
+	"bytes"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/dlnmf/dlnmf/bsseval"
@@ -70,10 +72,13 @@ func TestBandsSeparate(t *testing.T) {
 	}
 	liveEqualsSeparate(t, m, mix, SeparateSettings{Bands: 32, LiveBatch: 4, NMF: nmf.Settings{MaxIter: 40, Tol: -1, Workers: 1}})
 
-	for _, bad := range []int{-1, 1, 514} {
+	for _, bad := range []int{-2, 1, 514} {
 		if _, err := NewSeparator(m, SeparateSettings{Bands: bad}); err == nil {
 			t.Errorf("%d bands accepted", bad)
 		}
+	}
+	if every := separateWith(t, m, SeparateSettings{Bands: EveryBin, NMF: s.NMF}, mix); !slices.Equal(every[0], full[0]) {
+		t.Error("EveryBin did not give inference on every bin's bits")
 	}
 	if _, err := NewSeparator(m, SeparateSettings{Bands: 64, Free: 4}); err == nil {
 		t.Error("bands beside free bases accepted")
@@ -141,5 +146,93 @@ func TestCoarseStart(t *testing.T) {
 	}
 	if _, err := NewSeparator(randomPatchModel(4, 3, 1), SeparateSettings{CoarseBands: 16}); err == nil {
 		t.Error("a coarse start with a deep-unfolded model accepted")
+	}
+}
+
+// TestModelDefaultBands: a model's default bands (Model.Bands) are what
+// SeparateSettings.Bands 0 infers on and EveryBin overrides; a model file
+// keeps them with their edges; free bases infer on every bin; the
+// validated preset records ValidatedBands, a method or unfolding every bin;
+// bad default bands are refused, in a model and in a file.
+func TestModelDefaultBands(t *testing.T) {
+	m := trainSyntheticWith(t, TrainSettings{Method: NMF, Sizes: []int{6}, Context: 5, Sparsity: 0.5, MaskPower: 2, Bands: 32})
+	if m.Bands != 32 {
+		t.Fatalf("trained with 32 bands, the model has %d", m.Bands)
+	}
+	plain := *m
+	plain.Bands = 0
+	mix := mixOf(synthVoice(lowNotes, 3, 100), synthVoice(highNotes, 3, 200))
+	it := nmf.Settings{MaxIter: 30, Tol: -1}
+	def := separateWith(t, m, SeparateSettings{NMF: it}, mix)
+	if on32 := separateWith(t, &plain, SeparateSettings{Bands: 32, NMF: it}, mix); !slices.Equal(def[0], on32[0]) || !slices.Equal(def[1], on32[1]) {
+		t.Error("the model's default of 32 bands did not give inference on 32 bands' bits")
+	}
+	every := separateWith(t, m, SeparateSettings{Bands: EveryBin, NMF: it}, mix)
+	if full := separateWith(t, &plain, SeparateSettings{NMF: it}, mix); !slices.Equal(every[0], full[0]) || slices.Equal(every[0], def[0]) {
+		t.Error("EveryBin did not give a model of default bands inference on every bin")
+	}
+	coarse := separateWith(t, m, SeparateSettings{CoarseBands: 8, CoarseIters: 10, NMF: it}, mix)
+	if c := separateWith(t, &plain, SeparateSettings{Bands: 32, CoarseBands: 8, CoarseIters: 10, NMF: it}, mix); !slices.Equal(coarse[0], c[0]) {
+		t.Error("a coarse start did not continue on the model's default bands")
+	}
+	if _, err := NewSeparator(m, SeparateSettings{CoarseBands: 32}); err == nil {
+		t.Error("a coarse start on as many bands as the model's default accepted")
+	}
+	one := *m
+	one.Speakers = m.Speakers[:1]
+	if _, err := NewSeparator(&one, SeparateSettings{}); err != nil {
+		t.Errorf("a model of one speaker and default bands, with its default free bases: %v", err)
+	}
+
+	var buf bytes.Buffer
+	if err := m.Encode(&buf); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Decode(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil || got.Bands != 32 {
+		t.Fatalf("read back: bands %v, %v", got, err)
+	}
+	in, _ := metaOf(t, buf.Bytes())["inference"].(map[string]any)
+	if edges, _ := in["band_edges"].([]any); len(edges) != 33 || edges[1] != float64(BandEdges(513, 32, testRate)[1]) || !strings.Contains(in["on_bands"].(string), "band_edges[b]") {
+		t.Errorf("the meta's inference entry: %v", in)
+	}
+	var noBands bytes.Buffer
+	if err := plain.Encode(&noBands); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := metaOf(t, noBands.Bytes())["inference"].(map[string]any)["bands"]; ok {
+		t.Error("a model of every bin writes bands")
+	}
+	for _, c := range []struct{ from, to, want string }{
+		{`"version":5,`, `"version":4,`, "came with version 5"},
+		{`"bands":32,`, `"bands":600,`, "600 bands"},
+		{`"bands":32,`, ``, "band edges but no bands"},
+		{`"band_edges":[0,`, `"band_edges":[1,`, "band edges are not those of 32"},
+	} {
+		b := rewriteMeta(t, buf.Bytes(), c.from, c.to)
+		if _, err := Decode(bytes.NewReader(b), int64(len(b))); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s -> %s: %v, want %q", c.from, c.to, err, c.want)
+		}
+	}
+
+	deep := randomPatchModel(4, 3, 1)
+	deep.Bands = 64
+	if err := deep.Validate(); err == nil {
+		t.Error("default bands on a deep-unfolded model accepted")
+	}
+	for _, c := range []struct {
+		s    TrainSettings
+		want int
+	}{{TrainSettings{}, ValidatedBands}, {MethodSettings(NMF), 0}, {TrainSettings{Bands: 64}, 64}} {
+		if s, err := c.s.withDefaults(); err != nil || s.Bands != c.want {
+			t.Errorf("%+v: %d bands (%v), want %d", c.s, s.Bands, err, c.want)
+		}
+	}
+	for _, bad := range []int{-1, 1, 514} {
+		s := TrainSettings{Method: NMF, Sizes: []int{2}, Bands: bad}
+		s.NMF.MaxIter = 1
+		if _, _, err := Train(t.Context(), []SpeakerData{{Name: "a", Utterances: [][]float64{mix}}}, nil, s); err == nil {
+			t.Errorf("training with %d default bands accepted", bad)
+		}
 	}
 }

@@ -157,6 +157,7 @@ func DeepUnfold(ctx context.Context, m *Model, data []DiscData, s DeepSettings) 
 	}
 	net.store(m)
 	m.Unfold = s.Unfold
+	m.Bands = 0 // the unfolded layers were trained on every bin
 	m.Training.DeepEpochs = s.Epochs
 	m.Training.DeepAccepted = res.Accepted
 	m.Training.DeepCost = res.Cost

@@ -144,8 +144,12 @@ func TestDeepBadInput(t *testing.T) {
 	if _, err := DeepUnfold(context.Background(), &one, data, DeepSettings{Unfold: 2}); err == nil || !strings.Contains(err.Error(), "2 speakers") {
 		t.Errorf("one speaker: %v", err)
 	}
+	m.Bands = MinBands // default bands, which an unfolded model drops
 	if _, err := DeepUnfold(context.Background(), m, data, DeepSettings{Unfold: 2, Untied: 1, Epochs: 1}); err != nil {
 		t.Fatal(err)
+	}
+	if m.Bands != 0 {
+		t.Errorf("the unfolded model kept default bands (%d)", m.Bands)
 	}
 	if err := m.Validate(); err != nil {
 		t.Fatal(err)
@@ -203,7 +207,7 @@ func TestDeepModelFile(t *testing.T) {
 	for _, c := range []struct{ from, to, want string }{
 		{`"untied":1,`, `"untied":2,`, "s0_U2 is missing"},
 		{`"iterations":3,"untied"`, `"iterations":0,"untied"`, "untied 1: want 0 to the unfolded iterations (0)"},
-		{`"version":4,`, `"version":3,`, "unfold entry in a format version 3 file"},
+		{`"version":5,`, `"version":3,`, "unfold entry in a format version 3 file"},
 	} {
 		b := rewriteMeta(t, buf.Bytes(), c.from, c.to)
 		if _, err := Decode(bytes.NewReader(b), int64(len(b))); err == nil || !strings.Contains(err.Error(), c.want) {

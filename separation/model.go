@@ -108,6 +108,12 @@ type Model struct {
 	// Untied bases in the last layers and their Reconstruction bases in the
 	// gains; 0: none (inference iterates to convergence).
 	Unfold int
+	// Bands is the number of mel-spaced bands separation infers H on when
+	// SeparateSettings.Bands is 0 (bands.go): the inference that validation
+	// chose for the model's configuration (PresetValidated's
+	// ValidatedBands), used wherever inference on bands applies (fixed
+	// bases: no free bases, universal model or unfolding). 0: every bin.
+	Bands int
 }
 
 // deep reports whether the model is deep-unfolded.
@@ -281,6 +287,9 @@ func (m *Model) Validate() error {
 	}
 	if err := CheckMaskPower(m.maskPower()); err != nil {
 		return fmt.Errorf("the model's %w", err)
+	}
+	if err := checkModelBands(m.Bands, plan.Bins(), m.Unfold); err != nil {
+		return fmt.Errorf("the model's default %w", err)
 	}
 	seen := map[string]bool{}
 	check := func(what string, s Speaker, first Speaker) error {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -33,7 +34,7 @@ const (
 	fileFormat = "dlnmf-model"
 	// FileVersion is the model file format version this build reads and
 	// writes. A file of another version is rejected with a clear error.
-	FileVersion = 4
+	FileVersion = 5
 )
 
 // MaxNameLen is the most characters a speaker name may have.
@@ -309,6 +310,18 @@ func Decode(r io.ReaderAt, size int64) (*Model, error) {
 				}
 			}
 		}
+	}
+	if in := meta.Inference; in != nil && (in.Bands != 0 || in.BandEdges != nil) {
+		if in.Bands == 0 {
+			return nil, errors.New("the model has band edges but no bands")
+		}
+		if err := checkModelBands(in.Bands, bins, m.Unfold); err != nil {
+			return nil, fmt.Errorf("the model's default %w", err)
+		}
+		if !slices.Equal(in.BandEdges, BandEdges(bins, in.Bands, float64(meta.SampleRate))) {
+			return nil, fmt.Errorf("the model's band edges are not those of %d mel-spaced bands over %d bins at %d Hz", in.Bands, bins, meta.SampleRate)
+		}
+		m.Bands = in.Bands
 	}
 	if u := meta.Universal; u != nil {
 		m.Universal = &Universal{Name: u.Name}

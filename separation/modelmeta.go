@@ -28,6 +28,8 @@ import (
 //	4  unfold: a deep-unfolded model's iteration count and untied layers,
 //	   with the arrays s<i>_U<u> and s<i>_R (version 3 and earlier load as
 //	   models without unfolding)
+//	5  inference bands and band_edges: the mel-spaced bands H is inferred
+//	   on by default (version 4 and earlier load as every bin)
 //
 // ReadFile reads them all; WriteFile writes FileVersion.
 type fileMeta struct {
@@ -95,6 +97,13 @@ type fileInference struct {
 	Tolerance  float64 `json:"tolerance"`
 	CostEvery  int     `json:"cost_every"`
 	Epsilon    float64 `json:"epsilon"`
+	// Bands is the number of mel-spaced bands H is inferred on (Model.Bands;
+	// absent: every bin), BandEdges their edges: band b sums bins
+	// band_edges[b] ... band_edges[b+1]-1 of Y and of B's rows (of each
+	// frame of a patch alike).
+	Bands     int    `json:"bands,omitempty"`
+	BandEdges []int  `json:"band_edges,omitempty"`
+	OnBands   string `json:"on_bands,omitempty"`
 }
 
 // fileMask is the Wiener gain of eqs. 19-20 with its exponent p:
@@ -110,7 +119,7 @@ const v2MaskExponent = 1
 const (
 	metaUsage = "Separate a mono mixture x at sample_rate: Y = |STFT(x)| (see stft); each speaker i's basis is " +
 		"B_i = s<i>_W1 @ s<i>_W2 @ ... @ s<i>_W<L> (see basis); B = [B_0 B_1 ...] side by side; infer H with B fixed " +
-		"(see inference); speaker i's estimate is ISTFT(G_i * STFT(x)) with the mask G_i (see mask) and the mixture's " +
+		"(see inference; with inference.bands, on_bands); speaker i's estimate is ISTFT(G_i * STFT(x)) with the mask G_i (see mask) and the mixture's " +
 		"phase. docs/models.md in dlnmf has a numpy recipe."
 	metaBasis   = "speaker i's basis B_i = s<i>_W1 @ s<i>_W2 @ ... @ s<i>_W<L> (matrix product of its layers, float32 arrays), (context*bins) x K_L, bins = fft_size/2+1 (see patches); speaker i's rows of H are rows i*K_L ... (i+1)*K_L-1"
 	metaFraming = "frame t covers samples t*hop - window_size/2 ... t*hop - window_size/2 + window_size - 1 of the signal " +
@@ -122,6 +131,9 @@ const (
 	metaInit = "h_kn = u_k * sum_m Y_mn / sum(B), u_k uniform in [0.5, 1.5) (for KL the result hardly depends on it: with B fixed the cost is convex in H)"
 	metaStop = "after iterations updates, or earlier at the first multiple of cost_every where (previous cost - cost) / initial cost < tolerance, " +
 		"the costs taken at 0, cost_every, 2*cost_every, ...; the cost is the divergence D(Y | max(V, epsilon)), for KL sum(Y log(Y/V) - Y + V)"
+	metaOnBands = "H is inferred on A Y with A B fixed in place of Y and B (the init and the stop on A Y too), where A sums the rows of each band: " +
+		"band b holds bins band_edges[b] ... band_edges[b+1]-1, and with patches row tau*bins + m goes to row tau*bands + b; " +
+		"the masks then use the full B_i and that H"
 	metaGain    = "G_i = (B_i H_i)^p / sum_r (B_r H_r)^p with p = exponent, 1/S where the sum is 0; the masks add up to 1"
 	metaPatches = "with context T > 1 the bases model patches: Y is unfolded to T*bins rows, row tau*bins + m of column t " +
 		"being Y[m, t + tau - (T-1)/2] (frames before the first or after the last replaced by the edge frame); H is inferred " +
@@ -153,7 +165,7 @@ func metaUpdate(d nmf.Divergence, beta float64) string {
 // newFileMeta returns m's meta; s are m's resolved STFT settings.
 func newFileMeta(m *Model, s stft.Settings) fileMeta {
 	writer := buildinfo.Get()
-	return fileMeta{
+	meta := fileMeta{
 		Format: fileFormat, Version: FileVersion, Writer: &writer, Usage: metaUsage,
 		Method: m.Method, SampleRate: m.SampleRate,
 		STFT: fileSTFT{FFTSize: s.FFTSize, WindowSize: s.WindowSize, Hop: s.Hop, Window: "hann-periodic",
@@ -168,6 +180,11 @@ func newFileMeta(m *Model, s stft.Settings) fileMeta {
 		Universal: universalMeta(m.Universal, m.Sizes()),
 		Unfold:    unfoldMeta(m),
 	}
+	if m.Bands != 0 {
+		in := meta.Inference
+		in.Bands, in.BandEdges, in.OnBands = m.Bands, BandEdges(s.FFTSize/2+1, m.Bands, float64(m.SampleRate)), metaOnBands
+	}
+	return meta
 }
 
 // unfoldMeta is a deep-unfolded model's unfold entry; nil for others.
@@ -210,9 +227,12 @@ func parseMeta(text string) (fileMeta, error) {
 		if meta.Mask == nil || meta.Mask.Exponent != v2MaskExponent {
 			return meta, fmt.Errorf("the model's mask exponent is not %d, the only one format version 2 has", v2MaskExponent)
 		}
-	case 3, FileVersion:
+	case 3, 4, FileVersion:
 		if meta.Version < 4 && meta.Unfold != nil {
 			return meta, fmt.Errorf("an unfold entry in a format version %d file (unfolding came with version 4)", meta.Version)
+		}
+		if in := meta.Inference; meta.Version < 5 && in != nil && (in.Bands != 0 || in.BandEdges != nil) {
+			return meta, fmt.Errorf("inference bands in a format version %d file (they came with version 5)", meta.Version)
 		}
 		if meta.Mask == nil {
 			return meta, fmt.Errorf("the model has no mask exponent")

@@ -136,12 +136,14 @@ type SeparateSettings struct {
 	// bands evenly spaced on the mel scale (BandEdges; MinBands to the
 	// model's bins) instead of every bin, with the bases summed alike; the
 	// gains still come from the full bases (bands.go). Each iteration
-	// costs about Bands / bins as much. 0: every bin. Fixed bases only:
+	// costs about Bands / bins as much. 0: the model's default (Model.Bands,
+	// which is every bin for a model without one, and every bin with free
+	// bases or a universal model); EveryBin: every bin. Fixed bases only:
 	// not with free bases, a universal model or a deep-unfolded model.
 	Bands int
 	// CoarseBands starts H from CoarseIters iterations on this many
-	// mel-spaced bands (fewer than Bands, or than the bins when Bands is
-	// 0); NMF.MaxIter iterations on Bands then continue from it (bands.go),
+	// mel-spaced bands (fewer than the bands inference reads, Bands or the
+	// model's, or than the bins); NMF.MaxIter iterations on Bands then continue from it (bands.go),
 	// DefaultFineIters when it is 0, offline and live. 0: no coarse start.
 	// Fixed bases only, as Bands.
 	CoarseBands int
@@ -233,10 +235,15 @@ func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 		return nil, err
 	}
 	sep.basis = nmf.HConcat(nil, sep.bases...)
-	if sep.pool, err = newBandPool(m, sep.modelBins, s.Bands); err != nil {
+	bands := s.Bands
+	if bands == 0 && sep.extra.free == 0 && sep.extra.name == "" {
+		// The model's default, where inference on bands applies.
+		bands = m.Bands
+	}
+	if sep.pool, err = newBandPool(m, sep.modelBins, bands); err != nil {
 		return nil, err
 	}
-	if err := CheckCoarse(s.CoarseBands, s.CoarseIters, s.Bands, sep.modelBins, m.Unfold); err != nil {
+	if err := CheckCoarse(s.CoarseBands, s.CoarseIters, bands, sep.modelBins, m.Unfold); err != nil {
 		return nil, err
 	}
 	if sep.coarse, err = newBandPool(m, sep.modelBins, s.CoarseBands); err != nil {

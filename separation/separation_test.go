@@ -264,6 +264,7 @@ func TestModelFileErrors(t *testing.T) {
 // rewriteMeta returns the model file archive with old replaced by new in
 // its meta text.
 func rewriteMeta(t *testing.T, archive []byte, old, new string) []byte {
+	t.Helper()
 	arrays, err := npz.Read(bytes.NewReader(archive), int64(len(archive)))
 	if err != nil {
 		t.Fatal(err)
@@ -272,6 +273,9 @@ func rewriteMeta(t *testing.T, archive []byte, old, new string) []byte {
 	w := npz.NewWriter(&buf)
 	for name, a := range arrays {
 		if name == "meta" {
+			if !strings.Contains(a.Text, old) {
+				t.Fatalf("the meta holds no %s to rewrite", old)
+			}
 			w.Text(name, strings.Replace(a.Text, old, new, 1))
 		} else {
 			w.Float32(name, a.Shape, a.Float32)

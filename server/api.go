@@ -423,16 +423,16 @@ func (srv *Server) separate(w http.ResponseWriter, r *http.Request) error {
 // Inference is how a separation infers the activations, as the query
 // parameters bands, coarse_bands and coarse_iters give it
 // (separation.SeparateSettings' fields of those names); zero values are
-// the server's setting (every bin, no coarse start, unless its Settings
-// say otherwise).
+// the server's setting (the model's default bands, no coarse start,
+// unless its Settings say otherwise).
 type Inference struct {
 	Bands       int `json:"bands,omitempty"`
 	CoarseBands int `json:"coarse_bands,omitempty"`
 	CoarseIters int `json:"coarse_iters,omitempty"`
 }
 
-// inferenceParams reads the query's Inference, each a whole number of at
-// least 0; the library checks the rest when the separator is built
+// inferenceParams reads the query's Inference, each a whole number; the
+// library checks the rest when the separator is built
 // (modelCache.separator).
 func inferenceParams(q url.Values) (Inference, error) {
 	var inf Inference
@@ -445,8 +445,8 @@ func inferenceParams(q url.Values) (Inference, error) {
 			continue
 		}
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return inf, errorf(http.StatusBadRequest, "%s: give a whole number of at least 0 (%s=%q)", p.name, p.name, v)
+		if err != nil {
+			return inf, errorf(http.StatusBadRequest, "%s: give a whole number (%s=%q)", p.name, p.name, v)
 		}
 		*p.to = n
 	}

@@ -237,7 +237,7 @@ func protocolFlags(fs *flag.FlagSet, def experiment.Config) (func() (experiment.
 	// Not --sparsity: that is the universal model's group weights (--unknown).
 	sparsity := fs.Float64("sparsity-l1", 0, "L1 penalty LAMBDA on the activations of every row, with unit-norm first-layer columns (train --sparsity)")
 	maskPower := fs.Float64("mask-power", 1, "exponent P of every row's Wiener gains (1: the paper, 2: power ratio)")
-	bands := fs.Int("bands", 0, "infer every row's activations on this many mel-spaced bands (separate --bands; 0: every bin)")
+	bands := fs.Int("bands", 0, "infer every row's activations on this many mel-spaced bands (separate --bands; 0: the models' default, every bin for the rows' models)")
 	coarseBands := fs.Int("coarse-bands", 0, "start every row's activations from --coarse-iters iterations on this many mel-spaced bands (separate --coarse-bands; 0: none)")
 	coarseIters := fs.Int("coarse-iters", 0, fmt.Sprintf("iterations of the coarse start (default %d with --coarse-bands)", separation.DefaultCoarseIters))
 	opts := &protocolOptions{}

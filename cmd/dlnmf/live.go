@@ -38,9 +38,10 @@ which reads the model's bases once per batch rather than once per frame:
 more streams per core at B-1 hops more latency. Default 1; 4 for a model
 of patches, whose large bases make one frame at a time too slow for one
 core; 8 when its bases hold more than 2 x 128 of 5 x 513 rows, as the
-default preset's 2 x 400 do, which do not keep up at 4, unless inferred
-on --bands 128 (docs/RESULTS.md, "Live separation", "A larger dictionary"
-and "Inference on bands"); at most 64.
+default preset's 2 x 400 do on every bin (--bands -1), which do not keep
+up at 4; on the 128 bands such a model infers on by default, 4
+(docs/RESULTS.md, "Live separation", "A larger dictionary" and "Inference
+on bands"); at most 64.
 Iterations: exactly 50 per frame unless --iters says otherwise (on TSP
 test mixtures 50 score the SDR of 200 at well over twice the throughput:
 docs/RESULTS.md, "Live separation").

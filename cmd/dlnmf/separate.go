@@ -50,6 +50,13 @@ Below the model's rate the mixture is resampled up and back (down to half
 the model's rate; lower is refused: train a model at that rate with
 dlnmf train --rate).
 
+Inference: a model of the validated preset (dlnmf train's default) infers
+the activations on the mixture summed over ` + fmt.Sprint(separation.ValidatedBands) + ` mel-spaced bands, recorded in
+the model file, which validation chose over every bin on TSP and CMU
+ARCTIC at about a quarter of the cost (docs/RESULTS.md, "Inference on
+bands"); the gains keep every bin. --bands -1 infers on every bin, as
+other models do.
+
 Samples beyond full scale in PCM outputs are clipped (never wrapped) and
 reported; float outputs never clip. FLAC holds integers: float or 32-bit
 inputs are written as 24-bit FLAC.
@@ -100,7 +107,7 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	formatName := fs.String("format", "", "container of the outputs: wav or flac (default: the input's)")
 	toStdout := fs.String("stdout", "", "write this source's estimate (a speaker, or other with --free) to standard output (one input only)")
 	maskPower := fs.Float64("mask-power", 0, "exponent P of the Wiener gains |V_s|^P / sum |V_j|^P (default: the model's)")
-	bands := fs.Int("bands", 0, fmt.Sprintf("infer the activations on the magnitude summed over this many mel-spaced bands (%d to the model's bins), each iteration cheaper by about bins / bands; the gains keep every bin (default 0: every bin)", separation.MinBands))
+	bands := fs.Int("bands", 0, fmt.Sprintf("infer the activations on the magnitude summed over this many mel-spaced bands (%d to the model's bins), each iteration cheaper by about bins / bands; the gains keep every bin; %d: every bin (default 0: the model's, %d for the validated preset's models, every bin for others and beside free bases or a universal model)", separation.MinBands, separation.EveryBin, separation.ValidatedBands))
 	coarseBands := fs.Int("coarse-bands", 0, "start the activations from --coarse-iters iterations on this many mel-spaced bands (fewer than --bands, or than the bins), cheaper still; --iters iterations then continue from there (default 0: no coarse start)")
 	coarseIters := fs.Int("coarse-iters", 0, fmt.Sprintf("iterations of the coarse start (default %d with --coarse-bands)", separation.DefaultCoarseIters))
 	quiet := fs.Bool("quiet", false, "print nothing but errors")

@@ -28,13 +28,14 @@ What it trains: with no --method, the preset. --preset validated (the
 default) is the configuration chosen on validation data on TSP and
 confirmed on CMU ARCTIC: NMF with K = 400 bases of 5-frame spectral
 patches, sparsity 1 and the power-ratio mask (docs/RESULTS.md, "Chosen on
-validation data" and "A larger dictionary"); it separates 2.3 to 3.1 dB
-better than the paper's DL-NMF but takes much longer to separate. --k 100
+validation data" and "A larger dictionary"), whose activations separate
+infers on 128 mel-spaced bands ("Inference on bands"); it separates 2.3 to
+3.1 dB better than the paper's DL-NMF but takes longer to separate. --k 100
 gives the earlier default, 0.5 to 0.9 dB lower and four times less work per
 inference iteration. --preset paper is the paper's DL-NMF 180,20, for
 reproducing its Table 1. --method chooses a method with the paper's
-settings instead; --k, --layers, --context, --sparsity and --mask-power
-override either.
+settings instead; --k, --layers, --context, --sparsity, --mask-power and
+--bands override either.
 
 --unfold N turns the model (any preset or method) into deep NMF (Le Roux,
 Hershey and Weninger 2015): its N inference iterations become layers, the
@@ -111,6 +112,7 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	unfold := fs.Int("unfold", 0, fmt.Sprintf("deep NMF: unfold N inference iterations as layers and train them on mixtures of the speakers (as dlnmf's discriminative mixtures) for the Wiener-filtered estimate; separation then runs exactly N iterations (0: none; at most %d)", separation.MaxUnfold))
 	untied := fs.Int("untied", 0, "with --unfold: the last U layers get their own bases (0: only the reconstruction bases are trained, discriminative NMF; at most N)")
 	deepEpochs := fs.Int("deep-epochs", separation.DefaultDeepEpochs, "with --unfold: gradient steps")
+	bands := fs.Int("bands", 0, fmt.Sprintf("record in the model that separate infers the activations on this many mel-spaced bands by default (%d to the bins; 0: every bin; default: the preset's, %d for validated, or 0 with --method)", separation.MinBands, separation.ValidatedBands))
 	maskPower := fs.Float64("mask-power", 1, "exponent P of the Wiener gains |V_s|^P / sum |V_j|^P (1: the paper, 2: power ratio), recorded in the model (default: the preset's, or 1 with --method)")
 	out := fs.String("o", "", "model file to write (.npz); its folder is created if missing (required)")
 	quiet := fs.Bool("quiet", false, "print nothing but errors")
@@ -150,6 +152,9 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	}
 	if flagSet(fs, "mask-power") {
 		base.MaskPower = *maskPower
+	}
+	if flagSet(fs, "bands") {
+		base.Bands = *bands
 	}
 	*contextT, *sparsity, *maskPower = base.Context, base.Sparsity, base.MaskPower
 	if err := separation.CheckUnfold(*unfold, *untied); err != nil {
@@ -225,6 +230,12 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	if err := separation.CheckMaskPower(*maskPower); err != nil {
 		return usagef("--mask-power: %v", err)
 	}
+	if err := separation.CheckModelBands(base.Bands, *rate); err != nil {
+		return usagef("--bands: %v", err)
+	}
+	if *bands != 0 && *unfold > 0 {
+		return usagef("--bands and --unfold: a deep-unfolded model's layers are trained on every bin, and it records no bands")
+	}
 	if err := separation.CheckLayerSizes(sizes); err != nil {
 		return usagef("--k or --layers: %v", err)
 	}
@@ -235,6 +246,7 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 		InferIter:  *inferIters, Rounds: *rounds, DiscIter: *discIters,
 		Context: *contextT, Sparsity: *sparsity, MaskPower: *maskPower,
 		Unfold: *unfold, Untied: *untied, DeepEpochs: *deepEpochs,
+		Bands: base.Bands,
 	}
 	settings.NMF.Divergence, settings.NMF.Beta = nmf.ForBeta(*beta)
 

@@ -142,7 +142,7 @@ def _speaker_entry(name, value, sample_rate, arrays):
 
 def train(speakers, *, preset=None, method=None, sizes=None, disc=None, disc_share=None, rate=16000, sample_rate=None,
           iters=None, infer_iters=None, rounds=None, disc_iters=None, snr=0.0, beta=1.0, tol=None, seed=None,
-          context=None, sparsity=None, mask_power=None, universal=None, universal_name="speech", universal_k=None,
+          context=None, sparsity=None, mask_power=None, bands=None, universal=None, universal_name="speech", universal_k=None,
           universal_prune=None):
     """Trains speaker models (separation.Train, the library's one training
     pipeline, as `dlnmf train` does) and returns the Model.
@@ -181,9 +181,10 @@ def train(speakers, *, preset=None, method=None, sizes=None, disc=None, disc_sha
         the rate to train at (the model separates at it).
     iters, infer_iters, rounds, disc_iters, tol : None for the library's
         defaults (200, 200, 5, 50, 1e-4), as dlnmf train's flags.
-    beta, seed, context, sparsity, mask_power : as dlnmf train's flags
-        (None: the preset's or the method's default; seed None: the
-        library's default seed, as --seed's).
+    beta, seed, context, sparsity, mask_power, bands : as dlnmf train's
+        flags (None: the preset's or the method's default, bands 128 for
+        "validated", the mel-spaced bands its activations are inferred on
+        by default; seed None: the library's default seed, as --seed's).
 
     The call holds no Python lock while it trains; it cannot be
     interrupted from Python.
@@ -211,7 +212,8 @@ def train(speakers, *, preset=None, method=None, sizes=None, disc=None, disc_sha
         req["seed"] = int(seed)
     if preset is not None:
         req["preset"] = str(preset)
-    for key, v, kind in (("context", context, int), ("sparsity", sparsity, float), ("mask_power", mask_power, float)):
+    for key, v, kind in (("context", context, int), ("sparsity", sparsity, float), ("mask_power", mask_power, float),
+                         ("bands", bands, int)):
         if v is not None:
             req[key] = kind(v)
     if universal is not None:
@@ -264,7 +266,8 @@ class Separator(_lib.Handle):
     flags of the same names): iters, tol, free, free_init ("quiet" or
     "random"), universal_weight, mask_power, and for streams free_buffer,
     free_every, free_updates and live_batch; bands (infer on that many
-    mel-spaced bands, about bins / bands times cheaper per iteration);
+    mel-spaced bands, about bins / bands times cheaper per iteration; -1:
+    every bin; None: the model's, 128 for the validated preset's models);
     coarse_bands and coarse_iters (start from that many iterations on fewer
     bands, cheaper still).
 

@@ -111,6 +111,7 @@ type trainRequest struct {
 	Context    *int          `json:"context"`
 	Sparsity   *float64      `json:"sparsity"`
 	MaskPower  *float64      `json:"mask_power"`
+	Bands      *int          `json:"bands"`
 	SNR        float64       `json:"snr"`
 	Speakers   []speakerData `json:"speakers"`
 	// Disc holds, for DL-NMF, each speaker's files for the discriminative
@@ -271,6 +272,9 @@ func train(req trainRequest, feed *arrayFeed) (*separation.Model, error) {
 	}
 	if req.MaskPower != nil {
 		base.MaskPower = *req.MaskPower
+	}
+	if req.Bands != nil {
+		base.Bands = *req.Bands
 	}
 	seed := uint64(separation.DefaultSeed)
 	if req.Seed != nil {

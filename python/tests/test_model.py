@@ -87,6 +87,7 @@ def test_train_presets_as_the_cli(speech, cli, tmp_path):
     m = dlnmf.train({n: s["dir"] for n, s in speech.items()}, iters=5, sizes=[30], sparsity=0)
     assert m.to_bytes() == _read(tmp_path / "cli.npz")
     assert m.method == "nmf" and m.meta["context"] == 5 and m.meta["mask"]["exponent"] == 2
+    assert m.meta["inference"]["bands"] == 128 and len(m.meta["inference"]["band_edges"]) == 129
     with pytest.raises(dlnmf.Error, match="give one"):
         dlnmf.train({n: s["dir"] for n, s in speech.items()}, preset="paper", method="nmf")
 
@@ -101,6 +102,22 @@ def test_load_model_reads_the_recorded_settings(speech, tmp_path):
     assert got.to_bytes() == _read(tmp_path / "m.npz")
     np_meta = np.load(tmp_path / "m.npz")
     assert sorted(np_meta.files) == ["meta", "s0_W1", "s1_W1"]
+
+
+def test_train_records_default_bands(speech):
+    # bands=N records the bands the activations are inferred on by default,
+    # as dlnmf train --bands N: separate's default is then bands=N, and
+    # bands=-1 infers on every bin.
+    m = dlnmf.train({n: s["train"] for n, s in speech.items()}, method="nmf", sizes=[5], iters=5, bands=32)
+    assert m.meta["inference"]["bands"] == 32 and len(m.meta["inference"]["band_edges"]) == 33
+    x = speech["alice"]["train"][0][:16000] + speech["bob"]["train"][0][:16000]
+    default, on32, every = (m.separate(x, 16000, **kw) for kw in ({}, {"bands": 32}, {"bands": -1}))
+    assert all(np.array_equal(default[k], on32[k]) for k in default)
+    assert not np.array_equal(default["alice"], every["alice"])
+    assert "bands" not in dlnmf.train({n: s["train"] for n, s in speech.items()}, method="nmf", sizes=[5],
+                                      iters=5).meta["inference"]
+    with pytest.raises(dlnmf.Error, match="bands"):
+        dlnmf.train({n: s["train"] for n, s in speech.items()}, method="nmf", sizes=[5], iters=5, bands=1)
 
 
 def test_train_at_another_rate_resamples_arrays(speech):

@@ -52,6 +52,7 @@ def _cli_separate(cli, model_path, tmp_path, x, rate, *flags):
     (16000, 1, {"free": 4}, ["--free", 4]),           # free bases
     (8000, 1, {"iters": 20}, ["--iters", 20]),        # below the model's rate: resampled
     (16000, 1, {"bands": 64}, ["--bands", 64]),       # inference on mel-spaced bands
+    (16000, 1, {"bands": -1}, ["--bands", -1]),       # every bin, whatever the model's default
     (16000, 1, {"bands": 64, "coarse_bands": 16, "coarse_iters": 30, "iters": 10},
      ["--bands", 64, "--coarse-bands", 16, "--coarse-iters", 30, "--iters", 10]),  # a coarse start
 ])
