@@ -119,7 +119,11 @@ type ModelInfo struct {
 	Rate     int      `json:"rate"`
 	Method   string   `json:"method"`
 	Sizes    []int    `json:"sizes"`
-	Bytes    int64    `json:"bytes"`
+	// Bands is the number of mel-spaced bands the model's activations
+	// are inferred on by default (separation.Model.Bands); absent: every
+	// bin.
+	Bands int   `json:"bands,omitempty"`
+	Bytes int64 `json:"bytes"`
 }
 
 func (c *modelCache) info(name string) (*ModelInfo, error) {
@@ -133,7 +137,7 @@ func (c *modelCache) info(name string) (*ModelInfo, error) {
 		return nil, err
 	}
 	return &ModelInfo{Name: name, Speakers: m.Names(), Sources: sp.Sources(), Rate: m.SampleRate,
-		Method: string(m.Method), Sizes: m.Sizes(), Bytes: fi.Size()}, nil
+		Method: string(m.Method), Sizes: m.Sizes(), Bands: m.Bands, Bytes: fi.Size()}, nil
 }
 
 func (c *modelCache) list() ([]*ModelInfo, error) {
