@@ -136,15 +136,16 @@ type SeparateSettings struct {
 	// bands evenly spaced on the mel scale (BandEdges; MinBands to the
 	// model's bins) instead of every bin, with the bases summed alike; the
 	// gains still come from the full bases (bands.go). Each iteration
-	// costs about Bands / bins as much. 0: the model's default (Model.Bands,
-	// which is every bin for a model without one, and every bin with free
-	// bases or a universal model); EveryBin: every bin. Fixed bases only:
-	// not with free bases, a universal model or a deep-unfolded model.
+	// costs about Bands / bins as much. 0: the model's default (Model.Bands;
+	// every bin for a model that records none, and beside free bases or a
+	// universal model); EveryBin: every bin. Fixed bases only: not with
+	// free bases, a universal model or a deep-unfolded model.
 	Bands int
 	// CoarseBands starts H from CoarseIters iterations on this many
 	// mel-spaced bands (fewer than the bands inference reads, Bands or the
-	// model's, or than the bins); NMF.MaxIter iterations on Bands then continue from it (bands.go),
-	// DefaultFineIters when it is 0, offline and live. 0: no coarse start.
+	// model's, or than the bins); NMF.MaxIter iterations on those then
+	// continue from it (bands.go), DefaultFineIters when it is 0, offline
+	// and live. 0: no coarse start.
 	// Fixed bases only, as Bands.
 	CoarseBands int
 	// CoarseIters is the number of iterations on CoarseBands, run in full

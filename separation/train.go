@@ -52,9 +52,9 @@ const (
 const ValidatedBands = 128
 
 // Preset returns the model settings of a named configuration (method,
-// sizes, patch width, sparsity and mask exponent, every one explicit, so
-// that a door can override some of them); the other fields are zero, their
-// defaults.
+// sizes, patch width, sparsity, mask exponent and default bands, every
+// one explicit, so that a door can override some of them); the other
+// fields are zero, their defaults.
 func Preset(name string) (TrainSettings, error) {
 	switch name {
 	case PresetValidated:
