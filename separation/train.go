@@ -45,10 +45,9 @@ const (
 
 // ValidatedBands is the number of mel-spaced bands PresetValidated's
 // models infer H on by default (Model.Bands), about four times cheaper
-// than every bin: validation chose 128 bands over every bin in 9 of 15
-// repeats on TSP FA+MC and in %ARCTIC% of 15 on CMU ARCTIC slt+bdl, the rule
-// fixed before the runs being 8 or more on both (docs/RESULTS.md,
-// "Inference on bands").
+// than every bin: validation chose 128 bands over every bin on TSP FA+MC
+// and on CMU ARCTIC slt+bdl by the rule fixed before the runs, 8 or more
+// of the 15 repeats on both (docs/RESULTS.md, "Inference on bands").
 const ValidatedBands = 128
 
 // Preset returns the model settings of a named configuration (method,
