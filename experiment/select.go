@@ -292,14 +292,22 @@ func runSelection(ctx context.Context, speakers []*corpus.Speaker, cfg Config, r
 
 // sameTraining groups grid points (their configs, defaults applied) that
 // train the same models, by their rows' training settings: the groups in
-// order of their first point, each point's index in grid order.
+// order of their first point, each point's index in grid order. The
+// settings of DL-NMF's rounds (the inference iterations of its H step,
+// the rounds and their basis iterations) train nothing in a row that is
+// not discriminative, whose models do not record them either, so points
+// that differ only in the inference iterations share training there.
 func sameTraining(configs []Config) [][]int {
 	var groups [][]int
 	at := map[string]int{}
 	for i, c := range configs {
 		var key strings.Builder
 		for _, row := range c.Rows() {
-			fmt.Fprintf(&key, "%+v;", c.TrainSettings(row, 0, 1))
+			ts := c.TrainSettings(row, 0, 1)
+			if !ts.Discriminative() {
+				ts.InferIter, ts.Rounds, ts.DiscIter = 0, 0, 0
+			}
+			fmt.Fprintf(&key, "%+v;", ts)
 		}
 		g, ok := at[key.String()]
 		if !ok {

@@ -300,6 +300,28 @@ func TestSelectSharesTrainingAcrossInferencePoints(t *testing.T) {
 	if g := sameTraining(configs); !reflect.DeepEqual(g, [][]int{{0, 2}, {1, 3}}) {
 		t.Fatalf("groups %v of %d points, want [[0 2] [1 3]] (bands=0 k=4, bands=0 k=6, bands=16 k=4, bands=16 k=6)", g, len(points))
 	}
+	// The inference iterations train nothing in NMF; in DL-NMF they are
+	// its H step's.
+	for js, want := range map[string][][]int{
+		`{"infer_iters": [10, 20]}`: {{0, 1}},
+		`{"method": ["dlnmf"], "layers": [[8, 3]], "infer_iters": [10, 20]}`: {{0}, {1}},
+	} {
+		var cs []Config
+		ps, err := selectConfig(t, js).SelectPoints()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range ps {
+			c, err := p.Config.Defaults()
+			if err != nil {
+				t.Fatal(err)
+			}
+			cs = append(cs, c)
+		}
+		if g := sameTraining(cs); !reflect.DeepEqual(g, want) {
+			t.Errorf("%s: groups %v, want %v", js, g, want)
+		}
+	}
 	run := func(js string) []ValidationScore {
 		c := selectConfig(t, js)
 		c.Repeats = 1
@@ -313,6 +335,11 @@ func TestSelectSharesTrainingAcrossInferencePoints(t *testing.T) {
 	alone := run(`{"bands": [16], "k": [4]}`)
 	if len(both) != 2 || both[0].SDR == both[1].SDR || both[1] != alone[0] {
 		t.Errorf("bands 0 and 16 on one training: %+v; bands 16 alone: %+v", both, alone)
+	}
+	both = run(`{"infer_iters": [5, 20], "k": [4]}`)
+	alone = run(`{"infer_iters": [20], "k": [4]}`)
+	if len(both) != 2 || both[0].SDR == both[1].SDR || both[1] != alone[0] {
+		t.Errorf("5 and 20 inference iterations on one training: %+v; 20 alone: %+v", both, alone)
 	}
 }
 
