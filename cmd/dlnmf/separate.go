@@ -108,7 +108,7 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	toStdout := fs.String("stdout", "", "write this source's estimate (a speaker, or other with --free) to standard output (one input only)")
 	maskPower := fs.Float64("mask-power", 0, "exponent P of the Wiener gains |V_s|^P / sum |V_j|^P (default: the model's)")
 	bands := fs.Int("bands", 0, fmt.Sprintf("infer the activations on the magnitude summed over this many mel-spaced bands (%d to the model's bins), each iteration cheaper by about bins / bands; the gains keep every bin; %d: every bin (default 0: the model's, %d for the validated preset's models, every bin for others and beside free bases or a universal model)", separation.MinBands, separation.EveryBin, separation.ValidatedBands))
-	coarseBands := fs.Int("coarse-bands", 0, "start the activations from --coarse-iters iterations on this many mel-spaced bands (fewer than --bands, or than the bins), cheaper still; --iters iterations then continue from there (default 0: no coarse start)")
+	coarseBands := fs.Int("coarse-bands", 0, "start the activations from --coarse-iters iterations on this many mel-spaced bands (fewer than inference reads: --bands or the model's, or the bins), cheaper still; --iters iterations then continue from there (default 0: no coarse start)")
 	coarseIters := fs.Int("coarse-iters", 0, fmt.Sprintf("iterations of the coarse start (default %d with --coarse-bands)", separation.DefaultCoarseIters))
 	quiet := fs.Bool("quiet", false, "print nothing but errors")
 	asJSON := fs.Bool("json", false, "print a JSON summary on stdout: every input with its outputs or its error")
