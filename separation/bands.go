@@ -78,13 +78,10 @@ func BandEdges(bins, bands int, rate float64) []int {
 // frequency bins (FFTSize/2 + 1 of its STFT settings) unfolded into
 // unfold layers (Model.Unfold; 0: not deep).
 func CheckBands(bands, bins, unfold int) error {
-	switch {
-	case bands == 0 || bands == EveryBin:
+	if bands == EveryBin {
 		return nil
-	case bands < MinBands || bands > bins:
-		return fmt.Errorf("inference on %d bands: want %d to %d (the model's bins), 0 for the model's default or %d for every bin", bands, MinBands, bins, EveryBin)
 	}
-	return checkModelBands(bands, bins, unfold)
+	return checkBands(bands, bins, unfold, fmt.Sprintf("0 for the model's default or %d for every bin", EveryBin))
 }
 
 // CheckModelBands checks TrainSettings.Bands for a model trained at rate
@@ -98,11 +95,17 @@ func CheckModelBands(bands, rate int) error {
 // TrainSettings.Bands): 0 for every bin, or MinBands to bins for a model
 // that is not deep-unfolded.
 func checkModelBands(bands, bins, unfold int) error {
+	return checkBands(bands, bins, unfold, "or 0 for every bin")
+}
+
+// checkBands accepts 0, or MinBands to bins bands for a model that is not
+// deep-unfolded; zero says what 0 means, for the error.
+func checkBands(bands, bins, unfold int, zero string) error {
 	switch {
 	case bands == 0:
 		return nil
 	case bands < MinBands || bands > bins:
-		return fmt.Errorf("inference on %d bands: want %d to %d (the model's bins), or 0 for every bin", bands, MinBands, bins)
+		return fmt.Errorf("inference on %d bands: want %d to %d (the model's bins), %s", bands, MinBands, bins, zero)
 	case unfold > 0:
 		return fmt.Errorf("a deep-unfolded model's layers were trained on every bin: it takes no bands")
 	}
