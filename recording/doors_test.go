@@ -119,15 +119,13 @@ func cli(t *testing.T) string {
 	return cliPath
 }
 
-// runCLI runs dlnmf with no OPENBLAS_CORETYPE in its environment.
+// runCLI runs dlnmf with the test's environment, so that the command and
+// the library in this process run the same OpenBLAS kernels: an
+// OPENBLAS_CORETYPE that the machine sets reaches both, and without one both
+// make the library's own choice.
 func runCLI(t *testing.T, stdin []byte, args ...string) []byte {
 	t.Helper()
 	cmd := exec.Command(cli(t), args...)
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "OPENBLAS_CORETYPE=") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
 	if stdin != nil {
 		cmd.Stdin = bytes.NewReader(stdin)
 	}
