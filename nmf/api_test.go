@@ -292,6 +292,8 @@ func TestInfererMatchesInfer(t *testing.T) {
 		{"kl-tol", Settings{MaxIter: 40, Seed: 4}},
 		{"kl-l1-2workers", Settings{MaxIter: 15, Tol: -1, L1: 0.1, Workers: 2}},
 		{"euclidean", Settings{Divergence: Euclidean, MaxIter: 15, Tol: -1}},
+		{"kl-step1.5", Settings{MaxIter: 15, Tol: -1, L1: 0.1, StepExponent: 1.5}},
+		{"kl-step1.8-tol", Settings{MaxIter: 40, L1: 0.1, StepExponent: 1.8}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			inferEqual[float32](t, c.s)

@@ -65,7 +65,8 @@
 //
 //   - bit-identical to Go: the KL multiply F num / max(ls rs + l1, eps)
 //     (float32 and float64) without an L1 term (every layer update, and H
-//     without sparsity), the float64 ratio X / max(V, eps), the float32
+//     without sparsity), and its form with the step exponent 1.5 (the
+//     quotient times its correctly rounded square root), the float64 ratio X / max(V, eps), the float32
 //     ratio on machines without AVX-512, the sums of G's block parts and the
 //     input check;
 //   - within an ulp: the float32 ratio on AVX-512 (a reciprocal estimate
@@ -74,7 +75,8 @@
 //     in another order than BLAS's: their numerators of H and of free
 //     columns within 1e-5 relative of the float64 twin); the
 //     multiply's denominator with an L1 term on AVX-512, where gcc fuses
-//     ls rs + l1 into one FMA (the updated factor within two ulps);
+//     ls rs + l1 into one FMA (the updated factor within two ulps, four
+//     with the step exponent 1.5);
 //   - within 1e-5 relative: the float32 KL cost (a vectorised logarithm,
 //     its polynomial fused into FMAs on AVX-512, and float partial sums per
 //     row, against math.Log in float64).

@@ -23,18 +23,24 @@ func klRatio[T Float](X, V *Dense[T], i0, i1 int, eps T) {
 	}
 }
 
-// klMultiply applies the KL update to rows [i0, i1) of F.
-func klMultiply[T Float](F, num *Dense[T], ls, rs []T, i0, i1 int, add, eps T) {
+// klMultiply applies the KL update to rows [i0, i1) of F, its ratio raised
+// to the power e (Settings.StepExponent): the kernels take 1 and 1.5, the
+// Go twin any other.
+func klMultiply[T Float](F, num *Dense[T], ls, rs []T, i0, i1 int, add, eps T, e float64) {
 	if i1 <= i0 || F.Cols == 0 {
+		return
+	}
+	if e != 1 && e != 1.5 {
+		klMultiplyGo(F.Data[i0*F.Stride:], F.Stride, num.Data[i0*num.Stride:], num.Stride, ls[i0:], rs, i1-i0, F.Cols, add, eps, e)
 		return
 	}
 	switch f := any(F.Data).(type) {
 	case []float32:
 		n := any(num.Data).([]float32)
-		klMultiply32(f[i0*F.Stride:], F.Stride, n[i0*num.Stride:], num.Stride, any(ls[i0:]).([]float32), any(rs).([]float32), i1-i0, F.Cols, float32(add), float32(eps))
+		klMultiply32(f[i0*F.Stride:], F.Stride, n[i0*num.Stride:], num.Stride, any(ls[i0:]).([]float32), any(rs).([]float32), i1-i0, F.Cols, float32(add), float32(eps), e == 1.5)
 	case []float64:
 		n := any(num.Data).([]float64)
-		klMultiply64(f[i0*F.Stride:], F.Stride, n[i0*num.Stride:], num.Stride, any(ls[i0:]).([]float64), any(rs).([]float64), i1-i0, F.Cols, float64(add), float64(eps))
+		klMultiply64(f[i0*F.Stride:], F.Stride, n[i0*num.Stride:], num.Stride, any(ls[i0:]).([]float64), any(rs).([]float64), i1-i0, F.Cols, float64(add), float64(eps), e == 1.5)
 	}
 }
 
@@ -104,8 +110,8 @@ func klRatioGo[T Float](x []T, xs int, v []T, vs, rows, cols int, eps T) {
 	}
 }
 
-// klMultiplyGo sets f[i,j] *= num[i,j] / max(ls[i] rs[j] + add, eps).
-func klMultiplyGo[T Float](f []T, fs int, num []T, ns int, ls, rs []T, rows, cols int, add, eps T) {
+// klMultiplyGo sets f[i,j] *= (num[i,j] / max(ls[i] rs[j] + add, eps))^e.
+func klMultiplyGo[T Float](f []T, fs int, num []T, ns int, ls, rs []T, rows, cols int, add, eps T, e float64) {
 	rs = rs[:cols]
 	for i := 0; i < rows; i++ {
 		fr := f[i*fs : i*fs+cols]
@@ -116,7 +122,15 @@ func klMultiplyGo[T Float](f []T, fs int, num []T, ns int, ls, rs []T, rows, col
 			if !(d > eps) {
 				d = eps
 			}
-			fr[j] *= nr[j] / d
+			q := nr[j] / d
+			switch e {
+			case 1:
+				fr[j] *= q
+			case 1.5:
+				fr[j] *= q * T(math.Sqrt(float64(q))) // correctly rounded in float32 too, as C's sqrtf
+			default:
+				fr[j] *= T(math.Pow(float64(q), e))
+			}
 		}
 	}
 }

@@ -8,6 +8,8 @@ package nmf
 
 /*
 #cgo CFLAGS: -O3 -fopenmp-simd
+#cgo LDFLAGS: -lm
+#include <math.h>
 #include <stddef.h>
 
 // gcc contracts a*b + c into one FMA in the AVX-512 clones (the multiply's
@@ -80,14 +82,29 @@ NMF_CLONES void nmf_add_f32(float *restrict dst, const float *restrict src, long
 		dst[i] += src[i];
 }
 
-// f[i,j] *= num[i,j] / max(ls[i] rs[j] + add, eps): the KL update, whose
-// denominator is an outer product of sums.
-#define KL_MULTIPLY(NAME, T) \
-NMF_CLONES void NAME(T *restrict f, long fs, const T *restrict num, long ns, const T *restrict ls, const T *restrict rs, long rows, long cols, T add, T eps) { \
+// The multiply's sqrt is the vector instruction only without errno (cgo
+// refuses -fno-math-errno as a flag): only a negative argument sets it, and
+// none reaches it.
+#pragma GCC push_options
+#pragma GCC optimize("no-math-errno")
+// f[i,j] *= q or q^1.5 (threeHalves), q = num[i,j] / max(ls[i] rs[j] + add,
+// eps): the KL update, whose denominator is an outer product of sums, and
+// the update with the step exponent 1.5. One loop each, so both vectorise.
+#define KL_MULTIPLY(NAME, T, SQRT) \
+NMF_CLONES void NAME(T *restrict f, long fs, const T *restrict num, long ns, const T *restrict ls, const T *restrict rs, long rows, long cols, T add, T eps, int three_halves) { \
 	for (long i = 0; i < rows; i++) { \
 		T *restrict fr = f + i * fs; \
 		const T *restrict nr = num + i * ns; \
 		T a = ls[i]; \
+		if (three_halves) { \
+			for (long j = 0; j < cols; j++) { \
+				T d = a * rs[j] + add; \
+				d = d > eps ? d : eps; \
+				T q = nr[j] / d; \
+				fr[j] *= q * SQRT(q); \
+			} \
+			continue; \
+		} \
 		for (long j = 0; j < cols; j++) { \
 			T d = a * rs[j] + add; \
 			d = d > eps ? d : eps; \
@@ -95,8 +112,9 @@ NMF_CLONES void NAME(T *restrict f, long fs, const T *restrict num, long ns, con
 		} \
 	} \
 }
-KL_MULTIPLY(nmf_kl_multiply_f32, float)
-KL_MULTIPLY(nmf_kl_multiply_f64, double)
+KL_MULTIPLY(nmf_kl_multiply_f32, float, sqrtf)
+KL_MULTIPLY(nmf_kl_multiply_f64, double, sqrt)
+#pragma GCC pop_options
 
 // logf for the KL cost, written so that gcc vectorises it (libm's logf is
 // not): x = m 2^e with m in [sqrt(1/2), sqrt(2)), log m = 2 atanh(t) with
@@ -182,14 +200,14 @@ func add32(dst, src []float32) {
 	}
 }
 
-func klMultiply32(f []float32, fs int, num []float32, ns int, ls, rs []float32, rows, cols int, add, eps float32) {
+func klMultiply32(f []float32, fs int, num []float32, ns int, ls, rs []float32, rows, cols int, add, eps float32, threeHalves bool) {
 	C.nmf_kl_multiply_f32((*C.float)(unsafe.Pointer(&f[0])), C.long(fs), (*C.float)(unsafe.Pointer(&num[0])), C.long(ns),
-		(*C.float)(unsafe.Pointer(&ls[0])), (*C.float)(unsafe.Pointer(&rs[0])), C.long(rows), C.long(cols), C.float(add), C.float(eps))
+		(*C.float)(unsafe.Pointer(&ls[0])), (*C.float)(unsafe.Pointer(&rs[0])), C.long(rows), C.long(cols), C.float(add), C.float(eps), cBool(threeHalves))
 }
 
-func klMultiply64(f []float64, fs int, num []float64, ns int, ls, rs []float64, rows, cols int, add, eps float64) {
+func klMultiply64(f []float64, fs int, num []float64, ns int, ls, rs []float64, rows, cols int, add, eps float64, threeHalves bool) {
 	C.nmf_kl_multiply_f64((*C.double)(unsafe.Pointer(&f[0])), C.long(fs), (*C.double)(unsafe.Pointer(&num[0])), C.long(ns),
-		(*C.double)(unsafe.Pointer(&ls[0])), (*C.double)(unsafe.Pointer(&rs[0])), C.long(rows), C.long(cols), C.double(add), C.double(eps))
+		(*C.double)(unsafe.Pointer(&ls[0])), (*C.double)(unsafe.Pointer(&rs[0])), C.long(rows), C.long(cols), C.double(add), C.double(eps), cBool(threeHalves))
 }
 
 func klCost32(x []float32, xs int, v []float32, vs, rows, cols int, eps float32) float64 {
@@ -205,3 +223,11 @@ func klCost32(x []float32, xs int, v []float32, vs, rows, cols int, eps float32)
 func flushDenormals() uint32 { return uint32(C.nmf_fp_flush()) }
 
 func restoreFP(old uint32) { C.nmf_fp_restore(C.uint(old)) }
+
+// cBool is b as a C int.
+func cBool(b bool) C.int {
+	if b {
+		return 1
+	}
+	return 0
+}

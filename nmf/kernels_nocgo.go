@@ -22,12 +22,12 @@ func add32(dst, src []float32) { addGo(dst, src) }
 
 func valid32(r []float32) bool { return validGo(r) }
 
-func klMultiply32(f []float32, fs int, num []float32, ns int, ls, rs []float32, rows, cols int, add, eps float32) {
-	klMultiplyGo(f, fs, num, ns, ls, rs, rows, cols, add, eps)
+func klMultiply32(f []float32, fs int, num []float32, ns int, ls, rs []float32, rows, cols int, add, eps float32, threeHalves bool) {
+	klMultiplyGo(f, fs, num, ns, ls, rs, rows, cols, add, eps, exponent(threeHalves))
 }
 
-func klMultiply64(f []float64, fs int, num []float64, ns int, ls, rs []float64, rows, cols int, add, eps float64) {
-	klMultiplyGo(f, fs, num, ns, ls, rs, rows, cols, add, eps)
+func klMultiply64(f []float64, fs int, num []float64, ns int, ls, rs []float64, rows, cols int, add, eps float64, threeHalves bool) {
+	klMultiplyGo(f, fs, num, ns, ls, rs, rows, cols, add, eps, exponent(threeHalves))
 }
 
 func klCost32(x []float32, xs int, v []float32, vs, rows, cols int, eps float32) float64 {
@@ -39,3 +39,11 @@ func klCost32(x []float32, xs int, v []float32, vs, rows, cols int, eps float32)
 func flushDenormals() uint32 { return 0 }
 
 func restoreFP(uint32) {}
+
+// exponent is the step exponent of the kernels' threeHalves flag.
+func exponent(threeHalves bool) float64 {
+	if threeHalves {
+		return 1.5
+	}
+	return 1
+}

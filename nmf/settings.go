@@ -108,6 +108,30 @@ type Settings struct {
 	// L1), which leaves the fixed columns more of the data.
 	FreeStart FreeStart
 	FreeL1    float64
+	// StepExponent raises the ratio of H's multiplicative update to this
+	// power when the bases are fixed (Infer, Inferer, InferFree without
+	// free bases) and the divergence is KL: H <- H (num / den)^StepExponent,
+	// a longer step along the same direction, with the same fixed points
+	// (the exponent acts as a step size: Badeau, Bertin and Vincent 2010
+	// show the update stable below 2, and at 2 a planted problem here
+	// oscillates). 0 and 1: the usual update; 1.5 costs a square root per
+	// entry of H, other values a power. At least 1, below
+	// StepExponentLimit. Training and free bases refuse anything but 1; so
+	// does the one-pass kernel, which such solvers leave for the two
+	// products.
+	StepExponent float64
+}
+
+// StepExponentLimit bounds Settings.StepExponent from above (excluded).
+const StepExponentLimit = 2
+
+// CheckStepExponent checks a Settings.StepExponent: 0 (the usual update),
+// or at least 1 and below StepExponentLimit.
+func CheckStepExponent(e float64) error {
+	if e == 0 || e >= 1 && e < StepExponentLimit {
+		return nil
+	}
+	return fmt.Errorf("step exponent %v: want at least 1 and below %d (0: 1, the usual update)", e, StepExponentLimit)
 }
 
 // FreeStart is how InferFree starts its free columns. The zero value,
@@ -244,6 +268,9 @@ func (s Settings) resolve() (resolved, error) {
 	if err := s.Groups.check(); err != nil {
 		return r, err
 	}
+	if err := CheckStepExponent(s.StepExponent); err != nil {
+		return r, fmt.Errorf("nmf: %w", err)
+	}
 	if s.NoCost && (s.Tol >= 0 || s.Recorder != nil) {
 		return r, errors.New("nmf: NoCost needs Tol < 0 (no early stopping) and no Recorder")
 	}
@@ -258,6 +285,9 @@ func (s Settings) resolve() (resolved, error) {
 	}
 	if r.Epsilon == 0 {
 		r.Epsilon = DefaultEpsilon
+	}
+	if r.StepExponent == 0 {
+		r.StepExponent = 1
 	}
 	if r.Workers == 0 {
 		r.Workers = runtime.GOMAXPROCS(0)

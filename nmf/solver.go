@@ -73,6 +73,9 @@ func newSolver[T Float](X *Dense[T], f *Factorization[T], freeze Freeze, r resol
 	if f.H.Cols != X.Cols {
 		return nil, fmt.Errorf("nmf: H has %d columns, X has %d", f.H.Cols, X.Cols)
 	}
+	if r.StepExponent != 1 && !(freeze.Layers && r.beta == 1) {
+		return nil, fmt.Errorf("nmf: a step exponent of %v needs fixed bases and the KL divergence (inference); training and free bases take 1", r.StepExponent)
+	}
 	s := &solver[T]{X: X, F: F, L: L, freeze: freeze, r: r, eps: T(r.Epsilon), kl: r.beta == 1}
 	M, N := X.Rows, X.Cols
 	s.P = make([]*Dense[T], L+1)

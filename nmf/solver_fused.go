@@ -38,14 +38,15 @@ const (
 
 // newFusedPath decides once per solver whether H goes through the one-pass
 // kernel: float32 on AVX-512 machines, when the basis is small enough
-// (fusedMaxK).
+// (fusedMaxK), with the usual update (Settings.StepExponent 1).
 func (s *solver[T]) newFusedPath() {
 	KL := s.F[s.L].Rows
 	_, f32 := any(s.eps).(float32)
-	s.fused = fusedHNum && f32 && KL <= fusedMaxK && s.X.Cols >= fusedMinN
+	plain := s.r.StepExponent == 1 // the kernels take the usual update only
+	s.fused = fusedHNum && f32 && plain && KL <= fusedMaxK && s.X.Cols >= fusedMinN
 	// One column with every basis fixed (live separation, a frame at a
 	// time): the one-column kernel, whatever the basis' size.
-	s.one = fusedHNum && f32 && s.X.Cols == 1 && s.freeze.Layers && s.freeze.Cols == 0
+	s.one = fusedHNum && f32 && plain && s.X.Cols == 1 && s.freeze.Layers && s.freeze.Cols == 0
 	s.fused = s.fused || s.one
 	if s.fused {
 		s.hden = make([]float32, KL)

@@ -361,12 +361,16 @@ func (s *solver[T]) multiplyKLRows(lo, hi, _ int) {
 		F, num, rs = &s.wfree, &s.nfree, rs[s.fixed:]
 	}
 	l1 := s.l1(l)
+	e := 1.0 // the bases' updates, and H's by default
+	if l == s.L {
+		e = s.r.StepExponent
+	}
 	if l != s.L || s.rowAdd == nil {
-		klMultiply(F, num, s.lsum, rs, lo, hi, l1, s.eps)
+		klMultiply(F, num, s.lsum, rs, lo, hi, l1, s.eps, e)
 		return
 	}
 	for i := lo; i < hi; i++ {
-		klMultiply(F, num, s.lsum, rs, i, i+1, l1+s.rowAdd[i], s.eps)
+		klMultiply(F, num, s.lsum, rs, i, i+1, l1+s.rowAdd[i], s.eps, e)
 	}
 }
 
