@@ -46,6 +46,9 @@ type Config struct {
 	// coarse start, 0 iterations separation.DefaultCoarseIters).
 	CoarseBands int `json:"coarse_bands,omitempty"`
 	CoarseIters int `json:"coarse_iters,omitempty"`
+	// StepExponent takes every row's inference in longer steps of H
+	// (nmf.Settings.StepExponent; 0: the usual update).
+	StepExponent float64 `json:"step_exponent,omitempty"`
 	// Deep unfolding after every row's training (separation.TrainSettings
 	// Unfold, Untied and DeepEpochs; 0: none, 0 untied, the default steps):
 	// the rows train on the held-back discriminative mixtures as DL-NMF's.
@@ -139,6 +142,12 @@ func (c Config) Defaults() (Config, error) {
 	}
 	if err := separation.CheckCoarse(c.CoarseBands, c.CoarseIters, c.Bands, bins, c.Unfold); err != nil {
 		return c, err
+	}
+	if err := nmf.CheckStepExponent(c.StepExponent); err != nil {
+		return c, err
+	}
+	if c.StepExponent > 1 && c.Unfold > 0 {
+		return c, fmt.Errorf("a deep-unfolded model runs its trained iterations with the usual update: no step exponent")
 	}
 	if c.DeepEpochs < 0 {
 		return c, fmt.Errorf("deep epochs %d: want 1 or more (0: the default)", c.DeepEpochs)

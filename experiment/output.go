@@ -258,13 +258,16 @@ func ConfigTable(res *Results) [][2]string {
 		{"DL-NMF", fmt.Sprintf("%d rounds of %d basis iterations", c.Rounds, c.DiscIters)},
 		{"seed", strconv.FormatUint(c.Seed, 10)},
 	}
-	if c.Bands > 0 || c.CoarseBands > 0 {
+	if c.Bands > 0 || c.CoarseBands > 0 || c.StepExponent > 1 {
 		on := "every bin"
 		if c.Bands > 0 {
 			on = fmt.Sprintf("%d mel-spaced bands", c.Bands)
 		}
 		if c.CoarseBands > 0 {
 			on += fmt.Sprintf(", started from %d iterations on %d", cmp.Or(c.CoarseIters, separation.DefaultCoarseIters), c.CoarseBands)
+		}
+		if c.StepExponent > 1 {
+			on += fmt.Sprintf(", step exponent %g", c.StepExponent)
 		}
 		t = append(t, [2]string{"inference", "on " + on})
 	}

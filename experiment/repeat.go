@@ -289,7 +289,7 @@ func (rp *Repeat) testName(j int) string { return fmt.Sprintf("r%02d-m%d", rp.In
 // (and the estimates to its examples).
 func (rp *Repeat) score(res *RepeatResult, row Row, model *separation.Model, cores int) error {
 	cfg := rp.cfg
-	sep, err := separation.NewSeparator(model, separation.SeparateSettings{NMF: nmf.Settings{MaxIter: cfg.InferIters, Tol: cfg.Tol, Workers: max(cores, 1)},
+	sep, err := separation.NewSeparator(model, separation.SeparateSettings{NMF: nmf.Settings{MaxIter: cfg.InferIters, Tol: cfg.Tol, Workers: max(cores, 1), StepExponent: cfg.StepExponent},
 		Bands: cfg.Bands, CoarseBands: cfg.CoarseBands, CoarseIters: cfg.CoarseIters})
 	if err != nil {
 		return err

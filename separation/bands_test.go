@@ -103,17 +103,7 @@ func TestCoarseStart(t *testing.T) {
 	mix := mixOf(a, b)
 	s := SeparateSettings{Bands: 64, NMF: nmf.Settings{MaxIter: 400, Tol: -1}}
 	converged := separateWith(t, m, s, mix)
-	// away returns est's distance from converged, in dB below its energy.
-	away := func(est [][]float64) float64 {
-		var d, e float64
-		for i := range est {
-			for k, v := range est[i] {
-				d += (v - converged[i][k]) * (v - converged[i][k])
-				e += converged[i][k] * converged[i][k]
-			}
-		}
-		return 10 * math.Log10(e/d)
-	}
+	away := func(est [][]float64) float64 { return distanceDB(est, converged) }
 	s.NMF.MaxIter = 1
 	cold := separateWith(t, m, s, mix)
 	s.CoarseBands, s.CoarseIters = 16, 60
@@ -235,4 +225,16 @@ func TestModelDefaultBands(t *testing.T) {
 			t.Errorf("training with %d default bands accepted", bad)
 		}
 	}
+}
+
+// distanceDB returns est's distance from ref, in dB below ref's energy.
+func distanceDB(est, ref [][]float64) float64 {
+	var d, e float64
+	for i := range est {
+		for k, v := range est[i] {
+			d += (v - ref[i][k]) * (v - ref[i][k])
+			e += ref[i][k] * ref[i][k]
+		}
+	}
+	return 10 * math.Log10(e/d)
 }

@@ -163,18 +163,24 @@ func BenchmarkSeparate3sDeep(b *testing.B) {
 // beside BenchmarkSeparate3s (DL-NMF 180,20); bands=N infers on N
 // mel-spaced bands (SeparateSettings.Bands), 0 on every bin; coarse=N
 // starts from DefaultCoarseIters iterations on N bands and then runs
-// DefaultFineIters (SeparateSettings.CoarseBands).
+// DefaultFineIters (SeparateSettings.CoarseBands); step=E/iters=N runs N
+// iterations with the step exponent E (nmf.Settings.StepExponent).
 func BenchmarkSeparate3sPatches(b *testing.B) {
-	for _, c := range []struct{ k, bands, coarse int }{{100, 0, 0}, {400, 0, 0}, {400, 128, 0}, {400, 64, 0}, {400, 128, 32}} {
+	for _, c := range []struct {
+		k, bands, coarse, iters int
+		step                    float64
+	}{{100, 0, 0, 200, 1}, {400, 0, 0, 200, 1}, {400, 128, 0, 200, 1}, {400, 64, 0, 200, 1}, {400, 128, 32, DefaultFineIters, 1}, {400, 128, 0, 200, 1.5}, {400, 128, 0, 50, 1.5}} {
 		name := fmt.Sprintf("K=%d/bands=%d", c.k, c.bands)
-		iters := 200
+		iters := c.iters
 		if c.coarse > 0 {
 			name += fmt.Sprintf("/coarse=%d", c.coarse)
-			iters = DefaultFineIters
+		}
+		if c.step != 1 {
+			name += fmt.Sprintf("/step=%g/iters=%d", c.step, c.iters)
 		}
 		b.Run(name, func(b *testing.B) {
 			defer openblas.HoldSingle()()
-			sep, err := NewSeparator(randomPatchModel(c.k, 0, 0), SeparateSettings{NMF: nmf.Settings{MaxIter: iters, Tol: -1, Workers: 1}, Bands: c.bands, CoarseBands: c.coarse})
+			sep, err := NewSeparator(randomPatchModel(c.k, 0, 0), SeparateSettings{NMF: nmf.Settings{MaxIter: iters, Tol: -1, Workers: 1, StepExponent: c.step}, Bands: c.bands, CoarseBands: c.coarse})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -95,7 +95,10 @@ type SeparateSettings struct {
 	// NMF sets the inference: MaxIter 0 means nmf.DefaultMaxIter
 	// (DefaultFreeIters with free bases) for Separate and DefaultLiveIters
 	// for a Live, which always runs exactly its iterations (no Tol); FreeStart's zero value starts free bases from the
-	// mixture's quietest frames (DefaultFreeStart); tolerance, workers.
+	// mixture's quietest frames (DefaultFreeStart); tolerance, workers;
+	// StepExponent takes longer steps of H to the same activations
+	// (nmf.Settings.StepExponent), on bands and every bin, offline and
+	// live, fixed bases only: not with free bases or a deep-unfolded model.
 	NMF          nmf.Settings
 	BlockSeconds float64 // 0: DefaultBlockSeconds
 	// Free bases are learned on each mixture (each block of a long one)
@@ -161,6 +164,13 @@ func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 	}
 	if m.deep() && s.Free > 0 {
 		return nil, fmt.Errorf("a deep-unfolded model runs its %d trained iterations and learns no free bases", m.Unfold)
+	}
+	if err := nmf.CheckStepExponent(s.NMF.StepExponent); err != nil {
+		return nil, err
+	}
+	stepped := s.NMF.StepExponent > 1
+	if m.deep() && stepped {
+		return nil, fmt.Errorf("a deep-unfolded model runs its %d trained iterations with the usual update: no step exponent", m.Unfold)
 	}
 	if s.Free == 0 && m.Universal == nil && len(m.Speakers) == 1 {
 		s.Free = DefaultFree
@@ -234,6 +244,9 @@ func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 	}
 	if sep.online, err = s.Online.resolve(); err != nil {
 		return nil, err
+	}
+	if stepped && sep.extra.free > 0 {
+		return nil, fmt.Errorf("free bases are learned with the usual update: no step exponent (give the model a speaker for every voice of the mixture)")
 	}
 	sep.basis = nmf.HConcat(nil, sep.bases...)
 	bands := s.Bands

@@ -421,19 +421,21 @@ func (srv *Server) separate(w http.ResponseWriter, r *http.Request) error {
 }
 
 // Inference is how a separation infers the activations, as the query
-// parameters bands, coarse_bands and coarse_iters give it
-// (separation.SeparateSettings' fields of those names); zero values are
-// the server's setting (the model's default bands, no coarse start,
-// unless its Settings say otherwise).
+// parameters bands, coarse_bands, coarse_iters and step_exponent give it
+// (separation.SeparateSettings' fields of those names, the last
+// NMF.StepExponent); zero values are the server's setting (the model's
+// default bands, no coarse start, the usual update, unless its Settings
+// say otherwise).
 type Inference struct {
-	Bands       int `json:"bands,omitempty"`
-	CoarseBands int `json:"coarse_bands,omitempty"`
-	CoarseIters int `json:"coarse_iters,omitempty"`
+	Bands        int     `json:"bands,omitempty"`
+	CoarseBands  int     `json:"coarse_bands,omitempty"`
+	CoarseIters  int     `json:"coarse_iters,omitempty"`
+	StepExponent float64 `json:"step_exponent,omitempty"`
 }
 
-// inferenceParams reads the query's Inference, each a whole number; the
-// library checks the rest when the separator is built
-// (modelCache.separator).
+// inferenceParams reads the query's Inference, whole numbers and the step
+// exponent a number; the library checks the rest when the separator is
+// built (modelCache.separator).
 func inferenceParams(q url.Values) (Inference, error) {
 	var inf Inference
 	for _, p := range []struct {
@@ -449,6 +451,13 @@ func inferenceParams(q url.Values) (Inference, error) {
 			return inf, errorf(http.StatusBadRequest, "%s: give a whole number (%s=%q)", p.name, p.name, v)
 		}
 		*p.to = n
+	}
+	if v := q.Get("step_exponent"); v != "" {
+		e, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return inf, errorf(http.StatusBadRequest, "step_exponent: give a number (step_exponent=%q)", v)
+		}
+		inf.StepExponent = e
 	}
 	return inf, nil
 }

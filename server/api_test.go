@@ -17,6 +17,7 @@ import (
 
 	"github.com/dlnmf/dlnmf/bsseval"
 	"github.com/dlnmf/dlnmf/democorpus"
+	"github.com/dlnmf/dlnmf/nmf"
 	"github.com/dlnmf/dlnmf/recording"
 	"github.com/dlnmf/dlnmf/scoring"
 	"github.com/dlnmf/dlnmf/separation"
@@ -329,8 +330,8 @@ func TestScoreWithMixture(t *testing.T) {
 	}
 }
 
-// TestSeparateOnBands: bands=N, and coarse_bands with coarse_iters,
-// separate as recording does with those SeparateSettings (the bytes of
+// TestSeparateOnBands: bands=N, coarse_bands with coarse_iters, and
+// step_exponent separate as recording does with those SeparateSettings (the bytes of
 // dlnmf separate --bands N ..., up to the output's 16-bit PCM), the job
 // records them, and a bad value is refused before any job.
 func TestSeparateOnBands(t *testing.T) {
@@ -359,8 +360,10 @@ func TestSeparateOnBands(t *testing.T) {
 	for _, c := range []struct {
 		query string
 		inf   Inference
-	}{{"bands=32", Inference{Bands: 32}}, {"bands=32&coarse_bands=8&coarse_iters=20", Inference{Bands: 32, CoarseBands: 8, CoarseIters: 20}}} {
-		want := estimates(separation.SeparateSettings{Bands: c.inf.Bands, CoarseBands: c.inf.CoarseBands, CoarseIters: c.inf.CoarseIters})
+	}{{"bands=32", Inference{Bands: 32}}, {"bands=32&coarse_bands=8&coarse_iters=20", Inference{Bands: 32, CoarseBands: 8, CoarseIters: 20}},
+		{"bands=32&step_exponent=1.5", Inference{Bands: 32, StepExponent: 1.5}}} {
+		want := estimates(separation.SeparateSettings{Bands: c.inf.Bands, CoarseBands: c.inf.CoarseBands, CoarseIters: c.inf.CoarseIters,
+			NMF: nmf.Settings{StepExponent: c.inf.StepExponent}})
 		code, _, b := do(t, "POST", ts.URL+"/v1/separate?model=famc&"+c.query, "audio/wav", bytes.NewReader(mix))
 		var j Job
 		decodeJSON(t, b, &j)
@@ -370,11 +373,11 @@ func TestSeparateOnBands(t *testing.T) {
 		sameAsRecording(t, ts.URL, c.query, j, want, every)
 	}
 	for _, q := range []string{"bands=1", "bands=-3", "bands=x", "bands=100000", "coarse_bands=1", "bands=32&coarse_iters=5",
-		"bands=32&coarse_bands=8&coarse_iters=-1", "bands=32&coarse_bands=32"} {
+		"bands=32&coarse_bands=8&coarse_iters=-1", "bands=32&coarse_bands=32", "step_exponent=2", "step_exponent=x"} {
 		code, _, b := do(t, "POST", ts.URL+"/v1/separate?model=famc&"+q, "audio/wav", bytes.NewReader(mix))
 		var e struct{ Error string }
 		decodeJSON(t, b, &e)
-		if code != http.StatusBadRequest || !strings.Contains(e.Error, "bands") && !strings.Contains(e.Error, "coarse") || strings.Contains(e.Error, "\n") {
+		if code != http.StatusBadRequest || !strings.Contains(e.Error, "bands") && !strings.Contains(e.Error, "coarse") && !strings.Contains(e.Error, "step") || strings.Contains(e.Error, "\n") {
 			t.Errorf("%s: %d %s, want 400 and one line about it", q, code, b)
 		}
 	}

@@ -85,6 +85,9 @@ func (c *modelCache) separator(name, format string, inf Inference) (*recording.S
 	if inf.CoarseBands != 0 || inf.CoarseIters != 0 {
 		s.Separation.CoarseBands, s.Separation.CoarseIters = inf.CoarseBands, inf.CoarseIters
 	}
+	if inf.StepExponent != 0 {
+		s.Separation.NMF.StepExponent = inf.StepExponent
+	}
 	sp, err := recording.New(model, s)
 	if err != nil {
 		// The library owns the rules of the request's inference settings:

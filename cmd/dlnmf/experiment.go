@@ -44,7 +44,8 @@ Choosing on validation data: --select GRID adds the row "Selected". GRID
 (a JSON file, or inline JSON) is one object, or a list of objects, mapping
 a setting to the values to try, as a sweep's grid: "method", "layers", "k"
 or any field of results.json's "config" (context, sparsity, mask_power,
-bands, coarse_bands, coarse_iters, unfold, untied, deep_epochs, iters, rounds,
+bands, coarse_bands, coarse_iters, step_exponent, unfold, untied, deep_epochs,
+iters, rounds,
 ...); settings it does not name
 are the command line's, and
 every grid point must be one row, e.g. with --methods dlnmf --layers 180,20:
@@ -240,6 +241,7 @@ func protocolFlags(fs *flag.FlagSet, def experiment.Config) (func() (experiment.
 	bands := fs.Int("bands", 0, "infer every row's activations on this many mel-spaced bands (separate --bands; 0: the models' default, every bin for the rows' models)")
 	coarseBands := fs.Int("coarse-bands", 0, "start every row's activations from --coarse-iters iterations on this many mel-spaced bands (separate --coarse-bands; 0: none)")
 	coarseIters := fs.Int("coarse-iters", 0, fmt.Sprintf("iterations of the coarse start (default %d with --coarse-bands)", separation.DefaultCoarseIters))
+	stepExponent := fs.Float64("step-exponent", 1, "exponent of every row's multiplicative steps of the activations in inference (separate --step-exponent)")
 	opts := &protocolOptions{}
 	opts.jobs = fs.Int("jobs", runtime.GOMAXPROCS(0), "repeats run at once, one core each")
 	opts.quiet = fs.Bool("quiet", false, "print nothing but errors and the results")
@@ -272,6 +274,9 @@ func protocolFlags(fs *flag.FlagSet, def experiment.Config) (func() (experiment.
 		}
 		if *maskPower != 1 {
 			cfg.MaskPower = *maskPower
+		}
+		if *stepExponent != 1 {
+			cfg.StepExponent = *stepExponent
 		}
 		cfg.Sparsity, cfg.Bands, cfg.CoarseBands, cfg.CoarseIters = *sparsity, *bands, *coarseBands, *coarseIters
 		b := *beta

@@ -110,6 +110,7 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	bands := fs.Int("bands", 0, fmt.Sprintf("infer the activations on the magnitude summed over this many mel-spaced bands (%d to the model's bins), each iteration cheaper by about bins / bands; the gains keep every bin; %d: every bin (default 0: the model's, %d for the validated preset's models, every bin for others and beside free bases or a universal model)", separation.MinBands, separation.EveryBin, separation.ValidatedBands))
 	coarseBands := fs.Int("coarse-bands", 0, "start the activations from --coarse-iters iterations on this many mel-spaced bands (fewer than inference reads: --bands or the model's, or the bins), cheaper still; --iters iterations then continue from there (default 0: no coarse start)")
 	coarseIters := fs.Int("coarse-iters", 0, fmt.Sprintf("iterations of the coarse start (default %d with --coarse-bands)", separation.DefaultCoarseIters))
+	stepExponent := fs.Float64("step-exponent", 1, fmt.Sprintf("raise each multiplicative step of the activations to this power: longer steps to the same activations, so that fewer --iters reach them (at least 1, below %d; 1: the usual update; not with --free or a deep-unfolded model)", nmf.StepExponentLimit))
 	quiet := fs.Bool("quiet", false, "print nothing but errors")
 	asJSON := fs.Bool("json", false, "print a JSON summary on stdout: every input with its outputs or its error")
 	free := fs.Int("free", 0, fmt.Sprintf("learn this many more bases on each mixture for what the model's speakers do not explain, written as <mix>.other.wav (0: none, or %d for a model of one speaker without a universal model)", separation.DefaultFree))
@@ -207,6 +208,9 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 			return usagef("--mask-power: %v", err)
 		}
 	}
+	if err := nmf.CheckStepExponent(*stepExponent); err != nil {
+		return usagef("--step-exponent: %v", err)
+	}
 	if flagSet(fs, "free-init") && *free == 0 {
 		return usagef("--free-init sets how free bases start: it needs --free K")
 	}
@@ -231,7 +235,7 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 		return err
 	}
 	settings.Separation = separation.SeparateSettings{
-		NMF:  nmf.Settings{MaxIter: *iters, Tol: *tol, FreeStart: freeStart},
+		NMF:  nmf.Settings{MaxIter: *iters, Tol: *tol, FreeStart: freeStart, StepExponent: *stepExponent},
 		Free: *free, UniversalWeight: *universalWeight, MaskPower: *maskPower,
 		Online: online, LiveBatch: *liveBatch, Bands: *bands,
 		CoarseBands: *coarseBands, CoarseIters: *coarseIters,

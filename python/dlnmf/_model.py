@@ -269,14 +269,16 @@ class Separator(_lib.Handle):
     mel-spaced bands, about bins / bands times cheaper per iteration; -1:
     every bin; None: the model's, 128 for the validated preset's models);
     coarse_bands and coarse_iters (start from that many iterations on fewer
-    bands, cheaper still).
+    bands, cheaper still); step_exponent (raise each multiplicative step of
+    the activations to that power, at least 1 and below 2: longer steps to
+    the same activations, so that fewer iters reach them).
 
     Safe to use from several threads at once; the GIL is released while it
     separates.
     """
 
     _KEYS = ("iters", "tol", "free", "free_init", "universal_weight", "mask_power", "free_buffer", "free_every",
-             "free_updates", "live_batch", "bands", "coarse_bands", "coarse_iters")
+             "free_updates", "live_batch", "bands", "coarse_bands", "coarse_iters", "step_exponent")
 
     def __init__(self, model, **settings):
         unknown = set(settings) - set(self._KEYS)

@@ -43,6 +43,8 @@ type separateRequest struct {
 	Bands       int `json:"bands"`
 	CoarseBands int `json:"coarse_bands"`
 	CoarseIters int `json:"coarse_iters"`
+	// The exponent of the activations' multiplicative steps (--step-exponent).
+	StepExponent float64 `json:"step_exponent"`
 }
 
 func (r separateRequest) settings() (recording.Settings, error) {
@@ -62,7 +64,7 @@ func (r separateRequest) settings() (recording.Settings, error) {
 		}
 	}
 	return recording.Settings{Separation: separation.SeparateSettings{
-		NMF:  nmf.Settings{MaxIter: r.Iters, Tol: r.Tol, FreeStart: start},
+		NMF:  nmf.Settings{MaxIter: r.Iters, Tol: r.Tol, FreeStart: start, StepExponent: r.StepExponent},
 		Free: r.Free, UniversalWeight: r.UniversalWeight, MaskPower: r.MaskPower,
 		Online:    separation.OnlineFree{Buffer: r.FreeBuffer, Every: r.FreeEvery, Updates: r.FreeUpdates},
 		LiveBatch: r.LiveBatch, Bands: r.Bands, CoarseBands: r.CoarseBands, CoarseIters: r.CoarseIters,

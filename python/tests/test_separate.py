@@ -55,6 +55,7 @@ def _cli_separate(cli, model_path, tmp_path, x, rate, *flags):
     (16000, 1, {"bands": -1}, ["--bands", -1]),       # every bin, whatever the model's default
     (16000, 1, {"bands": 64, "coarse_bands": 16, "coarse_iters": 30, "iters": 10},
      ["--bands", 64, "--coarse-bands", 16, "--coarse-iters", 30, "--iters", 10]),  # a coarse start
+    (16000, 1, {"step_exponent": 1.5, "iters": 20}, ["--step-exponent", 1.5, "--iters", 20]),  # longer steps
 ])
 def test_separate_gives_the_clis_samples(cli, model_path, tmp_path, rate, channels, settings, flags):
     x, want = _cli_separate(cli, model_path, tmp_path, _mixture(rate, channels=channels), rate, *flags)
