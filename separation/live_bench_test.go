@@ -39,7 +39,7 @@ func BenchmarkLiveDeep(b *testing.B) {
 	for _, n := range []int{8, 10, 25} {
 		for _, batch := range []int{1, 8} {
 			b.Run(fmt.Sprintf("N=%d/batch=%d", n, batch), func(b *testing.B) {
-				benchLiveModel(b, randomDeepModel(n, 2), batch, 0, 0)
+				benchLiveModel(b, randomDeepModel(n, 2), SeparateSettings{LiveBatch: batch})
 			})
 		}
 	}
@@ -49,25 +49,35 @@ func BenchmarkLiveDeep(b *testing.B) {
 // PresetValidated's shape (no unfolding) at K = 100 and K = 400 bases per
 // speaker, at the Live default, DefaultLiveIters iterations per frame, one
 // frame at a time and in batches of 4, 8 and 16 frames; K = 400 also
-// inferred on 128 mel-spaced bands (SeparateSettings.Bands).
+// inferred on 128 mel-spaced bands (SeparateSettings.Bands), from a coarse
+// start on 32, and with the step exponent 1.5 for 25 iterations per batch
+// (nmf.Settings.StepExponent).
 func BenchmarkLiveValidated(b *testing.B) {
-	for _, c := range []struct{ k, bands, coarse int }{{100, 0, 0}, {400, 0, 0}, {400, 128, 0}, {400, 128, 32}} {
+	for _, c := range []struct {
+		k, bands, coarse, iters int
+		step                    float64
+	}{{100, 0, 0, 0, 0}, {400, 0, 0, 0, 0}, {400, 128, 0, 0, 0}, {400, 128, 32, 0, 0}, {400, 128, 0, 25, 1.5}} {
 		m := randomPatchModel(c.k, 0, 0)
 		for _, batch := range []int{1, 4, 8, 16} {
-			name := fmt.Sprintf("K=%d/bands=%d/batch=%d", c.k, c.bands, batch)
+			name := fmt.Sprintf("K=%d/bands=%d", c.k, c.bands)
 			if c.coarse > 0 {
-				name = fmt.Sprintf("K=%d/bands=%d/coarse=%d/batch=%d", c.k, c.bands, c.coarse, batch)
+				name += fmt.Sprintf("/coarse=%d", c.coarse)
 			}
-			b.Run(name, func(b *testing.B) { benchLiveModel(b, m, batch, c.bands, c.coarse) })
+			if c.step > 0 {
+				name += fmt.Sprintf("/step=%g/iters=%d", c.step, c.iters)
+			}
+			name += fmt.Sprintf("/batch=%d", batch)
+			s := SeparateSettings{LiveBatch: batch, Bands: c.bands, CoarseBands: c.coarse, NMF: nmf.Settings{MaxIter: c.iters, StepExponent: c.step}}
+			b.Run(name, func(b *testing.B) { benchLiveModel(b, m, s) })
 		}
 	}
 }
 
-// benchLiveModel runs BenchmarkLive200's stream through m, batch frames
-// at a time, inferred on bands mel-spaced bands (0: every bin) from a
-// coarse start on coarse bands (0: none), at the default iterations.
-func benchLiveModel(b *testing.B, m *Model, batch, bands, coarse int) {
-	sep, err := NewSeparator(m, SeparateSettings{LiveBatch: batch, Bands: bands, CoarseBands: coarse, NMF: nmf.Settings{Workers: 1}})
+// benchLiveModel runs BenchmarkLive200's stream through m with s on one
+// worker (0 iterations: the default).
+func benchLiveModel(b *testing.B, m *Model, s SeparateSettings) {
+	s.NMF.Workers = 1
+	sep, err := NewSeparator(m, s)
 	if err != nil {
 		b.Fatal(err)
 	}
