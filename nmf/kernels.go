@@ -110,29 +110,38 @@ func klRatioGo[T Float](x []T, xs int, v []T, vs, rows, cols int, eps T) {
 	}
 }
 
-// klMultiplyGo sets f[i,j] *= (num[i,j] / max(ls[i] rs[j] + add, eps))^e.
+// klMultiplyGo sets f[i,j] *= (num[i,j] / max(ls[i] rs[j] + add, eps))^e,
+// one loop per kind of e so that none branches per entry.
 func klMultiplyGo[T Float](f []T, fs int, num []T, ns int, ls, rs []T, rows, cols int, add, eps T, e float64) {
 	rs = rs[:cols]
 	for i := 0; i < rows; i++ {
 		fr := f[i*fs : i*fs+cols]
 		nr := num[i*ns : i*ns+cols]
 		a := ls[i]
-		for j, r := range rs {
-			d := a*r + add
-			if !(d > eps) {
-				d = eps
+		switch e {
+		case 1:
+			for j, r := range rs {
+				fr[j] *= nr[j] / floorAt(a*r+add, eps)
 			}
-			q := nr[j] / d
-			switch e {
-			case 1:
-				fr[j] *= q
-			case 1.5:
+		case 1.5:
+			for j, r := range rs {
+				q := nr[j] / floorAt(a*r+add, eps)
 				fr[j] *= q * T(math.Sqrt(float64(q))) // correctly rounded in float32 too, as C's sqrtf
-			default:
-				fr[j] *= T(math.Pow(float64(q), e))
+			}
+		default:
+			for j, r := range rs {
+				fr[j] *= T(math.Pow(float64(nr[j]/floorAt(a*r+add, eps)), e))
 			}
 		}
 	}
+}
+
+// floorAt returns d, or eps where d is not above it (NaN too).
+func floorAt[T Float](d, eps T) T {
+	if !(d > eps) {
+		return eps
+	}
+	return d
 }
 
 // klCostGo is the twin of the float32 KL cost kernel: the sum over the
