@@ -20,7 +20,8 @@ import (
 	"github.com/dlnmf/dlnmf/stats"
 )
 
-// WriteFiles writes results.json, scores.csv and results.md into dir.
+// WriteFiles writes results.json, scores.csv and results.md into dir, and
+// the selection's figure (selectionFigure) when there is one.
 func WriteFiles(dir string, res *Results, notes []string) error {
 	js, err := json.MarshalIndent(struct {
 		*Results
@@ -33,6 +34,9 @@ func WriteFiles(dir string, res *Results, notes []string) error {
 		return err
 	}
 	if err := atomicfile.Write(filepath.Join(dir, "scores.csv"), func(w io.Writer) error { return writeCSV(w, res.Scores) }); err != nil {
+		return err
+	}
+	if err := writeSelectionFigure(dir, res); err != nil {
 		return err
 	}
 	return atomicfile.WriteBytes(filepath.Join(dir, "results.md"), []byte(Markdown(res, notes)))
@@ -218,6 +222,9 @@ func selectionSection(b *bytes.Buffer, res *Results) {
 		fmt.Fprintf(b, "| %s | %s | %.2f | %d |\n", orOwn(p.Label), row, stats.Summarize(x).Mean, chosen[p.Label])
 	}
 	b.WriteString("\n")
+	if c, ok := selectionFigure(res); ok {
+		fmt.Fprintf(b, "![%s](%s)\n\n", c.Title, selectionFigurePath)
+	}
 	b.WriteString("Test scores, mean ± 95% CI over the same test mixtures as the experiment's rows:\n\n")
 	scoreTable(b, res, func(string) bool { return true })
 	b.WriteString("\nPaired differences of the selected row minus each of the experiment's rows, over the same test mixtures:\n\n")

@@ -132,7 +132,10 @@ type TradeOff struct {
 // configurations that share all their other grid values and differ in
 // key; a configuration without key counts as key = 0 (every numeric
 // setting's zero is its default, see Config).
-func TradeOffs(configs []SweepConfig, key string) []TradeOff {
+func TradeOffs(configs []SweepConfig, key string) []TradeOff { return tradeOffs(configs, key, 3) }
+
+// tradeOffs is TradeOffs with groups of at least least configurations.
+func tradeOffs(configs []SweepConfig, key string, least int) []TradeOff {
 	groups := map[string]*TradeOff{}
 	var order []string
 	for i, c := range configs {
@@ -167,7 +170,7 @@ func TradeOffs(configs []SweepConfig, key string) []TradeOff {
 	var out []TradeOff
 	for _, f := range order {
 		g := groups[f]
-		if len(g.Values) < 3 {
+		if len(g.Values) < least {
 			continue
 		}
 		idx := make([]int, len(g.Values))

@@ -1,0 +1,55 @@
+package experiment
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestSelectionFigure: a selection whose grid points differ in their
+// inference iterations gets a figure of each point's mean validation SDR
+// against them, one line per group of points equal in their other
+// settings (a group needs two points); WriteFiles draws it and results.md
+// shows it; a grid without such a group gets none.
+func TestSelectionFigure(t *testing.T) {
+	cfg := selectConfig(t, `[{"step_exponent": [0], "infer_iters": [200, 50]}, {"step_exponent": [1.5], "infer_iters": [100, 50, 25]}, {"k": [6]}]`)
+	cfg, err := cfg.Defaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := &Results{Config: cfg, Speakers: []string{"a", "b"}}
+	for r, sdrs := range [][]float64{{9, 8, 9.5, 9, 8.5, 7}, {10, 9, 10.5, 10, 9.5, 8}} {
+		sel := SelectionRepeat{Repeat: r + 1, Chosen: 2}
+		for _, v := range sdrs {
+			sel.Points = append(sel.Points, ValidationScore{SDR: Number(v)})
+		}
+		res.Selection = append(res.Selection, sel)
+	}
+	c, ok := selectionFigure(res)
+	if !ok || len(c.Series) != 2 {
+		t.Fatalf("figure %v (%+v), want two lines", ok, c)
+	}
+	for i, want := range []struct{ x, y []float64 }{{[]float64{50, 200}, []float64{8.5, 9.5}}, {[]float64{25, 50, 100}, []float64{9, 9.5, 10}}} {
+		s := c.Series[i]
+		if !slices.Equal(s.X, want.x) || !slices.Equal(s.Y, want.y) {
+			t.Errorf("line %d (%s): %v against %v, want %v against %v", i, s.Name, s.Y, s.X, want.y, want.x)
+		}
+	}
+	dir := t.TempDir()
+	if err := WriteFiles(dir, res, nil); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, filepath.FromSlash(selectionFigurePath))); err != nil || fi.Size() == 0 {
+		t.Fatalf("the figure was not written: %v", err)
+	}
+	if md, _ := os.ReadFile(filepath.Join(dir, "results.md")); !strings.Contains(string(md), "]("+selectionFigurePath+")") {
+		t.Error("results.md does not show the figure")
+	}
+
+	res.Config = mustDefaults(t, selectConfig(t, `{"bands": [0, 16], "k": [4]}`))
+	if _, ok := selectionFigure(res); ok {
+		t.Error("a grid without inference iterations got a figure")
+	}
+}
