@@ -169,7 +169,7 @@ func BenchmarkSeparate3sPatches(b *testing.B) {
 	for _, c := range []struct {
 		k, bands, coarse, iters int
 		step                    float64
-	}{{100, 0, 0, 200, 1}, {400, 0, 0, 200, 1}, {400, 128, 0, 200, 1}, {400, 64, 0, 200, 1}, {400, 128, 32, DefaultFineIters, 1}, {400, 128, 0, 200, 1.5}, {400, 128, 0, 50, 1.5}} {
+	}{{100, 0, 0, 200, 1}, {400, 0, 0, 200, 1}, {400, 128, 0, 200, 1}, {400, 64, 0, 200, 1}, {400, 128, 32, DefaultFineIters, 1}, {400, 128, 0, 200, 1.5}, {400, 128, 0, 100, 1.5}, {400, 128, 0, 50, 1.5}} {
 		name := fmt.Sprintf("K=%d/bands=%d", c.k, c.bands)
 		iters := c.iters
 		if c.coarse > 0 {
