@@ -1,9 +1,11 @@
 package experiment
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/dlnmf/dlnmf/report"
 	"github.com/dlnmf/dlnmf/stats"
@@ -27,8 +29,22 @@ func selectionFigure(res *Results) (c report.Curve, ok bool) {
 		return c, false
 	}
 	c = report.Curve{Title: "mean validation SDR against the inference iterations", XLabel: "inference iterations (at most)", YLabel: "dB (mean over validation mixtures and repeats)"}
-	for _, g := range tradeOffs(points, "infer_iters", 2) {
-		s := report.Series{Name: g.Fixed}
+	groups := tradeOffs(points, "infer_iters", 2)
+	// A line is named by the settings in which the groups differ.
+	common := map[string]int{}
+	for _, g := range groups {
+		for _, kv := range strings.Fields(g.Fixed) {
+			common[kv]++
+		}
+	}
+	for _, g := range groups {
+		var name []string
+		for _, kv := range strings.Fields(g.Fixed) {
+			if common[kv] < len(groups) {
+				name = append(name, kv)
+			}
+		}
+		s := report.Series{Name: cmp.Or(strings.Join(name, " "), g.Fixed)}
 		for i, pi := range g.Configs {
 			var x []float64
 			for _, r := range res.Selection {

@@ -33,7 +33,7 @@ func TestSelectionFigure(t *testing.T) {
 	}
 	for i, want := range []struct{ x, y []float64 }{{[]float64{50, 200}, []float64{8.5, 9.5}}, {[]float64{25, 50, 100}, []float64{9, 9.5, 10}}} {
 		s := c.Series[i]
-		if !slices.Equal(s.X, want.x) || !slices.Equal(s.Y, want.y) {
+		if !slices.Equal(s.X, want.x) || !slices.Equal(s.Y, want.y) || s.Name != []string{"step_exponent=0", "step_exponent=1.5"}[i] {
 			t.Errorf("line %d (%s): %v against %v, want %v against %v", i, s.Name, s.Y, s.X, want.y, want.x)
 		}
 	}
