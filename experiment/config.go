@@ -143,11 +143,8 @@ func (c Config) Defaults() (Config, error) {
 	if err := separation.CheckCoarse(c.CoarseBands, c.CoarseIters, c.Bands, bins, c.Unfold); err != nil {
 		return c, err
 	}
-	if err := nmf.CheckStepExponent(c.StepExponent); err != nil {
+	if err := separation.CheckStepExponent(c.StepExponent, c.Unfold); err != nil {
 		return c, err
-	}
-	if c.StepExponent > 1 && c.Unfold > 0 {
-		return c, fmt.Errorf("a deep-unfolded model runs its trained iterations with the usual update: no step exponent")
 	}
 	if c.DeepEpochs < 0 {
 		return c, fmt.Errorf("deep epochs %d: want 1 or more (0: the default)", c.DeepEpochs)

@@ -82,14 +82,12 @@ NMF_CLONES void nmf_add_f32(float *restrict dst, const float *restrict src, long
 		dst[i] += src[i];
 }
 
-// The multiply's sqrt is the vector instruction only without errno (cgo
-// refuses -fno-math-errno as a flag): only a negative argument sets it, and
-// none reaches it.
-#pragma GCC push_options
-#pragma GCC optimize("no-math-errno")
-// f[i,j] *= q or q^1.5 (threeHalves), q = num[i,j] / max(ls[i] rs[j] + add,
+// f[i,j] *= q or q^1.5 (three_halves), q = num[i,j] / max(ls[i] rs[j] + add,
 // eps): the KL update, whose denominator is an outer product of sums, and
-// the update with the step exponent 1.5. One loop each, so both vectorise.
+// the update with the step exponent 1.5, one loop each. The first
+// vectorises; the second's square root stays scalar, since gcc keeps
+// sqrt's errno without -fno-math-errno, which cgo refuses as a flag (and
+// the optimize pragma and attribute do not reach target clones).
 #define KL_MULTIPLY(NAME, T, SQRT) \
 NMF_CLONES void NAME(T *restrict f, long fs, const T *restrict num, long ns, const T *restrict ls, const T *restrict rs, long rows, long cols, T add, T eps, int three_halves) { \
 	for (long i = 0; i < rows; i++) { \
@@ -114,7 +112,6 @@ NMF_CLONES void NAME(T *restrict f, long fs, const T *restrict num, long ns, con
 }
 KL_MULTIPLY(nmf_kl_multiply_f32, float, sqrtf)
 KL_MULTIPLY(nmf_kl_multiply_f64, double, sqrt)
-#pragma GCC pop_options
 
 // logf for the KL cost, written so that gcc vectorises it (libm's logf is
 // not): x = m 2^e with m in [sqrt(1/2), sqrt(2)), log m = 2 atanh(t) with

@@ -156,6 +156,20 @@ type SeparateSettings struct {
 	CoarseIters int
 }
 
+// CheckStepExponent checks a step exponent (SeparateSettings.NMF.StepExponent,
+// nmf.CheckStepExponent) for a model of unfold unfolded iterations: a
+// deep-unfolded model's layers are trained for the usual update and take
+// none.
+func CheckStepExponent(e float64, unfold int) error {
+	if err := nmf.CheckStepExponent(e); err != nil {
+		return err
+	}
+	if e > 1 && unfold > 0 {
+		return fmt.Errorf("a deep-unfolded model runs its %d trained iterations with the usual update: no step exponent", unfold)
+	}
+	return nil
+}
+
 // NewSeparator prepares m for separation: it validates the model and forms
 // each speaker's basis once.
 func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
@@ -165,13 +179,10 @@ func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 	if m.deep() && s.Free > 0 {
 		return nil, fmt.Errorf("a deep-unfolded model runs its %d trained iterations and learns no free bases", m.Unfold)
 	}
-	if err := nmf.CheckStepExponent(s.NMF.StepExponent); err != nil {
+	if err := CheckStepExponent(s.NMF.StepExponent, m.Unfold); err != nil {
 		return nil, err
 	}
 	stepped := s.NMF.StepExponent > 1
-	if m.deep() && stepped {
-		return nil, fmt.Errorf("a deep-unfolded model runs its %d trained iterations with the usual update: no step exponent", m.Unfold)
-	}
 	if s.Free == 0 && m.Universal == nil && len(m.Speakers) == 1 {
 		s.Free = DefaultFree
 	}
