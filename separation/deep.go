@@ -158,6 +158,8 @@ func DeepUnfold(ctx context.Context, m *Model, data []DiscData, s DeepSettings) 
 	net.store(m)
 	m.Unfold = s.Unfold
 	m.Bands = 0 // the unfolded layers were trained on every bin
+	// and for exactly Unfold iterations of the usual update.
+	m.StepExponent, m.SeparateIters = 0, 0
 	m.Training.DeepEpochs = s.Epochs
 	m.Training.DeepAccepted = res.Accepted
 	m.Training.DeepCost = res.Cost

@@ -207,7 +207,7 @@ func TestDeepModelFile(t *testing.T) {
 	for _, c := range []struct{ from, to, want string }{
 		{`"untied":1,`, `"untied":2,`, "s0_U2 is missing"},
 		{`"iterations":3,"untied"`, `"iterations":0,"untied"`, "untied 1: want 0 to the unfolded iterations (0)"},
-		{`"version":5,`, `"version":3,`, "unfold entry in a format version 3 file"},
+		{`"version":6,`, `"version":3,`, "unfold entry in a format version 3 file"},
 	} {
 		b := rewriteMeta(t, buf.Bytes(), c.from, c.to)
 		if _, err := Decode(bytes.NewReader(b), int64(len(b))); err == nil || !strings.Contains(err.Error(), c.want) {

@@ -114,6 +114,17 @@ type Model struct {
 	// ValidatedBands), used wherever inference on bands applies (fixed
 	// bases: no free bases, universal model or unfolding). 0: every bin.
 	Bands int
+	// StepExponent and SeparateIters are the inference separation runs by
+	// default where its settings leave them 0 (SeparateSettings.NMF's
+	// StepExponent and MaxIter): longer multiplicative steps that reach
+	// the same activations in fewer iterations, as validation chose them
+	// for the model's configuration (PresetValidated's
+	// ValidatedStepExponent and ValidatedSeparateIters). They apply where
+	// Bands does and not beside a coarse start; SeparateIters is offline
+	// separation's count, a Live keeps DefaultLiveIters. 0: the usual
+	// update, nmf.DefaultMaxIter iterations.
+	StepExponent  float64
+	SeparateIters int
 }
 
 // deep reports whether the model is deep-unfolded.
@@ -289,6 +300,9 @@ func (m *Model) Validate() error {
 		return fmt.Errorf("the model's %w", err)
 	}
 	if err := checkModelBands(m.Bands, plan.Bins(), m.Unfold); err != nil {
+		return fmt.Errorf("the model's default %w", err)
+	}
+	if err := checkModelStep(m.StepExponent, m.SeparateIters, m.Unfold); err != nil {
 		return fmt.Errorf("the model's default %w", err)
 	}
 	seen := map[string]bool{}

@@ -34,7 +34,7 @@ const (
 	fileFormat = "dlnmf-model"
 	// FileVersion is the model file format version this build reads and
 	// writes. A file of another version is rejected with a clear error.
-	FileVersion = 5
+	FileVersion = 6
 )
 
 // MaxNameLen is the most characters a speaker name may have.
@@ -322,6 +322,17 @@ func Decode(r io.ReaderAt, size int64) (*Model, error) {
 			return nil, fmt.Errorf("the model's band edges are not those of %d mel-spaced bands over %d bins at %d Hz", in.Bands, bins, meta.SampleRate)
 		}
 		m.Bands = in.Bands
+	}
+	if in := meta.Inference; in != nil && meta.Version >= 6 {
+		// Versions 5 and earlier wrote nmf.DefaultMaxIter whatever the
+		// model; from 6 the file's count is the model's default.
+		m.StepExponent = in.StepExponent
+		if in.Iterations != nmf.DefaultMaxIter {
+			m.SeparateIters = in.Iterations
+		}
+		if err := checkModelStep(m.StepExponent, m.SeparateIters, m.Unfold); err != nil {
+			return nil, fmt.Errorf("the model's default %w", err)
+		}
 	}
 	if u := meta.Universal; u != nil {
 		m.Universal = &Universal{Name: u.Name}

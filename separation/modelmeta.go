@@ -1,6 +1,7 @@
 package separation
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -30,6 +31,10 @@ import (
 //	   models without unfolding)
 //	5  inference bands and band_edges: the mel-spaced bands H is inferred
 //	   on by default (version 4 and earlier load as every bin)
+//	6  inference step_exponent, and iterations as the model's own default
+//	   (Model.StepExponent and SeparateIters; version 5 and earlier load
+//	   as the usual update, nmf.DefaultMaxIter iterations, whatever their
+//	   iterations say)
 //
 // ReadFile reads them all; WriteFile writes FileVersion.
 type fileMeta struct {
@@ -104,6 +109,9 @@ type fileInference struct {
 	Bands     int    `json:"bands,omitempty"`
 	BandEdges []int  `json:"band_edges,omitempty"`
 	OnBands   string `json:"on_bands,omitempty"`
+	// StepExponent is the power the update's ratio is raised to
+	// (Model.StepExponent; absent: 1).
+	StepExponent float64 `json:"step_exponent,omitempty"`
 }
 
 // fileMask is the Wiener gain of eqs. 19-20 with its exponent p:
@@ -148,14 +156,16 @@ const (
 	metaUnfoldGains = "the mask uses speaker i's reconstruction bases s<i>_R ((context*bins) x K_L) in place of B_i: G_i = (s<i>_R H_i)^p / sum_r (s<r>_R H_r)^p, folded as patches"
 )
 
-// metaUpdate is the multiplicative update of H for a divergence, with
-// eps = epsilon.
-func metaUpdate(d nmf.Divergence, beta float64) string {
+// metaUpdate is the multiplicative update of H for a divergence and a step
+// exponent (Model.StepExponent, KL only), with eps = epsilon.
+func metaUpdate(d nmf.Divergence, beta, step float64) string {
 	const tail = "; V = B @ H, every division's denominator floored at epsilon"
-	switch d {
-	case nmf.KullbackLeibler:
+	switch {
+	case d == nmf.KullbackLeibler && step > 1:
+		return "H <- H * ((B.T @ (Y / V)) / (B.T @ ones))^step_exponent" + tail
+	case d == nmf.KullbackLeibler:
 		return "H <- H * (B.T @ (Y / V)) / (B.T @ ones)" + tail
-	case nmf.Euclidean:
+	case d == nmf.Euclidean:
 		return "H <- H * (B.T @ Y) / (B.T @ V)" + tail
 	}
 	return fmt.Sprintf("H <- H * ((B.T @ (Y * V^(beta-2))) / (B.T @ V^(beta-1)))^gamma with beta = %g, "+
@@ -173,8 +183,9 @@ func newFileMeta(m *Model, s stft.Settings) fileMeta {
 		Divergence: divergenceNames[m.Divergence], Beta: m.Beta,
 		Sizes: m.Sizes(), Speakers: m.Names(), Basis: metaBasis,
 		Context: m.context(), Patches: metaPatches, Sparsity: m.Sparsity,
-		Inference: &fileInference{Update: metaUpdate(m.Divergence, m.Beta), Init: metaInit, Stop: metaStop,
-			Iterations: nmf.DefaultMaxIter, Tolerance: nmf.DefaultTol, CostEvery: nmf.DefaultCostEvery, Epsilon: nmf.DefaultEpsilon},
+		Inference: &fileInference{Update: metaUpdate(m.Divergence, m.Beta, m.StepExponent), Init: metaInit, Stop: metaStop,
+			Iterations: cmp.Or(m.SeparateIters, nmf.DefaultMaxIter), Tolerance: nmf.DefaultTol, CostEvery: nmf.DefaultCostEvery, Epsilon: nmf.DefaultEpsilon,
+			StepExponent: m.StepExponent},
 		Mask:      &fileMask{Exponent: m.maskPower(), Gain: metaGain},
 		Training:  m.Training,
 		Universal: universalMeta(m.Universal, m.Sizes()),
@@ -227,12 +238,15 @@ func parseMeta(text string) (fileMeta, error) {
 		if meta.Mask == nil || meta.Mask.Exponent != v2MaskExponent {
 			return meta, fmt.Errorf("the model's mask exponent is not %d, the only one format version 2 has", v2MaskExponent)
 		}
-	case 3, 4, FileVersion:
+	case 3, 4, 5, FileVersion:
 		if meta.Version < 4 && meta.Unfold != nil {
 			return meta, fmt.Errorf("an unfold entry in a format version %d file (unfolding came with version 4)", meta.Version)
 		}
 		if in := meta.Inference; meta.Version < 5 && in != nil && (in.Bands != 0 || in.BandEdges != nil) {
 			return meta, fmt.Errorf("inference bands in a format version %d file (they came with version 5)", meta.Version)
+		}
+		if in := meta.Inference; meta.Version < 6 && in != nil && in.StepExponent != 0 {
+			return meta, fmt.Errorf("an inference step exponent in a format version %d file (it came with version 6)", meta.Version)
 		}
 		if meta.Mask == nil {
 			return meta, fmt.Errorf("the model has no mask exponent")

@@ -92,13 +92,17 @@ const (
 
 // SeparateSettings control a Separator; zero values mean defaults.
 type SeparateSettings struct {
-	// NMF sets the inference: MaxIter 0 means nmf.DefaultMaxIter
-	// (DefaultFreeIters with free bases) for Separate and DefaultLiveIters
-	// for a Live, which always runs exactly its iterations (no Tol); FreeStart's zero value starts free bases from the
-	// mixture's quietest frames (DefaultFreeStart); tolerance, workers;
-	// StepExponent takes longer steps of H to the same activations
-	// (nmf.Settings.StepExponent), on bands and every bin, offline and
-	// live, fixed bases only: not with free bases or a deep-unfolded model.
+	// NMF sets the inference: MaxIter 0 means the model's default
+	// (Model.SeparateIters) or nmf.DefaultMaxIter (DefaultFreeIters with
+	// free bases) for Separate and DefaultLiveIters for a Live, which
+	// always runs exactly its iterations (no Tol); FreeStart's zero value
+	// starts free bases from the mixture's quietest frames
+	// (DefaultFreeStart); tolerance, workers; StepExponent takes longer
+	// steps of H to the same activations (nmf.Settings.StepExponent), on
+	// bands and every bin, offline and live, fixed bases only: not with
+	// free bases or a deep-unfolded model. StepExponent 0 means the
+	// model's default (Model.StepExponent) where it applies, else 1, the
+	// usual update.
 	NMF          nmf.Settings
 	BlockSeconds float64 // 0: DefaultBlockSeconds
 	// Free bases are learned on each mixture (each block of a long one)
@@ -170,6 +174,32 @@ func CheckStepExponent(e float64, unfold int) error {
 	return nil
 }
 
+// MaxSeparateIters bounds a model's default inference iterations
+// (Model.SeparateIters, TrainSettings.SeparateIters): a count a model file
+// carries runs on every mixture a user separates without choosing it.
+const MaxSeparateIters = 10000
+
+// CheckModelStep checks TrainSettings' StepExponent and SeparateIters,
+// before any work: a step exponent of 0 or 1 to nmf.StepExponentLimit, and
+// 0 to MaxSeparateIters iterations.
+func CheckModelStep(e float64, iters int) error { return checkModelStep(e, iters, 0) }
+
+// checkModelStep checks a model's default step exponent and inference
+// iterations (Model.StepExponent and SeparateIters, TrainSettings alike)
+// for a model of unfold unfolded iterations, which runs exactly those.
+func checkModelStep(e float64, iters, unfold int) error {
+	if err := CheckStepExponent(e, unfold); err != nil {
+		return err
+	}
+	switch {
+	case iters < 0 || iters > MaxSeparateIters:
+		return fmt.Errorf("inference iterations %d: want 1 to %d (0: %d)", iters, MaxSeparateIters, nmf.DefaultMaxIter)
+	case iters > 0 && unfold > 0:
+		return fmt.Errorf("inference iterations %d for a deep-unfolded model, which runs its %d trained iterations", iters, unfold)
+	}
+	return nil
+}
+
 // NewSeparator prepares m for separation: it validates the model and forms
 // each speaker's basis once.
 func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
@@ -179,13 +209,21 @@ func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 	if m.deep() && s.Free > 0 {
 		return nil, fmt.Errorf("a deep-unfolded model runs its %d trained iterations and learns no free bases", m.Unfold)
 	}
+	if s.Free == 0 && m.Universal == nil && len(m.Speakers) == 1 {
+		s.Free = DefaultFree
+	}
+	// The model's default inference, where it applies (Model.StepExponent).
+	modelIters := 0
+	if s.Free == 0 && m.Universal == nil && !m.deep() && s.CoarseBands == 0 {
+		if s.NMF.StepExponent == 0 {
+			s.NMF.StepExponent = m.StepExponent
+		}
+		modelIters = m.SeparateIters
+	}
 	if err := CheckStepExponent(s.NMF.StepExponent, m.Unfold); err != nil {
 		return nil, err
 	}
 	stepped := s.NMF.StepExponent > 1
-	if s.Free == 0 && m.Universal == nil && len(m.Speakers) == 1 {
-		s.Free = DefaultFree
-	}
 	plan, err := stft.NewPlan(m.STFT)
 	if err != nil {
 		return nil, err
@@ -243,6 +281,8 @@ func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 			sep.settings.MaxIter = DefaultFreeIters
 		case s.CoarseBands > 0:
 			sep.settings.MaxIter = DefaultFineIters
+		case modelIters > 0:
+			sep.settings.MaxIter = modelIters
 		default:
 			sep.settings.MaxIter = nmf.DefaultMaxIter
 		}

@@ -50,6 +50,16 @@ const (
 // of the 15 repeats on both (docs/RESULTS.md, "Inference on bands").
 const ValidatedBands = 128
 
+// ValidatedStepExponent and ValidatedSeparateIters are the inference
+// PresetValidated's models run by default (Model.StepExponent and
+// SeparateIters). Until the step exponent's selection has run on both
+// corpora (docs/RESULTS.md, "Longer steps"), they are the usual update and
+// nmf.DefaultMaxIter iterations.
+const (
+	ValidatedStepExponent  float64 = 0
+	ValidatedSeparateIters int     = 0
+)
+
 // Preset returns the model settings of a named configuration (method,
 // sizes, patch width, sparsity, mask exponent and default bands, every
 // one explicit, so that a door can override some of them); the other
@@ -57,7 +67,8 @@ const ValidatedBands = 128
 func Preset(name string) (TrainSettings, error) {
 	switch name {
 	case PresetValidated:
-		return TrainSettings{Method: NMF, Sizes: []int{400}, Context: 5, Sparsity: 1, MaskPower: 2, Bands: ValidatedBands}, nil
+		return TrainSettings{Method: NMF, Sizes: []int{400}, Context: 5, Sparsity: 1, MaskPower: 2, Bands: ValidatedBands,
+			StepExponent: ValidatedStepExponent, SeparateIters: ValidatedSeparateIters}, nil
 	case PresetPaper:
 		return MethodSettings(DLNMF), nil
 	}
@@ -118,6 +129,15 @@ type TrainSettings struct {
 	// PresetValidated's ValidatedBands when Method is empty. A deep-unfolded
 	// model, whose layers are trained on every bin, records none.
 	Bands int
+	// StepExponent and SeparateIters are recorded in the model as the
+	// inference separation runs by default (Model.StepExponent and
+	// SeparateIters); 0: the usual update and nmf.DefaultMaxIter
+	// iterations, but PresetValidated's ValidatedStepExponent and
+	// ValidatedSeparateIters when Method is empty. A deep-unfolded model,
+	// which runs exactly its Unfold iterations with the usual update,
+	// records none.
+	StepExponent  float64
+	SeparateIters int
 }
 
 // Discriminative reports whether the settings train on mixtures of the
@@ -156,6 +176,12 @@ func (s TrainSettings) withDefaults() (TrainSettings, error) {
 		}
 		if s.Bands == 0 {
 			s.Bands = p.Bands
+		}
+		if s.StepExponent == 0 {
+			s.StepExponent = p.StepExponent
+		}
+		if s.SeparateIters == 0 {
+			s.SeparateIters = p.SeparateIters
 		}
 	}
 	switch s.Method {
@@ -407,6 +433,9 @@ func (ts *TrainingSet) Train(ctx context.Context, s TrainSettings) (*Model, *Tra
 	if err := checkModelBands(s.Bands, ts.stft.FFTSize/2+1, 0); err != nil {
 		return nil, nil, err
 	}
+	if err := CheckModelStep(s.StepExponent, s.SeparateIters); err != nil {
+		return nil, nil, err
+	}
 	if s.Discriminative() && len(ts.disc) == 0 {
 		return nil, nil, errors.New("DL-NMF and deep unfolding need discriminative mixtures, got none")
 	}
@@ -414,6 +443,7 @@ func (ts *TrainingSet) Train(ctx context.Context, s TrainSettings) (*Model, *Tra
 		Method: s.Method, SampleRate: ts.sampleRate, STFT: ts.stft,
 		Divergence: s.NMF.Divergence, Beta: s.NMF.Beta,
 		Context: s.Context, Sparsity: s.Sparsity, MaskPower: s.MaskPower, Bands: s.Bands,
+		StepExponent: s.StepExponent, SeparateIters: s.SeparateIters,
 		Training: Training{Iterations: s.NMF.MaxIter, Seed: s.NMF.Seed, Utterances: append([]int(nil), ts.utterances...)},
 	}
 	rep := &TrainReport{}

@@ -125,8 +125,13 @@ type ModelInfo struct {
 	// Bands is the number of mel-spaced bands the model's activations
 	// are inferred on by default (separation.Model.Bands); absent: every
 	// bin.
-	Bands int   `json:"bands,omitempty"`
-	Bytes int64 `json:"bytes"`
+	Bands int `json:"bands,omitempty"`
+	// StepExponent and SeparateIters are the inference the model's
+	// separations run by default (separation.Model.StepExponent and
+	// SeparateIters); absent: the usual update, the library's count.
+	StepExponent  float64 `json:"step_exponent,omitempty"`
+	SeparateIters int     `json:"separate_iters,omitempty"`
+	Bytes         int64   `json:"bytes"`
 }
 
 func (c *modelCache) info(name string) (*ModelInfo, error) {
@@ -140,7 +145,8 @@ func (c *modelCache) info(name string) (*ModelInfo, error) {
 		return nil, err
 	}
 	return &ModelInfo{Name: name, Speakers: m.Names(), Sources: sp.Sources(), Rate: m.SampleRate,
-		Method: string(m.Method), Sizes: m.Sizes(), Bands: m.Bands, Bytes: fi.Size()}, nil
+		Method: string(m.Method), Sizes: m.Sizes(), Bands: m.Bands,
+		StepExponent: m.StepExponent, SeparateIters: m.SeparateIters, Bytes: fi.Size()}, nil
 }
 
 func (c *modelCache) list() ([]*ModelInfo, error) {

@@ -34,8 +34,8 @@ infers on 128 mel-spaced bands ("Inference on bands"); it separates 2.3 to
 gives the earlier default, 0.5 to 0.9 dB lower and four times less work per
 inference iteration. --preset paper is the paper's DL-NMF 180,20, for
 reproducing its Table 1. --method chooses a method with the paper's
-settings instead; --k, --layers, --context, --sparsity, --mask-power and
---bands override either.
+settings instead; --k, --layers, --context, --sparsity, --mask-power,
+--bands, --step-exponent and --separate-iters override either.
 
 --unfold N turns the model (any preset or method) into deep NMF (Le Roux,
 Hershey and Weninger 2015): its N inference iterations become layers, the
@@ -113,6 +113,8 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	untied := fs.Int("untied", 0, "with --unfold: the last U layers get their own bases (0: only the reconstruction bases are trained, discriminative NMF; at most N)")
 	deepEpochs := fs.Int("deep-epochs", separation.DefaultDeepEpochs, "with --unfold: gradient steps")
 	bands := fs.Int("bands", 0, fmt.Sprintf("record in the model that separate infers the activations on this many mel-spaced bands by default (%d to the bins; 0: every bin; default: the preset's, %d for validated, or 0 with --method)", separation.MinBands, separation.ValidatedBands))
+	stepExponent := fs.Float64("step-exponent", 0, fmt.Sprintf("record in the model that separate raises each multiplicative step of the activations to this power by default (1 to below %d; 0: 1, the usual update; default: the preset's, %g for validated, or 0 with --method)", nmf.StepExponentLimit, separation.ValidatedStepExponent))
+	separateIters := fs.Int("separate-iters", 0, fmt.Sprintf("record in the model the inference iterations separate runs by default (1 to %d; 0: %d; default: the preset's, %d for validated, or 0 with --method)", separation.MaxSeparateIters, nmf.DefaultMaxIter, separation.ValidatedSeparateIters))
 	maskPower := fs.Float64("mask-power", 1, "exponent P of the Wiener gains |V_s|^P / sum |V_j|^P (1: the paper, 2: power ratio), recorded in the model (default: the preset's, or 1 with --method)")
 	out := fs.String("o", "", "model file to write (.npz); its folder is created if missing (required)")
 	quiet := fs.Bool("quiet", false, "print nothing but errors")
@@ -155,6 +157,12 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	}
 	if flagSet(fs, "bands") {
 		base.Bands = *bands
+	}
+	if flagSet(fs, "step-exponent") {
+		base.StepExponent = *stepExponent
+	}
+	if flagSet(fs, "separate-iters") {
+		base.SeparateIters = *separateIters
 	}
 	*contextT, *sparsity, *maskPower = base.Context, base.Sparsity, base.MaskPower
 	if err := separation.CheckUnfold(*unfold, *untied); err != nil {
@@ -236,6 +244,12 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	if *bands != 0 && *unfold > 0 {
 		return usagef("--bands and --unfold: a deep-unfolded model's layers are trained on every bin, and it records no bands")
 	}
+	if err := separation.CheckModelStep(base.StepExponent, base.SeparateIters); err != nil {
+		return usagef("--step-exponent, --separate-iters: %v", err)
+	}
+	if (flagSet(fs, "step-exponent") || flagSet(fs, "separate-iters")) && *unfold > 0 {
+		return usagef("--step-exponent or --separate-iters with --unfold: a deep-unfolded model runs exactly its --unfold iterations of the usual update")
+	}
 	if err := separation.CheckLayerSizes(sizes); err != nil {
 		return usagef("--k or --layers: %v", err)
 	}
@@ -246,7 +260,7 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 		InferIter:  *inferIters, Rounds: *rounds, DiscIter: *discIters,
 		Context: *contextT, Sparsity: *sparsity, MaskPower: *maskPower,
 		Unfold: *unfold, Untied: *untied, DeepEpochs: *deepEpochs,
-		Bands: base.Bands,
+		Bands: base.Bands, StepExponent: base.StepExponent, SeparateIters: base.SeparateIters,
 	}
 	settings.NMF.Divergence, settings.NMF.Beta = nmf.ForBeta(*beta)
 

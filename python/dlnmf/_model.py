@@ -142,7 +142,8 @@ def _speaker_entry(name, value, sample_rate, arrays):
 
 def train(speakers, *, preset=None, method=None, sizes=None, disc=None, disc_share=None, rate=16000, sample_rate=None,
           iters=None, infer_iters=None, rounds=None, disc_iters=None, snr=0.0, beta=1.0, tol=None, seed=None,
-          context=None, sparsity=None, mask_power=None, bands=None, universal=None, universal_name="speech", universal_k=None,
+          context=None, sparsity=None, mask_power=None, bands=None, step_exponent=None, separate_iters=None,
+          universal=None, universal_name="speech", universal_k=None,
           universal_prune=None):
     """Trains speaker models (separation.Train, the library's one training
     pipeline, as `dlnmf train` does) and returns the Model.
@@ -181,10 +182,12 @@ def train(speakers, *, preset=None, method=None, sizes=None, disc=None, disc_sha
         the rate to train at (the model separates at it).
     iters, infer_iters, rounds, disc_iters, tol : None for the library's
         defaults (200, 200, 5, 50, 1e-4), as dlnmf train's flags.
-    beta, seed, context, sparsity, mask_power, bands : as dlnmf train's
-        flags (None: the preset's or the method's default, bands 128 for
-        "validated", the mel-spaced bands its activations are inferred on
-        by default; seed None: the library's default seed, as --seed's).
+    beta, seed, context, sparsity, mask_power, bands, step_exponent, separate_iters :
+        as dlnmf train's flags (None: the preset's or the method's default,
+        bands 128 for "validated", the mel-spaced bands its activations are
+        inferred on by default; step_exponent and separate_iters the
+        inference the model's separations run by default; seed None: the
+        library's default seed, as --seed's).
 
     The call holds no Python lock while it trains; it cannot be
     interrupted from Python.
@@ -213,7 +216,8 @@ def train(speakers, *, preset=None, method=None, sizes=None, disc=None, disc_sha
     if preset is not None:
         req["preset"] = str(preset)
     for key, v, kind in (("context", context, int), ("sparsity", sparsity, float), ("mask_power", mask_power, float),
-                         ("bands", bands, int)):
+                         ("bands", bands, int), ("step_exponent", step_exponent, float),
+                         ("separate_iters", separate_iters, int)):
         if v is not None:
             req[key] = kind(v)
     if universal is not None:
@@ -271,7 +275,8 @@ class Separator(_lib.Handle):
     coarse_bands and coarse_iters (start from that many iterations on fewer
     bands, cheaper still); step_exponent (raise each multiplicative step of
     the activations to that power, at least 1 and below 2: longer steps to
-    the same activations, so that fewer iters reach them).
+    the same activations, so that fewer iters reach them; None: the
+    model's, as iters, or 1, the usual update).
 
     Safe to use from several threads at once; the GIL is released while it
     separates.

@@ -97,23 +97,27 @@ func dlnmf_model_save(handle C.uintptr_t, path *C.char) *C.char {
 // flags (a zero or missing field is the library's default), and the
 // speakers' data.
 type trainRequest struct {
-	Method     string        `json:"method"` // "": the preset
-	Preset     string        `json:"preset"` // "": separation.PresetValidated unless Method is given
-	Sizes      []int         `json:"sizes"`
-	Rate       int           `json:"rate"`
-	Iters      int           `json:"iters"`
-	InferIters int           `json:"infer_iters"`
-	Rounds     int           `json:"rounds"`
-	DiscIters  int           `json:"disc_iters"`
-	Beta       *float64      `json:"beta"`
-	Tol        float64       `json:"tol"`
-	Seed       *uint64       `json:"seed"` // absent: separation.DefaultSeed
-	Context    *int          `json:"context"`
-	Sparsity   *float64      `json:"sparsity"`
-	MaskPower  *float64      `json:"mask_power"`
-	Bands      *int          `json:"bands"`
-	SNR        float64       `json:"snr"`
-	Speakers   []speakerData `json:"speakers"`
+	Method     string   `json:"method"` // "": the preset
+	Preset     string   `json:"preset"` // "": separation.PresetValidated unless Method is given
+	Sizes      []int    `json:"sizes"`
+	Rate       int      `json:"rate"`
+	Iters      int      `json:"iters"`
+	InferIters int      `json:"infer_iters"`
+	Rounds     int      `json:"rounds"`
+	DiscIters  int      `json:"disc_iters"`
+	Beta       *float64 `json:"beta"`
+	Tol        float64  `json:"tol"`
+	Seed       *uint64  `json:"seed"` // absent: separation.DefaultSeed
+	Context    *int     `json:"context"`
+	Sparsity   *float64 `json:"sparsity"`
+	MaskPower  *float64 `json:"mask_power"`
+	Bands      *int     `json:"bands"`
+	// The inference the model's separations run by default
+	// (--step-exponent, --separate-iters).
+	StepExponent  *float64      `json:"step_exponent"`
+	SeparateIters *int          `json:"separate_iters"`
+	SNR           float64       `json:"snr"`
+	Speakers      []speakerData `json:"speakers"`
 	// Disc holds, for DL-NMF, each speaker's files for the discriminative
 	// mixtures, in the speakers' order (dlnmf train --disc); absent: a
 	// seeded DiscShare of the training files is held back, as dlnmf train
@@ -275,6 +279,12 @@ func train(req trainRequest, feed *arrayFeed) (*separation.Model, error) {
 	}
 	if req.Bands != nil {
 		base.Bands = *req.Bands
+	}
+	if req.StepExponent != nil {
+		base.StepExponent = *req.StepExponent
+	}
+	if req.SeparateIters != nil {
+		base.SeparateIters = *req.SeparateIters
 	}
 	seed := uint64(separation.DefaultSeed)
 	if req.Seed != nil {

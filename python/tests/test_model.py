@@ -120,6 +120,25 @@ def test_train_records_default_bands(speech):
         dlnmf.train({n: s["train"] for n, s in speech.items()}, method="nmf", sizes=[5], iters=5, bands=1)
 
 
+def test_train_records_default_step(speech):
+    # step_exponent and separate_iters record the inference separate runs
+    # by default, as dlnmf train --step-exponent E --separate-iters N:
+    # separate's defaults are then those, and step_exponent=1 is the usual
+    # update.
+    train = {n: s["train"] for n, s in speech.items()}
+    m = dlnmf.train(train, method="nmf", sizes=[5], iters=5, step_exponent=1.5, separate_iters=20)
+    assert m.meta["inference"]["step_exponent"] == 1.5 and m.meta["inference"]["iterations"] == 20
+    x = speech["alice"]["train"][0][:16000] + speech["bob"]["train"][0][:16000]
+    default, stepped, usual = (m.separate(x, 16000, tol=-1, **kw) for kw in
+                               ({}, {"step_exponent": 1.5, "iters": 20}, {"step_exponent": 1, "iters": 20}))
+    assert all(np.array_equal(default[k], stepped[k]) for k in default)
+    assert not np.array_equal(default["alice"], usual["alice"])
+    plain = dlnmf.train(train, method="nmf", sizes=[5], iters=5).meta["inference"]
+    assert "step_exponent" not in plain and plain["iterations"] == 200
+    with pytest.raises(dlnmf.Error, match="step exponent"):
+        dlnmf.train(train, method="nmf", sizes=[5], iters=5, step_exponent=2.5)
+
+
 def test_train_at_another_rate_resamples_arrays(speech):
     a = dlnmf.train({"alice": (speech["alice"]["train"], 16000)}, method="nmf", sizes=[4], iters=5, rate=8000)
     assert a.sample_rate == 8000 and a.meta["stft"]["fft_size"] == 512
