@@ -82,25 +82,75 @@ NMF_CLONES void nmf_add_f32(float *restrict dst, const float *restrict src, long
 		dst[i] += src[i];
 }
 
-// f[i,j] *= q or q^1.5 (three_halves), q = num[i,j] / max(ls[i] rs[j] + add,
-// eps): the KL update, whose denominator is an outer product of sums, and
-// the update with the step exponent 1.5, one loop each. The first
-// vectorises; the second's square root stays scalar, since gcc keeps
-// sqrt's errno without -fno-math-errno, which cgo refuses as a flag (and
-// the optimize pragma and attribute do not reach target clones).
-#define KL_MULTIPLY(NAME, T, SQRT) \
+// One row of the update with the step exponent 1.5, f[j] *= q sqrt(q),
+// q = num[j] / max(a rs[j] + add, eps). In plain C the square root keeps
+// libm's errno and stays scalar (cgo refuses -fno-math-errno as a flag,
+// and gcc's optimize pragma and attribute do not reach target clones), so
+// the float32 row has AVX-512 and AVX2 forms that take the instruction
+// set's square root, correctly rounded as Go's is.
+#define KL_STEP_ROW(NAME, T, SQRT) \
+static void NAME(T *restrict fr, const T *restrict nr, const T *restrict rs, long cols, T a, T add, T eps) { \
+	for (long j = 0; j < cols; j++) { \
+		T d = a * rs[j] + add; \
+		d = d > eps ? d : eps; \
+		T q = nr[j] / d; \
+		fr[j] *= q * SQRT(q); \
+	} \
+}
+KL_STEP_ROW(nmf_kl_step_row_f32_any, float, sqrtf)
+KL_STEP_ROW(nmf_kl_step_row_f64, double, sqrt)
+
+// nmf_step_isa caps the instruction set of the float32 step rows, so that
+// the tests compare each form with the Go twin: 2 AVX-512, 1 AVX2, 0 C.
+static int nmf_step_isa = 2;
+static void nmf_set_step_isa(int isa) { nmf_step_isa = isa; }
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+// The denominator fused as the AVX-512 clones fuse it; max gives eps for a
+// NaN, as the scalar rule.
+__attribute__((target("avx512f"))) static void nmf_kl_step_row_f32_avx512(float *restrict fr, const float *restrict nr, const float *restrict rs, long cols, float a, float add, float eps) {
+	const __m512 av = _mm512_set1_ps(a), addv = _mm512_set1_ps(add), epsv = _mm512_set1_ps(eps);
+	for (long j = 0; j < cols; j += 16) {
+		long w = cols - j;
+		__mmask16 m = w >= 16 ? 0xffff : (__mmask16)((1u << w) - 1);
+		__m512 d = _mm512_max_ps(_mm512_fmadd_ps(av, _mm512_maskz_loadu_ps(m, rs + j), addv), epsv);
+		__m512 q = _mm512_div_ps(_mm512_maskz_loadu_ps(m, nr + j), d);
+		_mm512_mask_storeu_ps(fr + j, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, fr + j), _mm512_mul_ps(q, _mm512_sqrt_ps(q))));
+	}
+}
+__attribute__((target("avx2"))) static void nmf_kl_step_row_f32_avx2(float *restrict fr, const float *restrict nr, const float *restrict rs, long cols, float a, float add, float eps) {
+	const __m256 av = _mm256_set1_ps(a), addv = _mm256_set1_ps(add), epsv = _mm256_set1_ps(eps);
+	long j = 0;
+	for (; j + 8 <= cols; j += 8) {
+		__m256 d = _mm256_max_ps(_mm256_add_ps(_mm256_mul_ps(av, _mm256_loadu_ps(rs + j)), addv), epsv);
+		__m256 q = _mm256_div_ps(_mm256_loadu_ps(nr + j), d);
+		_mm256_storeu_ps(fr + j, _mm256_mul_ps(_mm256_loadu_ps(fr + j), _mm256_mul_ps(q, _mm256_sqrt_ps(q))));
+	}
+	nmf_kl_step_row_f32_any(fr + j, nr + j, rs + j, cols - j, a, add, eps);
+}
+static void nmf_kl_step_row_f32(float *restrict fr, const float *restrict nr, const float *restrict rs, long cols, float a, float add, float eps) {
+	if (nmf_step_isa >= 2 && __builtin_cpu_supports("avx512f"))
+		nmf_kl_step_row_f32_avx512(fr, nr, rs, cols, a, add, eps);
+	else if (nmf_step_isa >= 1 && __builtin_cpu_supports("avx2"))
+		nmf_kl_step_row_f32_avx2(fr, nr, rs, cols, a, add, eps);
+	else
+		nmf_kl_step_row_f32_any(fr, nr, rs, cols, a, add, eps);
+}
+#else
+#define nmf_kl_step_row_f32 nmf_kl_step_row_f32_any
+#endif
+
+// f[i,j] *= q or q^1.5 (three_halves, a step row above), q = num[i,j] /
+// max(ls[i] rs[j] + add, eps): the KL update, whose denominator is an
+// outer product of sums, and the update with the step exponent 1.5.
+#define KL_MULTIPLY(NAME, T, STEP_ROW) \
 NMF_CLONES void NAME(T *restrict f, long fs, const T *restrict num, long ns, const T *restrict ls, const T *restrict rs, long rows, long cols, T add, T eps, int three_halves) { \
 	for (long i = 0; i < rows; i++) { \
 		T *restrict fr = f + i * fs; \
 		const T *restrict nr = num + i * ns; \
 		T a = ls[i]; \
 		if (three_halves) { \
-			for (long j = 0; j < cols; j++) { \
-				T d = a * rs[j] + add; \
-				d = d > eps ? d : eps; \
-				T q = nr[j] / d; \
-				fr[j] *= q * SQRT(q); \
-			} \
+			STEP_ROW(fr, nr, rs, cols, a, add, eps); \
 			continue; \
 		} \
 		for (long j = 0; j < cols; j++) { \
@@ -110,8 +160,8 @@ NMF_CLONES void NAME(T *restrict f, long fs, const T *restrict num, long ns, con
 		} \
 	} \
 }
-KL_MULTIPLY(nmf_kl_multiply_f32, float, sqrtf)
-KL_MULTIPLY(nmf_kl_multiply_f64, double, sqrt)
+KL_MULTIPLY(nmf_kl_multiply_f32, float, nmf_kl_step_row_f32)
+KL_MULTIPLY(nmf_kl_multiply_f64, double, nmf_kl_step_row_f64)
 
 // logf for the KL cost, written so that gcc vectorises it (libm's logf is
 // not): x = m 2^e with m in [sqrt(1/2), sqrt(2)), log m = 2 atanh(t) with
@@ -196,6 +246,10 @@ func add32(dst, src []float32) {
 		C.nmf_add_f32((*C.float)(unsafe.Pointer(&dst[0])), (*C.float)(unsafe.Pointer(&src[:len(dst)][0])), C.long(len(dst)))
 	}
 }
+
+// capStepISA caps the instruction set of the float32 step exponent's
+// rows (2 AVX-512, 1 AVX2, 0 plain C), for the tests; 2 is the default.
+func capStepISA(isa int) { C.nmf_set_step_isa(C.int(isa)) }
 
 func klMultiply32(f []float32, fs int, num []float32, ns int, ls, rs []float32, rows, cols int, add, eps float32, threeHalves bool) {
 	C.nmf_kl_multiply_f32((*C.float)(unsafe.Pointer(&f[0])), C.long(fs), (*C.float)(unsafe.Pointer(&num[0])), C.long(ns),

@@ -22,6 +22,9 @@ func add32(dst, src []float32) { addGo(dst, src) }
 
 func valid32(r []float32) bool { return validGo(r) }
 
+// capStepISA does nothing in the pure-Go build: there is one form.
+func capStepISA(int) {}
+
 func klMultiply32(f []float32, fs int, num []float32, ns int, ls, rs []float32, rows, cols int, add, eps float32, threeHalves bool) {
 	klMultiplyGo(f, fs, num, ns, ls, rs, rows, cols, add, eps, exponent(threeHalves))
 }

@@ -55,7 +55,8 @@ func sameBits[T Float](a, b []T) bool {
 // TestKernelsMatchGoTwins runs every C kernel of the cgo build and its Go
 // twin (kernels.go) on the same data, at every length modulo the vector
 // widths, with strides wider than the rows: the contract of doc.go. The
-// division ratio, the multiply without an L1 term (plain and to the power 1.5), the
+// division ratio, the multiply without an L1 term (plain and to the power 1.5,
+// each instruction set's form of its float32 rows), the
 // add and the check are bit-identical; the AVX-512 float32 ratio within an
 // ulp, the multiply with an L1 term within two (four to the power 1.5); the float32
 // cost within 1e-5 relative.
@@ -122,24 +123,30 @@ func TestKernelsMatchGoTwins(t *testing.T) {
 			if threeHalves { // q^1.5: 1.5 times q's error, and the root's
 				e, tol = 1.5, 4
 			}
-			cf, gf := append([]float32(nil), f32...), append([]float32(nil), f32...)
-			klMultiply32(cf, cols+3, n32, cols+1, ls32, rs32, rows, cols, float32(add), eps, threeHalves)
+			gf := append([]float32(nil), f32...)
 			klMultiplyGo(gf, cols+3, n32, cols+1, ls32, rs32, rows, cols, float32(add), float32(eps), e)
 			cd, gd := append([]float64(nil), f64...), append([]float64(nil), f64...)
 			klMultiply64(cd, cols+3, n64, cols+1, ls64, rs64, rows, cols, add, eps, threeHalves)
 			klMultiplyGo(gd, cols+3, n64, cols+1, ls64, rs64, rows, cols, add, eps, e)
-			if add == 0 {
-				if !sameBits(cf, gf) || !sameBits(cd, gd) {
-					t.Fatalf("cols %d: the multiply without L1 differs from its twin", cols)
+			// Each instruction set's form of the float32 step row.
+			for isa := 2; isa >= 0; isa-- {
+				capStepISA(isa)
+				cf := append([]float32(nil), f32...)
+				klMultiply32(cf, cols+3, n32, cols+1, ls32, rs32, rows, cols, float32(add), eps, threeHalves)
+				capStepISA(2)
+				if add == 0 {
+					if !sameBits(cf, gf) || !sameBits(cd, gd) {
+						t.Fatalf("cols %d, step rows at most %d: the multiply without L1 differs from its twin", cols, isa)
+					}
+					continue
 				}
-				continue
-			}
-			for i := range cf {
-				if d := math.Abs(float64(cf[i] - gf[i])); d > tol*0x1p-23*math.Abs(float64(gf[i])) {
-					t.Fatalf("cols %d: float32 multiply %d: C %v, Go %v", cols, i, cf[i], gf[i])
-				}
-				if d := math.Abs(cd[i] - gd[i]); d > tol*0x1p-52*math.Abs(gd[i]) {
-					t.Fatalf("cols %d: float64 multiply %d: C %v, Go %v", cols, i, cd[i], gd[i])
+				for i := range cf {
+					if d := math.Abs(float64(cf[i] - gf[i])); d > tol*0x1p-23*math.Abs(float64(gf[i])) {
+						t.Fatalf("cols %d, step rows at most %d: float32 multiply %d: C %v, Go %v", cols, isa, i, cf[i], gf[i])
+					}
+					if d := math.Abs(cd[i] - gd[i]); d > tol*0x1p-52*math.Abs(gd[i]) {
+						t.Fatalf("cols %d: float64 multiply %d: C %v, Go %v", cols, i, cd[i], gd[i])
+					}
 				}
 			}
 		}
