@@ -50,13 +50,13 @@ func BenchmarkLiveDeep(b *testing.B) {
 // speaker, at the Live default, DefaultLiveIters iterations per frame, one
 // frame at a time and in batches of 4, 8 and 16 frames; K = 400 also
 // inferred on 128 mel-spaced bands (SeparateSettings.Bands), from a coarse
-// start on 32, and with the step exponent 1.5 for 25 iterations per batch
-// (nmf.Settings.StepExponent).
+// start on 32, and with the step exponent 1.5 for DefaultLiveIters and 25
+// iterations per batch (nmf.Settings.StepExponent).
 func BenchmarkLiveValidated(b *testing.B) {
 	for _, c := range []struct {
 		k, bands, coarse, iters int
 		step                    float64
-	}{{100, 0, 0, 0, 0}, {400, 0, 0, 0, 0}, {400, 128, 0, 0, 0}, {400, 128, 32, 0, 0}, {400, 128, 0, 25, 1.5}} {
+	}{{100, 0, 0, 0, 0}, {400, 0, 0, 0, 0}, {400, 128, 0, 0, 0}, {400, 128, 32, 0, 0}, {400, 128, 0, DefaultLiveIters, 1.5}, {400, 128, 0, 25, 1.5}} {
 		m := randomPatchModel(c.k, 0, 0)
 		for _, batch := range []int{1, 4, 8, 16} {
 			name := fmt.Sprintf("K=%d/bands=%d", c.k, c.bands)
