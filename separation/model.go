@@ -119,10 +119,11 @@ type Model struct {
 	// StepExponent and MaxIter): longer multiplicative steps that reach
 	// the same activations in fewer iterations, as validation chose them
 	// for the model's configuration (PresetValidated's
-	// ValidatedStepExponent and ValidatedSeparateIters). They apply where
-	// Bands does and not beside a coarse start; SeparateIters is offline
-	// separation's count, a Live keeps DefaultLiveIters. 0: the usual
-	// update, nmf.DefaultMaxIter iterations.
+	// ValidatedStepExponent and ValidatedSeparateIters). They apply to
+	// Separate where Bands does, and not beside a coarse start; a Live
+	// keeps its own defaults, DefaultLiveIters of the usual update (chosen
+	// by its own sweep; its one-frame kernel takes the usual update only).
+	// 0: the usual update, nmf.DefaultMaxIter iterations.
 	StepExponent  float64
 	SeparateIters int
 }

@@ -41,6 +41,9 @@ type Separator struct {
 	// SeparateSettings.NMF.MaxIter, or when that is 0 DefaultLiveIters
 	// (DefaultFineIters after a coarse start).
 	liveIters int
+	// liveStep is a Live's step exponent: SeparateSettings.NMF's, never
+	// the model's default (Model.StepExponent), which is offline's.
+	liveStep  float64
 	liveBatch int // SeparateSettings.LiveBatch, at least 1
 	extra     extraSource
 	online    OnlineFree     // how a Live learns free bases, resolved
@@ -101,8 +104,8 @@ type SeparateSettings struct {
 	// steps of H to the same activations (nmf.Settings.StepExponent), on
 	// bands and every bin, offline and live, fixed bases only: not with
 	// free bases or a deep-unfolded model. StepExponent 0 means the
-	// model's default (Model.StepExponent) where it applies, else 1, the
-	// usual update.
+	// model's default (Model.StepExponent) where it applies offline, else
+	// 1, the usual update (always, for a Live).
 	NMF          nmf.Settings
 	BlockSeconds float64 // 0: DefaultBlockSeconds
 	// Free bases are learned on each mixture (each block of a long one)
@@ -212,8 +215,9 @@ func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 	if s.Free == 0 && m.Universal == nil && len(m.Speakers) == 1 {
 		s.Free = DefaultFree
 	}
-	// The model's default inference, where it applies (Model.StepExponent).
-	modelIters := 0
+	// The model's default inference, offline and where it applies
+	// (Model.StepExponent).
+	liveStep, modelIters := s.NMF.StepExponent, 0
 	if s.Free == 0 && m.Universal == nil && !m.deep() && s.CoarseBands == 0 {
 		if s.NMF.StepExponent == 0 {
 			s.NMF.StepExponent = m.StepExponent
@@ -268,7 +272,7 @@ func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 	if s.LiveBatch < 0 || s.LiveBatch > MaxLiveBatch {
 		return nil, fmt.Errorf("live batch of %d frames: want 1 to %d", s.LiveBatch, MaxLiveBatch)
 	}
-	sep.liveIters = sep.settings.MaxIter
+	sep.liveIters, sep.liveStep = sep.settings.MaxIter, liveStep
 	if sep.liveIters == 0 {
 		sep.liveIters = DefaultLiveIters
 		if s.CoarseBands > 0 {
@@ -633,7 +637,7 @@ func (sp *Separator) inferSettings(live bool) nmf.Settings {
 		// evaluate, which on one frame would cost as much as the
 		// iterations themselves. One frame is one column: nothing to
 		// share between workers, whose hand-offs would cost more than it.
-		s.MaxIter, s.Tol, s.Workers = sp.liveIters, -1, 1
+		s.MaxIter, s.Tol, s.Workers, s.StepExponent = sp.liveIters, -1, 1, sp.liveStep
 	}
 	// Nothing here reads the cost: with a fixed number of iterations, skip
 	// its evaluations.

@@ -52,8 +52,8 @@ func TestStepExponent(t *testing.T) {
 }
 
 // TestModelDefaultStep: a model's default step exponent and iterations
-// (Model.StepExponent, SeparateIters) are what separation runs where its
-// settings leave them 0, and nowhere else; the model file keeps them, and
+// (Model.StepExponent, SeparateIters) are what Separate runs where its
+// settings leave them 0, and nowhere else (not a Live); the model file keeps them, and
 // a file whose values are out of range, or of a version before them, is
 // refused.
 func TestModelDefaultStep(t *testing.T) {
@@ -84,8 +84,12 @@ func TestModelDefaultStep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sep.settings.StepExponent != 1.5 || sep.settings.MaxIter != 20 || sep.liveIters != DefaultLiveIters {
-		t.Errorf("the separator runs step exponent %v, %d iterations, %d live; want 1.5, 20, %d", sep.settings.StepExponent, sep.settings.MaxIter, sep.liveIters, DefaultLiveIters)
+	if off, live := sep.inferSettings(false), sep.inferSettings(true); off.StepExponent != 1.5 || off.MaxIter != 20 || live.StepExponent > 1 || live.MaxIter != DefaultLiveIters {
+		t.Errorf("the separator runs step exponent %v for %d iterations, live %v for %d; want 1.5 for 20, live the usual update for %d",
+			off.StepExponent, off.MaxIter, live.StepExponent, live.MaxIter, DefaultLiveIters)
+	}
+	if sep, err := NewSeparator(m, SeparateSettings{NMF: nmf.Settings{StepExponent: 1.8}}); err != nil || sep.inferSettings(true).StepExponent != 1.8 {
+		t.Errorf("a Live does not take the settings' step exponent: %v", err)
 	}
 	one := *m
 	one.Speakers = m.Speakers[:1]
