@@ -218,6 +218,16 @@ func TestModelDefaultBands(t *testing.T) {
 			t.Errorf("%+v: %d bands (%v), want %d", c.s, s.Bands, err, c.want)
 		}
 	}
+	// The preset's default inference goes with it, as its bands do.
+	for _, c := range []struct {
+		s     TrainSettings
+		e     float64
+		iters int
+	}{{TrainSettings{}, ValidatedStepExponent, ValidatedSeparateIters}, {MethodSettings(NMF), 0, 0}, {TrainSettings{StepExponent: 1, SeparateIters: 30}, 1, 30}} {
+		if s, err := c.s.withDefaults(); err != nil || s.StepExponent != c.e || s.SeparateIters != c.iters {
+			t.Errorf("%+v: step exponent %v, %d iterations (%v), want %v, %d", c.s, s.StepExponent, s.SeparateIters, err, c.e, c.iters)
+		}
+	}
 	for _, bad := range []int{-1, 1, 514} {
 		s := TrainSettings{Method: NMF, Sizes: []int{2}, Bands: bad}
 		s.NMF.MaxIter = 1

@@ -55,7 +55,11 @@ the activations on the mixture summed over ` + fmt.Sprint(separation.ValidatedBa
 the model file, which validation chose over every bin on TSP and CMU
 ARCTIC at about a quarter of the cost (docs/RESULTS.md, "Inference on
 bands"); the gains keep every bin. --bands -1 infers on every bin, as
-other models do.
+other models do. Such a model also records its iterations: at most ` + fmt.Sprint(separation.ValidatedSeparateIters) + `
+with each multiplicative step raised to the power ` + fmt.Sprint(separation.ValidatedStepExponent) + `, which reach what
+200 of the usual update reach at about 1.7 times their speed (docs/RESULTS.md,
+"Longer steps"); --iters and --step-exponent 1 override them; --live, a
+coarse start, free bases or a universal model run the usual defaults.
 
 Samples beyond full scale in PCM outputs are clipped (never wrapped) and
 reported; float outputs never clip. FLAC holds integers: float or 32-bit
@@ -110,7 +114,7 @@ func runSeparate(ctx context.Context, cmd *command, env *environment, args []str
 	bands := fs.Int("bands", 0, fmt.Sprintf("infer the activations on the magnitude summed over this many mel-spaced bands (%d to the model's bins), each iteration cheaper by about bins / bands; the gains keep every bin; %d: every bin (default 0: the model's, %d for the validated preset's models, every bin for others and beside free bases or a universal model)", separation.MinBands, separation.EveryBin, separation.ValidatedBands))
 	coarseBands := fs.Int("coarse-bands", 0, "start the activations from --coarse-iters iterations on this many mel-spaced bands (fewer than inference reads: --bands or the model's, or the bins), cheaper still; --iters iterations then continue from there (default 0: no coarse start)")
 	coarseIters := fs.Int("coarse-iters", 0, fmt.Sprintf("iterations of the coarse start (default %d with --coarse-bands)", separation.DefaultCoarseIters))
-	stepExponent := fs.Float64("step-exponent", 0, fmt.Sprintf("raise each multiplicative step of the activations to this power: longer steps to the same activations, so that fewer --iters reach them (at least 1, below %d; 1: the usual update; default 0: the model's, or 1 with --free, --coarse-bands or a model that records none; not with --free or a deep-unfolded model)", nmf.StepExponentLimit))
+	stepExponent := fs.Float64("step-exponent", 0, fmt.Sprintf("raise each multiplicative step of the activations to this power: longer steps to the same activations, so that fewer --iters reach them (at least 1, below %d; 1: the usual update; default 0: the model's, or 1 with --live, --free, --coarse-bands or a model that records none; not with --free or a deep-unfolded model)", nmf.StepExponentLimit))
 	quiet := fs.Bool("quiet", false, "print nothing but errors")
 	asJSON := fs.Bool("json", false, "print a JSON summary on stdout: every input with its outputs or its error")
 	free := fs.Int("free", 0, fmt.Sprintf("learn this many more bases on each mixture for what the model's speakers do not explain, written as <mix>.other.wav (0: none, or %d for a model of one speaker without a universal model)", separation.DefaultFree))
