@@ -54,8 +54,8 @@ const ValidatedBands = 128
 // ValidatedStepExponent and ValidatedSeparateIters are the inference
 // PresetValidated's models run by default (Model.StepExponent and
 // SeparateIters): longer multiplicative steps, which reach in 100
-// iterations the validation SDR the usual update reaches in 200, at about
-// 1.7 times its speed. Validation chose them by the non-inferiority rule
+// iterations the validation SDR the usual update reaches in 200, in about
+// half its time. Validation chose them by the non-inferiority rule
 // fixed before the runs (the fewest iterations with the step exponent 1.5
 // within 0.05 dB of the usual 200, on TSP FA+MC and on CMU ARCTIC
 // slt+bdl, the larger of the two counts: 50 on TSP, 100 on ARCTIC;

@@ -57,7 +57,7 @@ ARCTIC at about a quarter of the cost (docs/RESULTS.md, "Inference on
 bands"); the gains keep every bin. --bands -1 infers on every bin, as
 other models do. Such a model also records its iterations: at most ` + fmt.Sprint(separation.ValidatedSeparateIters) + `
 with each multiplicative step raised to the power ` + fmt.Sprint(separation.ValidatedStepExponent) + `, which reach what
-200 of the usual update reach at about 1.7 times their speed (docs/RESULTS.md,
+200 of the usual update reach, in about half the time (docs/RESULTS.md,
 "Longer steps"); --iters and --step-exponent 1 override them; --live, a
 coarse start, free bases or a universal model run the usual defaults.
 

@@ -33,9 +33,9 @@ infers on 128 mel-spaced bands ("Inference on bands") in at most 100
 iterations of longer steps (step exponent 1.5, "Longer steps"); it
 separates 2.3 to 3.1 dB better than the paper's DL-NMF but takes longer to
 separate. --k 100 gives the earlier default, 0.5 to 0.9 dB lower and four
-times less work per inference iteration. --preset paper is the paper's DL-NMF 180,20, for
-reproducing its Table 1. --method chooses a method with the paper's
-settings instead; --k, --layers, --context, --sparsity, --mask-power,
+times less work per inference iteration. --preset paper is the paper's
+DL-NMF 180,20, for reproducing its Table 1. --method chooses a method with
+the paper's settings instead; --k, --layers, --context, --sparsity, --mask-power,
 --bands, --step-exponent and --separate-iters override either.
 
 --unfold N turns the model (any preset or method) into deep NMF (Le Roux,
