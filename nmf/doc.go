@@ -73,7 +73,9 @@
 //     and one correction instead of a division), in the ratio pass and in
 //     the one-pass H kernel (klHNum32 and klH1_32, whose products also run
 //     in another order than BLAS's: their numerators of H and of free
-//     columns within 1e-5 relative of the float64 twin); the
+//     columns within 1e-5 relative of the float64 twin; klH1_32's update
+//     with the step exponent 1.5, q sqrt(q) with q = num rden, is
+//     bit-identical to Go's); the
 //     multiply's denominator with an L1 term on AVX-512, where gcc fuses
 //     ls rs + l1 into one FMA (the updated factor within two ulps, four
 //     with the step exponent 1.5);

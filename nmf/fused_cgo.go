@@ -27,6 +27,7 @@ package nmf
 
 /*
 #cgo CFLAGS: -O2
+#include <math.h>
 #include <stddef.h>
 
 // The tiles; HN_RB and HN_NB are hnumGroup and hnumChunk in Go, which the
@@ -299,13 +300,19 @@ __attribute__((target("avx512f"))) static void nmf_kl_h1_f32(const float *at, lo
 	}
 }
 
-// iters KL updates of h with nmf_kl_h1_f32: h *= num rden after each.
+// iters KL updates of h with nmf_kl_h1_f32: h *= q after each, q = num
+// rden, or q^1.5 = q sqrt(q) with three_halves (the step exponent 1.5).
 static void nmf_kl_h1_run(const float *at, long mp, long K, float *h, const float *x, float *r,
-	float *num, float eps, const float *rden, long iters)
+	float *num, float eps, const float *rden, long iters, int three_halves)
 {
 	for (long it = 0; it < iters; it++) {
 		nmf_kl_h1_f32(at, mp, K, h, x, r, num, eps);
-		if (rden)
+		if (rden && three_halves)
+			for (long k = 0; k < K; k++) {
+				float q = num[k] * rden[k];
+				h[k] = h[k] * (q * sqrtf(q));
+			}
+		else if (rden)
 			for (long k = 0; k < K; k++) h[k] = h[k] * (num[k] * rden[k]);
 	}
 }
@@ -321,7 +328,7 @@ static void nmf_kl_hnum_f32(const float *a, long as, const float *ap, long M, lo
 #else
 static int nmf_hnum_ok(void) { return 0; }
 static void nmf_kl_h1_run(const float *at, long mp, long K, float *h, const float *x, float *r,
-	float *num, float eps, const float *rden, long iters) {}
+	float *num, float eps, const float *rden, long iters, int three_halves) {}
 static void nmf_kl_hnum_f32(const float *a, long as, const float *ap, long M, long K, float *h, long hs,
 	const float *x, long xs, float *num, long ns, long cols, float eps, const float *rden, float *r,
 	long F, float *g, long gs, float *ht) {}
@@ -378,10 +385,11 @@ func klHNum32(a *Dense[float32], ap []float32, h, x, num *Dense[float32], eps fl
 
 // klH1_32 is klHNum32 for one column of h, x and num, without free
 // columns, iters times: num = a^T (x / max(a h, eps)), then with rden h *=
-// num rden (without rden, iters must be 1). at is a packed by h1Pack;
+// q, q = num rden, or q^1.5 with threeHalves (without rden, iters must be
+// 1). at is a packed by h1Pack;
 // scratch holds h1Scratch(M, K) values. Only when fusedHNum. Its twin is
 // klHNumGo, once per iteration.
-func klH1_32(at []float32, M int, h, x, num *Dense[float32], eps float32, rden []float32, scratch []float32, iters int) {
+func klH1_32(at []float32, M int, h, x, num *Dense[float32], eps float32, rden []float32, scratch []float32, iters int, threeHalves bool) {
 	K, mp := h.Rows, h1Rows(M)
 	if x.Rows != M || x.Cols != 1 || h.Cols != 1 || num.Rows != K || num.Cols != 1 || len(at) < K*mp || len(scratch) < h1Scratch(M, K) ||
 		iters < 1 || rden == nil && iters != 1 {
@@ -400,7 +408,7 @@ func klH1_32(at []float32, M int, h, x, num *Dense[float32], eps float32, rden [
 		d = (*C.float)(unsafe.Pointer(&rden[0]))
 	}
 	C.nmf_kl_h1_run((*C.float)(unsafe.Pointer(&at[0])), C.long(mp), C.long(K), (*C.float)(unsafe.Pointer(&hv[0])),
-		(*C.float)(unsafe.Pointer(&xs[0])), (*C.float)(unsafe.Pointer(&r[0])), (*C.float)(unsafe.Pointer(&nv[0])), C.float(eps), d, C.long(iters))
+		(*C.float)(unsafe.Pointer(&xs[0])), (*C.float)(unsafe.Pointer(&r[0])), (*C.float)(unsafe.Pointer(&nv[0])), C.float(eps), d, C.long(iters), cBool(threeHalves))
 	for k, n := range nv {
 		num.Data[k*num.Stride] = n
 		h.Data[k*h.Stride] = hv[k]

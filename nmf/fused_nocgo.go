@@ -10,6 +10,6 @@ func klHNum32(a *Dense[float32], ap []float32, h, x, num *Dense[float32], eps fl
 	panic("nmf: klHNum32 without its kernel")
 }
 
-func klH1_32(at []float32, M int, h, x, num *Dense[float32], eps float32, rden []float32, scratch []float32, iters int) {
+func klH1_32(at []float32, M int, h, x, num *Dense[float32], eps float32, rden []float32, scratch []float32, iters int, threeHalves bool) {
 	panic("nmf: klH1_32 without its kernel")
 }

@@ -192,7 +192,7 @@ func TestKLH1MatchesNaive(t *testing.T) {
 				rden[k] = 1 / (0.5 + float32(k))
 			}
 			h2 := h.Clone()
-			klH1_32(at, M, h2, x, num, eps, rden, scratch, 1)
+			klH1_32(at, M, h2, x, num, eps, rden, scratch, 1, false)
 			if num.Data[1] != guard {
 				t.Fatal("wrote past the column of num")
 			}
@@ -207,11 +207,20 @@ func TestKLH1MatchesNaive(t *testing.T) {
 					t.Fatalf("%dx%d: h[%d] updated to %v, want %v", M, K, k, h2.At(k, 0), u)
 				}
 			}
+			// The step exponent 1.5: h *= q sqrt(q), q = num rden.
+			h5 := h.Clone()
+			klH1_32(at, M, h5, x, num, eps, rden, scratch, 1, true)
+			for k := 0; k < K; k++ {
+				q := num.At(k, 0) * rden[k]
+				if u := h.At(k, 0) * (q * float32(math.Sqrt(float64(q)))); h5.At(k, 0) != u {
+					t.Fatalf("%dx%d: h[%d] stepped to %v, want %v", M, K, k, h5.At(k, 0), u)
+				}
+			}
 			// Three iterations in one call are three calls, to the bit.
 			h3, h4, num4 := h.Clone(), h.Clone(), view(K, 1)
-			klH1_32(at, M, h3, x, num, eps, rden, scratch, 3)
+			klH1_32(at, M, h3, x, num, eps, rden, scratch, 3, false)
 			for range 3 {
-				klH1_32(at, M, h4, x, num4, eps, rden, scratch, 1)
+				klH1_32(at, M, h4, x, num4, eps, rden, scratch, 1, false)
 			}
 			for k := 0; k < K; k++ {
 				if h3.At(k, 0) != h4.At(k, 0) || num.At(k, 0) != num4.At(k, 0) {

@@ -117,8 +117,8 @@ type Settings struct {
 	// oscillates). 0 and 1: the usual update; 1.5 costs a square root per
 	// entry of H, other values a power. At least 1, below
 	// StepExponentLimit. Training and free bases refuse anything but 1; so
-	// does the one-pass kernel, which such solvers leave for the two
-	// products.
+	// does the one-pass kernel of several columns, which such solvers leave
+	// for the two products (its one-column form takes 1.5).
 	StepExponent float64
 }
 

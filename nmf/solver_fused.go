@@ -42,11 +42,13 @@ const (
 func (s *solver[T]) newFusedPath() {
 	KL := s.F[s.L].Rows
 	_, f32 := any(s.eps).(float32)
-	plain := s.r.StepExponent == 1 // the kernels take the usual update only
+	plain := s.r.StepExponent == 1 // the one-pass kernel takes the usual update only
 	s.fused = fusedHNum && f32 && plain && KL <= fusedMaxK && s.X.Cols >= fusedMinN
 	// One column with every basis fixed (live separation, a frame at a
-	// time): the one-column kernel, whatever the basis' size.
-	s.one = fusedHNum && f32 && plain && s.X.Cols == 1 && s.freeze.Layers && s.freeze.Cols == 0
+	// time): the one-column kernel, whatever the basis' size, with the
+	// usual update or the step exponent 1.5.
+	steps := plain || s.r.StepExponent == 1.5
+	s.one = fusedHNum && f32 && steps && s.X.Cols == 1 && s.freeze.Layers && s.freeze.Cols == 0
 	s.fused = s.fused || s.one
 	if s.fused {
 		s.hden = make([]float32, KL)
@@ -187,7 +189,7 @@ func klHNumGo[T Float](a, h, x, num *Dense[T], eps T, rden []T, g *Dense[T]) {
 // oneH updates H's one column with klH1_32, iters times.
 func (s *solver[T]) oneH(iters int) {
 	f := func(m *Dense[T]) *Dense[float32] { return any(m).(*Dense[float32]) }
-	klH1_32(s.apack, s.X.Rows, f(s.F[s.L]), f(s.X), f(s.num[s.L]), float32(s.eps), s.hden, s.work[0].scratch, iters)
+	klH1_32(s.apack, s.X.Rows, f(s.F[s.L]), f(s.X), f(s.num[s.L]), float32(s.eps), s.hden, s.work[0].scratch, iters, s.r.StepExponent == 1.5)
 }
 
 // iterations runs n iterations: in one call of the one-column kernel when

@@ -121,8 +121,8 @@ type Model struct {
 	// for the model's configuration (PresetValidated's
 	// ValidatedStepExponent and ValidatedSeparateIters). They apply to
 	// Separate where Bands does, and not beside a coarse start; a Live
-	// keeps its own defaults, DefaultLiveIters of the usual update (chosen
-	// by its own sweep; its one-frame kernel takes the usual update only).
+	// keeps its own defaults, DefaultLiveIters of the usual update, which
+	// its own sweep chose.
 	// 0: the usual update, nmf.DefaultMaxIter iterations.
 	StepExponent  float64
 	SeparateIters int

@@ -36,6 +36,8 @@ func TestStepExponent(t *testing.T) {
 		}
 	}
 	liveEqualsSeparate(t, m, mix, SeparateSettings{Bands: 64, LiveBatch: 4, NMF: nmf.Settings{MaxIter: 5, Tol: -1, Workers: 1, StepExponent: 1.5}})
+	// One frame at a time: the one-column kernel on AVX-512 machines.
+	liveEqualsSeparate(t, m, mix, SeparateSettings{Bands: 64, LiveBatch: 1, NMF: nmf.Settings{MaxIter: 5, Tol: -1, Workers: 1, StepExponent: 1.5}})
 	liveEqualsSeparate(t, m, mix, SeparateSettings{CoarseBands: 16, CoarseIters: 20, NMF: nmf.Settings{MaxIter: 5, Tol: -1, Workers: 1, StepExponent: 1.8}})
 
 	for _, bad := range []SeparateSettings{
