@@ -99,6 +99,8 @@ static void NAME(T *restrict fr, const T *restrict nr, const T *restrict rs, lon
 }
 KL_STEP_ROW(nmf_kl_step_row_f32_any, float, sqrtf)
 KL_STEP_ROW(nmf_kl_step_row_f64, double, sqrt)
+typedef void (*nmf_step_row_f32)(float *restrict, const float *restrict, const float *restrict, long, float, float, float);
+typedef void (*nmf_step_row_f64)(double *restrict, const double *restrict, const double *restrict, long, double, double, double);
 
 // nmf_step_isa caps the instruction set of the float32 step rows, so that
 // the tests compare each form with the Go twin: 2 AVX-512, 1 AVX2, 0 C.
@@ -128,29 +130,31 @@ __attribute__((target("avx2"))) static void nmf_kl_step_row_f32_avx2(float *rest
 	}
 	nmf_kl_step_row_f32_any(fr + j, nr + j, rs + j, cols - j, a, add, eps);
 }
-static void nmf_kl_step_row_f32(float *restrict fr, const float *restrict nr, const float *restrict rs, long cols, float a, float add, float eps) {
+// The float32 step row of this machine, picked once per multiply.
+static nmf_step_row_f32 nmf_pick_step_row_f32(void) {
 	if (nmf_step_isa >= 2 && __builtin_cpu_supports("avx512f"))
-		nmf_kl_step_row_f32_avx512(fr, nr, rs, cols, a, add, eps);
-	else if (nmf_step_isa >= 1 && __builtin_cpu_supports("avx2"))
-		nmf_kl_step_row_f32_avx2(fr, nr, rs, cols, a, add, eps);
-	else
-		nmf_kl_step_row_f32_any(fr, nr, rs, cols, a, add, eps);
+		return nmf_kl_step_row_f32_avx512;
+	if (nmf_step_isa >= 1 && __builtin_cpu_supports("avx2"))
+		return nmf_kl_step_row_f32_avx2;
+	return nmf_kl_step_row_f32_any;
 }
 #else
-#define nmf_kl_step_row_f32 nmf_kl_step_row_f32_any
+static nmf_step_row_f32 nmf_pick_step_row_f32(void) { return nmf_kl_step_row_f32_any; }
 #endif
+static nmf_step_row_f64 nmf_pick_step_row_f64(void) { return nmf_kl_step_row_f64; }
 
 // f[i,j] *= q or q^1.5 (three_halves, a step row above), q = num[i,j] /
 // max(ls[i] rs[j] + add, eps): the KL update, whose denominator is an
 // outer product of sums, and the update with the step exponent 1.5.
-#define KL_MULTIPLY(NAME, T, STEP_ROW) \
+#define KL_MULTIPLY(NAME, T, S) \
 NMF_CLONES void NAME(T *restrict f, long fs, const T *restrict num, long ns, const T *restrict ls, const T *restrict rs, long rows, long cols, T add, T eps, int three_halves) { \
+	nmf_step_row_##S step_row = three_halves ? nmf_pick_step_row_##S() : 0; \
 	for (long i = 0; i < rows; i++) { \
 		T *restrict fr = f + i * fs; \
 		const T *restrict nr = num + i * ns; \
 		T a = ls[i]; \
-		if (three_halves) { \
-			STEP_ROW(fr, nr, rs, cols, a, add, eps); \
+		if (step_row) { \
+			step_row(fr, nr, rs, cols, a, add, eps); \
 			continue; \
 		} \
 		for (long j = 0; j < cols; j++) { \
@@ -160,8 +164,8 @@ NMF_CLONES void NAME(T *restrict f, long fs, const T *restrict num, long ns, con
 		} \
 	} \
 }
-KL_MULTIPLY(nmf_kl_multiply_f32, float, nmf_kl_step_row_f32)
-KL_MULTIPLY(nmf_kl_multiply_f64, double, nmf_kl_step_row_f64)
+KL_MULTIPLY(nmf_kl_multiply_f32, float, f32)
+KL_MULTIPLY(nmf_kl_multiply_f64, double, f64)
 
 // logf for the KL cost, written so that gcc vectorises it (libm's logf is
 // not): x = m 2^e with m in [sqrt(1/2), sqrt(2)), log m = 2 atanh(t) with

@@ -330,9 +330,6 @@ func Decode(r io.ReaderAt, size int64) (*Model, error) {
 		if in.Iterations != nmf.DefaultMaxIter {
 			m.SeparateIters = in.Iterations
 		}
-		if err := checkModelStep(m.StepExponent, m.SeparateIters, m.Unfold); err != nil {
-			return nil, fmt.Errorf("the model's default %w", err)
-		}
 	}
 	if u := meta.Universal; u != nil {
 		m.Universal = &Universal{Name: u.Name}
