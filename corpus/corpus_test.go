@@ -111,7 +111,7 @@ func TestDiscMixturesArePairsMixtures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ds, err := DiscMixtures(sets, 3)
+	ds, err := DiscMixtures(sets, 3, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,6 +126,45 @@ func TestDiscMixturesArePairsMixtures(t *testing.T) {
 		}
 	}
 	if _, err := Pair(sets[:1], 0); err == nil {
+		t.Error("one speaker: no error")
+	}
+}
+
+// DiscMixtures' pairing p mixes the first speaker's j-th utterance with
+// the others' (j+p)-th, cyclically; pairings beyond the sets' size repeat
+// nothing.
+func TestDiscMixturesPairings(t *testing.T) {
+	// Utterance k of each speaker is a pulse at sample k, so a scaled
+	// source still says which utterance it is.
+	u := func(name string, k int) Utterance {
+		x := make([]float64, 3)
+		x[k] = 1
+		return Utterance{Name: name, Samples: x}
+	}
+	sets := [][]Utterance{{u("x1", 0), u("x2", 1), u("x3", 2)}, {u("y1", 0), u("y2", 1), u("y3", 2)}}
+	for _, c := range []struct{ pairings, want int }{{0, 3}, {1, 3}, {2, 6}, {3, 9}, {10, 9}} {
+		ds, err := DiscMixtures(sets, 0, c.pairings)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ds) != c.want {
+			t.Fatalf("%d pairings: %d mixtures, want %d", c.pairings, len(ds), c.want)
+		}
+	}
+	ds, err := DiscMixtures(sets, 0, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pulse := func(x []float64) int { return slices.IndexFunc(x, func(v float64) bool { return v != 0 }) }
+	for j, want := range [][2]int{{0, 0}, {1, 1}, {2, 2}, {0, 1}, {1, 2}, {2, 0}} {
+		if got := [2]int{pulse(ds[j].Sources[0]), pulse(ds[j].Sources[1])}; got != want {
+			t.Errorf("mixture %d mixes utterances %v, want %v", j+1, got, want)
+		}
+	}
+	if _, err := DiscMixtures(sets, 0, -1); err == nil {
+		t.Error("-1 pairings: no error")
+	}
+	if _, err := DiscMixtures(sets[:1], 0, 1); err == nil {
 		t.Error("one speaker: no error")
 	}
 }

@@ -22,7 +22,7 @@ func ExampleDiscMixtures() {
 	for _, p := range pairs {
 		fmt.Println(p.Name())
 	}
-	disc, err := corpus.DiscMixtures([][]corpus.Utterance{a, b}, 0)
+	disc, err := corpus.DiscMixtures([][]corpus.Utterance{a, b}, 0, 1)
 	if err != nil {
 		fmt.Println(err)
 		return

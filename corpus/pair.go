@@ -70,17 +70,40 @@ func Pair(sets [][]Utterance, snrDB float64) ([]Mixture, error) {
 	return out, nil
 }
 
-// DiscMixtures builds DL-NMF's discriminative mixtures from each speaker's
-// held-back utterances (sets[i] is speaker i's, in model order) by the
-// pairing rule of Pair, in the form separation.Train takes.
-func DiscMixtures(sets [][]Utterance, snrDB float64) ([]separation.MixtureData, error) {
-	ms, err := Pair(sets, snrDB)
-	if err != nil {
-		return nil, err
+// DiscMixtures builds the discriminative mixtures of DL-NMF, deep
+// unfolding and reconstruction bases from each speaker's held-back
+// utterances (sets[i] is speaker i's, in model order) by the pairing rule
+// of Pair, in the form separation.Train takes. pairings is how many
+// mixtures each held-back utterance of the first speaker makes: pairing p
+// (0-based) mixes it with the utterance p places further on in every other
+// speaker's set (cyclically), so that the same utterances make more,
+// different mixtures. 0 or 1: the protocol's one pairing; at most the
+// smallest set's size counts (more would repeat mixtures).
+func DiscMixtures(sets [][]Utterance, snrDB float64, pairings int) ([]separation.MixtureData, error) {
+	if pairings < 0 {
+		return nil, fmt.Errorf("%d pairings of the discriminative utterances: want 1 or more (0: 1)", pairings)
 	}
-	out := make([]separation.MixtureData, len(ms))
-	for j, m := range ms {
-		out[j] = separation.MixtureData{Mixture: m.Mixture, Sources: m.Sources}
+	if len(sets) < 2 {
+		return nil, fmt.Errorf("pairing needs at least 2 speakers, got %d", len(sets))
+	}
+	n := len(sets[0])
+	for _, s := range sets {
+		n = min(n, len(s))
+	}
+	var out []separation.MixtureData
+	for p := range min(max(pairings, 1), max(n, 1)) {
+		shifted := make([][]Utterance, len(sets))
+		shifted[0] = sets[0]
+		for i := 1; i < len(sets); i++ {
+			shifted[i] = append(append([]Utterance(nil), sets[i][p:]...), sets[i][:p]...)
+		}
+		ms, err := Pair(shifted, snrDB)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range ms {
+			out = append(out, separation.MixtureData{Mixture: m.Mixture, Sources: m.Sources})
+		}
 	}
 	return out, nil
 }

@@ -55,6 +55,17 @@ type Config struct {
 	Unfold     int `json:"unfold,omitempty"`
 	Untied     int `json:"untied,omitempty"`
 	DeepEpochs int `json:"deep_epochs,omitempty"`
+	// ReconstructionBases trains the Wiener gains' bases of every row for
+	// its own inference after its training (separation.TrainSettings
+	// ReconstructionBases, DeepEpochs steps) on the held-back mixtures: the
+	// rows' models record the inference the experiment separates with
+	// (Bands, StepExponent, InferIters), which their training infers with.
+	// Not with Unfold or a coarse start.
+	ReconstructionBases bool `json:"reconstruction_bases,omitempty"`
+	// DiscPairings is how many mixtures each held-back utterance makes
+	// (corpus.DiscMixtures: the others' utterances rotated by 0, 1, ...);
+	// 0: 1, the protocol's pairing.
+	DiscPairings int `json:"disc_pairings,omitempty"`
 	// Select, when set, adds the row "Selected": its configuration chosen
 	// in every repeat on validation data from a grid (see Selection).
 	Select *Selection `json:"select,omitempty"`
@@ -136,6 +147,14 @@ func (c Config) Defaults() (Config, error) {
 	if err := separation.CheckUnfold(c.Unfold, c.Untied); err != nil {
 		return c, err
 	}
+	switch {
+	case c.DiscPairings < 0:
+		return c, fmt.Errorf("disc_pairings %d: want 1 or more (0: 1)", c.DiscPairings)
+	case c.ReconstructionBases && c.Unfold > 0:
+		return c, errors.New("reconstruction_bases and unfold: an unfolded model trains its own reconstruction bases")
+	case c.ReconstructionBases && c.CoarseBands > 0:
+		return c, errors.New("reconstruction_bases and coarse_bands: the bases are trained for the model's own inference, which has no coarse start")
+	}
 	bins := separation.STFTAt(c.SampleRate).FFTSize/2 + 1
 	if err := separation.CheckBands(c.Bands, bins, c.Unfold); err != nil {
 		return c, err
@@ -174,8 +193,11 @@ func (c Config) Defaults() (Config, error) {
 }
 
 // discriminative reports whether some row trains on the discriminative
-// mixtures (DL-NMF, or deep unfolding of every row).
-func (c Config) discriminative() bool { return c.has(separation.DLNMF) || c.Unfold > 0 }
+// mixtures (DL-NMF, or deep unfolding or reconstruction bases of every
+// row).
+func (c Config) discriminative() bool {
+	return c.has(separation.DLNMF) || c.Unfold > 0 || c.ReconstructionBases
+}
 
 func (c Config) has(m separation.Method) bool {
 	for _, x := range c.Methods {

@@ -146,7 +146,7 @@ func newRepeat(cfg Config, repeat int, speakers []string, train, disc, test [][]
 		err      error
 	)
 	if cfg.discriminative() {
-		if mixtures, err = corpus.DiscMixtures(disc, cfg.SNR); err != nil {
+		if mixtures, err = corpus.DiscMixtures(disc, cfg.SNR, cfg.DiscPairings); err != nil {
 			return nil, err
 		}
 	}
@@ -171,13 +171,20 @@ func (rp *Repeat) TrainSettings(row Row, cores int) separation.TrainSettings {
 // a repeat trains, and what its memory estimate counts.
 func (c Config) TrainSettings(row Row, seed uint64, cores int) separation.TrainSettings {
 	div, beta := c.divergence()
-	return separation.TrainSettings{
+	ts := separation.TrainSettings{
 		Method: row.Method, Sizes: row.Sizes, SampleRate: c.SampleRate,
 		NMF:       nmf.Settings{Divergence: div, Beta: beta, MaxIter: c.Iters, Tol: c.Tol, Seed: seed, Workers: max(cores, 1)},
 		InferIter: c.InferIters, Rounds: c.Rounds, DiscIter: c.DiscIters,
 		Context: c.Context, Sparsity: c.Sparsity, MaskPower: c.MaskPower,
 		Unfold: c.Unfold, Untied: c.Untied, DeepEpochs: c.DeepEpochs,
 	}
+	if c.ReconstructionBases {
+		// The bases are trained for the inference the rows separate with
+		// (runRepeat's separator): the model records it as its own.
+		ts.ReconstructionBases = true
+		ts.Bands, ts.StepExponent, ts.SeparateIters = c.Bands, c.StepExponent, c.InferIters
+	}
+	return ts
 }
 
 // RunRepeat runs repeat number repeat (0-based) of the protocol on the

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dlnmf/dlnmf/corpus"
 	"github.com/dlnmf/dlnmf/internal/inputfile"
+	"github.com/dlnmf/dlnmf/separation"
 )
 
 // Selection chooses a configuration on validation data, inside every
@@ -223,9 +224,14 @@ func runSelection(ctx context.Context, speakers []*corpus.Speaker, cfg Config, r
 	// The points that train the same models (they differ only in how they
 	// separate, such as bands) run on one validation Repeat,
 	// whose training set keeps the models it trained (ShareLayers), so
-	// those models train once. A kept model is bit-identical to one trained
-	// again, so no score depends on this; one group's Repeat is dropped
-	// before the next is built, so the memory need is a point's.
+	// those models train once; later groups on the same speech (they
+	// differ in what follows the layers' training, such as reconstruction
+	// bases or the discriminative mixtures) take the layers kept so far
+	// (separation.TrainingSet.Keep). A kept model is bit-identical to one
+	// trained again, so no score depends on this; one group's Repeat is
+	// dropped before the next is built, so the memory need is a point's
+	// (and the kept layers').
+	var kept separation.KeptLayers
 	for _, group := range sameTraining(configs) {
 		var base *Repeat
 		for _, i := range group {
@@ -235,6 +241,7 @@ func runSelection(ctx context.Context, speakers []*corpus.Speaker, cfg Config, r
 				if base, err = newRepeat(pc, repeat, names, rest, disc, val); err != nil {
 					return nil, nil, fmt.Errorf("validation of %s: %w", p.Label, err)
 				}
+				base.set.Keep(kept)
 			}
 			vrp := *base
 			vrp.cfg = pc
@@ -250,6 +257,7 @@ func runSelection(ctx context.Context, speakers []*corpus.Speaker, cfg Config, r
 			sel.Mixtures = len(vrp.Tests)
 			sel.Seconds[i] = time.Since(start).Seconds()
 		}
+		kept = base.set.Kept()
 	}
 	best := math.Inf(-1)
 	for i, v := range sel.Points {

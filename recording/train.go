@@ -35,6 +35,9 @@ type TrainSettings struct {
 	// DiscSNR is the level of the first speaker over each other one in
 	// the discriminative mixtures, dB (0: equal energy).
 	DiscSNR float64
+	// DiscPairings is how many discriminative mixtures each held-back
+	// recording of the first speaker makes (corpus.DiscMixtures); 0: 1.
+	DiscPairings int
 	// Universal, when not nil, trains a universal speech model into the
 	// model (see UniversalSettings).
 	Universal *UniversalSettings
@@ -118,13 +121,16 @@ func Train(ctx context.Context, speakers []TrainSpeaker, s TrainSettings) (*sepa
 	var disc []separation.MixtureData
 	if dl {
 		var err error
-		if disc, err = corpus.DiscMixtures(held, s.DiscSNR); err != nil {
+		if disc, err = corpus.DiscMixtures(held, s.DiscSNR, s.DiscPairings); err != nil {
 			return nil, nil, fmt.Errorf("discriminative mixtures: %w", err)
 		}
 		rep.DiscMixtures = len(disc)
 		what := "DL-NMF"
-		if s.Method != separation.DLNMF {
+		switch {
+		case s.Unfold > 0:
 			what = "deep unfolding"
+		case s.ReconstructionBases:
+			what = "reconstruction bases"
 		}
 		progress(fmt.Sprintf("%s: %d discriminative mixtures at %g dB", what, len(disc), s.DiscSNR))
 	}

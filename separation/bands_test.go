@@ -194,7 +194,7 @@ func TestModelDefaultBands(t *testing.T) {
 		t.Error("a model of every bin writes bands")
 	}
 	for _, c := range []struct{ from, to, want string }{
-		{`"version":6,`, `"version":4,`, "came with version 5"},
+		{`"version":7,`, `"version":4,`, "came with version 5"},
 		{`"bands":32,`, `"bands":600,`, "600 bands"},
 		{`"bands":32,`, ``, "band edges but no bands"},
 		{`"band_edges":[0,`, `"band_edges":[1,`, "band edges are not those of 32"},

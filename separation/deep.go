@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/dlnmf/dlnmf/internal/openblas"
 	"github.com/dlnmf/dlnmf/nmf"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -61,6 +62,12 @@ const (
 	// about six products of the (T x bins) x K bases with a frames-wide
 	// matrix per layer, in float64.
 	DefaultDeepFrames = 2000
+	// DefaultReconstructionFrames bounds TrainReconstruction's training
+	// frames: with no layers a step costs about six products of the (T x
+	// bins) x K bases with a frames-wide matrix, and the frames-wide
+	// buffers take about 3 x 8 x T x bins bytes per frame (1.2 GB at 20000
+	// frames of 5 x 513 rows).
+	DefaultReconstructionFrames = 20000
 )
 
 // CheckUnfold rejects an unfold count outside 0 to MaxUnfold and an untied
@@ -80,7 +87,7 @@ type DeepSettings struct {
 	Unfold    int          // N, the unfolded inference iterations (1 to MaxUnfold)
 	Untied    int          // U, the last layers with their own bases (0 to N)
 	Epochs    int          // gradient steps; 0: DefaultDeepEpochs
-	MaxFrames int          // training frames; 0: DefaultDeepFrames
+	MaxFrames int          // training frames; 0: DefaultDeepFrames (TrainReconstruction: DefaultReconstructionFrames)
 	Recorder  nmf.Recorder // StageDeepStep events; nil: none
 }
 
@@ -93,6 +100,7 @@ type DeepResult struct {
 	Cost     []float64 // SA cost over the sources' energy: before the first step, then after each accepted one
 	Accepted int       // steps kept
 	Frames   int       // training frames used
+	Mixtures int       // training mixtures used (the first Mixtures of the data)
 }
 
 // DeepUnfold trains m's unfolded and reconstruction bases on the mixtures
@@ -105,6 +113,100 @@ func DeepUnfold(ctx context.Context, m *Model, data []DiscData, s DeepSettings) 
 	if s.Unfold == 0 {
 		return DeepResult{}, errors.New("deep unfolding needs 1 or more unfolded iterations")
 	}
+	s, err := checkDeep(m, data, s, "deep unfolding")
+	if err != nil {
+		return DeepResult{}, err
+	}
+	net, err := newDeepNet(m, data, s)
+	if err != nil {
+		return DeepResult{}, err
+	}
+	res, err := net.train(ctx, s)
+	if err != nil {
+		return res, err
+	}
+	net.store(m)
+	m.Unfold = s.Unfold
+	m.Bands = 0 // the unfolded layers were trained on every bin
+	// and for exactly Unfold iterations of the usual update.
+	m.StepExponent, m.SeparateIters = 0, 0
+	m.Training.record(s, res)
+	return res, nil
+}
+
+// TrainReconstruction trains reconstruction bases for m's own inference
+// and records them in m: discriminative NMF as Weninger, Le Roux, Hershey
+// and Watanabe (Interspeech 2014) train it, the activations inferred with
+// the analysis bases to convergence. H is what separation infers on each
+// of the mixtures data (single frames' spectrograms; speakers in model
+// order) with m's defaults (its bands, step exponent and iterations),
+// held fixed; the bases of the Wiener gains start as the speakers' bases
+// and are trained on the SA cost by the multiplicative gradient steps of
+// DeepUnfold (the comment at the top of deep.go), whose U = 0 trains the
+// same bases for N unfolded iterations instead. The analysis bases, and so
+// inference and its speed, stay as they were. s.Unfold and s.Untied must
+// be 0.
+func TrainReconstruction(ctx context.Context, m *Model, data []DiscData, s DeepSettings) (DeepResult, error) {
+	if s.Unfold != 0 || s.Untied != 0 {
+		return DeepResult{}, errors.New("discriminative reconstruction bases are trained for the model's own inference: no unfolded or untied iterations")
+	}
+	if s.MaxFrames == 0 {
+		s.MaxFrames = DefaultReconstructionFrames
+	}
+	s, err := checkDeep(m, data, s, "discriminative training")
+	if err != nil {
+		return DeepResult{}, err
+	}
+	if m.deep() || m.discriminative() {
+		return DeepResult{}, errors.New("discriminative training: the model has reconstruction bases already")
+	}
+	sep, err := NewSeparator(m, SeparateSettings{})
+	if err != nil {
+		return DeepResult{}, err
+	}
+	net, err := newDeepNet(m, data, s)
+	if err != nil {
+		return DeepResult{}, err
+	}
+	if err := net.inferFixed(ctx, sep, data); err != nil {
+		return DeepResult{}, err
+	}
+	res, err := net.train(ctx, s)
+	if err != nil {
+		return res, err
+	}
+	net.store(m)
+	m.Training.record(s, res)
+	return res, nil
+}
+
+// inferFixed sets H_0 to what sep infers on each of net's mixtures (the
+// first of data), to stay fixed.
+func (net *deepNet) inferFixed(ctx context.Context, sep *Separator, data []DiscData) error {
+	defer openblas.HoldSingle()() // see blas.go
+	w := &work{}
+	for j := 0; j+1 < len(net.segs); j++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		H, _, err := sep.analysis(w, sep.unfold(w, data[j].Mixture), false)
+		if err != nil {
+			return err
+		}
+		dst := cols64(net.H[0], net.segs[j], net.segs[j+1])
+		for i := 0; i < H.Rows; i++ {
+			for t, v := range H.Data[i*H.Stride : i*H.Stride+H.Cols] {
+				dst.Data[i*dst.Stride+t] = float64(v)
+			}
+		}
+	}
+	net.fixedH = true
+	return nil
+}
+
+// checkDeep checks what DeepUnfold and TrainReconstruction (what) share
+// and returns s with its defaults.
+func checkDeep(m *Model, data []DiscData, s DeepSettings, what string) (DeepSettings, error) {
 	if s.Epochs == 0 {
 		s.Epochs = DefaultDeepEpochs
 	}
@@ -112,25 +214,28 @@ func DeepUnfold(ctx context.Context, m *Model, data []DiscData, s DeepSettings) 
 		s.MaxFrames = DefaultDeepFrames
 	}
 	if s.Epochs < 0 || s.MaxFrames < 0 {
-		return DeepResult{}, errors.New("deep unfolding: epochs and frames must not be negative")
+		return s, fmt.Errorf("%s: epochs and frames must not be negative", what)
 	}
 	if err := m.Validate(); err != nil {
-		return DeepResult{}, err
+		return s, err
 	}
 	if len(m.Speakers) < 2 {
-		return DeepResult{}, fmt.Errorf("deep unfolding needs at least 2 speakers, the model has %d", len(m.Speakers))
+		return s, fmt.Errorf("%s needs at least 2 speakers, the model has %d", what, len(m.Speakers))
 	}
 	if m.Divergence != nmf.KullbackLeibler || m.Universal != nil {
-		return DeepResult{}, errors.New("deep unfolding takes a model of the KL divergence without a universal model")
+		return s, fmt.Errorf("%s takes a model of the KL divergence without a universal model", what)
 	}
 	if len(data) == 0 {
-		return DeepResult{}, errors.New("deep unfolding needs training mixtures, got none")
+		return s, fmt.Errorf("%s needs training mixtures, got none", what)
 	}
-	net, err := newDeepNet(m, data, s)
-	if err != nil {
-		return DeepResult{}, err
-	}
-	res := DeepResult{Frames: net.frames}
+	return s, nil
+}
+
+// train runs the gradient steps on net's parameters: at most s.Epochs, a
+// step whose cost rises undone and the step size halved, until it falls
+// below 1/64.
+func (net *deepNet) train(ctx context.Context, s DeepSettings) (DeepResult, error) {
+	res := DeepResult{Frames: net.frames, Mixtures: len(net.segs) - 1}
 	cur := net.forward()
 	net.backward()
 	res.Cost = append(res.Cost, cur/net.energy)
@@ -155,15 +260,6 @@ func DeepUnfold(ctx context.Context, m *Model, data []DiscData, s DeepSettings) 
 			s.Recorder.Record(nmf.Event{Stage: StageDeepStep, Iter: step, Cost: cur / net.energy})
 		}
 	}
-	net.store(m)
-	m.Unfold = s.Unfold
-	m.Bands = 0 // the unfolded layers were trained on every bin
-	// and for exactly Unfold iterations of the usual update.
-	m.StepExponent, m.SeparateIters = 0, 0
-	m.Training.DeepEpochs = s.Epochs
-	m.Training.DeepAccepted = res.Accepted
-	m.Training.DeepCost = res.Cost
-	m.Training.DeepFrames = res.Frames
 	return res, nil
 }
 
@@ -171,6 +267,7 @@ func DeepUnfold(ctx context.Context, m *Model, data []DiscData, s DeepSettings) 
 // with the gradients of the SA cost, all in float64.
 type deepNet struct {
 	n, untied  int
+	fixedH     bool // H_0 is given (TrainReconstruction), not Infer's start
 	context    int
 	lambda     float64
 	power      float64
@@ -246,7 +343,9 @@ func newDeepNet(m *Model, data []DiscData, s DeepSettings) (*deepNet, error) {
 		}
 		net.segs = append(net.segs, net.frames)
 		mixes = append(mixes, d.Mixture)
-		patches = append(patches, nmf.Unfold(nil, d.Mixture, T))
+		if s.Unfold > 0 { // no layers (TrainReconstruction): H_0 is given
+			patches = append(patches, nmf.Unfold(nil, d.Mixture, T))
+		}
 		for i, src := range d.Sources {
 			if src.Rows != d.Mixture.Rows || src.Cols != d.Mixture.Cols {
 				return nil, fmt.Errorf("training mixture %d: source %d is %dx%d, the mixture %dx%d", j+1, i+1, src.Rows, src.Cols, d.Mixture.Rows, d.Mixture.Cols)
@@ -259,7 +358,10 @@ func newDeepNet(m *Model, data []DiscData, s DeepSettings) (*deepNet, error) {
 		}
 	}
 	net.segs = append(net.segs, net.frames)
-	net.X, net.Y = to64(Concat(patches)), to64(Concat(mixes))
+	net.Y = to64(Concat(mixes))
+	if s.Unfold > 0 {
+		net.X = to64(Concat(patches))
+	}
 	for i := range sources {
 		S := to64(Concat(sources[i]))
 		net.S = append(net.S, S)
@@ -292,7 +394,10 @@ func newDeepNet(m *Model, data []DiscData, s DeepSettings) (*deepNet, error) {
 		net.M = append(net.M, newGeneral(bins, F))
 	}
 	net.Z = newGeneral(bins, F)
-	net.bufV, net.bufR = newGeneral(rows, F), newGeneral(rows, F)
+	net.bufV = newGeneral(rows, F)
+	if s.Unfold > 0 {
+		net.bufR = newGeneral(rows, F)
+	}
 	for i := range 2 {
 		net.bufA[i], net.bufB[i] = newGeneral(K, F), newGeneral(rows, F)
 		net.G[i], net.gH[i] = newGeneral(K, F), newGeneral(K, F)
@@ -334,7 +439,9 @@ func (net *deepNet) denominators(W blas64.General) []float64 {
 
 // forward runs the N layers and the masks and returns the SA cost.
 func (net *deepNet) forward() float64 {
-	nmf.StartH(toDense(net.H[0]), toDense(net.X), toDense(net.analysis), 0)
+	if !net.fixedH {
+		nmf.StartH(toDense(net.H[0]), toDense(net.X), toDense(net.analysis), 0)
+	}
 	N := net.bufA[0] // W^T R
 	for k := 1; k <= net.n; k++ {
 		W, Hp, Hn := net.basis(k), net.H[k-1], net.H[k]
@@ -570,6 +677,15 @@ func (net *deepNet) store(m *Model) {
 	}
 }
 
+// record keeps the gradient steps' settings and outcome in the training
+// record.
+func (t *Training) record(s DeepSettings, res DeepResult) {
+	t.DeepEpochs, t.DeepAccepted, t.DeepCost, t.DeepFrames = s.Epochs, res.Accepted, res.Cost, res.Frames
+	if t.Mixtures == 0 { // DL-NMF's rounds record their own
+		t.Mixtures = res.Mixtures
+	}
+}
+
 func to32(g blas64.General) *nmf.Dense[float32] {
 	out := nmf.NewDense[float32](g.Rows, g.Cols, nil)
 	for i := 0; i < g.Rows; i++ {
@@ -583,11 +699,11 @@ func to32(g blas64.General) *nmf.Dense[float32] {
 // deepInference is a Separator's inference with a deep-unfolded model:
 // exactly N iterations, offline and live, the first N - U with the
 // analysis bases, then one with each untied layer's bases (the fused
-// solver, planned once per work for each).
+// solver, planned once per work for each). Its gains use the model's
+// reconstruction bases (Separator.recon).
 type deepInference struct {
 	tied     int                   // N - U
 	untied   []*nmf.Dense[float32] // per untied layer, the speakers' bases side by side
-	recon    []*nmf.Dense[float32] // per speaker
 	settings nmf.Settings
 }
 
@@ -599,9 +715,6 @@ func newDeepInference(m *Model, base nmf.Settings) *deepInference {
 			bs[i] = m.Speakers[i].Untied[u]
 		}
 		d.untied = append(d.untied, nmf.HConcat(nil, bs...))
-	}
-	for i := range m.Speakers {
-		d.recon = append(d.recon, m.Speakers[i].Reconstruction)
 	}
 	// The layers were trained from Infer's start with seed 0, for exactly
 	// their iterations: no tolerance, no cost.

@@ -55,11 +55,12 @@ const DefaultSampleRate = 16000
 type Speaker struct {
 	Name   string
 	Layers []*nmf.Dense[float32]
-	// A deep-unfolded model's own bases (deep.go), each with the rows and
-	// columns of the basis (the layers' product): Untied[u] is this
-	// speaker's part of unfolded layer N - U + u + 1 (Model.Unfold = N,
-	// U = len(Untied)), Reconstruction its basis in the Wiener gains. Both
-	// nil for other models.
+	// A deep-unfolded or discriminative model's own bases (deep.go), each
+	// with the rows and columns of the basis (the layers' product):
+	// Untied[u] is this speaker's part of unfolded layer N - U + u + 1
+	// (Model.Unfold = N, U = len(Untied)), Reconstruction its basis in the
+	// Wiener gains (DeepUnfold or TrainReconstruction). Both nil for other
+	// models.
 	Untied         []*nmf.Dense[float32]
 	Reconstruction *nmf.Dense[float32]
 }
@@ -130,6 +131,10 @@ type Model struct {
 
 // deep reports whether the model is deep-unfolded.
 func (m *Model) deep() bool { return m.Unfold > 0 }
+
+// discriminative reports whether the model's gains use reconstruction
+// bases of their own (trained by DeepUnfold or TrainReconstruction).
+func (m *Model) discriminative() bool { return m.Speakers[0].Reconstruction != nil }
 
 // context returns the patch width: 1 for single frames when Context is 0.
 func (m *Model) context() int {
@@ -237,12 +242,12 @@ type Training struct {
 	DiscIter       int       `json:"disc_iter"`               // DL-NMF basis iterations per round
 	Seed           uint64    `json:"seed"`                    // seed of every random initialisation
 	DiscCost       []float64 `json:"disc_cost"`               // DL-NMF discriminative cost: before round 1, then after each accepted round
-	Mixtures       int       `json:"mixtures"`                // DL-NMF discriminative mixtures used
+	Mixtures       int       `json:"mixtures"`                // discriminative mixtures used (DL-NMF's; else deep unfolding's or the reconstruction bases')
 	Utterances     []int     `json:"utterances"`              // training utterances per speaker
-	DeepEpochs     int       `json:"deep_epochs,omitempty"`   // deep unfolding: gradient steps requested
-	DeepAccepted   int       `json:"deep_accepted,omitempty"` // deep unfolding: steps kept
-	DeepCost       []float64 `json:"deep_cost,omitempty"`     // deep unfolding: SA cost over the sources' energy, before the first step, then after each kept one
-	DeepFrames     int       `json:"deep_frames,omitempty"`   // deep unfolding: training frames
+	DeepEpochs     int       `json:"deep_epochs,omitempty"`   // deep unfolding or discriminative training: gradient steps requested
+	DeepAccepted   int       `json:"deep_accepted,omitempty"` // the same: steps kept
+	DeepCost       []float64 `json:"deep_cost,omitempty"`     // the same: SA cost over the sources' energy, before the first step, then after each kept one
+	DeepFrames     int       `json:"deep_frames,omitempty"`   // the same: training frames
 }
 
 // Names returns the speakers' names in model order.
@@ -422,33 +427,38 @@ func Concat(ms []*nmf.Dense[float32]) *nmf.Dense[float32] {
 	return nmf.HConcat(nil, ms...)
 }
 
-// validateDeep checks a deep-unfolded model's bases against its analysis
-// bases (rows x K per speaker): Untied and Reconstruction present with
-// their sizes exactly when Unfold > 0, at most Unfold untied layers, the
-// same count for every speaker, finite non-negative values.
+// validateDeep checks a deep-unfolded or discriminative model's bases
+// against its analysis bases (rows x K per speaker): Untied only when
+// Unfold > 0, at most Unfold untied layers and the same count for every
+// speaker; Reconstruction for every speaker or none, and always with
+// Unfold > 0; their sizes; finite non-negative values.
 func (m *Model) validateDeep(rows int) error {
 	if err := CheckUnfold(m.Unfold, len(m.Speakers[0].Untied)); err != nil {
 		return fmt.Errorf("the model's %w", err)
 	}
-	if m.deep() && len(m.Speakers) < 2 {
-		return fmt.Errorf("a deep-unfolded model needs at least 2 speakers, the model has %d", len(m.Speakers))
+	recon := m.Speakers[0].Reconstruction != nil
+	if (m.deep() || recon) && len(m.Speakers) < 2 {
+		return fmt.Errorf("a deep-unfolded or discriminative model needs at least 2 speakers, the model has %d", len(m.Speakers))
 	}
 	for _, s := range m.Speakers {
-		if !m.deep() {
-			if len(s.Untied) > 0 || s.Reconstruction != nil {
-				return fmt.Errorf("speaker %s has unfolded or reconstruction bases but the model unfolds no iterations", s.Name)
+		if !m.deep() && len(s.Untied) > 0 {
+			return fmt.Errorf("speaker %s has unfolded bases but the model unfolds no iterations", s.Name)
+		}
+		if s.Reconstruction == nil {
+			if m.deep() || recon {
+				return fmt.Errorf("speaker %s has no reconstruction bases", s.Name)
 			}
 			continue
 		}
+		if !recon {
+			return fmt.Errorf("speaker %s has reconstruction bases, speaker %s none", s.Name, m.Speakers[0].Name)
+		}
 		if m.Universal != nil {
-			return errors.New("a deep-unfolded model takes no universal model")
+			return errors.New("a deep-unfolded or discriminative model takes no universal model")
 		}
 		k := s.Layers[len(s.Layers)-1].Cols
 		if len(s.Untied) != len(m.Speakers[0].Untied) {
 			return fmt.Errorf("speaker %s has %d untied layers, speaker %s %d", s.Name, len(s.Untied), m.Speakers[0].Name, len(m.Speakers[0].Untied))
-		}
-		if s.Reconstruction == nil {
-			return fmt.Errorf("speaker %s has no reconstruction bases", s.Name)
 		}
 		for u, w := range append(append([]*nmf.Dense[float32](nil), s.Untied...), s.Reconstruction) {
 			what := fmt.Sprintf("untied layer %d", u+1)

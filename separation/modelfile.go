@@ -26,7 +26,8 @@ import (
 //	s<i>_W<l>       float32 array, speaker i's layer l (1-based), rows x cols
 //	u<i>_W<l>       the same for speaker i of the universal model, if any
 //	s<i>_U<u>       a deep-unfolded model's speaker i's bases in untied layer u
-//	s<i>_R          a deep-unfolded model's speaker i's reconstruction bases
+//	s<i>_R          a deep-unfolded or discriminative model's speaker i's
+//	                reconstruction bases
 //
 // In Python: z = np.load("model.npz"); meta = json.loads(str(z["meta"]));
 // W1 = z["s0_W1"].
@@ -34,7 +35,7 @@ const (
 	fileFormat = "dlnmf-model"
 	// FileVersion is the model file format version this build reads and
 	// writes. A file of another version is rejected with a clear error.
-	FileVersion = 6
+	FileVersion = 7
 )
 
 // MaxNameLen is the most characters a speaker name may have.
@@ -156,7 +157,7 @@ func (m *Model) Encode(w io.Writer) error {
 }
 
 // deepArrays returns the keys and matrices of speaker i's unfolded and
-// reconstruction bases (none for a model without unfolding).
+// reconstruction bases (none for a model without them).
 func deepArrays(i int, sp Speaker) ([]string, []*nmf.Dense[float32]) {
 	var keys []string
 	var mats []*nmf.Dense[float32]
@@ -272,6 +273,7 @@ func Decode(r io.ReaderAt, size int64) (*Model, error) {
 	if m.Speakers, err = read("s", meta.Speakers, meta.Sizes); err != nil {
 		return nil, err
 	}
+	untied, recon := 0, meta.Reconstruction != nil
 	if d := meta.Unfold; d != nil {
 		if err := CheckUnfold(d.Iterations, d.Untied); err != nil {
 			return nil, fmt.Errorf("the model's %w", err)
@@ -279,12 +281,14 @@ func Decode(r io.ReaderAt, size int64) (*Model, error) {
 		if d.Iterations < 1 {
 			return nil, errors.New("the model's unfold entry has no iterations")
 		}
-		m.Unfold = d.Iterations
+		m.Unfold, untied, recon = d.Iterations, d.Untied, true
+	}
+	if recon {
 		rows, k := bins*max(meta.Context, 1), meta.Sizes[len(meta.Sizes)-1]
 		for i := range m.Speakers {
 			sp := &m.Speakers[i]
-			keys := make([]string, 0, d.Untied+1)
-			for u := range d.Untied {
+			keys := make([]string, 0, untied+1)
+			for u := range untied {
 				keys = append(keys, fmt.Sprintf("s%d_U%d", i, u+1))
 			}
 			keys = append(keys, fmt.Sprintf("s%d_R", i))
@@ -294,7 +298,7 @@ func Decode(r io.ReaderAt, size int64) (*Model, error) {
 					return nil, fmt.Errorf("speaker %s: %w", sp.Name, err)
 				}
 				if a == nil {
-					return nil, fmt.Errorf("speaker %s: the unfolded model's %s is missing", sp.Name, key)
+					return nil, fmt.Errorf("speaker %s: the model's %s is missing", sp.Name, key)
 				}
 				if a.Descr != "<f4" || len(a.Shape) != 2 || a.Shape[0] != rows || a.Shape[1] != k {
 					return nil, fmt.Errorf("speaker %s: %s has type %s and shape %v, want float32 of %d x %d (its analysis bases')", sp.Name, key, a.Descr, a.Shape, rows, k)

@@ -3,6 +3,7 @@ package separation
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -35,6 +36,8 @@ import (
 //	   (Model.StepExponent and SeparateIters; version 5 and earlier load
 //	   as the usual update, nmf.DefaultMaxIter iterations, whatever their
 //	   iterations say)
+//	7  reconstruction: a discriminative model's gains on reconstruction
+//	   bases s<i>_R without unfolding (TrainReconstruction)
 //
 // ReadFile reads them all; WriteFile writes FileVersion.
 type fileMeta struct {
@@ -57,7 +60,10 @@ type fileMeta struct {
 	Inference  *fileInference  `json:"inference,omitempty"`
 	Mask       *fileMask       `json:"mask,omitempty"`
 	Unfold     *fileUnfold     `json:"unfold,omitempty"`
-	Training   Training        `json:"training"`
+	// Reconstruction is a discriminative model's entry (reconstruction
+	// bases for its own inference, TrainReconstruction); version 7 on.
+	Reconstruction *fileReconstruction `json:"reconstruction,omitempty"`
+	Training       Training            `json:"training"`
 }
 
 // fileUnfold describes a deep-unfolded model (Model.Unfold): inference runs
@@ -69,6 +75,13 @@ type fileUnfold struct {
 	Untied     int    `json:"untied"`
 	Layers     string `json:"layers"`
 	Gains      string `json:"gains"`
+}
+
+// fileReconstruction describes a discriminative model that is not
+// unfolded: inference runs as the inference entry says, and the gains use
+// speaker i's reconstruction bases s<i>_R.
+type fileReconstruction struct {
+	Gains string `json:"gains"`
 }
 
 // fileUniversal names a universal speech model and its speakers, whose
@@ -127,7 +140,7 @@ const v2MaskExponent = 1
 const (
 	metaUsage = "Separate a mono mixture x at sample_rate: Y = |STFT(x)| (see stft); each speaker i's basis is " +
 		"B_i = s<i>_W1 @ s<i>_W2 @ ... @ s<i>_W<L> (see basis); B = [B_0 B_1 ...] side by side; infer H with B fixed " +
-		"(see inference; with inference.bands, on_bands); speaker i's estimate is ISTFT(G_i * STFT(x)) with the mask G_i (see mask) and the mixture's " +
+		"(see inference; with inference.bands, on_bands); speaker i's estimate is ISTFT(G_i * STFT(x)) with the mask G_i (see mask; with unfold or reconstruction, s<i>_R in place of B_i) and the mixture's " +
 		"phase. docs/models.md in dlnmf has a numpy recipe."
 	metaBasis   = "speaker i's basis B_i = s<i>_W1 @ s<i>_W2 @ ... @ s<i>_W<L> (matrix product of its layers, float32 arrays), (context*bins) x K_L, bins = fft_size/2+1 (see patches); speaker i's rows of H are rows i*K_L ... (i+1)*K_L-1"
 	metaFraming = "frame t covers samples t*hop - window_size/2 ... t*hop - window_size/2 + window_size - 1 of the signal " +
@@ -153,7 +166,7 @@ const (
 	metaUnfoldLayers = "inference runs exactly iterations updates of H (no tolerance, no early stop) from inference.init with " +
 		"dlnmf's draw of u_k for seed 0 (nmf.StartH), which the layers were trained from; the first iterations - untied updates use B, " +
 		"update j of the last untied ones uses B_j = [s0_U<j> s1_U<j> ...] side by side instead (each (context*bins) x K_L)"
-	metaUnfoldGains = "the mask uses speaker i's reconstruction bases s<i>_R ((context*bins) x K_L) in place of B_i: G_i = (s<i>_R H_i)^p / sum_r (s<r>_R H_r)^p, folded as patches"
+	metaReconGains = "the mask uses speaker i's reconstruction bases s<i>_R ((context*bins) x K_L) in place of B_i: G_i = (s<i>_R H_i)^p / sum_r (s<r>_R H_r)^p, folded as patches"
 )
 
 // metaUpdate is the multiplicative update of H for a divergence and a step
@@ -191,6 +204,9 @@ func newFileMeta(m *Model, s stft.Settings) fileMeta {
 		Universal: universalMeta(m.Universal, m.Sizes()),
 		Unfold:    unfoldMeta(m),
 	}
+	if m.discriminative() && !m.deep() {
+		meta.Reconstruction = &fileReconstruction{Gains: metaReconGains}
+	}
 	if m.Bands != 0 {
 		in := meta.Inference
 		in.Bands, in.BandEdges, in.OnBands = m.Bands, BandEdges(s.FFTSize/2+1, m.Bands, float64(m.SampleRate)), metaOnBands
@@ -203,7 +219,7 @@ func unfoldMeta(m *Model) *fileUnfold {
 	if !m.deep() {
 		return nil
 	}
-	return &fileUnfold{Iterations: m.Unfold, Untied: len(m.Speakers[0].Untied), Layers: metaUnfoldLayers, Gains: metaUnfoldGains}
+	return &fileUnfold{Iterations: m.Unfold, Untied: len(m.Speakers[0].Untied), Layers: metaUnfoldLayers, Gains: metaReconGains}
 }
 
 // parseMeta decodes a model file's meta text of any version this build
@@ -238,7 +254,13 @@ func parseMeta(text string) (fileMeta, error) {
 		if meta.Mask == nil || meta.Mask.Exponent != v2MaskExponent {
 			return meta, fmt.Errorf("the model's mask exponent is not %d, the only one format version 2 has", v2MaskExponent)
 		}
-	case 3, 4, 5, FileVersion:
+	case 3, 4, 5, 6, FileVersion:
+		if meta.Version < 7 && meta.Reconstruction != nil {
+			return meta, fmt.Errorf("a reconstruction entry in a format version %d file (it came with version 7)", meta.Version)
+		}
+		if meta.Unfold != nil && meta.Reconstruction != nil {
+			return meta, errors.New("a model file with both an unfold and a reconstruction entry (an unfolded model's gains are in its unfold entry)")
+		}
 		if meta.Version < 4 && meta.Unfold != nil {
 			return meta, fmt.Errorf("an unfold entry in a format version %d file (unfolding came with version 4)", meta.Version)
 		}

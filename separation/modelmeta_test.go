@@ -214,7 +214,7 @@ func TestModelFileMaskExponent(t *testing.T) {
 	}
 	// Format version 2 applied exponent 1 only; version 3 holds any
 	// (TestBeyondBadSettings).
-	p2 := rewriteMeta(t, rewriteMeta(t, buf.Bytes(), `"version":6,`, `"version":2,`), `"exponent":1,`, `"exponent":2,`)
+	p2 := rewriteMeta(t, rewriteMeta(t, buf.Bytes(), `"version":7,`, `"version":2,`), `"exponent":1,`, `"exponent":2,`)
 	path := filepath.Join(t.TempDir(), "p2.npz")
 	if err := os.WriteFile(path, p2, 0o644); err != nil {
 		t.Fatal(err)

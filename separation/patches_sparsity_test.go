@@ -158,7 +158,7 @@ func TestBeyondBadSettings(t *testing.T) {
 	if err := m.Encode(&buf); err != nil {
 		t.Fatal(err)
 	}
-	v2 := rewriteMeta(t, rewriteMeta(t, buf.Bytes(), `"version":6,`, `"version":2,`), `"exponent":1,`, `"exponent":2,`)
+	v2 := rewriteMeta(t, rewriteMeta(t, buf.Bytes(), `"version":7,`, `"version":2,`), `"exponent":1,`, `"exponent":2,`)
 	if _, err := Decode(bytes.NewReader(v2), int64(len(v2))); err == nil {
 		t.Error("a version 2 file with mask exponent 2 loads")
 	}

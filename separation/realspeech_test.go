@@ -29,7 +29,7 @@ func TestRealSpeechTSP(t *testing.T) {
 		}
 		return m, src
 	}
-	disc, err := corpus.DiscMixtures(discSets, 0)
+	disc, err := corpus.DiscMixtures(discSets, 0, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package separation
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -48,6 +49,10 @@ type Separator struct {
 	extra     extraSource
 	online    OnlineFree     // how a Live learns free bases, resolved
 	deep      *deepInference // a deep-unfolded model's inference; nil: none
+	// recon are a deep-unfolded or discriminative model's reconstruction
+	// bases, one per speaker, which its gains use in place of the
+	// speakers' bases; nil: none.
+	recon []*nmf.Dense[float32]
 
 	// Full band (Rate above the model's): the STFT runs at Rate with the
 	// model's window and hop in seconds; the model sees its own bins, the
@@ -209,8 +214,11 @@ func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
-	if m.deep() && s.Free > 0 {
+	switch {
+	case m.deep() && s.Free > 0:
 		return nil, fmt.Errorf("a deep-unfolded model runs its %d trained iterations and learns no free bases", m.Unfold)
+	case m.discriminative() && s.Free > 0:
+		return nil, errors.New("a model with discriminative reconstruction bases learns no free bases: its gains were trained for its speakers alone")
 	}
 	if s.Free == 0 && m.Universal == nil && len(m.Speakers) == 1 {
 		s.Free = DefaultFree
@@ -340,6 +348,11 @@ func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 	if m.deep() {
 		sep.deep = newDeepInference(m, sep.settings)
 		sep.liveIters = m.Unfold
+	}
+	if m.discriminative() {
+		for i := range m.Speakers {
+			sep.recon = append(sep.recon, m.Speakers[i].Reconstruction)
+		}
 	}
 	st := sep.st
 	hop := st.Hop
@@ -591,12 +604,23 @@ func (sp *Separator) gains(w *work, Y *nmf.Dense[float32], live bool) ([]nmf.Den
 
 // activations infers H on X (the mixture's magnitude, or its patches)
 // with every basis fixed, and returns it with the bases that reconstruct
-// each source from its block of rows: a deep-unfolded model's
-// reconstruction bases, or the speakers' (with free bases, this call's).
+// each source from its block of rows: a deep-unfolded or discriminative
+// model's reconstruction bases, or the speakers' (with free bases, this
+// call's).
 func (sp *Separator) activations(w *work, X *nmf.Dense[float32], live bool) (*nmf.Dense[float32], []*nmf.Dense[float32], error) {
+	H, bases, err := sp.analysis(w, X, live)
+	if sp.recon != nil {
+		bases = sp.recon
+	}
+	return H, bases, err
+}
+
+// analysis infers H on X with the analysis bases: activations without
+// the reconstruction bases.
+func (sp *Separator) analysis(w *work, X *nmf.Dense[float32], live bool) (*nmf.Dense[float32], []*nmf.Dense[float32], error) {
 	if sp.deep != nil {
 		H, err := sp.deep.infer(sp, w, X)
-		return H, sp.deep.recon, err
+		return H, nil, err
 	}
 	var start *nmf.Dense[float32]
 	if sp.coarse != nil {

@@ -119,7 +119,7 @@ func TestModelDefaultStep(t *testing.T) {
 		t.Errorf("a model of the usual update: inference %v", in)
 	}
 	for _, c := range []struct{ from, to, want string }{
-		{`"version":6,`, `"version":5,`, "came with version 6"},
+		{`"version":7,`, `"version":5,`, "came with version 6"},
 		{`"step_exponent":1.5`, `"step_exponent":2.5`, "step exponent 2.5"},
 		{`"iterations":20,`, `"iterations":20000,`, "iterations 20000"},
 		{`"iterations":20,`, `"iterations":-3,`, "iterations -3"},
@@ -131,7 +131,7 @@ func TestModelDefaultStep(t *testing.T) {
 	}
 	// Version 5 wrote the default count whatever the model: a version 5
 	// file's iterations are not the model's default.
-	v5 := rewriteMeta(t, rewriteMeta(t, plainFile.Bytes(), `"version":6,`, `"version":5,`), `"iterations":200,`, `"iterations":20,`)
+	v5 := rewriteMeta(t, rewriteMeta(t, plainFile.Bytes(), `"version":7,`, `"version":5,`), `"iterations":200,`, `"iterations":20,`)
 	if got, err := Decode(bytes.NewReader(v5), int64(len(v5))); err != nil || got.SeparateIters != 0 || got.StepExponent != 0 {
 		t.Errorf("a version 5 file: %v, %v", got, err)
 	}

@@ -2,8 +2,10 @@ package separation
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"time"
 
@@ -129,6 +131,11 @@ type TrainSettings struct {
 	Unfold     int
 	Untied     int
 	DeepEpochs int
+	// ReconstructionBases trains, after the method's training, bases of
+	// the Wiener gains for the model's own inference (discriminative NMF,
+	// TrainReconstruction) on the mixtures, for DeepEpochs steps; not with
+	// Unfold, which trains its own.
+	ReconstructionBases bool
 	// Bands is recorded in the model as the mel-spaced bands separation
 	// infers H on by default (Model.Bands); 0: every bin, but
 	// PresetValidated's ValidatedBands when Method is empty. A deep-unfolded
@@ -148,15 +155,20 @@ type TrainSettings struct {
 // Discriminative reports whether the settings train on mixtures of the
 // speakers (DL-NMF's rounds or deep unfolding), which need 2 speakers or
 // more and the mixtures.
-func (s TrainSettings) Discriminative() bool { return s.Method == DLNMF || s.Unfold > 0 }
+func (s TrainSettings) Discriminative() bool {
+	return s.Method == DLNMF || s.Unfold > 0 || s.ReconstructionBases
+}
 
 // CheckSpeakers rejects a discriminative training of fewer than 2
 // speakers, before any work.
 func (s TrainSettings) CheckSpeakers(n int) error {
 	if s.Discriminative() && n < 2 {
 		what := "DL-NMF"
-		if s.Method != DLNMF {
+		switch {
+		case s.Unfold > 0:
 			what = "deep unfolding (--unfold)"
+		case s.ReconstructionBases:
+			what = "discriminative training of reconstruction bases"
 		}
 		return fmt.Errorf("%s trains on mixtures of the speakers: it needs at least 2 speakers, got %d", what, n)
 	}
@@ -235,6 +247,12 @@ func (s TrainSettings) withDefaults() (TrainSettings, error) {
 	}
 	if s.Unfold > 0 && s.NMF.Divergence != nmf.KullbackLeibler {
 		return s, errors.New("deep unfolding (--unfold) takes the KL divergence (beta 1)")
+	}
+	if s.ReconstructionBases && s.Unfold > 0 {
+		return s, errors.New("deep unfolding (--unfold) trains its own reconstruction bases: not with reconstruction bases for the model's inference")
+	}
+	if s.ReconstructionBases && s.NMF.Divergence != nmf.KullbackLeibler {
+		return s, errors.New("discriminative reconstruction bases take the KL divergence (beta 1)")
 	}
 	s.NMF.L1, s.NMF.UnitNorm = s.Sparsity, s.Sparsity > 0
 	d, err := s.disc().withDefaults()
@@ -338,6 +356,51 @@ type TrainingSet struct {
 	patched    map[int]patchedSet                       // spectra and disc unfolded, by context
 	first      map[string][]*nmf.Factorization[float32] // by K1 and settings
 	layered    map[string]layeredSpeakers               // by sizes and settings
+}
+
+// KeptLayers are the layers a TrainingSet with ShareLayers has kept, with
+// the training speech they were trained on, to hand to another set of the
+// same speech (TrainingSet.Keep): sets that differ only in their
+// discriminative mixtures train the same layers.
+type KeptLayers struct {
+	speech  uint64 // speechHash of the set
+	first   map[string][]*nmf.Factorization[float32]
+	layered map[string]layeredSpeakers
+}
+
+// Kept returns the layers ts has kept so far.
+func (ts *TrainingSet) Kept() KeptLayers {
+	return KeptLayers{speech: ts.speechHash(), first: ts.first, layered: ts.layered}
+}
+
+// Keep makes the layers k another set kept ts's own kept layers (they are
+// shared, not copied) when both sets hold the same training speech, and
+// reports whether they did; with ShareLayers, later trainings of the same
+// sizes and settings take them, bit-identical to training again.
+func (ts *TrainingSet) Keep(k KeptLayers) bool {
+	if k.layered == nil || k.speech != ts.speechHash() {
+		return false
+	}
+	ts.first, ts.layered = k.first, k.layered
+	return true
+}
+
+// speechHash is an FNV-1a hash of what the layers are trained on: the
+// speakers' names, rate, STFT settings and training spectrograms.
+func (ts *TrainingSet) speechHash() uint64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%q %v %d %+v;", ts.names, ts.utterances, ts.sampleRate, ts.stft)
+	var b [4]byte
+	for _, X := range ts.spectra {
+		fmt.Fprintf(h, "%dx%d;", X.Rows, X.Cols)
+		for i := 0; i < X.Rows; i++ {
+			for _, v := range X.Data[i*X.Stride : i*X.Stride+X.Cols] {
+				binary.LittleEndian.PutUint32(b[:], math.Float32bits(v))
+				h.Write(b[:])
+			}
+		}
+	}
+	return h.Sum64()
 }
 
 // layeredSpeakers is a kept L-NMF training: every speaker's layers and cost
@@ -472,6 +535,15 @@ func (ts *TrainingSet) Train(ctx context.Context, s TrainSettings) (*Model, *Tra
 		start := time.Now()
 		ds := DeepSettings{Unfold: s.Unfold, Untied: s.Untied, Epochs: s.DeepEpochs, Recorder: s.NMF.Recorder}
 		dr, err := DeepUnfold(ctx, m, ts.disc, ds)
+		if err != nil {
+			return nil, nil, err
+		}
+		rep.DeepCost = dr.Cost
+		rep.DeepSeconds = time.Since(start).Seconds()
+	}
+	if s.ReconstructionBases {
+		start := time.Now()
+		dr, err := TrainReconstruction(ctx, m, ts.disc, DeepSettings{Epochs: s.DeepEpochs, Recorder: s.NMF.Recorder})
 		if err != nil {
 			return nil, nil, err
 		}

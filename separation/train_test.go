@@ -93,3 +93,49 @@ func TestSharedLayersEqualTrainingFromScratch(t *testing.T) {
 		t.Errorf("%d layered models kept, want 3", n)
 	}
 }
+
+// A set of the same training speech with other discriminative mixtures
+// takes another set's kept layers (Keep) and trains from them the very
+// model it would train itself; a set of other speech does not take them.
+func TestKeepLayersOfSameSpeech(t *testing.T) {
+	speakers := []SpeakerData{
+		{Name: "low", Utterances: [][]float64{synthVoice(lowNotes, 4, 1)}},
+		{Name: "high", Utterances: [][]float64{synthVoice(highNotes, 4, 3)}},
+	}
+	mixture := func(seed uint64) []MixtureData {
+		a, b := synthVoice(lowNotes, 1, seed), synthVoice(highNotes, 1, seed+1)
+		return []MixtureData{{Mixture: mixOf(a, b), Sources: [][]float64{a, b}}}
+	}
+	s := TrainSettings{Method: NMF, Sizes: []int{6}, NMF: nmf.Settings{MaxIter: 20, Seed: 4}}
+	first, err := NewTrainingSet(speakers, mixture(10), 0, stft.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.ShareLayers = true
+	want, _, err := first.Train(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := NewTrainingSet(speakers, mixture(20), 0, stft.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second.ShareLayers = true
+	if !second.Keep(first.Kept()) {
+		t.Fatal("the same speech did not take the kept layers")
+	}
+	got, rep, err := second.Train(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.Speakers[1].Layers[0].Data, want.Speakers[1].Layers[0].Data) || rep.Seconds[0] != 0 {
+		t.Errorf("the second set trained again (%v s) or trained other layers", rep.Seconds)
+	}
+	other, err := NewTrainingSet([]SpeakerData{speakers[0], {Name: "high", Utterances: [][]float64{synthVoice(highNotes, 4, 5)}}}, nil, 0, stft.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other.Keep(first.Kept()) || other.Keep(KeptLayers{}) {
+		t.Error("other speech, or nothing kept, was taken")
+	}
+}

@@ -91,8 +91,9 @@ func TestModelsDocNumpyRecipe(t *testing.T) {
 		t.Fatal(err)
 	}
 	mixPath := writeWAV(t, filepath.Join(dir, "mix.wav"), mix, 16000)
-	// A model of every bin, one of default bands, and one with a default
-	// step exponent and iteration count as well.
+	// A model of every bin, one of default bands, one with a default
+	// step exponent and iteration count as well, and one with
+	// reconstruction bases for the gains.
 	models := []struct {
 		name  string
 		flags []string
@@ -100,6 +101,7 @@ func TestModelsDocNumpyRecipe(t *testing.T) {
 		{"model", []string{"--bands", "0"}},
 		{"bands", []string{"--bands", "64"}},
 		{"step", []string{"--bands", "64", "--step-exponent", "1.5", "--separate-iters", "60"}},
+		{"recon", []string{"--bands", "64", "--reconstruction-bases", "--deep-epochs", "5"}},
 	}
 	var cmd *exec.Cmd
 	for _, m := range models {

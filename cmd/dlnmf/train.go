@@ -44,9 +44,19 @@ last --untied U of them and the Wiener gains' reconstruction bases get their
 own bases, trained on mixtures of the speakers (as for dlnmf, below) by
 back-propagation for the signal-approximation error of the separated
 magnitudes; separation then runs exactly N iterations. --untied 0 trains
-the reconstruction bases only (discriminative NMF, Weninger et al. 2014).
+the reconstruction bases only (discriminative NMF, Weninger et al. 2014)
+for those N iterations.
 
-For dlnmf and --unfold, a held-back share of each speaker's files (--disc-share, default
+--reconstruction-bases trains the Wiener gains' bases of the model (any
+preset or method) for its own inference instead, as Weninger et al. 2014 do:
+the activations separation infers on each mixture of the speakers (with
+the model's bands, step exponent and iterations) stay fixed, and bases of
+the gains, started from the speakers' bases, are trained for the same
+signal-approximation error for --deep-epochs steps. Inference, and its
+speed, stay the model's (docs/RESULTS.md, "Discriminative reconstruction
+bases").
+
+For dlnmf, --unfold and --reconstruction-bases, a held-back share of each speaker's files (--disc-share, default
 20%) is not used for the L-NMF training: after a seeded shuffle per speaker,
 the i-th held-back file of every speaker is mixed with the others' i-th at
 --snr dB (0: equal energy; the longer cut to the shortest), the experiment's
@@ -105,6 +115,7 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	discIters := fs.Int("disc-iters", separation.DefaultDiscIter, "dlnmf: basis iterations per round")
 	discShare := fs.Float64("disc-share", corpus.DiscFraction, "dlnmf: share of each speaker's files held back for the discriminative mixtures")
 	snr := fs.Float64("snr", 0, "dlnmf: level of the first speaker over each other one in the discriminative mixtures, dB")
+	discPairings := fs.Int("disc-pairings", 1, "discriminative mixtures per held-back file of the first speaker: pairing p mixes it with the file p places further on in each other speaker's list (corpus.DiscMixtures)")
 	beta := fs.Float64("beta", 1, "beta-divergence: 1 Kullback-Leibler, 2 Euclidean, 0 Itakura-Saito, or any other value")
 	tol := fs.Float64("tol", nmf.DefaultTol, "stop training a layer early when the cost falls by less than this fraction (negative: never)")
 	seed := fs.Uint64("seed", separation.DefaultSeed, "seed of every random choice (shuffles and initialisations)")
@@ -112,7 +123,8 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	sparsity := fs.Float64("sparsity", 0, "L1 penalty LAMBDA on the activations in training, DL-NMF and separation, with unit-norm first-layer columns (scale-free for beta 1; default: the preset's, or 0 with --method)")
 	unfold := fs.Int("unfold", 0, fmt.Sprintf("deep NMF: unfold N inference iterations as layers and train them on mixtures of the speakers (as dlnmf's discriminative mixtures) for the Wiener-filtered estimate; separation then runs exactly N iterations (0: none; at most %d)", separation.MaxUnfold))
 	untied := fs.Int("untied", 0, "with --unfold: the last U layers get their own bases (0: only the reconstruction bases are trained, discriminative NMF; at most N)")
-	deepEpochs := fs.Int("deep-epochs", separation.DefaultDeepEpochs, "with --unfold: gradient steps")
+	deepEpochs := fs.Int("deep-epochs", separation.DefaultDeepEpochs, "with --unfold or --reconstruction-bases: gradient steps")
+	reconBases := fs.Bool("reconstruction-bases", false, "discriminative NMF for the model's own inference: train the Wiener gains' bases on mixtures of the speakers (as dlnmf's discriminative mixtures) for the Wiener-filtered estimate, the activations inferred as separation infers them; not with --unfold")
 	bands := fs.Int("bands", 0, fmt.Sprintf("record in the model that separate infers the activations on this many mel-spaced bands by default (%d to the bins; 0: every bin; default: the preset's, %d for validated, or 0 with --method)", separation.MinBands, separation.ValidatedBands))
 	stepExponent := fs.Float64("step-exponent", 0, fmt.Sprintf("record in the model that separate raises each multiplicative step of the activations to this power by default (1 to below %d; 0: 1, the usual update; default: the preset's, %g for validated, or 0 with --method)", nmf.StepExponentLimit, separation.ValidatedStepExponent))
 	separateIters := fs.Int("separate-iters", 0, fmt.Sprintf("record in the model the inference iterations separate runs by default (1 to %d; 0: %d; default: the preset's, %d for validated, or 0 with --method)", separation.MaxSeparateIters, nmf.DefaultMaxIter, separation.ValidatedSeparateIters))
@@ -172,11 +184,15 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	if *deepEpochs < 1 {
 		return usagef("--deep-epochs must be at least 1")
 	}
-	disc := separation.TrainSettings{Method: m, Unfold: *unfold}.Discriminative()
-	if len(speakers) < 1 {
-		return usagef("give at least 1 speaker with --speaker NAME=DIR (dlnmf and --unfold: at least 2)")
+	if *reconBases && *unfold > 0 {
+		return usagef("--reconstruction-bases and --unfold: an unfolded model trains its own reconstruction bases")
 	}
-	if err := (separation.TrainSettings{Method: m, Unfold: *unfold}).CheckSpeakers(len(speakers)); err != nil {
+	discSettings := separation.TrainSettings{Method: m, Unfold: *unfold, ReconstructionBases: *reconBases}
+	disc := discSettings.Discriminative()
+	if len(speakers) < 1 {
+		return usagef("give at least 1 speaker with --speaker NAME=DIR (dlnmf, --unfold and --reconstruction-bases: at least 2)")
+	}
+	if err := discSettings.CheckSpeakers(len(speakers)); err != nil {
 		return usagef("%v: give another --speaker NAME=DIR", err)
 	}
 	if err := universal.check(*prune); err != nil {
@@ -202,7 +218,7 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 		}
 	}
 	if len(discs) > 0 && !disc {
-		return usagef("--disc is for --method dlnmf and --unfold")
+		return usagef("--disc is for --method dlnmf, --unfold and --reconstruction-bases")
 	}
 	discOf := map[string]speakerDir{}
 	for _, d := range discs {
@@ -215,6 +231,9 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	}
 	if len(discs) > len(speakers) {
 		return usagef("--disc names a speaker that no --speaker gives")
+	}
+	if *discPairings < 1 {
+		return usagef("--disc-pairings must be at least 1")
 	}
 	if !(*discShare > 0 && *discShare < 1) { // NaN too
 		return usagef("--disc-share must lie between 0 and 1")
@@ -260,7 +279,7 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 		SampleRate: *rate,
 		InferIter:  *inferIters, Rounds: *rounds, DiscIter: *discIters,
 		Context: *contextT, Sparsity: *sparsity, MaskPower: *maskPower,
-		Unfold: *unfold, Untied: *untied, DeepEpochs: *deepEpochs,
+		Unfold: *unfold, Untied: *untied, DeepEpochs: *deepEpochs, ReconstructionBases: *reconBases,
 		Bands: base.Bands, StepExponent: base.StepExponent, SeparateIters: base.SeparateIters,
 	}
 	settings.NMF.Divergence, settings.NMF.Beta = nmf.ForBeta(*beta)
@@ -275,7 +294,7 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	}
 	start := time.Now()
 	sum := trainSummary{Model: *out, Method: string(m), Sizes: sizes, Speakers: make([]trainSpeaker, len(speakers))}
-	ts := recording.TrainSettings{TrainSettings: settings, DiscShare: *discShare, DiscSNR: *snr,
+	ts := recording.TrainSettings{TrainSettings: settings, DiscShare: *discShare, DiscSNR: *snr, DiscPairings: *discPairings,
 		Progress: func(line string) { logf(env.stderr, *quiet, "%s", line) }}
 	data := make([]recording.TrainSpeaker, len(speakers))
 	for i, sd := range speakers {
@@ -339,7 +358,9 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 			logf(env.stderr, *quiet, "speaker %s: final training cost %.6g after %d iterations", model.Speakers[i].Name, r.Cost[len(r.Cost)-1], r.Iterations)
 		}
 	}
-	if len(rep.DeepCost) > 0 {
+	if len(rep.DeepCost) > 0 && model.Unfold == 0 {
+		logf(env.stderr, *quiet, "reconstruction bases: SA cost over the sources' energy %.5g -> %.5g (%d of %d steps kept) in %.1f s", rep.DeepCost[0], rep.DeepCost[len(rep.DeepCost)-1], model.Training.DeepAccepted, model.Training.DeepEpochs, rep.DeepSeconds)
+	} else if len(rep.DeepCost) > 0 {
 		logf(env.stderr, *quiet, "deep unfolding (%d iterations, %d untied): SA cost over the sources' energy %.5g -> %.5g (%d of %d steps kept) in %.1f s", model.Unfold, len(model.Speakers[0].Untied), rep.DeepCost[0], rep.DeepCost[len(rep.DeepCost)-1], model.Training.DeepAccepted, model.Training.DeepEpochs, rep.DeepSeconds)
 	}
 	if len(rep.DiscCost) > 0 {

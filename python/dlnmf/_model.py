@@ -143,7 +143,7 @@ def _speaker_entry(name, value, sample_rate, arrays):
 def train(speakers, *, preset=None, method=None, sizes=None, disc=None, disc_share=None, rate=16000, sample_rate=None,
           iters=None, infer_iters=None, rounds=None, disc_iters=None, snr=0.0, beta=1.0, tol=None, seed=None,
           context=None, sparsity=None, mask_power=None, bands=None, step_exponent=None, separate_iters=None,
-          universal=None, universal_name="speech", universal_k=None,
+          reconstruction_bases=None, deep_epochs=None, disc_pairings=None, universal=None, universal_name="speech", universal_k=None,
           universal_prune=None):
     """Trains speaker models (separation.Train, the library's one training
     pipeline, as `dlnmf train` does) and returns the Model.
@@ -173,6 +173,13 @@ def train(speakers, *, preset=None, method=None, sizes=None, disc=None, disc_sha
         `dlnmf train --disc` (the i-th of each speaker mixed at snr dB).
         None: a seeded share (disc_share, default 0.2) of each speaker's
         training audio is held back for them, as `dlnmf train` does.
+    reconstruction_bases : bool or None
+        train the Wiener gains' bases for the model's own inference on the
+        discriminative mixtures, as `dlnmf train --reconstruction-bases`
+        (deep_epochs gradient steps, None: 25); None: the preset's choice.
+    disc_pairings : int or None
+        discriminative mixtures per held-back file (`--disc-pairings`);
+        None: 1.
     universal : dict name -> audio, or None
         a universal speech model trained into the model (`dlnmf train
         --universal universal_name=DIR,...`): universal_k bases per speaker
@@ -196,7 +203,8 @@ def train(speakers, *, preset=None, method=None, sizes=None, disc=None, disc_sha
         raise ValueError("speakers must be a dict of speaker name to audio")
     if disc is not None and (not isinstance(disc, dict) or list(disc) != list(speakers)):
         raise ValueError("disc must name the same speakers as speakers, in the same order")
-    counts = {"iters": iters, "infer_iters": infer_iters, "rounds": rounds, "disc_iters": disc_iters}
+    counts = {"iters": iters, "infer_iters": infer_iters, "rounds": rounds, "disc_iters": disc_iters,
+              "deep_epochs": deep_epochs, "disc_pairings": disc_pairings}
     for key, v in counts.items():
         if v is not None and (not isinstance(v, (int, np.integer)) or v < 1):
             raise ValueError(f"{key} must be an integer of at least 1 (None: the default), got {v!r}")
@@ -210,7 +218,10 @@ def train(speakers, *, preset=None, method=None, sizes=None, disc=None, disc_sha
         "speakers": [_speaker_entry(n, v, sr, arrays) for n, v in speakers.items()],
         "disc": [_speaker_entry(n, v, sr, arrays) for n, v in (disc or {}).items()],
         "disc_share": float(disc_share or 0.0),
+        "deep_epochs": deep_epochs or 0, "disc_pairings": disc_pairings or 0,
     }
+    if reconstruction_bases is not None:
+        req["reconstruction_bases"] = bool(reconstruction_bases)
     if seed is not None:
         req["seed"] = int(seed)
     if preset is not None:

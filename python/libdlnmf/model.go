@@ -114,10 +114,16 @@ type trainRequest struct {
 	Bands      *int     `json:"bands"`
 	// The inference the model's separations run by default
 	// (--step-exponent, --separate-iters).
-	StepExponent  *float64      `json:"step_exponent"`
-	SeparateIters *int          `json:"separate_iters"`
-	SNR           float64       `json:"snr"`
-	Speakers      []speakerData `json:"speakers"`
+	StepExponent  *float64 `json:"step_exponent"`
+	SeparateIters *int     `json:"separate_iters"`
+	// Discriminative reconstruction bases for the model's inference
+	// (--reconstruction-bases, --deep-epochs) and the mixtures per
+	// held-back file (--disc-pairings); absent: the preset's.
+	ReconstructionBases *bool         `json:"reconstruction_bases"`
+	DeepEpochs          int           `json:"deep_epochs"`
+	DiscPairings        int           `json:"disc_pairings"`
+	SNR                 float64       `json:"snr"`
+	Speakers            []speakerData `json:"speakers"`
 	// Disc holds, for DL-NMF, each speaker's files for the discriminative
 	// mixtures, in the speakers' order (dlnmf train --disc); absent: a
 	// seeded DiscShare of the training files is held back, as dlnmf train
@@ -286,6 +292,10 @@ func train(req trainRequest, feed *arrayFeed) (*separation.Model, error) {
 	if req.SeparateIters != nil {
 		base.SeparateIters = *req.SeparateIters
 	}
+	if req.ReconstructionBases != nil {
+		base.ReconstructionBases = *req.ReconstructionBases
+	}
+	base.DeepEpochs = req.DeepEpochs
 	seed := uint64(separation.DefaultSeed)
 	if req.Seed != nil {
 		seed = *req.Seed
@@ -300,7 +310,7 @@ func train(req trainRequest, feed *arrayFeed) (*separation.Model, error) {
 	base.SampleRate = rate
 	base.NMF = nmf.Settings{MaxIter: req.Iters, Tol: req.Tol, Seed: seed}
 	base.InferIter, base.Rounds, base.DiscIter = req.InferIters, req.Rounds, req.DiscIters
-	s := recording.TrainSettings{TrainSettings: base, DiscShare: req.DiscShare, DiscSNR: req.SNR}
+	s := recording.TrainSettings{TrainSettings: base, DiscShare: req.DiscShare, DiscSNR: req.SNR, DiscPairings: req.DiscPairings}
 	if req.Beta != nil {
 		s.NMF.Divergence, s.NMF.Beta = nmf.ForBeta(*req.Beta)
 	}

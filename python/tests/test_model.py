@@ -54,6 +54,26 @@ def test_train_dlnmf_with_disc_folders(speech, cli, tmp_path):
     assert m.meta["training"]["mixtures"] == 2 and m.meta["training"]["rounds"] == 2
 
 
+def test_train_reconstruction_bases_as_the_cli_does(speech, cli, tmp_path):
+    # Reconstruction bases for the model's own inference on the
+    # discriminative mixtures, two pairings of the held-back files.
+    run_cli(cli, "train", "--method", "nmf", "--k", 6, *SMALL, "--quiet", "--reconstruction-bases",
+            "--deep-epochs", 3, "--disc-pairings", 2,
+            "--speaker", f"alice={speech['alice']['dir']}", "--speaker", f"bob={speech['bob']['dir']}",
+            "--disc", f"alice={speech['alice']['disc']}", "--disc", f"bob={speech['bob']['disc']}",
+            "-o", tmp_path / "cli.npz")
+    m = dlnmf.train({n: s["dir"] for n, s in speech.items()}, disc={n: s["disc"] for n, s in speech.items()},
+                    method="nmf", sizes=[6], reconstruction_bases=True, deep_epochs=3, disc_pairings=2, **SMALL_PY)
+    assert m.to_bytes() == _read(tmp_path / "cli.npz")
+    assert "reconstruction" in m.meta and "unfold" not in m.meta
+    assert m.meta["training"]["mixtures"] == 4 and m.meta["training"]["deep_epochs"] == 3
+    x = speech["alice"]["train"][0][:16000] + speech["bob"]["train"][0][:16000]
+    plain = dlnmf.train({n: s["dir"] for n, s in speech.items()}, method="nmf", sizes=[6], **SMALL_PY)
+    assert not np.array_equal(m.separate(x, 16000)["alice"], plain.separate(x, 16000)["alice"])
+    with pytest.raises(ValueError, match="disc_pairings must be"):
+        dlnmf.train({n: s["dir"] for n, s in speech.items()}, method="nmf", reconstruction_bases=True, disc_pairings=0)
+
+
 def test_train_dlnmf_holds_back_a_share_as_the_cli_does(speech, cli, tmp_path):
     # Without disc, a seeded share of each speaker's files is held back for
     # the discriminative mixtures (recording.Train), as dlnmf train does.
