@@ -25,9 +25,12 @@
 // coarse start of 50 to 200 iterations on 16 to 64 bands
 // (separation.SeparateSettings.CoarseBands).
 //
+// The set recon: that model with discriminative reconstruction bases
+// (separation.TrainReconstruction), trained on mixtures of the last fifth of
+// the training sentences, the model on the rest.
 // A set takes 4 (pooled, coarse) to 20 minutes on two cores with OpenBLAS:
 //
-//	env $(scripts/cgo-env.sh) go run ./scripts/devprobe -tsp ../shared/corpus/tsp [-set k400|pooled|coarse]
+//	env $(scripts/cgo-env.sh) go run ./scripts/devprobe -tsp ../shared/corpus/tsp [-set k400|pooled|coarse|recon]
 package main
 
 import (
@@ -37,6 +40,7 @@ import (
 	"math/cmplx"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/dlnmf/dlnmf/bsseval"
 	"github.com/dlnmf/dlnmf/corpus"
@@ -64,7 +68,7 @@ func main() {
 	tsp := flag.String("tsp", "../shared/corpus/tsp", "the TSP folder, with FA and MC inside")
 	ntrain := flag.Int("train", 40, "training sentences per speaker")
 	nmix := flag.Int("mixtures", 10, "mixtures scored")
-	set := flag.String("set", "k100", "the variants: k100 (around K = 100), k400 (around K = 400), pooled (K = 400 inferred on bands) or coarse (K = 400 on bands from a coarse start)")
+	set := flag.String("set", "k100", "the variants: k100 (around K = 100), k400 (around K = 400), pooled (K = 400 inferred on bands), coarse (K = 400 on bands from a coarse start) or recon (the validated preset with discriminative reconstruction bases)")
 	flag.Parse()
 	if err := run(*tsp, *ntrain, *nmix, *set); err != nil {
 		fmt.Fprintln(os.Stderr, "devprobe:", err)
@@ -99,10 +103,16 @@ func run(tsp string, ntrain, nmix int, set string) error {
 		return m, err
 	}
 	variants := map[string]func(trainer) ([]variant, error){"k100": k100Variants, "k400": k400Variants, "pooled": pooledVariants, "coarse": coarseVariants}[set]
-	if variants == nil {
-		return fmt.Errorf("no variant set %q: want k100, k400, pooled or coarse", set)
+	var vs []variant
+	var err error
+	switch {
+	case set == "recon":
+		vs, err = reconVariants(sps, ntrain)
+	case variants == nil:
+		return fmt.Errorf("no variant set %q: want k100, k400, pooled, coarse or recon", set)
+	default:
+		vs, err = variants(train)
 	}
-	vs, err := variants(train)
 	if err != nil {
 		return err
 	}
@@ -263,6 +273,68 @@ func coarseVariants(train trainer) ([]variant, error) {
 			name += fmt.Sprintf(" after %d on %d", c.coarseIters, c.coarse)
 		}
 		vs = append(vs, variant{name: name, models: []*separation.Model{m}, power: 2, l1: 1, bands: c.bands, iters: c.iters, coarse: c.coarse, coarseIters: c.coarseIters})
+	}
+	return vs, nil
+}
+
+// reconVariants is the probe of discriminative reconstruction bases
+// (separation.TrainReconstruction): the validated preset trained on the
+// first 80% of the training sentences, and the same model with its gains'
+// bases trained on 0 dB mixtures of the other 20% (the i-th of FA with the
+// i-th of MC, as the protocol pairs them, and also with the next three or
+// seven of MC: four or eight times the mixtures), for 10 to 100 steps.
+func reconVariants(sps []*corpus.Speaker, ntrain int) ([]variant, error) {
+	ngen := ntrain * 4 / 5
+	data := make([]separation.SpeakerData, len(sps))
+	held := make([][]corpus.Utterance, len(sps))
+	for i, sp := range sps {
+		data[i].Name = sp.Name
+		for _, u := range sp.Utterances[:ngen] {
+			data[i].Utterances = append(data[i].Utterances, u.Samples)
+		}
+		held[i] = sp.Utterances[ngen:ntrain]
+	}
+	fmt.Fprintf(os.Stderr, "training the validated preset on %d sentences each\n", ngen)
+	m, _, err := separation.Train(context.Background(), data, nil, separation.TrainSettings{})
+	if err != nil {
+		return nil, err
+	}
+	plan, err := stft.NewPlan(separation.STFTAt(rate))
+	if err != nil {
+		return nil, err
+	}
+	mixtures := func(shifts int) ([]separation.DiscData, error) {
+		var out []separation.DiscData
+		n := len(held[0])
+		for d := range shifts {
+			for i := range n {
+				mix, refs, err := corpus.Mix([][]float64{held[0][i].Samples, held[1][(i+d)%n].Samples}, 0)
+				if err != nil {
+					return nil, err
+				}
+				dd := separation.DiscData{Mixture: separation.Spectrogram(plan, mix)}
+				for _, r := range refs {
+					dd.Sources = append(dd.Sources, separation.Spectrogram(plan, r))
+				}
+				out = append(out, dd)
+			}
+		}
+		return out, nil
+	}
+	vs := []variant{{name: "validated preset (bands 128, E = 1.5, 100 iterations)", models: []*separation.Model{m}, power: 2, l1: 1}}
+	for _, c := range []struct{ shifts, epochs, frames int }{{1, 25, 2000}, {1, 100, 2000}, {4, 25, 100000}, {4, 100, 100000}, {4, 10, 100000}, {4, 50, 100000}, {8, 25, 100000}, {8, 50, 100000}} {
+		dd, err := mixtures(c.shifts)
+		if err != nil {
+			return nil, err
+		}
+		mm := *m
+		mm.Speakers = slices.Clone(m.Speakers)
+		res, err := separation.TrainReconstruction(context.Background(), &mm, dd, separation.DeepSettings{Epochs: c.epochs, MaxFrames: c.frames})
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(os.Stderr, "%d mixtures, %d frames, %d steps: SA cost %.4f -> %.4f (%d kept)\n", len(dd), res.Frames, c.epochs, res.Cost[0], res.Cost[len(res.Cost)-1], res.Accepted)
+		vs = append(vs, variant{name: fmt.Sprintf("with reconstruction bases: %d mixtures (%d frames), %d steps", len(dd), res.Frames, c.epochs), models: []*separation.Model{&mm}, power: 2, l1: 1})
 	}
 	return vs, nil
 }
