@@ -304,7 +304,8 @@ func runSelection(ctx context.Context, speakers []*corpus.Speaker, cfg Config, r
 // settings of DL-NMF's rounds (the inference iterations of its H step,
 // the rounds and their basis iterations) train nothing in a row that is
 // not discriminative, whose models do not record them either, so points
-// that differ only in the inference iterations share training there.
+// that differ only in the inference iterations share training there; the
+// discriminative mixtures' pairings train only in discriminative rows.
 func sameTraining(configs []Config) [][]int {
 	var groups [][]int
 	at := map[string]int{}
@@ -316,6 +317,9 @@ func sameTraining(configs []Config) [][]int {
 				ts.InferIter, ts.Rounds, ts.DiscIter = 0, 0, 0
 			}
 			fmt.Fprintf(&key, "%+v;", ts)
+			if ts.Discriminative() { // and their mixtures
+				fmt.Fprintf(&key, "pairings %d;", max(c.DiscPairings, 1))
+			}
 		}
 		g, ok := at[key.String()]
 		if !ok {

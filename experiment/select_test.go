@@ -305,6 +305,13 @@ func TestSelectSharesTrainingAcrossInferencePoints(t *testing.T) {
 	for js, want := range map[string][][]int{
 		`{"infer_iters": [10, 20]}`: {{0, 1}},
 		`{"method": ["dlnmf"], "layers": [[8, 3]], "infer_iters": [10, 20]}`: {{0}, {1}},
+		// Pairings of the discriminative mixtures train only in
+		// discriminative rows; reconstruction bases are trained for the
+		// inference the points separate with.
+		`{"disc_pairings": [0, 1, 2]}`:                                                    {{0, 1, 2}},
+		`{"reconstruction_bases": [true], "disc_pairings": [0, 1, 2]}`:                    {{0, 1}, {2}},
+		`{"reconstruction_bases": [true], "bands": [0, 16]}`:                              {{0}, {1}},
+		`{"reconstruction_bases": [false, true], "deep_epochs": [3], "infer_iters": [9]}`: {{0}, {1}},
 	} {
 		var cs []Config
 		ps, err := selectConfig(t, js).SelectPoints()
@@ -340,6 +347,13 @@ func TestSelectSharesTrainingAcrossInferencePoints(t *testing.T) {
 	alone = run(`{"infer_iters": [20], "k": [4]}`)
 	if len(both) != 2 || both[0].SDR == both[1].SDR || both[1] != alone[0] {
 		t.Errorf("5 and 20 inference iterations on one training: %+v; 20 alone: %+v", both, alone)
+	}
+	// Reconstruction bases in two pairings, in groups of their own that
+	// take the plain point's layers: each scores as it does alone.
+	three := run(`[{"k": [4]}, {"k": [4], "reconstruction_bases": [true], "deep_epochs": [2], "disc_pairings": [1, 2]}]`)
+	alone = run(`{"k": [4], "reconstruction_bases": [true], "deep_epochs": [2], "disc_pairings": [2]}`)
+	if len(three) != 3 || three[0].SDR == three[1].SDR || three[1].SDR == three[2].SDR || three[2] != alone[0] {
+		t.Errorf("plain and reconstruction bases in 1 and 2 pairings: %+v; 2 pairings alone: %+v", three, alone)
 	}
 }
 
