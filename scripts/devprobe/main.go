@@ -30,7 +30,7 @@
 // the training sentences, the model on the rest.
 // A set takes 4 (pooled, coarse) to 20 minutes on two cores with OpenBLAS:
 //
-//	env $(scripts/cgo-env.sh) go run ./scripts/devprobe -tsp ../shared/corpus/tsp [-set k400|pooled|coarse|recon]
+//	env $(scripts/cgo-env.sh) go run ./scripts/devprobe -tsp ../shared/corpus/tsp [-set k400|pooled|coarse|recon|reconiters]
 package main
 
 import (
@@ -68,7 +68,7 @@ func main() {
 	tsp := flag.String("tsp", "../shared/corpus/tsp", "the TSP folder, with FA and MC inside")
 	ntrain := flag.Int("train", 40, "training sentences per speaker")
 	nmix := flag.Int("mixtures", 10, "mixtures scored")
-	set := flag.String("set", "k100", "the variants: k100 (around K = 100), k400 (around K = 400), pooled (K = 400 inferred on bands), coarse (K = 400 on bands from a coarse start) or recon (the validated preset with discriminative reconstruction bases)")
+	set := flag.String("set", "k100", "the variants: k100 (around K = 100), k400 (around K = 400), pooled (K = 400 inferred on bands), coarse (K = 400 on bands from a coarse start), recon (the validated preset with discriminative reconstruction bases) or reconiters (those for fewer iterations)")
 	flag.Parse()
 	if err := run(*tsp, *ntrain, *nmix, *set); err != nil {
 		fmt.Fprintln(os.Stderr, "devprobe:", err)
@@ -106,8 +106,8 @@ func run(tsp string, ntrain, nmix int, set string) error {
 	var vs []variant
 	var err error
 	switch {
-	case set == "recon":
-		vs, err = reconVariants(sps, ntrain)
+	case set == "recon" || set == "reconiters":
+		vs, err = reconVariants(sps, ntrain, set == "reconiters")
 	case variants == nil:
 		return fmt.Errorf("no variant set %q: want k100, k400, pooled, coarse or recon", set)
 	default:
@@ -283,7 +283,11 @@ func coarseVariants(train trainer) ([]variant, error) {
 // bases trained on 0 dB mixtures of the other 20% (the i-th of FA with the
 // i-th of MC, as the protocol pairs them, and also with the next three or
 // seven of MC: four or eight times the mixtures), for 10 to 100 steps.
-func reconVariants(sps []*corpus.Speaker, ntrain int) ([]variant, error) {
+//
+// The set reconiters: the model inferred for at most 25, 50 and 100
+// iterations (its default), each without and with reconstruction bases
+// trained for that inference (4 pairings, 25 steps).
+func reconVariants(sps []*corpus.Speaker, ntrain int, iters bool) ([]variant, error) {
 	ngen := ntrain * 4 / 5
 	data := make([]separation.SpeakerData, len(sps))
 	held := make([][]corpus.Utterance, len(sps))
@@ -321,20 +325,38 @@ func reconVariants(sps []*corpus.Speaker, ntrain int) ([]variant, error) {
 		}
 		return out, nil
 	}
-	vs := []variant{{name: "validated preset (bands 128, E = 1.5, 100 iterations)", models: []*separation.Model{m}, power: 2, l1: 1}}
-	for _, c := range []struct{ shifts, epochs, frames int }{{1, 25, 2000}, {1, 100, 2000}, {4, 25, 100000}, {4, 100, 100000}, {4, 10, 100000}, {4, 50, 100000}, {8, 25, 100000}, {8, 50, 100000}} {
+	type point struct{ shifts, epochs, frames, iters int }
+	points := []point{{1, 25, 2000, 0}, {1, 100, 2000, 0}, {4, 25, 100000, 0}, {4, 100, 100000, 0}, {4, 10, 100000, 0}, {4, 50, 100000, 0}, {8, 25, 100000, 0}, {8, 50, 100000, 0}}
+	var vs []variant
+	if iters {
+		points = nil
+		for _, n := range []int{25, 50, 100} {
+			points = append(points, point{0, 0, 0, n}, point{4, 25, 100000, n})
+		}
+	} else {
+		vs = append(vs, variant{name: "validated preset (bands 128, E = 1.5, 100 iterations)", models: []*separation.Model{m}, power: 2, l1: 1})
+	}
+	for _, c := range points {
+		mm := *m
+		mm.Speakers = slices.Clone(m.Speakers)
+		if c.iters > 0 {
+			mm.SeparateIters = c.iters // the inference the bases are trained for
+		}
+		if c.shifts == 0 {
+			vs = append(vs, variant{name: fmt.Sprintf("validated preset, at most %d iterations", mm.SeparateIters), models: []*separation.Model{&mm}, power: 2, l1: 1})
+			continue
+		}
 		dd, err := mixtures(c.shifts)
 		if err != nil {
 			return nil, err
 		}
-		mm := *m
-		mm.Speakers = slices.Clone(m.Speakers)
 		res, err := separation.TrainReconstruction(context.Background(), &mm, dd, separation.DeepSettings{Epochs: c.epochs, MaxFrames: c.frames})
 		if err != nil {
 			return nil, err
 		}
 		fmt.Fprintf(os.Stderr, "%d mixtures, %d frames, %d steps: SA cost %.4f -> %.4f (%d kept)\n", len(dd), res.Frames, c.epochs, res.Cost[0], res.Cost[len(res.Cost)-1], res.Accepted)
-		vs = append(vs, variant{name: fmt.Sprintf("with reconstruction bases: %d mixtures (%d frames), %d steps", len(dd), res.Frames, c.epochs), models: []*separation.Model{&mm}, power: 2, l1: 1})
+		vs = append(vs, variant{name: fmt.Sprintf("with reconstruction bases: %d mixtures (%d frames), %d steps, at most %d iterations", len(dd), res.Frames, c.epochs, mm.SeparateIters),
+			models: []*separation.Model{&mm}, power: 2, l1: 1})
 	}
 	return vs, nil
 }
