@@ -157,7 +157,7 @@ func TrainReconstruction(ctx context.Context, m *Model, data []DiscData, s DeepS
 	if err != nil {
 		return DeepResult{}, err
 	}
-	if m.deep() || m.discriminative() {
+	if m.deep() || m.HasReconstructionBases() {
 		return DeepResult{}, errors.New("discriminative training: the model has reconstruction bases already")
 	}
 	sep, err := NewSeparator(m, SeparateSettings{})

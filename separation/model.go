@@ -132,9 +132,12 @@ type Model struct {
 // deep reports whether the model is deep-unfolded.
 func (m *Model) deep() bool { return m.Unfold > 0 }
 
-// discriminative reports whether the model's gains use reconstruction
-// bases of their own (trained by DeepUnfold or TrainReconstruction).
-func (m *Model) discriminative() bool { return m.Speakers[0].Reconstruction != nil }
+// HasReconstructionBases reports whether the model's gains use
+// reconstruction bases of their own (trained by DeepUnfold or
+// TrainReconstruction) in place of the speakers' bases.
+func (m *Model) HasReconstructionBases() bool {
+	return len(m.Speakers) > 0 && m.Speakers[0].Reconstruction != nil
+}
 
 // context returns the patch width: 1 for single frames when Context is 0.
 func (m *Model) context() int {

@@ -204,7 +204,7 @@ func newFileMeta(m *Model, s stft.Settings) fileMeta {
 		Universal: universalMeta(m.Universal, m.Sizes()),
 		Unfold:    unfoldMeta(m),
 	}
-	if m.discriminative() && !m.deep() {
+	if m.HasReconstructionBases() && !m.deep() {
 		meta.Reconstruction = &fileReconstruction{Gains: metaReconGains}
 	}
 	if m.Bands != 0 {

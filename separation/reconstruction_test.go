@@ -189,8 +189,8 @@ func TestTrainReconstructionOnBands(t *testing.T) {
 		{Method: NMF, Sizes: []int{8}, Sparsity: 1, MaskPower: 2, ReconstructionBases: true, DeepEpochs: 3},
 	} {
 		m := trainSyntheticWith(t, s)
-		if !m.discriminative() || m.deep() || m.Bands != s.Bands || m.StepExponent != s.StepExponent || len(m.Training.DeepCost) < 2 {
-			t.Fatalf("model: discriminative %v, bands %d, step %g, cost %v", m.discriminative(), m.Bands, m.StepExponent, m.Training.DeepCost)
+		if !m.HasReconstructionBases() || m.deep() || m.Bands != s.Bands || m.StepExponent != s.StepExponent || len(m.Training.DeepCost) < 2 {
+			t.Fatalf("model: reconstruction bases %v, bands %d, step %g, cost %v", m.HasReconstructionBases(), m.Bands, m.StepExponent, m.Training.DeepCost)
 		}
 		mix := mixOf(synthVoice(lowNotes, 2, 100), synthVoice(highNotes, 2, 200))
 		sep, err := NewSeparator(m, SeparateSettings{})

@@ -217,7 +217,7 @@ func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 	switch {
 	case m.deep() && s.Free > 0:
 		return nil, fmt.Errorf("a deep-unfolded model runs its %d trained iterations and learns no free bases", m.Unfold)
-	case m.discriminative() && s.Free > 0:
+	case m.HasReconstructionBases() && s.Free > 0:
 		return nil, errors.New("a model with discriminative reconstruction bases learns no free bases: its gains were trained for its speakers alone")
 	}
 	if s.Free == 0 && m.Universal == nil && len(m.Speakers) == 1 {
@@ -349,7 +349,7 @@ func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 		sep.deep = newDeepInference(m, sep.settings)
 		sep.liveIters = m.Unfold
 	}
-	if m.discriminative() {
+	if m.HasReconstructionBases() {
 		for i := range m.Speakers {
 			sep.recon = append(sep.recon, m.Speakers[i].Reconstruction)
 		}

@@ -131,7 +131,11 @@ type ModelInfo struct {
 	// SeparateIters); absent: the usual update, the library's count.
 	StepExponent  float64 `json:"step_exponent,omitempty"`
 	SeparateIters int     `json:"separate_iters,omitempty"`
-	Bytes         int64   `json:"bytes"`
+	// ReconstructionBases reports gains on reconstruction bases of the
+	// model's own (separation.Model.HasReconstructionBases: trained for
+	// its inference, or a deep-unfolded model's).
+	ReconstructionBases bool  `json:"reconstruction_bases,omitempty"`
+	Bytes               int64 `json:"bytes"`
 }
 
 func (c *modelCache) info(name string) (*ModelInfo, error) {
@@ -146,7 +150,7 @@ func (c *modelCache) info(name string) (*ModelInfo, error) {
 	}
 	return &ModelInfo{Name: name, Speakers: m.Names(), Sources: sp.Sources(), Rate: m.SampleRate,
 		Method: string(m.Method), Sizes: m.Sizes(), Bands: m.Bands,
-		StepExponent: m.StepExponent, SeparateIters: m.SeparateIters, Bytes: fi.Size()}, nil
+		StepExponent: m.StepExponent, SeparateIters: m.SeparateIters, ReconstructionBases: m.HasReconstructionBases(), Bytes: fi.Size()}, nil
 }
 
 func (c *modelCache) list() ([]*ModelInfo, error) {
