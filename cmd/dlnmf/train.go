@@ -53,8 +53,10 @@ the activations separation infers on each mixture of the speakers (with
 the model's bands, step exponent and iterations) stay fixed, and bases of
 the gains, started from the speakers' bases, are trained for the same
 signal-approximation error for --deep-epochs steps. Inference, and its
-speed, stay the model's (docs/RESULTS.md, "Discriminative reconstruction
-bases").
+speed, stay the model's (docs/RESULTS.md, "Reconstruction bases").
+--disc-pairings P mixes each held-back file of the first speaker with P of
+the others' (the i-th with the i-th, the (i+1)-th, ...): P times the
+mixtures from the same files.
 
 For dlnmf, --unfold and --reconstruction-bases, a held-back share of each speaker's files (--disc-share, default
 20%) is not used for the L-NMF training: after a seeded shuffle per speaker,
