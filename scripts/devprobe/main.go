@@ -30,7 +30,7 @@
 // the training sentences, the model on the rest.
 // A set takes 4 (pooled, coarse) to 20 minutes on two cores with OpenBLAS:
 //
-//	env $(scripts/cgo-env.sh) go run ./scripts/devprobe -tsp ../shared/corpus/tsp [-set k400|pooled|coarse|recon|reconiters]
+//	env $(scripts/cgo-env.sh) go run ./scripts/devprobe -tsp ../shared/corpus/tsp [-set k400|pooled|coarse|recon|reconiters|reconshare]
 package main
 
 import (
@@ -68,7 +68,7 @@ func main() {
 	tsp := flag.String("tsp", "../shared/corpus/tsp", "the TSP folder, with FA and MC inside")
 	ntrain := flag.Int("train", 40, "training sentences per speaker")
 	nmix := flag.Int("mixtures", 10, "mixtures scored")
-	set := flag.String("set", "k100", "the variants: k100 (around K = 100), k400 (around K = 400), pooled (K = 400 inferred on bands), coarse (K = 400 on bands from a coarse start), recon (the validated preset with discriminative reconstruction bases) or reconiters (those for fewer iterations)")
+	set := flag.String("set", "k100", "the variants: k100 (around K = 100), k400 (around K = 400), pooled (K = 400 inferred on bands), coarse (K = 400 on bands from a coarse start), recon (the validated preset with discriminative reconstruction bases) or reconiters (those for fewer iterations) or reconshare (the model on every training sentence, the bases on some of them)")
 	flag.Parse()
 	if err := run(*tsp, *ntrain, *nmix, *set); err != nil {
 		fmt.Fprintln(os.Stderr, "devprobe:", err)
@@ -106,8 +106,8 @@ func run(tsp string, ntrain, nmix int, set string) error {
 	var vs []variant
 	var err error
 	switch {
-	case set == "recon" || set == "reconiters":
-		vs, err = reconVariants(sps, ntrain, set == "reconiters")
+	case set == "recon" || set == "reconiters" || set == "reconshare":
+		vs, err = reconVariants(sps, ntrain, set)
 	case variants == nil:
 		return fmt.Errorf("no variant set %q: want k100, k400, pooled, coarse or recon", set)
 	default:
@@ -286,9 +286,15 @@ func coarseVariants(train trainer) ([]variant, error) {
 //
 // The set reconiters: the model inferred for at most 25, 50 and 100
 // iterations (its default), each without and with reconstruction bases
-// trained for that inference (4 pairings, 25 steps).
-func reconVariants(sps []*corpus.Speaker, ntrain int, iters bool) ([]variant, error) {
+// trained for that inference (4 pairings, 25 steps). The set reconshare:
+// the model trained on all the training sentences, without and with
+// reconstruction bases (4 pairings, 25 steps) trained on mixtures of its
+// last fifth, which the model has seen.
+func reconVariants(sps []*corpus.Speaker, ntrain int, set string) ([]variant, error) {
 	ngen := ntrain * 4 / 5
+	if set == "reconshare" {
+		ngen = ntrain
+	}
 	data := make([]separation.SpeakerData, len(sps))
 	held := make([][]corpus.Utterance, len(sps))
 	for i, sp := range sps {
@@ -296,7 +302,7 @@ func reconVariants(sps []*corpus.Speaker, ntrain int, iters bool) ([]variant, er
 		for _, u := range sp.Utterances[:ngen] {
 			data[i].Utterances = append(data[i].Utterances, u.Samples)
 		}
-		held[i] = sp.Utterances[ngen:ntrain]
+		held[i] = sp.Utterances[ntrain*4/5 : ntrain]
 	}
 	fmt.Fprintf(os.Stderr, "training the validated preset on %d sentences each\n", ngen)
 	m, _, err := separation.Train(context.Background(), data, nil, separation.TrainSettings{})
@@ -307,20 +313,16 @@ func reconVariants(sps []*corpus.Speaker, ntrain int, iters bool) ([]variant, er
 	if err != nil {
 		return nil, err
 	}
-	mixtures := func(shifts int) ([]separation.DiscData, error) {
-		var out []separation.DiscData
-		n := len(held[0])
-		for d := range shifts {
-			for i := range n {
-				mix, refs, err := corpus.Mix([][]float64{held[0][i].Samples, held[1][(i+d)%n].Samples}, 0)
-				if err != nil {
-					return nil, err
-				}
-				dd := separation.DiscData{Mixture: separation.Spectrogram(plan, mix)}
-				for _, r := range refs {
-					dd.Sources = append(dd.Sources, separation.Spectrogram(plan, r))
-				}
-				out = append(out, dd)
+	mixtures := func(pairings int) ([]separation.DiscData, error) {
+		md, err := corpus.DiscMixtures(held, 0, pairings)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]separation.DiscData, len(md))
+		for j, m := range md {
+			out[j].Mixture = separation.Spectrogram(plan, m.Mixture)
+			for _, r := range m.Sources {
+				out[j].Sources = append(out[j].Sources, separation.Spectrogram(plan, r))
 			}
 		}
 		return out, nil
@@ -328,12 +330,15 @@ func reconVariants(sps []*corpus.Speaker, ntrain int, iters bool) ([]variant, er
 	type point struct{ shifts, epochs, frames, iters int }
 	points := []point{{1, 25, 2000, 0}, {1, 100, 2000, 0}, {4, 25, 100000, 0}, {4, 100, 100000, 0}, {4, 10, 100000, 0}, {4, 50, 100000, 0}, {8, 25, 100000, 0}, {8, 50, 100000, 0}}
 	var vs []variant
-	if iters {
+	switch set {
+	case "reconiters":
 		points = nil
 		for _, n := range []int{25, 50, 100} {
 			points = append(points, point{0, 0, 0, n}, point{4, 25, 100000, n})
 		}
-	} else {
+	case "reconshare":
+		points = []point{{0, 0, 0, 0}, {4, 25, 100000, 0}}
+	default:
 		vs = append(vs, variant{name: "validated preset (bands 128, E = 1.5, 100 iterations)", models: []*separation.Model{m}, power: 2, l1: 1})
 	}
 	for _, c := range points {
