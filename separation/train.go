@@ -390,14 +390,11 @@ func (ts *TrainingSet) Keep(k KeptLayers) bool {
 func (ts *TrainingSet) speechHash() uint64 {
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%q %v %d %+v;", ts.names, ts.utterances, ts.sampleRate, ts.stft)
-	var b [4]byte
 	for _, X := range ts.spectra {
 		fmt.Fprintf(h, "%dx%d;", X.Rows, X.Cols)
 		for i := 0; i < X.Rows; i++ {
-			for _, v := range X.Data[i*X.Stride : i*X.Stride+X.Cols] {
-				binary.LittleEndian.PutUint32(b[:], math.Float32bits(v))
-				h.Write(b[:])
-			}
+			// A row at a time, as bytes (a hash never fails to write).
+			_ = binary.Write(h, binary.LittleEndian, X.Data[i*X.Stride:i*X.Stride+X.Cols])
 		}
 	}
 	return h.Sum64()
