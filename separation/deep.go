@@ -82,7 +82,7 @@ func CheckUnfold(unfold, untied int) error {
 	return nil
 }
 
-// DeepSettings control DeepUnfold.
+// DeepSettings control DeepUnfold and TrainReconstruction.
 type DeepSettings struct {
 	Unfold    int          // N, the unfolded inference iterations (1 to MaxUnfold)
 	Untied    int          // U, the last layers with their own bases (0 to N)
@@ -95,7 +95,7 @@ type DeepSettings struct {
 // Cost the SA cost relative to the sources' energy after it.
 const StageDeepStep nmf.Stage = "deep-step"
 
-// DeepResult reports a deep unfolding's training.
+// DeepResult reports the training of DeepUnfold or TrainReconstruction.
 type DeepResult struct {
 	Cost     []float64 // SA cost over the sources' energy: before the first step, then after each accepted one
 	Accepted int       // steps kept
