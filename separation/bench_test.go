@@ -164,12 +164,15 @@ func BenchmarkSeparate3sDeep(b *testing.B) {
 // mel-spaced bands (SeparateSettings.Bands), 0 on every bin; coarse=N
 // starts from DefaultCoarseIters iterations on N bands and then runs
 // DefaultFineIters (SeparateSettings.CoarseBands); step=E/iters=N runs N
-// iterations with the step exponent E (nmf.Settings.StepExponent).
+// iterations with the step exponent E (nmf.Settings.StepExponent); /recon
+// gives the model reconstruction bases (TrainReconstruction).
 func BenchmarkSeparate3sPatches(b *testing.B) {
 	for _, c := range []struct {
 		k, bands, coarse, iters int
 		step                    float64
-	}{{100, 0, 0, 200, 1}, {400, 0, 0, 200, 1}, {400, 128, 0, 200, 1}, {400, 64, 0, 200, 1}, {400, 128, 32, DefaultFineIters, 1}, {400, 128, 0, 200, 1.5}, {400, 128, 0, 100, 1.5}, {400, 128, 0, 50, 1.5}} {
+		recon                   bool
+	}{{100, 0, 0, 200, 1, false}, {400, 0, 0, 200, 1, false}, {400, 128, 0, 200, 1, false}, {400, 64, 0, 200, 1, false}, {400, 128, 32, DefaultFineIters, 1, false},
+		{400, 128, 0, 200, 1.5, false}, {400, 128, 0, 100, 1.5, false}, {400, 128, 0, 100, 1.5, true}, {400, 128, 0, 50, 1.5, false}} {
 		name := fmt.Sprintf("K=%d/bands=%d", c.k, c.bands)
 		iters := c.iters
 		if c.coarse > 0 {
@@ -178,9 +181,16 @@ func BenchmarkSeparate3sPatches(b *testing.B) {
 		if c.step != 1 {
 			name += fmt.Sprintf("/step=%g/iters=%d", c.step, c.iters)
 		}
+		m := randomPatchModel(c.k, 0, 0)
+		if c.recon {
+			name += "/recon"
+			for i := range m.Speakers {
+				m.Speakers[i].Reconstruction = nmf.Convert[float32, float32](nil, m.Speakers[1-i].Layers[0])
+			}
+		}
 		b.Run(name, func(b *testing.B) {
 			defer openblas.HoldSingle()()
-			sep, err := NewSeparator(randomPatchModel(c.k, 0, 0), SeparateSettings{NMF: nmf.Settings{MaxIter: iters, Tol: -1, Workers: 1, StepExponent: c.step}, Bands: c.bands, CoarseBands: c.coarse})
+			sep, err := NewSeparator(m, SeparateSettings{NMF: nmf.Settings{MaxIter: iters, Tol: -1, Workers: 1, StepExponent: c.step}, Bands: c.bands, CoarseBands: c.coarse})
 			if err != nil {
 				b.Fatal(err)
 			}
