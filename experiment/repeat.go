@@ -181,7 +181,7 @@ func (c Config) TrainSettings(row Row, seed uint64, cores int) separation.TrainS
 	if c.ReconstructionBases {
 		// The bases are trained for the inference the rows separate with
 		// (runRepeat's separator): the model records it as its own.
-		ts.ReconstructionBases = true
+		ts.ReconstructionBases = separation.ReconstructionTrained
 		ts.Bands, ts.StepExponent, ts.SeparateIters = c.Bands, c.StepExponent, c.InferIters
 	}
 	return ts

@@ -2,6 +2,7 @@ package recording
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/dlnmf/dlnmf/corpus"
@@ -12,6 +13,14 @@ import (
 // holds back for DL-NMF's discriminative mixtures unless told otherwise:
 // the protocol's (corpus.DiscFraction).
 const DefaultDiscShare = corpus.DiscFraction
+
+// ReconstructionPairings is the discriminative mixtures each held-back
+// recording of the first speaker makes for reconstruction bases when
+// TrainSettings.DiscPairings is 0: validation chose 4 pairings over the
+// protocol's one on TSP FA+MC (docs/RESULTS.md, "Reconstruction bases");
+// with the protocol's few held-back recordings the bases overfit. DL-NMF
+// and deep unfolding keep the protocol's one.
+const ReconstructionPairings = 4
 
 // TrainSpeaker is one speaker's recordings, at the training rate, named
 // (corpus.Utterance.Name: two speakers' recordings of one name are taken to
@@ -36,7 +45,8 @@ type TrainSettings struct {
 	// the discriminative mixtures, dB (0: equal energy).
 	DiscSNR float64
 	// DiscPairings is how many discriminative mixtures each held-back
-	// recording of the first speaker makes (corpus.DiscMixtures); 0: 1.
+	// recording of the first speaker makes (corpus.DiscMixtures); 0: 1,
+	// the protocol's, but ReconstructionPairings for reconstruction bases.
 	DiscPairings int
 	// Universal, when not nil, trains a universal speech model into the
 	// model (see UniversalSettings).
@@ -70,11 +80,19 @@ type TrainReport struct {
 	UniversalShares map[string]float64
 }
 
-// Train trains a model of the speakers as dlnmf train does: for DL-NMF a
-// seeded share of each speaker's recordings is held back (or Disc used) and
-// mixed for the discriminative rounds; the memory the work needs is checked
-// first; a universal model is trained and pruned when asked for.
+// Train trains a model of the speakers as dlnmf train does: for DL-NMF,
+// deep unfolding and reconstruction bases (the validated preset's for 2
+// speakers or more, separation.ReconstructionBetweenSpeakers) a seeded
+// share of each speaker's recordings is held back (or Disc used) and
+// mixed; the memory the work needs is checked first; a universal model is
+// trained and pruned when asked for.
 func Train(ctx context.Context, speakers []TrainSpeaker, s TrainSettings) (*separation.Model, *TrainReport, error) {
+	// What to hold back for mixtures depends on the settings' choices
+	// for this model.
+	s.TrainSettings = s.ForModel(len(speakers), s.Universal != nil)
+	if s.Universal != nil && (s.Unfold > 0 || s.ReconstructionBases == separation.ReconstructionTrained) {
+		return nil, nil, errors.New("a universal model goes with neither deep unfolding nor reconstruction bases: their gains are trained for the speakers alone")
+	}
 	progress := s.Progress
 	if progress == nil {
 		progress = func(string) {}
@@ -121,7 +139,11 @@ func Train(ctx context.Context, speakers []TrainSpeaker, s TrainSettings) (*sepa
 	var disc []separation.MixtureData
 	if dl {
 		var err error
-		if disc, err = corpus.DiscMixtures(held, s.DiscSNR, s.DiscPairings); err != nil {
+		pairings := s.DiscPairings
+		if pairings == 0 && s.ReconstructionBases == separation.ReconstructionTrained {
+			pairings = ReconstructionPairings
+		}
+		if disc, err = corpus.DiscMixtures(held, s.DiscSNR, pairings); err != nil {
 			return nil, nil, fmt.Errorf("discriminative mixtures: %w", err)
 		}
 		rep.DiscMixtures = len(disc)
@@ -129,7 +151,7 @@ func Train(ctx context.Context, speakers []TrainSpeaker, s TrainSettings) (*sepa
 		switch {
 		case s.Unfold > 0:
 			what = "deep unfolding"
-		case s.ReconstructionBases:
+		case s.ReconstructionBases == separation.ReconstructionTrained:
 			what = "reconstruction bases"
 		}
 		progress(fmt.Sprintf("%s: %d discriminative mixtures at %g dB", what, len(disc), s.DiscSNR))

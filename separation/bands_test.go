@@ -214,7 +214,7 @@ func TestModelDefaultBands(t *testing.T) {
 		s    TrainSettings
 		want int
 	}{{TrainSettings{}, ValidatedBands}, {MethodSettings(NMF), 0}, {TrainSettings{Bands: 64}, 64}} {
-		if s, err := c.s.withDefaults(); err != nil || s.Bands != c.want {
+		if s, err := c.s.withDefaults(1); err != nil || s.Bands != c.want {
 			t.Errorf("%+v: %d bands (%v), want %d", c.s, s.Bands, err, c.want)
 		}
 	}
@@ -224,7 +224,7 @@ func TestModelDefaultBands(t *testing.T) {
 		e     float64
 		iters int
 	}{{TrainSettings{}, ValidatedStepExponent, ValidatedSeparateIters}, {MethodSettings(NMF), 0, 0}, {TrainSettings{StepExponent: 1, SeparateIters: 30}, 1, 30}} {
-		if s, err := c.s.withDefaults(); err != nil || s.StepExponent != c.e || s.SeparateIters != c.iters {
+		if s, err := c.s.withDefaults(1); err != nil || s.StepExponent != c.e || s.SeparateIters != c.iters {
 			t.Errorf("%+v: step exponent %v, %d iterations (%v), want %v, %d", c.s, s.StepExponent, s.SeparateIters, err, c.e, c.iters)
 		}
 	}

@@ -52,7 +52,7 @@ func FormatBytes(n uint64) string {
 // has cannot fit. Callers check it before anything is allocated, because Go
 // cannot recover from running out of memory.
 func TrainMemory(speakers [][]int, disc []int, s TrainSettings) (uint64, error) {
-	s, err := s.withDefaults()
+	s, err := s.withDefaults(len(speakers))
 	if err != nil {
 		return 0, err
 	}

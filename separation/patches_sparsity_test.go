@@ -145,7 +145,7 @@ func TestBeyondBadSettings(t *testing.T) {
 		{Method: NMF, Context: 2}, {Method: NMF, Context: -3}, {Method: NMF, Sparsity: -0.1},
 		{Method: NMF, Sparsity: math.Inf(1)}, {Method: NMF, MaskPower: -1}, {Method: NMF, MaskPower: math.NaN()},
 	} {
-		if _, err := s.withDefaults(); err == nil {
+		if _, err := s.withDefaults(2); err == nil {
 			t.Errorf("%+v: no error", s)
 		}
 	}

@@ -121,8 +121,9 @@ func TestTrainReconstruction(t *testing.T) {
 
 // TestReconstructionBadInput: one speaker, unfolded iterations, a model
 // that has reconstruction bases already, bases for one speaker only or of
-// the wrong size, free bases at separation, and the training settings that
-// contradict each other fail with one line before any work.
+// the wrong size, and the training settings that contradict each other
+// fail with one line before any work; beside free bases the gains use the
+// analysis bases.
 func TestReconstructionBadInput(t *testing.T) {
 	m, data := tinyDeepModel(5)
 	one := *m
@@ -142,8 +143,29 @@ func TestReconstructionBadInput(t *testing.T) {
 	if _, err := TrainReconstruction(context.Background(), m, data, DeepSettings{Epochs: 2}); err == nil || !strings.Contains(err.Error(), "already") {
 		t.Errorf("trained twice: %v", err)
 	}
-	if _, err := NewSeparator(m, SeparateSettings{Free: 2}); err == nil || !strings.Contains(err.Error(), "learns no free bases") {
-		t.Errorf("free bases: %v", err)
+	plain := *m
+	plain.Speakers = slices.Clone(m.Speakers)
+	for i := range plain.Speakers {
+		plain.Speakers[i].Reconstruction = nil
+	}
+	mix := make([]float64, 8000)
+	for i := range mix {
+		mix[i] = math.Sin(float64(i)*0.05) + 0.5*math.Sin(float64(i)*0.31)
+	}
+	var outs [2][][]float64
+	for j, mm := range []*Model{m, &plain} {
+		sep, err := NewSeparator(mm, SeparateSettings{Free: 2, NMF: nmf.Settings{MaxIter: 20}})
+		if err != nil {
+			t.Fatalf("free bases: %v", err)
+		}
+		if outs[j], err = sep.Separate(mix); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range outs[0] {
+		if !slices.Equal(outs[0][i], outs[1][i]) {
+			t.Errorf("free bases: source %d differs from the model without reconstruction bases", i)
+		}
 	}
 	half := *m
 	half.Speakers = slices.Clone(m.Speakers)
@@ -168,13 +190,53 @@ func TestReconstructionBadInput(t *testing.T) {
 		n    int
 		want string
 	}{
-		{TrainSettings{ReconstructionBases: true, Unfold: 3}, 2, "trains its own reconstruction bases"},
-		{TrainSettings{ReconstructionBases: true}, 1, "at least 2 speakers, got 1"},
-		{TrainSettings{ReconstructionBases: true}, 2, "need discriminative mixtures"},
+		{TrainSettings{ReconstructionBases: ReconstructionTrained, Unfold: 3}, 2, "trains its own reconstruction bases"},
+		{TrainSettings{ReconstructionBases: ReconstructionTrained}, 1, "at least 2 speakers, got 1"},
+		{TrainSettings{ReconstructionBases: ReconstructionTrained}, 2, "need discriminative mixtures"},
 	} {
 		if _, _, err := Train(context.Background(), two[:c.n], nil, c.s); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: %v, want %q", c.s, err, c.want)
 		}
+	}
+}
+
+// TestPresetReconstruction: the validated preset trains reconstruction
+// bases where there are mixtures of speakers to train them on and nothing
+// else claims the gains; an explicit request is refused where it cannot
+// be met, and an explicit refusal holds with the preset.
+func TestPresetReconstruction(t *testing.T) {
+	for _, c := range []struct {
+		s         TrainSettings
+		speakers  int
+		universal bool
+		want      Reconstruction
+	}{
+		{TrainSettings{}, 2, false, ReconstructionTrained},
+		{TrainSettings{}, 3, false, ReconstructionTrained},
+		{TrainSettings{}, 1, false, ReconstructionNone},
+		{TrainSettings{}, 2, true, ReconstructionNone},
+		{TrainSettings{Unfold: 3}, 2, false, ReconstructionNone},
+		{TrainSettings{ReconstructionBases: ReconstructionNone}, 2, false, ReconstructionNone},
+		{TrainSettings{Method: NMF}, 2, false, ReconstructionNone},
+		{MethodSettings(NMF), 2, false, ReconstructionNone},
+		{TrainSettings{Method: NMF, ReconstructionBases: ReconstructionBetweenSpeakers}, 2, false, ReconstructionTrained},
+		{TrainSettings{ReconstructionBases: ReconstructionTrained}, 1, false, ReconstructionTrained},
+		{TrainSettings{ReconstructionBases: ReconstructionTrained}, 2, true, ReconstructionTrained},
+	} {
+		got := c.s.ForModel(c.speakers, c.universal)
+		if got.ReconstructionBases != c.want || got.Discriminative() != (c.want == ReconstructionTrained || c.s.Unfold > 0) {
+			t.Errorf("%+v for %d speakers, universal %v: %d (discriminative %v), want %d", c.s, c.speakers, c.universal, got.ReconstructionBases, got.Discriminative(), c.want)
+		}
+	}
+	p, err := Preset(PresetValidated)
+	if err != nil || p.ReconstructionBases != ReconstructionBetweenSpeakers {
+		t.Errorf("the validated preset: %d (%v)", p.ReconstructionBases, err)
+	}
+	if err := (TrainSettings{ReconstructionBases: ReconstructionTrained}).ForModel(1, false).CheckSpeakers(1); err == nil {
+		t.Error("reconstruction bases asked for one speaker accepted")
+	}
+	if _, err := (TrainSettings{ReconstructionBases: 9}).withDefaults(2); err == nil {
+		t.Error("an unknown reconstruction choice accepted")
 	}
 }
 
@@ -185,8 +247,8 @@ func TestReconstructionBadInput(t *testing.T) {
 func TestTrainReconstructionOnBands(t *testing.T) {
 	for _, s := range []TrainSettings{
 		{Method: NMF, Sizes: []int{40}, Context: 5, Sparsity: 1, MaskPower: 2, Bands: MinBands, StepExponent: 1.5, SeparateIters: 50,
-			ReconstructionBases: true, DeepEpochs: 3},
-		{Method: NMF, Sizes: []int{8}, Sparsity: 1, MaskPower: 2, ReconstructionBases: true, DeepEpochs: 3},
+			ReconstructionBases: ReconstructionTrained, DeepEpochs: 3},
+		{Method: NMF, Sizes: []int{8}, Sparsity: 1, MaskPower: 2, ReconstructionBases: ReconstructionTrained, DeepEpochs: 3},
 	} {
 		m := trainSyntheticWith(t, s)
 		if !m.HasReconstructionBases() || m.deep() || m.Bands != s.Bands || m.StepExponent != s.StepExponent || len(m.Training.DeepCost) < 2 {

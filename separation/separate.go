@@ -2,7 +2,6 @@ package separation
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -217,8 +216,6 @@ func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 	switch {
 	case m.deep() && s.Free > 0:
 		return nil, fmt.Errorf("a deep-unfolded model runs its %d trained iterations and learns no free bases", m.Unfold)
-	case m.HasReconstructionBases() && s.Free > 0:
-		return nil, errors.New("a model with discriminative reconstruction bases learns no free bases: its gains were trained for its speakers alone")
 	}
 	if s.Free == 0 && m.Universal == nil && len(m.Speakers) == 1 {
 		s.Free = DefaultFree
@@ -349,7 +346,9 @@ func NewSeparator(m *Model, s SeparateSettings) (*Separator, error) {
 		sep.deep = newDeepInference(m, sep.settings)
 		sep.liveIters = m.Unfold
 	}
-	if m.HasReconstructionBases() {
+	// Reconstruction bases were trained for the speakers' gains alone:
+	// beside free bases every source's gains use its analysis bases.
+	if m.HasReconstructionBases() && s.Free == 0 {
 		for i := range m.Speakers {
 			sep.recon = append(sep.recon, m.Speakers[i].Reconstruction)
 		}

@@ -38,7 +38,10 @@ const (
 	// dictionary"); a third, inference on ValidatedBands bands. On those
 	// bands an inference iteration costs about what K = 100's does on every
 	// bin. A fourth, ValidatedStepExponent's longer steps for
-	// ValidatedSeparateIters iterations in place of 200.
+	// ValidatedSeparateIters iterations in place of 200. A fifth,
+	// reconstruction bases trained for that inference on mixtures of
+	// held-back files (ReconstructionBetweenSpeakers; docs/RESULTS.md,
+	// "Reconstruction bases").
 	PresetValidated = "validated"
 	// PresetPaper is the paper's best configuration, DL-NMF with K1 = 180
 	// and K2 = 20, single frames, no sparsity, mask exponent 1: for
@@ -75,7 +78,7 @@ func Preset(name string) (TrainSettings, error) {
 	switch name {
 	case PresetValidated:
 		return TrainSettings{Method: NMF, Sizes: []int{400}, Context: 5, Sparsity: 1, MaskPower: 2, Bands: ValidatedBands,
-			StepExponent: ValidatedStepExponent, SeparateIters: ValidatedSeparateIters}, nil
+			StepExponent: ValidatedStepExponent, SeparateIters: ValidatedSeparateIters, ReconstructionBases: ReconstructionBetweenSpeakers}, nil
 	case PresetPaper:
 		return MethodSettings(DLNMF), nil
 	}
@@ -84,10 +87,34 @@ func Preset(name string) (TrainSettings, error) {
 
 // MethodSettings returns method m's model settings as the paper has them,
 // every one explicit: DefaultSizes(m), single frames, no sparsity, mask
-// exponent 1.
+// exponent 1, no reconstruction bases.
 func MethodSettings(m Method) TrainSettings {
-	return TrainSettings{Method: m, Sizes: DefaultSizes(m), Context: 1, MaskPower: 1}
+	return TrainSettings{Method: m, Sizes: DefaultSizes(m), Context: 1, MaskPower: 1, ReconstructionBases: ReconstructionNone}
 }
+
+// Reconstruction says whether Train trains reconstruction bases of the
+// Wiener gains for the model's own inference (discriminative NMF,
+// TrainReconstruction). They are trained on mixtures of the speakers, so
+// a model of one speaker has none to train, and its gains are trained for
+// the speakers alone, so a model with a universal model takes none.
+type Reconstruction uint8
+
+const (
+	// ReconstructionDefault, the zero value: PresetValidated's
+	// ReconstructionBetweenSpeakers when Method is empty, else
+	// ReconstructionNone.
+	ReconstructionDefault Reconstruction = iota
+	// ReconstructionNone trains none.
+	ReconstructionNone
+	// ReconstructionTrained trains them; a model of one speaker, a
+	// universal model or deep unfolding (which trains its own) beside them
+	// is refused.
+	ReconstructionTrained
+	// ReconstructionBetweenSpeakers trains them for a model of 2 speakers
+	// or more without a universal model or deep unfolding, and none
+	// otherwise: PresetValidated's.
+	ReconstructionBetweenSpeakers
+)
 
 // DefaultSizes returns the layer sizes used when none are given: K = 20 for
 // NMF and K1 = 180, K2 = 20 for L-NMF and DL-NMF, the paper's best rows.
@@ -131,11 +158,11 @@ type TrainSettings struct {
 	Unfold     int
 	Untied     int
 	DeepEpochs int
-	// ReconstructionBases trains, after the method's training, bases of
-	// the Wiener gains for the model's own inference (discriminative NMF,
-	// TrainReconstruction) on the mixtures, for DeepEpochs steps; not with
-	// Unfold, which trains its own.
-	ReconstructionBases bool
+	// ReconstructionBases says whether bases of the Wiener gains are
+	// trained for the model's own inference after the method's training
+	// (discriminative NMF, TrainReconstruction), on the mixtures, for
+	// DeepEpochs steps: see Reconstruction. ForModel settles it.
+	ReconstructionBases Reconstruction
 	// Bands is recorded in the model as the mel-spaced bands separation
 	// infers H on by default (Model.Bands); 0: every bin, but
 	// PresetValidated's ValidatedBands when Method is empty. A deep-unfolded
@@ -152,11 +179,11 @@ type TrainSettings struct {
 	SeparateIters int
 }
 
-// Discriminative reports whether the settings train on mixtures of the
-// speakers (DL-NMF's rounds or deep unfolding), which need 2 speakers or
-// more and the mixtures.
+// Discriminative reports whether the settings, settled by ForModel,
+// train on mixtures of the speakers (DL-NMF's rounds, deep unfolding or
+// reconstruction bases), which need 2 speakers or more and the mixtures.
 func (s TrainSettings) Discriminative() bool {
-	return s.Method == DLNMF || s.Unfold > 0 || s.ReconstructionBases
+	return s.Method == DLNMF || s.Unfold > 0 || s.ReconstructionBases == ReconstructionTrained
 }
 
 // CheckSpeakers rejects a discriminative training of fewer than 2
@@ -167,7 +194,7 @@ func (s TrainSettings) CheckSpeakers(n int) error {
 		switch {
 		case s.Unfold > 0:
 			what = "deep unfolding (--unfold)"
-		case s.ReconstructionBases:
+		case s.ReconstructionBases == ReconstructionTrained:
 			what = "discriminative training of reconstruction bases"
 		}
 		return fmt.Errorf("%s trains on mixtures of the speakers: it needs at least 2 speakers, got %d", what, n)
@@ -175,7 +202,15 @@ func (s TrainSettings) CheckSpeakers(n int) error {
 	return nil
 }
 
-func (s TrainSettings) withDefaults() (TrainSettings, error) {
+// ForModel returns s settled for a model of the given number of speakers,
+// with a universal model or without: an empty Method made
+// PresetValidated's in every field that s leaves zero, and
+// ReconstructionBases made ReconstructionTrained or ReconstructionNone.
+// Train settles its settings so (with no universal model: a door that
+// trains one beside the model settles them first); a door that decides
+// before Train what to hold back for mixtures (Discriminative) settles
+// them first too.
+func (s TrainSettings) ForModel(speakers int, universal bool) TrainSettings {
 	if s.Method == "" {
 		p, _ := Preset(PresetValidated)
 		s.Method = p.Method
@@ -200,6 +235,28 @@ func (s TrainSettings) withDefaults() (TrainSettings, error) {
 		if s.SeparateIters == 0 {
 			s.SeparateIters = p.SeparateIters
 		}
+		if s.ReconstructionBases == ReconstructionDefault {
+			s.ReconstructionBases = p.ReconstructionBases
+		}
+	}
+	switch s.ReconstructionBases {
+	case ReconstructionDefault:
+		s.ReconstructionBases = ReconstructionNone
+	case ReconstructionBetweenSpeakers:
+		s.ReconstructionBases = ReconstructionNone
+		if speakers >= 2 && !universal && s.Unfold == 0 {
+			s.ReconstructionBases = ReconstructionTrained
+		}
+	}
+	return s
+}
+
+// withDefaults settles s for a model of the given number of speakers
+// (ForModel, no universal model), fills in the defaults and checks it.
+func (s TrainSettings) withDefaults(speakers int) (TrainSettings, error) {
+	s = s.ForModel(speakers, false)
+	if s.ReconstructionBases > ReconstructionBetweenSpeakers {
+		return s, fmt.Errorf("reconstruction bases %d: unknown", s.ReconstructionBases)
 	}
 	switch s.Method {
 	case NMF, LNMF, DLNMF:
@@ -248,10 +305,10 @@ func (s TrainSettings) withDefaults() (TrainSettings, error) {
 	if s.Unfold > 0 && s.NMF.Divergence != nmf.KullbackLeibler {
 		return s, errors.New("deep unfolding (--unfold) takes the KL divergence (beta 1)")
 	}
-	if s.ReconstructionBases && s.Unfold > 0 {
+	if s.ReconstructionBases == ReconstructionTrained && s.Unfold > 0 {
 		return s, errors.New("deep unfolding (--unfold) trains its own reconstruction bases: not with reconstruction bases for the model's inference")
 	}
-	if s.ReconstructionBases && s.NMF.Divergence != nmf.KullbackLeibler {
+	if s.ReconstructionBases == ReconstructionTrained && s.NMF.Divergence != nmf.KullbackLeibler {
 		return s, errors.New("discriminative reconstruction bases take the KL divergence (beta 1)")
 	}
 	s.NMF.L1, s.NMF.UnitNorm = s.Sparsity, s.Sparsity > 0
@@ -482,7 +539,7 @@ func NewTrainingSet(speakers []SpeakerData, disc []MixtureData, sampleRate int, 
 // s.NMF.Workers cores for each. s.SampleRate and s.STFT must be zero or
 // the set's.
 func (ts *TrainingSet) Train(ctx context.Context, s TrainSettings) (*Model, *TrainReport, error) {
-	s, err := s.withDefaults()
+	s, err := s.withDefaults(len(ts.names))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -538,7 +595,7 @@ func (ts *TrainingSet) Train(ctx context.Context, s TrainSettings) (*Model, *Tra
 		rep.DeepCost = dr.Cost
 		rep.DeepSeconds = time.Since(start).Seconds()
 	}
-	if s.ReconstructionBases {
+	if s.ReconstructionBases == ReconstructionTrained {
 		start := time.Now()
 		dr, err := TrainReconstruction(ctx, m, ts.disc, DeepSettings{Epochs: s.DeepEpochs, Recorder: s.NMF.Recorder})
 		if err != nil {

@@ -14,7 +14,7 @@ import (
 // iterations.
 func TestDefaultsAgree(t *testing.T) {
 	for _, maxIter := range []int{0, 30} {
-		ts, err := TrainSettings{Method: DLNMF, NMF: nmf.Settings{MaxIter: maxIter}}.withDefaults()
+		ts, err := TrainSettings{Method: DLNMF, NMF: nmf.Settings{MaxIter: maxIter}}.withDefaults(2)
 		if err != nil {
 			t.Fatal(err)
 		}

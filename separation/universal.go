@@ -54,8 +54,8 @@ const (
 
 // TrainUniversal trains a universal speech model from the speakers' clean
 // utterances: each speaker's layers as Train trains a model's (layered NMF
-// with s.Sizes; DL-NMF's discriminative rounds do not apply and are
-// skipped), speaker i initialised from SpeakerSeed(s.NMF.Seed+1000, i), apart
+// with s.Sizes; DL-NMF's discriminative rounds, deep unfolding and
+// reconstruction bases do not apply and are skipped), speaker i initialised from SpeakerSeed(s.NMF.Seed+1000, i), apart
 // from the model's own speakers.
 func TrainUniversal(ctx context.Context, name string, speakers []SpeakerData, s TrainSettings) (*Universal, *TrainReport, error) {
 	if err := CheckName(name); err != nil {
@@ -64,9 +64,11 @@ func TrainUniversal(ctx context.Context, name string, speakers []SpeakerData, s 
 	if len(speakers) == 0 {
 		return nil, nil, fmt.Errorf("universal model %s has no speakers", name)
 	}
+	s = s.ForModel(len(speakers), false) // the preset's layers
 	if s.Method == DLNMF {
 		s.Method = LNMF
 	}
+	s.Unfold, s.Untied, s.ReconstructionBases = 0, 0, ReconstructionNone
 	s.NMF.Seed += 1000
 	ts, err := NewTrainingSet(speakers, nil, s.SampleRate, s.STFT)
 	if err != nil {

@@ -30,13 +30,16 @@ confirmed on CMU ARCTIC: NMF with K = 400 bases of 5-frame spectral
 patches, sparsity 1 and the power-ratio mask (docs/RESULTS.md, "Chosen on
 validation data" and "A larger dictionary"), whose activations separate
 infers on 128 mel-spaced bands ("Inference on bands") in at most 100
-iterations of longer steps (step exponent 1.5, "Longer steps"); it
-separates 2.3 to 3.1 dB better than the paper's DL-NMF but takes longer to
-separate. --k 100 gives the earlier default, 0.5 to 0.9 dB lower and four
-times less work per inference iteration. --preset paper is the paper's
+iterations of longer steps (step exponent 1.5, "Longer steps"), and, for
+2 speakers or more, the Wiener gains' bases trained for that inference on
+mixtures of held-back files ("Reconstruction bases", below); it
+separates 2.3 to 3.1 dB better than the paper's DL-NMF but takes longer
+to separate. --k 100 gives the earlier default, 0.5 to 0.9 dB lower and
+four times less work per inference iteration. --preset paper is the paper's
 DL-NMF 180,20, for reproducing its Table 1. --method chooses a method with
 the paper's settings instead; --k, --layers, --context, --sparsity, --mask-power,
---bands, --step-exponent and --separate-iters override either.
+--bands, --step-exponent, --separate-iters and --reconstruction-bases
+override either.
 
 --unfold N turns the model (any preset or method) into deep NMF (Le Roux,
 Hershey and Weninger 2015): its N inference iterations become layers, the
@@ -48,18 +51,23 @@ the reconstruction bases only (discriminative NMF, Weninger et al. 2014)
 for those N iterations.
 
 --reconstruction-bases trains the Wiener gains' bases of the model (any
-preset or method) for its own inference instead, as Weninger et al. 2014 do:
-the activations separation infers on each mixture of the speakers (with
-the model's bands, step exponent and iterations) stay fixed, and bases of
-the gains, started from the speakers' bases, are trained for the same
-signal-approximation error for --deep-epochs steps. Inference, and its
+preset or method; the validated preset's default for 2 speakers or more
+without --unfold or --universal, and --reconstruction-bases=false trains
+none, every file then training the layers) for its own inference, as
+Weninger et al. 2014 do: the activations separation infers on each
+mixture of the speakers (with the model's bands, step exponent and
+iterations) stay fixed, and bases of the gains, started from the
+speakers' bases, are trained for the same signal-approximation error for
+--deep-epochs steps. Inference, and its
 speed, stay the model's (docs/RESULTS.md, "Reconstruction bases").
 --disc-pairings P mixes each held-back file of the first speaker with P of
 the others' (the i-th with the i-th, the (i+1)-th, ...): P times the
-mixtures from the same files.
+mixtures from the same files; the default is 4 with reconstruction bases
+(validation's choice: from the few held-back files one pairing overfits)
+and the protocol's 1 for dlnmf and --unfold.
 
-For dlnmf, --unfold and --reconstruction-bases, a held-back share of each speaker's files (--disc-share, default
-20%) is not used for the L-NMF training: after a seeded shuffle per speaker,
+For dlnmf, --unfold and reconstruction bases, a held-back share of each
+speaker's files (--disc-share, default 20%) does not train the layers: after a seeded shuffle per speaker,
 the i-th held-back file of every speaker is mixed with the others' i-th at
 --snr dB (0: equal energy; the longer cut to the shortest), the experiment's
 rule (corpus.Pair: two speakers never say the same file name at once), and
@@ -104,7 +112,7 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	var speakers speakerFlags
 	fs.Var(&speakers, "speaker", "a speaker as NAME=DIR (a folder of .wav and .flac files, sub-folders included) or NAME=@LIST (a file naming one WAV or FLAC file a line); repeat for each speaker (dlnmf: at least 2)")
 	var discs speakerFlags
-	fs.Var(&discs, "disc", "dlnmf: a speaker's discriminative files as NAME=DIR or NAME=@LIST, instead of holding back --disc-share of its --speaker files; one for every speaker or none")
+	fs.Var(&discs, "disc", "dlnmf, --unfold and reconstruction bases: a speaker's discriminative files as NAME=DIR or NAME=@LIST, instead of holding back --disc-share of its --speaker files; one for every speaker or none")
 	var exclude excludeFlags
 	fs.Var(&exclude, "exclude", "leave out the speakers' files whose name or path matches this glob; repeatable")
 	preset := fs.String("preset", separation.PresetValidated, fmt.Sprintf("the configuration trained when --method is not given: %s (NMF K = 400, 5-frame patches, sparsity 1, mask power 2: chosen on validation data on TSP and CMU ARCTIC) or %s (the paper's DL-NMF 180,20)", separation.PresetValidated, separation.PresetPaper))
@@ -115,9 +123,9 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	inferIters := fs.Int("infer-iters", nmf.DefaultMaxIter, "dlnmf: inference iterations of each round's H step")
 	rounds := fs.Int("rounds", separation.DefaultRounds, "dlnmf: discriminative rounds")
 	discIters := fs.Int("disc-iters", separation.DefaultDiscIter, "dlnmf: basis iterations per round")
-	discShare := fs.Float64("disc-share", corpus.DiscFraction, "dlnmf: share of each speaker's files held back for the discriminative mixtures")
-	snr := fs.Float64("snr", 0, "dlnmf: level of the first speaker over each other one in the discriminative mixtures, dB")
-	discPairings := fs.Int("disc-pairings", 1, "discriminative mixtures per held-back file of the first speaker: pairing p mixes it with the file p places further on in each other speaker's list (corpus.DiscMixtures)")
+	discShare := fs.Float64("disc-share", corpus.DiscFraction, "dlnmf, --unfold and reconstruction bases: share of each speaker's files held back for the discriminative mixtures")
+	snr := fs.Float64("snr", 0, "dlnmf, --unfold and reconstruction bases: level of the first speaker over each other one in the discriminative mixtures, dB")
+	discPairings := fs.Int("disc-pairings", 0, fmt.Sprintf("discriminative mixtures per held-back file of the first speaker: pairing p mixes it with the file p places further on in each other speaker's list (corpus.DiscMixtures; default: %d with reconstruction bases, 1 otherwise)", recording.ReconstructionPairings))
 	beta := fs.Float64("beta", 1, "beta-divergence: 1 Kullback-Leibler, 2 Euclidean, 0 Itakura-Saito, or any other value")
 	tol := fs.Float64("tol", nmf.DefaultTol, "stop training a layer early when the cost falls by less than this fraction (negative: never)")
 	seed := fs.Uint64("seed", separation.DefaultSeed, "seed of every random choice (shuffles and initialisations)")
@@ -126,7 +134,7 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	unfold := fs.Int("unfold", 0, fmt.Sprintf("deep NMF: unfold N inference iterations as layers and train them on mixtures of the speakers (as dlnmf's discriminative mixtures) for the Wiener-filtered estimate; separation then runs exactly N iterations (0: none; at most %d)", separation.MaxUnfold))
 	untied := fs.Int("untied", 0, "with --unfold: the last U layers get their own bases (0: only the reconstruction bases are trained, discriminative NMF; at most N)")
 	deepEpochs := fs.Int("deep-epochs", separation.DefaultDeepEpochs, "with --unfold or --reconstruction-bases: gradient steps")
-	reconBases := fs.Bool("reconstruction-bases", false, "discriminative NMF for the model's own inference: train the Wiener gains' bases on mixtures of the speakers (as dlnmf's discriminative mixtures) for the Wiener-filtered estimate, the activations inferred as separation infers them; not with --unfold")
+	reconBases := fs.Bool("reconstruction-bases", false, "discriminative NMF for the model's own inference: train the Wiener gains' bases on mixtures of held-back files of the speakers (as dlnmf's discriminative mixtures) for the Wiener-filtered estimate, the activations inferred as separation infers them; not with --unfold or --universal (default: the preset's: validated trains them for 2 speakers or more without --unfold or --universal; =false trains none)")
 	bands := fs.Int("bands", 0, fmt.Sprintf("record in the model that separate infers the activations on this many mel-spaced bands by default (%d to the bins; 0: every bin; default: the preset's, %d for validated, or 0 with --method)", separation.MinBands, separation.ValidatedBands))
 	stepExponent := fs.Float64("step-exponent", 0, fmt.Sprintf("record in the model that separate raises each multiplicative step of the activations to this power by default (1 to below %d; 0: 1, the usual update; default: the preset's, %g for validated, or 0 with --method)", nmf.StepExponentLimit, separation.ValidatedStepExponent))
 	separateIters := fs.Int("separate-iters", 0, fmt.Sprintf("record in the model the inference iterations separate runs by default (1 to %d; 0: %d; default: the preset's, %d for validated, or 0 with --method)", separation.MaxSeparateIters, nmf.DefaultMaxIter, separation.ValidatedSeparateIters))
@@ -179,6 +187,12 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	if flagSet(fs, "separate-iters") {
 		base.SeparateIters = *separateIters
 	}
+	if flagSet(fs, "reconstruction-bases") {
+		base.ReconstructionBases = separation.ReconstructionNone
+		if *reconBases {
+			base.ReconstructionBases = separation.ReconstructionTrained
+		}
+	}
 	*contextT, *sparsity, *maskPower = base.Context, base.Sparsity, base.MaskPower
 	if err := separation.CheckUnfold(*unfold, *untied); err != nil {
 		return usagef("--unfold, --untied: %v", err)
@@ -189,7 +203,11 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	if *reconBases && *unfold > 0 {
 		return usagef("--reconstruction-bases and --unfold: an unfolded model trains its own reconstruction bases")
 	}
-	discSettings := separation.TrainSettings{Method: m, Unfold: *unfold, ReconstructionBases: *reconBases}
+	if *reconBases && universal.name != "" {
+		return usagef("--reconstruction-bases and --universal: the gains' bases are trained for the speakers alone")
+	}
+	// The preset's reconstruction bases, settled for this model.
+	discSettings := separation.TrainSettings{Method: m, Unfold: *unfold, ReconstructionBases: base.ReconstructionBases}.ForModel(len(speakers), universal.name != "")
 	disc := discSettings.Discriminative()
 	if len(speakers) < 1 {
 		return usagef("give at least 1 speaker with --speaker NAME=DIR (dlnmf, --unfold and --reconstruction-bases: at least 2)")
@@ -234,7 +252,7 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 	if len(discs) > len(speakers) {
 		return usagef("--disc names a speaker that no --speaker gives")
 	}
-	if *discPairings < 1 {
+	if flagSet(fs, "disc-pairings") && *discPairings < 1 {
 		return usagef("--disc-pairings must be at least 1")
 	}
 	if !(*discShare > 0 && *discShare < 1) { // NaN too
@@ -281,7 +299,7 @@ func runTrain(ctx context.Context, cmd *command, env *environment, args []string
 		SampleRate: *rate,
 		InferIter:  *inferIters, Rounds: *rounds, DiscIter: *discIters,
 		Context: *contextT, Sparsity: *sparsity, MaskPower: *maskPower,
-		Unfold: *unfold, Untied: *untied, DeepEpochs: *deepEpochs, ReconstructionBases: *reconBases,
+		Unfold: *unfold, Untied: *untied, DeepEpochs: *deepEpochs, ReconstructionBases: discSettings.ReconstructionBases,
 		Bands: base.Bands, StepExponent: base.StepExponent, SeparateIters: base.SeparateIters,
 	}
 	settings.NMF.Divergence, settings.NMF.Beta = nmf.ForBeta(*beta)

@@ -334,7 +334,7 @@ func TestTrainPresets(t *testing.T) {
 	train := func(name string, args ...string) *separation.Model {
 		t.Helper()
 		out := filepath.Join(root, name+".npz")
-		all := append([]string{"train", "-o", out, "--speaker", low, "--speaker", high, "--iters", "5", "--infer-iters", "5", "--rounds", "1", "--disc-iters", "2", "--quiet"}, args...)
+		all := append([]string{"train", "-o", out, "--speaker", low, "--speaker", high, "--iters", "5", "--infer-iters", "5", "--rounds", "1", "--disc-iters", "2", "--deep-epochs", "2", "--quiet"}, args...)
 		if _, stderr, code := runCmd(t, all...); code != exitOK {
 			t.Fatalf("%v: exit %d: %s", args, code, stderr)
 		}
@@ -348,10 +348,23 @@ func TestTrainPresets(t *testing.T) {
 	if def.Method != separation.NMF || !slices.Equal(def.Sizes(), []int{400}) || def.Context != 5 || def.Sparsity != 1 || def.MaskPower != 2 {
 		t.Errorf("the default model is %s %v, context %d, sparsity %g, mask power %g; want the validated preset", def.Method, def.Sizes(), def.Context, def.Sparsity, def.MaskPower)
 	}
-	if k50 := train("k50", "--k", "50", "--mask-power", "1"); !slices.Equal(k50.Sizes(), []int{50}) || k50.MaskPower != 1 || k50.Context != 5 {
-		t.Errorf("--k 50 --mask-power 1 over the preset gave %v, mask power %g, context %d", k50.Sizes(), k50.MaskPower, k50.Context)
+	if !def.HasReconstructionBases() {
+		t.Error("the default model of 2 speakers has no reconstruction bases")
+	}
+	if k50 := train("k50", "--k", "50", "--mask-power", "1"); !slices.Equal(k50.Sizes(), []int{50}) || k50.MaskPower != 1 || k50.Context != 5 || !k50.HasReconstructionBases() {
+		t.Errorf("--k 50 --mask-power 1 over the preset gave %v, mask power %g, context %d, reconstruction bases %v", k50.Sizes(), k50.MaskPower, k50.Context, k50.HasReconstructionBases())
+	}
+	if none := train("none", "--k", "50", "--reconstruction-bases=false"); none.HasReconstructionBases() || none.Context != 5 {
+		t.Errorf("--reconstruction-bases=false over the preset gave reconstruction bases %v, context %d", none.HasReconstructionBases(), none.Context)
+	}
+	if _, stderr, code := runCmd(t, "train", "-o", filepath.Join(root, "x.npz"), "--speaker", low, "--speaker", high, "--reconstruction-bases",
+		"--universal", "speech="+low); code != exitUsage || !strings.Contains(stderr, "--universal") {
+		t.Errorf("--reconstruction-bases --universal: exit %d: %s", code, stderr)
 	}
 	paper, method := train("paper", "--preset", "paper"), train("method", "--method", "dlnmf", "--layers", "180,20")
+	if paper.HasReconstructionBases() || method.HasReconstructionBases() {
+		t.Error("the paper's preset or a method trained reconstruction bases")
+	}
 	if paper.Method != separation.DLNMF || !slices.Equal(paper.Sizes(), []int{180, 20}) || paper.Context != 1 || paper.Sparsity != 0 || paper.MaskPower != 1 {
 		t.Errorf("--preset paper gave %s %v", paper.Method, paper.Sizes())
 	}

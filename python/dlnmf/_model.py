@@ -159,8 +159,10 @@ def train(speakers, *, preset=None, method=None, sizes=None, disc=None, disc_sha
     preset : "validated", "paper" or None
         the configuration trained when method is None, as `dlnmf train
         --preset`: "validated" (the default: NMF K = 400, 5-frame patches,
-        sparsity 1, mask power 2, chosen on validation data on TSP and
-        CMU ARCTIC; sizes=[100] is four times less work per iteration and
+        sparsity 1, mask power 2, inference on 128 bands in at most 100
+        longer steps and, for 2 speakers or more, reconstruction bases
+        trained for it, chosen on validation data on TSP and CMU ARCTIC;
+        sizes=[100] is four times less work per iteration and
         0.5 to 0.9 dB lower, see docs/RESULTS.md) or "paper" (the paper's
         DL-NMF 180,20).
     method : "nmf", "lnmf", "dlnmf" or None
@@ -168,7 +170,7 @@ def train(speakers, *, preset=None, method=None, sizes=None, disc=None, disc_sha
     sizes : list of int or None
         layer sizes; None is the preset's or the method's default (K = 20
         for nmf; 180, 20 for lnmf and dlnmf).
-    disc : dict name -> audio, for dlnmf, or None
+    disc : dict name -> audio, for dlnmf or reconstruction bases, or None
         every speaker's files for the discriminative mixtures, as
         `dlnmf train --disc` (the i-th of each speaker mixed at snr dB).
         None: a seeded share (disc_share, default 0.2) of each speaker's
@@ -176,10 +178,12 @@ def train(speakers, *, preset=None, method=None, sizes=None, disc=None, disc_sha
     reconstruction_bases : bool or None
         train the Wiener gains' bases for the model's own inference on the
         discriminative mixtures, as `dlnmf train --reconstruction-bases`
-        (deep_epochs gradient steps, None: 25); None: the preset's choice.
+        (deep_epochs gradient steps, None: 25); None: the preset's choice
+        ("validated": trained for 2 speakers or more without a universal
+        model; False trains none, every file then training the layers).
     disc_pairings : int or None
         discriminative mixtures per held-back file (`--disc-pairings`);
-        None: 1.
+        None: 4 with reconstruction bases, 1 otherwise.
     universal : dict name -> audio, or None
         a universal speech model trained into the model (`dlnmf train
         --universal universal_name=DIR,...`): universal_k bases per speaker

@@ -293,7 +293,10 @@ func train(req trainRequest, feed *arrayFeed) (*separation.Model, error) {
 		base.SeparateIters = *req.SeparateIters
 	}
 	if req.ReconstructionBases != nil {
-		base.ReconstructionBases = *req.ReconstructionBases
+		base.ReconstructionBases = separation.ReconstructionNone
+		if *req.ReconstructionBases {
+			base.ReconstructionBases = separation.ReconstructionTrained
+		}
 	}
 	base.DeepEpochs = req.DeepEpochs
 	seed := uint64(separation.DefaultSeed)

@@ -74,6 +74,21 @@ def test_train_reconstruction_bases_as_the_cli_does(speech, cli, tmp_path):
         dlnmf.train({n: s["dir"] for n, s in speech.items()}, method="nmf", reconstruction_bases=True, disc_pairings=0)
 
 
+def test_train_preset_as_the_cli_does(speech, cli, tmp_path):
+    # The validated preset trains reconstruction bases for 2 speakers, on 4
+    # pairings of the held-back files, as dlnmf train's default does;
+    # reconstruction_bases=False (--reconstruction-bases=false) none.
+    speakers = ["--speaker", f"alice={speech['alice']['dir']}", "--speaker", f"bob={speech['bob']['dir']}"]
+    run_cli(cli, "train", "--k", 6, *SMALL, "--quiet", "--deep-epochs", 3, *speakers, "-o", tmp_path / "cli.npz")
+    m = dlnmf.train({n: s["dir"] for n, s in speech.items()}, sizes=[6], deep_epochs=3, **SMALL_PY)
+    assert m.to_bytes() == _read(tmp_path / "cli.npz")
+    assert "reconstruction" in m.meta and m.meta["training"]["mixtures"] > 0
+    run_cli(cli, "train", "--k", 6, *SMALL, "--quiet", "--reconstruction-bases=false", *speakers, "-o", tmp_path / "none.npz")
+    none = dlnmf.train({n: s["dir"] for n, s in speech.items()}, sizes=[6], reconstruction_bases=False, **SMALL_PY)
+    assert none.to_bytes() == _read(tmp_path / "none.npz")
+    assert "reconstruction" not in none.meta
+
+
 def test_train_dlnmf_holds_back_a_share_as_the_cli_does(speech, cli, tmp_path):
     # Without disc, a seeded share of each speaker's files is held back for
     # the discriminative mixtures (recording.Train), as dlnmf train does.
