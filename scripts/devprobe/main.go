@@ -305,7 +305,7 @@ func reconVariants(sps []*corpus.Speaker, ntrain int, set string) ([]variant, er
 		held[i] = sp.Utterances[ntrain*4/5 : ntrain]
 	}
 	fmt.Fprintf(os.Stderr, "training the validated preset on %d sentences each\n", ngen)
-	m, _, err := separation.Train(context.Background(), data, nil, separation.TrainSettings{})
+	m, _, err := separation.Train(context.Background(), data, nil, separation.TrainSettings{ReconstructionBases: separation.ReconstructionNone}) // the plain preset: the probe trains its own
 	if err != nil {
 		return nil, err
 	}
