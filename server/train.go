@@ -19,7 +19,7 @@ import (
 type TrainRequest struct {
 	Model    string   `json:"model"`    // the name of the model to write
 	Speakers []string `json:"speakers"` // enrolled speakers, in the model's order
-	Method   string   `json:"method"`   // nmf, lnmf or dlnmf
+	Method   string   `json:"method"`   // nmf, lnmf or dlnmf; "": the validated preset, dlnmf train's default
 	Sizes    []int    `json:"sizes,omitempty"`
 	Iters    int      `json:"iters,omitempty"` // training iterations (nmf.DefaultMaxIter)
 	Seed     uint64   `json:"seed,omitempty"`
@@ -33,9 +33,12 @@ func (t *TrainRequest) settings() (recording.TrainSettings, error) {
 	if err := checkName("model", t.Model); err != nil {
 		return ts, err
 	}
-	m, err := separation.ParseMethod(t.Method)
-	if err != nil {
-		return ts, bad("%v", err)
+	var m separation.Method // "": the preset
+	if t.Method != "" {
+		var err error
+		if m, err = separation.ParseMethod(t.Method); err != nil {
+			return ts, bad("%v", err)
+		}
 	}
 	if len(t.Speakers) < 1 || (m == separation.DLNMF && len(t.Speakers) < 2) {
 		return ts, bad("give at least one speaker (two for dlnmf)")
@@ -54,8 +57,8 @@ func (t *TrainRequest) settings() (recording.TrainSettings, error) {
 		if err := separation.CheckLayerSizes(t.Sizes); err != nil {
 			return ts, bad("sizes: %v", err)
 		}
-		if m == separation.NMF && len(t.Sizes) != 1 {
-			return ts, bad("sizes: nmf takes one size")
+		if (m == separation.NMF || m == "") && len(t.Sizes) != 1 {
+			return ts, bad("sizes: nmf and the preset take one size")
 		}
 	}
 	if t.Iters < 0 {
@@ -68,6 +71,9 @@ func (t *TrainRequest) settings() (recording.TrainSettings, error) {
 	}
 	ts.Method, ts.Sizes, ts.SampleRate = m, t.Sizes, t.Rate
 	ts.NMF = nmf.Settings{MaxIter: t.Iters, Seed: t.Seed}
+	// The preset's settings, as recording.Train settles them, so that the
+	// progress counts the stages that will run.
+	ts.TrainSettings = ts.ForModel(len(t.Speakers), false)
 	return ts, nil
 }
 
