@@ -1,10 +1,10 @@
 package experiment
 
 import (
-	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/dlnmf/dlnmf/report"
@@ -18,8 +18,12 @@ const selectionFigurePath = "figures/selection-infer-iters.png"
 // selectionFigure returns the figure of a selection whose grid points
 // differ in their inference iterations: each point's mean validation SDR
 // over the repeats against its infer_iters, one line for every group of
-// at least two points equal in all their other settings. ok is false when
-// the grid has no such group.
+// points equal in all their other settings, and a lone point for a group
+// of one (such as the plain model beside models trained for fewer
+// iterations). A line or point is named by the settings in which it
+// differs from the others, or by the settings the others add ("without
+// ..."); a lone line has no name. Points that leave infer_iters to its
+// default are not drawn. ok is false when no group has two points.
 func selectionFigure(res *Results) (c report.Curve, ok bool) {
 	if res.Config.Select == nil || len(res.Selection) == 0 {
 		return c, false
@@ -29,8 +33,19 @@ func selectionFigure(res *Results) (c report.Curve, ok bool) {
 		return c, false
 	}
 	c = report.Curve{Title: "mean validation SDR against the inference iterations", XLabel: "inference iterations (at most)", YLabel: "dB (mean over validation mixtures and repeats)"}
-	groups := tradeOffs(points, "infer_iters", 2)
-	// A line is named by the settings in which the groups differ.
+	var groups []TradeOff
+	line := false
+	for _, g := range tradeOffs(points, "infer_iters", 1) {
+		if len(g.Values) == 1 && g.Values[0] == 0 {
+			continue // infer_iters not given: the default, drawn nowhere
+		}
+		groups = append(groups, g)
+		line = line || len(g.Values) >= 2
+	}
+	if !line {
+		return c, false
+	}
+	// The settings every group shares name none of them.
 	common := map[string]int{}
 	for _, g := range groups {
 		for _, kv := range strings.Fields(g.Fixed) {
@@ -38,13 +53,23 @@ func selectionFigure(res *Results) (c report.Curve, ok bool) {
 		}
 	}
 	for _, g := range groups {
-		var name []string
+		var name, others []string
 		for _, kv := range strings.Fields(g.Fixed) {
 			if common[kv] < len(groups) {
 				name = append(name, kv)
 			}
 		}
-		s := report.Series{Name: cmp.Or(strings.Join(name, " "), g.Fixed)}
+		if len(name) == 0 && len(groups) > 1 {
+			// A subset of the others' settings: name what they add.
+			for kv := range common {
+				if k, _, _ := strings.Cut(kv, "="); !strings.Contains(" "+g.Fixed, " "+k+"=") && !slices.Contains(others, k) {
+					others = append(others, k)
+				}
+			}
+			slices.Sort(others)
+			name = []string{"without " + strings.Join(others, ", ")}
+		}
+		s := report.Series{Name: strings.Join(name, " ")}
 		for i, pi := range g.Configs {
 			var x []float64
 			for _, r := range res.Selection {
@@ -57,7 +82,7 @@ func selectionFigure(res *Results) (c report.Curve, ok bool) {
 		}
 		c.Series = append(c.Series, s)
 	}
-	return c, len(c.Series) > 0
+	return c, true
 }
 
 // writeSelectionFigure draws selectionFigure into dir, when there is one.

@@ -11,8 +11,8 @@ import (
 // TestSelectionFigure: a selection whose grid points differ in their
 // inference iterations gets a figure of each point's mean validation SDR
 // against them, one line per group of points equal in their other
-// settings (a group needs two points); WriteFiles draws it and results.md
-// shows it; a grid without such a group gets none.
+// settings, a lone point for a group of one; WriteFiles draws it and
+// results.md shows it; a grid without a group of two gets none.
 func TestSelectionFigure(t *testing.T) {
 	cfg := selectConfig(t, `[{"step_exponent": [0], "infer_iters": [200, 50]}, {"step_exponent": [1.5], "infer_iters": [100, 50, 25]}, {"k": [6]}]`)
 	cfg, err := cfg.Defaults()
@@ -46,6 +46,27 @@ func TestSelectionFigure(t *testing.T) {
 	}
 	if md, _ := os.ReadFile(filepath.Join(dir, "results.md")); !strings.Contains(string(md), "]("+selectionFigurePath+")") {
 		t.Error("results.md does not show the figure")
+	}
+
+	// A point alone at its count is drawn as a point, named by what the
+	// line's points add; a lone line has no name.
+	res.Config = mustDefaults(t, selectConfig(t, `[{"infer_iters": [100]}, {"infer_iters": [100, 50], "deep_epochs": [3], "reconstruction_bases": [true]}]`))
+	res.Selection = []SelectionRepeat{{Repeat: 1, Points: []ValidationScore{{SDR: 9}, {SDR: 10}, {SDR: 9.5}}}}
+	c, ok = selectionFigure(res)
+	if !ok || len(c.Series) != 2 {
+		t.Fatalf("figure %v (%+v), want a point and a line", ok, c)
+	}
+	for i, want := range []struct {
+		name string
+		x, y []float64
+	}{{"without deep_epochs, reconstruction_bases", []float64{100}, []float64{9}}, {"deep_epochs=3 reconstruction_bases=true", []float64{50, 100}, []float64{9.5, 10}}} {
+		if s := c.Series[i]; s.Name != want.name || !slices.Equal(s.X, want.x) || !slices.Equal(s.Y, want.y) {
+			t.Errorf("series %d %q: %v against %v, want %q: %v against %v", i, s.Name, s.Y, s.X, want.name, want.y, want.x)
+		}
+	}
+	res.Config = mustDefaults(t, selectConfig(t, `{"infer_iters": [100, 50]}`))
+	if c, ok = selectionFigure(res); !ok || len(c.Series) != 1 || c.Series[0].Name != "" {
+		t.Errorf("one line: %v %+v, want it without a name", ok, c)
 	}
 
 	res.Config = mustDefaults(t, selectConfig(t, `{"bands": [0, 16], "k": [4]}`))
