@@ -27,10 +27,11 @@
 //
 // The set recon: that model with discriminative reconstruction bases
 // (separation.TrainReconstruction), trained on mixtures of the last fifth of
-// the training sentences, the model on the rest.
+// the training sentences, the model on the rest (reconVariants has the
+// sets reconiters, reconshare and reconlive, its live inference).
 // A set takes 4 (pooled, coarse) to 20 minutes on two cores with OpenBLAS:
 //
-//	env $(scripts/cgo-env.sh) go run ./scripts/devprobe -tsp ../shared/corpus/tsp [-set k400|pooled|coarse|recon|reconiters|reconshare]
+//	env $(scripts/cgo-env.sh) go run ./scripts/devprobe -tsp ../shared/corpus/tsp [-set k400|pooled|coarse|recon|reconiters|reconshare|reconlive]
 package main
 
 import (
@@ -60,6 +61,9 @@ type variant struct {
 	seps      []*separation.Separator
 	bands     int // separation.SeparateSettings.Bands
 	iters     int // the most inference iterations; 0: the default
+	// separation.SeparateSettings.NMF's StepExponent (0: the model's) and
+	// Tol (0: the default; negative: every iteration, as live runs them)
+	step, tol float64
 	// separation.SeparateSettings.CoarseBands and CoarseIters
 	coarse, coarseIters int
 }
@@ -106,10 +110,10 @@ func run(tsp string, ntrain, nmix int, set string) error {
 	var vs []variant
 	var err error
 	switch {
-	case set == "recon" || set == "reconiters" || set == "reconshare":
+	case set == "recon" || set == "reconiters" || set == "reconshare" || set == "reconlive":
 		vs, err = reconVariants(sps, ntrain, set)
 	case variants == nil:
-		return fmt.Errorf("no variant set %q: want k100, k400, pooled, coarse or recon", set)
+		return fmt.Errorf("no variant set %q: want k100, k400, pooled, coarse, recon, reconiters, reconshare or reconlive", set)
 	default:
 		vs, err = variants(train)
 	}
@@ -123,7 +127,7 @@ func run(tsp string, ntrain, nmix int, set string) error {
 			mm := *m
 			mm.Sparsity = vs[q].l1
 			sp, err := separation.NewSeparator(&mm, separation.SeparateSettings{MaskPower: vs[q].power, Bands: vs[q].bands,
-				CoarseBands: vs[q].coarse, CoarseIters: vs[q].coarseIters, NMF: nmf.Settings{MaxIter: vs[q].iters}})
+				CoarseBands: vs[q].coarse, CoarseIters: vs[q].coarseIters, NMF: nmf.Settings{MaxIter: vs[q].iters, StepExponent: vs[q].step, Tol: vs[q].tol}})
 			if err != nil {
 				return err
 			}
@@ -289,7 +293,13 @@ func coarseVariants(train trainer) ([]variant, error) {
 // trained for that inference (4 pairings, 25 steps). The set reconshare:
 // the model trained on all the training sentences, without and with
 // reconstruction bases (4 pairings, 25 steps) trained on mixtures of its
-// last fifth, which the model has seen.
+// last fifth, which the model has seen. The set reconlive: the model
+// without and with reconstruction bases (4 pairings, 25 steps) trained for
+// its offline inference, and with bases trained for the live default (50
+// iterations of the usual update), each inferred offline and as a live
+// stream infers (every iteration, no early stop: separation.Live equals
+// it): 50 iterations of the usual update (the live default), and 50 and 25
+// with the step exponent 1.5.
 func reconVariants(sps []*corpus.Speaker, ntrain int, set string) ([]variant, error) {
 	ngen := ntrain * 4 / 5
 	if set == "reconshare" {
@@ -338,6 +348,8 @@ func reconVariants(sps []*corpus.Speaker, ntrain int, set string) ([]variant, er
 		}
 	case "reconshare":
 		points = []point{{0, 0, 0, 0}, {4, 25, 100000, 0}}
+	case "reconlive":
+		return reconLiveVariants(m, mixtures)
 	default:
 		vs = append(vs, variant{name: "validated preset (bands 128, E = 1.5, 100 iterations)", models: []*separation.Model{m}, power: 2, l1: 1})
 	}
@@ -440,4 +452,45 @@ func misi(plan *stft.Plan, X *stft.Spectrogram, x []float64, gains [][]float32, 
 		share()
 	}
 	return s
+}
+
+// reconLiveVariants is the set reconlive (reconVariants) on the model m
+// and its held-back mixtures.
+func reconLiveVariants(m *separation.Model, mixtures func(shifts int) ([]separation.DiscData, error)) ([]variant, error) {
+	dd, err := mixtures(4)
+	if err != nil {
+		return nil, err
+	}
+	type inference struct {
+		name      string
+		iters     int
+		step, tol float64
+	}
+	infs := []inference{{"offline (its default)", 0, 0, 0}, {"live default: 50 of the usual update", 50, 1, -1}, {"live, 50 with E = 1.5", 50, 1.5, -1}, {"live, 25 with E = 1.5", 25, 1.5, -1}}
+	var vs []variant
+	add := func(name string, mm *separation.Model) {
+		for _, f := range infs {
+			vs = append(vs, variant{name: name + ", " + f.name, models: []*separation.Model{mm}, power: 2, l1: 1, iters: f.iters, step: f.step, tol: f.tol})
+		}
+	}
+	add("validated preset", m)
+	// TrainReconstruction infers with the model's step exponent and count
+	// and the default tolerance.
+	for _, c := range []struct {
+		name  string
+		step  float64
+		iters int
+	}{{"reconstruction bases for its offline inference", m.StepExponent, m.SeparateIters}, {"reconstruction bases for 50 of the usual update", 1, 50}} {
+		mm := *m
+		mm.Speakers = slices.Clone(m.Speakers)
+		mm.StepExponent, mm.SeparateIters = c.step, c.iters
+		res, err := separation.TrainReconstruction(context.Background(), &mm, dd, separation.DeepSettings{Epochs: 25})
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(os.Stderr, "%s: %d frames, SA cost %.4f -> %.4f\n", c.name, res.Frames, res.Cost[0], res.Cost[len(res.Cost)-1])
+		mm.StepExponent, mm.SeparateIters = m.StepExponent, m.SeparateIters
+		add(c.name, &mm)
+	}
+	return vs, nil
 }
