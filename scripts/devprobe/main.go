@@ -354,26 +354,27 @@ func reconVariants(sps []*corpus.Speaker, ntrain int, set string) ([]variant, er
 		vs = append(vs, variant{name: "validated preset (bands 128, E = 1.5, 100 iterations)", models: []*separation.Model{m}, power: 2, l1: 1})
 	}
 	for _, c := range points {
-		mm := *m
-		mm.Speakers = slices.Clone(m.Speakers)
+		base := m
 		if c.iters > 0 {
-			mm.SeparateIters = c.iters // the inference the bases are trained for
+			b := *m
+			b.SeparateIters = c.iters // the inference the bases are trained for
+			base = &b
 		}
 		if c.shifts == 0 {
-			vs = append(vs, variant{name: fmt.Sprintf("validated preset, at most %d iterations", mm.SeparateIters), models: []*separation.Model{&mm}, power: 2, l1: 1})
+			vs = append(vs, variant{name: fmt.Sprintf("validated preset, at most %d iterations", base.SeparateIters), models: []*separation.Model{base}, power: 2, l1: 1})
 			continue
 		}
 		dd, err := mixtures(c.shifts)
 		if err != nil {
 			return nil, err
 		}
-		res, err := separation.TrainReconstruction(context.Background(), &mm, dd, separation.DeepSettings{Epochs: c.epochs, MaxFrames: c.frames})
+		mm, res, err := withReconstruction(base, dd, separation.DeepSettings{Epochs: c.epochs, MaxFrames: c.frames}, 0, 0)
 		if err != nil {
 			return nil, err
 		}
 		fmt.Fprintf(os.Stderr, "%d mixtures, %d frames, %d steps: SA cost %.4f -> %.4f (%d kept)\n", len(dd), res.Frames, c.epochs, res.Cost[0], res.Cost[len(res.Cost)-1], res.Accepted)
 		vs = append(vs, variant{name: fmt.Sprintf("with reconstruction bases: %d mixtures (%d frames), %d steps, at most %d iterations", len(dd), res.Frames, c.epochs, mm.SeparateIters),
-			models: []*separation.Model{&mm}, power: 2, l1: 1})
+			models: []*separation.Model{mm}, power: 2, l1: 1})
 	}
 	return vs, nil
 }
@@ -474,23 +475,36 @@ func reconLiveVariants(m *separation.Model, mixtures func(shifts int) ([]separat
 		}
 	}
 	add("validated preset", m)
-	// TrainReconstruction infers with the model's step exponent and count
-	// and the default tolerance.
 	for _, c := range []struct {
 		name  string
 		step  float64
 		iters int
-	}{{"reconstruction bases for its offline inference", m.StepExponent, m.SeparateIters}, {"reconstruction bases for 50 of the usual update", 1, 50}} {
-		mm := *m
-		mm.Speakers = slices.Clone(m.Speakers)
-		mm.StepExponent, mm.SeparateIters = c.step, c.iters
-		res, err := separation.TrainReconstruction(context.Background(), &mm, dd, separation.DeepSettings{Epochs: 25})
+	}{{"reconstruction bases for its offline inference", 0, 0}, {"reconstruction bases for 50 of the usual update", 1, 50}} {
+		mm, res, err := withReconstruction(m, dd, separation.DeepSettings{Epochs: 25}, c.step, c.iters)
 		if err != nil {
 			return nil, err
 		}
 		fmt.Fprintf(os.Stderr, "%s: %d frames, SA cost %.4f -> %.4f\n", c.name, res.Frames, res.Cost[0], res.Cost[len(res.Cost)-1])
-		mm.StepExponent, mm.SeparateIters = m.StepExponent, m.SeparateIters
-		add(c.name, &mm)
+		add(c.name, mm)
 	}
 	return vs, nil
+}
+
+// withReconstruction returns a copy of m with reconstruction bases trained
+// on dd with s for the inference of at most iters iterations with the step
+// exponent step (zero: m's own; TrainReconstruction infers with the model's
+// step exponent and count and the default tolerance). The copy infers as m
+// does.
+func withReconstruction(m *separation.Model, dd []separation.DiscData, s separation.DeepSettings, step float64, iters int) (*separation.Model, separation.DeepResult, error) {
+	mm := *m
+	mm.Speakers = slices.Clone(m.Speakers)
+	if step > 0 {
+		mm.StepExponent = step
+	}
+	if iters > 0 {
+		mm.SeparateIters = iters
+	}
+	res, err := separation.TrainReconstruction(context.Background(), &mm, dd, s)
+	mm.StepExponent, mm.SeparateIters = m.StepExponent, m.SeparateIters
+	return &mm, res, err
 }
