@@ -62,6 +62,16 @@ type Config struct {
 	// (Bands, StepExponent, InferIters), which their training infers with.
 	// Not with Unfold or a coarse start.
 	ReconstructionBases bool `json:"reconstruction_bases,omitempty"`
+	// LiveIters, when set, scores every row as a live stream separates
+	// (separation.Live): that many inference iterations per frame, every
+	// one (no early stop on the cost, where Live equals Separate to float32
+	// rounding: TestLiveEqualsSeparate), with the step exponent
+	// LiveStepExponent (0: the usual update, Live's default). The rows are
+	// trained as without it, reconstruction bases for the offline
+	// inference (InferIters, StepExponent) a model records, as a stream
+	// takes a model trained for offline use.
+	LiveIters        int     `json:"live_iters,omitempty"`
+	LiveStepExponent float64 `json:"live_step_exponent,omitempty"`
 	// DiscPairings is how many mixtures each held-back utterance makes
 	// (corpus.DiscMixtures: the others' utterances rotated by 0, 1, ...);
 	// 0: 1, the protocol's pairing.
@@ -163,6 +173,17 @@ func (c Config) Defaults() (Config, error) {
 		return c, err
 	}
 	if err := separation.CheckStepExponent(c.StepExponent, c.Unfold); err != nil {
+		return c, err
+	}
+	switch {
+	case c.LiveIters < 0:
+		return c, fmt.Errorf("live_iters %d: want 1 or more (0: offline inference)", c.LiveIters)
+	case c.LiveIters == 0 && c.LiveStepExponent != 0:
+		return c, errors.New("live_step_exponent without live_iters: it sets the live inference's steps")
+	case c.LiveIters > 0 && (c.Unfold > 0 || c.CoarseBands > 0):
+		return c, errors.New("live_iters with unfold or coarse_bands: a stream runs those models' own inference")
+	}
+	if err := separation.CheckStepExponent(c.LiveStepExponent, c.Unfold); err != nil {
 		return c, err
 	}
 	if c.DeepEpochs < 0 {

@@ -265,6 +265,13 @@ func ConfigTable(res *Results) [][2]string {
 		{"DL-NMF", fmt.Sprintf("%d rounds of %d basis iterations", c.Rounds, c.DiscIters)},
 		{"seed", strconv.FormatUint(c.Seed, 10)},
 	}
+	if c.LiveIters > 0 {
+		step := "the usual update"
+		if c.LiveStepExponent > 1 {
+			step = fmt.Sprintf("step exponent %g", c.LiveStepExponent)
+		}
+		t = append(t, [2]string{"live", fmt.Sprintf("scored as a stream separates: %d iterations per frame, every one, %s", c.LiveIters, step)})
+	}
 	if c.Bands > 0 || c.CoarseBands > 0 || c.StepExponent > 1 {
 		on := "every bin"
 		if c.Bands > 0 {

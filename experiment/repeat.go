@@ -289,6 +289,18 @@ func (rp *Repeat) Run(ctx context.Context, keep, cores int, step func(string)) (
 	return res, nil
 }
 
+// separateSettings returns how c's rows separate, the engine on the given
+// number of cores: offline, or as a stream (LiveIters).
+func (c Config) separateSettings(cores int) separation.SeparateSettings {
+	s := separation.SeparateSettings{NMF: nmf.Settings{MaxIter: c.InferIters, Tol: c.Tol, Workers: max(cores, 1), StepExponent: c.StepExponent},
+		Bands: c.Bands, CoarseBands: c.CoarseBands, CoarseIters: c.CoarseIters}
+	if c.LiveIters > 0 {
+		// Exponent 1 rather than 0, which would take the model's own.
+		s.NMF.MaxIter, s.NMF.Tol, s.NMF.StepExponent = c.LiveIters, -1, max(c.LiveStepExponent, 1)
+	}
+	return s
+}
+
 // testName names test mixture j, e.g. "r01-m3".
 func (rp *Repeat) testName(j int) string { return fmt.Sprintf("r%02d-m%d", rp.Index+1, j+1) }
 
@@ -296,8 +308,7 @@ func (rp *Repeat) testName(j int) string { return fmt.Sprintf("r%02d-m%d", rp.In
 // (and the estimates to its examples).
 func (rp *Repeat) score(res *RepeatResult, row Row, model *separation.Model, cores int) error {
 	cfg := rp.cfg
-	sep, err := separation.NewSeparator(model, separation.SeparateSettings{NMF: nmf.Settings{MaxIter: cfg.InferIters, Tol: cfg.Tol, Workers: max(cores, 1), StepExponent: cfg.StepExponent},
-		Bands: cfg.Bands, CoarseBands: cfg.CoarseBands, CoarseIters: cfg.CoarseIters})
+	sep, err := separation.NewSeparator(model, cfg.separateSettings(cores))
 	if err != nil {
 		return err
 	}

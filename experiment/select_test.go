@@ -43,6 +43,11 @@ func TestSelectGridErrors(t *testing.T) {
 		`{"seed": [1, 2]}`:    `"seed" is a setting of the protocol`,
 		`{"iters": ["many"]}`: "iters",
 		`[{"iters": [5]}, {"method": ["dlnmf"], "layers": [[8, 3]]}]`: "", // one row each: fine
+		`{"live_iters": [-1]}`:                                "live_iters -1",
+		`{"live_step_exponent": [1.5]}`:                       "without live_iters",
+		`{"live_iters": [5], "live_step_exponent": [3]}`:      "step exponent 3",
+		`{"live_iters": [5], "unfold": [4]}`:                  "a stream runs those models' own inference",
+		`{"live_iters": [5], "live_step_exponent": [0, 1.5]}`: "",
 	} {
 		_, err := selectConfig(t, js).Defaults()
 		if want == "" {
@@ -312,6 +317,9 @@ func TestSelectSharesTrainingAcrossInferencePoints(t *testing.T) {
 		`{"reconstruction_bases": [true], "disc_pairings": [0, 1, 2]}`:                    {{0, 1}, {2}},
 		`{"reconstruction_bases": [true], "bands": [0, 16]}`:                              {{0}, {1}},
 		`{"reconstruction_bases": [false, true], "deep_epochs": [3], "infer_iters": [9]}`: {{0}, {1}},
+		// A stream's inference trains nothing: the bases are trained for
+		// the offline inference.
+		`[{"reconstruction_bases": [true]}, {"reconstruction_bases": [true], "live_iters": [5, 10], "live_step_exponent": [0, 1.5]}]`: {{0, 1, 2, 3, 4}},
 	} {
 		var cs []Config
 		ps, err := selectConfig(t, js).SelectPoints()
@@ -348,6 +356,15 @@ func TestSelectSharesTrainingAcrossInferencePoints(t *testing.T) {
 	if len(both) != 2 || both[0].SDR == both[1].SDR || both[1] != alone[0] {
 		t.Errorf("5 and 20 inference iterations on one training: %+v; 20 alone: %+v", both, alone)
 	}
+	// A stream's inference: every iteration, the step exponent it is
+	// given (exponent 0 the usual update, not the model's 1.5), on the
+	// model the offline point trained.
+	offline := run(`{"k": [4], "reconstruction_bases": [true], "deep_epochs": [2], "step_exponent": [1.5]}`)
+	live := run(`[{"k": [4], "reconstruction_bases": [true], "deep_epochs": [2], "step_exponent": [1.5]},
+		{"k": [4], "reconstruction_bases": [true], "deep_epochs": [2], "step_exponent": [1.5], "live_iters": [7], "live_step_exponent": [0, 1.5]}]`)
+	if len(live) != 3 || live[0].SDR != offline[0].SDR || live[0].SDR == live[1].SDR || live[1].SDR == live[2].SDR {
+		t.Errorf("offline and live 7 with exponents 0 and 1.5 on one training: %+v; offline alone: %+v", live, offline)
+	}
 	// Reconstruction bases in two pairings, in groups of their own that
 	// take the plain point's layers: each scores as it does alone.
 	three := run(`[{"k": [4]}, {"k": [4], "reconstruction_bases": [true], "deep_epochs": [2], "disc_pairings": [1, 2]}]`)
@@ -364,4 +381,19 @@ func mustDefaults(t *testing.T, c Config) Config {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// A stream's inference runs every iteration, with the usual update unless
+// it is given a step exponent (0 would take the model's own).
+func TestLiveSeparateSettings(t *testing.T) {
+	c := mustDefaults(t, Config{InferIters: 100, StepExponent: 1.5, Bands: 16})
+	if s := c.separateSettings(1); s.NMF.MaxIter != 100 || s.NMF.Tol != c.Tol || s.NMF.StepExponent != 1.5 || s.Bands != 16 {
+		t.Errorf("offline: %+v", s)
+	}
+	for e, want := range map[float64]float64{0: 1, 1.5: 1.5} {
+		c.LiveIters, c.LiveStepExponent = 50, e
+		if s := c.separateSettings(2); s.NMF.MaxIter != 50 || s.NMF.Tol >= 0 || s.NMF.StepExponent != want || s.NMF.Workers != 2 || s.Bands != 16 {
+			t.Errorf("live, exponent %g: %+v", e, s)
+		}
+	}
 }

@@ -17,12 +17,13 @@ const selectionFigurePath = "figures/selection-infer-iters.png"
 
 // selectionFigure returns the figure of a selection whose grid points
 // differ in their inference iterations: each point's mean validation SDR
-// over the repeats against its infer_iters, one line for every group of
+// over the repeats against its infer_iters (its live_iters, when a point
+// is scored as a stream), one line for every group of
 // points equal in all their other settings, and a lone point for a group
 // of one (such as the plain model beside models trained for fewer
 // iterations). A line or point is named by the settings in which it
 // differs from the others, or by the settings the others add ("without
-// ..."); a lone line has no name. Points that leave infer_iters to its
+// ..."); a lone line has no name. Points that leave the count to its
 // default are not drawn. ok is false when no group has two points.
 func selectionFigure(res *Results) (c report.Curve, ok bool) {
 	if res.Config.Select == nil || len(res.Selection) == 0 {
@@ -33,11 +34,15 @@ func selectionFigure(res *Results) (c report.Curve, ok bool) {
 		return c, false
 	}
 	c = report.Curve{Title: "mean validation SDR against the inference iterations", XLabel: "inference iterations (at most)", YLabel: "dB (mean over validation mixtures and repeats)"}
+	key := "infer_iters"
+	if slices.ContainsFunc(points, func(p SweepConfig) bool { return p.Config.LiveIters > 0 }) {
+		key, c.XLabel = "live_iters", "live inference iterations per frame (every one)"
+	}
 	var groups []TradeOff
 	line := false
-	for _, g := range tradeOffs(points, "infer_iters", 1) {
+	for _, g := range tradeOffs(points, key, 1) {
 		if len(g.Values) == 1 && g.Values[0] == 0 {
-			continue // infer_iters not given: the default, drawn nowhere
+			continue // the key not given: the default, drawn nowhere
 		}
 		groups = append(groups, g)
 		line = line || len(g.Values) >= 2

@@ -64,6 +64,12 @@ func TestSelectionFigure(t *testing.T) {
 			t.Errorf("series %d %q: %v against %v, want %q: %v against %v", i, s.Name, s.Y, s.X, want.name, want.y, want.x)
 		}
 	}
+	// Points scored as a stream are drawn against their live_iters.
+	res.Config = mustDefaults(t, selectConfig(t, `[{"live_iters": [50]}, {"live_iters": [50, 25], "live_step_exponent": [1.5]}]`))
+	c, ok = selectionFigure(res)
+	if !ok || len(c.Series) != 2 || !strings.HasPrefix(c.XLabel, "live") || c.Series[0].Name != "without live_step_exponent" || !slices.Equal(c.Series[1].X, []float64{25, 50}) {
+		t.Errorf("live points: %v %+v", ok, c)
+	}
 	res.Config = mustDefaults(t, selectConfig(t, `{"infer_iters": [100, 50]}`))
 	if c, ok = selectionFigure(res); !ok || len(c.Series) != 1 || c.Series[0].Name != "" {
 		t.Errorf("one line: %v %+v, want it without a name", ok, c)
