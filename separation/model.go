@@ -120,7 +120,8 @@ type Model struct {
 	// StepExponent and MaxIter): longer multiplicative steps that reach
 	// the same activations in fewer iterations, as validation chose them
 	// for the model's configuration (PresetValidated's
-	// ValidatedStepExponent and ValidatedSeparateIters). They apply to
+	// ValidatedStepExponent, and ValidatedSeparateIters or with
+	// reconstruction bases ValidatedReconstructionIters). They apply to
 	// Separate where Bands does, and not beside a coarse start; a Live
 	// keeps its own defaults, DefaultLiveIters of the usual update, which
 	// its own sweep chose.

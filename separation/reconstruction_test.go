@@ -5,6 +5,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -205,32 +206,48 @@ func TestReconstructionBadInput(t *testing.T) {
 // else claims the gains; an explicit request is refused where it cannot
 // be met, and an explicit refusal holds with the preset.
 func TestPresetReconstruction(t *testing.T) {
+	// iters is the settled SeparateIters: a zero count with longer steps
+	// is the validated count for the model, with or without the bases.
 	for _, c := range []struct {
 		s         TrainSettings
 		speakers  int
 		universal bool
 		want      Reconstruction
+		iters     int
 	}{
-		{TrainSettings{}, 2, false, ReconstructionTrained},
-		{TrainSettings{}, 3, false, ReconstructionTrained},
-		{TrainSettings{}, 1, false, ReconstructionNone},
-		{TrainSettings{}, 2, true, ReconstructionNone},
-		{TrainSettings{Unfold: 3}, 2, false, ReconstructionNone},
-		{TrainSettings{ReconstructionBases: ReconstructionNone}, 2, false, ReconstructionNone},
-		{TrainSettings{Method: NMF}, 2, false, ReconstructionNone},
-		{MethodSettings(NMF), 2, false, ReconstructionNone},
-		{TrainSettings{Method: NMF, ReconstructionBases: ReconstructionBetweenSpeakers}, 2, false, ReconstructionTrained},
-		{TrainSettings{ReconstructionBases: ReconstructionTrained}, 1, false, ReconstructionTrained},
-		{TrainSettings{ReconstructionBases: ReconstructionTrained}, 2, true, ReconstructionTrained},
+		{TrainSettings{}, 2, false, ReconstructionTrained, ValidatedReconstructionIters},
+		{TrainSettings{}, 3, false, ReconstructionTrained, ValidatedReconstructionIters},
+		{TrainSettings{}, 1, false, ReconstructionNone, ValidatedSeparateIters},
+		{TrainSettings{}, 2, true, ReconstructionNone, ValidatedSeparateIters},
+		{TrainSettings{Unfold: 3}, 2, false, ReconstructionNone, 0},
+		{TrainSettings{ReconstructionBases: ReconstructionNone}, 2, false, ReconstructionNone, ValidatedSeparateIters},
+		{TrainSettings{SeparateIters: 100}, 2, false, ReconstructionTrained, 100},
+		{TrainSettings{StepExponent: 1}, 2, false, ReconstructionTrained, 0},
+		{TrainSettings{Method: NMF}, 2, false, ReconstructionNone, 0},
+		{MethodSettings(NMF), 2, false, ReconstructionNone, 0},
+		{TrainSettings{Method: NMF, StepExponent: 1.5}, 2, false, ReconstructionNone, ValidatedSeparateIters},
+		{TrainSettings{Method: NMF, ReconstructionBases: ReconstructionBetweenSpeakers}, 2, false, ReconstructionTrained, 0},
+		{TrainSettings{ReconstructionBases: ReconstructionTrained}, 1, false, ReconstructionTrained, ValidatedReconstructionIters},
+		{TrainSettings{ReconstructionBases: ReconstructionTrained}, 2, true, ReconstructionTrained, ValidatedReconstructionIters},
 	} {
 		got := c.s.ForModel(c.speakers, c.universal)
-		if got.ReconstructionBases != c.want || got.Discriminative() != (c.want == ReconstructionTrained || c.s.Unfold > 0) {
-			t.Errorf("%+v for %d speakers, universal %v: %d (discriminative %v), want %d", c.s, c.speakers, c.universal, got.ReconstructionBases, got.Discriminative(), c.want)
+		if got.ReconstructionBases != c.want || got.Discriminative() != (c.want == ReconstructionTrained || c.s.Unfold > 0) || got.SeparateIters != c.iters {
+			t.Errorf("%+v for %d speakers, universal %v: %d (discriminative %v), %d iterations, want %d, %d iterations", c.s, c.speakers, c.universal, got.ReconstructionBases, got.Discriminative(), got.SeparateIters, c.want, c.iters)
 		}
 	}
+	// The preset as a door takes it (every field explicit, then settled)
+	// is the zero value's settling.
 	p, err := Preset(PresetValidated)
-	if err != nil || p.ReconstructionBases != ReconstructionBetweenSpeakers {
-		t.Errorf("the validated preset: %d (%v)", p.ReconstructionBases, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{1, 2} {
+		if a, b := p.ForModel(n, false), (TrainSettings{}).ForModel(n, false); !reflect.DeepEqual(a, b) {
+			t.Errorf("%d speakers: the preset settles to %+v, the zero value to %+v", n, a, b)
+		}
+	}
+	if p.ReconstructionBases != ReconstructionBetweenSpeakers {
+		t.Errorf("the validated preset: %d", p.ReconstructionBases)
 	}
 	if err := (TrainSettings{ReconstructionBases: ReconstructionTrained}).ForModel(1, false).CheckSpeakers(1); err == nil {
 		t.Error("reconstruction bases asked for one speaker accepted")

@@ -58,8 +58,11 @@ bands"); the gains keep every bin. --bands -1 infers on every bin, as
 other models do. Such a model also records its iterations: at most ` + fmt.Sprint(separation.ValidatedSeparateIters) + `
 with each multiplicative step raised to the power ` + fmt.Sprint(separation.ValidatedStepExponent) + `, which reach what
 200 of the usual update reach, in about half the time (docs/RESULTS.md,
-"Longer steps"); --iters and --step-exponent 1 override them; --live, a
-coarse start, free bases or a universal model run the usual defaults.
+"Longer steps"), and at most ` + fmt.Sprint(separation.ValidatedReconstructionIters) + ` with the reconstruction bases
+the preset trains for them, at the same validation SDR (docs/RESULTS.md,
+"Fewer iterations with reconstruction bases"); --iters and
+--step-exponent 1 override them; --live, a coarse start, free bases or a
+universal model run the usual defaults.
 
 Samples beyond full scale in PCM outputs are clipped (never wrapped) and
 reported; float outputs never clip. FLAC holds integers: float or 32-bit

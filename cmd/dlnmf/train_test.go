@@ -348,14 +348,17 @@ func TestTrainPresets(t *testing.T) {
 	if def.Method != separation.NMF || !slices.Equal(def.Sizes(), []int{400}) || def.Context != 5 || def.Sparsity != 1 || def.MaskPower != 2 {
 		t.Errorf("the default model is %s %v, context %d, sparsity %g, mask power %g; want the validated preset", def.Method, def.Sizes(), def.Context, def.Sparsity, def.MaskPower)
 	}
-	if !def.HasReconstructionBases() {
-		t.Error("the default model of 2 speakers has no reconstruction bases")
+	if !def.HasReconstructionBases() || def.StepExponent != separation.ValidatedStepExponent || def.SeparateIters != separation.ValidatedReconstructionIters {
+		t.Errorf("the default model of 2 speakers: reconstruction bases %v, step exponent %g, %d iterations; want bases for %d iterations", def.HasReconstructionBases(), def.StepExponent, def.SeparateIters, separation.ValidatedReconstructionIters)
 	}
 	if k50 := train("k50", "--k", "50", "--mask-power", "1"); !slices.Equal(k50.Sizes(), []int{50}) || k50.MaskPower != 1 || k50.Context != 5 || !k50.HasReconstructionBases() {
 		t.Errorf("--k 50 --mask-power 1 over the preset gave %v, mask power %g, context %d, reconstruction bases %v", k50.Sizes(), k50.MaskPower, k50.Context, k50.HasReconstructionBases())
 	}
-	if none := train("none", "--k", "50", "--reconstruction-bases=false"); none.HasReconstructionBases() || none.Context != 5 {
-		t.Errorf("--reconstruction-bases=false over the preset gave reconstruction bases %v, context %d", none.HasReconstructionBases(), none.Context)
+	if none := train("none", "--k", "50", "--reconstruction-bases=false"); none.HasReconstructionBases() || none.Context != 5 || none.SeparateIters != separation.ValidatedSeparateIters {
+		t.Errorf("--reconstruction-bases=false over the preset gave reconstruction bases %v, context %d, %d iterations", none.HasReconstructionBases(), none.Context, none.SeparateIters)
+	}
+	if it := train("iters", "--k", "50", "--separate-iters", "100"); !it.HasReconstructionBases() || it.SeparateIters != 100 {
+		t.Errorf("--separate-iters 100 over the preset gave reconstruction bases %v, %d iterations", it.HasReconstructionBases(), it.SeparateIters)
 	}
 	if _, stderr, code := runCmd(t, "train", "-o", filepath.Join(root, "x.npz"), "--speaker", low, "--speaker", high, "--reconstruction-bases",
 		"--universal", "speech="+low); code != exitUsage || !strings.Contains(stderr, "--universal") {

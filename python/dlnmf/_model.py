@@ -159,9 +159,10 @@ def train(speakers, *, preset=None, method=None, sizes=None, disc=None, disc_sha
     preset : "validated", "paper" or None
         the configuration trained when method is None, as `dlnmf train
         --preset`: "validated" (the default: NMF K = 400, 5-frame patches,
-        sparsity 1, mask power 2, inference on 128 bands in at most 100
-        longer steps and, for 2 speakers or more, reconstruction bases
-        trained for it, chosen on validation data on TSP and CMU ARCTIC;
+        sparsity 1, mask power 2, inference on 128 bands in longer steps
+        and, for 2 speakers or more, reconstruction bases trained for at
+        most 50 of them (at most 100 without), chosen on validation data
+        on TSP and CMU ARCTIC;
         sizes=[100] is four times less work per iteration and
         0.5 to 0.9 dB lower, see docs/RESULTS.md) or "paper" (the paper's
         DL-NMF 180,20).
